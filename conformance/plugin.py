@@ -1,0 +1,1 @@
+"""Placeholder pytest plugin; replaced by the suite's plugin."""
