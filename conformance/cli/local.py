@@ -1,2 +1,119 @@
-"""Placeholder: replaced by the local-target commands (up/down/status/probe-dags)."""
-COMMANDS: list = []
+"""`up`, `down`, `status` and `probe-dags`: real Airflow targets on this machine.
+
+Output on stdout is the target (URL, API generation, version, redacted auth
+spec) so a script can read it; progress goes to stderr. Passwords are never
+printed: they stay in a mode-600 file in the target's home.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from conformance.errors import ConfigError
+from conformance.local import instance
+from conformance.local import probe_dags as probe_dag_files
+from conformance.local.home import SECRETS_FILE
+from conformance.local.target import LocalTarget
+from conformance.local.versions import NEWEST, supported
+
+
+def _progress(msg: str) -> None:
+    click.echo(f"airflow-conformance: {msg}", err=True)
+
+
+def _print_target(target: LocalTarget) -> None:
+    click.echo(f"url:      {target.url}")
+    click.echo(f"api:      {target.api} ({target.api_root})")
+    click.echo(f"version:  {target.version}")
+    click.echo(f"auth:     {target.redacted_auth_spec}"
+               + ("  (--auth-config default: the API refuses every credential)"
+                  if target.auth_config == "default" and target.api == "v1" else ""))
+    click.echo(f"home:     {target.home}")
+    click.echo(
+        f"hint:     password in {Path(target.home) / SECRETS_FILE}; run the suite with "
+        f"`airflow-conformance run --local {target.version}`; stop with "
+        f"`airflow-conformance down --airflow {target.version}`"
+    )
+
+
+@click.command()
+@click.option("--airflow", "version", default=NEWEST, show_default=True, metavar="VERSION",
+              help=f"Airflow release to start ({', '.join(supported())}).")
+@click.option("--port", type=int, default=None, help="Port on 127.0.0.1 (default: a fixed port per release, else a free one).")
+@click.option("--python", "python", default=None, metavar="PATH",
+              help="Interpreter for the release's venv (default: pythonX.Y on PATH, then pyenv).")
+@click.option("--auth-config", type=click.Choice(instance.AUTH_CONFIGS), default="conformance", show_default=True,
+              help="'default' keeps Airflow's own API auth settings (2.0-2.2: deny_all).")
+def up(version: str, port: int | None, python: str | None, auth_config: str) -> None:
+    """Start a real local Airflow of VERSION and print how to reach it."""
+    started = time.monotonic()
+    target = instance.start(version, port=port, python=python, auth_config=auth_config, progress=_progress)
+    _progress(f"up took {time.monotonic() - started:.1f} s")
+    _print_target(target)
+
+
+@click.command()
+@click.option("--airflow", "version", default=None, metavar="VERSION", help="Release to stop.")
+@click.option("--all", "stop_all", is_flag=True, help="Stop every local target.")
+def down(version: str | None, stop_all: bool) -> None:
+    """Stop local Airflow targets started by `up` (by recorded process group, never by name)."""
+    if version and stop_all:
+        raise ConfigError("pass either --airflow VERSION or --all, not both")
+    targets = instance.running()
+    if stop_all:
+        versions = [t.version for t in targets]
+    elif version:
+        versions = [version]
+    elif len(targets) <= 1:
+        versions = [t.version for t in targets]
+    else:
+        raise ConfigError(
+            f"several local targets are running ({', '.join(t.version for t in targets)}); "
+            "pass --airflow VERSION or --all"
+        )
+    if not versions:
+        click.echo("no local Airflow targets running")
+        return
+    for v in versions:
+        if instance.stop(v):
+            click.echo(f"stopped Airflow {v}")
+        else:
+            click.echo(f"Airflow {v} is not running")
+
+
+@click.command()
+def status() -> None:
+    """List running local targets (credentials redacted)."""
+    targets = instance.running()
+    if not targets:
+        click.echo("no local Airflow targets running")
+        return
+    rows = [("VERSION", "URL", "API", "AUTH", "STATE", "STARTED")]
+    rows += [(t.version, t.url, t.api, t.redacted_auth_spec, "ready" if t.ready else "starting", t.started_at)
+             for t in targets]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+@click.group("probe-dags")
+def probe_dags_group() -> None:
+    """The suite's probe DAG files (deploy them into a target's DAGs folder)."""
+
+
+@probe_dags_group.command("install")
+@click.argument("dest", metavar="DIR")
+@click.option("--airflow", "version", default=NEWEST, show_default=True, metavar="VERSION",
+              help="Airflow release of the target (only the major matters).")
+def install(dest: str, version: str) -> None:
+    """Copy the probe DAGs for VERSION's major into DIR (an existing DAGs folder)."""
+    for path in probe_dag_files.install(dest, version):
+        click.echo(str(path))
+
+
+probe_dags = probe_dags_group  # the name COMMANDS exports
+
+COMMANDS = [up, down, status, probe_dags]

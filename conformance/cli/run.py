@@ -1,0 +1,90 @@
+"""`airflow-conformance run`: one command, one verdict, one exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import pytest
+
+from conformance.cli.common import echo_err, parse_only
+from conformance.errors import ConfigError
+from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
+
+# pytest's own exit codes that mean "the user asked for something impossible"
+_PYTEST_USAGE = {int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_COLLECTED)}
+
+
+def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
+    """Connect (exit 2 on any configuration problem), then drive pytest with the plugin."""
+    from conformance import plugin, runtime  # noqa: PLC0415
+
+    ctx = runtime.build(options)  # ConfigError -> one line, exit 2 (handled by the CLI group)
+    echo_err(f"target {ctx.target.url}: Airflow {ctx.target.airflow_version} (API {ctx.target.api}), "
+             f"reference spec {ctx.spec_version}, auth {ctx.target.auth.redacted}, profile {options.profile}, "
+             f"run {options.run_id}, seed {options.seed}")
+    plugin.PREBUILT = ctx
+    args = ["--pyargs", "conformance", "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
+            "-o", "python_files=test_*.py", "--airflow-report-dir", options.report_dir,
+            "--airflow-profile", options.profile, "--airflow-only", ",".join(options.only),
+            "--airflow-max-examples", str(options.max_examples), "--airflow-workers", str(options.workers),
+            "--airflow-seed", str(options.seed), "--airflow-run-id", options.run_id, "-W", "ignore::DeprecationWarning"]
+    if options.max_rps:
+        args += ["--airflow-max-rps", str(options.max_rps)]
+    if options.keyword:
+        args += ["-k", options.keyword]
+    try:
+        code = int(pytest.main(args))
+    finally:
+        plugin.PREBUILT = None
+    if code in _PYTEST_USAGE:
+        raise ConfigError("no check was selected" + (f" by -k {options.keyword!r}" if options.keyword else ""))
+    return code
+
+
+@click.command("run")
+@click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server (env AIRFLOW_CONFORMANCE_URL).")
+@click.option("--local", "local_version", metavar="VERSION", help="Provision a real Airflow VERSION here, run, then stop it.")
+@click.option("--auth", "auth", metavar="SPEC", help="basic:USER:PASS, jwt:USER:PASS, bearer:TOKEN, env:VAR, none, kerberos (env AIRFLOW_CONFORMANCE_AUTH).")
+@click.option("--profile", type=click.Choice(PROFILES), default="sandbox", show_default=True, help="What the suite may change on the target.")
+@click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture (default: all).")
+@click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True, help="Where results.json, junit.xml, report.html, summary.md go.")
+@click.option("--max-examples", type=click.IntRange(1, 10000), default=DEFAULT_MAX_EXAMPLES, show_default=True, help="Generated examples per operation.")
+@click.option("--max-rps", type=click.FloatRange(0.1, None), default=None, help="Upper bound on requests per second (all workers together).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel property-test workers.")
+@click.option("--seed", type=int, default=None, help="Hypothesis seed (random when omitted; always recorded in results.json).")
+@click.option("-k", "keyword", metavar="EXPR", help="Only checks whose id matches this pytest -k expression.")
+@click.option("--python", "python", metavar="PATH", help="With --local: the interpreter for the Airflow venv.")
+@click.option("--i-accept-disruptive-writes", "allow_disruptive", is_flag=True, help="Allow --profile disruptive on a target the suite did not start.")
+def run(url, local_version, auth, profile, only, report_dir, max_examples, max_rps, workers, seed, keyword, python, allow_disruptive) -> int:
+    """Run the conformance suite against a target and write the reports.
+
+    With neither --target nor --local, the newest supported Airflow is
+    provisioned locally (the embedded default).
+    """
+    url = url or os.environ.get("AIRFLOW_CONFORMANCE_URL")
+    if url and local_version:
+        raise click.UsageError("--target and --local exclude each other")
+    options = RunOptions.from_env(url=url, auth=auth, profile=profile, only=parse_only(only), report_dir=report_dir,
+                                  max_examples=max_examples, max_rps=max_rps, workers=workers, seed=seed,
+                                  keyword=keyword, allow_disruptive=allow_disruptive)
+    if options.seed is None:
+        options.seed = int.from_bytes(os.urandom(4), "big")
+    if url:
+        return run_suite(options)
+    from conformance.local import instance, versions  # noqa: PLC0415
+
+    version = local_version or versions.NEWEST
+    already = {t.version for t in instance.running()}
+    local = instance.start(version, python=python, progress=echo_err)
+    options.url = local.url
+    if not auth and not os.environ.get("AIRFLOW_CONFORMANCE_AUTH"):
+        options.auth = local.auth_spec
+    try:
+        return run_suite(options)
+    finally:
+        if version not in already:
+            echo_err(f"stopping local Airflow {version}")
+            instance.stop(version)
+            sys.stderr.flush()

@@ -1,0 +1,1 @@
+"""The one HTTP client every request of the suite goes through."""

@@ -1,0 +1,156 @@
+"""`GuardedSession`: the only way the suite talks to a target.
+
+It is a `requests.Session` so that schemathesis can use it directly
+(`case.call(session=...)`), and it overrides `send`, the one method every
+requests call funnels through, so nothing - scenario, property test, token
+login, cleanup - can reach the wire without the guard's consent. It also
+counts requests per operation, paces them (`--max-rps`), retries only what
+is safe to retry, re-mints an expired JWT, and remembers the last exchange
+of the current test for a redacted curl reproduction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import requests
+
+from conformance.http.ratelimit import TokenBucket
+from conformance.http.redact import Redactor
+from conformance.safety.guard import Guard, RequestRefused
+from conformance.safety.tracking import record
+from conformance.target.auth import JwtAuth
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass
+class Stats:
+    """Request accounting for results.json (`operations[*].requests`, `summary.requests`)."""
+
+    requests: int = 0
+    refused: int = 0
+    by_operation: Counter = field(default_factory=Counter)
+    refused_by_operation: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # the last request per thread, shared by all sessions of a run (for reproductions)
+    local: threading.local = field(default_factory=threading.local, repr=False)
+
+    def count(self, operation_id: str | None) -> None:
+        with self.lock:
+            self.requests += 1
+            if operation_id:
+                self.by_operation[operation_id] += 1
+
+    def refuse(self, operation_id: str | None, reason: str) -> None:
+        with self.lock:
+            self.refused += 1
+            if operation_id:
+                self.refused_by_operation.setdefault(operation_id, reason)
+
+
+class GuardedSession(requests.Session):
+    """A requests session bound to one target, one guard and one redactor."""
+
+    def __init__(
+        self,
+        root_url: str,
+        guard: Guard,
+        redactor: Redactor,
+        *,
+        api_base: str = "",
+        limiter: TokenBucket | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 2,
+        stats: Stats | None = None,
+    ) -> None:
+        super().__init__()
+        self.root_url = root_url.rstrip("/")
+        self.api_base = api_base
+        self.guard = guard
+        self.redactor = redactor
+        self.limiter = limiter or TokenBucket(None)
+        self.timeout = timeout
+        self.retries = retries
+        self.stats = stats or Stats()
+        self.headers["User-Agent"] = "airflow-api-conformance"
+        self._local = self.stats.local
+
+    # -- addressing --------------------------------------------------------
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        if isinstance(url, str) and url.startswith("/"):
+            url = self.root_url + url
+        return super().request(method, url, *args, **kwargs)
+
+    def call(self, method: str, rel: str, **kwargs) -> requests.Response:
+        """Request an API-relative path (`/dags` -> `/api/v1/dags` or `/api/v2/dags`)."""
+        return self.request(method, self.api_base + rel, **kwargs)
+
+    # -- the choke point ---------------------------------------------------
+    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:  # type: ignore[override]
+        decision = self.guard.decide(request.method or "GET", request.url or "", request.body)
+        if not decision.allowed:
+            self.stats.refuse(decision.operation_id, decision.reason)
+            raise RequestRefused(decision.reason, decision.operation_id)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        self._remember(request)
+        response = self._send_with_retries(request, **kwargs)
+        if response.status_code == 401 and isinstance(self.auth, JwtAuth) and not (request.url or "").endswith("/auth/token"):
+            self.redactor.add(self.auth.refresh())
+            retry = request.copy()
+            retry.headers["Authorization"] = f"Bearer {self.auth.token}"
+            response = self._send_with_retries(retry, **kwargs)
+        if isinstance(self.auth, JwtAuth):
+            self.redactor.add(self.auth.token)
+        body = response.content if not kwargs.get("stream") else None
+        record(self.guard.ledger, self.guard.router.base_path if self.guard.router else "", decision.match,
+               (request.method or "").upper(), request.body, response.status_code, body)
+        return response
+
+    def _send_with_retries(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
+        method = (request.method or "GET").upper()
+        attempts = self.retries + 1 if method in IDEMPOTENT else 1
+        for attempt in range(attempts):
+            self.limiter.acquire()
+            match = self.guard.router.match(method, request.url or "") if self.guard.router else None
+            self.stats.count(match.operation_id if match else None)
+            try:
+                response = super().send(request, **kwargs)
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt + 1 >= attempts:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            if response.status_code == 429 and attempt + 1 < attempts:
+                time.sleep(min(_retry_after(response), 10.0))
+                continue
+            if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            return response
+        return response
+
+    # -- reproduction ------------------------------------------------------
+    def _remember(self, request: requests.PreparedRequest) -> None:
+        self._local.last = request
+
+    def last_curl(self) -> str:
+        """curl for the most recent request this thread sent (secrets masked)."""
+        last = getattr(self._local, "last", None)
+        return self.redactor.curl(last) if last is not None else ""
+
+    def forget(self) -> None:
+        self._local.last = None
+
+
+def _retry_after(response: requests.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0

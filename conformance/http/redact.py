@@ -1,0 +1,68 @@
+"""Keep secrets out of everything the suite prints or writes.
+
+Secrets are registered as they become known (passwords from `--auth`,
+JWTs minted during the run) and every outgoing text passes `Redactor.redact`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+import threading
+
+import requests
+
+MASK = "***"
+_AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:basic|bearer|negotiate)?\s*)([^\s'\"]+)")
+_COOKIE_HEADER = re.compile(r"(?i)((?:set-)?cookie:\s*)([^'\"\n]+)")
+SENSITIVE_HEADERS = ("authorization", "cookie", "set-cookie", "proxy-authorization")
+
+
+class Redactor:
+    """A growing set of secret strings, replaced by *** wherever they appear."""
+
+    def __init__(self, secrets: list[str] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        for s in secrets or []:
+            self.add(s)
+
+    def add(self, secret: str | None) -> None:
+        if not secret or len(secret) < 3:
+            return
+        with self._lock:
+            self._secrets.add(secret)
+
+    def add_basic(self, user: str, password: str) -> None:
+        """A Basic header carries base64(user:password); that form is a secret too."""
+        self.add(password)
+        self.add(base64.b64encode(f"{user}:{password}".encode()).decode())
+
+    def redact(self, text: str) -> str:
+        if not text:
+            return text
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for s in secrets:
+            text = text.replace(s, MASK)
+        text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
+        return _COOKIE_HEADER.sub(lambda m: m.group(1) + MASK, text)
+
+    def curl(self, request: requests.PreparedRequest) -> str:
+        """A copy-pasteable reproduction of a request, with credentials masked."""
+        parts = ["curl", "-X", request.method or "GET"]
+        for name, value in request.headers.items():
+            if name.lower() in ("content-length", "accept-encoding", "connection", "user-agent"):
+                continue
+            shown = MASK if name.lower() in SENSITIVE_HEADERS else value
+            if name.lower() == "authorization" and isinstance(value, str) and " " in value:
+                shown = value.split(" ", 1)[0] + " " + MASK
+            parts += ["-H", f"{name}: {shown}"]
+        body = request.body
+        if body:
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", "replace")
+            parts += ["--data-raw", body if len(body) <= 4000 else body[:4000] + "..."]
+        parts.append(request.url or "")
+        return self.redact(" ".join(shlex.quote(p) for p in parts))

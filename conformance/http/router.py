@@ -1,0 +1,94 @@
+"""Map a concrete request (method + URL path) back to the spec operation it exercises.
+
+The guard and the reports reason in operationIds and path parameters; the
+wire only has URLs. Templates are matched most-specific first so that
+`/dags/~/dagRuns/list` wins over `/dags/{dag_id}/dagRuns/{dag_run_id}`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation of the reference spec, with its full path template."""
+
+    operation_id: str
+    method: str
+    template: str
+    regex: re.Pattern = field(compare=False, repr=False)
+    params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Match:
+    """A request resolved to its operation and path parameter values."""
+
+    route: Route
+    path_params: dict
+
+    @property
+    def operation_id(self) -> str:
+        return self.route.operation_id
+
+
+def spec_base_path(spec: dict) -> str:
+    """The prefix a spec's paths are relative to (`/api/v1` for 2.x, empty for 3.x)."""
+    servers = spec.get("servers") or []
+    if servers:
+        path = urlsplit(servers[0].get("url", "")).path.rstrip("/")
+        if path and not any(p.startswith(path + "/") for p in spec.get("paths", {})):
+            return path
+    return ""
+
+
+def _compile(template: str) -> tuple[re.Pattern, tuple[str, ...]]:
+    names: list[str] = []
+    pattern = ""
+    for part in re.split(r"(\{[^}]+\})", template):
+        if part.startswith("{") and part.endswith("}"):
+            name = part[1:-1]
+            names.append(name)
+            # path-typed parameters (file paths, asset uris) may contain slashes
+            pattern += "(?P<p%d>.+)" % (len(names) - 1) if name in ("path", "uri") else "(?P<p%d>[^/]+)" % (len(names) - 1)
+        else:
+            pattern += re.escape(part)
+    return re.compile("^" + pattern + "/?$"), tuple(names)
+
+
+class Router:
+    """Resolves URLs of one target against one reference spec."""
+
+    def __init__(self, spec: dict) -> None:
+        self.base_path = spec_base_path(spec)
+        routes: list[Route] = []
+        for path, item in (spec.get("paths") or {}).items():
+            for method in HTTP_METHODS:
+                op = item.get(method) if isinstance(item, dict) else None
+                if not isinstance(op, dict):
+                    continue
+                template = self.base_path + path
+                regex, names = _compile(template)
+                routes.append(Route(op.get("operationId") or f"{method.upper()} {template}", method.upper(), template, regex, names))
+        # literal segments beat parameters: sort by number of params, then by literal length
+        routes.sort(key=lambda r: (len(r.params), -len(r.template)))
+        self.routes = routes
+        self.by_id = {r.operation_id: r for r in routes}
+
+    def match(self, method: str, url: str) -> Match | None:
+        """The operation a request exercises, or None if the spec has no such operation."""
+        path = urlsplit(url).path
+        method = method.upper()
+        for route in self.routes:
+            if route.method != method:
+                continue
+            m = route.regex.match(path)
+            if m:
+                values = {name: unquote(m.group(f"p{i}")) for i, name in enumerate(route.params)}
+                return Match(route, values)
+        return None

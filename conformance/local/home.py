@@ -1,0 +1,189 @@
+"""Prepare the AIRFLOW_HOME of a local target and the environment its processes run with.
+
+All configuration goes through `AIRFLOW__SECTION__KEY` variables (no editing of
+airflow.cfg), so what a target runs with is visible in one place. Secrets
+(admin password, JWT secret, secret key, Fernet key) are generated once per home
+and kept in a mode-600 file in it: restarting a target keeps its credentials,
+sessions and encrypted connections valid.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance import paths
+from conformance.local import probe_dags
+from conformance.local.versions import VersionSpec
+
+ADMIN_USER = "admin"
+SECRETS_FILE = "conformance-credentials.json"
+PASSWORDS_FILE = "simple_auth_manager_passwords.json"
+_BASIC = "airflow.api.auth.backend.basic_auth"
+_SESSION = "airflow.api.auth.backend.session"
+
+# Anonymous API requests must get 401, not FAB >= 1.5.4's "Public" role (403).
+_WEBSERVER_CONFIG = '''\
+"""Written by airflow-conformance: Airflow's default FAB settings, with no public role."""
+import os
+
+from flask_appbuilder.security.manager import AUTH_DB
+
+basedir = os.path.abspath(os.path.dirname(__file__))
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None
+AUTH_TYPE = AUTH_DB
+AUTH_ROLE_PUBLIC = None
+'''
+
+
+@dataclass(frozen=True)
+class Home:
+    """An AIRFLOW_HOME folder and the secrets stored in it."""
+
+    path: Path
+    password: str
+    jwt_secret: str
+    secret_key: str
+    fernet_key: str
+
+    @property
+    def dags(self) -> Path:
+        return self.path / "dags"
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "logs"
+
+    def component_log(self, component: str) -> Path:
+        return self.logs / f"{component}.log"
+
+    @property
+    def database(self) -> Path:
+        return self.path / "airflow.db"
+
+    @property
+    def initialized_marker(self) -> Path:
+        return self.path / ".conformance-initialized"
+
+
+def home_dir(version: str) -> Path:
+    return paths.cache_dir() / "homes" / f"airflow-{version}"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only the owner can read, without a window where it is world-readable."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
+
+
+def _load_or_create_secrets(path: Path) -> tuple[dict[str, str], bool]:
+    """The home's secrets and whether they were created just now."""
+    file = path / SECRETS_FILE
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        if all(k in data for k in ("password", "jwt_secret", "secret_key", "fernet_key")):
+            return data, False
+    except (OSError, ValueError):
+        pass
+    data = {
+        "user": ADMIN_USER,
+        "password": secrets.token_urlsafe(18),
+        "jwt_secret": secrets.token_urlsafe(64),  # 86 chars, well over the 64 bytes asked for
+        "secret_key": secrets.token_urlsafe(32),
+        "fernet_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+    }
+    _write_private(file, json.dumps(data, indent=2))
+    return data, True
+
+
+def prepare(spec: VersionSpec) -> Home:
+    """Create the home folder, its secrets, probe DAGs and auxiliary config files."""
+    path = home_dir(spec.version)
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    data, created = _load_or_create_secrets(path)
+    home = Home(path, data["password"], data["jwt_secret"], data["secret_key"], data["fernet_key"])
+    if created:
+        # a database from older secrets holds another admin password and Fernet key: start over
+        home.database.unlink(missing_ok=True)
+        home.initialized_marker.unlink(missing_ok=True)
+    home.dags.mkdir(exist_ok=True)
+    home.logs.mkdir(exist_ok=True)
+    probe_dags.install(home.dags, spec.version)
+    if spec.major == 3:
+        _write_private(path / PASSWORDS_FILE, json.dumps({ADMIN_USER: home.password}))
+    if spec.auth_role_public_none:
+        (path / "webserver_config.py").write_text(_WEBSERVER_CONFIG, encoding="utf-8")
+    return home
+
+
+def environment(
+    spec: VersionSpec,
+    home: Home,
+    *,
+    port: int,
+    log_ports: tuple[int, int],
+    auth_config: str = "conformance",
+    venv: Path,
+) -> dict[str, str]:
+    """The process environment for every `airflow` command of this target."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__") and k not in (
+        "AIRFLOW_HOME", "AIRFLOW_CONFIG", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    worker_port, trigger_port = log_ports
+    env.update({
+        "AIRFLOW_HOME": str(home.path),
+        "VIRTUAL_ENV": str(venv),
+        # 2.0's webserver starts `gunicorn` by name: the venv's bin/ must come first.
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONUNBUFFERED": "1",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home.dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "True",
+        "AIRFLOW__CORE__FERNET_KEY": home.fernet_key,
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home.logs),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(worker_port),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_port),
+        # pick up new DAG files and run probe DAGs within seconds
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+        "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "1",
+        "AIRFLOW__SCHEDULER__PROCESSOR_POLL_INTERVAL": "1",
+        "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "1",
+    })
+    if spec.major == 2:
+        env.update({
+            "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
+            "AIRFLOW__WEBSERVER__SECRET_KEY": home.secret_key,
+            "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
+            "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
+            "AIRFLOW__WEBSERVER__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__WEBSERVER__WORKERS": "2",
+            # 2.0/2.1 read the log-server port from [celery]
+            "AIRFLOW__CELERY__WORKER_LOG_SERVER_PORT": str(worker_port),
+        })
+        if auth_config == "conformance":
+            # 2.0-2.2 read only the singular key, 2.3+ only the plural one: set both.
+            env["AIRFLOW__API__AUTH_BACKEND"] = _BASIC
+            env["AIRFLOW__API__AUTH_BACKENDS"] = f"{_BASIC},{_SESSION}"
+    else:
+        env.update({
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home.path / PASSWORDS_FILE),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": home.jwt_secret,
+            "AIRFLOW__API__SECRET_KEY": home.secret_key,
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__WORKERS": "1",
+            # LocalExecutor forks `parallelism` workers (default 32, ~130 MB each): keep it small
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+        })
+    return env

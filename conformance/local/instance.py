@@ -1,0 +1,398 @@
+"""Start and stop a real Airflow of a given release on this machine.
+
+This is the suite's embedded default: with no target given, `run` provisions
+the newest release here. `start` installs (or reuses) the release's venv,
+prepares its home, initialises the database once, starts each component as
+its own process group and returns only when the API answers, the probe DAG is
+visible through the authenticated API and the broken probe file is reported as
+an import error: a target that is "up" is ready for every scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+import requests
+
+from conformance.errors import ConfigError, SuiteError
+from conformance.local import home as home_mod
+from conformance.local import processes, state
+from conformance.local.probe_dags import BROKEN_FILENAME, PROBE_DAG_ID
+from conformance.local.target import LocalTarget
+from conformance.local.venv import airflow_bin, ensure_venv
+from conformance.local.versions import VersionSpec, resolve, supported
+
+Progress = Callable[[str], None]
+
+AUTH_CONFIGS = ("conformance", "default")
+READY_TIMEOUT_S = 240
+INIT_TIMEOUT_S = 600
+BASE_PORT = 28080  # default port of a release: BASE_PORT + its row in the table
+
+
+def _stderr(msg: str) -> None:
+    print(f"airflow-conformance: {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- ports
+
+def port_is_free(port: int) -> bool:
+    """True if nothing listens on (or holds) 127.0.0.1:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(avoid: set[int]) -> int:
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in avoid:
+            return port
+    raise SuiteError("could not find a free TCP port on 127.0.0.1")
+
+
+def _choose_port(spec: VersionSpec, port: int | None) -> int:
+    if port is not None:
+        if not 0 < port < 65536:
+            raise ConfigError(f"--port {port} is not a TCP port number")
+        if not port_is_free(port):
+            raise ConfigError(f"port {port} on 127.0.0.1 is already in use; pass another --port or leave it out")
+        return port
+    try:
+        default = BASE_PORT + supported().index(spec.version)
+    except ValueError:
+        default = 0
+    if default and port_is_free(default):
+        return default
+    return _free_port(set())
+
+
+# ---------------------------------------------------------------- logs
+
+_ERROR_WORDS = ("error", "exception", "traceback", "fatal", "critical")
+
+
+def last_error_line(log: Path) -> str:
+    """The last line of a log that looks like an error, else its last line."""
+    try:
+        lines = [ln.strip() for ln in log.read_text(encoding="utf-8", errors="replace").splitlines()]
+    except OSError:
+        return "no log written"
+    lines = [ln for ln in lines if ln and not ln.startswith("====")]
+    for ln in reversed(lines[-200:]):
+        low = ln.lower()
+        if any(w in low for w in _ERROR_WORDS) and not low.startswith("traceback"):
+            return ln[:300]
+    return lines[-1][:300] if lines else "empty log"
+
+
+# ---------------------------------------------------------------- database init
+
+def _run_init(cmd: list[str], *, env: dict[str, str], home: home_mod.Home, shown: str,
+              ok_if: str | None = None) -> None:
+    """Run one `airflow ...` setup command, logging to logs/init.log (password never logged)."""
+    log = home.logs / "init.log"
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} airflow {shown}\n")
+        fh.flush()
+        try:
+            proc = subprocess.run(cmd, env=env, cwd=str(home.path), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  timeout=INIT_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            raise ConfigError(f"`airflow {shown}` did not finish in {INIT_TIMEOUT_S} s (log: {log})") from None
+        fh.write(proc.stdout)
+    if proc.returncode != 0 and not (ok_if and ok_if in proc.stdout):
+        raise ConfigError(f"`airflow {shown}` failed: {last_error_line(log)} (log: {log})")
+
+
+def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str],
+                progress: Progress) -> None:
+    """Create the database, the admin user and serialized DAGs once per home."""
+    marker = home.initialized_marker
+    try:
+        done = json.loads(marker.read_text(encoding="utf-8")).get("version") == spec.version
+    except (OSError, ValueError):
+        done = False
+    if done and home.database.exists():
+        return
+    started = time.monotonic()
+    progress(f"initialising the Airflow {spec.version} database (airflow db {spec.db_command})")
+    _run_init([airflow, "db", spec.db_command], env=env, home=home, shown=f"db {spec.db_command}")
+    if spec.major == 2:
+        _run_init(
+            [airflow, "users", "create", "-u", home_mod.ADMIN_USER, "-p", home.password, "-r", "Admin",
+             "-f", "Conformance", "-l", "Admin", "-e", "admin@example.invalid"],
+            env=env, home=home, shown="users create -u admin -p *** -r Admin", ok_if="already exist",
+        )
+    if spec.reserialize:
+        _run_init([airflow, "dags", "reserialize"], env=env, home=home, shown="dags reserialize")
+    marker.write_text(json.dumps({"version": spec.version}), encoding="utf-8")
+    progress(f"database ready in {time.monotonic() - started:.0f} s")
+
+
+# ---------------------------------------------------------------- readiness
+
+def _component_cmd(spec: VersionSpec, airflow: str, component: str, port: int) -> list[str]:
+    if component == "webserver":
+        return [airflow, "webserver", "-p", str(port), "-H", "127.0.0.1", "-w", "2"]
+    if component == "api-server":
+        return [airflow, "api-server", "--port", str(port), "--host", "127.0.0.1"]
+    return [airflow, component]
+
+
+class _Api:
+    """Minimal authenticated client used only to decide readiness."""
+
+    def __init__(self, target: LocalTarget) -> None:
+        self.t = target
+        self.s = requests.Session()
+        self.s.trust_env = False  # never send a local check through a proxy
+        self.token: str | None = None
+
+    def get(self, path: str, *, auth: bool = False) -> requests.Response:
+        headers = {}
+        kwargs = {}
+        if auth and self.t.auth["kind"] == "jwt":
+            if self.token is None:
+                r = self.s.post(f"{self.t.url}/auth/token", timeout=10,
+                                json={"username": self.t.auth["user"], "password": self.t.auth["password"]})
+                if r.status_code not in (200, 201):
+                    raise _NotYet(f"POST /auth/token answered {r.status_code}")
+                self.token = r.json()["access_token"]
+            headers["Authorization"] = f"Bearer {self.token}"
+        elif auth:
+            kwargs["auth"] = (self.t.auth["user"], self.t.auth["password"])
+        return self.s.get(f"{self.t.api_root}{path}", headers=headers, timeout=10, **kwargs)
+
+
+class _NotYet(Exception):
+    pass
+
+
+def _db_has_probe(home: home_mod.Home) -> tuple[bool, bool]:
+    """(probe DAG known, broken file recorded) read straight from SQLite.
+
+    Used with --auth-config default, where the API rejects every credential.
+    """
+    try:
+        con = sqlite3.connect(f"file:{home.database}?mode=ro", uri=True, timeout=5)
+        try:
+            dag = con.execute("select 1 from dag where dag_id = ?", (PROBE_DAG_ID,)).fetchone() is not None
+            broken = any(str(r[0]).endswith(BROKEN_FILENAME) for r in con.execute("select filename from import_error"))
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False, False
+    return dag, broken
+
+
+def _wait_ready(spec: VersionSpec, target: LocalTarget, procs: dict[str, subprocess.Popen],
+                home: home_mod.Home, progress: Progress) -> None:
+    api = _Api(target)
+    started = time.monotonic()
+    reached: dict[str, float] = {}
+    next_note = 20.0
+    health_path = "/health" if spec.major == 2 else "/monitor/health"
+
+    def mark(step: str, text: str) -> None:
+        if step not in reached:
+            reached[step] = time.monotonic() - started
+            progress(f"{text} after {reached[step]:.0f} s")
+
+    while True:
+        for component, proc in procs.items():
+            if proc.poll() is not None:
+                log = home.component_log(component)
+                raise ConfigError(
+                    f"airflow {component} exited during startup (code {proc.returncode}): "
+                    f"{last_error_line(log)} (log: {log})"
+                )
+        try:
+            if "version" not in reached:
+                r = api.get("/version")
+                if r.status_code != 200:
+                    raise _NotYet(f"version endpoint answered {r.status_code}")
+                served = r.json().get("version")
+                mark("version", f"API answers (/api/{spec.api}/version reports {served})")
+            if "health" not in reached:
+                url = f"{target.url}/health" if spec.major == 2 else f"{target.api_root}{health_path}"
+                body = api.s.get(url, timeout=10).json()
+                if (body.get("scheduler") or {}).get("status") != "healthy":
+                    raise _NotYet("scheduler not healthy yet")
+                mark("health", "scheduler healthy")
+            if target.auth_config == "default":
+                dag, broken = _db_has_probe(home)
+                if not dag:
+                    raise _NotYet("probe DAG not parsed yet")
+                mark("dag", f"probe DAG {PROBE_DAG_ID} parsed")
+                if not broken:
+                    raise _NotYet("import error not recorded yet")
+                mark("import_error", f"{BROKEN_FILENAME} recorded as import error")
+            else:
+                if "dag" not in reached:
+                    r = api.get(f"/dags/{PROBE_DAG_ID}", auth=True)
+                    if r.status_code in (401, 403):
+                        raise ConfigError(
+                            f"Airflow {spec.version} rejected the generated admin credentials "
+                            f"({r.status_code} on /api/{spec.api}/dags); see {home.path}"
+                        )
+                    if r.status_code != 200:
+                        raise _NotYet("probe DAG not visible yet")
+                    mark("dag", f"probe DAG {PROBE_DAG_ID} visible")
+                if "import_error" not in reached:
+                    r = api.get("/importErrors?limit=100", auth=True)
+                    files = [e.get("filename", "") for e in r.json().get("import_errors", [])] \
+                        if r.status_code == 200 else []
+                    if not any(f.endswith(BROKEN_FILENAME) for f in files):
+                        raise _NotYet("import error not listed yet")
+                    mark("import_error", f"{BROKEN_FILENAME} listed in importErrors")
+            return
+        except (_NotYet, requests.RequestException, ValueError, KeyError, AttributeError):
+            pass
+        elapsed = time.monotonic() - started
+        if elapsed > READY_TIMEOUT_S:
+            missing = next(s for s in ("version", "health", "dag", "import_error") if s not in reached)
+            raise ConfigError(
+                f"Airflow {spec.version} was not ready after {READY_TIMEOUT_S} s (waiting for: {missing}); "
+                f"see the logs in {home.logs}"
+            )
+        if elapsed > next_note:
+            progress(f"still waiting for Airflow {spec.version} ({elapsed:.0f} s)")
+            next_note += 20
+        time.sleep(1)
+
+
+# ---------------------------------------------------------------- public API
+
+def _groups(target: LocalTarget) -> dict[int, int]:
+    return {pgid: target.starttimes.get(comp, 0) for comp, pgid in target.pgids.items()}
+
+
+def _alive(target: LocalTarget) -> bool:
+    return any(processes.is_alive(pid, target.starttimes.get(comp)) for comp, pid in target.pids.items()) \
+        or bool(processes.members(_groups(target)))
+
+
+def start(version: str, *, port: int | None = None, python: str | None = None,
+          auth_config: str = "conformance", progress: Progress = _stderr) -> LocalTarget:
+    """Start (or return the already running) local Airflow `version`; see the module docstring."""
+    spec = resolve(version)
+    if auth_config not in AUTH_CONFIGS:
+        raise ConfigError(f"--auth-config must be one of {', '.join(AUTH_CONFIGS)}, not {auth_config!r}")
+    with state.locked(f"airflow-{spec.version}"):
+        existing = state.get(spec.version)
+        if existing is not None:
+            if existing.ready and _alive(existing):
+                if port is not None and port != existing.port:
+                    raise ConfigError(
+                        f"Airflow {spec.version} already runs on port {existing.port}; "
+                        f"run `airflow-conformance down --airflow {spec.version}` first to move it to {port}"
+                    )
+                if existing.auth_config != auth_config:
+                    progress(f"Airflow {spec.version} is already running with --auth-config "
+                             f"{existing.auth_config}; run `down --airflow {spec.version}` first to change it")
+                return existing
+            _stop_target(existing)  # leftover of a crashed or interrupted `up`
+            state.remove(spec.version)
+        chosen = _choose_port(spec, port)
+        venv = ensure_venv(spec, python=python, progress=progress)
+        home = home_mod.prepare(spec)
+        log_ports = (_free_port({chosen}), 0)
+        log_ports = (log_ports[0], _free_port({chosen, log_ports[0]}))
+        env = home_mod.environment(spec, home, port=chosen, log_ports=log_ports,
+                                   auth_config=auth_config, venv=venv)
+        airflow = str(airflow_bin(venv))
+        _initialize(spec, home, airflow, env, progress)
+        if not port_is_free(chosen):  # taken while we were installing
+            raise ConfigError(f"port {chosen} on 127.0.0.1 was taken meanwhile; run `up` again")
+        target = LocalTarget(
+            version=spec.version,
+            url=f"http://127.0.0.1:{chosen}",
+            api=spec.api,
+            auth={"kind": "basic" if spec.major == 2 else "jwt", "user": home_mod.ADMIN_USER,
+                  "password": home.password},
+            home=str(home.path), venv=str(venv), auth_config=auth_config,
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+        procs: dict[str, subprocess.Popen] = {}
+        launched = time.monotonic()
+        try:
+            progress(f"starting Airflow {spec.version} ({', '.join(spec.components)}) on {target.url}; "
+                     f"logs in {home.logs}")
+            for component in spec.components:
+                proc = processes.spawn(_component_cmd(spec, airflow, component, chosen), env=env,
+                                       cwd=home.path, log=home.component_log(component))
+                procs[component] = proc
+                target.pids[component] = proc.pid
+                target.pgids[component] = proc.pid  # new session: the group id is the PID
+                target.starttimes[component] = processes.starttime(proc.pid) or 0
+            state.put(target)  # recorded before waiting, so `down` can clean up an interrupted `up`
+            _wait_ready(spec, target, procs, home, progress)
+        except BaseException:
+            _stop_target(target)
+            state.remove(spec.version)
+            raise
+        target.ready = True
+        state.put(target)
+        progress(f"Airflow {spec.version} ready in {time.monotonic() - launched:.0f} s after launch")
+        return target
+
+
+def _stop_target(target: LocalTarget) -> None:
+    left = processes.terminate(_groups(target))
+    if left:
+        raise SuiteError(f"could not stop processes {sorted(left)} of Airflow {target.version}")
+
+
+def stop(version: str) -> bool:
+    """Stop the local Airflow `version`; False if it was not recorded as running."""
+    with state.locked(f"airflow-{version}"):
+        target = state.get(version)
+        if target is None:
+            return False
+        _stop_target(target)
+        state.remove(version)
+        return True
+
+
+def running() -> list[LocalTarget]:
+    """Targets whose processes are alive; entries whose processes are all gone are pruned."""
+    alive = []
+    for version, target in state.load_all().items():
+        if _alive(target):
+            alive.append(target)
+        else:
+            state.remove(version)
+    return sorted(alive, key=lambda t: tuple(int(p) for p in t.version.split(".") if p.isdigit()))
+
+
+def _normalise(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if host in ("localhost", "::1", "0.0.0.0"):
+        host = "127.0.0.1"
+    return host, parts.port
+
+
+def find_by_url(url: str) -> LocalTarget | None:
+    """The running local target serving `url` (any path under it, localhost or 127.0.0.1)."""
+    wanted = _normalise(url)
+    for target in running():
+        if _normalise(target.url) == wanted:
+            return target
+    return None

@@ -1,0 +1,154 @@
+"""Start Airflow components as process groups and stop exactly those processes again.
+
+Every component runs in its own session (so its own process group) and is
+recorded by PID, PGID and kernel start time. Stopping signals those groups plus
+any descendants that left them (2.x task runners call setpgid), found through
+/proc parent links. Nothing is ever selected by process name: on a shared
+machine another user's `airflow scheduler` must never be touched, and a recycled
+PID is recognised by its different start time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+# Popen objects of children started by this process, so they can be reaped (no zombies).
+_CHILDREN: dict[int, subprocess.Popen] = {}
+
+
+def _stat(pid: int) -> tuple[str, int, int, int] | None:
+    """(state, ppid, pgid, starttime) of a process from /proc, or None if it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    rest = raw[raw.rfind(")") + 2:].split()
+    # fields after comm: state(3) ppid(4) pgrp(5) ... starttime(22)
+    try:
+        return rest[0], int(rest[1]), int(rest[2]), int(rest[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def starttime(pid: int) -> int | None:
+    st = _stat(pid)
+    return st[3] if st else None
+
+
+def is_alive(pid: int, start: int | None = None) -> bool:
+    """True if `pid` runs (not a zombie) and, when given, still has start time `start`."""
+    proc = _CHILDREN.get(pid)
+    if proc is not None and proc.poll() is not None:
+        return False
+    st = _stat(pid)
+    if st is None:
+        if not Path("/proc").is_dir():  # no procfs: fall back to signal 0
+            try:
+                os.kill(pid, 0)
+                return True
+            except OSError:
+                return False
+        return False
+    if st[0] in ("Z", "X"):
+        return False
+    return start is None or st[3] == start
+
+
+def spawn(cmd: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
+    """Start `cmd` in a new session with stdout+stderr appended to `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as fh:
+        fh.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd[1:])}\n".encode())
+        fh.flush()
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=fh,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    _CHILDREN[proc.pid] = proc
+    return proc
+
+
+def _all_processes() -> dict[int, tuple[str, int, int, int]]:
+    table = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if entry.name.isdigit():
+            st = _stat(int(entry.name))
+            if st is not None:
+                table[int(entry.name)] = st
+    return table
+
+
+def members(groups: dict[int, int]) -> set[int]:
+    """PIDs belonging to the recorded groups {pgid: leader start time} and their descendants.
+
+    A group whose leader PID now belongs to a younger process was recycled and
+    is skipped; group members started before the leader cannot be ours either.
+    """
+    table = _all_processes()
+    found: set[int] = set()
+    for pgid, leader_start in groups.items():
+        leader = table.get(pgid)
+        if leader is not None and leader[3] != leader_start:
+            continue  # PID recycled by an unrelated process
+        found.update(pid for pid, st in table.items() if st[2] == pgid and st[3] >= leader_start)
+    # descendants that moved to groups of their own
+    grew = True
+    while grew:
+        grew = False
+        for pid, st in table.items():
+            if pid not in found and st[1] in found:
+                found.add(pid)
+                grew = True
+    return {pid for pid in found if table[pid][0] not in ("Z", "X")}
+
+
+def _signal(groups: dict[int, int], pids: set[int], sig: int) -> None:
+    for pgid in groups:
+        if pgid in pids or any(_stat(p) and _stat(p)[2] == pgid for p in pids):
+            try:
+                os.killpg(pgid, sig)
+            except OSError:
+                pass
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
+
+def _reap() -> None:
+    for pid, proc in list(_CHILDREN.items()):
+        if proc.poll() is not None:
+            _CHILDREN.pop(pid, None)
+
+
+def terminate(groups: dict[int, int], *, grace: float = 15.0) -> set[int]:
+    """SIGTERM the recorded groups (and strays), wait up to `grace` s, then SIGKILL.
+
+    Returns the PIDs that were still alive after SIGKILL (normally empty).
+    """
+    pids = members(groups)
+    if not pids:
+        _reap()
+        return set()
+    _signal(groups, pids, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        _reap()
+        pids = {p for p in pids if is_alive(p)} | members(groups)
+        if not pids:
+            return set()
+        time.sleep(0.2)
+    _signal(groups, pids, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        _reap()
+        pids = {p for p in pids if is_alive(p)}
+        if not pids:
+            return set()
+        time.sleep(0.1)
+    return pids

@@ -1,0 +1,58 @@
+"""LocalTarget: what the suite knows about an Airflow instance it started itself."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class LocalTarget:
+    """A running local Airflow: where it answers, how to authenticate, which processes are its.
+
+    `auth` holds the real password; print `redacted_auth_spec`, never `auth_spec`.
+    """
+
+    version: str
+    url: str  # http://127.0.0.1:PORT, no trailing slash, no /api path
+    api: str  # "v1" (Airflow 2.x) or "v2" (Airflow 3.x)
+    auth: dict[str, str]  # {"kind": "basic"|"jwt", "user": ..., "password": ...}
+    pids: dict[str, int] = field(default_factory=dict)  # component -> pid
+    pgids: dict[str, int] = field(default_factory=dict)  # component -> process group id
+    starttimes: dict[str, int] = field(default_factory=dict)  # component -> /proc start tick (PID reuse guard)
+    home: str = ""
+    venv: str = ""
+    auth_config: str = "conformance"
+    started_at: str = ""
+    ready: bool = False
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def api_root(self) -> str:
+        """Base of the REST API, e.g. http://127.0.0.1:28090/api/v1."""
+        return f"{self.url}/api/{self.api}"
+
+    @property
+    def auth_spec(self) -> str:
+        """The --auth spec for this target, e.g. "basic:admin:PASSWORD" (contains the secret)."""
+        return f"{self.auth['kind']}:{self.auth['user']}:{self.auth['password']}"
+
+    @property
+    def redacted_auth_spec(self) -> str:
+        """The auth spec safe to print or log: "basic:admin:***"."""
+        return f"{self.auth['kind']}:{self.auth['user']}:***"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "LocalTarget":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def __repr__(self) -> str:  # keep the password out of reprs and tracebacks
+        return (f"LocalTarget(version={self.version!r}, url={self.url!r}, api={self.api!r}, "
+                f"auth={self.redacted_auth_spec!r}, ready={self.ready!r})")

@@ -1,0 +1,141 @@
+"""Create (or reuse) one virtualenv per Airflow release, installed from pinned constraints.
+
+Each release gets its own venv under the cache so releases never share
+dependencies, and a cached venv makes the next `up` fast. A marker file is
+written only after the install finished: a venv left half-built by Ctrl-C or a
+failed resolve has no marker and is rebuilt instead of reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from conformance import paths
+from conformance.errors import ConfigError
+from conformance.local.python_finder import find_python, interpreter_minor
+from conformance.local.versions import VersionSpec
+
+MARKER_NAME = ".conformance-installed.json"
+
+Progress = Callable[[str], None]
+
+
+def venv_dir(version: str) -> Path:
+    return paths.cache_dir() / "venvs" / f"airflow-{version}"
+
+
+def airflow_bin(venv: Path) -> Path:
+    return venv / "bin" / "airflow"
+
+
+def _uv() -> list[str] | None:
+    """The uv next to the running interpreter, or `python -m uv`, or None."""
+    beside = Path(sys.executable).parent / "uv"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
+    try:
+        import uv  # noqa: F401, PLC0415
+
+        return [sys.executable, "-m", "uv"]
+    except ImportError:
+        pass
+    found = shutil.which("uv")
+    return [found] if found else None
+
+
+def _constraints_digest(spec: VersionSpec) -> str:
+    return hashlib.sha256(spec.constraints_file.read_bytes()).hexdigest()[:16]
+
+
+def _read_marker(venv: Path) -> dict | None:
+    try:
+        return json.loads((venv / MARKER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _last_meaningful_line(text: str) -> str:
+    """The line of an installer's output that says what went wrong (not a hint or a blank)."""
+    lines = [ln.strip(" \t│╰─▶×") .strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.lower().startswith(("hint:", "help:", "note:", "[notice]"))]
+    for ln in reversed(lines):
+        if ln.lower().startswith("error:") or "because" in ln.lower() or "no solution" in ln.lower():
+            return ln
+    return lines[-1] if lines else "no output"
+
+
+def _run_install(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write(f"$ {' '.join(cmd)}\n")
+        fh.flush()
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, check=False)
+    if proc.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")
+        raise ConfigError(
+            f"installing Airflow failed: {_last_meaningful_line(tail)} (full log: {log})"
+        )
+
+
+def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progress = lambda _m: None) -> Path:
+    """Return a venv with apache-airflow==spec.version installed, building it if needed."""
+    venv = venv_dir(spec.version)
+    if not spec.constraints_file.is_file():
+        raise ConfigError(f"no pinned constraints for Airflow {spec.version} ({spec.constraints_file})")
+    digest = _constraints_digest(spec)
+    marker = _read_marker(venv)
+    if marker and marker.get("constraints") == digest and airflow_bin(venv).exists():
+        if python is None:
+            return venv
+        info = interpreter_minor(python)
+        if info and marker.get("python") == info[0]:
+            return venv
+    interpreter = find_python(spec.python, python)
+    if venv.exists():
+        progress(f"removing incomplete or outdated venv {venv}")
+        shutil.rmtree(venv)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    log = venv.parent / f"airflow-{spec.version}.install.log"
+    log.write_text("", encoding="utf-8")
+    started = time.monotonic()
+    uv = _uv()
+    requirement = f"apache-airflow=={spec.version}"
+    if uv:
+        progress(f"installing apache-airflow {spec.version} with uv into {venv} (takes ~10-30 s)")
+        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        env.pop("VIRTUAL_ENV", None)
+        _run_install([*uv, "venv", "--no-config", "--python", interpreter, str(venv)], log, env)
+        _run_install(
+            [*uv, "pip", "install", "--no-config", "--python", str(venv / "bin" / "python"),
+             requirement, "-c", str(spec.constraints_file)],
+            log, env,
+        )
+    else:
+        progress(f"installing apache-airflow {spec.version} with pip into {venv} (uv not found; takes ~1-2 min)")
+        _run_install([interpreter, "-m", "venv", str(venv)], log)
+        _run_install(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
+             requirement, "-c", str(spec.constraints_file)],
+            log,
+        )
+    if not airflow_bin(venv).exists():
+        raise ConfigError(f"installing Airflow {spec.version} left no airflow command in {venv} (log: {log})")
+    info = interpreter_minor(venv / "bin" / "python")
+    (venv / MARKER_NAME).write_text(
+        json.dumps({
+            "version": spec.version,
+            "python": info[0] if info else spec.python,
+            "constraints": digest,
+            "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }),
+        encoding="utf-8",
+    )
+    progress(f"installed apache-airflow {spec.version} in {time.monotonic() - started:.0f} s")
+    return venv

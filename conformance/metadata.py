@@ -1,0 +1,110 @@
+"""Metadata carried by every scenario and posture check.
+
+Like Kubernetes conformance tests, each check declares a stable id, a title,
+one MUST sentence, the operations it touches, the Airflow versions it
+applies to and its safety tier. `airflow-conformance list`, the README table
+and the plugin's skip decisions all read this one registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+TIERS = ("readonly", "sandbox", "disruptive")
+NEEDS = ("probe_dags", "auth_default", "scheduler")
+
+
+@dataclass(frozen=True)
+class Meta:
+    id: str
+    title: str
+    must: str
+    kind: str = "scenario"  # scenario | posture
+    operations: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None  # exclusive
+    tier: str = "readonly"
+    needs: tuple[str, ...] = ()
+    exposure: bool = False  # posture only: a finding is a security exposure and fails the run
+    module: str = field(default="", compare=False)
+
+    @property
+    def result_id(self) -> str:
+        return f"{self.kind}.{self.id}"
+
+    def applies_to(self, version: Version) -> bool:
+        spec = ""
+        if self.since:
+            spec += f">={self.since}"
+        if self.until:
+            spec += ("," if spec else "") + f"<{self.until}"
+        return version in SpecifierSet(spec, prereleases=True)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["operations"] = list(self.operations)
+        data["needs"] = list(self.needs)
+        data["result_id"] = self.result_id
+        return data
+
+
+REGISTRY: dict[str, Meta] = {}
+
+
+def check(
+    id: str,
+    title: str,
+    must: str,
+    *,
+    kind: str = "scenario",
+    operations: tuple[str, ...] | list[str] = (),
+    since: str | None = None,
+    until: str | None = None,
+    tier: str = "readonly",
+    needs: tuple[str, ...] | list[str] = (),
+    exposure: bool = False,
+):
+    """Register a test function as a conformance check and mark it for the plugin."""
+    if tier not in TIERS:
+        raise ValueError(f"{id}: unknown tier {tier}")
+    unknown = set(needs) - set(NEEDS)
+    if unknown:
+        raise ValueError(f"{id}: unknown needs {unknown}")
+
+    def decorate(fn):
+        meta = Meta(id, title, must, kind, tuple(operations), since, until, tier, tuple(needs), exposure, fn.__module__)
+        if meta.result_id in REGISTRY and REGISTRY[meta.result_id].module != meta.module:
+            raise ValueError(f"duplicate check id {meta.result_id}")
+        REGISTRY[meta.result_id] = meta
+        return pytest.mark.conformance(meta)(fn)
+
+    return decorate
+
+
+def scenario(id: str, title: str, must: str, **kwargs):
+    """A behaviour the API documents."""
+    return check(id, title, must, kind="scenario", **kwargs)
+
+
+def posture(id: str, title: str, must: str, **kwargs):
+    """How the deployment is set up where that matters for security."""
+    return check(id, title, must, kind="posture", **kwargs)
+
+
+def load_all() -> dict[str, Meta]:
+    """Import every check module so the registry is complete."""
+    import importlib  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    import conformance.posture as posture_pkg  # noqa: PLC0415
+    import conformance.scenarios as scenarios_pkg  # noqa: PLC0415
+
+    for pkg in (scenarios_pkg, posture_pkg):
+        for info in pkgutil.iter_modules(pkg.__path__):
+            if info.name.startswith("test_"):
+                importlib.import_module(f"{pkg.__name__}.{info.name}")
+    return dict(sorted(REGISTRY.items()))

@@ -1,0 +1,1 @@
+"""Posture checks: how the deployment is set up where that matters for security."""

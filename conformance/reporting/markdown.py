@@ -1,0 +1,45 @@
+"""summary.md: short enough for a pull-request comment."""
+
+from __future__ import annotations
+
+MAX_ROWS = 20
+
+
+def _cell(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_summary(data: dict) -> str:
+    t, s = data["target"], data["summary"]
+    ops = data["operations"]
+    exercised = sum(1 for o in ops.values() if o["status"] != "skipped")
+    icon = {"conformant": "✅", "not conformant": "❌", "aborted": "⚠️"}.get(data["verdict"], "")
+    lines = [
+        f"## {icon} Airflow {t.get('airflow_version')} API conformance: {data['verdict']}",
+        "",
+        f"Target `{t.get('url')}` ({t.get('api')}, auth {t.get('auth')}), profile `{data['profile']}`, "
+        f"run `{data['run_id']}`, seed `{data['seed']}`, {data['duration_s']} s, {s['requests']} requests.",
+        "",
+        "| passed | failed | known deviations | skipped | errors | operations exercised |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {s['passed']} | {s['failed']} | {s['known_deviation']} | {s['skipped']} | {s['error']} | {exercised} / {len(ops)} |",
+        "",
+    ]
+    bad = [r for r in data["results"] if r["status"] in ("failed", "error")]
+    if bad:
+        lines += ["### Failures", "", "| check | status | message |", "|---|---|---|"]
+        lines += [f"| `{r['id']}` | {r['status']} | {_cell(r['message'])} |" for r in bad[:MAX_ROWS]]
+        if len(bad) > MAX_ROWS:
+            lines.append(f"| … | | {len(bad) - MAX_ROWS} more in report.html |")
+        lines.append("")
+    known = [r for r in data["results"] if r["status"] == "known_deviation"]
+    if known:
+        lines += ["### Known upstream deviations", "", "| check | upstream |", "|---|---|"]
+        lines += [f"| `{r['id']}` | {_cell(r['upstream'], 60)} |" for r in known[:MAX_ROWS]]
+        if len(known) > MAX_ROWS:
+            lines.append(f"| … {len(known) - MAX_ROWS} more | |")
+        lines.append("")
+    for problem in data.get("cleanup_problems") or []:
+        lines.append(f"- cleanup: {_cell(problem)}")
+    return "\n".join(lines).rstrip() + "\n"

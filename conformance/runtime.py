@@ -1,0 +1,160 @@
+"""Everything one run shares: target, reference spec, guard, ledger, HTTP session.
+
+Built once per run (by the pytest plugin) from `RunOptions`; every check
+reaches the target only through `RunContext.session`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from conformance.errors import ConfigError
+from conformance.expectations import Expectations
+from conformance.expectations import load as load_expectations
+from conformance.http.client import GuardedSession, Stats
+from conformance.http.ratelimit import TokenBucket
+from conformance.http.redact import Redactor
+from conformance.http.router import Router
+from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
+from conformance.options import RunOptions
+from conformance.safety.guard import Guard
+from conformance.safety.ledger import Ledger
+from conformance.target.auth import AuthSpec, make_auth, parse_auth
+from conformance.target.detect import detect, normalize_url
+from conformance.target.model import Target
+from conformance.validation import ResponseValidator
+
+PROBE_DAG_IDS = (PROBE_DAG_ID, DISPOSABLE_DAG_ID)
+
+
+@dataclass
+class RunContext:
+    options: RunOptions
+    target: Target
+    spec: dict
+    spec_version: str
+    router: Router
+    ledger: Ledger
+    guard: Guard
+    session: GuardedSession
+    redactor: Redactor
+    expectations: Expectations
+    validator: ResponseValidator
+    probe_dags: dict = field(default_factory=dict)  # dag_id -> DAG JSON as found at start
+    started: float = field(default_factory=time.time)
+    auth_denied: bool = False
+
+    @property
+    def prefix(self) -> str:
+        return self.options.prefix
+
+    def new_session(self) -> GuardedSession:
+        """Another session on the same guard, ledger, limiter and stats (for parallel workers)."""
+        return _session(self.target, self.guard, self.redactor, self.session.limiter, self.session.stats)
+
+    def session_as(self, auth) -> GuardedSession:
+        """A guarded session with other credentials (None: anonymous), for the auth scenarios."""
+        s = _login_session(self.target, self.guard, self.redactor, self.session.limiter, self.session.stats)
+        s.auth = auth
+        return s
+
+
+def _local_auth(url: str) -> tuple[str | None, bool, str]:
+    """(auth spec, started by the suite, auth config) when the URL is one of our local targets."""
+    try:
+        from conformance.local.instance import find_by_url  # noqa: PLC0415
+    except ImportError:
+        return None, False, "conformance"
+    local = find_by_url(url)
+    if local is None:
+        return None, False, "conformance"
+    return local.auth_spec, True, getattr(local, "auth_config", "conformance")
+
+
+def _session(target: Target, guard: Guard, redactor: Redactor, limiter: TokenBucket, stats: Stats) -> GuardedSession:
+    session = GuardedSession(target.url, guard, redactor, api_base=target.api_base, limiter=limiter, stats=stats)
+    session.auth = make_auth(target.auth, target.url, lambda: _login_session(target, guard, redactor, limiter, stats))
+    return session
+
+
+def _login_session(target, guard, redactor, limiter, stats) -> GuardedSession:
+    return GuardedSession(target.url, guard, redactor, api_base=target.api_base, limiter=limiter, stats=stats)
+
+
+def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunContext:
+    """Connect to the target, pick its reference spec, and arm the guard.
+
+    With `cleanup_prefix` the guard is armed for `cleanup`: it may delete
+    objects named with that prefix and restore probe DAGs, and create nothing.
+    """
+    if not options.url:
+        raise ConfigError("no target: pass --target URL (or AIRFLOW_CONFORMANCE_URL), or --local VERSION")
+    root = normalize_url(options.url)
+    local_auth, is_local, auth_config = _local_auth(root)
+    auth: AuthSpec = parse_auth(options.auth if options.auth else local_auth)
+    redactor = Redactor(auth.secrets)
+    if auth.kind == "basic":
+        redactor.add_basic(auth.user, auth.password)
+
+    ledger = Ledger(options.run_id)
+    limiter = TokenBucket(options.max_rps, burst=max(1, options.workers))
+    stats = Stats()
+    probe_guard = Guard("readonly", run_prefix=options.prefix, ledger=ledger)
+    with GuardedSession(root, probe_guard, redactor, limiter=limiter, stats=stats) as plain:
+        version, api = detect(plain, root)
+
+    if options.profile == "disruptive" and not (is_local or options.allow_disruptive):
+        raise ConfigError(
+            "--profile disruptive is refused for a target the suite did not start; "
+            "pass --i-accept-disruptive-writes if this deployment may be damaged"
+        )
+    target = Target(root, version, api, auth, local=is_local, auth_config=auth_config)
+
+    from conformance.specs.catalog import load_spec, reference_version_for  # noqa: PLC0415
+
+    spec_version = reference_version_for(version)
+    spec = load_spec(spec_version)
+    router = Router(spec)
+    guard = Guard(options.profile, run_prefix=cleanup_prefix or options.prefix, ledger=ledger,
+                  probe_dag_ids=PROBE_DAG_IDS, disposable_dag_ids=(DISPOSABLE_DAG_ID,), router=router,
+                  allow_creates=cleanup_prefix is None)
+    session = _session(target, guard, redactor, limiter, stats)
+    validator = ResponseValidator(spec, root, router.base_path)
+    ctx = RunContext(options, target, spec, spec_version, router, ledger, guard, session, redactor,
+                     load_expectations(version), validator)
+    _check_credentials(ctx)
+    if cleanup_prefix is None:
+        _find_probe_dags(ctx)
+    return ctx
+
+
+def _check_credentials(ctx: RunContext) -> None:
+    """Fail fast (exit 2) when the credentials are refused, unless that is what the target is for."""
+    resp = ctx.session.call("GET", "/dags", params={"limit": 1})
+    if resp.status_code in (401, 403):
+        if ctx.target.local and ctx.target.auth_config == "default":
+            ctx.auth_denied = True
+            return
+        hint = ""
+        if ctx.target.api == "v1":
+            hint = (" (Airflow 2 needs [api] auth_backends to include airflow.api.auth.backend.basic_auth;"
+                    " 2.0-2.2 default to deny_all)")
+        raise ConfigError(f"credentials rejected: GET {ctx.target.api_base}/dags answered {resp.status_code} "
+                          f"with --auth {ctx.target.auth.redacted}{hint}")
+    if resp.status_code >= 500:
+        raise ConfigError(f"the target answered {resp.status_code} to GET {ctx.target.api_base}/dags; is it healthy?")
+
+
+def _find_probe_dags(ctx: RunContext) -> None:
+    """Note which probe DAGs are deployed and their pause state, so it can be restored."""
+    if ctx.auth_denied:
+        return
+    for dag_id in PROBE_DAG_IDS:
+        resp = ctx.session.call("GET", f"/dags/{dag_id}")
+        if resp.status_code == 200:
+            data = resp.json()
+            ctx.probe_dags[dag_id] = data
+            if isinstance(data.get("file_token"), str):
+                ctx.guard.probe_file_tokens.add(data["file_token"])
+            ctx.ledger.note(f"paused:{dag_id}", bool(data.get("is_paused")))

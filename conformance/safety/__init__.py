@@ -1,0 +1,1 @@
+"""Safety: the guard that decides every request, and the ledger of what a run created."""

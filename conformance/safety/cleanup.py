@@ -1,0 +1,113 @@
+"""Leave the target as it was: delete what a run created, restore probe DAG pause states.
+
+Used at the end of every run (also after Ctrl-C/SIGTERM), and by the
+`cleanup` command, which sweeps leftovers of crashed runs by name prefix.
+Every request still passes the guard, so cleanup cannot delete anything
+the sandbox rules would not let a run touch.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import requests
+
+from conformance.safety.guard import RequestRefused
+from conformance.safety.ledger import Entry, Ledger
+
+PAGE = 100
+# kind -> (collection path, list field, identifying field)
+COLLECTIONS = {
+    "variable": ("/variables", "variables", "key"),
+    "pool": ("/pools", "pools", "name"),
+    "connection": ("/connections", "connections", "connection_id"),
+}
+
+
+def _path(entry: Entry) -> str:
+    if entry.kind == "dag_run":
+        return f"/dags/{quote(entry.dag_id, safe='')}/dagRuns/{quote(entry.key, safe='')}"
+    if entry.kind == "backfill":
+        return f"/backfills/{quote(entry.key, safe='')}/cancel"
+    return f"{COLLECTIONS[entry.kind][0]}/{quote(entry.key, safe='')}"
+
+
+def delete_entry(session, entry: Entry) -> str | None:
+    """Delete one object; None on success or already gone, else a problem description."""
+    try:
+        if entry.kind == "backfill":
+            resp = session.call("PUT", _path(entry))
+            ok = resp.status_code in (200, 404, 409)
+        else:
+            resp = session.call("DELETE", _path(entry))
+            ok = resp.status_code in (200, 204, 404)
+    except RequestRefused as exc:
+        return f"{entry.kind} {entry.key}: refused by the guard ({exc.reason})"
+    except requests.RequestException as exc:
+        return f"{entry.kind} {entry.key}: {type(exc).__name__}"
+    if ok:
+        session.guard.ledger.deleted(entry)
+        return None
+    return f"{entry.kind} {entry.key}: DELETE answered {resp.status_code}"
+
+
+def restore_pause_states(session, ledger: Ledger, dag_ids) -> list[str]:
+    """Put each probe DAG back into the pause state noted at the start of the run."""
+    problems = []
+    for dag_id in dag_ids:
+        original = ledger.noted(f"paused:{dag_id}")
+        if original is None:
+            continue
+        try:
+            current = session.call("GET", f"/dags/{dag_id}")
+            if current.status_code == 200 and bool(current.json().get("is_paused")) != original:
+                resp = session.call("PATCH", f"/dags/{dag_id}", params={"update_mask": "is_paused"},
+                                    json={"is_paused": original})
+                if resp.status_code != 200:
+                    problems.append(f"DAG {dag_id}: restoring is_paused={original} answered {resp.status_code}")
+        except (RequestRefused, requests.RequestException, ValueError) as exc:
+            problems.append(f"DAG {dag_id}: could not restore pause state ({type(exc).__name__})")
+    return problems
+
+
+def finish(session, ledger: Ledger, probe_dag_ids) -> list[str]:
+    """Delete everything in the ledger, restore pause states; return what could not be done."""
+    problems = [p for p in (delete_entry(session, e) for e in ledger.live()) if p]
+    problems += restore_pause_states(session, ledger, probe_dag_ids)
+    if not problems:
+        ledger.discard_file()
+    return problems
+
+
+def _list_all(session, path: str, field: str):
+    offset = 0
+    while True:
+        resp = session.call("GET", path, params={"limit": PAGE, "offset": offset})
+        if resp.status_code != 200:
+            return
+        items = resp.json().get(field) or []
+        yield from items
+        if len(items) < PAGE:
+            return
+        offset += PAGE
+
+
+def sweep(session, prefix: str, probe_dag_ids) -> tuple[list[Entry], list[str]]:
+    """Find objects named with `prefix` (variables, pools, connections, probe DAG runs) and delete them."""
+    found: list[Entry] = []
+    for kind, (path, field, ident) in COLLECTIONS.items():
+        for item in _list_all(session, path, field):
+            name = item.get(ident)
+            if isinstance(name, str) and name.startswith(prefix):
+                found.append(Entry(kind, name))
+    for dag_id in probe_dag_ids:
+        for run in _list_all(session, f"/dags/{dag_id}/dagRuns", "dag_runs"):
+            run_id = run.get("dag_run_id")
+            if isinstance(run_id, str) and run_id.startswith(prefix):
+                found.append(Entry("dag_run", run_id, dag_id))
+    problems = []
+    for entry in found:
+        problem = delete_entry(session, entry)
+        if problem:
+            problems.append(problem)
+    return found, problems

@@ -1,0 +1,194 @@
+"""The single decision point for every request the suite sends.
+
+Scenario code, property tests, token logins and cleanup all send through
+`conformance.http.client.GuardedSession`, whose `send` asks `Guard.decide`
+first; a refused request never leaves the process. The rules follow the
+safety model of the design: `readonly` may not change anything, `sandbox`
+may change only what the run itself created (named with the run prefix,
+recorded in the ledger) and the suite's own probe DAGs, `disruptive` may do
+anything but only where the user allowed it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from conformance.errors import ConfigError
+from conformance.http.router import Match, Router
+from conformance.safety.ledger import Ledger
+
+PROFILES = ("readonly", "sandbox", "disruptive")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+GLOBAL_PREFIX = "acf_"
+
+# POST operations that only read (list endpoints taking their filters in a body).
+READONLY_POSTS = frozenset({"get_dag_runs_batch", "get_task_instances_batch", "get_list_dag_runs_batch"})
+# Administrative areas never written outside the disruptive profile.
+FORBIDDEN_AREAS = ("/users", "/roles", "/permissions", "/auth/fab")
+# Path parameters that name one of the suite's own objects, and how.
+PREFIXED_PARAMS = ("variable_key", "pool_name", "connection_id")
+BINDABLE_PARAMS = frozenset(
+    {"dag_id", "dag_run_id", "task_id", "map_index", "xcom_key", "task_try_number", "try_number", "backfill_id",
+     "group_id", "key", "file_token", *PREFIXED_PARAMS}
+)
+# Collection-level creates, identified by the body field naming the new object.
+BODY_KEYED_CREATES = {"/variables": "key", "/pools": "name", "/connections": "connection_id", "/connections/test": "connection_id"}
+BULK_KEYS = {"/variables": "key", "/pools": "name", "/connections": "connection_id"}
+
+
+class RequestRefused(Exception):
+    """Raised instead of sending a request the profile does not allow."""
+
+    def __init__(self, reason: str, operation_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.operation_id = operation_id
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    match: Match | None = None
+
+    @property
+    def operation_id(self) -> str | None:
+        return self.match.operation_id if self.match else None
+
+
+def _json_body(body: bytes | str | None) -> object:
+    if body is None:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return _UNREADABLE
+
+
+_UNREADABLE = object()
+
+
+class Guard:
+    """Decides, per request, whether it may touch what it targets."""
+
+    def __init__(
+        self,
+        profile: str,
+        *,
+        run_prefix: str,
+        ledger: Ledger,
+        probe_dag_ids: tuple[str, ...] = (),
+        disposable_dag_ids: tuple[str, ...] = (),
+        router: Router | None = None,
+        allow_creates: bool = True,
+    ) -> None:
+        if profile not in PROFILES:
+            raise ConfigError(f"unknown --profile '{profile}': expected one of {', '.join(PROFILES)}")
+        self.profile = profile
+        self.run_prefix = run_prefix
+        self.ledger = ledger
+        self.probe_dag_ids = tuple(probe_dag_ids)
+        self.disposable_dag_ids = tuple(disposable_dag_ids)
+        self.router = router
+        self.allow_creates = allow_creates
+        self.probe_file_tokens: set[str] = set()  # learned from the probe DAGs at the start of a run
+
+    # -- the decision ----------------------------------------------------
+    def decide(self, method: str, url: str, body: bytes | str | None = None) -> Decision:
+        method = method.upper()
+        path = urlsplit(url).path.rstrip("/")
+        match = self.router.match(method, url) if self.router else None
+        if path.endswith("/auth/token") and method == "POST":
+            return Decision(True, "token login", match)
+        if method in SAFE_METHODS:
+            return Decision(True, "read", match)
+        if self.profile == "disruptive":
+            return Decision(True, "disruptive profile", match)
+        if match is None:
+            return Decision(False, f"{method} {path} is not an operation of the reference spec; only reads are sent", None)
+        if match.operation_id in READONLY_POSTS:
+            return Decision(True, "read-only list operation", match)
+        if self.profile == "readonly":
+            return Decision(False, "the readonly profile sends no state-changing request", match)
+        return self._sandbox(method, match, body)
+
+    def _sandbox(self, method: str, match: Match, body: bytes | str | None) -> Decision:
+        template = match.route.template
+        rel = template[len(self.router.base_path):] if self.router else template
+        if any(area in rel for area in FORBIDDEN_AREAS):
+            return Decision(False, "users, roles and permissions are never written outside the disruptive profile", match)
+        params = match.path_params
+        unknown = [p for p in params if p not in BINDABLE_PARAMS]
+        if unknown:
+            return Decision(False, f"cannot bind path parameter(s) {', '.join(unknown)} to an object of this run", match)
+        if not params:
+            return self._collection_write(method, rel, match, body)
+        return self._object_write(method, rel, match, body)
+
+    def _object_write(self, method: str, rel: str, match: Match, body: bytes | str | None = None) -> Decision:
+        params = match.path_params
+        for name in PREFIXED_PARAMS:
+            if name in params and not params[name].startswith(self.run_prefix):
+                return Decision(False, f"{name} '{params[name]}' was not created by this run (prefix {self.run_prefix})", match)
+        collection = rel.rsplit("/", 1)[0]
+        if method in ("PATCH", "PUT") and collection in BODY_KEYED_CREATES:
+            data = _json_body(body)
+            new_name = data.get(BODY_KEYED_CREATES[collection]) if isinstance(data, dict) else None
+            if isinstance(new_name, str) and not new_name.startswith(self.run_prefix):
+                return Decision(False, "an update may not rename this run's object to a name without the run prefix", match)
+        dag_id = params.get("dag_id")
+        if dag_id is not None:
+            if dag_id not in self.probe_dag_ids:
+                return Decision(False, f"DAG '{dag_id}' is not one of the suite's probe DAGs", match)
+            if method == "DELETE" and rel == "/dags/{dag_id}" and dag_id not in self.disposable_dag_ids:
+                return Decision(False, f"only the disposable probe DAG may be deleted, not '{dag_id}'", match)
+        run_id = params.get("dag_run_id")
+        if run_id is not None:
+            owned = run_id.startswith(self.run_prefix) or self.ledger.contains("dag_run", run_id, dag_id or "")
+            if not owned:
+                return Decision(False, f"DAG run '{run_id}' was not created by this run", match)
+        token = params.get("file_token")
+        if token is not None and token not in self.probe_file_tokens:
+            return Decision(False, "only the probe DAGs' files may be re-parsed", match)
+        backfill_id = params.get("backfill_id")
+        if backfill_id is not None and not self.ledger.contains("backfill", str(backfill_id)):
+            return Decision(False, f"backfill {backfill_id} was not created by this run", match)
+        if not self.allow_creates and method in ("POST", "PUT") and rel.endswith("/dagRuns"):
+            return Decision(False, "cleanup creates nothing", match)
+        return Decision(True, "object of this run or probe DAG", match)
+
+    def _collection_write(self, method: str, rel: str, match: Match, body: bytes | str | None) -> Decision:
+        if not self.allow_creates:
+            return Decision(False, "cleanup creates nothing", match)
+        data = _json_body(body)
+        if method == "POST" and rel in BODY_KEYED_CREATES:
+            field = BODY_KEYED_CREATES[rel]
+            value = data.get(field) if isinstance(data, dict) else None
+            if isinstance(value, str) and value.startswith(self.run_prefix):
+                return Decision(True, "creates an object named with the run prefix", match)
+            return Decision(False, f"body field '{field}' must name an object with the run prefix {self.run_prefix}", match)
+        if method == "POST" and rel in ("/backfills", "/backfills/dry_run"):
+            dag_id = data.get("dag_id") if isinstance(data, dict) else None
+            if dag_id in self.probe_dag_ids:
+                return Decision(True, "backfill of a probe DAG", match)
+            return Decision(False, "backfills are only created for probe DAGs", match)
+        if method == "PATCH" and rel in BULK_KEYS:
+            return self._bulk(rel, match, data)
+        return Decision(False, f"{method} {rel} writes a whole collection; the sandbox cannot bind it to this run's objects", match)
+
+    def _bulk(self, rel: str, match: Match, data: object) -> Decision:
+        field = BULK_KEYS[rel]
+        actions = data.get("actions") if isinstance(data, dict) else None
+        if not isinstance(actions, list) or not actions:
+            return Decision(False, "bulk body without actions cannot be bound to this run's objects", match)
+        for action in actions:
+            entities = action.get("entities") if isinstance(action, dict) else None
+            if not isinstance(entities, list):
+                return Decision(False, "bulk action without entities cannot be bound to this run's objects", match)
+            for entity in entities:
+                name = entity.get(field) if isinstance(entity, dict) else entity
+                if not (isinstance(name, str) and name.startswith(self.run_prefix)):
+                    return Decision(False, f"bulk entity {field} must carry the run prefix {self.run_prefix}", match)
+        return Decision(True, "bulk action on objects of this run", match)

@@ -1,0 +1,12 @@
+"""Fixtures the scenario modules share: the API dialect and the probe DAG flows."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.scenarios.flows import Flows
+
+
+@pytest.fixture(scope="session")
+def flows(ctx, dialect) -> Flows:
+    return Flows(ctx.session, dialect, ctx.prefix)

@@ -1,0 +1,204 @@
+"""Real local Airflow targets: `up`, `down`, `status`, `probe-dags`, against real releases.
+
+No mocks: each test provisions (or reuses from the cache) the real release,
+talks to it over HTTP and checks that `down` leaves no listener and no process.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+from conformance.local import instance, processes
+from conformance.local.probe_dags import BROKEN_FILENAME, MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.local.target import LocalTarget
+
+VERSIONS = ["2.10.5", "3.3.2"]
+
+
+def _one_plain_line(proc) -> str:
+    err = proc.stderr.strip()
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _session(target: LocalTarget) -> requests.Session:
+    s = requests.Session()
+    s.trust_env = False
+    if target.auth["kind"] == "basic":
+        s.auth = (target.auth["user"], target.auth["password"])
+    else:
+        r = s.post(f"{target.url}/auth/token",
+                   json={"username": target.auth["user"], "password": target.auth["password"]}, timeout=10)
+        assert r.status_code == 201, r.text
+        s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    return s
+
+
+# ------------------------------------------------------------------ bad inputs (fast)
+
+def test_unknown_version_is_a_config_error(cli):
+    proc = cli("up", "--airflow", "9.9.9")
+    assert proc.returncode == 2
+    line = _one_plain_line(proc)
+    assert "9.9.9" in line and "3.3.2" in line
+
+
+def test_busy_port_is_a_config_error(cli):
+    if any(t.version == "2.10.5" for t in instance.running()):
+        pytest.skip("2.10.5 already runs here; the busy-port check needs it stopped")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        busy = sock.getsockname()[1]
+        proc = cli("up", "--airflow", "2.10.5", "--port", str(busy))
+    assert proc.returncode == 2
+    assert str(busy) in _one_plain_line(proc)
+
+
+def test_probe_dags_install_needs_an_existing_folder(cli):
+    proc = cli("probe-dags", "install", "/nonexistent")
+    assert proc.returncode == 2
+    assert "/nonexistent" in _one_plain_line(proc)
+
+
+@pytest.mark.parametrize(("version", "marker_import"), [("2.10.5", "airflow.operators.python"),
+                                                        ("3.3.2", "airflow.sdk")])
+def test_probe_dags_install_copies_the_major_set(cli, tmp_path, version, marker_import):
+    proc = cli("probe-dags", "install", str(tmp_path), "--airflow", version)
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [BROKEN_FILENAME, "conformance_probe.py", "conformance_probe_disposable.py"]
+    assert marker_import in (tmp_path / "conformance_probe.py").read_text()
+
+
+# ------------------------------------------------------------------ real targets
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def up_target(request, cli):
+    """`up` a release for the tests of this module; `down` it afterwards whatever happens."""
+    version = request.param
+    if any(t.version == version for t in instance.running()):
+        pytest.skip(f"Airflow {version} is already running here; not touching someone else's target")
+    proc = cli("up", "--airflow", version)
+    try:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        target = next(t for t in instance.running() if t.version == version)
+        yield target, proc
+    finally:
+        cli("down", "--airflow", version)
+
+
+@pytest.mark.slow
+def test_up_reports_version_and_hides_password(up_target):
+    target, proc = up_target
+    assert f"version:  {target.version}" in proc.stdout
+    assert target.url in proc.stdout
+    assert target.redacted_auth_spec in proc.stdout
+    assert target.auth["password"] not in proc.stdout + proc.stderr
+    r = requests.get(f"{target.api_root}/version", timeout=10)
+    assert r.status_code == 200
+    assert r.json()["version"] == target.version
+    assert target.api == ("v1" if target.version.startswith("2.") else "v2")
+    assert instance.find_by_url(f"http://localhost:{target.port}/api/{target.api}") == target
+
+
+@pytest.mark.slow
+def test_auth_spec_works_and_wrong_password_is_rejected(up_target):
+    target, _ = up_target
+    kind, user, password = target.auth_spec.split(":", 2)
+    assert (kind, user) == (("basic", "admin") if target.api == "v1" else ("jwt", "admin"))
+    s = _session(target)
+    r = s.get(f"{target.api_root}/dags", params={"limit": 100}, timeout=10)
+    assert r.status_code == 200
+    assert PROBE_DAG_ID in [d["dag_id"] for d in r.json()["dags"]]
+    errors = s.get(f"{target.api_root}/importErrors", timeout=10).json()["import_errors"]
+    assert any(e["filename"].endswith(BROKEN_FILENAME) for e in errors)
+    if kind == "basic":
+        bad = requests.get(f"{target.api_root}/dags", auth=(user, password + "x"), timeout=10)
+    else:
+        bad = requests.post(f"{target.url}/auth/token", json={"username": user, "password": password + "x"},
+                            timeout=10)
+    assert bad.status_code == 401
+    assert requests.get(f"{target.api_root}/dags", timeout=10).status_code == 401
+
+
+@pytest.mark.slow
+def test_probe_dag_run_succeeds_with_xcom(up_target):
+    target, _ = up_target
+    s = _session(target)
+    dag = f"{target.api_root}/dags/{PROBE_DAG_ID}"
+    r = s.patch(dag, params={"update_mask": "is_paused"}, json={"is_paused": False}, timeout=10)
+    assert r.status_code == 200, r.text
+    conf = {"probe": "test_local_targets"}
+    body = {"conf": conf, **({"execution_date": datetime.now(timezone.utc).isoformat()}
+                             if target.api == "v1" else {"logical_date": None})}
+    r = s.post(f"{dag}/dagRuns", json=body, timeout=10)
+    assert r.status_code == 200, r.text
+    run_id = r.json()["dag_run_id"]
+    deadline = time.monotonic() + 90
+    state = None
+    while time.monotonic() < deadline:
+        state = s.get(f"{dag}/dagRuns/{run_id}", timeout=10).json()["state"]
+        if state in ("success", "failed"):
+            break
+        time.sleep(1)
+    assert state == "success"
+    x = s.get(f"{dag}/dagRuns/{run_id}/taskInstances/{PROBE_TASK_ID}/xcomEntries/{XCOM_KEY}", timeout=10)
+    assert x.status_code == 200
+    assert MARKER in str(x.json()["value"])
+
+
+@pytest.mark.slow
+def test_status_lists_target_redacted(up_target, cli):
+    target, _ = up_target
+    proc = cli("status")
+    assert proc.returncode == 0
+    assert target.url in proc.stdout and target.redacted_auth_spec in proc.stdout
+    assert target.auth["password"] not in proc.stdout
+
+
+@pytest.mark.slow
+def test_up_again_reprints_running_target(up_target, cli):
+    target, _ = up_target
+    started = time.monotonic()
+    proc = cli("up", "--airflow", target.version)
+    assert proc.returncode == 0
+    assert target.url in proc.stdout
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.slow
+def test_down_leaves_nothing_behind_and_warm_up_is_fast(up_target, cli):
+    target, _ = up_target
+    groups = {pgid: target.starttimes.get(c, 0) for c, pgid in target.pgids.items()}
+    assert processes.members(groups)
+    proc = cli("down", "--airflow", target.version)
+    assert proc.returncode == 0, proc.stderr
+    assert not _listening(target.port)
+    assert not processes.members(groups)
+    assert not any(processes.is_alive(pid, target.starttimes.get(c)) for c, pid in target.pids.items())
+    assert all(t.version != target.version for t in instance.running())
+    assert Path(target.venv, "bin", "airflow").exists()
+
+    started = time.monotonic()  # the venv and home are cached now
+    proc = cli("up", "--airflow", target.version)
+    warm = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert warm < 30, f"warm up took {warm:.1f} s"
+    again = next(t for t in instance.running() if t.version == target.version)
+    assert requests.get(f"{again.api_root}/version", timeout=10).json()["version"] == target.version
+    assert cli("down", "--airflow", target.version).returncode == 0
+    assert not _listening(again.port)
