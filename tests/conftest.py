@@ -26,3 +26,13 @@ def cli() -> Callable[..., subprocess.CompletedProcess]:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def targets():
+    """Real local Airflow targets, started on demand and stopped at the end if this session started them."""
+    from tests.targets import TargetPool  # noqa: PLC0415
+
+    pool = TargetPool()
+    yield pool
+    pool.stop_started()

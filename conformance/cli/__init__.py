@@ -51,13 +51,14 @@ def main() -> None:
 
 def _register() -> None:
     """Attach sub-commands; each module owns one area of the CLI."""
-    from conformance.cli import catalog, cleanup, local, run, specs  # noqa: PLC0415
+    from conformance.cli import catalog, cleanup, local, matrix, run, specs  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
         main.add_command(cmd)
     main.add_command(run.run)
     main.add_command(catalog.list_checks)
     main.add_command(cleanup.cleanup)
+    main.add_command(matrix.matrix)
     main.add_command(specs.specs)
 
 

@@ -109,7 +109,7 @@ class GuardedSession(requests.Session):
         if isinstance(self.auth, JwtAuth):
             self.redactor.add(self.auth.token)
         body = response.content if not kwargs.get("stream") else None
-        record(self.guard.ledger, self.guard.router.base_path if self.guard.router else "", decision.match,
+        record(self.guard.ledger, self.guard.router, decision.match,
                (request.method or "").upper(), request.body, response.status_code, body)
         return response
 

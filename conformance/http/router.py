@@ -61,6 +61,12 @@ def _compile(template: str) -> tuple[re.Pattern, tuple[str, ...]]:
     return re.compile("^" + pattern + "/?$"), tuple(names)
 
 
+def _common_api_prefix(templates) -> str:
+    """`/api/v2` when the spec's paths carry it themselves (Airflow 3 specs have no servers entry)."""
+    prefixes = {"/".join(t.split("/")[:3]) for t in templates if t.startswith("/api/")}
+    return prefixes.pop() if len(prefixes) == 1 else ""
+
+
 class Router:
     """Resolves URLs of one target against one reference spec."""
 
@@ -79,6 +85,11 @@ class Router:
         routes.sort(key=lambda r: (len(r.params), -len(r.template)))
         self.routes = routes
         self.by_id = {r.operation_id: r for r in routes}
+        self.api_prefix = self.base_path or _common_api_prefix(r.template for r in routes)
+
+    def relative(self, template: str) -> str:
+        """A template without the API prefix (`/api/v2/dags/{dag_id}` -> `/dags/{dag_id}`)."""
+        return template[len(self.api_prefix):] if template.startswith(self.api_prefix) else template
 
     def match(self, method: str, url: str) -> Match | None:
         """The operation a request exercises, or None if the spec has no such operation."""

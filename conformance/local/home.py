@@ -158,7 +158,7 @@ def environment(
     if spec.major == 2:
         env.update({
             "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
-            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
             "AIRFLOW__WEBSERVER__SECRET_KEY": home.secret_key,
             "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
             "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
@@ -184,6 +184,6 @@ def environment(
             # LocalExecutor forks `parallelism` workers (default 32, ~130 MB each): keep it small
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
         })
     return env

@@ -224,6 +224,14 @@ def _wait_ready(spec: VersionSpec, target: LocalTarget, procs: dict[str, subproc
                 )
         try:
             if "version" not in reached:
+                owner = processes.port_owner(target.port, processes.members(_groups(target)))
+                if owner is None:
+                    raise _NotYet("nothing listens on the port yet")
+                if owner == "other":
+                    raise ConfigError(
+                        f"port {target.port} was taken by another process while Airflow {spec.version} "
+                        f"started; run `up` again with a free --port"
+                    )
                 r = api.get("/version")
                 if r.status_code != 200:
                     raise _NotYet(f"version endpoint answered {r.status_code}")

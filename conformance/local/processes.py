@@ -152,3 +152,44 @@ def terminate(groups: dict[int, int], *, grace: float = 15.0) -> set[int]:
             return set()
         time.sleep(0.1)
     return pids
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(cols[9])
+    return inodes
+
+
+def port_owner(port: int, pids: set[int]) -> str | None:
+    """Who listens on `port`: "ours" (one of `pids`), "other", or None if nobody (yet).
+
+    Used while a target starts: another server that grabbed the same port
+    must not be mistaken for the one we launched. Returns "ours" when /proc
+    cannot tell (non-Linux), so the check never blocks there.
+    """
+    if not Path("/proc/net/tcp").exists():
+        return "ours"
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return None
+    wanted = {f"socket:[{i}]" for i in inodes}
+    for pid in pids:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) in wanted:
+                    return "ours"
+            except OSError:
+                continue
+    return "other"

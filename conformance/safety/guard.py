@@ -115,8 +115,7 @@ class Guard:
         return self._sandbox(method, match, body)
 
     def _sandbox(self, method: str, match: Match, body: bytes | str | None) -> Decision:
-        template = match.route.template
-        rel = template[len(self.router.base_path):] if self.router else template
+        rel = self.router.relative(match.route.template) if self.router else match.route.template
         if any(area in rel for area in FORBIDDEN_AREAS):
             return Decision(False, "users, roles and permissions are never written outside the disruptive profile", match)
         params = match.path_params

@@ -23,11 +23,11 @@ def _json(data: bytes | str | None) -> object:
         return None
 
 
-def record(ledger: Ledger, base_path: str, match: Match | None, method: str, request_body, status: int, response_body: bytes | None) -> None:
+def record(ledger: Ledger, router, match: Match | None, method: str, request_body, status: int, response_body: bytes | None) -> None:
     """Update the ledger from one answered request (no-op for reads and failures)."""
-    if match is None or not 200 <= status < 300 or method in ("GET", "HEAD", "OPTIONS"):
+    if match is None or router is None or not 200 <= status < 300 or method in ("GET", "HEAD", "OPTIONS"):
         return
-    rel = match.route.template[len(base_path):]
+    rel = router.relative(match.route.template)
     params = match.path_params
     sent = _json(request_body)
     got = _json(response_body)

@@ -85,11 +85,11 @@ def test_xcom(api, completed_run, verdict):
 @scenario("task_instances.log_readable", "The probe task's log is readable",
           "The log of a finished task try MUST be readable and contain what the task logged.",
           operations=["get_log"], needs=["probe_dags", "scheduler"], tier="sandbox")
-def test_log(api, completed_run, verdict):
+def test_log(api, completed_run, verdict, dialect):
     if completed_run["final"].get("state") != "success":
         pytest.skip("the probe run did not succeed")
     path = f"/dags/{PROBE_DAG_ID}/dagRuns/{completed_run['run_id']}/taskInstances/{PROBE_TASK_ID}/logs/1"
-    resp = api.call("GET", path, params={"full_content": "true"}, headers={"Accept": "text/plain"})
+    resp = api.call("GET", path, params={"full_content": "true"}, headers={"Accept": dialect["log_accept"]})
     verdict.status(resp, 200, "GET the task log")
     verdict.that(MARKER in resp.text, f"the task log does not contain {MARKER}")
 

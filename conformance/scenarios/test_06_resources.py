@@ -32,7 +32,8 @@ def _crud(api, verdict, expect, prefix: str, collection: str) -> None:
     verdict.that(got.json().get(id_field) == name, f"GET returns {id_field}={got.json().get(id_field)!r}")
     verdict.schema(got, f"GET {path}/{{id}}")
     params = {"update_mask": mask} if mask else {}
-    patched = api.call("PATCH", f"{path}/{name}", params=params, json={id_field: name, **make(name), **patch})
+    body = {id_field: name, **make(name), **patch, **expect.get("patch_body_extra", {})}
+    patched = api.call("PATCH", f"{path}/{name}", params=params, json=body)
     verdict.status(patched, 200, f"PATCH {path}/{{id}}" + (f"?update_mask={mask}" if mask else ""))
     field, value = next(iter(patch.items()))
     verdict.that(api.call("GET", f"{path}/{name}").json().get(field) == value, f"PATCH did not change {field}")
@@ -83,6 +84,18 @@ def test_variable_mask(api, verdict, ctx):
     verdict.status(resp, 200, "PATCH /variables/{key}?update_mask=value")
     verdict.that(api.call("GET", f"/variables/{name}").json().get("value") == "after", "the value did not change")
     api.call("DELETE", f"/variables/{name}")
+
+
+@scenario("pools.partial_patch", "A pool's slots can be patched alone",
+          "PATCH /pools/{name}?update_mask=slots with only `slots` in the body MUST answer 200 (the patch body's fields are optional).",
+          operations=["patch_pool"], tier="sandbox")
+def test_pool_partial_patch(api, verdict, ctx):
+    name = f"{ctx.prefix}pool_partial"
+    verdict.status(api.call("POST", "/pools", json={"name": name, "slots": 1}), [200, 201], "POST /pools")
+    resp = api.call("PATCH", f"/pools/{name}", params={"update_mask": "slots"}, json={"slots": 3})
+    verdict.status(resp, 200, "PATCH /pools/{name}?update_mask=slots with body {slots}")
+    verdict.that(api.call("GET", f"/pools/{name}").json().get("slots") == 3, "slots did not change")
+    api.call("DELETE", f"/pools/{name}")
 
 
 @scenario("connections.password_write_only", "A connection's password is never returned",

@@ -1,0 +1,1 @@
+"""The compatibility matrix: the suite run across Airflow releases, side by side."""

@@ -1,0 +1,122 @@
+"""Turn per-version results into compatibility.json / .md / .html."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from packaging.version import InvalidVersion, Version
+
+from conformance import __version__
+from conformance.matrix.collect import Column
+
+SYMBOL = {"passed": "✅", "failed": "❌", "known_deviation": "⚠️", "skipped": "·", "error": "💥", None: " "}
+
+
+def _sort_key(col: Column):
+    try:
+        return (0, Version(col.version))
+    except InvalidVersion:
+        return (1, col.version)
+
+
+def _spec_diffs(versions: list[str]) -> list[dict]:
+    """What changed in the reference spec between each adjacent pair of releases."""
+    from conformance.errors import ConformanceError  # noqa: PLC0415
+    from conformance.specs import catalog, diff  # noqa: PLC0415
+
+    out = []
+    for a, b in zip(versions, versions[1:]):
+        try:
+            ra, rb = catalog.reference_version_for(a), catalog.reference_version_for(b)
+            d = diff.to_dict(diff.diff_specs(catalog.load_spec(ra), catalog.load_spec(rb)))
+        except ConformanceError as exc:
+            out.append({"from": a, "to": b, "error": str(exc)})
+            continue
+        out.append({
+            "from": a, "to": b,
+            "added": [o["operation_id"] for o in d.get("operations_added", [])],
+            "removed": [o["operation_id"] for o in d.get("operations_removed", [])],
+            "renamed": [f"{o['old_id']} → {o['new_id']}" for o in d.get("operations_renamed", [])],
+            "changed": [o["operation_id"] for o in d.get("operations_changed", [])],
+        })
+    return out
+
+
+def build(columns: list[Column]) -> dict:
+    """The compatibility document (compatibility.json)."""
+    columns = sorted(columns, key=_sort_key)
+    versions = [c.version for c in columns]
+    checks: dict[str, dict] = {}
+    operations: dict[str, dict] = {}
+    titles: dict[str, str] = {}
+    for col in columns:
+        for r in col.results.get("results", []):
+            if r["kind"] == "property":
+                continue
+            titles[r["id"]] = r["title"]
+            checks.setdefault(r["id"], {})[col.version] = {"status": r["status"], "message": r["message"][:300],
+                                                           "upstream": r.get("upstream", "")}
+        for op, info in col.results.get("operations", {}).items():
+            operations.setdefault(op, {})[col.version] = {"status": info["status"], "requests": info["requests"]}
+    return {
+        "suite_version": __version__,
+        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": [c.as_dict() for c in columns],
+        "checks": {k: {"title": titles[k], "cells": checks[k]} for k in sorted(checks)},
+        "operations": {k: operations[k] for k in sorted(operations)},
+        "spec_diffs": _spec_diffs([v for v in versions if _sort_key(Column(v))[0] == 0]),
+    }
+
+
+def render_markdown(doc: dict) -> str:
+    versions = [v["version"] for v in doc["versions"]]
+    lines = ["# Airflow REST API compatibility matrix", "",
+             f"Generated {doc['generated']} by airflow-api-conformance {doc['suite_version']}. "
+             "Each column is a real Airflow release provisioned locally (pip, SQLite) and run through the suite "
+             "with the default (sandbox) profile.", "",
+             "| version | verdict | passed | failed | known deviations | skipped | errors | operations | time (s) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for v in doc["versions"]:
+        s = v.get("summary") or {}
+        ops = sum(1 for cells in doc["operations"].values() if v["version"] in cells)
+        verdict = v.get("verdict") or f"error: {v['reason']}"
+        lines.append(f"| {v['version']} | {verdict} | {s.get('passed', '')} | {s.get('failed', '')} | "
+                     f"{s.get('known_deviation', '')} | {s.get('skipped', '')} | {s.get('error', '')} | {ops} | {v['duration_s']} |")
+    lines += ["", "## Checks", "", "✅ passed · ❌ failed · ⚠️ known upstream deviation · `·` skipped (not applicable) · 💥 error", "",
+              "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
+    for cid, row in doc["checks"].items():
+        cells = [SYMBOL.get(row["cells"].get(v, {}).get("status")) for v in versions]
+        lines.append(f"| `{cid}` | " + " | ".join(cells) + " |")
+    lines += ["", "## Spec changes between adjacent releases", ""]
+    for d in doc["spec_diffs"]:
+        if "error" in d:
+            lines.append(f"- **{d['from']} → {d['to']}**: {d['error']}")
+            continue
+        lines.append(f"- **{d['from']} → {d['to']}**: {len(d['added'])} added, {len(d['removed'])} removed, "
+                     f"{len(d['renamed'])} renamed, {len(d['changed'])} changed"
+                     + (f"; added: {', '.join(d['added'][:8])}{'…' if len(d['added']) > 8 else ''}" if d["added"] else "")
+                     + (f"; removed: {', '.join(d['removed'][:8])}{'…' if len(d['removed']) > 8 else ''}" if d["removed"] else ""))
+    return "\n".join(lines) + "\n"
+
+
+_env = Environment(loader=PackageLoader("conformance.matrix", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def render_html(doc: dict) -> str:
+    return _env.get_template("compatibility.html.j2").render(doc=doc, symbol=SYMBOL,
+                                                             versions=[v["version"] for v in doc["versions"]])
+
+
+def write(doc: dict, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {"compatibility.json": json.dumps(doc, indent=1, ensure_ascii=False) + "\n",
+             "compatibility.md": render_markdown(doc), "compatibility.html": render_html(doc)}
+    paths = []
+    for name, text in files.items():
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths

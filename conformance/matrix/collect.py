@@ -1,0 +1,122 @@
+"""Run the suite once per Airflow release and gather the results.
+
+Each version runs in its own `airflow-conformance run` process (a clean
+pytest session per target) and writes its reports to `<report-dir>/runs/<V>/`.
+A version that cannot be provisioned or run becomes an `error` column with
+the reason; the others still run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from conformance.errors import ConformanceError
+
+
+@dataclass
+class Column:
+    """One Airflow release in the matrix."""
+
+    version: str
+    status: str = "pending"  # ran | error
+    reason: str = ""
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    results: dict = field(default_factory=dict)  # results.json of the run
+
+    def as_dict(self) -> dict:
+        data = {"version": self.version, "status": self.status, "reason": self.reason,
+                "exit_code": self.exit_code, "duration_s": round(self.duration_s, 1)}
+        if self.results:
+            data.update({"verdict": self.results.get("verdict"), "summary": self.results.get("summary"),
+                         "reference_spec": self.results.get("reference_spec"),
+                         "run_id": self.results.get("run_id"), "seed": self.results.get("seed")})
+        return data
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def run_one(url: str, auth: str, out_dir: Path, extra: list[str], timeout: float) -> tuple[int, str]:
+    """One suite run in a child process; the auth spec travels in the environment, not in argv."""
+    env = dict(os.environ)
+    env.pop("AIRFLOW_CONFORMANCE_URL", None)
+    if auth:  # empty: a local target's own credentials are found by URL
+        env["AIRFLOW_CONFORMANCE_AUTH"] = auth
+    cmd = [sys.executable, "-m", "conformance", "run", "--target", url, "--report-dir", str(out_dir), *extra]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return 3, f"the run did not finish within {int(timeout)} s"
+    return proc.returncode, _last_line(proc.stderr) if proc.returncode >= 2 else ""
+
+
+def collect_local(versions: list[str], report_dir: Path, extra: list[str], progress: Callable[[str], None],
+                  timeout: float = 1800, python: str | None = None) -> list[Column]:
+    """Provision each release locally in turn, run the suite, stop it (unless it was already running)."""
+    from conformance.local import instance  # noqa: PLC0415
+
+    columns = []
+    for i, version in enumerate(versions, 1):
+        col = Column(version)
+        columns.append(col)
+        started = time.monotonic()
+        progress(f"[{i}/{len(versions)}] Airflow {version}: provisioning")
+        already = {t.version for t in instance.running()}
+        try:
+            local = instance.start(version, python=python, progress=lambda m: progress(f"[{i}/{len(versions)}] {m}"))
+        except ConformanceError as exc:
+            col.status, col.reason = "error", f"could not provision: {exc}"
+            col.duration_s = time.monotonic() - started
+            progress(f"[{i}/{len(versions)}] Airflow {version}: {col.reason}")
+            continue
+        try:
+            progress(f"[{i}/{len(versions)}] Airflow {version}: running the suite")
+            _run_into(col, local.url, local.auth_spec, report_dir, extra, timeout)
+        finally:
+            if version not in already:
+                instance.stop(version)
+        col.duration_s = time.monotonic() - started
+        progress(f"[{i}/{len(versions)}] Airflow {version}: {col.status}"
+                 + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}"))
+    return columns
+
+
+def collect_targets(urls: list[str], auth: str, report_dir: Path, extra: list[str], progress: Callable[[str], None],
+                    timeout: float = 1800) -> list[Column]:
+    """Run against already deployed targets (one per release)."""
+    columns = []
+    for i, url in enumerate(urls, 1):
+        col = Column(url)
+        columns.append(col)
+        started = time.monotonic()
+        progress(f"[{i}/{len(urls)}] {url}: running the suite")
+        _run_into(col, url, auth, report_dir, extra, timeout)
+        if col.results:
+            col.version = col.results["target"]["airflow_version"]
+        col.duration_s = time.monotonic() - started
+    return columns
+
+
+def _run_into(col: Column, url: str, auth: str, report_dir: Path, extra: list[str], timeout: float) -> None:
+    out = report_dir / "runs" / col.version.replace("/", "_").replace(":", "_")
+    code, reason = run_one(url, auth, out, extra, timeout)
+    col.exit_code = code
+    results = out / "results.json"
+    if code in (0, 1) and results.exists():
+        col.status = "ran"
+        col.results = json.loads(results.read_text(encoding="utf-8"))
+    else:
+        col.status = "error"
+        col.reason = reason or f"the run exited {code}"
+        if results.exists():
+            col.results = json.loads(results.read_text(encoding="utf-8"))

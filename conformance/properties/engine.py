@@ -1,0 +1,477 @@
+"""The property engine: one operation of the reference spec, generated, sent and checked.
+
+For each operationId, hypothesis draws `--max-examples` cases from
+schemathesis' strategies (mostly positive data aimed at real objects,
+some negative data, a few with fully generated path parameters to
+explore). Each case is sent through the run's guarded session (a case the
+guard refuses is skipped and counted), and its response is checked by
+schemathesis' checks and by the Airflow checks of
+`conformance.checks.registry`. Once per protected operation the first
+sendable case is also sent without credentials: it must not succeed.
+
+Failures are collected, never raised inside hypothesis (so nothing is
+shrunk or re-sent), and summarised into one verdict per operation.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.checks import not_a_server_error
+
+from conformance.checks.registry import content_type_of, run_all
+from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
+from conformance.properties.samples import Samples
+from conformance.safety.guard import READONLY_POSTS, RequestRefused
+from conformance.validation import _nullable_as_validators_read_it
+
+log = logging.getLogger(__name__)
+
+SCHEMATHESIS_CHECKS = (
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+)
+AUTH_CHECK = "auth_not_ignored"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+HTTP_METHODS = ("get", "put", "post", "patch", "delete")
+
+# POSTs whose body names the object they create: relative path -> body field
+NAMED_CREATES = {
+    "/variables": "key", "/pools": "name", "/connections": "connection_id", "/connections/test": "connection_id",
+    "/users": "username", "/roles": "name", "/datasets/events": "dataset_uri",
+}
+# PATCH/PUT of one object: the body field naming it follows the path (no renames)
+NAMED_UPDATES = {
+    "/variables/{variable_key}": ("key", "variable_key"), "/pools/{pool_name}": ("name", "pool_name"),
+    "/connections/{connection_id}": ("connection_id", "connection_id"), "/users/{username}": ("username", "username"),
+    "/roles/{role_name}": ("name", "role_name"),
+}
+# 3.x bulk endpoints: entity field naming each object
+BULK_FIELDS = {"/variables": "key", "/pools": "name", "/connections": "connection_id",
+               "/dags/{dag_id}/dagRuns": "dag_run_id", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances": "task_id"}
+TRIGGERS = ("/dags/{dag_id}/dagRuns",)
+RUN_SCOPED = ("dag_run_id", "task_id", "map_index", "xcom_key", "task_try_number", "try_number", "group_id")
+# ratio of generated cases: explore (generated path parameters), negative data, positive data (out of 10)
+EXPLORE, NEGATIVE = 1, 3
+MAX_LISTED = 5
+
+
+# -- the spec's operations ----------------------------------------------------
+@dataclass
+class OperationInfo:
+    op_id: str
+    method: str
+    rel: str  # path template relative to the API base (`/dags/{dag_id}`)
+    operation: object  # schemathesis APIOperation
+    protected: bool
+    path_params: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.method} {self.rel}"
+
+    @property
+    def writes(self) -> bool:
+        return self.method not in SAFE_METHODS and self.op_id not in READONLY_POSTS
+
+    @property
+    def order(self) -> tuple:
+        """Reads first, then creates/updates, then deletes (DAG runs and DAGs last), so shared objects live long."""
+        if not self.writes:
+            return (0,)
+        if self.method != "DELETE":
+            return (1,)
+        if self.rel == "/dags/{dag_id}":
+            return (2, 3)
+        if self.rel == "/dags/{dag_id}/dagRuns/{dag_run_id}":
+            return (2, 2)
+        return (2, 1 if "dagRuns" in self.rel else 0)
+
+
+def _is_protected(raw_op: dict, spec: dict) -> bool:
+    """Documented as needing credentials: declares a 401, or a non-empty security requirement."""
+    if "401" in (raw_op.get("responses") or {}):
+        return True
+    security = raw_op.get("security", spec.get("security"))
+    return bool(security) and all(req for req in security)
+
+
+def spec_operations(spec: dict, base_path: str) -> list[tuple[str, str, str, dict]]:
+    """(operationId, METHOD, relative template, raw operation) in spec order, cheap (no schemathesis)."""
+    out = []
+    for path, item in (spec.get("paths") or {}).items():
+        for method in HTTP_METHODS:
+            op = item.get(method) if isinstance(item, dict) else None
+            if isinstance(op, dict) and op.get("operationId"):
+                rel = path[len(base_path):] if base_path and path.startswith(base_path) else path
+                out.append((op["operationId"], method.upper(), rel, op))
+    return out
+
+
+def ordered_operations(spec: dict, base_path: str) -> list[tuple[str, str, str, dict]]:
+    ops = spec_operations(spec, base_path)
+
+    def key(item):
+        op_id, method, rel, _ = item
+        probe = OperationInfo(op_id, method, rel, None, False, ())
+        return probe.order
+
+    return sorted(ops, key=key)  # stable: spec order within a phase
+
+
+# -- what one operation produced ----------------------------------------------
+@dataclass
+class Failure:
+    check: str
+    status: int
+    content_type: str
+    message: str
+    curl: str
+    request: requests.PreparedRequest | None = None
+    count: int = 1
+
+    @property
+    def key(self) -> tuple:
+        return (self.check, self.status, self.content_type, self.message.splitlines()[0][:160] if self.message else "")
+
+    def observed(self, op_id: str) -> dict:
+        return {"check": self.check, "status": self.status, "content_type": self.content_type,
+                "operation": op_id, "message": self.message}
+
+    def describe(self) -> str:
+        first = " ".join(self.message.split())[:300]
+        times = f" (x{self.count})" if self.count > 1 else ""
+        return f"[{self.check}] HTTP {self.status} {self.content_type or '-'}{times}: {first}"
+
+
+@dataclass
+class Outcome:
+    op_id: str
+    seed: int
+    sent: int = 0
+    refused: list[str] = field(default_factory=list)
+    failures: dict[tuple, Failure] = field(default_factory=dict)
+    transport_errors: list[BaseException] = field(default_factory=list)
+    anon_checked: bool = False
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    def add(self, failure: Failure) -> None:
+        known = self.failures.get(failure.key)
+        if known is None:
+            self.failures[failure.key] = failure
+        else:
+            known.count += 1
+
+
+# -- the engine ------------------------------------------------------------------
+class PropertyEngine:
+    """Shared by all property items of a run: schema, samples, sessions, strategies."""
+
+    def __init__(self, ctx, samples_factory: Callable[[], Samples]) -> None:
+        self.ctx = ctx
+        self.base_path = ctx.router.base_path
+        self.base_url = ctx.target.url.rstrip("/") + self.base_path
+        self._samples_factory = samples_factory
+        self._samples: Samples | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._worker_ids = iter(range(10_000))
+        spec = copy.deepcopy(ctx.spec)
+        if str(spec.get("openapi", "")).startswith("3.0"):
+            spec = _nullable_as_validators_read_it(spec)
+        config = schemathesis.Config()
+        config.projects.default.generation.update(with_security_parameters=False, allow_x00=False)
+        self.schema = schemathesis.openapi.from_dict(spec, config=config)
+        self.ops: dict[str, OperationInfo] = {}
+        for op_id, method, rel, raw in spec_operations(spec, self.base_path):
+            operation = self._find(op_id)
+            params = tuple(p.name for p in operation.path_parameters)
+            self.ops[op_id] = OperationInfo(op_id, method, rel, operation, _is_protected(raw, spec), params)
+        self._negatable: dict[str, bool] = {}
+        self._strategies: dict[tuple, object] = {}
+        self.counter = iter(range(1, 10**9))
+
+    def _find(self, op_id: str):
+        if not hasattr(self, "_by_id"):
+            self._by_id = {}
+            for result in self.schema.get_all_operations():
+                operation = result.ok()
+                self._by_id[operation.definition.raw.get("operationId")] = operation
+        return self._by_id[op_id]
+
+    # -- shared state ------------------------------------------------------------
+    @property
+    def samples(self) -> Samples:
+        with self._lock:
+            if self._samples is None:
+                self._samples = self._samples_factory()
+            return self._samples
+
+    def worker(self) -> tuple[int, object, object]:
+        """(worker number, guarded session, anonymous guarded session) of the calling thread."""
+        local = self._local
+        if not hasattr(local, "session"):
+            with self._lock:
+                local.number = next(self._worker_ids)
+            local.session = self.ctx.session if local.number == 0 else self.ctx.new_session()
+            local.anon = self.ctx.session_as(None)
+        return local.number, local.session, local.anon
+
+    def owned_name(self, label: str) -> str:
+        """A fresh name for an object a generated case creates: run prefix + worker number."""
+        number, _, _ = self.worker()
+        return f"{self.ctx.prefix}w{number}_{label}{next(self.counter)}"
+
+    def op_seed(self, op_id: str) -> int:
+        return (int(self.ctx.options.seed or 0) ^ zlib.crc32(op_id.encode())) & 0xFFFFFFFF
+
+    # -- path parameters -------------------------------------------------------
+    def path_choices(self, info: OperationInfo) -> list[dict]:
+        """Realistic path-parameter sets for this operation (empty: nothing to aim at)."""
+        if not info.path_params:
+            return [{}]
+        s = self.samples
+        write = info.writes
+        combos: list[dict] = []
+        run_scoped = any(p in RUN_SCOPED for p in info.path_params)
+        anchor = {} if write else dict(s.run_anchor)
+        width = 1
+        per_param: dict[str, list] = {}
+        for p in info.path_params:
+            if p in ("dag_id", "dag_run_id", "task_id") and run_scoped and anchor:
+                per_param[p] = [anchor.get(p)]
+                continue
+            values = s.values(p, write=write)
+            if p == "dag_id" and info.method == "DELETE" and info.rel == "/dags/{dag_id}":
+                values = [DISPOSABLE_DAG_ID]
+            if not values:
+                return []
+            per_param[p] = values
+            width = max(width, len(values))
+        for i in range(min(width, 6)):
+            combos.append({p: vals[i % len(vals)] for p, vals in per_param.items()})
+        return combos
+
+    def strategy(self, info: OperationInfo, mode: GenerationMode, combo_index: int | None, combos: list[dict]):
+        key = (info.op_id, mode, combo_index)
+        with self._lock:
+            strat = self._strategies.get(key)
+        if strat is None:
+            path = combos[combo_index] if combo_index is not None else None
+            strat = info.operation.as_strategy(mode, path_parameters=path or None)
+            with self._lock:
+                self._strategies[key] = strat
+        return strat
+
+    def negatable(self, info: OperationInfo, combos: list[dict]) -> bool:
+        """Whether schemathesis can produce negative data once the path parameters are fixed."""
+        with self._lock:
+            known = self._negatable.get(info.op_id)
+        if known is not None:
+            return known
+        strat = self.strategy(info, GenerationMode.NEGATIVE, 0 if combos and combos[0] else None, combos)
+
+        @settings(max_examples=1, database=None, deadline=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @seed(0)
+        @given(strat)
+        def probe(case):
+            pass
+
+        try:
+            probe()
+            ok = True
+        except Unsatisfiable:
+            ok = False
+        except Exception as exc:  # a schema schemathesis cannot negate
+            log.info("no negative data for %s: %s", info.op_id, exc)
+            ok = False
+        with self._lock:
+            self._negatable[info.op_id] = ok
+        return ok
+
+    # -- bodies: keep generated writes on this run's objects --------------------
+    def shape_body(self, info: OperationInfo, case) -> None:
+        body = getattr(case, "body", None)
+        if not info.writes or not isinstance(body, (dict, list)):
+            return
+        body = copy.deepcopy(body)
+        path = dict(case.path_parameters or {})
+        if info.method == "POST" and info.rel in NAMED_CREATES and isinstance(body, dict):
+            field_name = NAMED_CREATES[info.rel]
+            if field_name in body:
+                body[field_name] = self.owned_name(field_name.split("_")[0])
+        if info.rel in NAMED_UPDATES and isinstance(body, dict):
+            field_name, param = NAMED_UPDATES[info.rel]
+            if field_name in body and param in path:
+                body[field_name] = path[param]
+        if info.method == "PATCH" and info.rel in BULK_FIELDS and isinstance(body, dict):
+            self._shape_bulk(body, BULK_FIELDS[info.rel])
+        self._pin_dag_refs(body, path, trigger=info.method == "POST" and info.rel in TRIGGERS)
+        case.body = body
+
+    def _shape_bulk(self, body: dict, field_name: str) -> None:
+        for action in body.get("actions") or []:
+            if not isinstance(action, dict) or not isinstance(action.get("entities"), list):
+                continue
+            entities = []
+            for entity in action["entities"]:
+                if isinstance(entity, dict):
+                    entity = {**entity, field_name: self.owned_name("bulk")} if field_name in entity or \
+                        action.get("action") == "create" else entity
+                elif isinstance(entity, str):
+                    entity = self.owned_name("bulk")
+                entities.append(entity)
+            action["entities"] = entities
+
+    def _pin_dag_refs(self, node, path: dict, *, trigger: bool) -> None:
+        """Body fields naming a DAG or run point at the probe DAG and this run's objects."""
+        s = self.samples
+        if isinstance(node, list):
+            for item in node:
+                self._pin_dag_refs(item, path, trigger=trigger)
+            return
+        if not isinstance(node, dict):
+            return
+        for key_name in list(node):
+            value = node[key_name]
+            if key_name == "dag_id" and value is not None:
+                node[key_name] = path.get("dag_id", PROBE_DAG_ID) if path.get("dag_id") not in (None, "~") else PROBE_DAG_ID
+            elif key_name == "dag_ids" and isinstance(value, list):
+                node[key_name] = [PROBE_DAG_ID for _ in value]
+            elif key_name in ("dag_run_id", "run_id") and isinstance(value, str):
+                if trigger:
+                    node[key_name] = self.owned_name("run")
+                elif not value.startswith(self.ctx.prefix):
+                    node[key_name] = path.get("dag_run_id") or s.owned.get("dag_run") or f"{self.ctx.prefix}prop_missing_run"
+            else:
+                self._pin_dag_refs(value, path, trigger=trigger)
+
+    # -- one operation ----------------------------------------------------------
+    def run(self, op_id: str, max_examples: int) -> Outcome:
+        info = self.ops[op_id]
+        outcome = Outcome(op_id, self.op_seed(op_id))
+        combos = self.path_choices(info)
+        has_negative = self.negatable(info, combos)
+
+        @settings(max_examples=max_examples, database=None, deadline=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck), derandomize=False, print_blob=False, report_multiple_bugs=False)
+        @seed(outcome.seed)
+        @given(data=st.data())
+        def examples(data):
+            roll = data.draw(st.integers(0, 9), label="kind")
+            if roll < EXPLORE or not combos or not info.path_params:
+                mode, index = GenerationMode.POSITIVE, None
+            else:
+                index = data.draw(st.integers(0, len(combos) - 1), label="objects")
+                mode = GenerationMode.NEGATIVE if (roll < EXPLORE + NEGATIVE and has_negative) else GenerationMode.POSITIVE
+            if mode is GenerationMode.NEGATIVE and not info.path_params and not has_negative:
+                mode = GenerationMode.POSITIVE
+            case = data.draw(self.strategy(info, mode, index, combos), label="case")
+            self.exchange(info, case, outcome)
+
+        examples()
+        return outcome
+
+    def exchange(self, info: OperationInfo, case, outcome: Outcome) -> None:
+        """Send one case (and, once, the same case without credentials) and check the answers."""
+        _, session, anon = self.worker()
+        self.shape_body(info, case)
+        _strip_credentials(case)
+        try:
+            response = case.call(session=session, base_url=self.base_url)
+        except RequestRefused as exc:
+            outcome.refused.append(exc.reason)
+            return
+        except requests.RequestException as exc:
+            outcome.transport_errors.append(exc)
+            return
+        outcome.sent += 1
+        outcome.statuses[response.status_code] = outcome.statuses.get(response.status_code, 0) + 1
+        self.check(case, response, outcome)
+        if info.protected and not outcome.anon_checked:
+            self.check_anonymous(info, case, anon, outcome)
+
+    def check(self, case, response, outcome: Outcome, *, schemathesis_checks=SCHEMATHESIS_CHECKS) -> None:
+        ctype = content_type_of(response)
+        for fn in schemathesis_checks:
+            try:
+                case.validate_response(response, checks=[fn])
+            except FailureGroup as group:
+                for failure in group.exceptions:
+                    message = failure.title + (": " + failure.message if failure.message else "")
+                    outcome.add(self._failure(fn.__name__, response, ctype, message))
+            except AssertionError as exc:
+                outcome.add(self._failure(fn.__name__, response, ctype, str(exc)))
+            except Exception as exc:  # a check that cannot judge this response is not a verdict
+                log.debug("check %s could not run on %s: %s", fn.__name__, outcome.op_id, exc)
+        for name, message in run_all(response, case):
+            outcome.add(self._failure(name, response, ctype, message))
+
+    def check_anonymous(self, info: OperationInfo, case, anon, outcome: Outcome) -> None:
+        try:
+            response = case.call(session=anon, base_url=self.base_url)
+        except RequestRefused:
+            return
+        except requests.RequestException as exc:
+            outcome.transport_errors.append(exc)
+            return
+        outcome.anon_checked = True
+        outcome.sent += 1
+        if 200 <= response.status_code < 300:
+            outcome.add(self._failure(AUTH_CHECK, response, content_type_of(response),
+                                      f"{info.title} answered {response.status_code} to a request without credentials; "
+                                      "a protected operation must refuse it (401/403)"))
+        self.check(case, response, outcome, schemathesis_checks=(not_a_server_error, status_code_conformance,
+                                                                 content_type_conformance, response_schema_conformance))
+
+    def _failure(self, check: str, response, ctype: str, message: str) -> Failure:
+        request = getattr(response, "request", None)
+        curl = self.ctx.redactor.curl(request) if isinstance(request, requests.PreparedRequest) else ""
+        return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(message.strip()), curl, request)
+
+
+def _strip_credentials(case) -> None:
+    """Generated credentials never replace the run's own (Basic on 2.x, JWT on 3.x)."""
+    headers = case.headers
+    if headers and any(k.lower() in ("authorization", "cookie") for k in headers):
+        case.headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+    if getattr(case, "cookies", None):
+        case.cookies = {}
+
+
+def summarize(outcome: Outcome) -> str:
+    parts = [f"{outcome.sent} requests"]
+    if outcome.statuses:
+        parts.append("statuses " + ", ".join(f"{k}x{v}" for k, v in sorted(outcome.statuses.items())))
+    if outcome.refused:
+        parts.append(f"{len(outcome.refused)} cases refused by the guard")
+    return "; ".join(parts)
+
+
+def dumps(value) -> str:
+    return json.dumps(value, default=str)[:200]

@@ -1,0 +1,275 @@
+"""Realistic path parameter values from the live target, so generated requests reach server logic.
+
+Random path parameters mostly produce 404s. Before the property tier runs,
+this module finds (readonly) or creates (sandbox, disruptive) real objects:
+a finished run of the probe DAG (its task instance, XCom and log), a
+variable, a pool and a connection named with the run prefix, and the ids
+of import errors, event logs, datasets/assets, backfills and so on that
+the target already has. Property tests draw most path parameters from
+these values; a few cases keep schemathesis' generated values to explore.
+
+Every request goes through the run's guarded session, so readonly never
+creates anything and sandbox only creates objects named with the prefix.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import requests
+
+from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.safety.guard import RequestRefused
+
+log = logging.getLogger(__name__)
+TERMINAL = ("success", "failed")
+RUN_WAIT_S = 90.0
+_counter = itertools.count(1)
+
+
+def unique_logical_date() -> str:
+    """A logical date after the probe DAG's start date that no other run of this process uses."""
+    base = datetime(2023, 1, 1, tzinfo=timezone.utc)
+    offset = timedelta(seconds=int.from_bytes(os.urandom(3), "big"), microseconds=next(_counter))
+    return (base + offset).isoformat()
+
+
+@dataclass
+class Samples:
+    """Values for path parameters, per parameter name.
+
+    `read` values may name anything that exists (reads are safe); `write`
+    values name only objects this run owns or the probe DAGs, so a generated
+    write is one the guard lets through.
+    """
+
+    read: dict[str, list] = field(default_factory=dict)
+    write: dict[str, list] = field(default_factory=dict)
+    # coherent (dag_id, dag_run_id, task_id, ...) sets: a run id only makes sense with its DAG
+    run_anchor: dict = field(default_factory=dict)
+    owned: dict[str, str] = field(default_factory=dict)  # kind -> name of the stable object this run created
+    notes: list[str] = field(default_factory=list)
+    unpaused: dict[str, bool] = field(default_factory=dict)  # probe DAG -> is_paused while properties run
+
+    def values(self, param: str, *, write: bool) -> list:
+        source = self.write if write else self.read
+        return list(source.get(param) or [])
+
+
+def _get(session, rel: str, **params) -> dict | list | None:
+    try:
+        resp = session.call("GET", rel, params=params or None)
+    except (RequestRefused, requests.RequestException):
+        return None
+    if resp.status_code != 200:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+def _items(body, key: str) -> list[dict]:
+    if isinstance(body, dict) and isinstance(body.get(key), list):
+        return [i for i in body[key] if isinstance(i, dict)]
+    return []
+
+
+def _add(target: dict[str, list], name: str, *values) -> None:
+    bucket = target.setdefault(name, [])
+    for v in values:
+        if v is not None and v not in bucket:
+            bucket.append(v)
+
+
+class SampleBuilder:
+    """Finds or creates the objects property tests aim at."""
+
+    def __init__(self, ctx, dialect: dict) -> None:
+        self.ctx = ctx
+        self.session = ctx.session
+        self.dialect = dialect
+        self.v2 = ctx.target.api == "v2"
+        self.writes = ctx.options.profile in ("sandbox", "disruptive")
+        self.prefix = ctx.prefix
+
+    # -- creation (sandbox/disruptive) -------------------------------------
+    def _post(self, rel: str, body: dict) -> requests.Response | None:
+        try:
+            return self.session.call("POST", rel, json=body)
+        except (RequestRefused, requests.RequestException) as exc:
+            log.info("could not create %s: %s", rel, exc)
+            return None
+
+    def ensure_variable(self, name: str) -> None:
+        self._post("/variables", {"key": name, "value": "acf-property-value"})
+
+    def ensure_pool(self, name: str) -> None:
+        self._post("/pools", {"name": name, "slots": 1, "description": "airflow-conformance property tests"})
+
+    def connection_secret(self) -> str:
+        secret = f"acf-secret-{self.ctx.options.run_id}-props"
+        self.ctx.redactor.add(secret)
+        return secret
+
+    def ensure_connection(self, name: str) -> None:
+        self._post("/connections", {"connection_id": name, "conn_type": "http", "host": "example.invalid",
+                                    "login": "acf", "password": self.connection_secret()})
+
+    def set_paused(self, dag_id: str, paused: bool) -> bool:
+        try:
+            resp = self.session.call("PATCH", f"/dags/{dag_id}", params={"update_mask": "is_paused"},
+                                     json={"is_paused": paused})
+        except (RequestRefused, requests.RequestException):
+            return False
+        return resp.status_code == 200
+
+    def trigger(self, run_id: str) -> str | None:
+        body = {self.dialect.get("logical_date_field", "execution_date"): unique_logical_date(),
+                "dag_run_id": run_id, "conf": {"acf": "property"}}
+        resp = self._post(f"/dags/{PROBE_DAG_ID}/dagRuns", body)
+        if resp is None or resp.status_code not in (200, 201):
+            return None
+        return (resp.json() or {}).get("dag_run_id") or run_id
+
+    def wait_for_run(self, run_id: str, timeout: float = RUN_WAIT_S) -> str:
+        deadline = time.monotonic() + timeout
+        state = ""
+        while time.monotonic() < deadline:
+            body = _get(self.session, f"/dags/{PROBE_DAG_ID}/dagRuns/{run_id}")
+            state = (body or {}).get("state", "") if isinstance(body, dict) else ""
+            if state in TERMINAL:
+                return state
+            time.sleep(1.0)
+        return state
+
+    # -- the whole picture -------------------------------------------------
+    def build(self) -> Samples:
+        s = Samples()
+        probe = self.ctx.probe_dags.get(PROBE_DAG_ID)
+        if self.writes:
+            self._create_owned(s, probe is not None)
+        self._discover(s, probe)
+        self._fill_write_values(s)
+        return s
+
+    def _create_owned(self, s: Samples, has_probe: bool) -> None:
+        names = {"variable": f"{self.prefix}prop_var", "pool": f"{self.prefix}prop_pool",
+                 "connection": f"{self.prefix}prop_conn"}
+        self.ensure_variable(names["variable"])
+        self.ensure_pool(names["pool"])
+        self.ensure_connection(names["connection"])
+        s.owned.update(names)
+        if not has_probe:
+            s.notes.append("the probe DAGs are not deployed; DAG-run operations get generated ids (mostly 404)")
+            return
+        for dag_id in (PROBE_DAG_ID,):
+            info = self.ctx.probe_dags.get(dag_id) or {}
+            if info.get("is_paused") and self.set_paused(dag_id, False):
+                s.unpaused[dag_id] = False
+            else:
+                s.unpaused[dag_id] = bool(info.get("is_paused"))
+        run_id = self.trigger(f"{self.prefix}prop_run")
+        if run_id is None:
+            s.notes.append("could not trigger a run of the probe DAG")
+            return
+        state = self.wait_for_run(run_id)
+        if state not in TERMINAL:
+            s.notes.append(f"the probe DAG run {run_id} did not finish within {RUN_WAIT_S:.0f} s (state {state!r})")
+        s.owned["dag_run"] = run_id
+        s.run_anchor = {"dag_id": PROBE_DAG_ID, "dag_run_id": run_id, "task_id": PROBE_TASK_ID}
+
+    def _discover(self, s: Samples, probe: dict | None) -> None:
+        r = s.read
+        sess = self.session
+        # DAGs: the probe first, then a few others (reads only)
+        if probe is not None:
+            _add(r, "dag_id", PROBE_DAG_ID)
+            _add(r, "file_token", probe.get("file_token"))
+        for d in _items(_get(sess, "/dags", limit=5), "dags"):
+            _add(r, "dag_id", d.get("dag_id"))
+            if not self.v2:
+                _add(r, "file_token", d.get("file_token"))
+        if not s.run_anchor:
+            s.run_anchor = self._existing_run(probe is not None)
+        a = s.run_anchor
+        if a:
+            _add(r, "dag_run_id", a["dag_run_id"])
+            _add(r, "task_id", a["task_id"])
+        else:
+            _add(r, "task_id", PROBE_TASK_ID)
+        _add(r, "map_index", -1, 0)
+        _add(r, "task_try_number", 1)
+        _add(r, "try_number", 1)
+        _add(r, "xcom_key", XCOM_KEY)
+        # named objects: ours first, then what exists
+        for kind, param, rel, key, ident in (("variable", "variable_key", "/variables", "variables", "key"),
+                                             ("pool", "pool_name", "/pools", "pools", "name"),
+                                             ("connection", "connection_id", "/connections", "connections", "connection_id")):
+            _add(r, param, s.owned.get(kind))
+            for item in _items(_get(sess, rel, limit=3), key):
+                _add(r, param, item.get(ident))
+        _add(r, "import_error_id", *[i.get("import_error_id") for i in _items(_get(sess, "/importErrors", limit=3), "import_errors")])
+        _add(r, "event_log_id", *[i.get("event_log_id") for i in _items(_get(sess, "/eventLogs", limit=3), "event_logs")])
+        _add(r, "section", "core")
+        _add(r, "option", "dags_folder")
+        if self.v2:
+            _add(r, "asset_id", *[i.get("id") for i in _items(_get(sess, "/assets", limit=3), "assets")])
+            _add(r, "asset_alias_id", *[i.get("id") for i in _items(_get(sess, "/assets/aliases", limit=3), "asset_aliases")])
+            _add(r, "backfill_id", *[i.get("id") for i in _items(_get(sess, "/backfills", dag_id=PROBE_DAG_ID, limit=3), "backfills")])
+            _add(r, "version_number", 1)
+            _add(r, "key", f"{self.prefix}prop_key")
+            _add(r, "group_id", f"{self.prefix}prop_group")
+        else:
+            _add(r, "uri", *[i.get("uri") for i in _items(_get(sess, "/datasets", limit=3), "datasets")])
+            _add(r, "username", *[i.get("username") for i in _items(_get(sess, "/users", limit=2), "users")])
+            _add(r, "role_name", *[i.get("name") for i in _items(_get(sess, "/roles", limit=2), "roles")])
+
+    def _existing_run(self, has_probe: bool) -> dict:
+        """A run that already exists (readonly): the probe DAG's newest, else any DAG's."""
+        candidates = []
+        if has_probe:
+            candidates += _items(_get(self.session, f"/dags/{PROBE_DAG_ID}/dagRuns", limit=25), "dag_runs")
+        if not candidates:
+            candidates += _items(_get(self.session, "/dags/~/dagRuns", limit=25), "dag_runs")
+        finished = [c for c in candidates if c.get("state") == "success"] or candidates
+        for run in reversed(finished):
+            dag_id, run_id = run.get("dag_id"), run.get("dag_run_id")
+            tis = _items(_get(self.session, f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=5), "task_instances")
+            if tis:
+                return {"dag_id": dag_id, "dag_run_id": run_id, "task_id": tis[0].get("task_id")}
+        return {}
+
+    def _fill_write_values(self, s: Samples) -> None:
+        """Writes aim only at the probe DAGs and objects named with the run prefix."""
+        w = s.write
+        p = self.prefix
+        _add(w, "dag_id", PROBE_DAG_ID)
+        if s.owned.get("dag_run"):
+            _add(w, "dag_run_id", s.owned["dag_run"])
+        else:
+            _add(w, "dag_run_id", f"{p}prop_missing_run")
+        _add(w, "task_id", PROBE_TASK_ID)
+        for param in ("map_index", "task_try_number", "try_number", "xcom_key", "file_token", "section", "option",
+                      "version_number"):
+            _add(w, param, *s.read.get(param, []))
+        probe = self.ctx.probe_dags.get(PROBE_DAG_ID) or {}
+        w["file_token"] = [t for t in [probe.get("file_token")] if t] or list(s.read.get("file_token", [])[:1])
+        _add(w, "variable_key", s.owned.get("variable") or f"{p}prop_var")
+        _add(w, "pool_name", s.owned.get("pool") or f"{p}prop_pool")
+        _add(w, "connection_id", s.owned.get("connection") or f"{p}prop_conn")
+        _add(w, "key", f"{p}prop_key")
+        _add(w, "group_id", f"{p}prop_group")
+        _add(w, "uri", f"{p}prop_dataset")
+        _add(w, "username", f"{p}prop_user")
+        _add(w, "role_name", f"{p}prop_role")
+        _add(w, "backfill_id", *[int(e.key) for e in self.ctx.ledger.live() if e.kind == "backfill" and e.key.isdigit()])
+        # asset ids, import error ids etc. are never write targets of the sandbox: leave them generated
+
+    def disposable_dag(self) -> str:
+        return DISPOSABLE_DAG_ID
