@@ -108,7 +108,10 @@ class GuardedSession(requests.Session):
             response = self._send_with_retries(retry, **kwargs)
         if isinstance(self.auth, JwtAuth):
             self.redactor.add(self.auth.token)
-        body = response.content if not kwargs.get("stream") else None
+        # schemathesis sends with stream=True and reads the body right after; read it here (unless it is an
+        # endless event stream) so the ledger also learns what a generated request created
+        streaming = kwargs.get("stream") and "event-stream" in response.headers.get("Content-Type", "")
+        body = response.content if not streaming else None
         record(self.guard.ledger, self.guard.router, decision.match,
                (request.method or "").upper(), request.body, response.status_code, body)
         return response

@@ -1,0 +1,14 @@
+"""Fixtures of the property tier: one `Tier` (engine, samples, workers) per run."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.properties.tier import Tier
+
+
+@pytest.fixture(scope="session")
+def tier(ctx):
+    t = Tier(ctx)
+    yield t
+    t.close()
