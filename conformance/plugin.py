@@ -110,6 +110,15 @@ def _meta_of(item: pytest.Item) -> dict | None:
     return None
 
 
+def pytest_collectreport(report) -> None:
+    """A check module that cannot even be imported is an internal error: say which and why."""
+    if report.failed and str(report.nodeid).startswith("conformance"):
+        import sys  # noqa: PLC0415
+
+        text = str(report.longrepr).strip().splitlines()
+        print(f"airflow-conformance: cannot load {report.nodeid}: {text[-1] if text else 'collection error'}", file=sys.stderr)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(meta): an Airflow conformance check")
     config.addinivalue_line("markers", "conformance_property(**info): a property test of one operation")
@@ -203,11 +212,12 @@ def expect(ctx, meta) -> dict:
 @pytest.fixture
 def verdict(ctx, meta, request) -> Verdict:
     v = Verdict(meta.get("result_id", request.node.name), ctx.expectations, ctx.validator, ctx.session)
-    v.notes = request.node.stash.setdefault(NOTES_KEY, [])  # type: ignore[attr-defined]
+    request.node.stash[VERDICT_KEY] = v
     return v
 
 
-NOTES_KEY = pytest.StashKey()
+VERDICT_KEY = pytest.StashKey()
+NOTES_KEY = pytest.StashKey()  # notes of checks that work without a Verdict (property tests)
 
 
 # -- results ----------------------------------------------------------------
@@ -252,11 +262,12 @@ def _result_from(item, info, call, rep, ctx) -> Result | None:
         if rep.failed:
             return Result(status="error", message="teardown: " + _error_message(call), **base)
         return None
-    notes = item.stash.get(NOTES_KEY, [])
+    verdict = item.stash.get(VERDICT_KEY, None)
+    notes = (verdict.notes if verdict else []) + item.stash.get(NOTES_KEY, [])
+    soft = verdict.deviations if verdict else []
+    upstream = ", ".join(dict.fromkeys(verdict.upstreams)) if verdict else ""
     if hasattr(rep, "wasxfail"):
-        reason = rep.wasxfail
-        upstream = reason.split("(", 1)[1].split(")", 1)[0] if "(" in reason else ""
-        return Result(status="known_deviation", message=reason, upstream=upstream,
+        return Result(status="known_deviation", message=rep.wasxfail, upstream=upstream or _upstream_of(rep.wasxfail),
                       reproduce=ctx.session.last_curl(), duration_s=duration, **base)
     if rep.skipped:
         return Result(status="skipped", message=_skip_message(rep), duration_s=duration, **base)
@@ -265,9 +276,19 @@ def _result_from(item, info, call, rep, ctx) -> Result | None:
         status = "error" if isinstance(exc, (requests.RequestException, ConformanceError)) or not isinstance(exc, AssertionError) else "failed"
         return Result(status=status, message=_error_message(call), reproduce=ctx.session.last_curl(),
                       duration_s=duration, **base)
+    if soft:
+        return Result(status="known_deviation", message="; ".join(soft), upstream=upstream, duration_s=duration, **base)
     stale = [d for d in ctx.expectations.expected_for(info["result_id"]) if not any("*" in p for p in d.results)]
     return Result(status="passed", message="; ".join(notes), duration_s=duration,
                   stale_deviation="; ".join(f"recorded deviation {d.id} ({d.upstream}) did not occur" for d in stale), **base)
+
+
+def _upstream_of(reason: str) -> str:
+    """Checks that end in pytest.xfail without a Verdict (property tests) name the reference in the reason."""
+    import re  # noqa: PLC0415
+
+    refs = re.findall(r"[\w.-]+/[\w.-]+#\d+", reason)
+    return ", ".join(dict.fromkeys(refs))
 
 
 def _skip_message(rep) -> str:

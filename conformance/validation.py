@@ -38,8 +38,8 @@ def _nullable_as_validators_read_it(node):
     return node
 
 
-def _flatten(exc: BaseException) -> str:
-    """The schema errors first (they say what to fix), then the exception chain, briefly."""
+def _flatten(exc: BaseException) -> list[str]:
+    """Each schema error on its own (they say what to fix); else the exception chain, briefly."""
     details: list[str] = []
     chain: list[str] = []
     cause: BaseException | None = exc
@@ -48,12 +48,12 @@ def _flatten(exc: BaseException) -> str:
         errors = getattr(cause, "schema_errors", None)
         if errors:
             details.extend(f"{'/'.join(str(p) for p in e.absolute_path) or '<body>'}: {str(e.message)[:200]}"
-                           for e in list(errors)[:5])
+                           for e in list(errors)[:20])
         else:
             chain.append(str(cause)[:200])
         cause = cause.__cause__ or cause.__context__
         seen += 1
-    return "; ".join(details + chain)[:1500]
+    return details or ["; ".join(chain)[:1500]]
 
 
 class ResponseValidator:
@@ -80,5 +80,5 @@ class ResponseValidator:
         try:
             self.api.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
         except Exception as exc:  # openapi-core raises a family of validation errors
-            return [_flatten(exc)]
+            return _flatten(exc)
         return []

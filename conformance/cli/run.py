@@ -25,7 +25,9 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
              f"reference spec {ctx.spec_version}, auth {ctx.target.auth.redacted}, profile {options.profile}, "
              f"run {options.run_id}, seed {options.seed}")
     plugin.PREBUILT = ctx
-    args = ["--pyargs", "conformance", "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
+    packages = [f"conformance.{kind}" for kind in options.only]  # collect only what was asked for
+    args = ["--pyargs", *packages, "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "-o", "python_files=test_*.py", "--airflow-report-dir", options.report_dir,
             "--airflow-profile", options.profile, "--airflow-only", ",".join(options.only),
             "--airflow-max-examples", str(options.max_examples), "--airflow-workers", str(options.workers),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import threading
 import zlib
 from collections.abc import Callable
@@ -46,6 +47,8 @@ from conformance.safety.guard import READONLY_POSTS, RequestRefused
 from conformance.validation import _nullable_as_validators_read_it
 
 log = logging.getLogger(__name__)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\d+")
 
 SCHEMATHESIS_CHECKS = (
     not_a_server_error,
@@ -153,10 +156,16 @@ class Failure:
     curl: str
     request: requests.PreparedRequest | None = None
     count: int = 1
+    deviation: object = None  # the known upstream deviation that explains it, if any
 
     @property
     def key(self) -> tuple:
-        return (self.check, self.status, self.content_type, self.message.splitlines()[0][:160] if self.message else "")
+        """Occurrences with the same key are one distinct failure (counted)."""
+        headline, _, detail = self.message.partition(" | response: ")
+        if self.deviation is not None:
+            return (self.check, self.status, self.content_type, self.deviation.id)
+        shape = _QUOTED.sub("'…'", _NUMBER.sub("N", detail))[:120]
+        return (self.check, self.status, self.content_type, headline[:160], shape)
 
     def observed(self, op_id: str) -> dict:
         return {"check": self.check, "status": self.status, "content_type": self.content_type,
@@ -178,8 +187,11 @@ class Outcome:
     transport_errors: list[BaseException] = field(default_factory=list)
     anon_checked: bool = False
     statuses: dict[int, int] = field(default_factory=dict)
+    classify: Callable | None = None  # failure -> known deviation or None
 
     def add(self, failure: Failure) -> None:
+        if self.classify is not None:
+            failure.deviation = self.classify(failure)
         known = self.failures.get(failure.key)
         if known is None:
             self.failures[failure.key] = failure
@@ -323,7 +335,7 @@ class PropertyEngine:
         path = dict(case.path_parameters or {})
         if info.method == "POST" and info.rel in NAMED_CREATES and isinstance(body, dict):
             field_name = NAMED_CREATES[info.rel]
-            if field_name in body:
+            if isinstance(body, dict):
                 body[field_name] = self.owned_name(field_name.split("_")[0])
         if info.rel in NAMED_UPDATES and isinstance(body, dict):
             field_name, param = NAMED_UPDATES[info.rel]
@@ -374,7 +386,9 @@ class PropertyEngine:
     # -- one operation ----------------------------------------------------------
     def run(self, op_id: str, max_examples: int) -> Outcome:
         info = self.ops[op_id]
-        outcome = Outcome(op_id, self.op_seed(op_id))
+        result_id = f"property.{op_id}"
+        outcome = Outcome(op_id, self.op_seed(op_id),
+                          classify=lambda f: self.ctx.expectations.known(result_id, f.observed(op_id)))
         combos = self.path_choices(info)
         has_negative = self.negatable(info, combos)
 
@@ -384,14 +398,15 @@ class PropertyEngine:
         @given(data=st.data())
         def examples(data):
             roll = data.draw(st.integers(0, 9), label="kind")
-            if roll < EXPLORE or not combos or not info.path_params:
-                mode, index = GenerationMode.POSITIVE, None
-            else:
+            explore = roll < EXPLORE
+            mode = GenerationMode.NEGATIVE if (EXPLORE <= roll < EXPLORE + NEGATIVE and has_negative) \
+                else GenerationMode.POSITIVE
+            index = None
+            if combos and info.path_params and not explore:
                 index = data.draw(st.integers(0, len(combos) - 1), label="objects")
-                mode = GenerationMode.NEGATIVE if (roll < EXPLORE + NEGATIVE and has_negative) else GenerationMode.POSITIVE
-            if mode is GenerationMode.NEGATIVE and not info.path_params and not has_negative:
-                mode = GenerationMode.POSITIVE
             case = data.draw(self.strategy(info, mode, index, combos), label="case")
+            if mode is GenerationMode.POSITIVE and not explore:
+                _drop_undeclared_properties(info, case)
             self.exchange(info, case, outcome)
 
         examples()
@@ -452,7 +467,70 @@ class PropertyEngine:
     def _failure(self, check: str, response, ctype: str, message: str) -> Failure:
         request = getattr(response, "request", None)
         curl = self.ctx.redactor.curl(request) if isinstance(request, requests.PreparedRequest) else ""
-        return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(message.strip()), curl, request)
+        text = " ".join(message.split())
+        body = _excerpt(response)
+        if body:
+            text += f" | response: {body}"
+        return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(text), curl, request)
+
+
+def _excerpt(response, limit: int = 300) -> str:
+    """The server's own words (error detail or body start), for people and for matching known deviations."""
+    raw = response.content or b""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return " ".join(raw[:limit].decode("utf-8", "replace").split())
+    if isinstance(body, dict) and ("detail" in body or "title" in body):
+        body = {k: body[k] for k in ("title", "detail") if k in body}
+    return json.dumps(body, default=str)[:limit]
+
+
+def _declared_properties(schema: dict, resolve, depth: int = 0) -> set[str] | None:
+    """Property names an object schema declares (through $ref/allOf); None when it is open-ended."""
+    if depth > 8 or not isinstance(schema, dict):
+        return None
+    if "$ref" in schema:
+        return _declared_properties(resolve(schema["$ref"]), resolve, depth + 1)
+    names: set[str] = set(schema.get("properties") or {})
+    for part in schema.get("allOf") or []:
+        more = _declared_properties(part, resolve, depth + 1)
+        if more is None:
+            return None
+        names |= more
+    if any(k in schema for k in ("anyOf", "oneOf")) or (not names and schema.get("additionalProperties") is not False):
+        return None
+    return names
+
+
+def _drop_undeclared_properties(info: OperationInfo, case) -> None:
+    """Positive bodies keep to the properties the spec declares.
+
+    The spec leaves request objects open (no `additionalProperties: false`), so generated bodies
+    carry random extra keys; Airflow 2 rejects those wholesale, which would stop almost every write
+    at validation. Explore cases keep them, so that mismatch is still observed.
+    """
+    body = getattr(case, "body", None)
+    if not isinstance(body, dict) or not case.media_type or "json" not in case.media_type:
+        return
+    raw = info.operation.definition.raw.get("requestBody") or {}
+    spec = info.operation.schema.raw_schema
+
+    def resolve(ref: str):
+        node = spec
+        for part in ref.lstrip("#/").split("/"):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        return node
+
+    if "$ref" in raw:
+        raw = resolve(raw["$ref"])
+    schema = ((raw.get("content") or {}).get(case.media_type) or {}).get("schema")
+    names = _declared_properties(schema, resolve) if schema else None
+    if names is None:
+        return
+    extra = [k for k in body if k not in names]
+    if extra:
+        case.body = {k: v for k, v in body.items() if k in names}
 
 
 def _strip_credentials(case) -> None:

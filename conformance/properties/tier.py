@@ -133,14 +133,11 @@ class Tier:
     def conclude(self, outcome: Outcome, notes: list) -> None:
         ctx = self.ctx
         op_id = outcome.op_id
-        result_id = f"property.{op_id}"
         failures = list(outcome.failures.values())
         seed_text = f"seed {ctx.options.seed} (rerun with --seed {ctx.options.seed} to generate the same requests)"
         if failures:
-            known, unknown = [], []
-            for f in failures:
-                dev = ctx.expectations.known(result_id, f.observed(op_id))
-                (known if dev else unknown).append((f, dev))
+            known = [(f, f.deviation) for f in failures if f.deviation is not None]
+            unknown = [(f, None) for f in failures if f.deviation is None]
             if not unknown:
                 _remember(ctx, known[0][0])
                 devs = list(dict.fromkeys(d for _, d in known))

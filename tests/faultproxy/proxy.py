@@ -205,8 +205,10 @@ class MutationLike:
     name: str
     skip: int
     times: int | None
+    request: Any  # the request hook, or None for response-only mutations
 
     def matches(self, request: Request) -> bool: ...  # pragma: no cover
+    def wants(self, response: Response) -> bool: ...  # pragma: no cover
     def apply_request(self, exchange: Exchange) -> Reply: ...  # pragma: no cover
     def apply_response(self, exchange: Exchange, response: Response) -> Response: ...  # pragma: no cover
 
@@ -332,18 +334,21 @@ class FaultProxy:
                 threading.Thread(target=self._die, daemon=True).start()
         if self._dead.is_set():
             return Close(), ("target-died",)
-        active: list[_Armed] = []
+        # Mutations with a request hook are counted (skip/times) when the request matches;
+        # response-only mutations when the upstream status is one they act on, so that
+        # `skip=1` means "the first exchange that would have been changed" either way.
+        early: list[_Armed] = []
+        late: list[_Armed] = []
         with self._lock:
             for armed in self._armed:
-                m = armed.mutation
-                if not m.matches(request):
+                if not armed.mutation.matches(request):
                     continue
-                armed.seen += 1
-                if armed.seen <= m.skip or (m.times is not None and armed.fired >= m.times):
-                    continue
-                active.append(armed)
+                if armed.mutation.request is None:
+                    late.append(armed)
+                elif self._take(armed):
+                    early.append(armed)
         fired: list[str] = []
-        for armed in active:
+        for armed in early:
             before = _snapshot(request)
             reply = armed.mutation.apply_request(Exchange(self, request, armed.state))
             if reply is not None or _snapshot(request) != before:
@@ -351,18 +356,28 @@ class FaultProxy:
             if reply is not None:
                 return reply, tuple(fired)
         response = self.upstream(request.method, request.target, request.headers, request.body)
-        for armed in active:
+        with self._lock:
+            late = [a for a in late if a.mutation.wants(response) and self._take(a)]
+        for armed in early + late:
             before = _snapshot(response)
             response = armed.mutation.apply_response(Exchange(self, request, armed.state), response)
-            if _snapshot(response) != before and armed.mutation.name not in fired:
+            if _snapshot(response) != before:
                 self._count_fire(armed, fired)
         return response, tuple(fired)
 
+    @staticmethod
+    def _take(armed: _Armed) -> bool:
+        """Count one applicable exchange; False while skipping or once `times` is used up (lock held)."""
+        armed.seen += 1
+        m = armed.mutation
+        return armed.seen > m.skip and (m.times is None or armed.fired < m.times)
+
     def _count_fire(self, armed: _Armed, fired: list[str]) -> None:
+        if armed.mutation.name in fired:
+            return
         with self._lock:
             armed.fired += 1
-        if armed.mutation.name not in fired:
-            fired.append(armed.mutation.name)
+        fired.append(armed.mutation.name)
 
     def _die(self) -> None:
         """The target "dies": stop listening (connections are refused from now on)."""
