@@ -87,13 +87,12 @@ def get_ctx(config: pytest.Config):
 
 
 def _install_sigterm() -> None:
-    """SIGTERM behaves like Ctrl-C so the session finishes and cleans up."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+    """SIGTERM behaves like Ctrl-C so the session finishes and cleans up; both wait for a request in flight."""
+    from conformance.http.client import INTERRUPTS  # noqa: PLC0415
 
     try:
-        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGTERM, INTERRUPTS.handler)
+        signal.signal(signal.SIGINT, INTERRUPTS.handler)
     except ValueError:  # not the main thread
         pass
 
@@ -144,10 +143,14 @@ def _skip_reason(ctx, meta: Meta | None, kind: str) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     tagged = [(item, _meta_of(item)) for item in items]
     if not any(info for _, info in tagged):
         return
+    for item, info in tagged:  # `-k` also matches check ids, e.g. -k dag_runs.state_is_read_only
+        if info:
+            item.extra_keyword_matches.add(info["result_id"])
     ctx = get_ctx(config)
     keep, drop = [], []
     for item, info in tagged:
@@ -318,7 +321,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
     try:
-        problems = finish(ctx.session, ctx.ledger, PROBE_DAG_IDS)
+        problems = finish(ctx.session, ctx.ledger, PROBE_DAG_IDS, prefix=ctx.prefix)
     except Exception as exc:  # the target may be gone; the ledger on disk keeps what is left
         problems = [f"cleanup could not finish: {type(exc).__name__}: {exc}"]
     results: list[Result] = config.stash[RESULTS_KEY]

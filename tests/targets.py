@@ -23,6 +23,7 @@ class LiveTarget:
     url: str
     api: str
     auth: str  # full auth spec, secrets included: pass it to the CLI, never print it
+    home: Path | None = None
 
     @property
     def password(self) -> str:
@@ -63,7 +64,7 @@ class TargetPool:
                 raise RuntimeError(f"up --airflow {version} failed ({proc.returncode}): {proc.stderr[-2000:]}")
             self.started.append(version)
         local = next(t for t in instance.running() if t.version == version)
-        return LiveTarget(version, local.url, local.api, local.auth_spec)
+        return LiveTarget(version, local.url, local.api, local.auth_spec, Path(local.home))
 
     def stop_started(self) -> None:
         for version in self.started:

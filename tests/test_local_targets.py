@@ -151,12 +151,15 @@ def test_probe_dag_run_succeeds_with_xcom(up_target):
     deadline = time.monotonic() + 90
     state = None
     while time.monotonic() < deadline:
-        state = s.get(f"{dag}/dagRuns/{run_id}", timeout=10).json()["state"]
+        try:
+            state = s.get(f"{dag}/dagRuns/{run_id}", timeout=30).json()["state"]
+        except requests.Timeout:  # SQLite: a long write lock can stall the API for seconds
+            continue
         if state in ("success", "failed"):
             break
         time.sleep(1)
     assert state == "success"
-    x = s.get(f"{dag}/dagRuns/{run_id}/taskInstances/{PROBE_TASK_ID}/xcomEntries/{XCOM_KEY}", timeout=10)
+    x = s.get(f"{dag}/dagRuns/{run_id}/taskInstances/{PROBE_TASK_ID}/xcomEntries/{XCOM_KEY}", timeout=30)
     assert x.status_code == 200
     assert MARKER in str(x.json()["value"])
 

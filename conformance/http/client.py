@@ -24,6 +24,30 @@ from conformance.safety.guard import Guard, RequestRefused
 from conformance.safety.tracking import record
 from conformance.target.auth import JwtAuth
 
+class _Interrupts:
+    """Ctrl-C / SIGTERM are held back while a request is in flight.
+
+    Otherwise an interrupt could land between the server creating an object
+    and the ledger recording it, and the object would outlive the run.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending = False
+
+    def handler(self, signum, frame) -> None:
+        if self.depth > 0:
+            self.pending = True
+            return
+        raise KeyboardInterrupt
+
+    def raise_pending(self) -> None:
+        if self.pending and self.depth == 0:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
+INTERRUPTS = _Interrupts()
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 DEFAULT_TIMEOUT = 30.0
@@ -100,6 +124,14 @@ class GuardedSession(requests.Session):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         self._remember(request)
+        INTERRUPTS.depth += 1
+        try:
+            return self._send_and_record(request, decision, **kwargs)
+        finally:
+            INTERRUPTS.depth -= 1
+            INTERRUPTS.raise_pending()
+
+    def _send_and_record(self, request: requests.PreparedRequest, decision, **kwargs) -> requests.Response:
         response = self._send_with_retries(request, **kwargs)
         if response.status_code == 401 and isinstance(self.auth, JwtAuth) and not (request.url or "").endswith("/auth/token"):
             self.redactor.add(self.auth.refresh())

@@ -7,6 +7,7 @@ JWTs minted during the run) and every outgoing text passes `Redactor.redact`.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shlex
 import threading
@@ -17,6 +18,18 @@ MASK = "***"
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:basic|bearer|negotiate)?\s*)([^\s'\"]+)")
 _COOKIE_HEADER = re.compile(r"(?i)((?:set-)?cookie:\s*)([^'\"\n]+)")
 SENSITIVE_HEADERS = ("authorization", "cookie", "set-cookie", "proxy-authorization")
+# JSON body fields whose values are secrets whatever they are (connection passwords, extras, tokens)
+SENSITIVE_FIELDS = re.compile(r"(?i)password|secret|token|extra|private_key|api_key")
+
+
+def mask_fields(data):
+    """A copy of a JSON value with every sensitive field's value replaced by ***."""
+    if isinstance(data, dict):
+        return {k: MASK if isinstance(k, str) and SENSITIVE_FIELDS.search(k) and v not in (None, "")
+                else mask_fields(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [mask_fields(v) for v in data]
+    return data
 
 
 class Redactor:
@@ -63,6 +76,10 @@ class Redactor:
         if body:
             if isinstance(body, bytes):
                 body = body.decode("utf-8", "replace")
+            try:
+                body = json.dumps(mask_fields(json.loads(body)))
+            except ValueError:
+                pass
             parts += ["--data-raw", body if len(body) <= 4000 else body[:4000] + "..."]
         parts.append(request.url or "")
         return self.redact(" ".join(shlex.quote(p) for p in parts))

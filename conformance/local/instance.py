@@ -34,6 +34,7 @@ Progress = Callable[[str], None]
 
 AUTH_CONFIGS = ("conformance", "default")
 READY_TIMEOUT_S = 240
+REJECTED_GRACE_S = 30  # credentials refused this long after the API answers: a real rejection
 INIT_TIMEOUT_S = 600
 BASE_PORT = 28080  # default port of a release: BASE_PORT + its row in the table
 
@@ -135,7 +136,7 @@ def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[
     _run_init([airflow, "db", spec.db_command], env=env, home=home, shown=f"db {spec.db_command}")
     if spec.major == 2:
         _run_init(
-            [airflow, "users", "create", "-u", home_mod.ADMIN_USER, "-p", home.password, "-r", "Admin",
+            [airflow, "users", "create", "-u", home_mod.ADMIN_USER, f"--password={home.password}", "-r", "Admin",
              "-f", "Conformance", "-l", "Admin", "-e", "admin@example.invalid"],
             env=env, home=home, shown="users create -u admin -p *** -r Admin", ok_if="already exist",
         )
@@ -171,6 +172,8 @@ class _Api:
             if self.token is None:
                 r = self.s.post(f"{self.t.url}/auth/token", timeout=10,
                                 json={"username": self.t.auth["user"], "password": self.t.auth["password"]})
+                if r.status_code in (401, 403):
+                    raise _Rejected(r.status_code, "POST /auth/token")
                 if r.status_code not in (200, 201):
                     raise _NotYet(f"POST /auth/token answered {r.status_code}")
                 self.token = r.json()["access_token"]
@@ -182,6 +185,13 @@ class _Api:
 
 class _NotYet(Exception):
     pass
+
+
+class _Rejected(Exception):
+    """The API refused the generated credentials (may be transient while FAB syncs roles)."""
+
+    def __init__(self, status: int, where: str) -> None:
+        super().__init__(f"{status} on {where}")
 
 
 def _db_has_probe(home: home_mod.Home) -> tuple[bool, bool]:
@@ -207,6 +217,7 @@ def _wait_ready(spec: VersionSpec, target: LocalTarget, procs: dict[str, subproc
     started = time.monotonic()
     reached: dict[str, float] = {}
     next_note = 20.0
+    rejected_since: float | None = None
     health_path = "/health" if spec.major == 2 else "/monitor/health"
 
     def mark(step: str, text: str) -> None:
@@ -255,10 +266,7 @@ def _wait_ready(spec: VersionSpec, target: LocalTarget, procs: dict[str, subproc
                 if "dag" not in reached:
                     r = api.get(f"/dags/{PROBE_DAG_ID}", auth=True)
                     if r.status_code in (401, 403):
-                        raise ConfigError(
-                            f"Airflow {spec.version} rejected the generated admin credentials "
-                            f"({r.status_code} on /api/{spec.api}/dags); see {home.path}"
-                        )
+                        raise _Rejected(r.status_code, f"/api/{spec.api}/dags")
                     if r.status_code != 200:
                         raise _NotYet("probe DAG not visible yet")
                     mark("dag", f"probe DAG {PROBE_DAG_ID} visible")
@@ -270,6 +278,13 @@ def _wait_ready(spec: VersionSpec, target: LocalTarget, procs: dict[str, subproc
                         raise _NotYet("import error not listed yet")
                     mark("import_error", f"{BROKEN_FILENAME} listed in importErrors")
             return
+        except _Rejected as exc:
+            rejected_since = rejected_since or time.monotonic()
+            if time.monotonic() - rejected_since > REJECTED_GRACE_S:
+                raise ConfigError(
+                    f"Airflow {spec.version} rejected the generated admin credentials ({exc}); "
+                    f"remove {home.path} to start over with fresh ones"
+                ) from None
         except (_NotYet, requests.RequestException, ValueError, KeyError, AttributeError):
             pass
         elapsed = time.monotonic() - started

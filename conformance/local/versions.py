@@ -46,8 +46,10 @@ TABLE: dict[str, dict] = {
     # FAB provider >= 1.5.4 makes anonymous requests 403: webserver_config.py fixes it.
     "2.11.2": {"python": "3.11", "db": "migrate", "reserialize": True, "pins": {},
                "auth_role_public_none": True},
+    # cadwyn 9 / fastapi 0.163 (the observed freeze) serve the API but the execution API
+    # answers 422 to the task runner, so every task fails: use 3.1.8's working trio.
     "3.0.6": {"python": "3.12", "db": "migrate", "reserialize": False,
-              "pins": {"pyjwt": "<2.11", "starlette": "<1"}},
+              "pins": {"pyjwt": "<2.11", "starlette": "<0.49", "fastapi": "<0.118", "cadwyn": "<6"}},
     "3.1.8": {"python": "3.12", "db": "migrate", "reserialize": False, "pins": {}},
     "3.2.2": {"python": "3.12", "db": "migrate", "reserialize": False,
               "pins": {"fastapi": "<0.156.1"}},

@@ -24,6 +24,8 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from urllib.parse import unquote, urlsplit
+
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -109,7 +111,7 @@ class OperationInfo:
         if self.method != "DELETE":
             return (1,)
         if self.rel == "/dags/{dag_id}":
-            return (2, 3)
+            return (2, -1)  # first, so the disposable DAG is parsed again while the other deletes run
         if self.rel == "/dags/{dag_id}/dagRuns/{dag_run_id}":
             return (2, 2)
         return (2, 1 if "dagRuns" in self.rel else 0)
@@ -448,6 +450,7 @@ class PropertyEngine:
             outcome.add(self._failure(name, response, ctype, message))
 
     def check_anonymous(self, info: OperationInfo, case, anon, outcome: Outcome) -> None:
+        anon.cookies.clear()  # a cookie picked up from an earlier answer must not stand in for credentials
         try:
             response = case.call(session=anon, base_url=self.base_url)
         except RequestRefused:
@@ -471,6 +474,11 @@ class PropertyEngine:
         body = _excerpt(response)
         if body:
             text += f" | response: {body}"
+        if isinstance(request, requests.PreparedRequest):
+            text += f" | request: {request.method} {unquote(urlsplit(request.url or '').path)}"
+            query = unquote(urlsplit(request.url or "").query)
+            if query:
+                text += "?" + query[:300]
         return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(text), curl, request)
 
 

@@ -88,7 +88,7 @@ class Tier:
             if info.rel in ("/dags/{dag_id}", "/dags") and info.method == "PATCH":
                 self.restore_pause_states()
             if info.rel == "/dags/{dag_id}" and info.method == "DELETE":
-                self.bring_back(DISPOSABLE_DAG_ID)
+                self.bring_back(DISPOSABLE_DAG_ID, wait=0)
 
     def restore_pause_states(self, original: bool = False) -> None:
         samples = self.engine.samples
@@ -103,7 +103,7 @@ class Tier:
             except (RequestRefused, requests.RequestException, ValueError) as exc:
                 log.info("could not restore the pause state of %s: %s", dag_id, exc)
 
-    def bring_back(self, dag_id: str) -> None:
+    def bring_back(self, dag_id: str, wait: float = REPARSE_WAIT_S) -> None:
         """A deleted probe DAG returns when its file is parsed again; ask for that and wait (bounded)."""
         info = self.ctx.probe_dags.get(dag_id) or {}
         token = info.get("file_token")
@@ -112,7 +112,7 @@ class Tier:
                 return
             if token:
                 self.ctx.session.call("PUT", f"/parseDagFile/{token}")
-            deadline = time.monotonic() + REPARSE_WAIT_S
+            deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
                 if self.ctx.session.call("GET", f"/dags/{dag_id}").status_code == 200:
                     return
@@ -128,6 +128,8 @@ class Tier:
             self._pool.shutdown(wait=True, cancel_futures=True)
         if self.ctx.options.profile != "readonly" and self.engine._samples is not None:
             self.restore_pause_states(original=True)
+            if DISPOSABLE_DAG_ID in self.ctx.probe_dags:
+                self.bring_back(DISPOSABLE_DAG_ID)
 
     # -- the verdict ------------------------------------------------------------
     def conclude(self, outcome: Outcome, notes: list) -> None:

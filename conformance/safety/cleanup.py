@@ -70,9 +70,15 @@ def restore_pause_states(session, ledger: Ledger, dag_ids) -> list[str]:
     return problems
 
 
-def finish(session, ledger: Ledger, probe_dag_ids) -> list[str]:
-    """Delete everything in the ledger, restore pause states; return what could not be done."""
+def finish(session, ledger: Ledger, probe_dag_ids, prefix: str | None = None) -> list[str]:
+    """Delete everything in the ledger (and, with `prefix`, anything else named with it), restore pause states.
+
+    Returns what could not be done; the ledger file stays on disk in that case
+    so `cleanup` can finish the job later.
+    """
     problems = [p for p in (delete_entry(session, e) for e in ledger.live()) if p]
+    if prefix:
+        problems += sweep(session, prefix, probe_dag_ids)[1]
     problems += restore_pause_states(session, ledger, probe_dag_ids)
     if not problems:
         ledger.discard_file()

@@ -37,6 +37,7 @@ HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
     "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding", "content-encoding",
 })
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 UPSTREAM_TIMEOUT = 60.0
 
 
@@ -118,6 +119,13 @@ class Request:
         values = self.query.get(name)
         return values[0] if values else None
 
+    def without_secrets(self) -> "Request":
+        """A copy whose credentials are a placeholder (anonymity is kept)."""
+        headers = CaseInsensitiveDict({k: v for k, v in self.headers.items() if k.lower() not in SECRET_HEADERS})
+        if not self.anonymous:
+            headers["Authorization"] = "<redacted>"
+        return Request(self.method, self.path, {k: list(v) for k, v in self.query.items()}, headers, self.body)
+
     @property
     def target(self) -> str:
         """Path plus query string, as sent upstream."""
@@ -162,7 +170,7 @@ Reply = Response | Close | None
 class Logged:
     """One exchange as the proxy remembers it: no headers, no bodies, no secrets."""
 
-    at: float
+    at: float  # wall clock (time.time()), comparable with the timeline of the run
     method: str
     path: str
     status: int | None  # None: the connection was closed without an answer
@@ -234,10 +242,13 @@ class FaultProxy:
     """
 
     def __init__(self, upstream: str, mutations: Iterable[Any] = (), *, credentials: Credentials | None = None,
-                 die_after: int | None = None) -> None:
+                 die_after: int | None = None, record_requests: bool = False) -> None:
         self.upstream_url = upstream.rstrip("/")
         self.credentials = credentials
         self.die_after = die_after
+        # With record_requests, every request is kept in memory (credentials replaced by a
+        # placeholder) so that tests can ask which requests a mutation would have matched.
+        self.recorded: list[tuple[float, Request]] | None = [] if record_requests else None
         self._armed = [_Armed(m) for m in mutations]
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -327,6 +338,8 @@ class FaultProxy:
     # -- one exchange ------------------------------------------------------
     def handle(self, request: Request) -> tuple[Response | Close, tuple[str, ...]]:
         """Apply request hooks, forward, apply response hooks. Returns the answer and the mutations that fired."""
+        if self.recorded is not None:
+            self.recorded.append((time.time(), request.without_secrets()))
         with self._lock:
             self._count += 1
             if self.die_after is not None and self._count > self.die_after and not self._dead.is_set():
@@ -387,7 +400,7 @@ class FaultProxy:
             server.server_close()
 
     def record(self, method: str, path: str, status: int | None, mutations: tuple[str, ...]) -> None:
-        self.log.append(Logged(time.monotonic(), method, path, status, mutations))
+        self.log.append(Logged(time.time(), method, path, status, mutations))
 
 
 def _snapshot(message: Request | Response) -> tuple:

@@ -1,0 +1,105 @@
+"""The safety proof: a real Airflow seeded with objects a deployment would have.
+
+A default run, a run interrupted mid-way, and a crashed run followed by
+`cleanup` must each leave every pre-existing object identical and no object
+of the run behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.snapshot import leftovers, seed, snapshot
+from tests.targets import cli
+
+VERSIONS = ["2.10.5", "3.3.2"]
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def seeded(request, targets):
+    live = targets.get(request.param)
+    swept = cli("cleanup", "--target", live.url, "--auth", live.auth, timeout=300)  # leftovers of earlier sessions
+    assert swept.returncode == 0, swept.stderr[-2000:]
+    seed(live)
+    time.sleep(1)
+    return live
+
+
+def _ledgers() -> set:
+    from conformance.safety.ledger import ledger_dir  # noqa: PLC0415
+
+    return set(ledger_dir().glob("acf_*.jsonl"))
+
+
+def _compare(before: dict, after: dict) -> None:
+    for kind in before:
+        assert before[kind] == after[kind] or kind == "dag_runs" and _only_new_suite_runs_gone(before, after), kind
+    assert leftovers(after) == []
+
+
+def _only_new_suite_runs_gone(before: dict, after: dict) -> bool:
+    return [r for r in before["dag_runs"] if not r[0].startswith("conformance")] == \
+        [r for r in after["dag_runs"] if not r[0].startswith("conformance")]
+
+
+def test_default_run_changes_nothing_it_did_not_create(seeded, tmp_path):
+    before = snapshot(seeded, seeded.home)
+    proc = cli("run", "--target", seeded.url, "--auth", seeded.auth, "--max-examples", "3", "--seed", "1",
+               "--report-dir", str(tmp_path), timeout=1500)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    after = snapshot(seeded, seeded.home)
+    _compare(before, after)
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["cleanup_problems"] == []
+
+
+def _start_run(live, report_dir) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target", live.url, "--only", "scenarios",
+                             "--report-dir", str(report_dir)], env=dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_creations(known: set, minimum: int = 2, timeout: float = 120):
+    """The ledger of the new run, once it records at least `minimum` created objects."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in _ledgers() - known:
+            if path.read_text().count('"created"') >= minimum:
+                return path
+        time.sleep(0.2)
+    raise AssertionError("the run never recorded a created object")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_run_cleans_up(seeded, tmp_path, sig):
+    before = snapshot(seeded, seeded.home)
+    known = _ledgers()
+    proc = _start_run(seeded, tmp_path)
+    _wait_for_creations(known)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode in (3, 130), err[-2000:]
+    assert "Traceback" not in err
+    _compare(before, snapshot(seeded, seeded.home))
+
+
+def test_crashed_run_is_swept_by_cleanup(seeded, tmp_path):
+    before = snapshot(seeded, seeded.home)
+    known = _ledgers()
+    proc = _start_run(seeded, tmp_path)
+    ledger = _wait_for_creations(known, minimum=3)
+    proc.kill()  # no chance to clean up: the ledger on disk is all that is left
+    proc.communicate(timeout=60)
+    run_id = ledger.stem
+    cleaned = cli("cleanup", "--target", seeded.url, "--auth", seeded.auth, "--run-id", run_id, timeout=300)
+    assert cleaned.returncode == 0, cleaned.stderr[-2000:]
+    assert "problem" not in cleaned.stderr
+    _compare(before, snapshot(seeded, seeded.home))
+    assert not ledger.exists()
