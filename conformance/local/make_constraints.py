@@ -38,6 +38,11 @@ FALLBACKS = {
 
 _SKIP_NAMES = {"apache-airflow"}
 
+# `pip freeze` hides setuptools, but the observed venvs (made with `python -m venv`) had the
+# one ensurepip bundles, and Airflow 2.1/2.2's vendored connexion imports pkg_resources from it.
+# uv venvs start without setuptools, so the pin is added explicitly (Python 3.12+ bundles none).
+BUNDLED_SETUPTOOLS = {"3.8": "56.0.0", "3.9": "58.1.0", "3.10": "65.5.0", "3.11": "65.5.0"}
+
 
 def build(freeze_text: str, version: str) -> str:
     """Return the constraints text for `version` from a freeze's text."""
@@ -61,6 +66,8 @@ def build(freeze_text: str, version: str) -> str:
         if not pinned:
             continue
         out[name] = f"{req.name}=={pinned[0].version}"
+    if "setuptools" not in out and spec.python in BUNDLED_SETUPTOOLS:
+        out["setuptools"] = f"setuptools=={BUNDLED_SETUPTOOLS[spec.python]}"
     for name, spec_text in pins.items():
         wanted = SpecifierSet(spec_text)
         current = out.get(name)

@@ -106,7 +106,6 @@ def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progr
     log.write_text("", encoding="utf-8")
     started = time.monotonic()
     uv = _uv()
-    requirement = f"apache-airflow=={spec.version}"
     if uv:
         progress(f"installing apache-airflow {spec.version} with uv into {venv} (takes ~10-30 s)")
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
@@ -114,7 +113,7 @@ def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progr
         _run_install([*uv, "venv", "--no-config", "--python", interpreter, str(venv)], log, env)
         _run_install(
             [*uv, "pip", "install", "--no-config", "--python", str(venv / "bin" / "python"),
-             requirement, "-c", str(spec.constraints_file)],
+             *spec.requirements, "-c", str(spec.constraints_file)],
             log, env,
         )
     else:
@@ -122,7 +121,7 @@ def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progr
         _run_install([interpreter, "-m", "venv", str(venv)], log)
         _run_install(
             [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
-             requirement, "-c", str(spec.constraints_file)],
+             *spec.requirements, "-c", str(spec.constraints_file)],
             log,
         )
     if not airflow_bin(venv).exists():

@@ -53,6 +53,7 @@ TABLE: dict[str, dict] = {
     "3.1.8": {"python": "3.12", "db": "migrate", "reserialize": False, "pins": {}},
     "3.2.2": {"python": "3.12", "db": "migrate", "reserialize": False,
               "pins": {"fastapi": "<0.156.1"}},
+    # 3.3.2 runs on 3.11 too, but its observed freeze pins deprecated==3.0.1 (Python >= 3.12)
     "3.3.2": {"python": "3.12", "db": "migrate", "reserialize": False, "pins": {}},
 }
 
@@ -81,6 +82,12 @@ class VersionSpec:
     def components(self) -> tuple[str, ...]:
         """The `airflow` sub-commands that run as long-lived processes."""
         return _V2_COMPONENTS if self.major == 2 else _V3_COMPONENTS
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """What to install; 2.x also gets setuptools (pkg_resources), pinned by the constraints."""
+        airflow = f"apache-airflow=={self.version}"
+        return (airflow, "setuptools") if self.major == 2 else (airflow,)
 
     @property
     def constraints_file(self) -> Path:

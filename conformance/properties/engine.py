@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, reject, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -159,6 +159,7 @@ class Failure:
     request: requests.PreparedRequest | None = None
     count: int = 1
     deviation: object = None  # the known upstream deviation that explains it, if any
+    operation: str = ""  # operationId of the request (chains span several operations)
 
     @property
     def key(self) -> tuple:
@@ -171,10 +172,10 @@ class Failure:
 
     def observed(self, op_id: str) -> dict:
         return {"check": self.check, "status": self.status, "content_type": self.content_type,
-                "operation": op_id, "message": self.message}
+                "operation": self.operation or op_id, "message": self.message}
 
     def describe(self) -> str:
-        first = " ".join(self.message.split())[:300]
+        first = " ".join(self.message.split())[:600]
         times = f" (x{self.count})" if self.count > 1 else ""
         return f"[{self.check}] HTTP {self.status} {self.content_type or '-'}{times}: {first}"
 
@@ -388,9 +389,7 @@ class PropertyEngine:
     # -- one operation ----------------------------------------------------------
     def run(self, op_id: str, max_examples: int) -> Outcome:
         info = self.ops[op_id]
-        result_id = f"property.{op_id}"
-        outcome = Outcome(op_id, self.op_seed(op_id),
-                          classify=lambda f: self.ctx.expectations.known(result_id, f.observed(op_id)))
+        outcome = self.new_outcome(op_id)
         combos = self.path_choices(info)
         has_negative = self.negatable(info, combos)
 
@@ -407,12 +406,20 @@ class PropertyEngine:
             if combos and info.path_params and not explore:
                 index = data.draw(st.integers(0, len(combos) - 1), label="objects")
             case = data.draw(self.strategy(info, mode, index, combos), label="case")
+            if _case_beyond_int64(case):
+                reject()
             if mode is GenerationMode.POSITIVE and not explore:
                 _drop_undeclared_properties(info, case)
             self.exchange(info, case, outcome)
 
         examples()
         return outcome
+
+    def new_outcome(self, name: str) -> Outcome:
+        """An empty outcome whose failures are matched against the known deviations of `property.<name>`."""
+        result_id = f"property.{name}"
+        return Outcome(name, self.op_seed(name),
+                       classify=lambda f: self.ctx.expectations.known(result_id, f.observed(name)))
 
     def exchange(self, info: OperationInfo, case, outcome: Outcome) -> None:
         """Send one case (and, once, the same case without credentials) and check the answers."""
@@ -435,19 +442,20 @@ class PropertyEngine:
 
     def check(self, case, response, outcome: Outcome, *, schemathesis_checks=SCHEMATHESIS_CHECKS) -> None:
         ctype = content_type_of(response)
+        op_id = case.operation.definition.raw.get("operationId", "")
         for fn in schemathesis_checks:
             try:
                 case.validate_response(response, checks=[fn])
             except FailureGroup as group:
                 for failure in group.exceptions:
                     message = failure.title + (": " + failure.message if failure.message else "")
-                    outcome.add(self._failure(fn.__name__, response, ctype, message))
+                    outcome.add(self.failure(fn.__name__, response, message, op_id))
             except AssertionError as exc:
-                outcome.add(self._failure(fn.__name__, response, ctype, str(exc)))
+                outcome.add(self.failure(fn.__name__, response, str(exc), op_id))
             except Exception as exc:  # a check that cannot judge this response is not a verdict
                 log.debug("check %s could not run on %s: %s", fn.__name__, outcome.op_id, exc)
         for name, message in run_all(response, case):
-            outcome.add(self._failure(name, response, ctype, message))
+            outcome.add(self.failure(name, response, message, op_id))
 
     def check_anonymous(self, info: OperationInfo, case, anon, outcome: Outcome) -> None:
         anon.cookies.clear()  # a cookie picked up from an earlier answer must not stand in for credentials
@@ -461,13 +469,15 @@ class PropertyEngine:
         outcome.anon_checked = True
         outcome.sent += 1
         if 200 <= response.status_code < 300:
-            outcome.add(self._failure(AUTH_CHECK, response, content_type_of(response),
-                                      f"{info.title} answered {response.status_code} to a request without credentials; "
-                                      "a protected operation must refuse it (401/403)"))
+            outcome.add(self.failure(AUTH_CHECK, response,
+                                     f"{info.title} answered {response.status_code} to a request without credentials; "
+                                     "a protected operation must refuse it (401/403)", info.op_id))
         self.check(case, response, outcome, schemathesis_checks=(not_a_server_error, status_code_conformance,
                                                                  content_type_conformance, response_schema_conformance))
 
-    def _failure(self, check: str, response, ctype: str, message: str) -> Failure:
+    def failure(self, check: str, response, message: str, operation: str = "") -> Failure:
+        """A failure of `check` on `response`, with the server's words, the request and a redacted curl."""
+        ctype = content_type_of(response)
         request = getattr(response, "request", None)
         curl = self.ctx.redactor.curl(request) if isinstance(request, requests.PreparedRequest) else ""
         text = " ".join(message.split())
@@ -479,7 +489,40 @@ class PropertyEngine:
             query = unquote(urlsplit(request.url or "").query)
             if query:
                 text += "?" + query[:300]
-        return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(text), curl, request)
+            sent = request.body
+            if isinstance(sent, bytes):
+                sent = sent.decode("utf-8", "replace")
+            if sent is not None:
+                text += f" body {sent[:120]}"
+        return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(text), curl, request,
+                       operation=operation)
+
+
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _beyond_int64(value) -> bool:
+    """An integer no database column holds; the spec leaves most integers unbounded.
+
+    Beyond int64 every backend fails in its driver (SQLite: "Python int too large"), which says
+    nothing about the API contract, so such cases are not sent (integers inside the range are).
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not INT64[0] <= value <= INT64[1]
+    if isinstance(value, str):
+        stripped = value.lstrip("-")
+        return stripped.isdigit() and len(stripped) > 18 and not INT64[0] <= int(value) <= INT64[1]
+    if isinstance(value, dict):
+        return any(_beyond_int64(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_beyond_int64(v) for v in value)
+    return False
+
+
+def _case_beyond_int64(case) -> bool:
+    return any(_beyond_int64(getattr(case, name, None)) for name in ("path_parameters", "query", "body"))
 
 
 def _excerpt(response, limit: int = 300) -> str:
@@ -495,12 +538,18 @@ def _excerpt(response, limit: int = 300) -> str:
 
 
 def _declared_properties(schema: dict, resolve, depth: int = 0) -> set[str] | None:
-    """Property names an object schema declares (through $ref/allOf); None when it is open-ended."""
+    """Writable property names an object schema declares (through $ref/allOf); None when it is open-ended.
+
+    Properties marked readOnly are left out: a client does not send them.
+    """
     if depth > 8 or not isinstance(schema, dict):
         return None
     if "$ref" in schema:
         return _declared_properties(resolve(schema["$ref"]), resolve, depth + 1)
-    names: set[str] = set(schema.get("properties") or {})
+    props = schema.get("properties") or {}
+    names: set[str] = {k for k, v in props.items() if not _read_only(v, resolve)}
+    if props and not names:
+        names = {""}  # only read-only properties: nothing to send, but the schema is closed
     for part in schema.get("allOf") or []:
         more = _declared_properties(part, resolve, depth + 1)
         if more is None:
@@ -509,6 +558,16 @@ def _declared_properties(schema: dict, resolve, depth: int = 0) -> set[str] | No
     if any(k in schema for k in ("anyOf", "oneOf")) or (not names and schema.get("additionalProperties") is not False):
         return None
     return names
+
+
+def _read_only(schema, resolve, depth: int = 0) -> bool:
+    if not isinstance(schema, dict) or depth > 4:
+        return False
+    if schema.get("readOnly") is True:
+        return True
+    if "$ref" in schema:
+        return _read_only(resolve(schema["$ref"]), resolve, depth + 1)
+    return any(_read_only(part, resolve, depth + 1) for part in schema.get("allOf") or [])
 
 
 def _drop_undeclared_properties(info: OperationInfo, case) -> None:

@@ -132,7 +132,7 @@ class Tier:
                 self.bring_back(DISPOSABLE_DAG_ID)
 
     # -- the verdict ------------------------------------------------------------
-    def conclude(self, outcome: Outcome, notes: list) -> None:
+    def conclude(self, outcome: Outcome, notes: list, title: str | None = None) -> None:
         ctx = self.ctx
         op_id = outcome.op_id
         failures = list(outcome.failures.values())
@@ -142,11 +142,12 @@ class Tier:
             unknown = [(f, None) for f in failures if f.deviation is None]
             if not unknown:
                 _remember(ctx, known[0][0])
-                devs = list(dict.fromkeys(d for _, d in known))
+                devs = list({d.id: d for _, d in known}.values())
                 observed = "; ".join(f.describe() for f, _ in known[:3])
                 pytest.xfail("; ".join(d.describe() for d in devs) + f" | observed: {observed} | {summarize(outcome)}")
             _remember(ctx, unknown[0][0])
-            lines = [f"{len(unknown)} distinct contract violation(s) of {self.engine.ops[op_id].title} "
+            title = title or self.engine.ops[op_id].title
+            lines = [f"{len(unknown)} distinct contract violation(s) of {title} "
                      f"in {summarize(outcome)}; {seed_text}:"]
             for f, _ in unknown[:MAX_LISTED]:
                 lines.append(f"- {f.describe()}")

@@ -1,0 +1,323 @@
+"""Stateful chains: create -> read -> update -> list -> delete -> read-404, with generated bodies.
+
+Each chain draws its create body from the spec's request schema (hypothesis,
+positive data, only declared properties), names the object with the run
+prefix, and walks the object's life through the guarded session. Every
+response is checked like in the per-operation property tests (status,
+content type, schema, Airflow checks); each step also checks what the step
+promises (the object reads back as written, is listed, is gone after DELETE).
+
+The DAG-run chain triggers the probe DAG with a generated `conf`, waits
+for the run, and reaches its task instance, XCom and log on the way.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import requests
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from conformance.local.probe_dags import PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.properties.engine import Outcome, _drop_undeclared_properties, _strip_credentials
+from conformance.properties.samples import TERMINAL, unique_logical_date
+from conformance.safety.guard import RequestRefused
+
+CHAIN_EXAMPLES = 3
+PAGE = 100
+MAX_PAGES = 10
+
+# collection -> routes (relative), identifying field, list key, fields a lifecycle needs, the update
+CRUD = {
+    "variables": {
+        "create": ("POST", "/variables"), "read": ("GET", "/variables/{variable_key}"),
+        "update": ("PATCH", "/variables/{variable_key}"), "list": ("GET", "/variables"),
+        "delete": ("DELETE", "/variables/{variable_key}"),
+        "param": "variable_key", "field": "key", "list_key": "variables",
+        "defaults": {"value": "acf-chain-value"}, "change": {"value": "acf-chain-changed"},
+    },
+    "pools": {
+        "create": ("POST", "/pools"), "read": ("GET", "/pools/{pool_name}"),
+        "update": ("PATCH", "/pools/{pool_name}"), "list": ("GET", "/pools"),
+        "delete": ("DELETE", "/pools/{pool_name}"),
+        "param": "pool_name", "field": "name", "list_key": "pools",
+        "defaults": {"slots": 1}, "change": {"slots": 3},
+    },
+    "connections": {
+        "create": ("POST", "/connections"), "read": ("GET", "/connections/{connection_id}"),
+        "update": ("PATCH", "/connections/{connection_id}"), "list": ("GET", "/connections"),
+        "delete": ("DELETE", "/connections/{connection_id}"),
+        "param": "connection_id", "field": "connection_id", "list_key": "connections",
+        "defaults": {"conn_type": "http"}, "change": {"host": "changed.example.invalid"},
+    },
+}
+# fields a generated body may not bring into a lifecycle: multi-team ownership, JSON-in-a-string
+DROPPED = ("team_name", "extra")
+RUN_ROUTES = {
+    "trigger": ("POST", "/dags/{dag_id}/dagRuns"), "read": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}"),
+    "list": ("GET", "/dags/{dag_id}/dagRuns"), "delete": ("DELETE", "/dags/{dag_id}/dagRuns/{dag_run_id}"),
+    "tis": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances"),
+    "ti": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"),
+    "xcoms": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/xcomEntries"),
+    "xcom": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/xcomEntries/{xcom_key}"),
+    "log_v1": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{task_try_number}"),
+    "log_v2": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{try_number}"),
+    "note_v1": ("PATCH", "/dags/{dag_id}/dagRuns/{dag_run_id}/setNote"),
+    "note_v2": ("PATCH", "/dags/{dag_id}/dagRuns/{dag_run_id}"),
+}
+CHAINS = ("variables", "pools", "connections", "dag_runs")
+
+
+def chain_operations(ctx, name: str) -> list[str]:
+    """operationIds a chain exercises on this target (for the marker and coverage)."""
+    routes = RUN_ROUTES if name == "dag_runs" else {k: v for k, v in CRUD[name].items() if k in
+                                                     ("create", "read", "update", "list", "delete")}
+    by_route = {(r.method, ctx.router.relative(r.template)): r.operation_id for r in ctx.router.routes}
+    ops = [by_route[(m, rel)] for m, rel in routes.values() if (m, rel) in by_route]
+    return list(dict.fromkeys(ops))
+
+
+class ChainRunner:
+    def __init__(self, tier) -> None:
+        self.tier = tier
+        self.engine = tier.engine
+        self.ctx = tier.ctx
+        self.by_route = {(info.method, info.rel): info for info in self.engine.ops.values()}
+
+    # -- one step -------------------------------------------------------------
+    def step(self, outcome: Outcome, route, *, path=None, query=None, body=None, expect=(), what=""):
+        """Send one request of the chain, check it; returns the response or None."""
+        info = self.by_route.get(route)
+        if info is None:
+            return None
+        case = info.operation.Case(path_parameters=path or {}, query=query or None,
+                                   body=body if body is not None else _not_set(),
+                                   media_type="application/json" if body is not None else None)
+        _strip_credentials(case)
+        _, session, _ = self.engine.worker()
+        try:
+            response = case.call(session=session, base_url=self.engine.base_url)
+        except RequestRefused as exc:
+            outcome.refused.append(exc.reason)
+            return None
+        except requests.RequestException as exc:
+            outcome.transport_errors.append(exc)
+            return None
+        outcome.sent += 1
+        outcome.statuses[response.status_code] = outcome.statuses.get(response.status_code, 0) + 1
+        self.engine.check(case, response, outcome)
+        if expect and response.status_code not in expect:
+            self.fail(outcome, "chain_status", response, info.op_id,
+                      f"{what or info.title}: expected HTTP {' or '.join(map(str, expect))}, got {response.status_code}")
+        return response
+
+    def fail(self, outcome: Outcome, check: str, response, op_id: str, message: str) -> None:
+        outcome.add(self.engine.failure(check, response, message, op_id))
+
+    # -- CRUD chains ------------------------------------------------------------
+    def crud(self, name: str, max_examples: int) -> Outcome:
+        spec = CRUD[name]
+        outcome = self.engine.new_outcome(f"chain.{name}")
+        create = self.by_route.get(spec["create"])
+        if create is None:
+            return outcome
+        counter = iter(range(1, 10_000))
+
+        @settings(max_examples=max_examples, database=None, deadline=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck), print_blob=False)
+        @seed(outcome.seed)
+        @given(data=st.data())
+        def examples(data):
+            case = data.draw(create.operation.as_strategy(), label="create body")
+            _drop_undeclared_properties(create, case)
+            body = case.body if isinstance(case.body, dict) else {}
+            body = {k: v for k, v in copy.deepcopy(body).items() if k not in DROPPED}
+            for key, value in spec["defaults"].items():
+                if not _usable(body.get(key), value):
+                    body[key] = value
+            object_name = self.engine.owned_name(f"chain_{name}_") + f"_{next(counter)}"
+            body[spec["field"]] = object_name
+            secret = None
+            if name == "connections":
+                secret = f"acf-chain-secret-{self.ctx.options.run_id}-{object_name[-6:]}"
+                self.ctx.redactor.add(secret)
+                body["password"] = secret
+            self.crud_once(outcome, spec, object_name, body, secret)
+
+        examples()
+        return outcome
+
+    def crud_once(self, outcome: Outcome, spec: dict, object_name: str, body: dict, secret: str | None) -> None:
+        path = {spec["param"]: object_name}
+        field = spec["field"]
+        created = self.step(outcome, spec["create"], body=body, expect=(200, 201), what="create")
+        if created is None or created.status_code not in (200, 201):
+            return
+        leaks = [created]
+        got = self.step(outcome, spec["read"], path=path, expect=(200,), what="read the created object")
+        if got is not None and got.status_code == 200:
+            leaks.append(got)
+            data = _json(got)
+            if not isinstance(data, dict) or data.get(field) != object_name:
+                self.fail(outcome, "chain_read_back", got, self.by_route[spec["read"]].op_id,
+                          f"read back {field}={_short(data.get(field) if isinstance(data, dict) else data)}, expected {object_name!r}")
+        update = {**body, **spec["change"]}
+        patched = self.step(outcome, spec["update"], path=path, body=update, expect=(200,), what="update")
+        if patched is not None and patched.status_code == 200:
+            leaks.append(patched)
+            again = self.step(outcome, spec["read"], path=path, expect=(200,), what="read after update")
+            key, value = next(iter(spec["change"].items()))
+            if again is not None and again.status_code == 200 and _json(again).get(key) != value:
+                self.fail(outcome, "chain_update_applied", again, self.by_route[spec["update"]].op_id,
+                          f"after PATCH {key}={value!r} the object reads {key}={_short(_json(again).get(key))}")
+        listed = self.find_in_list(outcome, spec["list"], spec["list_key"], field, object_name)
+        if listed is not None:
+            leaks.append(listed[1])
+            if not listed[0]:
+                self.fail(outcome, "chain_listed", listed[1], self.by_route[spec["list"]].op_id,
+                          f"{object_name} is not listed by GET {spec['list'][1]}")
+        deleted = self.step(outcome, spec["delete"], path=path, expect=(204,), what="delete")
+        if deleted is not None and deleted.status_code == 204:
+            self.step(outcome, spec["read"], path=path, expect=(404,), what="read after delete")
+        if secret:
+            for resp in leaks:
+                if secret in (resp.text or ""):
+                    self.fail(outcome, "connection_password_hidden", resp, "",
+                              "a response of the connection chain contains the password that was set")
+
+    def find_in_list(self, outcome: Outcome, route, list_key: str, field: str, name: str, path=None):
+        """(found, last page response) paging with limit/offset, bounded; None if the list could not be read."""
+        offset, last = 0, None
+        for _ in range(MAX_PAGES):
+            resp = self.step(outcome, route, path=path, query={"limit": PAGE, "offset": offset}, expect=(200,),
+                             what="list")
+            if resp is None or resp.status_code != 200:
+                return None if last is None else (False, last)
+            last = resp
+            data = _json(resp)
+            items = data.get(list_key) or [] if isinstance(data, dict) else []
+            if any(isinstance(i, dict) and i.get(field) == name for i in items):
+                return True, resp
+            if len(items) < PAGE:
+                return False, resp
+            offset += PAGE
+        return (False, last) if last is not None else None
+
+    # -- the DAG-run chain --------------------------------------------------------
+    def dag_runs(self, max_examples: int) -> Outcome:
+        outcome = self.engine.new_outcome("chain.dag_runs")
+        trigger = self.by_route.get(RUN_ROUTES["trigger"])
+        if trigger is None:
+            return outcome
+        date_field = self.tier.dialect.get("logical_date_field", "execution_date")
+        counter = iter(range(1, 10_000))
+
+        @settings(max_examples=max_examples, database=None, deadline=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck), print_blob=False)
+        @seed(outcome.seed)
+        @given(data=st.data())
+        def examples(data):
+            case = data.draw(trigger.operation.as_strategy(path_parameters={"dag_id": PROBE_DAG_ID}),
+                             label="trigger body")
+            generated = case.body if isinstance(case.body, dict) else {}
+            conf = generated.get("conf") if isinstance(generated.get("conf"), dict) else {}
+            run_id = self.engine.owned_name("chain_run_") + f"_{next(counter)}"
+            body = {date_field: unique_logical_date(), "dag_run_id": run_id, "conf": conf}
+            if isinstance(generated.get("note"), str):
+                body["note"] = generated["note"][:200]
+            self.run_once(outcome, run_id, body)
+
+        examples()
+        return outcome
+
+    def run_once(self, outcome: Outcome, run_id: str, body: dict) -> None:
+        r = RUN_ROUTES
+        run_path = {"dag_id": PROBE_DAG_ID, "dag_run_id": run_id}
+        created = self.step(outcome, r["trigger"], path={"dag_id": PROBE_DAG_ID}, body=body, expect=(200, 201),
+                            what="trigger the probe DAG")
+        if created is None or created.status_code not in (200, 201):
+            return
+        got = self.step(outcome, r["read"], path=run_path, expect=(200,), what="read the run")
+        if got is not None and got.status_code == 200 and _json(got).get("conf") != body["conf"]:
+            self.fail(outcome, "chain_conf_round_trip", got, self.by_route[r["read"]].op_id,
+                      f"the run's conf reads {_short(_json(got).get('conf'))}, sent {_short(body['conf'])}")
+        state = self.wait(run_path)
+        ti_path = {**run_path, "task_id": PROBE_TASK_ID}
+        listed = self.step(outcome, r["tis"], path=run_path, expect=(200,), what="list the run's task instances")
+        if listed is not None and listed.status_code == 200:
+            ids = [t.get("task_id") for t in _json(listed).get("task_instances") or []]
+            if PROBE_TASK_ID not in ids:
+                self.fail(outcome, "chain_task_instances", listed, self.by_route[r["tis"]].op_id,
+                          f"task instance {PROBE_TASK_ID!r} is not listed for the run (got {ids[:5]})")
+        self.step(outcome, r["ti"], path=ti_path, expect=(200,), what="read the task instance")
+        if state == "success":
+            xcoms = self.step(outcome, r["xcoms"], path=ti_path, expect=(200,), what="list the XComs")
+            if xcoms is not None and xcoms.status_code == 200:
+                keys = [x.get("key") for x in _json(xcoms).get("xcom_entries") or []]
+                if XCOM_KEY not in keys:
+                    self.fail(outcome, "chain_xcom", xcoms, self.by_route[r["xcoms"]].op_id,
+                              f"XCom {XCOM_KEY!r} pushed by the probe task is not listed (got {keys[:5]})")
+            self.step(outcome, r["xcom"], path={**ti_path, "xcom_key": XCOM_KEY}, expect=(200,), what="read the XCom")
+            if self.by_route.get(r["log_v1"]):
+                self.step(outcome, r["log_v1"], path={**ti_path, "task_try_number": 1}, expect=(200,), what="read the log")
+            else:
+                self.step(outcome, r["log_v2"], path={**ti_path, "try_number": 1}, expect=(200,), what="read the log")
+        note = {"note": "acf chain note"}
+        if self.by_route.get(r["note_v1"]):
+            self.step(outcome, r["note_v1"], path=run_path, body=note, expect=(200,), what="set the run's note")
+        else:
+            self.step(outcome, r["note_v2"], path=run_path, body=note, expect=(200,), what="set the run's note")
+        found = self.find_in_list(outcome, r["list"], "dag_runs", "dag_run_id", run_id, path={"dag_id": PROBE_DAG_ID})
+        if found is not None and not found[0]:
+            self.fail(outcome, "chain_listed", found[1], self.by_route[r["list"]].op_id,
+                      f"run {run_id} is not listed by GET /dags/{PROBE_DAG_ID}/dagRuns")
+        deleted = self.step(outcome, r["delete"], path=run_path, expect=(204,), what="delete the run")
+        if deleted is not None and deleted.status_code == 204:
+            self.step(outcome, r["read"], path=run_path, expect=(404,), what="read the deleted run")
+
+    def wait(self, run_path: dict, timeout: float = 90.0) -> str:
+        """Poll the run until it is finished (bounded); polling is not part of the checked chain."""
+        deadline = time.monotonic() + timeout
+        rel = f"/dags/{run_path['dag_id']}/dagRuns/{run_path['dag_run_id']}"
+        _, session, _ = self.engine.worker()
+        state = ""
+        while time.monotonic() < deadline:
+            try:
+                resp = session.call("GET", rel)
+                state = (_json(resp) or {}).get("state", "") if resp.status_code == 200 else state
+            except (RequestRefused, requests.RequestException):
+                return state
+            if state in TERMINAL:
+                return state
+            time.sleep(1.0)
+        return state
+
+
+def _usable(value, default) -> bool:
+    """A generated value a lifecycle can use in place of the default (same kind, sensible)."""
+    if isinstance(default, str):
+        return isinstance(value, str) and value.isprintable() and 0 < len(value) <= 200
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000
+    return False
+
+
+def _json(resp):
+    try:
+        data = resp.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _short(value) -> str:
+    return json.dumps(value, default=str)[:120]
+
+
+def _not_set():
+    from schemathesis.core import NOT_SET  # noqa: PLC0415
+
+    return NOT_SET
