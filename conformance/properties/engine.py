@@ -217,7 +217,7 @@ class PropertyEngine:
         self._worker_ids = iter(range(10_000))
         spec = copy.deepcopy(ctx.spec)
         if str(spec.get("openapi", "")).startswith("3.0"):
-            spec = _nullable_as_validators_read_it(spec)
+            spec = _keep_read_only(spec, _nullable_as_validators_read_it(copy.deepcopy(spec)))
         config = schemathesis.Config()
         config.projects.default.generation.update(with_security_parameters=False, allow_x00=False)
         self.schema = schemathesis.openapi.from_dict(spec, config=config)
@@ -488,7 +488,7 @@ class PropertyEngine:
             text += f" | request: {request.method} {unquote(urlsplit(request.url or '').path)}"
             query = unquote(urlsplit(request.url or "").query)
             if query:
-                text += "?" + query[:300]
+                text += "?" + query[:2000]
             sent = request.body
             if isinstance(sent, bytes):
                 sent = sent.decode("utf-8", "replace")
@@ -558,6 +558,17 @@ def _declared_properties(schema: dict, resolve, depth: int = 0) -> set[str] | No
     if any(k in schema for k in ("anyOf", "oneOf")) or (not names and schema.get("additionalProperties") is not False):
         return None
     return names
+
+
+def _keep_read_only(original, rewritten):
+    """The "or null" rewrite wraps `$ref` siblings into anyOf and drops readOnly; put readOnly back."""
+    if isinstance(original, dict) and isinstance(rewritten, dict):
+        if original.get("readOnly") is True and "readOnly" not in rewritten:
+            rewritten = {**rewritten, "readOnly": True}
+        return {k: _keep_read_only(original.get(k), v) for k, v in rewritten.items()}
+    if isinstance(original, list) and isinstance(rewritten, list) and len(original) == len(rewritten):
+        return [_keep_read_only(o, r) for o, r in zip(original, rewritten)]
+    return rewritten
 
 
 def _read_only(schema, resolve, depth: int = 0) -> bool:

@@ -111,6 +111,8 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
         elif rs:
             table[op] = {"status": "skipped", "requests": count, "reason": rs[0].message[:300]}
         else:
-            reason = refused_by_op.get(op) or "not exercised by the checks selected for this run"
+            reason = refused_by_op.get(op) or (
+                f"{count} request(s) sent while setting up or cleaning up, but no selected check verifies this operation"
+                if count else "not exercised by the checks selected for this run")
             table[op] = {"status": "skipped", "requests": count, "reason": reason}
     return table
