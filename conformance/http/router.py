@@ -67,11 +67,36 @@ def _common_api_prefix(templates) -> str:
     return prefixes.pop() if len(prefixes) == 1 else ""
 
 
+def _resolve(spec: dict, node):
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node and seen < 20:
+        target = spec
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        node, seen = target, seen + 1
+    return node if isinstance(node, dict) else {}
+
+
+def required_body_fields(spec: dict, op: dict) -> tuple[str, ...]:
+    """Top-level properties the JSON request body of an operation must carry (validation rejects it otherwise)."""
+    body = _resolve(spec, op.get("requestBody") or {})
+    schema = _resolve(spec, ((body.get("content") or {}).get("application/json") or {}).get("schema") or {})
+    props = schema.get("properties") or {}
+    # readOnly properties are never required in requests (OpenAPI 3.0), whatever `required` says
+    required = [f for f in schema.get("required") or () if not _resolve(spec, props.get(f) or {}).get("readOnly")
+                and not (props.get(f) or {}).get("readOnly")]
+    for part in schema.get("allOf") or ():  # 2.x composes bodies with allOf
+        required += [f for f in required_body_fields(spec, {"requestBody": {"content": {"application/json": {"schema": part}}}})
+                     if f not in required]
+    return tuple(required)
+
+
 class Router:
     """Resolves URLs of one target against one reference spec."""
 
     def __init__(self, spec: dict) -> None:
         self.base_path = spec_base_path(spec)
+        self.required_fields: dict[str, tuple[str, ...]] = {}
         routes: list[Route] = []
         for path, item in (spec.get("paths") or {}).items():
             for method in HTTP_METHODS:
@@ -80,7 +105,9 @@ class Router:
                     continue
                 template = self.base_path + path
                 regex, names = _compile(template)
-                routes.append(Route(op.get("operationId") or f"{method.upper()} {template}", method.upper(), template, regex, names))
+                op_id = op.get("operationId") or f"{method.upper()} {template}"
+                routes.append(Route(op_id, method.upper(), template, regex, names))
+                self.required_fields[op_id] = required_body_fields(spec, op)
         # literal segments beat parameters: sort by number of params, then by literal length
         routes.sort(key=lambda r: (len(r.params), -len(r.template)))
         self.routes = routes

@@ -23,7 +23,6 @@ import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -32,6 +31,7 @@ from hypothesis import HealthCheck, Phase, given, reject, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -40,7 +40,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.checks import not_a_server_error
 
 from conformance.checks.registry import content_type_of, run_all
 from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
@@ -67,6 +66,7 @@ HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 # POSTs whose body names the object they create: relative path -> body field
 NAMED_CREATES = {
     "/variables": "key", "/pools": "name", "/connections": "connection_id", "/connections/test": "connection_id",
+    "/connections/enqueue-test": "connection_id",
     "/users": "username", "/roles": "name", "/datasets/events": "dataset_uri",
 }
 # PATCH/PUT of one object: the body field naming it follows the path (no renames)
@@ -125,20 +125,20 @@ def _is_protected(raw_op: dict, spec: dict) -> bool:
     return bool(security) and all(req for req in security)
 
 
-def spec_operations(spec: dict, base_path: str) -> list[tuple[str, str, str, dict]]:
-    """(operationId, METHOD, relative template, raw operation) in spec order, cheap (no schemathesis)."""
+def spec_operations(spec: dict, router) -> list[tuple[str, str, str, dict]]:
+    """(operationId, METHOD, template relative to the API prefix, raw operation) in spec order (no schemathesis)."""
     out = []
     for path, item in (spec.get("paths") or {}).items():
         for method in HTTP_METHODS:
             op = item.get(method) if isinstance(item, dict) else None
             if isinstance(op, dict) and op.get("operationId"):
-                rel = path[len(base_path):] if base_path and path.startswith(base_path) else path
+                rel = router.relative(router.base_path + path)
                 out.append((op["operationId"], method.upper(), rel, op))
     return out
 
 
-def ordered_operations(spec: dict, base_path: str) -> list[tuple[str, str, str, dict]]:
-    ops = spec_operations(spec, base_path)
+def ordered_operations(spec: dict, router) -> list[tuple[str, str, str, dict]]:
+    ops = spec_operations(spec, router)
 
     def key(item):
         op_id, method, rel, _ = item
@@ -175,7 +175,10 @@ class Failure:
                 "operation": self.operation or op_id, "message": self.message}
 
     def describe(self) -> str:
-        first = " ".join(self.message.split())[:600]
+        headline, _, rest = self.message.partition(" | response: ")
+        answer, _, request = rest.partition(" | request: ")
+        first = headline[:300] + (f" | response: {answer[:200]}" if answer else "") + \
+            (f" | request: {request[:300]}" if request else "")
         times = f" (x{self.count})" if self.count > 1 else ""
         return f"[{self.check}] HTTP {self.status} {self.content_type or '-'}{times}: {first}"
 
@@ -222,7 +225,7 @@ class PropertyEngine:
         config.projects.default.generation.update(with_security_parameters=False, allow_x00=False)
         self.schema = schemathesis.openapi.from_dict(spec, config=config)
         self.ops: dict[str, OperationInfo] = {}
-        for op_id, method, rel, raw in spec_operations(spec, self.base_path):
+        for op_id, method, rel, raw in spec_operations(spec, ctx.router):
             operation = self._find(op_id)
             params = tuple(p.name for p in operation.path_parameters)
             self.ops[op_id] = OperationInfo(op_id, method, rel, operation, _is_protected(raw, spec), params)
@@ -349,8 +352,14 @@ class PropertyEngine:
         self._pin_dag_refs(body, path, trigger=info.method == "POST" and info.rel in TRIGGERS)
         case.body = body
 
+    def shape_query(self, info: OperationInfo, case) -> None:
+        """A collection-wide DAG update only ever matches the probe DAGs (whatever the profile)."""
+        if info.writes and info.rel == "/dags" and isinstance(case.query, dict):
+            case.query = {**case.query, "dag_id_pattern": PROBE_DAG_ID}
+
     def _shape_bulk(self, body: dict, field_name: str) -> None:
-        for action in body.get("actions") or []:
+        actions = body.get("actions")
+        for action in actions if isinstance(actions, list) else []:
             if not isinstance(action, dict) or not isinstance(action.get("entities"), list):
                 continue
             entities = []
@@ -399,7 +408,7 @@ class PropertyEngine:
         @given(data=st.data())
         def examples(data):
             roll = data.draw(st.integers(0, 9), label="kind")
-            explore = roll < EXPLORE
+            explore = roll < EXPLORE and not info.writes  # writes always aim at the run's own objects
             mode = GenerationMode.NEGATIVE if (EXPLORE <= roll < EXPLORE + NEGATIVE and has_negative) \
                 else GenerationMode.POSITIVE
             index = None
@@ -425,6 +434,7 @@ class PropertyEngine:
         """Send one case (and, once, the same case without credentials) and check the answers."""
         _, session, anon = self.worker()
         self.shape_body(info, case)
+        self.shape_query(info, case)
         _strip_credentials(case)
         try:
             response = case.call(session=session, base_url=self.base_url)
@@ -493,7 +503,7 @@ class PropertyEngine:
             if isinstance(sent, bytes):
                 sent = sent.decode("utf-8", "replace")
             if sent is not None:
-                text += f" body {sent[:120]}"
+                text += f" body {sent[:1000]}"
         return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(text), curl, request,
                        operation=operation)
 
@@ -502,15 +512,17 @@ INT64 = (-(2**63), 2**63 - 1)
 
 
 def _beyond_int64(value) -> bool:
-    """An integer no database column holds; the spec leaves most integers unbounded.
+    """A number no database column holds; the spec leaves most numbers unbounded.
 
     Beyond int64 every backend fails in its driver (SQLite: "Python int too large"), which says
-    nothing about the API contract, so such cases are not sent (integers inside the range are).
+    nothing about the API contract, so such cases are not sent (numbers inside the range are).
     """
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
         return not INT64[0] <= value <= INT64[1]
+    if isinstance(value, float):
+        return abs(value) >= 2.0**63
     if isinstance(value, str):
         stripped = value.lstrip("-")
         return stripped.isdigit() and len(stripped) > 18 and not INT64[0] <= int(value) <= INT64[1]
@@ -525,7 +537,7 @@ def _case_beyond_int64(case) -> bool:
     return any(_beyond_int64(getattr(case, name, None)) for name in ("path_parameters", "query", "body"))
 
 
-def _excerpt(response, limit: int = 300) -> str:
+def _excerpt(response, limit: int = 1000) -> str:
     """The server's own words (error detail or body start), for people and for matching known deviations."""
     raw = response.content or b""
     try:
@@ -627,7 +639,3 @@ def summarize(outcome: Outcome) -> str:
     if outcome.refused:
         parts.append(f"{len(outcome.refused)} cases refused by the guard")
     return "; ".join(parts)
-
-
-def dumps(value) -> str:
-    return json.dumps(value, default=str)[:200]

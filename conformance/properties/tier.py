@@ -36,7 +36,7 @@ class Tier:
         self.engine = PropertyEngine(ctx, self.builder.build)
         self.workers = max(1, int(ctx.options.workers or 1))
         self.max_examples = max(1, int(ctx.options.max_examples or 1))
-        self.order = [op for op, *_ in ordered_operations(ctx.spec, ctx.router.base_path)]
+        self.order = [op for op, *_ in ordered_operations(ctx.spec, ctx.router)]
         self._phase_of = {op: self.engine.ops[op].order[0] for op in self.order}
         self._futures: dict[str, Future] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -130,6 +130,22 @@ class Tier:
             self.restore_pause_states(original=True)
             if DISPOSABLE_DAG_ID in self.ctx.probe_dags:
                 self.bring_back(DISPOSABLE_DAG_ID)
+        if self.ctx.options.profile == "disruptive":
+            self.remove_own_users_and_roles()
+
+    def remove_own_users_and_roles(self) -> None:
+        """Users and roles generated cases created (named with the run prefix; the ledger does not track them)."""
+        for rel, key, ident in (("/users", "users", "username"), ("/roles", "roles", "name")):
+            if not any(info.rel == rel and info.method == "POST" for info in self.engine.ops.values()):
+                continue
+            try:
+                resp = self.ctx.session.call("GET", rel, params={"limit": 100})
+                names = [i.get(ident) for i in (resp.json().get(key) or [])] if resp.status_code == 200 else []
+                for name in names:
+                    if isinstance(name, str) and name.startswith(self.ctx.prefix):
+                        self.ctx.session.call("DELETE", f"{rel}/{name}")
+            except (RequestRefused, requests.RequestException, ValueError) as exc:
+                log.info("could not remove the run's %s: %s", key, exc)
 
     # -- the verdict ------------------------------------------------------------
     def conclude(self, outcome: Outcome, notes: list, title: str | None = None) -> None:
@@ -179,7 +195,7 @@ def _remember(ctx, failure) -> None:
 def operation_params(ctx) -> list:
     """One pytest param per operationId of the reference spec, marked for the plugin."""
     params = []
-    for op_id, method, rel, _raw in ordered_operations(ctx.spec, ctx.router.base_path):
+    for op_id, method, rel, _raw in ordered_operations(ctx.spec, ctx.router):
         title = f"{method} {rel}"
         must = (f"Every response to {title} MUST be documented by the reference spec (status, content type, "
                 "body schema), MUST NOT be a server error, MUST reject invalid input with 4xx and accept valid "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from conformance.errors import ConfigError
 from conformance.http.router import Match, Router
@@ -28,13 +28,14 @@ READONLY_POSTS = frozenset({"get_dag_runs_batch", "get_task_instances_batch", "g
 # Administrative areas never written outside the disruptive profile.
 FORBIDDEN_AREAS = ("/users", "/roles", "/permissions", "/auth/fab")
 # Path parameters that name one of the suite's own objects, and how.
-PREFIXED_PARAMS = ("variable_key", "pool_name", "connection_id")
+PREFIXED_PARAMS = ("variable_key", "pool_name", "connection_id", "uri")  # uri: 2.x dataset (queued events)
 BINDABLE_PARAMS = frozenset(
     {"dag_id", "dag_run_id", "task_id", "map_index", "xcom_key", "task_try_number", "try_number", "backfill_id",
      "group_id", "key", "file_token", *PREFIXED_PARAMS}
 )
 # Collection-level creates, identified by the body field naming the new object.
-BODY_KEYED_CREATES = {"/variables": "key", "/pools": "name", "/connections": "connection_id", "/connections/test": "connection_id"}
+BODY_KEYED_CREATES = {"/variables": "key", "/pools": "name", "/connections": "connection_id", "/connections/test": "connection_id",
+                      "/connections/enqueue-test": "connection_id", "/datasets/events": "dataset_uri"}
 BULK_KEYS = {"/variables": "key", "/pools": "name", "/connections": "connection_id"}
 
 
@@ -112,10 +113,13 @@ class Guard:
             return Decision(True, "read-only list operation", match)
         if self.profile == "readonly":
             return Decision(False, "the readonly profile sends no state-changing request", match)
-        return self._sandbox(method, match, body)
+        return self._sandbox(method, match, body, parse_qs(urlsplit(url).query))
 
-    def _sandbox(self, method: str, match: Match, body: bytes | str | None) -> Decision:
+    def _sandbox(self, method: str, match: Match, body: bytes | str | None, query: dict | None = None) -> Decision:
         rel = self.router.relative(match.route.template) if self.router else match.route.template
+        probe = self._negative_probe(method, match, body, query or {})
+        if probe is not None:
+            return probe
         if any(area in rel for area in FORBIDDEN_AREAS):
             return Decision(False, "users, roles and permissions are never written outside the disruptive profile", match)
         params = match.path_params
@@ -125,6 +129,34 @@ class Guard:
         if not params:
             return self._collection_write(method, rel, match, body)
         return self._object_write(method, rel, match, body)
+
+    def _negative_probe(self, method: str, match: Match, body, query: dict) -> Decision | None:
+        """A write that provably cannot change anything, so it may test how the server refuses it.
+
+        - Its top-level object is named with this run's prefix but was never
+          created (nobody else uses the random prefix): the server can only
+          answer 404 or a validation error. PUT is excluded, it may upsert.
+        - Its JSON body lacks a field the request schema requires: request
+          validation (Connexion on 2.x, FastAPI on 3.x) refuses it before any
+          handler runs.
+        - A bulk DAG patch whose `dag_id_pattern` is the run prefix matches no DAG.
+        """
+        params = match.path_params
+        if params and method in ("PATCH", "DELETE", "POST") and self.allow_creates:
+            anchor_name = match.route.params[0]
+            anchor = params[anchor_name]
+            created = self.ledger.contains({"variable_key": "variable", "pool_name": "pool",
+                                            "connection_id": "connection"}.get(anchor_name, ""), anchor)
+            if anchor.startswith(self.run_prefix) and not created and anchor_name != "dag_run_id":
+                return Decision(True, f"negative probe: {anchor_name} '{anchor}' does not exist", match)
+        required = self.router.required_fields.get(match.operation_id, ()) if self.router else ()
+        data = _json_body(body)
+        if required and isinstance(data, dict) and any(f not in data for f in required):
+            return Decision(True, "negative probe: the body lacks a required field, validation must refuse it", match)
+        pattern = (query.get("dag_id_pattern") or [""])[0]
+        if method == "PATCH" and not params and pattern.startswith(self.run_prefix):
+            return Decision(True, "negative probe: dag_id_pattern matches no DAG", match)
+        return None
 
     def _object_write(self, method: str, rel: str, match: Match, body: bytes | str | None = None) -> Decision:
         params = match.path_params

@@ -6,7 +6,7 @@ each hand-written check must catch, and `targets` the helpers that find or
 start the real local Airflow the proxy sits in front of.
 """
 
-from faultproxy.mutation import Mutation
-from faultproxy.proxy import Credentials, FaultProxy, Request, Response
+from .mutation import Mutation
+from .proxy import Credentials, FaultProxy, Request, Response
 
 __all__ = ["Credentials", "FaultProxy", "Mutation", "Request", "Response"]

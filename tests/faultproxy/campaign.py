@@ -24,17 +24,23 @@ from __future__ import annotations
 
 import bisect
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from faultproxy.mutation import Mutation
-from faultproxy.proxy import FaultProxy, Logged
-from faultproxy.targets import RunOutcome, Target, cli_env, keyword_for, run_suite
-from faultproxy.timeline import ENV as TIMELINE_ENV
+from .mutation import Mutation
+from .proxy import FaultProxy, Logged
+from .targets import DISPOSABLE_DAG, PROBE_DAG, REPO_ROOT, RunOutcome, Target, cli, cli_env, keyword_for, run_suite
+from .timeline import ENV as TIMELINE_ENV
+from .timeline import PLUGIN as TIMELINE_PLUGIN
 
-TESTS_DIR = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT = 600
+DELETES_DAG = "scenario.dags.delete_disposable"
+
+
+class CampaignError(RuntimeError):
+    """The target is not in a state a detection run can be trusted in."""
 
 
 # ----------------------------------------------------------------- timeline
@@ -53,18 +59,17 @@ class Window:
 class Timeline:
     """The check windows of one run, read from the timeline plugin's file."""
 
-    def __init__(self, path: Path, check_of: dict[str, str]) -> None:
-        events: dict[str, dict[str, float]] = {}
+    def __init__(self, path: Path) -> None:
+        events: dict[tuple[str, str], dict[str, float]] = {}
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
-                stamp, event, nodeid = line.split(" ", 2)
-                events.setdefault(nodeid, {})[event] = float(stamp)
+                stamp, event, check_id, module = line.split(" ", 3)
+                events.setdefault((check_id, module), {})[event] = float(stamp)
         windows = []
-        for nodeid, ev in events.items():
-            function = nodeid.rsplit("::", 1)[-1].split("[", 1)[0]
-            if function in check_of and "start" in ev:
+        for (check_id, module), ev in events.items():
+            if "start" in ev:
                 end = ev.get("end", float("inf"))
-                windows.append(Window(check_of[function], nodeid.split("::", 1)[0], ev["start"], ev.get("call", end), end))
+                windows.append(Window(check_id, module, ev["start"], ev.get("call", end), end))
         self.windows = sorted(windows, key=lambda w: w.start)
         self._starts = [w.start for w in self.windows]
 
@@ -122,13 +127,11 @@ class Batch:
 class Campaign:
     """Runs the clean baseline, then every applicable mutation, against one target."""
 
-    def __init__(self, target: Target, corpus: Iterable[Mutation], workdir: Path, check_names: dict[str, str],
+    def __init__(self, target: Target, corpus: Iterable[Mutation], workdir: Path,
                  *, pycache: Path | None = None, isolated: bool = False) -> None:
         self.target = target
         self.mutations = [m for m in corpus if m.applies_to(target.version)]
         self.workdir = workdir
-        self.names = check_names  # result id -> function name
-        self.check_of = {fn: rid for rid, fn in check_names.items()}
         self.pycache = pycache
         self.isolated = isolated
         self.clean: RunOutcome | None = None
@@ -137,27 +140,72 @@ class Campaign:
         self.batches: list[Batch] = []
         self.detections: dict[str, Detection] = {}
         self._runs = 0
+        self.elapsed_s = 0.0  # time spent in runs and their preconditions
+        self._original_pause: bool | None = None
+
+    # -- the target's state around the campaign ------------------------------
+    def prepare(self) -> None:
+        """Pause the probe DAG (its state after `up`) for the campaign; `restore` puts it back.
+
+        Runs the suite triggers outside the probe-run fixture then stay queued. On an
+        unpaused DAG they would be executing when the run's cleanup deletes them, and
+        Airflow 2.10.5's scheduler dies on that race (StaleDataError on dag_run).
+        """
+        dag = self.target.dag(PROBE_DAG)
+        if dag is None:
+            raise CampaignError(f"the probe DAG {PROBE_DAG} is not deployed on {self.target.url}")
+        self._original_pause = bool(dag.get("is_paused"))
+        if not self._original_pause:
+            self.target.set_paused(PROBE_DAG, True)
+
+    def restore(self) -> None:
+        if self._original_pause is False:
+            self.target.set_paused(PROBE_DAG, False)
+
+    def _precondition(self, targets: set[str] | None) -> None:
+        if not self.target.scheduler_healthy():
+            raise CampaignError(f"the scheduler of Airflow {self.target.version} at {self.target.url} is not healthy; "
+                                "detection results would not mean anything (restart it with down/up)")
+        if (targets is None or DELETES_DAG in targets) and not self.target.wait_for_dag(DISPOSABLE_DAG):
+            raise CampaignError(f"{DISPOSABLE_DAG} did not come back within 120 s after a previous run deleted it")
 
     # -- one run through a proxy -------------------------------------------
-    def _run(self, label: str, mutations: list[Mutation], keyword: str | None,
+    def _run(self, label: str, mutations: list[Mutation], targets: set[str] | None,
              record: bool = False) -> tuple[RunOutcome, FaultProxy, Timeline]:
+        """One CLI run through a proxy armed with `mutations`, selecting `targets` (None: the whole tier)."""
+        started = time.monotonic()
+        try:
+            return self._run_once(label, mutations, targets, record)
+        finally:
+            self.elapsed_s += time.monotonic() - started
+
+    def _run_once(self, label: str, mutations: list[Mutation], targets: set[str] | None,
+                  record: bool) -> tuple[RunOutcome, FaultProxy, Timeline]:
+        self._precondition(targets)
+        keyword = keyword_for(targets) if targets is not None else None
         self._runs += 1
         run_dir = self.workdir / f"{self._runs:03d}-{label}"
         run_dir.mkdir(parents=True, exist_ok=True)
         timeline_file = run_dir / "timeline.txt"
         env = cli_env(self.pycache)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS_DIR), env.get("PYTHONPATH", "")) if p)
-        env["PYTEST_ADDOPTS"] = (env.get("PYTEST_ADDOPTS", "") + " -p faultproxy.timeline").strip()
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        env["PYTEST_ADDOPTS"] = (env.get("PYTEST_ADDOPTS", "") + f" -p {TIMELINE_PLUGIN}").strip()
         env[TIMELINE_ENV] = str(timeline_file)
         with FaultProxy(self.target.url, mutations, credentials=self.target.credentials,
                         record_requests=record) as proxy:
             outcome = run_suite(proxy.url, self.target.auth_spec, run_dir / "report", keyword=keyword,
                                 timeout=RUN_TIMEOUT, env=env)
-        return outcome, proxy, Timeline(timeline_file, self.check_of)
+        if any(_deletes(m) for m in mutations) and outcome.results.get("run_id"):
+            # a swallowed DELETE told the run's ledger the object was gone: sweep it by the run's prefix
+            cli("cleanup", "--target", self.target.url, "--auth", self.target.auth_spec,
+                "--run-id", outcome.results["run_id"], timeout=300, env=env)
+        return outcome, proxy, Timeline(timeline_file)
 
     # -- 1. baseline and footprints ------------------------------------------
     def run_clean(self) -> RunOutcome:
         if self.clean is None:
+            if self._original_pause is None:
+                self.prepare()
             outcome, proxy, timeline = self._run("clean", [], None, record=True)
             self.clean, self.clean_timeline = outcome, timeline
             self.footprints = self._footprints(proxy, timeline)
@@ -194,6 +242,7 @@ class Campaign:
 
     # -- 3. run ---------------------------------------------------------------
     def run(self) -> dict[str, Detection]:
+        """Decide every mutation: in its batch when cleanly attributed and caught, else alone."""
         if self.detections:
             return self.detections
         retry: list[Mutation] = []
@@ -201,21 +250,32 @@ class Campaign:
             if len(batch.mutations) == 1:
                 retry.append(batch.mutations[0])
                 continue
-            label = f"batch{n}"
-            outcome, proxy, timeline = self._run(label, batch.mutations, keyword_for(sorted(batch.targets), self.names))
-            fired_in = self._fired_in(proxy.log, timeline)
-            for m in batch.mutations:
-                foreign = {name for c in m.catches for name in fired_in.get(c, set())} - {m.name}
-                hit = sum(1 for c in m.catches if m.name in fired_in.get(c, set()))
-                detection = self._detection(m, outcome, proxy, f"batch {n} ({len(batch.mutations)} mutations)")
-                if foreign or not hit or not detection.caught:
-                    retry.append(m)  # unclear or missed in company: the isolated run decides
-                else:
-                    self.detections[m.name] = detection
+            decided, unclear = self.run_batch(batch.mutations, f"batch {n}")
+            self.detections.update(decided)
+            retry += unclear
         for m in retry:
-            outcome, proxy, _ = self._run(m.name, [m], keyword_for(m.catches, self.names))
+            outcome, proxy, _ = self._run(m.name, [m], set(m.catches))
             self.detections[m.name] = self._detection(m, outcome, proxy, "alone")
         return self.detections
+
+    def run_batch(self, mutations: list[Mutation], label: str) -> tuple[dict[str, Detection], list[Mutation]]:
+        """Run mutations together; returns the cleanly attributed, caught ones and the rest (to isolate)."""
+        targets = {c for m in mutations for c in m.catches}
+        outcome, proxy, timeline = self._run(label.replace(" ", ""), mutations, targets)
+        fired_in = self._fired_in(proxy.log, timeline)
+        decided: dict[str, Detection] = {}
+        unclear: list[Mutation] = []
+        for m in mutations:
+            foreign = {name for c in m.catches for name in fired_in.get(c, set())} - {m.name}
+            hit = any(m.name in fired_in.get(c, set()) for c in m.catches)
+            detection = self._detection(m, outcome, proxy, f"{label} ({len(mutations)} mutations)")
+            if foreign:
+                detection.note = f"other mutations fired while its checks ran: {sorted(foreign)}"
+            if foreign or not hit or not detection.caught:
+                unclear.append(m)
+            else:
+                decided[m.name] = detection
+        return decided, unclear
 
     @staticmethod
     def _fired_in(log: list[Logged], timeline: Timeline) -> dict[str, set[str]]:
@@ -242,6 +302,12 @@ class Campaign:
             "caught": len(caught),
             "missed": sorted(set(self.detections) - set(caught)),
             "runs": self._runs,
+            "duration_s": round(self.elapsed_s, 1),
             "batches": [[m.name for m in b.mutations] for b in self.batches],
             "decided_alone": sorted(n for n, d in self.detections.items() if d.run == "alone"),
         }
+
+
+def _deletes(m: Mutation) -> bool:
+    methods = (m.method,) if isinstance(m.method, str) else m.method
+    return "DELETE" in methods

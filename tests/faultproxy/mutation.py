@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from faultproxy.proxy import Close, Exchange, Reply, Request, Response
+from .proxy import Close, Exchange, Reply, Request, Response
 
 API = r"/api/v[12]"  # `{api}` in a path pattern: either API generation
 
@@ -38,7 +38,7 @@ class Mutation:
     - `query`/`body`: optional predicates on the query dict and the parsed JSON body.
     - `status`: the response hook runs only when upstream answered one of these.
     - `skip`: let the first N matching exchanges through (e.g. the suite's own version detection).
-    - `times`: change at most N exchanges (None: every matching one).
+    - `times`: apply to at most N exchanges (None: every matching one).
     """
 
     name: str
@@ -133,15 +133,6 @@ def with_real_credentials(ex: Exchange) -> Reply:
     return None
 
 
-def real_password_in_login(ex: Exchange) -> Reply:
-    """POST /auth/token: log in with the real password whatever password was sent."""
-    body = ex.request.json()
-    if isinstance(body, dict):
-        body["password"] = ex.proxy.credentials.password if ex.proxy.credentials else body.get("password")
-        ex.request.set_json(body)
-    return None
-
-
 def set_query(**params: str | None) -> RequestHook:
     """Rewrite query parameters (None removes one)."""
 
@@ -192,18 +183,6 @@ def pretend_applied(status: int = 200, **overrides: Any) -> RequestHook:
         if isinstance(body, dict):
             body.update(overrides)
         return Response.of_json(status, body)
-
-    return hook
-
-
-def remember_request_field(key: str, field_name: str) -> RequestHook:
-    """Keep a field of the request body in the mutation's state (for a later response hook)."""
-
-    def hook(ex: Exchange) -> Reply:
-        body = ex.request.json()
-        if isinstance(body, dict) and field_name in body:
-            ex.state.setdefault(key, []).append(body[field_name])
-        return None
 
     return hook
 
@@ -278,19 +257,6 @@ def set_fields(**values: Any) -> Callable[[dict], None]:
     return fn
 
 
-def chain(*hooks: RequestHook) -> RequestHook:
-    """Run request hooks in order; the first that answers wins."""
-
-    def hook(ex: Exchange) -> Reply:
-        for h in hooks:
-            answer = h(ex)
-            if answer is not None:
-                return answer
-        return None
-
-    return hook
-
-
 # =============================================================== predicates
 
 def has_key(*keys: str) -> Callable[[Any], bool]:
@@ -321,8 +287,3 @@ def as_int(value: str, default: int = 0) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
-
-
-def versions_of(corpus: Iterable[Mutation], airflow_version: str) -> list[Mutation]:
-    """The mutations of `corpus` that apply to one Airflow version."""
-    return [m for m in corpus if m.applies_to(airflow_version)]

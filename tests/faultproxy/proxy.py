@@ -13,8 +13,10 @@ Rules the proxy keeps, because the tests rely on them:
 - it forwards the client's `Authorization` header untouched (it adds real
   credentials only when a mutation asks for it: that is how an auth bypass is
   simulated);
-- it never logs or stores credentials or bodies: its record of exchanges is
-  method, path, status and the names of the mutations that fired.
+- it never logs credentials or bodies: its record of exchanges (`log`) is
+  method, path, status and the names of the mutations that fired. Only with
+  `record_requests=True` does it keep whole requests, in memory, with every
+  credential header replaced by a placeholder.
 """
 
 from __future__ import annotations
@@ -207,7 +209,7 @@ class Exchange:
 class MutationLike:
     """What the proxy needs from a mutation (`faultproxy.mutation.Mutation` is the one implementation).
 
-    `skip`: let the first N matching exchanges through untouched; `times`: change at most N exchanges.
+    `skip`: let the first N matching exchanges through untouched; `times`: apply to at most N exchanges.
     """
 
     name: str
@@ -225,9 +227,10 @@ class MutationLike:
 class _Armed:
     """A mutation plus its counters inside one proxy session."""
 
-    mutation: Any
-    seen: int = 0  # matching requests so far
-    fired: int = 0  # times it changed something
+    mutation: MutationLike
+    seen: int = 0  # matching exchanges so far
+    applied: int = 0  # exchanges its hooks were applied to (what `times` limits)
+    fired: int = 0  # exchanges it actually changed
     state: dict = field(default_factory=dict)
 
 
@@ -241,7 +244,7 @@ class FaultProxy:
     closed (new connections are refused) and open connections are dropped.
     """
 
-    def __init__(self, upstream: str, mutations: Iterable[Any] = (), *, credentials: Credentials | None = None,
+    def __init__(self, upstream: str, mutations: Iterable[MutationLike] = (), *, credentials: Credentials | None = None,
                  die_after: int | None = None, record_requests: bool = False) -> None:
         self.upstream_url = upstream.rstrip("/")
         self.credentials = credentials
@@ -299,8 +302,9 @@ class FaultProxy:
         """How many exchanges mutation `name` changed."""
         return sum(a.fired for a in self._armed if a.mutation.name == name)
 
-    def requests_to(self, method: str, path_suffix: str) -> list[Logged]:
-        return [e for e in list(self.log) if e.method == method and e.path.endswith(path_suffix)]
+    def applied(self, name: str) -> int:
+        """How many exchanges mutation `name` was applied to (counted when the decision is taken)."""
+        return sum(a.applied for a in self._armed if a.mutation.name == name)
 
     # -- upstream access ---------------------------------------------------
     def _session(self) -> requests.Session:
@@ -380,10 +384,17 @@ class FaultProxy:
 
     @staticmethod
     def _take(armed: _Armed) -> bool:
-        """Count one applicable exchange; False while skipping or once `times` is used up (lock held)."""
+        """Count one applicable exchange; False while skipping or once `times` is used up (lock held).
+
+        Counted when the decision is taken, not when the hook finishes: a stalled
+        exchange must not let a concurrent retry through the same mutation.
+        """
         armed.seen += 1
         m = armed.mutation
-        return armed.seen > m.skip and (m.times is None or armed.fired < m.times)
+        if armed.seen <= m.skip or (m.times is not None and armed.applied >= m.times):
+            return False
+        armed.applied += 1
+        return True
 
     def _count_fire(self, armed: _Armed, fired: list[str]) -> None:
         if armed.mutation.name in fired:

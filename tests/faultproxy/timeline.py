@@ -1,10 +1,10 @@
-"""A pytest plugin loaded INTO the suite's own run (`PYTEST_ADDOPTS=-p faultproxy.timeline`).
+"""A pytest plugin loaded INTO the suite's own run (`PYTEST_ADDOPTS=-p tests.faultproxy.timeline`).
 
 Why: to run several mutations in one `airflow-conformance run` and still know
 which check each injected fault hit, the proxy's exchanges (wall-clock
 stamped) are matched against the times each check ran. The plugin only
-observes: it appends `<time> <event> <nodeid>` lines to the file named by
-$FAULTPROXY_TIMELINE and changes nothing in the run.
+observes: it appends `<time> <event> <check id>` lines (events: start, call,
+end) to the file named by $FAULTPROXY_TIMELINE and changes nothing in the run.
 """
 
 from __future__ import annotations
@@ -15,23 +15,32 @@ import time
 import pytest
 
 ENV = "FAULTPROXY_TIMELINE"
+PLUGIN = "tests.faultproxy.timeline"
 
 
-def _write(event: str, nodeid: str) -> None:
+def _check_id(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("conformance")
+    return marker.args[0].result_id if marker is not None else item.nodeid
+
+
+def _write(event: str, item: pytest.Item) -> None:
     path = os.environ.get(ENV)
     if path:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{time.time():.6f} {event} {nodeid}\n")
+            fh.write(f"{time.time():.6f} {event} {_check_id(item)} {item.nodeid.split('::', 1)[0]}\n")
 
 
-def pytest_runtest_logstart(nodeid: str, location) -> None:
-    _write("start", nodeid)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _write("start", item)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
-    _write("call", item.nodeid)
+    _write("call", item)
 
 
-def pytest_runtest_logfinish(nodeid: str, location) -> None:
-    _write("end", nodeid)
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem):
+    yield  # module fixtures are finalized inside the teardown of their last check
+    _write("end", item)

@@ -1,0 +1,126 @@
+"""Every hand-written check catches what it claims: negative tests against REAL Airflow.
+
+A fault-injecting proxy (tests/faultproxy) sits between `airflow-conformance
+run` and a real local Airflow 2.10.5 and 3.3.2. For each mutation of the
+corpus (a way a server can break the contract) the check(s) it names must end
+`failed` in results.json: not passed, not known_deviation, not error. The clean
+proxy must break nothing.
+
+How runs are shared (see faultproxy/campaign.py): mutations are batched into
+a few runs and each batch result is accepted only when the proxy's log and
+the run's timeline show that, while a target check ran, only its own
+mutation fired; anything else is re-run alone. FAULTPROXY_ISOLATED=1 runs
+every mutation alone (slower, same verdicts).
+
+The detection score (caught / total per version) is printed at the end of the
+session and written to <pytest basetemp>/detection-score.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.faultproxy import targets
+from tests.faultproxy.campaign import Campaign
+from tests.faultproxy.corpus import CORPUS
+from tests.faultproxy.mutation import Mutation
+
+pytestmark = [pytest.mark.slow]
+
+REPORT_FILES = ("results.json", "junit.xml", "report.html", "summary.md")
+
+# Mutations a check cannot catch because of a suite defect: {(version, mutation name): reason}.
+# Each becomes a strict xfail, so a fix in the suite shows up as XPASS. Empty: every check catches its faults.
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
+
+
+@pytest.fixture(scope="session")
+def scores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Collects each version's score; at the end writes detection-score.json and prints it."""
+    board: dict[str, dict] = {}
+    yield board
+    if not board:
+        return
+    path = tmp_path_factory.getbasetemp() / "detection-score.json"
+    path.write_text(json.dumps(board, indent=2) + "\n", encoding="utf-8")
+    lines = [f"detection score, Airflow {v}: {s['caught']}/{s['mutations']} mutations caught "
+             f"({s['runs']} runs, {s['duration_s']:.0f} s)" + (f"; missed: {', '.join(s['missed'])}" if s["missed"] else "")
+             for v, s in board.items()]
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("\n" + "\n".join(lines) + f"\ndetection score written to {path}")
+
+
+@pytest.fixture(scope="session")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.getbasetemp() / "pycache"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session", params=targets.VERSIONS)
+def airflow(request: pytest.FixtureRequest):
+    """A running local Airflow of each version, one at a time; stopped after its tests if this session started it."""
+    with targets.provide(request.param) as target:
+        yield target
+
+
+@pytest.fixture(scope="session")
+def campaign(airflow: targets.Target, tmp_path_factory, pycache, scores):
+    """The version's campaign; mutations are run on first use and shared by the parametrized tests."""
+    workdir = tmp_path_factory.mktemp(f"detection-{airflow.version}")
+    c = Campaign(airflow, CORPUS, workdir, pycache=pycache,
+                 isolated=bool(os.environ.get("FAULTPROXY_ISOLATED")))
+    try:
+        yield c
+    finally:
+        c.restore()
+        if c.detections:
+            scores[airflow.version] = {**c.score(),
+                                       "details": {n: {"caught": d.caught, "run": d.run, "statuses": d.statuses,
+                                                       "fired": d.fired} for n, d in c.detections.items()}}
+
+
+def test_clean_proxy_breaks_nothing(campaign: Campaign):
+    """The whole scenario+posture tier through the proxy without mutation: exit 0, nothing failed or errored."""
+    outcome = campaign.run_clean()
+    assert targets.no_traceback(outcome), outcome.stderr[-2000:]
+    bad = [f"{r['id']}: {r['status']}: {r['message'][:200]}" for r in outcome.by_status("failed", "error")]
+    assert outcome.returncode == 0 and not bad, f"exit {outcome.returncode}; {bad}; {outcome.stderr[-500:]}"
+    assert all((outcome.report_dir / name).is_file() for name in REPORT_FILES)
+    assert outcome.results["summary"]["passed"] > 30
+
+
+@pytest.mark.parametrize("mutation", CORPUS, ids=lambda m: m.name)
+def test_check_catches_mutation(campaign: Campaign, mutation: Mutation):
+    """The check(s) the mutation names end `failed` when the proxy injects it."""
+    version = campaign.target.version
+    if not mutation.applies_to(version):
+        pytest.skip(f"{mutation.name} applies to Airflow {mutation.versions}, not {version}")
+    if (version, mutation.name) in KNOWN_MISSES:
+        pytest.xfail(KNOWN_MISSES[(version, mutation.name)])
+    baseline = campaign.run_clean()
+    for check in mutation.catches:
+        assert baseline.status_of(check) in ("passed", "known_deviation", "skipped"), \
+            f"{check} is {baseline.status_of(check)} without any mutation; its detection would mean nothing"
+    detection = campaign.run()[mutation.name]
+    assert detection.caught, (
+        f"{mutation.name} ({mutation.why}) was not caught on Airflow {version}: statuses {detection.statuses}, "
+        f"fired {detection.fired} time(s), decided {detection.run}; messages {detection.messages} {detection.note}")
+
+
+def test_attribution_rejects_a_batch_whose_faults_overlap(campaign: Campaign):
+    """The batching is sound: a mutation whose fault also hits another target's check is not credited in company.
+
+    `total_entries_off_by_one` rewrites every GET /dags, which `default_page_size_wrong`'s target check also
+    reads; forced into one run, the latter's result must be set aside (to be decided alone).
+    """
+    by_name = {m.name: m for m in campaign.mutations}
+    noisy, victim = by_name["total_entries_off_by_one"], by_name["default_page_size_wrong"]
+    decided, unclear = campaign.run_batch([noisy, victim], "forced overlap")
+    assert victim in unclear, "the overlapping fault was not noticed"
+    assert noisy.name in decided, "the mutation whose checks saw only their own fault should be credited"

@@ -1,0 +1,105 @@
+"""The guard's decisions, request by request, on the real reference specs of 2.10.5 and 3.3.2.
+
+The end-to-end proof (a seeded real Airflow left untouched) is in test_safety.py;
+this table pins down each rule so a change to one is visible.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.http.router import Router
+from conformance.safety.guard import Guard
+from conformance.safety.ledger import Entry, Ledger
+from conformance.specs.catalog import load_spec
+
+P = "acf_0000beef_"
+
+
+def _guard(version: str, profile: str, tmp_path) -> tuple[Guard, str]:
+    router = Router(load_spec(version))
+    ledger = Ledger("acf_0000beef", tmp_path / "ledger.jsonl")
+    guard = Guard(profile, run_prefix=P, ledger=ledger, probe_dag_ids=("conformance_probe", "conformance_probe_disposable"),
+                  disposable_dag_ids=("conformance_probe_disposable",), router=router)
+    return guard, "http://airflow.test" + router.api_prefix
+
+
+ALWAYS = [("GET", "/dags", None), ("GET", "/variables/prod", None), ("GET", "/connections/prod", None)]
+NEVER_IN_SANDBOX = [
+    ("DELETE", "/variables/prod", None), ("PATCH", "/variables/prod", {"key": "prod", "value": "x"}),
+    ("POST", "/variables", {"key": "prod", "value": "x"}), ("DELETE", "/pools/default_pool", None),
+    ("PATCH", "/pools/default_pool", {"name": "default_pool", "slots": 1}), ("DELETE", "/connections/prod", None),
+    ("DELETE", "/dags/example_bash_operator", None), ("DELETE", "/dags/conformance_probe", None),
+    ("PATCH", "/dags/example_bash_operator", {"is_paused": False}),
+    ("POST", "/dags/example_bash_operator/dagRuns", {"logical_date": None, "execution_date": "2024-01-01T00:00:00Z"}),
+    ("DELETE", "/dags/conformance_probe/dagRuns/scheduled__2024", None),
+    ("PATCH", "/dags", {"is_paused": True}),
+    ("PATCH", f"/variables/{P}mine", {"key": "prod", "value": "renamed away"}),
+]
+SANDBOX_OK = [
+    ("POST", "/variables", {"key": f"{P}v", "value": "x"}), ("POST", "/pools", {"name": f"{P}p", "slots": 1}),
+    ("PATCH", "/dags/conformance_probe", {"is_paused": True}), ("POST", "/dags/conformance_probe/dagRuns", {}),
+    ("DELETE", f"/dags/conformance_probe/dagRuns/{P}run", None), ("DELETE", "/dags/conformance_probe_disposable", None),
+    ("DELETE", f"/variables/{P}never_created", None),  # negative probe: cannot exist
+]
+
+
+@pytest.mark.parametrize("version", ["2.10.5", "3.3.2"])
+def test_sandbox_table(version, tmp_path):
+    guard, base = _guard(version, "sandbox", tmp_path)
+    guard.ledger.created(Entry("variable", f"{P}mine"))
+    for method, rel, body in ALWAYS + SANDBOX_OK:
+        d = guard.decide(method, base + rel, json.dumps(body) if body is not None else None)
+        assert d.allowed, (method, rel, d.reason)
+    for method, rel, body in NEVER_IN_SANDBOX:
+        d = guard.decide(method, base + rel, json.dumps(body) if body is not None else None)
+        assert not d.allowed, (method, rel, d.reason)
+        assert d.reason
+
+
+@pytest.mark.parametrize("version", ["2.10.5", "3.3.2"])
+def test_readonly_refuses_every_write(version, tmp_path):
+    guard, base = _guard(version, "readonly", tmp_path)
+    for route in guard.router.routes:
+        url = base + guard.router.relative(route.template).replace("{", "").replace("}", "")
+        d = guard.decide(route.method, url, json.dumps({"key": f"{P}x"}))
+        if route.method in ("GET", "HEAD", "OPTIONS") or route.operation_id in ("get_dag_runs_batch", "get_task_instances_batch", "get_list_dag_runs_batch"):
+            assert d.allowed, route
+        else:
+            assert not d.allowed, route
+
+
+def test_users_and_roles_only_as_negative_probes(tmp_path):
+    guard, base = _guard("2.10.5", "sandbox", tmp_path)
+    assert not guard.decide("DELETE", base + "/users/admin").allowed
+    assert not guard.decide("DELETE", base + "/roles/Admin").allowed
+    assert not guard.decide("PATCH", base + "/users/admin", json.dumps({"username": "admin"})).allowed
+    assert not guard.decide("POST", base + "/users", json.dumps({"username": f"{P}u", "roles": []})).allowed
+    probe = guard.decide("DELETE", base + f"/users/{P}nobody")
+    assert probe.allowed and "negative probe" in probe.reason
+
+
+def test_ledger_grants_runs_without_prefix(tmp_path):
+    guard, base = _guard("2.10.5", "sandbox", tmp_path)
+    run = "manual__2024-01-01T00:00:00+00:00"
+    assert not guard.decide("DELETE", base + f"/dags/conformance_probe/dagRuns/{run}").allowed
+    guard.ledger.created(Entry("dag_run", run, "conformance_probe"))
+    assert guard.decide("DELETE", base + f"/dags/conformance_probe/dagRuns/{run}").allowed
+
+
+def test_required_field_missing_is_a_negative_probe(tmp_path):
+    guard, base = _guard("3.3.2", "sandbox", tmp_path)
+    assert guard.decide("PATCH", base + "/connections/prod", json.dumps({"host": "x"})).allowed  # lacks conn_type: 422
+    assert not guard.decide("PATCH", base + "/connections/prod", json.dumps({"connection_id": "prod", "conn_type": "http"})).allowed
+
+
+def test_disruptive_allows_everything_and_bulk_needs_prefix(tmp_path):
+    guard, base = _guard("3.3.2", "disruptive", tmp_path)
+    assert guard.decide("DELETE", base + "/variables/prod").allowed
+    guard, base = _guard("3.3.2", "sandbox", tmp_path)
+    bulk = {"actions": [{"action": "delete", "entities": [f"{P}a", "prod"]}]}
+    assert not guard.decide("PATCH", base + "/variables", json.dumps(bulk)).allowed
+    bulk["actions"][0]["entities"] = [f"{P}a"]
+    assert guard.decide("PATCH", base + "/variables", json.dumps(bulk)).allowed
