@@ -319,10 +319,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from conformance.runtime import PROBE_DAG_IDS  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
+    gone = _target_gone(ctx)
     try:
-        problems = finish(ctx.session, ctx.ledger, PROBE_DAG_IDS, prefix=ctx.prefix)
+        problems = [] if gone else finish(ctx.session, ctx.ledger, PROBE_DAG_IDS, prefix=ctx.prefix)
     except Exception as exc:  # the target may be gone; the ledger on disk keeps what is left
         problems = [f"cleanup could not finish: {type(exc).__name__}: {exc}"]
+    if gone:
+        problems = [f"{gone}; the ledger {ctx.ledger.path} keeps what this run created: "
+                    f"airflow-conformance cleanup --target {ctx.target.url} --run-id {ctx.options.run_id}"]
     results: list[Result] = config.stash[RESULTS_KEY]
     run = RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
                      target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
@@ -335,6 +339,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run.cleanup_problems = problems
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         run.aborted = "interrupted"
+    elif gone:
+        run.aborted = gone
     out_dir = Path(ctx.options.report_dir)
     write_all(run, out_dir, ctx.redactor)
     config.stash[RUN_KEY] = run
@@ -342,6 +348,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 RUN_KEY = pytest.StashKey()
+
+
+def _target_gone(ctx) -> str:
+    """Non-empty when the target stopped answering during the run (the run cannot be finished: exit 3)."""
+    import requests  # noqa: PLC0415
+
+    for _ in range(3):
+        try:
+            ctx.session.call("GET", "/version", timeout=10)
+            return ""
+        except requests.RequestException:
+            time.sleep(1)
+    return f"the target {ctx.target.url} stopped answering during the run"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

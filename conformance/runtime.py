@@ -125,6 +125,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
                      load_expectations(version), validator)
     _check_credentials(ctx)
     if cleanup_prefix is None:
+        ledger.note("target", root)  # `cleanup` replays a ledger only against the target it belongs to
         _find_probe_dags(ctx)
     return ctx
 

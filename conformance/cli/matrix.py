@@ -21,7 +21,8 @@ from conformance.options import DEFAULT_MAX_EXAMPLES, PROFILES
 @click.option("--max-examples", type=click.IntRange(1, 10000), default=DEFAULT_MAX_EXAMPLES, show_default=True)
 @click.option("--seed", type=int, default=None, help="Same seed for every release (random when omitted).")
 @click.option("--timeout", type=click.IntRange(60, None), default=1800, show_default=True, help="Seconds allowed per release.")
-def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout) -> int:
+@click.option("--rebuild", is_flag=True, help="Only re-render the matrix from the runs already in --report-dir/runs/.")
+def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild) -> int:
     """Run the suite against several Airflow releases and write the compatibility matrix.
 
     A release that cannot be provisioned becomes an error column with the
@@ -30,6 +31,13 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
     from conformance.local import versions as supported  # noqa: PLC0415
     from conformance.matrix import build, collect  # noqa: PLC0415
 
+    if rebuild:
+        columns = collect.load_runs(Path(report_dir))
+        if not columns:
+            raise click.UsageError(f"--rebuild found no runs under {report_dir}/runs/")
+        for path in build.write(build.build(columns), Path(report_dir)):
+            click.echo(str(path))
+        return 0
     if bool(versions) == bool(urls):
         raise click.UsageError("give either --airflow V1,V2,... or --target URL (repeatable)")
     extra = ["--profile", profile, "--only", ",".join(parse_only(only)), "--max-examples", str(max_examples)]

@@ -27,7 +27,7 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
     plugin.PREBUILT = ctx
     packages = [f"conformance.{kind}" for kind in options.only]  # collect only what was asked for
     args = ["--pyargs", *packages, "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
-            "-W", "ignore::pytest.PytestAssertRewriteWarning",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning", "--assert=plain",
             "-o", "python_files=test_*.py", "--airflow-report-dir", options.report_dir,
             "--airflow-profile", options.profile, "--airflow-only", ",".join(options.only),
             "--airflow-max-examples", str(options.max_examples), "--airflow-workers", str(options.workers),

@@ -76,6 +76,8 @@ def collect_local(versions: list[str], report_dir: Path, extra: list[str], progr
             local = instance.start(version, python=python, progress=lambda m: progress(f"[{i}/{len(versions)}] {m}"))
         except ConformanceError as exc:
             col.status, col.reason = "error", f"could not provision: {exc}"
+            (report_dir / "runs" / version).mkdir(parents=True, exist_ok=True)
+            (report_dir / "runs" / version / "error.txt").write_text(col.reason + "\n", encoding="utf-8")
             col.duration_s = time.monotonic() - started
             progress(f"[{i}/{len(versions)}] Airflow {version}: {col.reason}")
             continue
@@ -120,3 +122,18 @@ def _run_into(col: Column, url: str, auth: str, report_dir: Path, extra: list[st
         col.reason = reason or f"the run exited {code}"
         if results.exists():
             col.results = json.loads(results.read_text(encoding="utf-8"))
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "error.txt").write_text(col.reason + "\n", encoding="utf-8")
+
+
+def load_runs(report_dir: Path) -> list[Column]:
+    """Columns from the results already under `<report-dir>/runs/` (re-render without re-running)."""
+    columns = []
+    for results in sorted((report_dir / "runs").glob("*/results.json")):
+        data = json.loads(results.read_text(encoding="utf-8"))
+        version = data.get("target", {}).get("airflow_version") or results.parent.name
+        columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
+                              duration_s=float(data.get("duration_s") or 0.0), results=data))
+    for reason_file in sorted((report_dir / "runs").glob("*/error.txt")):
+        columns.append(Column(reason_file.parent.name, status="error", reason=reason_file.read_text().strip()))
+    return columns

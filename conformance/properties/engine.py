@@ -334,6 +334,7 @@ class PropertyEngine:
 
     # -- bodies: keep generated writes on this run's objects --------------------
     def shape_body(self, info: OperationInfo, case) -> None:
+        negative = bool(case.meta and case.meta.generation.mode.is_negative)
         body = getattr(case, "body", None)
         if not info.writes or not isinstance(body, (dict, list)):
             return
@@ -341,7 +342,7 @@ class PropertyEngine:
         path = dict(case.path_parameters or {})
         if info.method == "POST" and info.rel in NAMED_CREATES and isinstance(body, dict):
             field_name = NAMED_CREATES[info.rel]
-            if isinstance(body, dict):
+            if field_name in body or not negative:  # a negative body may lack it on purpose
                 body[field_name] = self.owned_name(field_name.split("_")[0])
         if info.rel in NAMED_UPDATES and isinstance(body, dict):
             field_name, param = NAMED_UPDATES[info.rel]
@@ -353,9 +354,10 @@ class PropertyEngine:
         case.body = body
 
     def shape_query(self, info: OperationInfo, case) -> None:
-        """A collection-wide DAG update only ever matches the probe DAGs (whatever the profile)."""
+        """A collection-wide DAG update matches the probe DAGs (disruptive) or nothing at all (the run prefix)."""
         if info.writes and info.rel == "/dags" and isinstance(case.query, dict):
-            case.query = {**case.query, "dag_id_pattern": PROBE_DAG_ID}
+            pattern = PROBE_DAG_ID if self.ctx.options.profile == "disruptive" else f"{self.ctx.prefix}no_such_dag"
+            case.query = {**case.query, "dag_id_pattern": pattern}
 
     def _shape_bulk(self, body: dict, field_name: str) -> None:
         actions = body.get("actions")

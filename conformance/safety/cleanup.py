@@ -70,12 +70,28 @@ def restore_pause_states(session, ledger: Ledger, dag_ids) -> list[str]:
     return problems
 
 
+def _pause_probe_dags(session, ledger: Ledger, dag_ids) -> None:
+    """Pause the probe DAGs before deleting their runs; the original state is restored afterwards.
+
+    Deleting a run the scheduler is working on can crash a 2.x scheduler
+    (StaleDataError on dag_run), so runs are only deleted while nothing schedules them.
+    """
+    for dag_id in dag_ids:
+        if ledger.noted(f"paused:{dag_id}") is None:
+            continue
+        try:
+            session.call("PATCH", f"/dags/{dag_id}", params={"update_mask": "is_paused"}, json={"is_paused": True})
+        except (RequestRefused, requests.RequestException):
+            pass
+
+
 def finish(session, ledger: Ledger, probe_dag_ids, prefix: str | None = None) -> list[str]:
     """Delete everything in the ledger (and, with `prefix`, anything else named with it), restore pause states.
 
     Returns what could not be done; the ledger file stays on disk in that case
     so `cleanup` can finish the job later.
     """
+    _pause_probe_dags(session, ledger, probe_dag_ids)  # deleting runs of an active DAG races its scheduler
     problems = [p for p in (delete_entry(session, e) for e in ledger.live()) if p]
     if prefix:
         problems += sweep(session, prefix, probe_dag_ids)[1]
