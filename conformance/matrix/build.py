@@ -61,8 +61,10 @@ def build(columns: list[Column]) -> dict:
                                                            "upstream": r.get("upstream", "")}
         for op, info in col.results.get("operations", {}).items():
             operations.setdefault(op, {})[col.version] = {"status": info["status"], "requests": info["requests"]}
+    config = next((c.results.get("configuration") for c in columns if c.results.get("configuration")), {}) or {}
     return {
         "suite_version": __version__,
+        "configuration": {k: config.get(k) for k in ("profile", "only", "max_examples", "seed")},
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": [c.as_dict() for c in columns],
         "checks": {k: {"title": titles[k], "cells": checks[k]} for k in sorted(checks)},
@@ -75,8 +77,9 @@ def render_markdown(doc: dict) -> str:
     versions = [v["version"] for v in doc["versions"]]
     lines = ["# Airflow REST API compatibility matrix", "",
              f"Generated {doc['generated']} by airflow-api-conformance {doc['suite_version']}. "
-             "Each column is a real Airflow release provisioned locally (pip, SQLite) and run through the suite "
-             "with the default (sandbox) profile.", "",
+             "Each column is a real Airflow release provisioned locally (pip, SQLite) and run through the suite: "
+             f"checks {', '.join(doc['configuration'].get('only') or [])}, profile {doc['configuration'].get('profile')}, "
+             f"seed {doc['configuration'].get('seed')}. Time is the suite's own run, provisioning excluded.", "",
              "| version | verdict | passed | failed | known deviations | skipped | errors | operations | time (s) |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for v in doc["versions"]:
