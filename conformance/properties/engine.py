@@ -424,7 +424,42 @@ class PropertyEngine:
             self.exchange(info, case, outcome)
 
         examples()
+        if outcome.sent == 0 and outcome.refused:
+            self.missing_field_probe(info, combos, outcome)
         return outcome
+
+    def missing_field_probe(self, info: OperationInfo, combos: list[dict], outcome: Outcome) -> None:
+        """When no generated case may be sent: one body without its required fields, which must be refused.
+
+        Request validation answers it before any handler runs, so the guard lets it through
+        even to objects the run does not own; it still shows the operation is there and validates.
+        """
+        required = self.ctx.router.required_fields.get(info.op_id, ())
+        if not required or not info.writes:
+            return
+        path = combos[0] if combos and combos[0] else {}
+        if info.path_params and not path:
+            read = {p: self.samples.values(p, write=False) for p in info.path_params}
+            if not all(read.values()):
+                return
+            path = {p: values[0] for p, values in read.items()}
+        case = info.operation.Case(path_parameters=path or None, body={}, media_type="application/json")
+        _, session, _ = self.worker()
+        try:
+            response = case.call(session=session, base_url=self.base_url)
+        except RequestRefused as exc:
+            outcome.refused.append(exc.reason)
+            return
+        except requests.RequestException as exc:
+            outcome.transport_errors.append(exc)
+            return
+        outcome.sent += 1
+        outcome.statuses[response.status_code] = outcome.statuses.get(response.status_code, 0) + 1
+        self.check(case, response, outcome)
+        if not 400 <= response.status_code < 500:
+            outcome.add(self.failure("required_fields_enforced", response,
+                                     f"{info.title} with an empty body (missing {', '.join(required)}) answered "
+                                     f"{response.status_code}; invalid input must be refused with 4xx", info.op_id))
 
     def new_outcome(self, name: str) -> Outcome:
         """An empty outcome whose failures are matched against the known deviations of `property.<name>`."""
