@@ -65,7 +65,9 @@ def test_readonly_refuses_every_write(version, tmp_path):
     for route in guard.router.routes:
         url = base + guard.router.relative(route.template).replace("{", "").replace("}", "")
         d = guard.decide(route.method, url, json.dumps({"key": f"{P}x"}))
-        if route.method in ("GET", "HEAD", "OPTIONS") or route.operation_id in ("get_dag_runs_batch", "get_task_instances_batch", "get_list_dag_runs_batch"):
+        if route.operation_id == "logout":
+            assert not d.allowed, "logout revokes the suite's own token"
+        elif route.method in ("GET", "HEAD", "OPTIONS") or route.operation_id in ("get_dag_runs_batch", "get_task_instances_batch", "get_list_dag_runs_batch"):
             assert d.allowed, route
         else:
             assert not d.allowed, route

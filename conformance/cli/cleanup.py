@@ -32,8 +32,8 @@ def cleanup(url, auth, run_id) -> int:
     for path in ledgers:
         if path.exists():
             ledger = Ledger(path.stem, path)
-            if ledger.noted("target") not in (None, ctx.target.url):
-                continue  # another deployment's leftovers
+            if run_id is None and ledger.noted("target") not in (None, ctx.target.url):
+                continue  # another deployment's leftovers (an explicit --run-id is the user's call)
             ctx.guard.ledger = ledger
             replayed += len(ledger.live())
             problems += finish(ctx.session, ledger, runtime.PROBE_DAG_IDS)

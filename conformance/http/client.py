@@ -133,7 +133,7 @@ class GuardedSession(requests.Session):
 
     def _send_and_record(self, request: requests.PreparedRequest, decision, **kwargs) -> requests.Response:
         response = self._send_with_retries(request, **kwargs)
-        if response.status_code == 401 and isinstance(self.auth, JwtAuth) and not (request.url or "").endswith("/auth/token"):
+        if _token_refused(response) and isinstance(self.auth, JwtAuth) and not (request.url or "").endswith("/auth/token"):
             self.redactor.add(self.auth.refresh())
             retry = request.copy()
             retry.headers["Authorization"] = f"Bearer {self.auth.token}"
@@ -182,6 +182,13 @@ class GuardedSession(requests.Session):
 
     def forget(self) -> None:
         self._local.last = None
+
+
+def _token_refused(response: requests.Response) -> bool:
+    """401, or the 403 "Invalid JWT token" Airflow 3 gives for a revoked or foreign token: log in again."""
+    if response.status_code == 401:
+        return True
+    return response.status_code == 403 and "jwt" in response.text[:300].lower()
 
 
 def _retry_after(response: requests.Response) -> float:

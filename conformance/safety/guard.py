@@ -103,6 +103,8 @@ class Guard:
         match = self.router.match(method, url) if self.router else None
         if path.endswith("/auth/token") and method == "POST":
             return Decision(True, "token login", match)
+        if path.endswith("/auth/logout") and self.profile != "disruptive":
+            return Decision(False, "logging out would revoke the token the suite itself uses (Airflow 3 revokes JWTs on logout)", match)
         if method in SAFE_METHODS:
             return Decision(True, "read", match)
         if self.profile == "disruptive":
