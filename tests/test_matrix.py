@@ -1,0 +1,28 @@
+"""The compatibility matrix: one release that cannot be provisioned must not stop the others."""
+
+from __future__ import annotations
+
+import json
+
+from conformance.matrix import build, collect
+
+
+def test_failed_release_becomes_an_error_column_and_the_rest_runs(targets, tmp_path):
+    live = targets.get("2.10.5")
+    messages: list[str] = []
+    extra = ["--only", "posture"]
+    broken = collect.collect_local(["2.9.3"], tmp_path, extra, messages.append, python="/nonexistent/python3.11")
+    ran = collect.collect_targets([live.url], live.auth, tmp_path, extra, messages.append)
+    doc = build.build(broken + ran)
+    build.write(doc, tmp_path)
+
+    columns = {c["version"]: c for c in doc["versions"]}
+    assert columns["2.9.3"]["status"] == "error" and "could not provision" in columns["2.9.3"]["reason"]
+    assert columns["2.10.5"]["status"] == "ran" and columns["2.10.5"]["verdict"] == "conformant"
+    assert any("2.9.3" in m for m in messages), "no progress line for the failing release"
+    md = (tmp_path / "compatibility.md").read_text()
+    assert "| 2.9.3 | error: could not provision" in md and "| 2.10.5 | conformant |" in md
+    assert json.loads((tmp_path / "compatibility.json").read_text())["spec_diffs"][0]["from"] == "2.9.3"
+
+    rebuilt = build.build(collect.load_runs(tmp_path))  # `matrix --rebuild` gives the same columns
+    assert {c["version"]: c["status"] for c in rebuilt["versions"]} == {"2.9.3": "error", "2.10.5": "ran"}
