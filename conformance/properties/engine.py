@@ -45,6 +45,7 @@ from conformance.checks.registry import content_type_of, run_all
 from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.properties.samples import Samples
 from conformance.safety.guard import READONLY_POSTS, RequestRefused
+from conformance.target.auth import make_auth
 from conformance.validation import _nullable_as_validators_read_it
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ NAMED_UPDATES = {
 BULK_FIELDS = {"/variables": "key", "/pools": "name", "/connections": "connection_id",
                "/dags/{dag_id}/dagRuns": "dag_run_id", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances": "task_id"}
 TRIGGERS = ("/dags/{dag_id}/dagRuns",)
+# operations that invalidate the credentials they are sent with
+REVOKES_CREDENTIALS = ("/auth/logout",)
 RUN_SCOPED = ("dag_run_id", "task_id", "map_index", "xcom_key", "task_try_number", "try_number", "group_id")
 # ratio of generated cases: explore (generated path parameters), negative data, positive data (out of 10)
 EXPLORE, NEGATIVE = 1, 3
@@ -279,7 +282,11 @@ class PropertyEngine:
         anchor = {} if write else dict(s.run_anchor)
         width = 1
         per_param: dict[str, list] = {}
+        fixed = {p.name: (p.definition.get("schema") or {}) for p in info.operation.path_parameters}
         for p in info.path_params:
+            if "const" in fixed.get(p, {}):  # e.g. 3.x batch lists: dag_id is always "~"
+                per_param[p] = [fixed[p]["const"]]
+                continue
             if p in ("dag_id", "dag_run_id", "task_id") and run_scoped and anchor:
                 per_param[p] = [anchor.get(p)]
                 continue
@@ -346,11 +353,15 @@ class PropertyEngine:
                 body[field_name] = self.owned_name(field_name.split("_")[0])
         if info.rel in NAMED_UPDATES and isinstance(body, dict):
             field_name, param = NAMED_UPDATES[info.rel]
-            if field_name in body and param in path:
-                body[field_name] = path[param]
+            for name in (field_name, "pool") if field_name == "name" else (field_name,):  # 3.x pools: alias `pool`
+                if name in body and param in path:
+                    body[name] = path[param]
         if info.method == "PATCH" and info.rel in BULK_FIELDS and isinstance(body, dict):
             self._shape_bulk(body, BULK_FIELDS[info.rel])
-        self._pin_dag_refs(body, path, trigger=info.method == "POST" and info.rel in TRIGGERS)
+        trigger = info.method == "POST" and info.rel in TRIGGERS
+        self._pin_dag_refs(body, path, trigger=trigger)
+        if trigger and isinstance(body, dict) and body.get("dag_run_id") is None and not negative:
+            body["dag_run_id"] = self.owned_name("run")  # the server's own name (manual__<date>) has no prefix
         case.body = body
 
     def shape_query(self, info: OperationInfo, case) -> None:
@@ -473,6 +484,8 @@ class PropertyEngine:
         self.shape_body(info, case)
         self.shape_query(info, case)
         _strip_credentials(case)
+        if info.rel in REVOKES_CREDENTIALS:
+            session = self.sacrificial_session()
         try:
             response = case.call(session=session, base_url=self.base_url)
         except RequestRefused as exc:
@@ -486,6 +499,18 @@ class PropertyEngine:
         self.check(case, response, outcome)
         if info.protected and not outcome.anon_checked:
             self.check_anonymous(info, case, anon, outcome)
+
+    def sacrificial_session(self):
+        """A session whose credentials may be revoked: a freshly minted JWT, never the run's own.
+
+        `GET /auth/logout` revokes the bearer token it is sent with (3.x answers 403 "Invalid JWT
+        token" to it afterwards), so it must not see the token the rest of the run (and its cleanup)
+        depends on. A user-supplied fixed token is never risked: then the request goes anonymous.
+        """
+        auth = self.ctx.target.auth
+        if auth.kind == "jwt":
+            return self.ctx.session_as(make_auth(auth, self.ctx.target.url, lambda: self.ctx.session_as(None)))
+        return self.ctx.session_as(None)
 
     def check(self, case, response, outcome: Outcome, *, schemathesis_checks=SCHEMATHESIS_CHECKS) -> None:
         ctype = content_type_of(response)
@@ -540,7 +565,7 @@ class PropertyEngine:
             if isinstance(sent, bytes):
                 sent = sent.decode("utf-8", "replace")
             if sent is not None:
-                text += f" body {sent[:1000]}"
+                text += f" body {sent[:4000]}"
         return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(text), curl, request,
                        operation=operation)
 
