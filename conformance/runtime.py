@@ -62,14 +62,12 @@ class RunContext:
 
 def _local_auth(url: str) -> tuple[str | None, bool, str]:
     """(auth spec, started by the suite, auth config) when the URL is one of our local targets."""
-    try:
-        from conformance.local.instance import find_by_url  # noqa: PLC0415
-    except ImportError:
-        return None, False, "conformance"
+    from conformance.local.instance import find_by_url  # noqa: PLC0415
+
     local = find_by_url(url)
     if local is None:
         return None, False, "conformance"
-    return local.auth_spec, True, getattr(local, "auth_config", "conformance")
+    return local.auth_spec, True, local.auth_config
 
 
 def _session(target: Target, guard: Guard, redactor: Redactor, limiter: TokenBucket, stats: Stats) -> GuardedSession:

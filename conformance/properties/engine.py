@@ -456,21 +456,28 @@ class PropertyEngine:
             path = {p: values[0] for p, values in read.items()}
         case = info.operation.Case(path_parameters=path or None, body={}, media_type="application/json")
         _, session, _ = self.worker()
-        try:
-            response = case.call(session=session, base_url=self.base_url)
-        except RequestRefused as exc:
-            outcome.refused.append(exc.reason)
+        response = self.send(case, session, outcome)
+        if response is None:
             return
-        except requests.RequestException as exc:
-            outcome.transport_errors.append(exc)
-            return
-        outcome.sent += 1
-        outcome.statuses[response.status_code] = outcome.statuses.get(response.status_code, 0) + 1
-        self.check(case, response, outcome)
         if not 400 <= response.status_code < 500:
             outcome.add(self.failure("required_fields_enforced", response,
                                      f"{info.title} with an empty body (missing {', '.join(required)}) answered "
                                      f"{response.status_code}; invalid input must be refused with 4xx", info.op_id))
+
+    def send(self, case, session, outcome: Outcome):
+        """Send one case, count it and check the answer; None when refused or not answered."""
+        try:
+            response = case.call(session=session, base_url=self.base_url)
+        except RequestRefused as exc:
+            outcome.refused.append(exc.reason)
+            return None
+        except requests.RequestException as exc:
+            outcome.transport_errors.append(exc)
+            return None
+        outcome.sent += 1
+        outcome.statuses[response.status_code] = outcome.statuses.get(response.status_code, 0) + 1
+        self.check(case, response, outcome)
+        return response
 
     def new_outcome(self, name: str) -> Outcome:
         """An empty outcome whose failures are matched against the known deviations of `property.<name>`."""
@@ -486,17 +493,9 @@ class PropertyEngine:
         _strip_credentials(case)
         if info.rel in REVOKES_CREDENTIALS:
             session = self.sacrificial_session()
-        try:
-            response = case.call(session=session, base_url=self.base_url)
-        except RequestRefused as exc:
-            outcome.refused.append(exc.reason)
+        response = self.send(case, session, outcome)
+        if response is None:
             return
-        except requests.RequestException as exc:
-            outcome.transport_errors.append(exc)
-            return
-        outcome.sent += 1
-        outcome.statuses[response.status_code] = outcome.statuses.get(response.status_code, 0) + 1
-        self.check(case, response, outcome)
         if info.protected and not outcome.anon_checked:
             self.check_anonymous(info, case, anon, outcome)
 
