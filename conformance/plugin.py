@@ -89,6 +89,7 @@ def _install_sigterm() -> None:
     """SIGTERM behaves like Ctrl-C so the session finishes and cleans up; both wait for a request in flight."""
     from conformance.http.client import INTERRUPTS  # noqa: PLC0415
 
+    INTERRUPTS.reset()
     try:
         signal.signal(signal.SIGTERM, INTERRUPTS.handler)
         signal.signal(signal.SIGINT, INTERRUPTS.handler)
@@ -280,7 +281,8 @@ def _result_from(item, info, call, rep, ctx) -> Result | None:
                       duration_s=duration, **base)
     if soft:
         return Result(status="known_deviation", message="; ".join(soft), upstream=upstream, duration_s=duration, **base)
-    stale = [d for d in ctx.expectations.expected_for(info["result_id"]) if not any("*" in p for p in d.results)]
+    stale = [d for d in ctx.expectations.expected_for(info["result_id"])
+             if not d.intermittent and not any("*" in p for p in d.results)]
     return Result(status="passed", message="; ".join(notes), duration_s=duration,
                   stale_deviation="; ".join(f"recorded deviation {d.id} ({d.upstream}) did not occur" for d in stale), **base)
 
@@ -310,6 +312,7 @@ def _error_message(call) -> str:
     return text[:2000]
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own teardown: the property workers have stopped
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     ctx = config.stash.get(CTX_KEY, None)

@@ -164,3 +164,28 @@ def test_a_post_is_never_retried(airflow, tmp_path, env, fault):
     assert len(posts) == 1, f"POST /pools was sent {len(posts)} times"
     assert outcome.returncode == 1
     assert outcome.status_of(POOL_CHECK) in ("failed", "error"), outcome.result(POOL_CHECK)
+
+
+# ------------------------------------------------------------------ politeness: --max-rps bounds every worker together
+
+def test_max_rps_bounds_the_whole_run(airflow, tmp_path, env):
+    """Readonly properties with 4 workers under --max-rps 5: no window of the proxy's log holds more than the budget.
+
+    The bucket holds one token per worker (a burst of 4), so any span of W seconds may carry at
+    most 5*W + 4 requests, however the workers interleave. Without the limiter this target answers
+    tens per second.
+    """
+    rate, window, workers = 5.0, 2.0, 4
+    with FaultProxy(airflow.url, [], credentials=airflow.credentials) as proxy:
+        outcome = targets.run_suite(proxy.url, airflow.auth_spec, tmp_path / "report", only="properties",
+                                    keyword="get_pools or get_variables or get_connections or get_dags",
+                                    extra=("--profile", "readonly", "--workers", str(workers), "--max-rps", str(rate),
+                                           "--max-examples", "10"), timeout=600, env=env)
+    assert targets.no_traceback(outcome), outcome.stderr[-2000:]
+    assert outcome.returncode == 0, outcome.stderr[-2000:]
+    times = sorted(e.at for e in proxy.log)
+    assert len(times) >= 40, f"too few requests ({len(times)}) to judge the rate"
+    busiest = max(sum(1 for t in times[i:] if t - start <= window) for i, start in enumerate(times))
+    assert busiest <= rate * window + workers, f"{busiest} requests within {window} s under --max-rps {rate}"
+    span = times[-1] - times[0]
+    assert len(times) <= rate * span + workers, f"{len(times)} requests in {span:.1f} s"

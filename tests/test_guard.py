@@ -105,3 +105,24 @@ def test_disruptive_allows_everything_and_bulk_needs_prefix(tmp_path):
     assert not guard.decide("PATCH", base + "/variables", json.dumps(bulk)).allowed
     bulk["actions"][0]["entities"] = [f"{P}a"]
     assert guard.decide("PATCH", base + "/variables", json.dumps(bulk)).allowed
+
+
+def test_logout_only_with_credentials_the_run_can_lose(tmp_path):
+    """3.x revokes the JWT a logout carries; the run's own token must never be sent there."""
+    guard, base = _guard("3.3.2", "sandbox", tmp_path)
+    own = guard.decide("GET", base + "/auth/logout")
+    assert not own.allowed and "revoke" in own.reason
+    assert guard.decide("GET", base + "/auth/logout", revocable=True).allowed
+
+
+def test_vacant_server_ids_are_negative_probes_others_refused(tmp_path):
+    guard, base = _guard("3.3.2", "sandbox", tmp_path)
+    guard.vacant_ids["asset_id"] = {"2147480000"}
+    guard.vacant_ids["backfill_id"] = {"2147480000"}
+    for method, rel in (("POST", "/assets/2147480000/materialize"), ("DELETE", "/assets/2147480000/queuedEvents"),
+                        ("PUT", "/backfills/2147480000/pause"), ("PUT", "/backfills/2147480000/cancel")):
+        d = guard.decide(method, base + rel)
+        assert d.allowed and d.reason.startswith("negative probe"), (rel, d.reason)
+    for method, rel in (("POST", "/assets/1/materialize"), ("DELETE", "/assets/7/queuedEvents"),
+                        ("PUT", "/backfills/1/pause"), ("PUT", "/backfills/2147480001/cancel")):
+        assert not guard.decide(method, base + rel).allowed, rel

@@ -60,9 +60,11 @@ def test_default_run_changes_nothing_it_did_not_create(seeded, tmp_path):
     assert data["cleanup_problems"] == []
 
 
-def _start_run(live, report_dir) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target", live.url, "--only", "scenarios",
-                             "--report-dir", str(report_dir)], env=dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth),
+def _start_run(live, report_dir, *extra: str) -> subprocess.Popen:
+    args = list(extra) if "--only" in extra else ["--only", "scenarios", *extra]
+    return subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target", live.url,
+                             "--report-dir", str(report_dir), *args],
+                            env=dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -87,6 +89,26 @@ def test_interrupted_run_cleans_up(seeded, tmp_path, sig):
     _, err = proc.communicate(timeout=180)
     assert proc.returncode in (3, 130), err[-2000:]
     assert "Traceback" not in err
+    _compare(before, snapshot(seeded, seeded.home))
+
+
+def test_sigterm_stops_parallel_property_workers(seeded, tmp_path):
+    """With --workers, the signal reaches the main thread while workers send; they must stop and the run clean up.
+
+    The ledger gains entries beyond the tier's own fixed objects (variable, pool, connection, run)
+    only once generated cases create objects, which happens on the worker threads.
+    """
+    before = snapshot(seeded, seeded.home)
+    known = _ledgers()
+    proc = _start_run(seeded, tmp_path, "--only", "properties", "--workers", "3", "--max-examples", "50")
+    _wait_for_creations(known, minimum=8, timeout=600)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode in (3, 130), err[-2000:]
+    assert "Traceback" not in err
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["aborted"] == "interrupted"
+    assert data["cleanup_problems"] == []
     _compare(before, snapshot(seeded, seeded.home))
 
 

@@ -29,6 +29,9 @@ class Deviation:
     match: dict
     upstream: str
     summary: str
+    # occurs only when timing goes wrong (e.g. SQLite write contention): its absence is not news,
+    # and two runs with the same seed may differ in it
+    intermittent: bool = False
 
     def applies_to(self, version: Version) -> bool:
         return version in SpecifierSet(self.versions, prereleases=True)
@@ -100,7 +103,7 @@ def all_deviations() -> list[Deviation]:
     for item in _raw().get("deviations", []):
         results = item["results"] if isinstance(item["results"], list) else [item["results"]]
         out.append(Deviation(item["id"], item["versions"], tuple(results), dict(item.get("match") or {}),
-                             item["upstream"], item["summary"]))
+                             item["upstream"], item["summary"], bool(item.get("intermittent", False))))
     return out
 
 

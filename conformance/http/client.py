@@ -11,6 +11,7 @@ of the current test for a redacted curl reproduction.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -25,24 +26,48 @@ from conformance.safety.tracking import record
 from conformance.target.auth import JwtAuth
 
 class _Interrupts:
-    """Ctrl-C / SIGTERM are held back while a request is in flight.
+    """Ctrl-C / SIGTERM: requests in flight finish and are recorded, then the run stops.
 
     Otherwise an interrupt could land between the server creating an object
     and the ledger recording it, and the object would outlive the run.
+    Python runs signal handlers in the main thread only, so the main thread's
+    own request depth decides whether the interrupt waits; and from the
+    signal on, worker threads (parallel property tests) send nothing more:
+    their next request is refused, they wind down, and the cleanup that
+    follows in the main thread sees a complete ledger.
     """
 
     def __init__(self) -> None:
-        self.depth = 0
+        self._local = threading.local()
         self.pending = False
+        self.stopping = threading.Event()
+
+    @property
+    def depth(self) -> int:
+        return getattr(self._local, "depth", 0)
+
+    def reset(self) -> None:
+        self.pending = False
+        self.stopping.clear()
+
+    def enter(self) -> None:
+        if self.stopping.is_set() and threading.current_thread() is not threading.main_thread():
+            raise RequestRefused("the run was interrupted; no further requests from worker threads")
+        self._local.depth = self.depth + 1
+
+    def leave(self) -> None:
+        self._local.depth = self.depth - 1
+        self.raise_pending()
 
     def handler(self, signum, frame) -> None:
+        self.stopping.set()
         if self.depth > 0:
             self.pending = True
             return
         raise KeyboardInterrupt
 
     def raise_pending(self) -> None:
-        if self.pending and self.depth == 0:
+        if self.pending and self.depth == 0 and threading.current_thread() is threading.main_thread():
             self.pending = False
             raise KeyboardInterrupt
 
@@ -103,7 +128,23 @@ class GuardedSession(requests.Session):
         self.retries = retries
         self.stats = stats or Stats()
         self.headers["User-Agent"] = "airflow-api-conformance"
+        self._settle_environment()
+        # True for a session holding a token minted for one request that may revoke it (logout)
+        self.disposable_credentials = False
         self._local = self.stats.local
+
+    def _settle_environment(self) -> None:
+        """Read proxy and CA settings from the environment once, as requests would on every request.
+
+        requests re-reads os.environ per request when `trust_env` is on; pytest rewrites the
+        environment (PYTEST_CURRENT_TEST) between tests while property workers are sending, and a
+        concurrent read then fails with KeyError. The session is bound to one URL, so one read suffices.
+        """
+        self.proxies.update(requests.utils.get_environ_proxies(self.root_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self.verify = bundle
+        self.trust_env = False
 
     # -- addressing --------------------------------------------------------
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
@@ -117,19 +158,19 @@ class GuardedSession(requests.Session):
 
     # -- the choke point ---------------------------------------------------
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:  # type: ignore[override]
-        decision = self.guard.decide(request.method or "GET", request.url or "", request.body)
+        revocable = self.disposable_credentials or not any(h in request.headers for h in ("Authorization", "Cookie"))
+        decision = self.guard.decide(request.method or "GET", request.url or "", request.body, revocable=revocable)
         if not decision.allowed:
             self.stats.refuse(decision.operation_id, decision.reason)
             raise RequestRefused(decision.reason, decision.operation_id)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         self._remember(request)
-        INTERRUPTS.depth += 1
+        INTERRUPTS.enter()
         try:
             return self._send_and_record(request, decision, **kwargs)
         finally:
-            INTERRUPTS.depth -= 1
-            INTERRUPTS.raise_pending()
+            INTERRUPTS.leave()
 
     def _send_and_record(self, request: requests.PreparedRequest, decision, **kwargs) -> requests.Response:
         response = self._send_with_retries(request, **kwargs)

@@ -104,16 +104,21 @@ def last_error_line(log: Path) -> str:
 # ---------------------------------------------------------------- database init
 
 def _run_init(cmd: list[str], *, env: dict[str, str], home: home_mod.Home, shown: str,
-              ok_if: str | None = None) -> None:
-    """Run one `airflow ...` setup command, logging to logs/init.log (password never logged)."""
+              ok_if: str | None = None, answers: str | None = None) -> None:
+    """Run one `airflow ...` setup command, logging to logs/init.log (password never logged).
+
+    `answers` go to the command's stdin. The command runs in a session of its own, without a
+    controlling terminal, so a password prompt (getpass) reads them from stdin instead of /dev/tty:
+    a password passed this way never appears on a command line other local users can read.
+    """
     log = home.logs / "init.log"
     with log.open("a", encoding="utf-8") as fh:
         fh.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} airflow {shown}\n")
         fh.flush()
         try:
-            proc = subprocess.run(cmd, env=env, cwd=str(home.path), stdin=subprocess.DEVNULL,
+            proc = subprocess.run(cmd, env=env, cwd=str(home.path), input=answers or "",
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  timeout=INIT_TIMEOUT_S, check=False)
+                                  timeout=INIT_TIMEOUT_S, check=False, start_new_session=True)
         except subprocess.TimeoutExpired:
             raise ConfigError(f"`airflow {shown}` did not finish in {INIT_TIMEOUT_S} s (log: {log})") from None
         fh.write(proc.stdout)
@@ -136,9 +141,10 @@ def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[
     _run_init([airflow, "db", spec.db_command], env=env, home=home, shown=f"db {spec.db_command}")
     if spec.major == 2:
         _run_init(
-            [airflow, "users", "create", "-u", home_mod.ADMIN_USER, f"--password={home.password}", "-r", "Admin",
+            [airflow, "users", "create", "-u", home_mod.ADMIN_USER, "-r", "Admin",
              "-f", "Conformance", "-l", "Admin", "-e", "admin@example.invalid"],
-            env=env, home=home, shown="users create -u admin -p *** -r Admin", ok_if="already exist",
+            env=env, home=home, shown="users create -u admin -r Admin (password on stdin)", ok_if="already exist",
+            answers=f"{home.password}\n{home.password}\n",
         )
     if spec.reserialize:
         _run_init([airflow, "dags", "reserialize"], env=env, home=home, shown="dags reserialize")

@@ -194,6 +194,9 @@ class Outcome:
     refused: list[str] = field(default_factory=list)
     failures: dict[tuple, Failure] = field(default_factory=dict)
     transport_errors: list[BaseException] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)  # a case the suite itself could not handle
+    seen: set = field(default_factory=set, repr=False)  # reads already sent (not sent twice)
+    repeats: int = 0
     anon_checked: bool = False
     statuses: dict[int, int] = field(default_factory=dict)
     classify: Callable | None = None  # failure -> known deviation or None
@@ -432,7 +435,11 @@ class PropertyEngine:
                 reject()
             if mode is GenerationMode.POSITIVE and not explore:
                 _drop_undeclared_properties(info, case)
-            self.exchange(info, case, outcome)
+            try:
+                self.exchange(info, case, outcome)
+            except Exception as exc:  # noqa: BLE001 - kept per case; raising would make hypothesis retry it
+                log.debug("case of %s could not be handled", op_id, exc_info=True)
+                outcome.internal_errors.append(_describe_exception(exc))
 
         examples()
         if outcome.sent == 0 and outcome.refused:
@@ -491,6 +498,12 @@ class PropertyEngine:
         self.shape_body(info, case)
         self.shape_query(info, case)
         _strip_credentials(case)
+        if not info.writes:  # the same read again tells nothing new; a repeated write may (conflicts)
+            key = _case_key(case)
+            if key in outcome.seen:
+                outcome.repeats += 1
+                return
+            outcome.seen.add(key)
         if info.rel in REVOKES_CREDENTIALS:
             session = self.sacrificial_session()
         response = self.send(case, session, outcome)
@@ -507,9 +520,11 @@ class PropertyEngine:
         depends on. A user-supplied fixed token is never risked: then the request goes anonymous.
         """
         auth = self.ctx.target.auth
-        if auth.kind == "jwt":
-            return self.ctx.session_as(make_auth(auth, self.ctx.target.url, lambda: self.ctx.session_as(None)))
-        return self.ctx.session_as(None)
+        if auth.kind != "jwt":
+            return self.ctx.session_as(None)
+        session = self.ctx.session_as(make_auth(auth, self.ctx.target.url, lambda: self.ctx.session_as(None)))
+        session.disposable_credentials = True
+        return session
 
     def check(self, case, response, outcome: Outcome, *, schemathesis_checks=SCHEMATHESIS_CHECKS) -> None:
         ctype = content_type_of(response)
@@ -564,7 +579,7 @@ class PropertyEngine:
             if isinstance(sent, bytes):
                 sent = sent.decode("utf-8", "replace")
             if sent is not None:
-                text += f" body {sent[:4000]}"
+                text += f" body {_compact_body(sent)[:4000]}"
         return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(text), curl, request,
                        operation=operation)
 
@@ -596,6 +611,38 @@ def _beyond_int64(value) -> bool:
 
 def _case_beyond_int64(case) -> bool:
     return any(_beyond_int64(getattr(case, name, None)) for name in ("path_parameters", "query", "body"))
+
+
+def _describe_exception(exc: BaseException) -> str:
+    """Type, message and the innermost frame: enough to find a defect without a traceback on screen."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f" at {tb.tb_frame.f_code.co_filename.rsplit('/', 2)[-1]}:{tb.tb_lineno}" if tb is not None else ""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}{where}"
+
+
+def _shorten(value, limit: int = 80):
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + "…"
+    if isinstance(value, dict):
+        return {k: _shorten(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten(v, limit) for v in value[:20]] + (["…"] if len(value) > 20 else [])
+    return value
+
+
+def _compact_body(sent: str) -> str:
+    """A JSON body with long strings cut short, so every field name stays visible to deviation matching.
+
+    Generated strings are often kilobytes of escaped unicode; cutting the serialized body instead
+    would hide the fields after them (the field that made the server fail among them).
+    """
+    try:
+        data = json.loads(sent)
+    except ValueError:
+        return sent
+    return json.dumps(_shorten(data)) if isinstance(data, (dict, list)) else sent
 
 
 def _excerpt(response, limit: int = 1000) -> str:
@@ -684,6 +731,12 @@ def _drop_undeclared_properties(info: OperationInfo, case) -> None:
         case.body = {k: v for k, v in body.items() if k in names}
 
 
+def _case_key(case) -> str:
+    """What goes on the wire for a case, as one comparable string."""
+    return json.dumps([case.method, case.formatted_path, case.query, case.headers, getattr(case, "body", None),
+                       case.media_type], sort_keys=True, default=repr)
+
+
 def _strip_credentials(case) -> None:
     """Generated credentials never replace the run's own (Basic on 2.x, JWT on 3.x)."""
     headers = case.headers
@@ -699,4 +752,6 @@ def summarize(outcome: Outcome) -> str:
         parts.append("statuses " + ", ".join(f"{k}x{v}" for k, v in sorted(outcome.statuses.items())))
     if outcome.refused:
         parts.append(f"{len(outcome.refused)} cases refused by the guard")
+    if outcome.repeats:
+        parts.append(f"{outcome.repeats} repeated reads not sent again")
     return "; ".join(parts)

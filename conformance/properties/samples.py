@@ -29,6 +29,10 @@ from conformance.safety.guard import RequestRefused
 log = logging.getLogger(__name__)
 TERMINAL = ("success", "failed")
 RUN_WAIT_S = 90.0
+# Server-assigned ids that writes may aim at only when a read finds them absent (negative probes).
+# Database sequences start at 1 and grow by one; this is far beyond what any deployment reaches.
+VACANT_ID_BASE = 2_147_480_000
+VACANT_PARAMS = {"asset_id": "/assets/{}", "backfill_id": "/backfills/{}"}
 _counter = itertools.count(1)
 
 
@@ -269,7 +273,26 @@ class SampleBuilder:
         _add(w, "username", f"{p}prop_user")
         _add(w, "role_name", f"{p}prop_role")
         _add(w, "backfill_id", *[int(e.key) for e in self.ctx.ledger.live() if e.kind == "backfill" and e.key.isdigit()])
-        # asset ids, import error ids etc. are never write targets of the sandbox: leave them generated
+        if self.writes and self.v2:
+            for param, rel in VACANT_PARAMS.items():
+                _add(w, param, self._vacant_id(param, rel))
+        # other server-assigned ids (import errors, event logs, ...) are never write targets: left generated
+
+    def _vacant_id(self, param: str, rel: str) -> int | None:
+        """An id no object has (a read answers 404), registered with the guard for negative probes.
+
+        Writes to assets and backfills the run does not own are refused; writes naming an id
+        that does not exist can only be refused by the server, so they test its 404 path.
+        """
+        for candidate in range(VACANT_ID_BASE, VACANT_ID_BASE + 3):
+            try:
+                resp = self.session.call("GET", rel.format(candidate))
+            except (RequestRefused, requests.RequestException):
+                return None
+            if resp.status_code == 404:
+                self.ctx.guard.vacant_ids.setdefault(param, set()).add(str(candidate))
+                return candidate
+        return None
 
     def disposable_dag(self) -> str:
         return DISPOSABLE_DAG_ID

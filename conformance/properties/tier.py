@@ -180,6 +180,10 @@ class Tier:
         op_id = outcome.op_id
         failures = list(outcome.failures.values())
         seed_text = f"seed {ctx.options.seed} (rerun with --seed {ctx.options.seed} to generate the same requests)"
+        if outcome.internal_errors and all(f.deviation is not None for f in failures):
+            first = Counter(outcome.internal_errors).most_common(1)[0][0]
+            raise RuntimeError(f"{len(outcome.internal_errors)} generated case(s) could not be checked "
+                               f"({summarize(outcome)}): {first}")
         if failures:
             known = [(f, f.deviation) for f in failures if f.deviation is not None]
             unknown = [(f, None) for f in failures if f.deviation is None]

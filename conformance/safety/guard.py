@@ -95,14 +95,20 @@ class Guard:
         self.router = router
         self.allow_creates = allow_creates
         self.probe_file_tokens: set[str] = set()  # learned from the probe DAGs at the start of a run
+        # server-assigned ids (asset_id, backfill_id) a read confirmed absent at the start of a run
+        self.vacant_ids: dict[str, set[str]] = {}
 
     # -- the decision ----------------------------------------------------
-    def decide(self, method: str, url: str, body: bytes | str | None = None) -> Decision:
+    def decide(self, method: str, url: str, body: bytes | str | None = None, *, revocable: bool = False) -> Decision:
+        """May this request be sent? `revocable`: its credentials are not the run's own (a throw-away
+        token, or none at all), so a logout cannot cut the run off from the target."""
         method = method.upper()
         path = urlsplit(url).path.rstrip("/")
         match = self.router.match(method, url) if self.router else None
         if path.endswith("/auth/token") and method == "POST":
             return Decision(True, "token login", match)
+        if path.endswith("/auth/logout") and revocable:
+            return Decision(True, "logout with throw-away or no credentials", match)
         if path.endswith("/auth/logout") and self.profile != "disruptive":
             return Decision(False, "logging out would revoke the token the suite itself uses (Airflow 3 revokes JWTs on logout)", match)
         if method in SAFE_METHODS:
@@ -142,8 +148,13 @@ class Guard:
           validation (Connexion on 2.x, FastAPI on 3.x) refuses it before any
           handler runs.
         - A bulk DAG patch whose `dag_id_pattern` is the run prefix matches no DAG.
+        - A path carries a server-assigned id (asset, backfill) that a read at the start of the run
+          found absent; such ids come from a database sequence far below the one chosen.
         """
         params = match.path_params
+        for name, value in params.items():
+            if value in self.vacant_ids.get(name, ()):
+                return Decision(True, f"negative probe: {name} {value} does not exist", match)
         if params and method in ("PATCH", "DELETE", "POST") and self.allow_creates:
             anchor_name = match.route.params[0]
             anchor = params[anchor_name]
