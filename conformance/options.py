@@ -30,6 +30,7 @@ class RunOptions:
     report_dir: str = DEFAULT_REPORT_DIR
     max_examples: int = DEFAULT_MAX_EXAMPLES
     max_rps: float | None = None
+    time_budget: float | None = None  # seconds for the property tier; None: --max-examples alone decides
     workers: int = 1
     seed: int | None = None
     run_id: str = field(default_factory=new_run_id)
@@ -56,6 +57,7 @@ class RunOptions:
             "only": list(self.only),
             "max_examples": self.max_examples,
             "max_rps": self.max_rps,
+            "time_budget": self.time_budget,
             "workers": self.workers,
             "seed": self.seed,
             "run_id": self.run_id,

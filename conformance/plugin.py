@@ -41,6 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--airflow-report-dir", default=DEFAULT_REPORT_DIR, help="where results.json and reports go")
     g.addoption("--airflow-max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help="property examples per operation")
     g.addoption("--airflow-max-rps", type=float, default=None, help="requests per second across all workers")
+    g.addoption("--airflow-time-budget", type=float, default=None, help="seconds for the property tier (shared fairly by operations)")
     g.addoption("--airflow-workers", type=int, default=1, help="parallel property workers")
     g.addoption("--airflow-seed", type=int, default=None, help="hypothesis seed (recorded in results)")
     g.addoption("--airflow-run-id", default=None, help="run id (prefix of every object the run creates)")
@@ -58,6 +59,7 @@ def _options(config: pytest.Config) -> RunOptions:
         report_dir=config.getoption("airflow_report_dir"),
         max_examples=config.getoption("airflow_max_examples"),
         max_rps=config.getoption("airflow_max_rps"),
+        time_budget=config.getoption("airflow_time_budget"),
         workers=config.getoption("airflow_workers"),
         seed=config.getoption("airflow_seed"),
         run_id=config.getoption("airflow_run_id"),

@@ -101,3 +101,22 @@ def test_sandbox_run_leaves_nothing_of_its_own_behind(live, tmp_path):
     chains = {r["id"]: r["status"] for r in results["results"] if r["id"].startswith("property.chain.")}
     assert set(chains) == {f"property.chain.{c}" for c in ("variables", "pools", "connections", "dag_runs")}
     assert all(status in ("passed", "known_deviation") for status in chains.values()), chains
+
+
+def test_time_budget_cuts_examples_but_reaches_every_read(targets, tmp_path):
+    """--time-budget: operations share the time; once an operation's share is spent it sends no more
+    cases, yet every operation still gets at least one. 200 examples per operation would take minutes."""
+    live = targets.get("2.10.5")
+    proc = cli("run", "--target", live.url, "--auth", live.auth, "--only", "properties", "--profile", "readonly",
+               "--max-examples", "200", "--time-budget", "20", "--seed", SEED, "--report-dir", str(tmp_path),
+               timeout=1500)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert proc.returncode == 0, (proc.stderr[-1500:], _unexplained(results))
+    assert results["configuration"]["time_budget"] == 20
+    from conformance.safety.guard import READONLY_POSTS  # noqa: PLC0415
+
+    reads = [op for op, method in _spec_operations(live.version).items()
+             if method in ("GET", "HEAD") or op in READONLY_POSTS]
+    assert all(results["operations"][op]["status"] != "skipped" for op in reads)
+    cut = [r["id"] for r in results["results"] if "not sent (time budget)" in (r["message"] or "")]
+    assert cut, "no operation reported cases cut by the time budget"

@@ -34,6 +34,8 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
             "--airflow-seed", str(options.seed), "--airflow-run-id", options.run_id, "-W", "ignore::DeprecationWarning"]
     if options.max_rps:
         args += ["--airflow-max-rps", str(options.max_rps)]
+    if options.time_budget:
+        args += ["--airflow-time-budget", str(options.time_budget)]
     if options.keyword:
         args += ["-k", options.keyword]
     try:
@@ -54,12 +56,16 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True, help="Where results.json, junit.xml, report.html, summary.md go.")
 @click.option("--max-examples", type=click.IntRange(1, 10000), default=DEFAULT_MAX_EXAMPLES, show_default=True, help="Generated examples per operation.")
 @click.option("--max-rps", type=click.FloatRange(0.1, None), default=None, help="Upper bound on requests per second (all workers together).")
+@click.option("--time-budget", type=click.FloatRange(1, None), default=None, metavar="SECONDS",
+              help="Time for the property tier; once an operation has used its share, it sends no further cases "
+                   "(each operation still gets at least one).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel property-test workers.")
 @click.option("--seed", type=int, default=None, help="Hypothesis seed (random when omitted; always recorded in results.json).")
 @click.option("-k", "keyword", metavar="EXPR", help="Only checks whose id matches this pytest -k expression.")
 @click.option("--python", "python", metavar="PATH", help="With --local: the interpreter for the Airflow venv.")
 @click.option("--i-accept-disruptive-writes", "allow_disruptive", is_flag=True, help="Allow --profile disruptive on a target the suite did not start.")
-def run(url, local_version, auth, profile, only, report_dir, max_examples, max_rps, workers, seed, keyword, python, allow_disruptive) -> int:
+def run(url, local_version, auth, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
+        allow_disruptive) -> int:
     """Run the conformance suite against a target and write the reports.
 
     With neither --target nor --local, the newest supported Airflow is
@@ -69,7 +75,7 @@ def run(url, local_version, auth, profile, only, report_dir, max_examples, max_r
     if url and local_version:
         raise click.UsageError("--target and --local exclude each other")
     options = RunOptions.from_env(url=url, auth=auth, profile=profile, only=parse_only(only), report_dir=report_dir,
-                                  max_examples=max_examples, max_rps=max_rps, workers=workers, seed=seed,
+                                  max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, workers=workers, seed=seed,
                                   keyword=keyword, allow_disruptive=allow_disruptive)
     if options.seed is None:
         options.seed = int.from_bytes(os.urandom(4), "big")

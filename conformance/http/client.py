@@ -12,6 +12,8 @@ of the current test for a redacted curl reproduction.
 from __future__ import annotations
 
 import os
+import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -60,10 +62,19 @@ class _Interrupts:
         self.raise_pending()
 
     def handler(self, signum, frame) -> None:
+        """First signal: stop once the request in flight is answered. A second one: stop now.
+
+        A request is bounded by the client's timeouts, but someone pressing Ctrl-C twice wants out;
+        an object that request may have created carries the run prefix, so the end-of-run
+        cleanup (or `cleanup --run-id`) still finds it by name.
+        """
         self.stopping.set()
-        if self.depth > 0:
+        if self.depth > 0 and not self.pending:
             self.pending = True
+            sys.stderr.write("\nairflow-conformance: stopping after the request in flight "
+                             "(signal again to stop at once)\n")
             return
+        self.pending = False
         raise KeyboardInterrupt
 
     def raise_pending(self) -> None:
@@ -181,10 +192,9 @@ class GuardedSession(requests.Session):
             response = self._send_with_retries(retry, **kwargs)
         if isinstance(self.auth, JwtAuth):
             self.redactor.add(self.auth.token)
-        # schemathesis sends with stream=True and reads the body right after; read it here (unless it is an
-        # endless event stream) so the ledger also learns what a generated request created
-        streaming = kwargs.get("stream") and "event-stream" in response.headers.get("Content-Type", "")
-        body = response.content if not streaming else None
+        # schemathesis sends with stream=True and reads the body right after; read it here, bounded, so the
+        # ledger also learns what a generated request created and an endless stream cannot hang the run
+        body = _read_body(response) if kwargs.get("stream") else response.content
         record(self.guard.ledger, self.guard.router, decision.match,
                (request.method or "").upper(), request.body, response.status_code, body)
         return response
@@ -223,6 +233,53 @@ class GuardedSession(requests.Session):
 
     def forget(self) -> None:
         self._local.last = None
+
+
+STREAM_READ_S = 10.0
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """The body of a streamed response, read for at most STREAM_READ_S seconds and MAX_BODY_BYTES.
+
+    Some operations stream until something happens on the server: 3.x `GET .../dagRuns/{id}/wait`
+    sends a line every `interval` seconds until the run finishes, forever for a queued run of a
+    paused DAG, and a generated `interval` may be 5e-324 (a flood) or 1e10 (silence). A body
+    with a Content-Length is read as usual; an open-ended one is cut off by shutting the socket
+    down from a timer, which also ends a read blocked on a silent stream. What arrived is the body.
+    """
+    if response.headers.get("Content-Length") is not None:
+        return response.content
+    timer = threading.Timer(STREAM_READ_S, _shut_down, (response,))
+    timer.daemon = True
+    timer.start()
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                _shut_down(response)
+                break
+    except (requests.RequestException, OSError, ValueError, AttributeError):
+        pass  # the timer ended the stream (or the server did, mid-chunk): keep what arrived
+    finally:
+        timer.cancel()
+    response._content = b"".join(chunks)  # what response.content returns from now on
+    response._content_consumed = True
+    return response._content
+
+
+def _shut_down(response: requests.Response) -> None:
+    conn = getattr(response.raw, "_connection", None)
+    sock = getattr(conn, "sock", None)
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        response.close()
+    except (OSError, AttributeError):
+        pass
 
 
 def _token_refused(response: requests.Response) -> bool:

@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -197,6 +198,7 @@ class Outcome:
     internal_errors: list[str] = field(default_factory=list)  # a case the suite itself could not handle
     seen: set = field(default_factory=set, repr=False)  # reads already sent (not sent twice)
     repeats: int = 0
+    over_budget: int = 0  # cases not generated because the operation's share of --time-budget was spent
     anon_checked: bool = False
     statuses: dict[int, int] = field(default_factory=dict)
     classify: Callable | None = None  # failure -> known deviation or None
@@ -412,7 +414,8 @@ class PropertyEngine:
                 self._pin_dag_refs(value, path, trigger=trigger)
 
     # -- one operation ----------------------------------------------------------
-    def run(self, op_id: str, max_examples: int) -> Outcome:
+    def run(self, op_id: str, max_examples: int, deadline: float | None = None) -> Outcome:
+        """Generate, send and check up to `max_examples` cases; after `deadline` (monotonic) send no more."""
         info = self.ops[op_id]
         outcome = self.new_outcome(op_id)
         combos = self.path_choices(info)
@@ -435,6 +438,10 @@ class PropertyEngine:
                 reject()
             if mode is GenerationMode.POSITIVE and not explore:
                 _drop_undeclared_properties(info, case)
+            # after the draws: hypothesis requires the same draws for the same choices, whatever the clock says
+            if deadline is not None and outcome.sent and time.monotonic() > deadline:
+                outcome.over_budget += 1
+                return
             try:
                 self.exchange(info, case, outcome)
             except Exception as exc:  # noqa: BLE001 - kept per case; raising would make hypothesis retry it
@@ -754,4 +761,6 @@ def summarize(outcome: Outcome) -> str:
         parts.append(f"{len(outcome.refused)} cases refused by the guard")
     if outcome.repeats:
         parts.append(f"{outcome.repeats} repeated reads not sent again")
+    if outcome.over_budget:
+        parts.append(f"{outcome.over_budget} cases not sent (time budget)")
     return "; ".join(parts)

@@ -173,7 +173,9 @@ class SampleBuilder:
             s.notes.append("the probe DAGs are not deployed; DAG-run operations get generated ids (mostly 404)")
             return
         for dag_id in (PROBE_DAG_ID,):
-            info = self.ctx.probe_dags.get(dag_id) or {}
+            # the state now, not at the start of the run: the scenarios run first and leave it paused
+            current = _get(self.session, f"/dags/{dag_id}")
+            info = current if isinstance(current, dict) else (self.ctx.probe_dags.get(dag_id) or {})
             if info.get("is_paused") and self.set_paused(dag_id, False):
                 s.unpaused[dag_id] = False
             else:

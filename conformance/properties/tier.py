@@ -44,6 +44,8 @@ class Tier:
         self._lock = threading.Lock()
         self._restore_lock = threading.Lock()
         self._closed = False
+        self._budget_end: float | None = None
+        self._ops_left = len(self.order)
 
     # -- running -------------------------------------------------------------
     def outcome(self, op_id: str) -> Outcome:
@@ -65,9 +67,26 @@ class Tier:
         info = self.engine.ops[op_id]
         self._prepare(info)
         try:
-            return self.engine.run(op_id, self.max_examples)
+            return self.engine.run(op_id, self.max_examples, self._deadline())
         finally:
             self._restore(info)
+
+    def _deadline(self) -> float | None:
+        """With --time-budget: this operation's fair share of what is left (all workers together).
+
+        The share is recomputed for each operation, so time an operation does not need (few
+        parameters, quick answers) goes to the ones after it.
+        """
+        budget = self.ctx.options.time_budget
+        if not budget:
+            return None
+        with self._lock:
+            now = time.monotonic()
+            if self._budget_end is None:
+                self._budget_end = now + budget
+            left = max(1, self._ops_left)
+            self._ops_left -= 1
+            return now + max(0.0, self._budget_end - now) * min(self.workers, left) / left
 
     def _prepare(self, info) -> None:
         """Deletes run last; make sure the run's own objects exist again before one is deleted."""
