@@ -43,6 +43,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance.checks.registry import content_type_of, run_all
+from conformance.http.redact import mask_fields
 from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.properties.samples import Samples
 from conformance.safety.guard import READONLY_POSTS, RequestRefused
@@ -649,7 +650,8 @@ def _compact_body(sent: str) -> str:
         data = json.loads(sent)
     except ValueError:
         return sent
-    return json.dumps(_shorten(data)) if isinstance(data, (dict, list)) else sent
+    # password, extra, token ... fields are masked as in the curl reproduction
+    return json.dumps(_shorten(mask_fields(data))) if isinstance(data, (dict, list)) else sent
 
 
 def _excerpt(response, limit: int = 1000) -> str:
