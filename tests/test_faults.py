@@ -172,10 +172,11 @@ def test_max_rps_bounds_the_whole_run(airflow, tmp_path, env):
     """Readonly properties with 4 workers under --max-rps 5: no window of the proxy's log holds more than the budget.
 
     The bucket holds one token per worker (a burst of 4), so any span of W seconds may carry at
-    most 5*W + 4 requests, however the workers interleave. Without the limiter this target answers
-    tens per second.
+    most 5*W + 4 requests, however the workers interleave. The proxy sees arrival times, not the
+    moments tokens were granted: a request granted just before a window and delayed in transit
+    can land inside it, hence a slack of 2. Without the limiter this target answers ~23 per second.
     """
-    rate, window, workers = 5.0, 2.0, 4
+    rate, window, workers, slack = 5.0, 2.0, 4, 2
     with FaultProxy(airflow.url, [], credentials=airflow.credentials) as proxy:
         outcome = targets.run_suite(proxy.url, airflow.auth_spec, tmp_path / "report", only="properties",
                                     keyword="get_pools or get_variables or get_connections or get_dags",
@@ -186,6 +187,6 @@ def test_max_rps_bounds_the_whole_run(airflow, tmp_path, env):
     times = sorted(e.at for e in proxy.log)
     assert len(times) >= 40, f"too few requests ({len(times)}) to judge the rate"
     busiest = max(sum(1 for t in times[i:] if t - start <= window) for i, start in enumerate(times))
-    assert busiest <= rate * window + workers, f"{busiest} requests within {window} s under --max-rps {rate}"
+    assert busiest <= rate * window + workers + slack, f"{busiest} requests within {window} s under --max-rps {rate}"
     span = times[-1] - times[0]
-    assert len(times) <= rate * span + workers, f"{len(times)} requests in {span:.1f} s"
+    assert len(times) <= rate * span + workers + slack, f"{len(times)} requests in {span:.1f} s"
