@@ -98,17 +98,9 @@ class ChainRunner:
                                    media_type="application/json" if body is not None else None)
         _strip_credentials(case)
         _, session, _ = self.engine.worker()
-        try:
-            response = case.call(session=session, base_url=self.engine.base_url)
-        except RequestRefused as exc:
-            outcome.refused.append(exc.reason)
+        response = self.engine.send(case, session, outcome)
+        if response is None:
             return None
-        except requests.RequestException as exc:
-            outcome.transport_errors.append(exc)
-            return None
-        outcome.sent += 1
-        outcome.statuses[response.status_code] = outcome.statuses.get(response.status_code, 0) + 1
-        self.engine.check(case, response, outcome)
         if expect and response.status_code not in expect:
             self.fail(outcome, "chain_status", response, info.op_id,
                       f"{what or info.title}: expected HTTP {' or '.join(map(str, expect))}, got {response.status_code}")

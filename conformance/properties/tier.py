@@ -125,13 +125,13 @@ class Tier:
             except (RequestRefused, requests.RequestException, ValueError) as exc:
                 log.info("could not restore the pause state of %s: %s", dag_id, exc)
 
-    def settle_runs(self) -> None:
+    def settle_runs(self, *, keep_stable: bool = True) -> None:
         """Runs this run created that are still queued/running are marked failed, so they can be deleted.
 
         Generated triggers use odd logical dates (year 0008, 4806, ...) and clears re-queue runs;
         Airflow 3 refuses to delete a running run (409), which would leave it behind.
         """
-        stable = self.engine._samples.owned.get("dag_run") if self.engine._samples else None
+        stable = self.engine._samples.owned.get("dag_run") if self.engine._samples and keep_stable else None
         for entry in self.ctx.ledger.live():
             if entry.kind != "dag_run" or entry.key == stable:
                 continue
@@ -167,12 +167,7 @@ class Tier:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         if self.ctx.options.profile != "readonly" and self.engine._samples is not None:
-            self.settle_runs()
-            stable = self.engine._samples.owned.get("dag_run")
-            if stable:  # the stable run too, now that every operation is done with it
-                self.engine._samples.owned.pop("dag_run")
-                self.settle_runs()
-                self.engine._samples.owned["dag_run"] = stable
+            self.settle_runs(keep_stable=False)  # the stable run too, now that every operation is done with it
             self.restore_pause_states(original=True)
             if DISPOSABLE_DAG_ID in self.ctx.probe_dags:
                 self.bring_back(DISPOSABLE_DAG_ID)
