@@ -21,7 +21,7 @@ from conformance.metadata import Meta
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, KINDS, PROFILES, RunOptions
 from conformance.reporting.results import Result, RunResults, operations_table
 from conformance.safety.guard import RequestRefused
-from conformance.verdict import Verdict
+from conformance.verdict import CONCLUSION_KEY, Conclusion, Verdict
 
 CTX_KEY = pytest.StashKey()
 # Set by `airflow-conformance run`, which connects before starting pytest so that a
@@ -125,9 +125,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance_property(**info): a property test of one operation")
 
 
+DENY_ALL_REASON = ("the target refuses valid credentials by configuration (Airflow's default [api] auth_backend "
+                   "deny_all on 2.0-2.2); only the auth-default checks apply")
+
+
 def _skip_reason(ctx, meta: Meta | None, kind: str) -> str | None:
-    if meta is None:
-        return None
+    if meta is None:  # property items: only the run-wide reasons apply
+        return DENY_ALL_REASON if ctx.auth_denied else None
     version = ctx.target.version
     if not meta.applies_to(version):
         rng = " and ".join(x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x)
@@ -138,7 +142,7 @@ def _skip_reason(ctx, meta: Meta | None, kind: str) -> str | None:
     if "auth_default" in meta.needs and not ctx.auth_denied:
         return "needs a target running Airflow's default auth settings (airflow-conformance up --auth-config default)"
     if ctx.auth_denied and "auth_default" not in meta.needs:
-        return "the target refuses the credentials by configuration (default auth backend); only auth-default checks apply"
+        return DENY_ALL_REASON
     if "probe_dags" in meta.needs and not ctx.probe_dags:
         return ("the suite's probe DAGs are not deployed on the target; deploy them with "
                 "`airflow-conformance probe-dags install DAGS_FOLDER --airflow VERSION`")
@@ -216,13 +220,13 @@ def expect(ctx, meta) -> dict:
 
 @pytest.fixture
 def verdict(ctx, meta, request) -> Verdict:
-    v = Verdict(meta.get("result_id", request.node.name), ctx.expectations, ctx.validator, ctx.session)
+    v = Verdict(meta.get("result_id", request.node.name), ctx.expectations, ctx.validator, ctx.session,
+                operations=meta.get("operations", ()))
     request.node.stash[VERDICT_KEY] = v
     return v
 
 
 VERDICT_KEY = pytest.StashKey()
-NOTES_KEY = pytest.StashKey()  # notes of checks that work without a Verdict (property tests)
 
 
 # -- results ----------------------------------------------------------------
@@ -249,52 +253,60 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         rep.longrepr = (str(item.path), 0, f"Skipped: refused by the safety guard: {call.excinfo.value.reason}")
     result = _result_from(item, info, call, rep, ctx)
     if result is not None:
+        _align_report(rep, result)
         item.config.stash[RESULTS_KEY].append(result)
+
+
+def _align_report(rep, result: Result) -> None:
+    """pytest's own report says what the result says (soft scenario violations raise nothing)."""
+    if rep.when != "call":
+        return
+    if result.status == "failed" and not rep.failed:
+        rep.outcome, rep.longrepr = "failed", result.message
+    elif result.status == "known_deviation" and not hasattr(rep, "wasxfail"):
+        rep.outcome, rep.wasxfail = "skipped", result.message
 
 
 def _result_from(item, info, call, rep, ctx) -> Result | None:
     base = dict(id=info["result_id"], kind=info["kind"], title=info["title"], must=info.get("must", ""),
                 operation_ids=[op for op in info.get("operations", []) if op in ctx.router.by_id])
     started = item.stash.get(TIME_KEY, time.monotonic())
-    duration = time.monotonic() - started
+    base["duration_s"] = time.monotonic() - started
     if rep.when == "setup":
         if rep.skipped:
             return Result(status="skipped", message=_skip_message(rep), **base)
         if rep.failed:
-            return Result(status="error", message=_error_message(call), reproduce=ctx.session.last_curl(), duration_s=duration, **base)
+            return Result(status="error", message=_error_message(call), reproduce=ctx.session.last_curl(), **base)
         return None
     if rep.when == "teardown":
         if rep.failed:
             return Result(status="error", message="teardown: " + _error_message(call), **base)
         return None
+    exc = call.excinfo.value if call.excinfo is not None else None
+    conclusion = item.stash.get(CONCLUSION_KEY, None)
     verdict = item.stash.get(VERDICT_KEY, None)
-    notes = (verdict.notes if verdict else []) + item.stash.get(NOTES_KEY, [])
-    soft = verdict.deviations if verdict else []
-    upstream = ", ".join(dict.fromkeys(verdict.upstreams)) if verdict else ""
-    if hasattr(rep, "wasxfail"):
-        return Result(status="known_deviation", message=rep.wasxfail, upstream=upstream or _upstream_of(rep.wasxfail),
-                      reproduce=ctx.session.last_curl(), duration_s=duration, **base)
+    if conclusion is None and verdict is not None and not rep.skipped:
+        conclusion = verdict.conclusion(stopped_by=exc)
+    if conclusion is not None:
+        return _from_conclusion(conclusion, base, ctx)
+    notes = verdict.notes if verdict else []
     if rep.skipped:
-        return Result(status="skipped", message=_skip_message(rep), duration_s=duration, **base)
+        return Result(status="skipped", message=_skip_message(rep), **base)
     if rep.failed:
-        exc = call.excinfo.value if call.excinfo else None
         status = "failed" if isinstance(exc, AssertionError) else "error"  # undecidable: unreachable, timeout, bug
-        return Result(status=status, message=_error_message(call), reproduce=ctx.session.last_curl(),
-                      duration_s=duration, **base)
-    if soft:
-        return Result(status="known_deviation", message="; ".join(soft), upstream=upstream, duration_s=duration, **base)
+        return Result(status=status, message=_error_message(call), reproduce=ctx.session.last_curl(), **base)
     stale = [d for d in ctx.expectations.expected_for(info["result_id"])
-             if not d.intermittent and not any("*" in p for p in d.results)]
-    return Result(status="passed", message="; ".join(notes), duration_s=duration,
-                  stale_deviation="; ".join(f"recorded deviation {d.id} ({d.upstream}) did not occur" for d in stale), **base)
+             if not d.intermittent and not info["result_id"].startswith("property.")]
+    return Result(status="passed", message="; ".join(notes),
+                  stale_deviation="; ".join(f"recorded deviation {d.id} ({d.reference}) did not occur" for d in stale),
+                  **base)
 
 
-def _upstream_of(reason: str) -> str:
-    """Checks that end in pytest.xfail without a Verdict (property tests) name the reference in the reason."""
-    import re  # noqa: PLC0415
-
-    refs = re.findall(r"[\w.-]+/[\w.-]+#\d+", reason)
-    return ", ".join(dict.fromkeys(refs))
+def _from_conclusion(conclusion: Conclusion, base: dict, ctx) -> Result:
+    """A result built from a check's structured verdict: status, excused deviations, per-check outcomes."""
+    return Result(status=conclusion.status, message=conclusion.message, upstream=conclusion.upstream,
+                  reproduce=conclusion.reproduce or (ctx.session.last_curl() if conclusion.status != "passed" else ""),
+                  deviations=[e.as_dict() for e in conclusion.excused], checks=conclusion.checks, **base)
 
 
 def _skip_message(rep) -> str:
@@ -338,8 +350,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                      duration_s=time.time() - ctx.started, results=results)
     run.requests = ctx.session.stats.requests
     spec_ops = list(ctx.router.by_id)
-    run.operations = operations_table(spec_ops, results, dict(ctx.session.stats.by_operation),
-                                      dict(ctx.session.stats.refused_by_operation))
+    stats = ctx.session.stats
+    run.operations = operations_table(spec_ops, results, dict(stats.by_operation), dict(stats.refused_by_operation),
+                                      dict(stats.answers))
+    if ctx.auth_denied:
+        run.refused_by_configuration = (f"{ctx.target.url} refuses valid credentials by configuration "
+                                        "(deny_all, the default [api] auth_backend of Airflow 2.0-2.2): "
+                                        "set [api] auth_backend to airflow.api.auth.backend.basic_auth to test its API")
     run.configuration = {**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url}
     run.cleanup_problems = problems
     if exitstatus == pytest.ExitCode.INTERRUPTED:
@@ -377,9 +394,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     tr.write_sep("=", "airflow-conformance")
     tr.write_line(f"target {run.target.get('url')} Airflow {run.target.get('airflow_version')} ({run.target.get('api')}), "
                   f"profile {run.profile}, run {run.run_id}, seed {run.seed}")
-    tr.write_line(f"verdict: {run.as_dict()['verdict']} - passed {s['passed']}, failed {s['failed']}, "
+    if run.refused_by_configuration:
+        tr.write_line(f"airflow-conformance: {run.refused_by_configuration}")
+    elif run.nothing_decided:
+        tr.write_line(f"nothing was decided: {run.nothing_decided}")
+    tr.write_line(f"verdict: {run.verdict} - passed {s['passed']}, failed {s['failed']}, "
                   f"known deviations {s['known_deviation']}, skipped {s['skipped']}, errors {s['error']}, "
                   f"requests {s['requests']}")
     for problem in run.cleanup_problems:
-        tr.write_line(f"cleanup: {problem}")
+        tr.write_line(f"cleanup problem (exit 3 unless a check failed): {problem}")
     tr.write_line(f"reports: {run.configuration.get('report_dir')}/results.json, junit.xml, report.html, summary.md")

@@ -60,14 +60,18 @@ class RunContext:
         return s
 
 
-def _local_auth(url: str) -> tuple[str | None, bool, str]:
-    """(auth spec, started by the suite, auth config) when the URL is one of our local targets."""
+def _local_auth(url: str) -> tuple[str | None, bool, str, str]:
+    """(auth spec, started by the suite, auth config, metadata database) when the URL is one of our local targets.
+
+    The database is known only for targets the suite started; for any other target it stays
+    unknown, so deviations recorded for one backend (SQLite write contention) never excuse it.
+    """
     from conformance.local.instance import find_by_url  # noqa: PLC0415
 
     local = find_by_url(url)
     if local is None:
-        return None, False, "conformance"
-    return local.auth_spec, True, local.auth_config
+        return None, False, "conformance", ""
+    return local.auth_spec, True, local.auth_config, getattr(local, "database", "sqlite") or "sqlite"
 
 
 def _session(target: Target, guard: Guard, redactor: Redactor, limiter: TokenBucket, stats: Stats) -> GuardedSession:
@@ -89,7 +93,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     if not options.url:
         raise ConfigError("no target: pass --target URL (or AIRFLOW_CONFORMANCE_URL), or --local VERSION")
     root = normalize_url(options.url)
-    local_auth, is_local, auth_config = _local_auth(root)
+    local_auth, is_local, auth_config, backend = _local_auth(root)
     auth: AuthSpec = parse_auth(options.auth if options.auth else local_auth)
     redactor = Redactor(auth.secrets)
     if auth.kind == "basic":
@@ -120,7 +124,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     session = _session(target, guard, redactor, limiter, stats)
     validator = ResponseValidator(spec, root, router.base_path)
     ctx = RunContext(options, target, spec, spec_version, router, ledger, guard, session, redactor,
-                     load_expectations(version), validator)
+                     load_expectations(version, backend), validator)
     _check_credentials(ctx)
     if cleanup_prefix is None:
         ledger.note("target", root)  # `cleanup` replays a ledger only against the target it belongs to

@@ -1,89 +1,189 @@
-"""How a check states its verdict.
+"""How a check states its verdict, as objects the plugin reads (never parsed from text).
 
-A contract violation first asks the expectation data whether it is a known
-upstream defect of the version under test; if so the check ends as a known
-deviation (pytest's xfail) carrying the upstream reference, otherwise it
-fails with a message a person can act on and a curl reproduction.
+Scenario assertions are soft: each violation is recorded, matched against the
+known deviations on its own (by the scenario's step and the server's answer),
+and the scenario goes on, so every violation is reported, not just the first.
+`Verdict.status` and `Verdict.that` return whether the assertion held, so a
+scenario can skip assertions that only make sense after a step succeeded.
+At the end the plugin asks `Verdict.conclusion()`: failed when any violation
+is unexplained, known_deviation when every one is a recorded upstream defect.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pytest
 import requests
+
+from conformance.expectations.deviations import Deviation, Observation
+
+MAX_SHOWN = 5
+# where a check leaves its structured verdict for the plugin (property results)
+CONCLUSION_KEY = pytest.StashKey()
 
 
 class ContractViolation(AssertionError):
     """The target broke the contract (result status `failed`)."""
 
 
+class StopCheck(AssertionError):
+    """A scenario cannot go on after a violation (e.g. the body it needs is not JSON)."""
+
+
 def describe_response(resp: requests.Response) -> dict:
     """Facts about a response that deviations can be matched on."""
     ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip()
-    return {"status": resp.status_code, "content_type": ctype, "body": resp.text[:300]}
+    text = resp.text[:4000]
+    try:
+        doc = resp.json()
+    except ValueError:
+        doc = None
+    return {"status": resp.status_code, "content_type": ctype, "body": text, "json": doc}
+
+
+@dataclass
+class Violation:
+    """One broken assertion; `deviation` is set when it is a recorded upstream defect."""
+
+    summary: str
+    check: str
+    step: str = ""
+    deviation: Deviation | None = None
+    reproduce: str = ""
+
+
+@dataclass
+class Excuse:
+    """A known deviation that explained failures of one result: which, where, how often."""
+
+    deviation: Deviation
+    checks: set[str] = field(default_factory=set)
+    operations: set[str] = field(default_factory=set)
+    count: int = 0
+
+    def as_dict(self) -> dict:
+        d = self.deviation
+        return {"id": d.id, "upstream": d.reference, "checks": sorted(self.checks),
+                "operations": sorted(self.operations), "count": self.count,
+                **({"intermittent": True} if d.intermittent else {})}
+
+
+@dataclass
+class Conclusion:
+    """The structured verdict of one check, handed to the plugin."""
+
+    status: str  # passed | failed | known_deviation | skipped | error
+    message: str = ""
+    excused: list[Excuse] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)  # per-check outcomes (property results)
+    reproduce: str = ""
+
+    @property
+    def upstream(self) -> str:
+        return ", ".join(dict.fromkeys(e.deviation.reference for e in self.excused))
+
+
+def excuses(pairs) -> list[Excuse]:
+    """Group (deviation, check, operation) occurrences into one Excuse per deviation."""
+    by_id: dict[str, Excuse] = {}
+    for dev, check, operation in pairs:
+        ex = by_id.setdefault(dev.id, Excuse(dev))
+        ex.checks.add(check)
+        if operation:
+            ex.operations.add(operation)
+        ex.count += 1
+    return list(by_id.values())
 
 
 class Verdict:
     """Bound to one check (its result id) and the run's expectations."""
 
-    def __init__(self, result_id: str, expectations, validator, session) -> None:
+    def __init__(self, result_id: str, expectations, validator, session, operations=()) -> None:
         self.result_id = result_id
         self.expectations = expectations
         self.validator = validator
         self.session = session
+        self.operations = tuple(operations)
         self.notes: list[str] = []
-        # known deviations seen by checks that can go on afterwards (schema drift in one field);
-        # the plugin turns a passing check with any of these into `known_deviation`
-        self.deviations: list[str] = []
-        self.upstreams: list[str] = []  # references of every known deviation this check ran into
+        self.violations: list[Violation] = []
 
-    def violation(self, summary: str, /, **observed) -> None:
-        """Report a contract violation (never returns). `observed` facts identify known deviations."""
-        dev = self.expectations.known(self.result_id, observed)
-        if dev is not None:
-            self.upstreams.append(dev.upstream)
-            pytest.xfail(f"{dev.describe()} | observed: {summary}")
-        raise ContractViolation(summary)
+    # -- recording ------------------------------------------------------------
+    def record(self, summary: str, *, check: str, step: str = "", resp: requests.Response | None = None,
+               schema_error: str = "") -> Violation:
+        facts = describe_response(resp) if resp is not None else {}
+        obs = Observation(result_id=self.result_id, check=check, step=step, schema_error=schema_error,
+                          backend=getattr(self.expectations, "backend", ""), **facts)
+        dev = self.expectations.known(obs)
+        curl = ""
+        if resp is not None and isinstance(getattr(resp, "request", None), requests.PreparedRequest):
+            curl = self.session.redactor.curl(resp.request) if hasattr(self.session, "redactor") else ""
+        v = Violation(summary, check, step, dev, curl)
+        self.violations.append(v)
+        return v
 
-    def that(self, condition: bool, summary: str, /, **observed) -> None:
+    def violation(self, summary: str, /, *, step: str = "", resp: requests.Response | None = None,
+                  check: str = "assertion") -> None:
+        """A violation after which the scenario cannot go on (never returns)."""
+        self.record(summary, check=check, step=step, resp=resp)
+        raise StopCheck(summary)
+
+    def that(self, condition: bool, summary: str, /, *, step: str = "", resp: requests.Response | None = None,
+             check: str = "assertion") -> bool:
         if not condition:
-            self.violation(summary, **observed)
+            self.record(summary, check=check, step=step, resp=resp)
+        return bool(condition)
 
-    def status(self, resp: requests.Response, expected, what: str) -> None:
-        """The response status must be one of `expected`."""
+    def status(self, resp: requests.Response, expected, what: str, *, step: str = "") -> bool:
+        """The response status must be one of `expected`; returns whether it was."""
         allowed = expected if isinstance(expected, (list, tuple, set)) else [expected]
-        if resp.status_code not in allowed:
-            facts = describe_response(resp)
-            want = " or ".join(str(a) for a in allowed)
-            self.violation(f"{what}: expected HTTP {want}, got {resp.status_code}: {facts['body'][:200]}", **facts)
+        if resp.status_code in allowed:
+            return True
+        want = " or ".join(str(a) for a in allowed)
+        body = " ".join((resp.text or "")[:200].split())
+        self.record(f"{what}: expected HTTP {want}, got {resp.status_code}: {body}", check="status", step=step, resp=resp)
+        return False
 
-    def schema(self, resp: requests.Response, what: str = "response") -> None:
-        """The response must match the reference spec (status documented, content type, body schema).
+    def schema(self, resp: requests.Response, what: str = "response", *, step: str = "") -> bool:
+        """The response must match the reference spec; each schema error is matched on its own.
 
-        Each schema error is matched against the known deviations on its own, so
-        a known defect in one field never hides an unknown one in another.
+        A known defect in one field never hides an unknown one in another.
         """
         errors = self.validator.errors(resp)
-        if not errors:
-            return
-        facts = describe_response(resp)
-        unexplained, known = [], []
         for error in errors:
-            dev = self.expectations.known(self.result_id, {"check": "response_schema", "message": error, **facts})
-            (known if dev else unexplained).append((error, dev))
-        if unexplained:
-            shown = "; ".join(e for e, _ in unexplained[:3])
-            raise ContractViolation(f"{what} does not match the reference spec: {shown}"
-                                    + (f" (+{len(unexplained) - 3} more)" if len(unexplained) > 3 else ""))
-        dev = known[0][1]
-        entry = f"{dev.describe()} | observed: {what}: {known[0][0]}"
-        if entry not in self.deviations:
-            self.deviations.append(entry)
-            self.upstreams.append(dev.upstream)
+            self.record(f"{what} does not match the reference spec: {error}", check="response_schema",
+                        step=step, resp=resp, schema_error=error)
+        return not errors
 
-    def json(self, resp: requests.Response, what: str = "response"):
-        """The body parsed as JSON, or a violation."""
+    def json(self, resp: requests.Response, what: str = "response", *, step: str = ""):
+        """The body parsed as JSON; a body that is not JSON stops the scenario."""
         try:
             return resp.json()
         except ValueError:
-            facts = describe_response(resp)
-            self.violation(f"{what}: body is not JSON: {facts['body'][:200]}", check="json", **facts)
+            body = " ".join((resp.text or "")[:200].split())
+            self.violation(f"{what}: body is not JSON: {body}", step=step, resp=resp, check="json")
+
+    # -- the verdict ------------------------------------------------------------
+    def conclusion(self, stopped_by: BaseException | None = None) -> Conclusion | None:
+        """None when nothing was violated (and nothing stopped the check)."""
+        unexplained = [v for v in self.violations if v.deviation is None]
+        known = [v for v in self.violations if v.deviation is not None]
+        ex = excuses((v.deviation, v.check, op) for v in known for op in (self.operations[:1] or ("",)))
+        if unexplained:
+            lines = [f"{len(unexplained)} violation(s):"] + [f"- {v.summary}" + (f" [step {v.step}]" if v.step else "")
+                                                            for v in unexplained[:MAX_SHOWN]]
+            if len(unexplained) > MAX_SHOWN:
+                lines.append(f"- ... and {len(unexplained) - MAX_SHOWN} more")
+            if stopped_by is not None and not isinstance(stopped_by, StopCheck):
+                lines.append(f"(the scenario stopped: {type(stopped_by).__name__}: {stopped_by})")
+            if known:
+                lines.append("(also explained by known deviations: " + ", ".join(e.deviation.id for e in ex) + ")")
+            repro = next((v.reproduce for v in unexplained if v.reproduce), "")
+            return Conclusion("failed", "\n".join(lines), ex, reproduce=repro)
+        if stopped_by is not None and not isinstance(stopped_by, StopCheck):
+            return None  # an exception with no violation recorded: the plugin reports it as an error
+        if known:
+            observed = "; ".join(v.summary for v in known[:3])
+            text = "; ".join(e.deviation.describe() for e in ex) + f" | observed: {observed}"
+            return Conclusion("known_deviation", text, ex, reproduce=known[0].reproduce)
+        return None

@@ -36,3 +36,17 @@ def targets():
     pool = TargetPool()
     yield pool
     pool.stop_started()
+
+
+# Modules that need no Airflow: the fast layer (`pytest -m "not airflow"`, seconds). Every other
+# module talks to a real local Airflow and is marked `airflow` here, in one place.
+FAST_MODULES = frozenset({
+    "test_guard", "test_interrupts", "test_specs", "test_paging_helper", "test_deviation_matching",
+    "test_verdict_soft", "test_results_model", "test_property_verdict", "test_deviation_data",
+})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] not in FAST_MODULES:
+            item.add_marker(pytest.mark.airflow)

@@ -53,7 +53,10 @@ def test_results_json_schema(run):
         assert op["status"] != "skipped" or op["reason"]
     for r in data["results"]:
         assert r["status"] != "skipped" or r["message"], r["id"]
-        assert r["status"] != "known_deviation" or re.search(r"\w/\w+#\d+", r["upstream"]), r
+        if r["status"] == "known_deviation":  # structured: which deviations, which checks, a reference or `unreported`
+            assert r["deviations"] and all(d["id"] and d["checks"] for d in r["deviations"]), r
+            assert all(ref.strip() == "unreported" or re.fullmatch(r"[\w.-]+/[\w.-]+#\d+", ref.strip())
+                       for ref in r["upstream"].split(",")), r
 
 
 def test_junit_validates_against_the_ci_schema(run):

@@ -47,15 +47,64 @@ def check(fn: CheckFn) -> CheckFn:
     return fn
 
 
-def run_all(response, case) -> list[tuple[str, str]]:
-    """Run every registered check; (check name, message) for each that failed."""
+def run_all(response, case, errors: list | None = None) -> list[tuple[str, str]]:
+    """Run every registered check; (check name, message) for each that failed.
+
+    A check that crashes has not judged the response: it is added to `errors` as
+    (check name, exception), so the caller reports it as an error instead of a pass.
+    """
     failures = []
     for item in CHECKS.values():
         try:
             item.fn(response, case)
         except AssertionError as exc:
             failures.append((item.name, str(exc) or item.description))
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            if errors is None:
+                raise
+            errors.append((item.name, f"{type(exc).__name__}: {exc}"))
     return failures
+
+
+def registered_checks() -> tuple[str, ...]:
+    return tuple(CHECKS)
+
+
+# Checks run beside the registered ones, by name, with the MUST each stands for: schemathesis'
+# checks, the property engine's and the chains' own, and the scenario assertions. Known
+# deviations name these; the reports say which MUST a failure broke.
+OTHER_CHECKS: dict[str, str] = {
+    "not_a_server_error": "A response MUST NOT be a server error (5xx).",
+    "status_code_conformance": "A response status MUST be one the reference spec documents for the operation.",
+    "content_type_conformance": "A response Content-Type MUST be one the reference spec documents.",
+    "response_schema_conformance": "A response body MUST match the schema the reference spec documents.",
+    "negative_data_rejection": "Input that violates the reference spec MUST be rejected with 4xx.",
+    "positive_data_acceptance": "Input that satisfies the reference spec MUST NOT be rejected.",
+    "auth_not_ignored": "A protected operation MUST refuse a request without credentials (401/403).",
+    "required_fields_enforced": "A write body lacking a required field MUST be refused with 4xx.",
+    "chain_status": "Each step of an object's lifecycle MUST answer its documented status.",
+    "chain_read_back": "A created object MUST read back as written.",
+    "chain_update_applied": "An update MUST be applied and read back.",
+    "chain_listed": "A created object MUST be listed by its collection.",
+    "chain_conf_round_trip": "A run's conf MUST read back as triggered.",
+    "chain_task_instances": "A run's task instances MUST be listed.",
+    "chain_xcom": "A task's pushed XCom MUST be readable.",
+    "status": "A scenario step MUST answer the status the version documents.",
+    "assertion": "A scenario's documented behaviour MUST hold.",
+    "response_schema": "A scenario's response MUST match the reference spec.",
+    "json": "A JSON API response MUST have a JSON body.",
+}
+
+
+def check_names() -> frozenset[str]:
+    """Every check name a result or a deviation may refer to."""
+    return frozenset(CHECKS) | frozenset(OTHER_CHECKS)
+
+
+def must_of(name: str) -> str:
+    """The MUST sentence a check stands for."""
+    item = CHECKS.get(name)
+    return item.description if item is not None else OTHER_CHECKS.get(name, name)
 
 
 # -- what a response looks like, whatever client produced it ----------------

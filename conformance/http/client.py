@@ -97,6 +97,9 @@ class Stats:
     refused: int = 0
     by_operation: Counter = field(default_factory=Counter)
     refused_by_operation: dict = field(default_factory=dict)
+    # per operation: answers by kind (reached 2xx/3xx, validated 4xx, refused 401/403, server_error 5xx)
+    # and requests the guard did not let out (not_sent)
+    answers: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # the last request per thread, shared by all sessions of a run (for reproductions)
     local: threading.local = field(default_factory=threading.local, repr=False)
@@ -112,6 +115,21 @@ class Stats:
             self.refused += 1
             if operation_id:
                 self.refused_by_operation.setdefault(operation_id, reason)
+                self._tally(operation_id, "not_sent")
+
+    def answered(self, operation_id: str | None, status: int) -> None:
+        """Count an answer by what it says about coverage: only past authentication is exercised."""
+        if not operation_id:
+            return
+        kind = ("refused" if status in (401, 403) else "reached" if status < 400
+                else "server_error" if status >= 500 else "validated")
+        with self.lock:
+            self._tally(operation_id, kind)
+
+    def _tally(self, operation_id: str, kind: str) -> None:
+        row = self.answers.setdefault(operation_id, {"reached": 0, "validated": 0, "refused": 0,
+                                                     "server_error": 0, "not_sent": 0})
+        row[kind] += 1
 
 
 class GuardedSession(requests.Session):
@@ -195,6 +213,7 @@ class GuardedSession(requests.Session):
         # schemathesis sends with stream=True and reads the body right after; read it here, bounded, so the
         # ledger also learns what a generated request created and an endless stream cannot hang the run
         body = _read_body(response) if kwargs.get("stream") else response.content
+        self.stats.answered(decision.operation_id, response.status_code)
         record(self.guard.ledger, self.guard.router, decision.match,
                (request.method or "").upper(), request.body, response.status_code, body)
         return response

@@ -24,7 +24,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 import schemathesis
@@ -42,7 +42,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conformance.checks.registry import content_type_of, run_all
+from conformance.checks.registry import content_type_of, registered_checks, run_all
+from conformance.expectations.deviations import Observation
 from conformance.http.redact import mask_fields
 from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.properties.samples import Samples
@@ -159,25 +160,22 @@ class Failure:
     check: str
     status: int
     content_type: str
-    message: str
+    message: str  # for people: the check's words, the server's answer, the request
     curl: str
     request: requests.PreparedRequest | None = None
     count: int = 1
     deviation: object = None  # the known upstream deviation that explains it, if any
     operation: str = ""  # operationId of the request (chains span several operations)
+    facts: Observation | None = None  # what deviations are matched on (the answer, structured request facts)
 
     @property
     def key(self) -> tuple:
         """Occurrences with the same key are one distinct failure (counted)."""
         headline, _, detail = self.message.partition(" | response: ")
         if self.deviation is not None:
-            return (self.check, self.status, self.content_type, self.deviation.id)
+            return (self.check, self.status, self.content_type, self.deviation.id, self.operation)
         shape = _QUOTED.sub("'…'", _NUMBER.sub("N", detail))[:120]
         return (self.check, self.status, self.content_type, headline[:160], shape)
-
-    def observed(self, op_id: str) -> dict:
-        return {"check": self.check, "status": self.status, "content_type": self.content_type,
-                "operation": self.operation or op_id, "message": self.message}
 
     def describe(self) -> str:
         headline, _, rest = self.message.partition(" | response: ")
@@ -203,6 +201,11 @@ class Outcome:
     anon_checked: bool = False
     statuses: dict[int, int] = field(default_factory=dict)
     classify: Callable | None = None  # failure -> known deviation or None
+    check_runs: dict[str, int] = field(default_factory=dict)  # check -> responses it judged
+    check_errors: list[tuple[str, str]] = field(default_factory=list)  # (check, why it could not judge)
+
+    def judged(self, check: str) -> None:
+        self.check_runs[check] = self.check_runs.get(check, 0) + 1
 
     def add(self, failure: Failure) -> None:
         if self.classify is not None:
@@ -496,9 +499,8 @@ class PropertyEngine:
 
     def new_outcome(self, name: str) -> Outcome:
         """An empty outcome whose failures are matched against the known deviations of `property.<name>`."""
-        result_id = f"property.{name}"
         return Outcome(name, self.op_seed(name),
-                       classify=lambda f: self.ctx.expectations.known(result_id, f.observed(name)))
+                       classify=lambda f: self.ctx.expectations.known(f.facts) if f.facts is not None else None)
 
     def exchange(self, info: OperationInfo, case, outcome: Outcome) -> None:
         """Send one case (and, once, the same case without credentials) and check the answers."""
@@ -535,21 +537,26 @@ class PropertyEngine:
         return session
 
     def check(self, case, response, outcome: Outcome, *, schemathesis_checks=SCHEMATHESIS_CHECKS) -> None:
-        ctype = content_type_of(response)
+        """Every check judges the answer; a check that crashes is recorded (an `error`), never a pass."""
         op_id = case.operation.definition.raw.get("operationId", "")
         for fn in schemathesis_checks:
+            name = fn.__name__
+            outcome.judged(name)
             try:
                 case.validate_response(response, checks=[fn])
             except FailureGroup as group:
                 for failure in group.exceptions:
                     message = failure.title + (": " + failure.message if failure.message else "")
-                    outcome.add(self.failure(fn.__name__, response, message, op_id))
+                    outcome.add(self.failure(name, response, message, op_id, case=case,
+                                             schema_error=_schema_error_of(failure)))
             except AssertionError as exc:
-                outcome.add(self.failure(fn.__name__, response, str(exc), op_id))
-            except Exception as exc:  # a check that cannot judge this response is not a verdict
-                log.debug("check %s could not run on %s: %s", fn.__name__, outcome.op_id, exc)
-        for name, message in run_all(response, case):
-            outcome.add(self.failure(name, response, message, op_id))
+                outcome.add(self.failure(name, response, str(exc), op_id, case=case))
+            except Exception as exc:  # noqa: BLE001 - a check that cannot judge is reported, not passed
+                outcome.check_errors.append((name, _describe_exception(exc)))
+        for name, message in run_all(response, case, errors=outcome.check_errors):
+            outcome.add(self.failure(name, response, message, op_id, case=case))
+        for name in registered_checks():
+            outcome.judged(name)
 
     def check_anonymous(self, info: OperationInfo, case, anon, outcome: Outcome) -> None:
         anon.cookies.clear()  # a cookie picked up from an earlier answer must not stand in for credentials
@@ -569,7 +576,8 @@ class PropertyEngine:
         self.check(case, response, outcome, schemathesis_checks=(not_a_server_error, status_code_conformance,
                                                                  content_type_conformance, response_schema_conformance))
 
-    def failure(self, check: str, response, message: str, operation: str = "") -> Failure:
+    def failure(self, check: str, response, message: str, operation: str = "", *, case=None,
+                schema_error: str = "") -> Failure:
         """A failure of `check` on `response`, with the server's words, the request and a redacted curl."""
         ctype = content_type_of(response)
         request = getattr(response, "request", None)
@@ -588,8 +596,73 @@ class PropertyEngine:
                 sent = sent.decode("utf-8", "replace")
             if sent is not None:
                 text += f" body {_compact_body(sent)[:4000]}"
+        facts = observe(f"property.{operation}", check, response, operation, schema_error=schema_error,
+                        invalid=_invalid_facts(case) if check == "negative_data_rejection" else frozenset(),
+                        backend=self.ctx.expectations.backend)
         return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(text), curl, request,
-                       operation=operation)
+                       operation=operation, facts=facts)
+
+
+def observe(result_id: str, check: str, response, operation: str, *, schema_error: str = "",
+            invalid: frozenset = frozenset(), backend: str = "") -> Observation:
+    """The facts a deviation may match: the server's answer, and structured facts of the request.
+
+    The request contributes only the names of query parameters and body fields it carried and
+    whether the body was empty, never its text.
+    """
+    raw = getattr(response, "content", b"") or b""
+    text = raw[:8000].decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)[:8000]
+    try:
+        doc = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        doc = None
+    request = getattr(response, "request", None)
+    query: frozenset = frozenset()
+    fields: frozenset = frozenset()
+    empty = None
+    if isinstance(request, requests.PreparedRequest):
+        query = frozenset(k for k, _ in parse_qsl(urlsplit(request.url or "").query, keep_blank_values=True))
+        sent = request.body
+        if isinstance(sent, bytes):
+            sent = sent.decode("utf-8", "replace")
+        if sent in (None, ""):
+            empty = True
+        else:
+            try:
+                parsed = json.loads(sent)
+            except ValueError:
+                parsed = sent
+            empty = parsed in ({}, [], "")
+            if isinstance(parsed, dict):
+                fields = frozenset(parsed)
+    return Observation(result_id=result_id, check=check, status=int(response.status_code),
+                       content_type=content_type_of(response), body=text, json=doc, operation=operation,
+                       schema_error=schema_error, invalid=invalid, query=query, body_fields=fields,
+                       body_empty=empty, backend=backend)
+
+
+def _schema_error_of(failure) -> str:
+    """`<instance path>: <message>` of a response-schema failure (derived from the response)."""
+    path = getattr(failure, "instance_path", None)
+    raw = getattr(failure, "_raw_message", None) or getattr(failure, "validation_message", None)
+    if path is None and raw is None:
+        return ""
+    where = "/" + "/".join(str(p) for p in (path or []))
+    return f"{where}: {raw or ''}"
+
+
+def _invalid_facts(case) -> frozenset:
+    """Kinds of invalid input schemathesis generated for a negative case: `location:keyword`."""
+    try:
+        mutations = case.meta.phase.data.mutations or ()
+    except AttributeError:
+        return frozenset()
+    out = set()
+    for m in mutations:
+        location = getattr(getattr(m, "parameter_location", None), "value", "unknown")
+        for keyword in getattr(m, "keywords", ()) or ("unknown",):
+            out.add(f"{location}:{keyword}")
+    return frozenset(out)
 
 
 INT64 = (-(2**63), 2**63 - 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.plugin import NOTES_KEY, get_ctx
+from conformance.plugin import get_ctx
 from conformance.properties.chains import CHAIN_EXAMPLES, CHAINS, ChainRunner, chain_operations
 
 MUST = {
@@ -46,4 +46,4 @@ def test_chain(chain, ctx, tier, request):
     runner = ChainRunner(tier)
     examples = max(1, min(CHAIN_EXAMPLES, ctx.options.max_examples))
     outcome = runner.dag_runs(1) if chain == "dag_runs" else runner.crud(chain, examples)
-    tier.conclude(outcome, request.node.stash.setdefault(NOTES_KEY, []), title=f"the {chain.replace('_', ' ')} chain")
+    tier.conclude(outcome, request.node, title=f"the {chain.replace('_', ' ')} chain")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.plugin import NOTES_KEY, get_ctx
+from conformance.plugin import get_ctx
 from conformance.properties.tier import operation_params
 
 
@@ -27,4 +27,4 @@ def _tier_done(tier):
 
 def test_operation(op_id, tier, request):
     outcome = tier.outcome(op_id)
-    tier.conclude(outcome, request.node.stash.setdefault(NOTES_KEY, []))
+    tier.conclude(outcome, request.node)

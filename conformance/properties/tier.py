@@ -4,7 +4,8 @@
 work of one operation; `Tier.conclude` turns it into the item's result:
 passed, skipped with the guard's reason, a known deviation (xfail with its
 upstream reference) or a contract violation listing the distinct failures
-with redacted curl reproductions and the seed.
+with redacted curl reproductions and the seed; the structured verdict
+(`Conclusion`, with every check's own status) goes to the plugin.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.properties.engine import MAX_LISTED, Outcome, PropertyEngine, ordered_operations, summarize
 from conformance.properties.samples import SampleBuilder
 from conformance.safety.guard import RequestRefused
-from conformance.verdict import ContractViolation
+from conformance.checks.registry import must_of
+from conformance.verdict import CONCLUSION_KEY, Conclusion, ContractViolation, excuses
 
 log = logging.getLogger(__name__)
 REPARSE_WAIT_S = 45.0
@@ -189,52 +191,113 @@ class Tier:
                 log.info("could not remove the run's %s: %s", key, exc)
 
     # -- the verdict ------------------------------------------------------------
-    def conclude(self, outcome: Outcome, notes: list, title: str | None = None) -> None:
+    def conclude(self, outcome: Outcome, node, title: str | None = None) -> Conclusion:
+        """The structured verdict of one operation (or chain), stored on the pytest item for the plugin.
+
+        Each check gets its own status; the result's status is the worst unexplained one, so a
+        known deviation of one check never hides a failure of another. A crashed check, a case
+        the suite could not handle and a transport error are `error`, never a pass.
+        """
+        conclusion = self.verdict_of(outcome, title)
+        node.stash[CONCLUSION_KEY] = conclusion
+        if conclusion.status == "failed":
+            raise ContractViolation(conclusion.message)
+        if conclusion.status == "error":
+            raise UndecidedCheck(conclusion.message)
+        if conclusion.status == "known_deviation":
+            pytest.xfail(conclusion.message)
+        if conclusion.status == "skipped":
+            pytest.skip(conclusion.message)
+        return conclusion
+
+    def verdict_of(self, outcome: Outcome, title: str | None = None) -> Conclusion:
         ctx = self.ctx
-        op_id = outcome.op_id
+        title = title or (self.engine.ops[outcome.op_id].title if outcome.op_id in self.engine.ops else outcome.op_id)
         failures = list(outcome.failures.values())
+        unknown = [f for f in failures if f.deviation is None]
+        known = [f for f in failures if f.deviation is not None]
+        checks = per_check(outcome)
+        excused = excuses((f.deviation, f.check, f.operation or outcome.op_id) for f in known for _ in range(f.count))
+        repro = next((f.curl for f in unknown + known if f.curl), "")
         seed_text = f"seed {ctx.options.seed} (rerun with --seed {ctx.options.seed} to generate the same requests)"
-        if outcome.internal_errors and all(f.deviation is not None for f in failures):
-            first = Counter(outcome.internal_errors).most_common(1)[0][0]
-            raise RuntimeError(f"{len(outcome.internal_errors)} generated case(s) could not be checked "
-                               f"({summarize(outcome)}): {first}")
-        if failures:
-            known = [(f, f.deviation) for f in failures if f.deviation is not None]
-            unknown = [(f, None) for f in failures if f.deviation is None]
-            if not unknown:
-                _remember(ctx, known[0][0])
-                devs = list({d.id: d for _, d in known}.values())
-                observed = "; ".join(f.describe() for f, _ in known[:3])
-                pytest.xfail("; ".join(d.describe() for d in devs) + f" | observed: {observed} | {summarize(outcome)}")
-            _remember(ctx, unknown[0][0])
-            title = title or self.engine.ops[op_id].title
-            lines = [f"{len(unknown)} distinct contract violation(s) of {title} "
-                     f"in {summarize(outcome)}; {seed_text}:"]
-            for f, _ in unknown[:MAX_LISTED]:
+        problems = _problems(outcome)
+        if unknown:
+            lines = [f"{len(unknown)} distinct contract violation(s) of {title} in {summarize(outcome)}; {seed_text}:"]
+            for f in unknown[:MAX_LISTED]:
                 lines.append(f"- {f.describe()}")
+                lines.append(f"  MUST: {must_of(f.check)}")
                 if f.curl:
                     lines.append(f"  reproduce: {f.curl}")
             if len(unknown) > MAX_LISTED:
                 lines.append(f"- ... and {len(unknown) - MAX_LISTED} more")
+            lines += [f"(also: {p})" for p in problems]
             if known:
-                ids = ", ".join(dict.fromkeys(d.id for _, d in known))
-                lines.append(f"(also {len(known)} failure(s) explained by known upstream deviations: {ids})")
-            raise ContractViolation("\n".join(lines))
-        if outcome.transport_errors:
-            exc = outcome.transport_errors[0]
-            raise exc
+                lines.append(f"(also {len(known)} failure(s) explained by known upstream deviations: "
+                             + ", ".join(e.deviation.id for e in excused) + ")")
+            return Conclusion("failed", "\n".join(lines), excused, checks, repro)
+        if problems:
+            text = f"{title} could not be decided ({summarize(outcome)}; {seed_text}): " + "; ".join(problems)
+            if known:
+                text += " (other failures were known deviations: " + ", ".join(e.deviation.id for e in excused) + ")"
+            return Conclusion("error", text, excused, checks, repro)
+        if known:
+            observed = "; ".join(f.describe() for f in known[:3])
+            text = "; ".join(e.deviation.describe() for e in excused) + f" | observed: {observed} | {summarize(outcome)}"
+            return Conclusion("known_deviation", text, excused, checks, repro)
         if outcome.sent == 0:
             if outcome.refused:
                 reason = Counter(outcome.refused).most_common(1)[0][0]
-                pytest.skip(f"refused by the safety guard ({len(outcome.refused)} generated cases): {reason}")
-            pytest.skip("no request could be generated for this operation")
-        notes.append(summarize(outcome))
+                return Conclusion("skipped", f"refused by the safety guard ({len(outcome.refused)} generated cases): {reason}",
+                                  checks=checks)
+            return Conclusion("skipped", "no request could be generated for this operation", checks=checks)
+        return Conclusion("passed", summarize(outcome), checks=checks)
 
 
-def _remember(ctx, failure) -> None:
-    """Make the failing request the one the result's `reproduce` field shows."""
-    if failure.request is not None:
-        ctx.session._remember(failure.request)  # the plugin reads ctx.session.last_curl()
+class UndecidedCheck(Exception):
+    """The suite could not decide a check (crashed check, unhandled case, transport error): `error`."""
+
+
+def _problems(outcome: Outcome) -> list[str]:
+    """What kept the suite from judging every answer (each makes the result `error` unless it failed)."""
+    out = []
+    if outcome.check_errors:
+        name, why = outcome.check_errors[0]
+        out.append(f"check {name} crashed on {len(outcome.check_errors)} response(s): {why}")
+    if outcome.internal_errors:
+        first = Counter(outcome.internal_errors).most_common(1)[0][0]
+        out.append(f"{len(outcome.internal_errors)} generated case(s) could not be checked: {first}")
+    answered = sum(outcome.statuses.values())
+    if answered and outcome.statuses.get(401, 0) == answered:
+        out.append(f"credentials refused: every one of {answered} authenticated request(s) answered 401, "
+                   "so nothing past authentication was checked")
+    if outcome.transport_errors:
+        exc = outcome.transport_errors[0]
+        out.append(f"{len(outcome.transport_errors)} request(s) got no answer: {type(exc).__name__}: {exc}")
+    return out
+
+
+def per_check(outcome: Outcome) -> list[dict]:
+    """Every check that ran on this operation with its own status (worst first)."""
+    names = dict.fromkeys([*outcome.check_runs, *(f.check for f in outcome.failures.values()),
+                           *(name for name, _ in outcome.check_errors)])
+    rank = {"failed": 0, "error": 1, "known_deviation": 2, "passed": 3}
+    rows = []
+    for name in names:
+        mine = [f for f in outcome.failures.values() if f.check == name]
+        unexplained = sum(f.count for f in mine if f.deviation is None)
+        excused = sum(f.count for f in mine if f.deviation is not None)
+        crashed = sum(1 for n, _ in outcome.check_errors if n == name)
+        status = "failed" if unexplained else "error" if crashed else "known_deviation" if excused else "passed"
+        row = {"name": name, "status": status, "judged": outcome.check_runs.get(name, 0), "must": must_of(name)}
+        if unexplained:
+            row["failures"] = unexplained
+        if excused:
+            row["excused"] = excused
+            row["deviations"] = sorted({f.deviation.id for f in mine if f.deviation is not None})
+        if crashed:
+            row["crashed"] = crashed
+        rows.append(row)
+    return sorted(rows, key=lambda r: (rank[r["status"]], r["name"]))
 
 
 def operation_params(ctx) -> list:

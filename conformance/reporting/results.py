@@ -27,11 +27,16 @@ class Result:
     duration_s: float = 0.0
     must: str = ""
     stale_deviation: str = ""
+    # the known deviations that explained failures of this result: id, upstream, checks, operations, count
+    deviations: list[dict] = field(default_factory=list)
+    # property results: every check that judged the operation's answers, with its own status
+    checks: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        if not data["stale_deviation"]:
-            del data["stale_deviation"]
+        for key in ("stale_deviation", "deviations", "checks"):
+            if not data[key]:
+                del data[key]
         return data
 
 
@@ -53,6 +58,8 @@ class RunResults:
     configuration: dict = field(default_factory=dict)
     cleanup_problems: list[str] = field(default_factory=list)
     aborted: str = ""
+    # set when the target refuses valid credentials by configuration (2.0-2.2 deny_all): exit 2
+    refused_by_configuration: str = ""
 
     def summary(self) -> dict:
         counts = Counter(r.status for r in self.results)
@@ -61,12 +68,49 @@ class RunResults:
         return out
 
     @property
+    def exercised(self) -> int:
+        """Operations where some request got past authentication."""
+        return sum(1 for row in self.operations.values() if row.get("exercised"))
+
+    @property
+    def nothing_decided(self) -> str:
+        """Why the run decided nothing (every check skipped, or no request got past authentication)."""
+        s = self.summary()
+        if not self.results:
+            return "no check ran"
+        if s["passed"] + s["failed"] + s["known_deviation"] == 0:
+            return "every check was skipped or could not be decided"
+        if self.operations and not self.exercised:
+            return "no request got past authentication on any operation"
+        return ""
+
+    @property
     def conformant(self) -> bool:
         s = self.summary()
-        return s["failed"] == 0 and s["error"] == 0 and not self.aborted
+        return (s["failed"] == 0 and s["error"] == 0 and not self.aborted and not self.nothing_decided
+                and not self.cleanup_problems and not self.refused_by_configuration)
+
+    @property
+    def verdict(self) -> str:
+        if self.aborted:
+            return "aborted"
+        if self.refused_by_configuration:
+            return "credentials refused by configuration"
+        if self.conformant:
+            return "conformant"
+        s = self.summary()
+        if self.cleanup_problems and s["failed"] == 0 and s["error"] == 0 and not self.nothing_decided:
+            return "cleanup incomplete"
+        return "not conformant"
 
     def exit_code(self) -> int:
+        """0 conformant; 1 not conformant or nothing decided; 2 credentials refused by configuration;
+        3 the suite could not finish (aborted, or its cleanup left objects behind)."""
         if self.aborted:
+            return 3
+        if self.refused_by_configuration:
+            return 2
+        if self.verdict == "cleanup incomplete":
             return 3
         return 0 if self.conformant else 1
 
@@ -80,7 +124,8 @@ class RunResults:
             "reference_spec": self.spec_version,
             "started": datetime.fromtimestamp(self.started, timezone.utc).isoformat(timespec="seconds"),
             "duration_s": round(self.duration_s, 2),
-            "verdict": "conformant" if self.conformant else ("aborted" if self.aborted else "not conformant"),
+            "verdict": self.verdict,
+            "verdict_reason": self.refused_by_configuration or self.nothing_decided or "",
             "summary": self.summary(),
             "operations": self.operations,
             "results": [r.as_dict() for r in self.results],
@@ -93,8 +138,16 @@ class RunResults:
         path.write_text(json.dumps(self.as_dict(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def operations_table(spec_ops: list[str], results: list[Result], requests_by_op: dict, refused_by_op: dict) -> dict:
-    """Every operationId of the reference spec with a status, request count and reason."""
+def operations_table(spec_ops: list[str], results: list[Result], requests_by_op: dict, refused_by_op: dict,
+                     answers_by_op: dict | None = None) -> dict:
+    """Every operationId of the reference spec with a status, request count, coverage and reason.
+
+    Coverage counts what the answers say: `reached` (2xx/3xx), `validated` (4xx other than
+    401/403), `refused` (401/403), `server_error` (5xx) and `not_sent` (the guard kept the request
+    back). An operation is exercised only when a request got past authentication; the property
+    tier makes an operation whose every answer was 401 an `error` ("credentials refused").
+    """
+    answers_by_op = answers_by_op or {}
     by_op: dict[str, list[Result]] = {}
     for r in results:
         for op in r.operation_ids:
@@ -103,16 +156,24 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
     table = {}
     for op in spec_ops:
         rs = by_op.get(op, [])
-        exercised = [r for r in rs if r.status != "skipped"]
+        decided = [r for r in rs if r.status != "skipped"]
         count = int(requests_by_op.get(op, 0))
-        if exercised:
-            worst = min(exercised, key=lambda r: rank[r.status])
-            table[op] = {"status": worst.status, "requests": count, "reason": worst.message[:300] if worst.status != "passed" else ""}
+        tally = {k: int(v) for k, v in (answers_by_op.get(op) or {}).items()}
+        coverage = {k: tally.get(k, 0) for k in ("reached", "validated", "refused", "server_error", "not_sent")}
+        exercised = coverage["reached"] + coverage["validated"] + coverage["server_error"] > 0
+        row: dict = {"requests": count, **coverage, "exercised": exercised}
+        if decided:
+            worst = min(decided, key=lambda r: rank[r.status])
+            row.update(status=worst.status, reason=worst.message[:300] if worst.status != "passed" else "")
+            if not exercised and coverage["refused"] and worst.status == "passed":
+                row["reason"] = (f"not exercised: every one of {coverage['refused']} answers was 401/403 "
+                                 "(an all-401 operation is an error in its property result)")
         elif rs:
-            table[op] = {"status": "skipped", "requests": count, "reason": rs[0].message[:300]}
+            row.update(status="skipped", reason=rs[0].message[:300])
         else:
             reason = refused_by_op.get(op) or (
                 f"{count} request(s) sent while setting up or cleaning up, but no selected check verifies this operation"
                 if count else "not exercised by the checks selected for this run")
-            table[op] = {"status": "skipped", "requests": count, "reason": reason}
+            row.update(status="skipped", reason=reason)
+        table[op] = row
     return table

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import requests
 
+from conformance.http.paging import list_all
 from conformance.safety.guard import RequestRefused
 from conformance.safety.ledger import Entry, Ledger
 
@@ -101,33 +102,32 @@ def finish(session, ledger: Ledger, probe_dag_ids, prefix: str | None = None) ->
     return problems
 
 
-def _list_all(session, path: str, field: str):
-    offset = 0
-    while True:
-        resp = session.call("GET", path, params={"limit": PAGE, "offset": offset})
-        if resp.status_code != 200:
-            return
-        items = resp.json().get(field) or []
-        yield from items
-        if len(items) < PAGE:
-            return
-        offset += PAGE
+def _list_all(session, path: str, field: str, ident: str, problems: list[str]) -> list:
+    """Every item of a collection; a paging fault (offset ignored, budget spent) is added to `problems`.
+
+    An answer that is not a 200 page ends the listing quietly, as before: a
+    collection the credentials cannot list holds nothing this run could have made.
+    """
+    listing = list_all(session, path, field, ident=ident, page_size=PAGE)
+    if listing.problem and listing.response is None:
+        problems.append(f"listing {path} for leftovers: {listing.problem}")
+    return listing.items
 
 
 def sweep(session, prefix: str, probe_dag_ids) -> tuple[list[Entry], list[str]]:
     """Find objects named with `prefix` (variables, pools, connections, probe DAG runs) and delete them."""
     found: list[Entry] = []
+    problems: list[str] = []
     for kind, (path, field, ident) in COLLECTIONS.items():
-        for item in _list_all(session, path, field):
-            name = item.get(ident)
+        for item in _list_all(session, path, field, ident, problems):
+            name = item.get(ident) if isinstance(item, dict) else None
             if isinstance(name, str) and name.startswith(prefix):
                 found.append(Entry(kind, name))
     for dag_id in probe_dag_ids:
-        for run in _list_all(session, f"/dags/{dag_id}/dagRuns", "dag_runs"):
-            run_id = run.get("dag_run_id")
+        for run in _list_all(session, f"/dags/{dag_id}/dagRuns", "dag_runs", "dag_run_id", problems):
+            run_id = run.get("dag_run_id") if isinstance(run, dict) else None
             if isinstance(run_id, str) and run_id.startswith(prefix):
                 found.append(Entry("dag_run", run_id, dag_id))
-    problems = []
     for entry in found:
         problem = delete_entry(session, entry)
         if problem:

@@ -47,4 +47,4 @@ def test_served_spec(ctx, api, dialect, verdict):
     missing, extra = sorted(reference_ops - served_ops), sorted(served_ops - reference_ops)
     verdict.that(not missing and not extra,
                  f"served spec drifts from reference {ctx.spec_version}: missing {missing[:10]}, extra {extra[:10]}",
-                 check="served_spec", missing=len(missing), extra=len(extra))
+                 step="served_spec")

@@ -30,7 +30,7 @@ def test_error_body(anon, verdict, expect):
     verdict.that(not missing, f"401 body lacks {missing}: {str(body)[:200]}")
     ctype = resp.headers.get("Content-Type", "").split(";")[0]
     verdict.that(ctype in expect["content_types"], f"401 content type {ctype!r}, documented {expect['content_types']}",
-                 check="content_type", content_type=ctype, status=401)
+                 step="content_type", resp=resp)
 
 
 @scenario("auth.wrong_password_rejected", "Wrong credentials are refused",

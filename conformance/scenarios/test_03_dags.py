@@ -19,7 +19,7 @@ def test_list_fields(api, verdict, expect):
     for dag in body["dags"]:
         missing = [f for f in expect["fields"] if f not in dag]
         verdict.that(not missing, f"DAG {dag.get('dag_id')} lacks documented field(s) {missing}")
-    verdict.schema(resp, "GET /dags")
+    verdict.schema(resp, "GET /dags", step="list")
 
 
 @scenario("dags.get_probe", "A single DAG reads back with the documented fields",
@@ -32,7 +32,7 @@ def test_get_probe(api, verdict, expect):
     verdict.that(body.get("dag_id") == PROBE_DAG_ID, f"dag_id is {body.get('dag_id')!r}")
     missing = [f for f in expect["fields"] if f not in body]
     verdict.that(not missing, f"DAG lacks documented field(s) {missing}")
-    verdict.schema(resp, f"GET /dags/{PROBE_DAG_ID}")
+    verdict.schema(resp, f"GET /dags/{PROBE_DAG_ID}", step="get")
 
 
 @scenario("dags.source_readable", "The DAG source opens from the DAG",
@@ -55,7 +55,7 @@ def test_pause(flows, verdict):
         resp = flows.set_paused(PROBE_DAG_ID, paused)
         verdict.status(resp, 200, f"PATCH is_paused={paused}")
         verdict.that(resp.json().get("is_paused") is paused, f"is_paused reads {resp.json().get('is_paused')} after setting {paused}")
-        verdict.schema(resp, "PATCH /dags/{dag_id}")
+        verdict.schema(resp, "PATCH /dags/{dag_id}", step="patch")
         again = flows.api.call("GET", f"/dags/{PROBE_DAG_ID}")
         verdict.that(again.json().get("is_paused") is paused, "GET after PATCH does not show the new is_paused")
 

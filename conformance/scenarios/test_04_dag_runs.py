@@ -137,7 +137,7 @@ def test_duplicate_date(flows, verdict, expect):
     first = flows.trigger(logical_date=date, run_id=flows.run_id("dup_date_a"))
     verdict.status(first, expect["first_status"], "first trigger")
     second = flows.trigger(logical_date=date, run_id=flows.run_id("dup_date_b"))
-    verdict.status(second, 409, "second trigger with the same logical date")
+    verdict.status(second, 409, "second trigger with the same logical date", step="second_trigger")
 
 
 @scenario("dag_runs.duplicate_run_id_conflict", "A second run with the same dag_run_id is a conflict",

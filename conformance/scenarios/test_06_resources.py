@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conformance.http.paging import list_all
 from conformance.metadata import scenario
 
 # name of the collection -> (list key, id field, create body, patch body, update_mask)
@@ -18,6 +19,10 @@ OPS = {
     "pools": ["post_pool", "get_pool", "patch_pool", "get_pools", "delete_pool"],
     "connections": ["post_connection", "get_connection", "patch_connection", "get_connections", "delete_connection"],
 }
+
+
+def _named(item, id_field: str, name: str) -> bool:
+    return isinstance(item, dict) and item.get(id_field) == name
 
 
 def _crud(api, verdict, expect, prefix: str, collection: str) -> None:
@@ -39,12 +44,9 @@ def _crud(api, verdict, expect, prefix: str, collection: str) -> None:
     verdict.that(api.call("GET", f"{path}/{name}").json().get(field) == value, f"PATCH did not change {field}")
     listed = api.call("GET", path, params={"limit": 100})
     verdict.status(listed, 200, f"GET {path}")
-    names, total, offset = [], listed.json().get("total_entries", 0), 0
-    while offset < total and name not in names:
-        page = api.call("GET", path, params={"limit": 100, "offset": offset}).json().get(list_key, [])
-        names += [i.get(id_field) for i in page]
-        offset += 100
-    verdict.that(name in names, f"{name} is not listed by GET {path}")
+    listing = list_all(api, path, list_key, ident=id_field, stop=lambda page: any(_named(i, id_field, name) for i in page))
+    verdict.that(not listing.problem, f"listing GET {path}: {listing.problem}", resp=listing.response)
+    verdict.that(any(_named(i, id_field, name) for i in listing.items), f"{name} is not listed by GET {path}")
     dup = api.call("POST", path, json=make(name))
     verdict.status(dup, expect["duplicate_status"], f"POST {path} with an existing {id_field}")
     deleted = api.call("DELETE", f"{path}/{name}")
@@ -81,8 +83,9 @@ def test_variable_mask(api, verdict, ctx):
     name = f"{ctx.prefix}variable_mask"
     verdict.status(api.call("POST", "/variables", json={"key": name, "value": "before"}), [200, 201], "POST /variables")
     resp = api.call("PATCH", f"/variables/{name}", params={"update_mask": "value"}, json={"key": name, "value": "after"})
-    verdict.status(resp, 200, "PATCH /variables/{key}?update_mask=value")
-    verdict.that(api.call("GET", f"/variables/{name}").json().get("value") == "after", "the value did not change")
+    if verdict.status(resp, 200, "PATCH /variables/{key}?update_mask=value", step="patch"):
+        verdict.that(api.call("GET", f"/variables/{name}").json().get("value") == "after", "the value did not change",
+                     step="read_back")
     api.call("DELETE", f"/variables/{name}")
 
 
@@ -93,8 +96,8 @@ def test_pool_partial_patch(api, verdict, ctx):
     name = f"{ctx.prefix}pool_partial"
     verdict.status(api.call("POST", "/pools", json={"name": name, "slots": 1}), [200, 201], "POST /pools")
     resp = api.call("PATCH", f"/pools/{name}", params={"update_mask": "slots"}, json={"slots": 3})
-    verdict.status(resp, 200, "PATCH /pools/{name}?update_mask=slots with body {slots}")
-    verdict.that(api.call("GET", f"/pools/{name}").json().get("slots") == 3, "slots did not change")
+    if verdict.status(resp, 200, "PATCH /pools/{name}?update_mask=slots with body {slots}", step="patch"):
+        verdict.that(api.call("GET", f"/pools/{name}").json().get("slots") == 3, "slots did not change", step="read_back")
     api.call("DELETE", f"/pools/{name}")
 
 

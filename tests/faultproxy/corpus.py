@@ -446,6 +446,10 @@ CORPUS: list[Mutation] = [
         "pages_overlap", ("scenario.paging.pages_partition_list",),
         "consecutive pages overlap by one item",
         path=DAGS, query=param("offset", lambda v: as_int(v) > 0), request=edit_query(_shift_offset_back)),
+    Mutation(
+        "offset_ignored", ("scenario.paging.pages_partition_list",),
+        "`offset` is ignored: every page of GET /dags is the first page (the full listing must end, not loop)",
+        path=DAGS, query=param("offset", lambda v: as_int(v) > 0), request=set_query(offset=None)),
 
     # ---------------------------------------------------------- variables, pools, connections
     Mutation(

@@ -1,0 +1,123 @@
+"""`airflow-conformance deviations`: lint the known-deviation data, replay it, or draft an upstream report."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+
+import click
+
+from conformance.cli.common import echo_err
+from conformance.errors import ConfigError
+from conformance.options import RunOptions
+
+
+@click.group("deviations")
+def deviations() -> None:
+    """Known upstream deviations: `lint` the data, `verify` it against a target, `report` one upstream."""
+
+
+@deviations.command("lint")
+def lint_cmd() -> int:
+    """Reject entries without a response-side signature, with request-text matching, wildcards, or no reproduction."""
+    from conformance.checks.registry import check_names  # noqa: PLC0415
+    from conformance.expectations import DATA_FILE, raw_deviations  # noqa: PLC0415
+    from conformance.expectations.deviations import lint  # noqa: PLC0415
+
+    entries = raw_deviations()
+    problems = lint(entries, check_names())
+    for problem in problems:
+        click.echo(problem)
+    click.echo(f"{len(entries)} deviation(s) in {DATA_FILE.name}: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+@contextmanager
+def _target(url: str | None, local_version: str | None, auth: str | None, python: str | None):
+    """A run context for a deployed URL, or for a local release provisioned for the occasion (then stopped)."""
+    from conformance import runtime  # noqa: PLC0415
+
+    url = url or os.environ.get("AIRFLOW_CONFORMANCE_URL")
+    if url and local_version:
+        raise click.UsageError("--target and --local exclude each other")
+    if not url and not local_version:
+        raise click.UsageError("name a target: --target URL or --local VERSION")
+    stop = None
+    if local_version:
+        from conformance.local import instance  # noqa: PLC0415
+
+        already = {t.version for t in instance.running()}
+        local = instance.start(local_version, python=python, progress=echo_err)
+        url, auth = local.url, auth or local.auth_spec
+        stop = None if local_version in already else local_version
+    options = RunOptions.from_env(url=url, auth=auth, profile="sandbox")
+    try:
+        yield runtime.build(options)
+    finally:
+        if stop:
+            from conformance.local import instance  # noqa: PLC0415
+
+            echo_err(f"stopping local Airflow {stop}")
+            instance.stop(stop)
+
+
+@deviations.command("verify")
+@click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server (env AIRFLOW_CONFORMANCE_URL).")
+@click.option("--local", "local_version", metavar="VERSION", help="Provision a real Airflow VERSION here, replay, then stop it.")
+@click.option("--auth", metavar="SPEC", help="Auth spec, as for run (env AIRFLOW_CONFORMANCE_AUTH).")
+@click.option("--id", "ids", multiple=True, metavar="ID", help="Only these deviations (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+@click.option("--python", metavar="PATH", help="With --local: the interpreter for the Airflow venv.")
+def verify_cmd(url, local_version, auth, ids, as_json, python) -> int:
+    """Replay the reproduction of every deviation that applies to the target; print occurs / does not occur.
+
+    Exit 0 when every replayed (deviation, operation) pair occurs (intermittent ones may be absent),
+    1 otherwise.
+    """
+    from conformance import runtime  # noqa: PLC0415
+    from conformance.expectations.replay import ABSENT, NOT_REPLAYED, OCCURS, verify  # noqa: PLC0415
+    from conformance.safety.cleanup import finish  # noqa: PLC0415
+
+    with _target(url, local_version, auth, python) as ctx:
+        devs = [d for d in ctx.expectations.deviations if not ids or d.id in ids]
+        if ids and not devs:
+            raise ConfigError(f"none of {', '.join(ids)} applies to Airflow {ctx.target.airflow_version}")
+        echo_err(f"replaying {len(devs)} deviation(s) recorded for Airflow {ctx.target.airflow_version} "
+                 f"on {ctx.target.url}")
+        try:
+            outcomes = verify(ctx, devs)
+        finally:
+            problems = finish(ctx.session, ctx.ledger, runtime.PROBE_DAG_IDS, prefix=ctx.prefix)
+    if as_json:
+        click.echo(json.dumps([{"id": o.deviation.id, "operation": o.operation, "verdict": o.verdict,
+                                "detail": o.detail} for o in outcomes], indent=2))
+    else:
+        for o in outcomes:
+            click.echo(o.line())
+    counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in (OCCURS, ABSENT, NOT_REPLAYED)}
+    bad = [o for o in outcomes if o.verdict != OCCURS and not o.deviation.intermittent]
+    echo_err(f"{len(outcomes)} replayed pair(s): {counts[OCCURS]} occur, {counts[ABSENT]} do not occur, "
+             f"{counts[NOT_REPLAYED]} not replayed" + (f"; cleanup problems: {'; '.join(problems)}" if problems else ""))
+    return 1 if bad or problems else 0
+
+
+@deviations.command("report")
+@click.argument("deviation_id")
+@click.option("--matrix", "matrix_file", type=click.Path(dir_okay=False), default="reports/compatibility.json",
+              show_default=True, help="Compatibility matrix to read the affected releases from.")
+def report_cmd(deviation_id, matrix_file) -> int:
+    """Print a ready-to-file upstream issue for one deviation (title, releases, curl, spec vs server)."""
+    from conformance.expectations import all_deviations  # noqa: PLC0415
+    from conformance.expectations.report import draft  # noqa: PLC0415
+
+    found = [d for d in all_deviations() if d.id == deviation_id]
+    if not found:
+        raise ConfigError(f"no deviation {deviation_id!r}; `airflow-conformance deviations lint` lists the data file")
+    click.echo(draft(found[0], matrix_file))
+    sys.stdout.flush()
+    return 0
+
+
+COMMANDS = (deviations,)

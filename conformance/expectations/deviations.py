@@ -1,0 +1,339 @@
+"""Known upstream deviations: the model, how one is matched, and what makes an entry acceptable.
+
+A deviation turns a failure into `known_deviation`, so a loose one hides real
+regressions. Every entry is therefore scoped to named operations (or scenario
+steps) and named checks, and matches only the server's answer: its status,
+content type and a pattern on the body (or a JSON pointer into it, or the
+schema error the response produced). The request may contribute structured
+facts only (which query parameters or body fields were present, which kind of
+invalid input was generated), never its text, so an unrelated failure whose
+request happens to contain a word is not excused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+UNREPORTED = "unreported"
+UPSTREAM_REF = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
+GLOB = re.compile(r"[*?\[\]]")
+ENTRY_KEYS = frozenset({"id", "versions", "operations", "scenarios", "checks", "response", "request", "backend",
+                        "intermittent", "reproduce", "upstream", "summary", "spec_says", "observed_on"})
+RESPONSE_KEYS = frozenset({"status", "content_type", "body", "pointer", "schema_error"})
+REQUEST_KEYS = frozenset({"query", "body", "body_empty", "invalid"})
+REPRODUCE_KEYS = frozenset({"operation", "path", "query", "body", "headers", "anonymous", "setup", "each",
+                            "content_type", "data", "number_for_datetime"})
+BACKENDS = ("sqlite", "postgres", "mysql")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One failed check, as facts a deviation may be matched against.
+
+    `body` is the response body (text, possibly cut); `schema_error` the
+    response-schema error ("<instance path>: <message>"); `invalid` the kinds
+    of invalid input schemathesis generated ("query:additionalProperties");
+    `query` and `body_fields` the names present in the request.
+    """
+
+    result_id: str
+    check: str
+    status: int | None = None
+    content_type: str = ""
+    body: str = ""
+    json: object = None
+    operation: str = ""
+    step: str = ""
+    schema_error: str = ""
+    invalid: frozenset[str] = frozenset()
+    query: frozenset[str] = frozenset()
+    body_fields: frozenset[str] = frozenset()
+    body_empty: bool | None = None
+    backend: str = ""
+
+
+def _as_tuple(value) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (value,)
+
+
+def resolve_pointer(doc: object, pointer: str) -> object:
+    """RFC 6901 JSON pointer; a missing path gives a sentinel that matches nothing."""
+    if pointer in ("", "/"):
+        return doc
+    node = doc
+    for raw in pointer.lstrip("/").split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the server answered when the defect occurs."""
+
+    status: tuple[int, ...]
+    content_type: tuple[str, ...] = ()
+    body: re.Pattern | None = None
+    pointer: tuple[tuple[str, re.Pattern], ...] = ()
+    schema_error: re.Pattern | None = None
+
+    @classmethod
+    def parse(cls, raw: dict) -> Signature:
+        return cls(
+            status=tuple(int(s) for s in _as_tuple(raw.get("status"))),
+            content_type=tuple(str(c) for c in _as_tuple(raw.get("content_type"))),
+            body=re.compile(raw["body"]) if raw.get("body") else None,
+            pointer=tuple((p, re.compile(str(v))) for p, v in (raw.get("pointer") or {}).items()),
+            schema_error=re.compile(raw["schema_error"]) if raw.get("schema_error") else None,
+        )
+
+    def matches(self, status: int | None, content_type: str, body: str, doc: object = None, schema_error: str = "") -> bool:
+        if self.status and status not in self.status:
+            return False
+        if self.content_type and content_type not in self.content_type:
+            return False
+        if self.body is not None and not self.body.search(body or ""):
+            return False
+        for pointer, pattern in self.pointer:
+            value = resolve_pointer(doc, pointer)
+            if value is _MISSING or not pattern.search(value if isinstance(value, str) else _json_text(value)):
+                return False
+        return not (self.schema_error is not None and not self.schema_error.search(schema_error or ""))
+
+    def describe(self) -> str:
+        parts = [f"HTTP {' or '.join(str(s) for s in self.status)}"] if self.status else []
+        if self.content_type:
+            parts.append(" or ".join(c or "(no Content-Type)" for c in self.content_type))
+        if self.body is not None:
+            parts.append(f"body ~ /{self.body.pattern}/")
+        parts += [f"{p} ~ /{rx.pattern}/" for p, rx in self.pointer]
+        if self.schema_error is not None:
+            parts.append(f"schema error ~ /{self.schema_error.pattern}/")
+        return ", ".join(parts)
+
+
+def _json_text(value: object) -> str:
+    import json  # noqa: PLC0415
+
+    return json.dumps(value, default=str)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """Structured facts about the request that help identify a defect (never its text)."""
+
+    query: frozenset[str] = frozenset()
+    body: frozenset[str] = frozenset()
+    body_empty: bool | None = None
+    invalid: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, raw: dict | None) -> RequestFacts:
+        raw = raw or {}
+        return cls(frozenset(_as_tuple(raw.get("query"))), frozenset(_as_tuple(raw.get("body"))),
+                   raw.get("body_empty"), frozenset(_as_tuple(raw.get("invalid"))))
+
+    def matches(self, obs: Observation) -> bool:
+        if not self.query <= obs.query or not self.body <= obs.body_fields:
+            return False
+        if self.body_empty is not None and obs.body_empty is not self.body_empty:
+            return False
+        # every kind of invalid input generated must be one the deviation names
+        return not self.invalid or (bool(obs.invalid) and obs.invalid <= self.invalid)
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """A known way a clean official Airflow release breaks its own contract."""
+
+    id: str
+    versions: str
+    checks: tuple[str, ...]
+    response: Signature
+    upstream: str
+    summary: str
+    operations: tuple[str, ...] = ()
+    scenarios: tuple[tuple[str, str], ...] = ()  # (result id, step)
+    request: RequestFacts = field(default_factory=RequestFacts)
+    backend: str = ""
+    intermittent: str = ""  # why it may or may not occur in a given run ("" when it always does)
+    reproduce: tuple[dict, ...] = ()
+    spec_says: str = ""
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def parse(cls, raw: dict) -> Deviation:
+        scenarios = tuple((str(s.get("id")), str(s.get("step", ""))) for s in raw.get("scenarios") or [] if isinstance(s, dict))
+        return cls(
+            id=str(raw.get("id")), versions=str(raw.get("versions", "")),
+            checks=tuple(str(c) for c in _as_tuple(raw.get("checks"))),
+            response=Signature.parse(raw.get("response") or {}),
+            upstream=str(raw.get("upstream", "")), summary=str(raw.get("summary", "")),
+            operations=tuple(str(o) for o in _as_tuple(raw.get("operations"))), scenarios=scenarios,
+            request=RequestFacts.parse(raw.get("request")), backend=str(raw.get("backend") or ""),
+            intermittent=str(raw.get("intermittent") or ""),
+            reproduce=tuple(r for r in _as_tuple(raw.get("reproduce")) if isinstance(r, dict)),
+            spec_says=str(raw.get("spec_says") or ""), raw=raw,
+        )
+
+    def applies_to(self, version: Version, backend: str = "") -> bool:
+        if version not in SpecifierSet(self.versions, prereleases=True):
+            return False
+        return not self.backend or self.backend == backend
+
+    def scoped_to(self, result_id: str, operation: str, step: str) -> bool:
+        """Whether this entry may excuse a failure of this result (operation or scenario step)."""
+        if result_id.startswith("property."):
+            return bool(operation) and operation in self.operations
+        return any(rid == result_id and (not want or want == step) for rid, want in self.scenarios)
+
+    def covers(self, obs: Observation) -> bool:
+        """True when this failure is this deviation: same scope, same check, same answer."""
+        if not self.scoped_to(obs.result_id, obs.operation, obs.step):
+            return False
+        if obs.check not in self.checks:
+            return False
+        if self.backend and obs.backend != self.backend:
+            return False
+        if not self.response.matches(obs.status, obs.content_type, obs.body, obs.json, obs.schema_error):
+            return False
+        return self.request.matches(obs)
+
+    def excuses_result(self, result_id: str) -> bool:
+        """Whether a result is one this entry is recorded for (to notice when it stopped occurring)."""
+        if result_id.startswith("property."):
+            return result_id.removeprefix("property.") in self.operations
+        return any(rid == result_id for rid, _ in self.scenarios)
+
+    @property
+    def reference(self) -> str:
+        return self.upstream or UNREPORTED
+
+    def describe(self) -> str:
+        return f"known upstream deviation {self.id} ({self.reference}): {self.summary}"
+
+
+def parse_all(raw_entries: Iterable[dict]) -> list[Deviation]:
+    return [Deviation.parse(item) for item in raw_entries if isinstance(item, dict)]
+
+
+# -- lint -----------------------------------------------------------------------
+def lint(raw_entries: list, known_checks: Iterable[str] = ()) -> list[str]:
+    """Problems with the deviation data (empty when every entry is acceptable).
+
+    An entry is acceptable when it is scoped to explicit operations or scenario
+    steps and named checks, matches on a response-side signature, names no request
+    text, carries a reproduction for every operation it excuses, and cites either an
+    upstream thread or `unreported`.
+    """
+    problems: list[str] = []
+    seen: set[str] = set()
+    checks_ok = set(known_checks)
+    for index, raw in enumerate(raw_entries or []):
+        where = f"deviation #{index + 1}"
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: not a mapping")
+            continue
+        ident = str(raw.get("id") or "")
+        where = f"deviation {ident or '#' + str(index + 1)}"
+        problems += [f"{where}: {p}" for p in _lint_entry(raw, checks_ok)]
+        if ident in seen:
+            problems.append(f"{where}: duplicate id")
+        seen.add(ident)
+    return problems
+
+
+def _lint_entry(raw: dict, known_checks: set[str]) -> list[str]:
+    out: list[str] = []
+    unknown = set(raw) - ENTRY_KEYS
+    if unknown:
+        out.append(f"unknown keys {sorted(unknown)} (request text matching such as `match`/`message` is not allowed)")
+    for key in ("id", "versions", "checks", "response", "upstream", "summary", "reproduce"):
+        if not raw.get(key):
+            out.append(f"missing `{key}`")
+    try:
+        SpecifierSet(str(raw.get("versions", "")))
+    except InvalidSpecifier:
+        out.append(f"`versions` {raw.get('versions')!r} is not a PEP 440 specifier set")
+    operations = _as_tuple(raw.get("operations"))
+    scenarios = raw.get("scenarios") or []
+    if not operations and not scenarios:
+        out.append("scoped to nothing: name `operations` (property checks) or `scenarios` (id and step)")
+    out += [f"operation {op!r} is a wildcard; list the operations it was observed on" for op in operations
+            if GLOB.search(str(op))]
+    for s in scenarios:
+        if not isinstance(s, dict) or not s.get("id") or not s.get("step"):
+            out.append(f"scenario entry {s!r} must name `id` and the `step` it excuses")
+        elif GLOB.search(str(s["id"])):
+            out.append(f"scenario {s['id']!r} is a wildcard")
+    if known_checks:
+        out += [f"unknown check {c!r}" for c in _as_tuple(raw.get("checks")) if c not in known_checks]
+    response = raw.get("response") or {}
+    if not isinstance(response, dict):
+        return out + ["`response` must be a mapping"]
+    if set(response) - RESPONSE_KEYS:
+        out.append(f"unknown response keys {sorted(set(response) - RESPONSE_KEYS)}")
+    if not response.get("status"):
+        out.append("response signature has no `status`")
+    if operations and not any(k in response for k in ("content_type", "body", "pointer", "schema_error")):
+        out.append("response signature is status only; add content_type, body, pointer or schema_error")
+    for key in ("body", "schema_error", *((response.get("pointer") or {}).values())):
+        pattern = response.get(key) if key in ("body", "schema_error") else key
+        if pattern:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                out.append(f"bad pattern {pattern!r}: {exc}")
+    request = raw.get("request") or {}
+    if not isinstance(request, dict) or set(request) - REQUEST_KEYS:
+        out.append(f"`request` may hold only structured facts {sorted(REQUEST_KEYS)}")
+    if raw.get("backend") and raw["backend"] not in BACKENDS:
+        out.append(f"backend {raw['backend']!r} is not one of {BACKENDS}")
+    if "intermittent" in raw and not isinstance(raw["intermittent"], str):
+        out.append("`intermittent` must say why (a sentence), not just true")
+    upstream = str(raw.get("upstream") or "")
+    if upstream and upstream != UNREPORTED and not all(UPSTREAM_REF.match(ref.strip()) for ref in upstream.split(",")):
+        out.append(f"upstream {upstream!r} is neither `unreported` nor owner/repo#N references")
+    out += _lint_reproduce(raw, operations)
+    return out
+
+
+def _lint_reproduce(raw: dict, operations: tuple) -> list[str]:
+    out: list[str] = []
+    reproduce = _as_tuple(raw.get("reproduce"))
+    covered: set[str] = set()
+    each = False
+    for rep in reproduce:
+        if not isinstance(rep, dict):
+            out.append(f"reproduction {rep!r} is not a mapping")
+            continue
+        if set(rep) - REPRODUCE_KEYS:
+            out.append(f"reproduction keys {sorted(set(rep) - REPRODUCE_KEYS)} unknown")
+        if rep.get("each"):
+            each = True
+        elif not rep.get("operation"):
+            out.append("a reproduction must name its `operation` (or `each: true`)")
+        else:
+            covered.add(str(rep["operation"]))
+    if operations and not each:
+        missing = [op for op in operations if op not in covered]
+        if missing:
+            out.append(f"no reproduction for operations {missing}")
+    return out
