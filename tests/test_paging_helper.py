@@ -158,3 +158,19 @@ class _Endless(list):
         if isinstance(index, slice):
             return [{"id": i} for i in range(index.start, index.stop)]
         return {"id": index}
+
+
+def test_cleanup_reports_a_server_ignoring_offset_as_a_problem():
+    """Cleanup's sweep ends on such a server and says so (finish() returns problem strings)."""
+    from conformance.safety.cleanup import sweep  # noqa: PLC0415
+
+    class AnyCollection(FakeSession):
+        def call(self, method: str, path: str, params: dict | None = None, **kwargs: Any) -> FakeResponse:
+            self.key = path.rsplit("/", 1)[-1].replace("dagRuns", "dag_runs")
+            return super().call(method, path, params=params)
+
+    session = AnyCollection([{"key": f"other_{i}", "name": f"other_{i}", "connection_id": f"other_{i}",
+                              "dag_run_id": f"other_{i}"} for i in range(250)], ignore_offset=True)
+    found, problems = sweep(session, "acf_test_", ["conformance_probe"])
+    assert found == [] and len(problems) == 4 and len(session.calls) == 8
+    assert problems[0] == "listing /variables for leftovers: offset ignored: page at offset 100 repeats the page at offset 0"
