@@ -545,6 +545,7 @@ class PropertyEngine:
         """Every check judges the answer; a check that crashes is recorded (an `error`), never a pass."""
         op_id = case.operation.definition.raw.get("operationId", "")
         reshaped = id(case) in self._reshaped
+        self._reshaped.discard(id(case))  # ids are reused once a case is gone: judge each case once
         for fn in schemathesis_checks:
             name = fn.__name__
             if reshaped and fn is negative_data_rejection:
