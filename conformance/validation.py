@@ -47,7 +47,9 @@ def _flatten(exc: BaseException) -> list[str]:
     while cause is not None and seen < 4:
         errors = getattr(cause, "schema_errors", None)
         if errors:
+            # the keyword that failed ends the line: a long instance would otherwise cut it off
             details.extend(f"{'/'.join(str(p) for p in e.absolute_path) or '<body>'}: {str(e.message)[:200]}"
+                           + (f" [{e.validator}]" if getattr(e, "validator", None) else "")
                            for e in list(errors)[:20])
         else:
             chain.append(str(cause)[:200])

@@ -42,7 +42,7 @@ def targets():
 # module talks to a real local Airflow and is marked `airflow` here, in one place.
 FAST_MODULES = frozenset({
     "test_guard", "test_interrupts", "test_specs", "test_paging_helper", "test_deviation_matching",
-    "test_verdict_soft", "test_results_model", "test_property_verdict", "test_deviation_data",
+    "test_verdict_soft", "test_results_model", "test_property_verdict", "test_deviation_data", "test_mutations",
 })
 
 

@@ -210,3 +210,44 @@ def test_table_feeds_nothing_decided():
     assert r.exercised == 0
     assert r.exit_code() == 1
     assert r.nothing_decided == "no request got past authentication on any operation"
+
+
+# -- a target that refuses valid credentials by configuration (2.0-2.2 deny_all) ----------------
+def _deny_all_ctx(auth_denied: bool = True):
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from packaging.version import Version  # noqa: PLC0415
+
+    return SimpleNamespace(auth_denied=auth_denied, probe_dags={},
+                           target=SimpleNamespace(version=Version("2.0.2"), airflow_version="2.0.2"),
+                           options=SimpleNamespace(profile="sandbox"))
+
+
+def test_deny_all_skips_everything_but_the_auth_default_checks():
+    """Property items (no Meta) and ordinary checks are skipped, not run into 401s; deny_all itself runs."""
+    from conformance.metadata import Meta  # noqa: PLC0415
+    from conformance.plugin import DENY_ALL_REASON, _skip_reason  # noqa: PLC0415
+
+    ctx = _deny_all_ctx()
+    deny_all = Meta("auth.deny_all_default", "t", "m", operations=("get_dags",), until="2.3", needs=("auth_default",))
+    ordinary = Meta("dags.list", "t", "m", operations=("get_dags",))
+    assert _skip_reason(ctx, None, "property") == DENY_ALL_REASON
+    assert _skip_reason(ctx, ordinary, "scenario") == DENY_ALL_REASON
+    assert _skip_reason(ctx, deny_all, "scenario") is None
+    # on a target that accepts the credentials the auth-default check is the one skipped
+    ok = _deny_all_ctx(auth_denied=False)
+    assert _skip_reason(ok, None, "property") is None
+    assert "--auth-config default" in _skip_reason(ok, deny_all, "scenario")
+
+
+def test_deny_all_run_is_exit_2_with_properties_skipped():
+    rs = [result("passed", ops=("get_dags",), rid="scenario.auth.deny_all_default"),
+          result("skipped", ops=("get_pools",), message="refuses valid credentials by configuration"),
+          result("skipped", ops=("get_dags",), rid="property.get_dags", message="refuses valid credentials")]
+    table = operations_table(["get_dags", "get_pools"], rs, {"get_dags": 2}, {}, {"get_dags": {"refused": 2}})
+    r = RunResults(results=rs, operations=table, refused_by_configuration="deny_all")
+    assert r.exit_code() == 2 and r.verdict == "credentials refused by configuration"
+    data = r.as_dict()
+    assert data["verdict_reason"] == "deny_all"
+    assert data["summary"]["passed"] == 1 and data["summary"]["skipped"] == 2
+    assert data["summary"]["failed"] == data["summary"]["known_deviation"] == data["summary"]["error"] == 0

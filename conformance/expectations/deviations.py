@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from conformance.expectations.mutations import MUTATIONS
+
 UNREPORTED = "unreported"
 UPSTREAM_REF = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
 GLOB = re.compile(r"[*?\[\]]")
@@ -27,7 +29,7 @@ ENTRY_KEYS = frozenset({"id", "versions", "operations", "scenarios", "checks", "
 RESPONSE_KEYS = frozenset({"status", "content_type", "body", "pointer", "schema_error"})
 REQUEST_KEYS = frozenset({"query", "body", "body_empty", "invalid"})
 REPRODUCE_KEYS = frozenset({"operation", "path", "query", "body", "headers", "anonymous", "setup", "each",
-                            "content_type", "data", "number_for_datetime"})
+                            "content_type", "data", "mutate"})
 BACKENDS = ("sqlite", "postgres", "mysql")
 
 
@@ -326,6 +328,10 @@ def _lint_reproduce(raw: dict, operations: tuple) -> list[str]:
             continue
         if set(rep) - REPRODUCE_KEYS:
             out.append(f"reproduction keys {sorted(set(rep) - REPRODUCE_KEYS)} unknown")
+        kinds = rep.get("mutate", [])
+        for kind in [kinds] if isinstance(kinds, str) else kinds:
+            if kind not in MUTATIONS:
+                out.append(f"reproduction mutate {kind!r} is not one of {', '.join(MUTATIONS)}")
         if rep.get("each"):
             each = True
         elif not rep.get("operation"):

@@ -11,11 +11,14 @@ refuses is reported as not replayed, never sent.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 import requests
 
 from conformance.expectations.deviations import Deviation
+from conformance.expectations.mutations import NothingToMutate, mutate
+from conformance.properties.samples import VACANT_PARAMS, unique_logical_date, vacant_id
 from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
 from conformance.safety.guard import RequestRefused
 
@@ -38,9 +41,17 @@ class Replay:
 def bindings(ctx) -> dict[str, str]:
     """Values the placeholders of a reproduction stand for on this target."""
     token = (ctx.probe_dags.get(PROBE_DAG_ID) or {}).get("file_token") or f"{ctx.prefix}missing_token"
+    vacant = "2147480000"
+    for param, rel in VACANT_PARAMS.items():  # registered with the guard, as a run's samples do
+        found = vacant_id(ctx.session, ctx.guard, param, rel) if param in _path_params(ctx) else None
+        vacant = str(found) if found is not None else vacant
     return {"probe_dag": PROBE_DAG_ID, "disposable_dag": DISPOSABLE_DAG_ID, "task": PROBE_TASK_ID,
             "xcom_key": XCOM_KEY, "missing": f"{ctx.prefix}missing", "prefix": ctx.prefix, "file_token": token,
-            "run": f"{ctx.prefix}replay_run", "vacant_id": "2147480000"}
+            "run": f"{ctx.prefix}replay_run", "vacant_id": vacant}
+
+
+def _path_params(ctx) -> set[str]:
+    return {p for route in ctx.router.by_id.values() for p in route.params}
 
 
 def _fill(value, names: dict[str, str]):
@@ -57,17 +68,56 @@ def _fill(value, names: dict[str, str]):
 
 
 DEFAULT_PARAMS = {"dag_id": "{probe_dag}", "task_id": "{task}", "xcom_key": "{xcom_key}", "file_token": "{file_token}",
-                  "map_index": "-1", "try_number": "1", "task_try_number": "1", "event_log_id": "{vacant_id}",
+                  "map_index": "0", "try_number": "1", "task_try_number": "1", "event_log_id": "{vacant_id}",
                   "import_error_id": "{vacant_id}", "asset_id": "{vacant_id}", "backfill_id": "{vacant_id}",
                   "dataset_id": "{vacant_id}", "job_id": "{vacant_id}"}
 
 
+# Path parameters a `mutate` reproduction binds to objects this replay creates, as a run's samples do:
+# a write on a name that does not exist stops at 404 before the server shows how it treats the input.
+OWNED_PARAMS = {"variable_key": "{prefix}replay_obj_var", "pool_name": "{prefix}replay_obj_pool",
+                "connection_id": "{prefix}replay_obj_conn", "dag_run_id": "{run}_obj"}
+
+
+def _owned(ctx, param: str, names: dict[str, str]) -> str:
+    """Create the object a path parameter names and return its name.
+
+    Created before every use: an earlier reproduction (a DELETE) may have removed it, and a
+    second create of a name that exists is a harmless 409.
+    """
+    name = _fill(OWNED_PARAMS[param], names)
+    date_field = ctx.expectations.dialect().get("logical_date_field", "execution_date")
+    create = {"variable_key": ("/variables", {"key": name, "value": "replay"}),
+              "pool_name": ("/pools", {"name": name, "slots": 1}),
+              "connection_id": ("/connections", {"connection_id": name, "conn_type": "http"}),
+              "dag_run_id": (f"/dags/{PROBE_DAG_ID}/dagRuns", {"dag_run_id": name, date_field: unique_logical_date()})}
+    path, body = create[param]
+    try:
+        created = _send(ctx.session, {"method": "POST", "path": path, "body": body}).status_code in (200, 201)
+        if created and param == "dag_run_id":
+            _await_task_instance(ctx, name)
+    except (RequestRefused, requests.RequestException):
+        pass  # the reproduction then meets a 404 and says so
+    return name
+
+
+def _await_task_instance(ctx, run_id: str, timeout: float = 60.0) -> None:
+    """Wait until the scheduler has made the probe task's instance of a new run (3.x creates it late)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        resp = _send(ctx.session, {"method": "GET", "path": f"/dags/{PROBE_DAG_ID}/dagRuns/{run_id}/taskInstances/{PROBE_TASK_ID}"})
+        if resp.status_code == 200:
+            return
+        time.sleep(1.0)
+
+
 def expand(dev: Deviation, available: set[str]) -> list[tuple[str, dict]]:
-    """(operation, reproduction) pairs to send; `each: true` stands for every listed operation."""
+    """(operation, reproduction) pairs to send; `each: true` stands for every listed operation without its own."""
     out = []
+    named = {rep.get("operation") for rep in dev.reproduce}
     for rep in dev.reproduce:
-        if rep.get("each"):
-            out += [(op, rep) for op in dev.operations if op in available]
+        if rep.get("each"):  # an operation with its own reproduction is replayed by that one only
+            out += [(op, rep) for op in dev.operations if op in available and op not in named]
         elif rep.get("operation") in available:
             out.append((rep["operation"], rep))
     return out
@@ -76,15 +126,24 @@ def expand(dev: Deviation, available: set[str]) -> list[tuple[str, dict]]:
 def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]) -> Replay:
     """Send the setup requests and the reproduction; compare the answer with the recorded signature."""
     route = ctx.router.by_id[op_id]
+    if rep.get("mutate"):
+        try:
+            built = mutate(rep["mutate"], ctx.spec, route, ctx.prefix)
+        except NothingToMutate as exc:
+            return Replay(dev, op_id, NOT_REPLAYED, str(exc))
+        body = built.get("body")
+        if isinstance(body, dict) and isinstance(rep.get("body"), dict):
+            body = {**body, **rep["body"]}  # the reproduction's own fields on top of the minimal body
+        rep = {**{k: v for k, v in rep.items() if k not in ("body", "data")},
+               **({"body": body} if "body" in built else {}), **({"data": built["data"]} if "data" in built else {}),
+               "query": {**built.get("query", {}), **(rep.get("query") or {})},
+               "path": {**built.get("path", {}), **(rep.get("path") or {})}}
     rel = ctx.router.relative(route.template)
     params = {p: _fill((rep.get("path") or {}).get(p, DEFAULT_PARAMS.get(p, "{missing}")), names) for p in route.params}
+    if rep.get("mutate"):
+        params.update({p: _owned(ctx, p, names) for p in route.params if p in OWNED_PARAMS and p not in (rep.get("path") or {})})
     path = rel.format(**{k: requests.utils.quote(str(v), safe="") for k, v in params.items()})
     session = ctx.session_as(None) if rep.get("anonymous") else ctx.session
-    if rep.get("number_for_datetime"):  # a number where the spec wants a date-time string
-        name = _datetime_query_param(ctx, op_id)
-        if name is None:
-            return Replay(dev, op_id, NOT_REPLAYED, "the operation has no date-time query parameter to put a number in")
-        rep = {**rep, "query": {**(rep.get("query") or {}), name: "5"}}
     try:
         for step in rep.get("setup") or []:
             _send(ctx.session, _fill(step, names))
@@ -101,27 +160,18 @@ def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]
     except ValueError:
         doc = None
     curl = ctx.redactor.curl(resp.request) if resp.request is not None else ""
-    if dev.response.matches(resp.status_code, ctype, resp.text[:8000], doc, ""):
+    # a signature on the response-schema error needs the error, as the run's validation reports it
+    errors = (ctx.validator.errors(resp) or [""]) if dev.response.schema_error else [""]
+    if any(dev.response.matches(resp.status_code, ctype, resp.text[:8000], doc, error) for error in errors):
         return Replay(dev, op_id, OCCURS, f"HTTP {resp.status_code} {ctype}", curl)
     seen = " ".join(resp.text[:160].split())
     return Replay(dev, op_id, ABSENT, f"HTTP {resp.status_code} {ctype or '-'}: {seen}", curl)
 
 
-def _datetime_query_param(ctx, op_id: str) -> str | None:
-    """The first query parameter of the operation whose schema is a date-time string (or null)."""
-    route = ctx.router.by_id[op_id]
-    raw = (ctx.spec.get("paths") or {}).get(route.template[len(ctx.router.base_path):], {}).get(route.method.lower(), {})
-    for param in raw.get("parameters") or []:
-        schema = param.get("schema") or {}
-        options = [schema, *(schema.get("anyOf") or [])]
-        if param.get("in") == "query" and any(isinstance(o, dict) and o.get("format") == "date-time" for o in options):
-            return str(param.get("name"))
-    return None
-
-
 def _send(session, step: dict) -> requests.Response:
     method = str(step.get("method", "GET")).upper()
-    kwargs: dict = {"params": step.get("query") or None, "headers": step.get("headers") or None}
+    # redirects are answers too (a 307 is what the run sees): never followed
+    kwargs: dict = {"params": step.get("query") or None, "headers": step.get("headers") or None, "allow_redirects": False}
     if "body" in step:
         kwargs["json"] = step["body"]
     if "data" in step:

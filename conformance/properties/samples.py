@@ -36,6 +36,23 @@ VACANT_PARAMS = {"asset_id": "/assets/{}", "backfill_id": "/backfills/{}"}
 _counter = itertools.count(1)
 
 
+def vacant_id(session, guard, param: str, rel: str) -> int | None:
+    """An id no object has (a read answers 404), registered with the guard for negative probes.
+
+    Writes to assets and backfills the run does not own are refused; writes naming an id
+    that does not exist can only be refused by the server, so they test its 404 path.
+    """
+    for candidate in range(VACANT_ID_BASE, VACANT_ID_BASE + 3):
+        try:
+            resp = session.call("GET", rel.format(candidate))
+        except (RequestRefused, requests.RequestException):
+            return None
+        if resp.status_code == 404:
+            guard.vacant_ids.setdefault(param, set()).add(str(candidate))
+            return candidate
+    return None
+
+
 def unique_logical_date() -> str:
     """A logical date after the probe DAG's start date that no other run of this process uses."""
     base = datetime(2023, 1, 1, tzinfo=timezone.utc)
@@ -281,20 +298,7 @@ class SampleBuilder:
         # other server-assigned ids (import errors, event logs, ...) are never write targets: left generated
 
     def _vacant_id(self, param: str, rel: str) -> int | None:
-        """An id no object has (a read answers 404), registered with the guard for negative probes.
-
-        Writes to assets and backfills the run does not own are refused; writes naming an id
-        that does not exist can only be refused by the server, so they test its 404 path.
-        """
-        for candidate in range(VACANT_ID_BASE, VACANT_ID_BASE + 3):
-            try:
-                resp = self.session.call("GET", rel.format(candidate))
-            except (RequestRefused, requests.RequestException):
-                return None
-            if resp.status_code == 404:
-                self.ctx.guard.vacant_ids.setdefault(param, set()).add(str(candidate))
-                return candidate
-        return None
+        return vacant_id(self.session, self.ctx.guard, param, rel)
 
     def disposable_dag(self) -> str:
         return DISPOSABLE_DAG_ID

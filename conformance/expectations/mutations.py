@@ -1,0 +1,269 @@
+"""A minimal valid request for any operation, and one named way to make it invalid.
+
+Framework-wide deviations (Connexion's 400s on 2.x, pydantic's lax coercion
+on 3.x) are claims about every operation that has a parameter of some kind.
+One fixed reproduction cannot show that on each of them: a PATCH answers
+"body must not be empty" before it looks at the query, an operation without
+an enum parameter cannot receive a bad enum value. So a reproduction may say
+`mutate: <kind>`: the replay builds the smallest request the spec calls valid
+for the operation (required parameters and body fields only, names carrying
+the run prefix so the guard can bind them), then breaks it in exactly the way
+the kind names. An operation where the kind has nothing to break is reported
+as such, never sent.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import Any, Callable
+
+from conformance.properties.samples import unique_logical_date
+from conformance.specs.catalog import full_path, resolve
+
+DATE_TIME = "2022-01-01T00:00:00+00:00"
+# Body fields that name the object a create makes; the guard binds them to the run prefix.
+NAMING_FIELDS = frozenset({"key", "name", "connection_id", "dataset_uri", "pool", "uri"})
+# Fields whose value must be new on every request, or the second replay meets a 409 instead of the defect.
+UNIQUE_FIELDS = frozenset({"key", "name", "connection_id", "dag_run_id"})
+DATE_FIELDS = frozenset({"logical_date", "execution_date"})
+_serial = itertools.count(1)
+# Fields the servers require although the spec does not say so (see the deviation
+# v1-required-fields-not-in-spec): added wherever the body schema has them, except for the
+# `spec_minimal` mutation, which is exactly the spec's minimal body.
+SERVER_NEEDS = {"value": "replay", "slots": 1, "conn_type": "http", "task_id": "{task}", "new_state": "success",
+                "include_deferred": False}
+# Per-operation starting points the spec cannot express: a collection write bound to no DAG,
+# the one DAG the sandbox may delete.
+BASE_OVERRIDES: dict[str, dict] = {
+    "patch_dags": {"query": {"dag_id_pattern": "{missing}"}},
+    "delete_dag": {"path": {"dag_id": "{disposable_dag}"}},
+}
+
+
+class NothingToMutate(Exception):
+    """The operation has no parameter or body of the kind the mutation needs."""
+
+
+def _schema_of(spec: dict, node: Any) -> dict:
+    node = resolve(spec, node)
+    if not isinstance(node, dict):
+        return {}
+    for key in ("allOf", "anyOf", "oneOf"):
+        options = [resolve(spec, o) for o in node.get(key) or []]
+        options = [o for o in options if isinstance(o, dict) and o.get("type") != "null"]
+        if options and key == "allOf":
+            merged: dict = {}
+            for o in options:
+                merged = {**merged, **o, "properties": {**merged.get("properties", {}), **o.get("properties", {})},
+                          "required": [*merged.get("required", []), *o.get("required", [])]}
+            return {**{k: v for k, v in node.items() if k != key}, **merged}
+        if options:
+            return {**{k: v for k, v in node.items() if k != key}, **options[0]}
+    return node
+
+
+def example(spec: dict, schema: Any, name: str = "", prefix: str = "acf_") -> Any:
+    """The smallest value `schema` accepts: required object fields only, prefixed names for strings."""
+    schema = _schema_of(spec, schema)
+    if "enum" in schema and schema["enum"]:
+        return next((v for v in schema["enum"] if v is not None), schema["enum"][0])
+    if "default" in schema and schema["default"] is not None and schema.get("type") != "object":
+        return schema["default"]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties") or {}
+        out = {}
+        wanted = [*(schema.get("required") or []), *(f for f in props if not name and f in NAMING_FIELDS)]
+        for field in dict.fromkeys(wanted):  # a create's naming field even where only the server requires it
+            out[field] = example(spec, props.get(field, {}), field, prefix)
+        if "dry_run" in props:  # never let a replay clear or set state for real
+            out["dry_run"] = True
+        return out
+    if kind == "array":
+        need = int(schema.get("minItems") or 0)
+        return [example(spec, schema.get("items") or {}, name, prefix) for _ in range(need)]
+    if kind == "integer" or kind == "number":
+        low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+        return max(int(low) + (1 if "exclusiveMinimum" in schema else 0), 1)
+    if kind == "boolean":
+        return False
+    if schema.get("format") == "date-time":
+        return unique_logical_date() if name in DATE_FIELDS else DATE_TIME
+    if name in UNIQUE_FIELDS:
+        return f"{prefix}replay_{name}_{next(_serial)}"
+    return f"{prefix}replay_{name or 'value'}"
+
+
+def operation_spec(spec: dict, route) -> dict:
+    """The raw operation object of `route` in `spec`, parameters resolved and merged with the path item's."""
+    for path, item in (spec.get("paths") or {}).items():
+        if full_path(spec, path) == route.template and route.method.lower() in item:
+            op = dict(item[route.method.lower()])
+            shared = [resolve(spec, p) for p in item.get("parameters") or []]
+            own = [resolve(spec, p) for p in op.get("parameters") or []]
+            keys = {(p.get("name"), p.get("in")) for p in own}
+            op["parameters"] = [p for p in shared if (p.get("name"), p.get("in")) not in keys] + own
+            return op
+    return {}
+
+
+def body_schema(spec: dict, op: dict) -> dict | None:
+    """The JSON request-body schema of an operation, or None when it takes no JSON body."""
+    body = resolve(spec, op.get("requestBody") or {})
+    media = (body.get("content") or {}).get("application/json")
+    return _schema_of(spec, media.get("schema")) if media else None
+
+
+def base_request(spec: dict, route, prefix: str, server_needs: bool = True) -> dict:
+    """Required query parameters and the minimal body of the operation, as a reproduction dict.
+
+    With `server_needs`, the body also carries the SERVER_NEEDS fields its schema has, so that
+    a server which requires more than its spec still accepts the request.
+    """
+    op = operation_spec(spec, route)
+    query = {p["name"]: example(spec, p.get("schema") or {}, p["name"], prefix)
+             for p in op.get("parameters") or [] if p.get("in") == "query" and p.get("required")}
+    out: dict = {"query": query}
+    schema = body_schema(spec, op)
+    if schema is not None:
+        out["body"] = example(spec, schema, "", prefix)
+        props = schema.get("properties") or {}
+        if not server_needs and isinstance(out["body"], dict):  # the spec's own minimum, nothing more
+            required = set(schema.get("required") or [])
+            out["body"] = {k: v for k, v in out["body"].items() if k in required or k == "dry_run"}
+        if server_needs and isinstance(out["body"], dict):
+            out["body"].update({k: v for k, v in SERVER_NEEDS.items()
+                                if k in props and k not in out["body"] and not _schema_of(spec, props[k]).get("readOnly")})
+    override = BASE_OVERRIDES.get(route.operation_id) or {}
+    for key, value in override.items():
+        out[key] = {**(out.get(key) or {}), **value}
+    return out
+
+
+# ------------------------------------------------------------------ finding what to break
+
+
+def _query_params(spec: dict, op: dict) -> list[tuple[str, dict]]:
+    return [(p["name"], _schema_of(spec, p.get("schema") or {})) for p in op.get("parameters") or [] if p.get("in") == "query"]
+
+
+def _body_fields(spec: dict, op: dict) -> list[tuple[str, dict]]:
+    schema = body_schema(spec, op)
+    if not schema:
+        return []
+    fields = [(name, _schema_of(spec, s)) for name, s in (schema.get("properties") or {}).items()]
+    return [(name, s) for name, s in fields if not s.get("readOnly")]  # a read-only field fails for its own reason
+
+
+def _items(schema: dict, spec: dict) -> dict:
+    return _schema_of(spec, schema.get("items") or {}) if schema.get("type") == "array" else schema
+
+
+def _first(pairs: list[tuple[str, dict]], test: Callable[[dict], bool]) -> str | None:
+    return next((name for name, schema in pairs if test(schema)), None)
+
+
+def _is_type(*kinds: str) -> Callable[[dict], bool]:
+    return lambda s: s.get("type") in kinds and "enum" not in s
+
+
+def mutate(kinds: str | list[str], spec: dict, route, prefix: str) -> dict:
+    """A reproduction dict for `route`: the base request broken the first of `kinds` ways that applies.
+
+    NothingToMutate when none applies.
+    """
+    for kind in [kinds] if isinstance(kinds, str) else kinds:
+        try:
+            return _mutate_one(kind, spec, route, prefix)
+        except NothingToMutate:
+            continue
+    raise NothingToMutate(f"no parameter or body field for a {' / '.join([kinds] if isinstance(kinds, str) else kinds)} mutation")
+
+
+def _mutate_one(kind: str, spec: dict, route, prefix: str) -> dict:
+    op = operation_spec(spec, route)
+    req = copy.deepcopy(base_request(spec, route, prefix, server_needs=kind != "spec_minimal"))
+    query, body = req["query"], req.get("body")
+    qp, bf = _query_params(spec, op), _body_fields(spec, op)
+    has_body = body_schema(spec, op) is not None
+
+    def put_query(test: Callable[[dict], bool], value: Any) -> bool:
+        name = _first(qp, test)
+        if name is not None:
+            query[name] = value
+        return name is not None
+
+    def put_body(test: Callable[[dict], bool], value: Any) -> bool:
+        name = _first(bf, test)
+        if name is not None and isinstance(body, dict):
+            body[name] = value
+        return name is not None and isinstance(body, dict)
+
+    done = False
+    if kind == "unknown_query":
+        query["acf_unknown_parameter"], done = "1", True
+    elif kind == "query_type":  # a word where the spec wants a number or boolean
+        done = put_query(_is_type("integer", "number", "boolean"), "acf")
+    elif kind == "minimum":  # one below the documented minimum
+        test = lambda s: s.get("type") in ("integer", "number") and "minimum" in s  # noqa: E731
+        name = _first(qp, test)
+        if name is not None:
+            query[name] = int(dict(qp)[name]["minimum"]) - 1
+            done = True
+        else:
+            name = _first(bf, test)
+            if name is not None and isinstance(body, dict):
+                body[name], done = int(dict(bf)[name]["minimum"]) - 1, True
+    elif kind == "enum":  # a value outside the enum
+        test = lambda s: "enum" in _items(s, spec)  # noqa: E731
+        name = _first(qp, test) or _first(bf, test)
+        if name is not None and name in dict(qp):
+            query[name], done = "acf", True
+        elif name is not None and isinstance(body, dict):
+            body[name] = ["acf"] if dict(bf)[name].get("type") == "array" else "acf"
+            done = True
+    elif kind == "date_time":  # a word where the spec wants a date-time
+        test = lambda s: s.get("format") == "date-time"  # noqa: E731
+        done = put_query(test, "acf-not-a-date") or put_body(test, "acf-not-a-date")
+    elif kind == "loose_datetime":  # a word in a field spelled `format: datetime`, which JSON Schema does not check
+        done = put_body(lambda s: s.get("format") == "datetime", "acf-not-a-date")
+    elif kind == "number_for_datetime":  # a bare number where the spec wants a date-time
+        test = lambda s: s.get("format") == "date-time"  # noqa: E731
+        done = put_query(test, "5") or put_body(test, 5)
+    elif kind == "string_for_number":  # a number written as a string where the spec wants a number
+        done = put_body(_is_type("integer", "number"), "5")
+    elif kind == "number_for_boolean":  # 0/1 where the spec wants a boolean
+        done = put_query(_is_type("boolean"), "0") or put_body(_is_type("boolean"), 0)
+    elif kind == "body_not_object" and has_body:
+        req["body"], done = [], True
+    elif kind == "body_wrong_type" and has_body:  # a field of the wrong JSON type
+        done = put_body(_is_type("boolean"), "acf") or put_body(_is_type("integer", "number"), "acf") \
+            or put_body(_is_type("string"), 1)
+    elif kind == "unknown_body_field" and isinstance(body, dict):
+        body["acf_unknown_field"], done = 1, True
+    elif kind == "invalid_json" and has_body:
+        req.pop("body", None)
+        req["data"], done = "{", True
+    elif kind == "invalid_utf8" and has_body:  # well-formed JSON whose bytes are not UTF-8
+        req.pop("body", None)
+        req["data"], done = b'{"\xff": 1}', True
+    elif kind == "empty_body" and has_body:
+        req["body"], done = {}, True
+    elif kind in ("none", "spec_minimal"):  # the valid request itself (a deviation on valid input)
+        done = True
+    elif kind == "null_field":  # null in an optional field the spec marks nullable
+        done = put_body(lambda s: bool(s.get("nullable")) and "enum" not in s, None)
+    elif kind == "no_body" and has_body:
+        req.pop("body", None)
+        done = True
+    if not done:
+        raise NothingToMutate(f"no parameter or body field for a {kind!r} mutation")
+    return req
+
+
+MUTATIONS = ("unknown_query", "query_type", "minimum", "enum", "date_time", "loose_datetime", "number_for_datetime",
+             "string_for_number", "number_for_boolean", "body_not_object", "body_wrong_type",
+             "unknown_body_field", "invalid_json", "invalid_utf8", "empty_body", "no_body", "null_field", "none", "spec_minimal")
