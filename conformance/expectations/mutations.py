@@ -38,6 +38,8 @@ SERVER_NEEDS = {"value": "replay", "slots": 1, "conn_type": "http", "task_id": "
 BASE_OVERRIDES: dict[str, dict] = {
     "patch_dags": {"query": {"dag_id_pattern": "{missing}"}},
     "delete_dag": {"path": {"dag_id": "{disposable_dag}"}},
+    "get_list_dag_runs_batch": {"path": {"dag_id": "~"}},  # 3.x: the batch lists take only `~` here
+    "get_task_instances_batch": {"path": {"dag_id": "~", "dag_run_id": "~"}},
 }
 
 
@@ -133,7 +135,8 @@ def base_request(spec: dict, route, prefix: str, server_needs: bool = True) -> d
         props = schema.get("properties") or {}
         if not server_needs and isinstance(out["body"], dict):  # the spec's own minimum, nothing more
             required = set(schema.get("required") or [])
-            out["body"] = {k: v for k, v in out["body"].items() if k in required or k == "dry_run"}
+            keep = required | {"dry_run"} | (NAMING_FIELDS if route.method == "POST" else set())  # a create still names its object
+            out["body"] = {k: v for k, v in out["body"].items() if k in keep}
         if server_needs and isinstance(out["body"], dict):
             out["body"].update({k: v for k, v in SERVER_NEEDS.items()
                                 if k in props and k not in out["body"] and not _schema_of(spec, props[k]).get("readOnly")})

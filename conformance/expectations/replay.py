@@ -18,8 +18,9 @@ import requests
 
 from conformance.expectations.deviations import Deviation
 from conformance.expectations.mutations import NothingToMutate, mutate
-from conformance.properties.samples import VACANT_PARAMS, unique_logical_date, vacant_id
 from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.properties.samples import TERMINAL, VACANT_PARAMS, unique_logical_date, vacant_id
+from conformance.safety.cleanup import bring_back
 from conformance.safety.guard import RequestRefused
 
 OCCURS, ABSENT, NOT_REPLAYED = "occurs", "does not occur", "not replayed"
@@ -102,11 +103,18 @@ def _owned(ctx, param: str, names: dict[str, str]) -> str:
 
 
 def _await_task_instance(ctx, run_id: str, timeout: float = 60.0) -> None:
-    """Wait until the scheduler has made the probe task's instance of a new run (3.x creates it late)."""
+    """Wait until the probe task of a new run has run once (bounded).
+
+    3.x makes the task instance only when the scheduler picks the run up, and a log
+    exists only after the first try: operations on either answer 404 until then.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         resp = _send(ctx.session, {"method": "GET", "path": f"/dags/{PROBE_DAG_ID}/dagRuns/{run_id}/taskInstances/{PROBE_TASK_ID}"})
-        if resp.status_code == 200:
+        try:
+            if resp.status_code == 200 and resp.json().get("state") in TERMINAL:
+                return
+        except ValueError:
             return
         time.sleep(1.0)
 
@@ -134,8 +142,10 @@ def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]
         body = built.get("body")
         if isinstance(body, dict) and isinstance(rep.get("body"), dict):
             body = {**body, **rep["body"]}  # the reproduction's own fields on top of the minimal body
+        elif "body" in rep:
+            body = rep["body"]  # a body of another shape replaces it
         rep = {**{k: v for k, v in rep.items() if k not in ("body", "data")},
-               **({"body": body} if "body" in built else {}), **({"data": built["data"]} if "data" in built else {}),
+               **({"body": body} if "body" in built or "body" in rep else {}), **({"data": built["data"]} if "data" in built else {}),
                "query": {**built.get("query", {}), **(rep.get("query") or {})},
                "path": {**built.get("path", {}), **(rep.get("path") or {})}}
     rel = ctx.router.relative(route.template)
@@ -144,6 +154,8 @@ def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]
         params.update({p: _owned(ctx, p, names) for p in route.params if p in OWNED_PARAMS and p not in (rep.get("path") or {})})
     path = rel.format(**{k: requests.utils.quote(str(v), safe="") for k, v in params.items()})
     session = ctx.session_as(None) if rep.get("anonymous") else ctx.session
+    if DISPOSABLE_DAG_ID in json.dumps([params, _fill(rep, names)], default=str):  # an earlier replay may have deleted it
+        bring_back(ctx.session, ctx.probe_dags, DISPOSABLE_DAG_ID)
     try:
         for step in rep.get("setup") or []:
             _send(ctx.session, _fill(step, names))
@@ -191,4 +203,6 @@ def verify(ctx, deviations: list[Deviation]) -> list[Replay]:
             out.append(Replay(dev, "-", NOT_REPLAYED, "no listed operation exists in this release's spec"))
         for op_id, rep in pairs:
             out.append(replay_one(ctx, dev, op_id, rep, names))
+    if DISPOSABLE_DAG_ID in ctx.probe_dags:  # leave the probe DAGs as found: a replayed DELETE may have removed it
+        bring_back(ctx.session, ctx.probe_dags, DISPOSABLE_DAG_ID)
     return out

@@ -23,12 +23,12 @@ import requests
 from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.properties.engine import MAX_LISTED, Outcome, PropertyEngine, ordered_operations, summarize
 from conformance.properties.samples import SampleBuilder
+from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.checks.registry import must_of
 from conformance.verdict import CONCLUSION_KEY, Conclusion, ContractViolation, excuses
 
 log = logging.getLogger(__name__)
-REPARSE_WAIT_S = 45.0
 
 
 class Tier:
@@ -146,21 +146,7 @@ class Tier:
                 log.info("could not settle %s: %s", entry.key, exc)
 
     def bring_back(self, dag_id: str, wait: float = REPARSE_WAIT_S) -> None:
-        """A deleted probe DAG returns when its file is parsed again; ask for that and wait (bounded)."""
-        info = self.ctx.probe_dags.get(dag_id) or {}
-        token = info.get("file_token")
-        try:
-            if self.ctx.session.call("GET", f"/dags/{dag_id}").status_code == 200:
-                return
-            if token:
-                self.ctx.session.call("PUT", f"/parseDagFile/{token}")
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                if self.ctx.session.call("GET", f"/dags/{dag_id}").status_code == 200:
-                    return
-                time.sleep(1.0)
-        except (RequestRefused, requests.RequestException) as exc:
-            log.info("could not bring back %s: %s", dag_id, exc)
+        bring_back(self.ctx.session, self.ctx.probe_dags, dag_id, wait)
 
     def close(self) -> None:
         if self._closed:

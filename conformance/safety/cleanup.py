@@ -8,6 +8,8 @@ the sandbox rules would not let a run touch.
 
 from __future__ import annotations
 
+import logging
+import time
 from urllib.parse import quote
 
 import requests
@@ -15,6 +17,9 @@ import requests
 from conformance.http.paging import list_all
 from conformance.safety.guard import RequestRefused
 from conformance.safety.ledger import Entry, Ledger
+
+log = logging.getLogger(__name__)
+REPARSE_WAIT_S = 45.0  # how long a reparsed probe DAG file may take to show up again
 
 PAGE = 100
 # kind -> (collection path, list field, identifying field)
@@ -41,6 +46,9 @@ def delete_entry(session, entry: Entry) -> str | None:
             ok = resp.status_code in (200, 404, 409)
         else:
             resp = session.call("DELETE", _path(entry))
+            if resp.status_code == 409 and entry.kind == "dag_run":  # Airflow 3 keeps a running run: end it first
+                session.call("PATCH", _path(entry), json={"state": "failed"})
+                resp = session.call("DELETE", _path(entry))
             ok = resp.status_code in (200, 204, 404)
     except RequestRefused as exc:
         return f"{entry.kind} {entry.key}: refused by the guard ({exc.reason})"
@@ -50,6 +58,23 @@ def delete_entry(session, entry: Entry) -> str | None:
         session.guard.ledger.deleted(entry)
         return None
     return f"{entry.kind} {entry.key}: DELETE answered {resp.status_code}"
+
+
+def bring_back(session, probe_dags: dict, dag_id: str, wait: float = REPARSE_WAIT_S) -> None:
+    """A deleted probe DAG returns when its file is parsed again; ask for that and wait (bounded)."""
+    token = (probe_dags.get(dag_id) or {}).get("file_token")
+    try:
+        if session.call("GET", f"/dags/{dag_id}").status_code == 200:
+            return
+        if token:
+            session.call("PUT", f"/parseDagFile/{token}")
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if session.call("GET", f"/dags/{dag_id}").status_code == 200:
+                return
+            time.sleep(1.0)
+    except (RequestRefused, requests.RequestException) as exc:
+        log.info("could not bring back %s: %s", dag_id, exc)
 
 
 def restore_pause_states(session, ledger: Ledger, dag_ids) -> list[str]:
