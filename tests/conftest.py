@@ -42,7 +42,7 @@ def targets():
 # module talks to a real local Airflow and is marked `airflow` here, in one place.
 FAST_MODULES = frozenset({
     "test_guard", "test_interrupts", "test_specs", "test_paging_helper", "test_deviation_matching",
-    "test_verdict_soft", "test_results_model", "test_property_verdict", "test_deviation_data", "test_mutations",
+    "test_verdict_soft", "test_results_model", "test_property_verdict", "test_deviation_data", "test_mutations", "test_matrix_deviations",
 })
 
 
@@ -50,3 +50,13 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] not in FAST_MODULES:
             item.add_marker(pytest.mark.airflow)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for the suite's CLI in a child process (its own bytecode cache, the test's Airflow cache)."""
+    from tests.faultproxy import targets  # noqa: PLC0415
+
+    pycache = tmp_path_factory.getbasetemp() / "pycache"
+    pycache.mkdir(exist_ok=True)
+    return targets.cli_env(pycache)

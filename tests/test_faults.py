@@ -34,13 +34,6 @@ def airflow():
         yield target
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    pycache = tmp_path_factory.getbasetemp() / "pycache"
-    pycache.mkdir(exist_ok=True)
-    return targets.cli_env(pycache)
-
-
 def _run(airflow: targets.Target, proxy: FaultProxy, tmp_path: Path, env, keyword: str | None = None,
          timeout: float = 300) -> targets.RunOutcome:
     outcome = targets.run_suite(proxy.url, airflow.auth_spec, tmp_path / "report", keyword=keyword,

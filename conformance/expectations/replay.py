@@ -80,13 +80,14 @@ OWNED_PARAMS = {"variable_key": "{prefix}replay_obj_var", "pool_name": "{prefix}
                 "connection_id": "{prefix}replay_obj_conn", "dag_run_id": "{run}_obj"}
 
 
-def _owned(ctx, param: str, names: dict[str, str]) -> str:
+def _owned(ctx, param: str, names: dict[str, str], for_delete: bool = False) -> str:
     """Create the object a path parameter names and return its name.
 
     Created before every use: an earlier reproduction (a DELETE) may have removed it, and a
-    second create of a name that exists is a harmless 409.
+    second create of a name that exists is a harmless 409. DELETEs get objects of their own,
+    so that deleting a run's task instance never leaves the shared run without one.
     """
-    name = _fill(OWNED_PARAMS[param], names)
+    name = _fill(OWNED_PARAMS[param], names) + ("_del" if for_delete else "")
     date_field = ctx.expectations.dialect().get("logical_date_field", "execution_date")
     create = {"variable_key": ("/variables", {"key": name, "value": "replay"}),
               "pool_name": ("/pools", {"name": name, "slots": 1}),
@@ -94,16 +95,19 @@ def _owned(ctx, param: str, names: dict[str, str]) -> str:
               "dag_run_id": (f"/dags/{PROBE_DAG_ID}/dagRuns", {"dag_run_id": name, date_field: unique_logical_date()})}
     path, body = create[param]
     try:
+        if param == "dag_run_id":  # its task runs only while the probe DAG is unpaused; `finish` restores the state
+            _send(ctx.session, {"method": "PATCH", "path": f"/dags/{PROBE_DAG_ID}", "query": {"update_mask": "is_paused"},
+                                "body": {"is_paused": False}})
         created = _send(ctx.session, {"method": "POST", "path": path, "body": body}).status_code in (200, 201)
         if created and param == "dag_run_id":
-            _await_task_instance(ctx, name)
+            names["owned_try"] = _await_task_instance(ctx, name)
     except (RequestRefused, requests.RequestException):
         pass  # the reproduction then meets a 404 and says so
     return name
 
 
-def _await_task_instance(ctx, run_id: str, timeout: float = 60.0) -> None:
-    """Wait until the probe task of a new run has run once (bounded).
+def _await_task_instance(ctx, run_id: str, timeout: float = 60.0) -> str:
+    """Wait until the probe task of a new run has run once (bounded); the try number its log is under.
 
     3.x makes the task instance only when the scheduler picks the run up, and a log
     exists only after the first try: operations on either answer 404 until then.
@@ -112,11 +116,13 @@ def _await_task_instance(ctx, run_id: str, timeout: float = 60.0) -> None:
     while time.monotonic() < deadline:
         resp = _send(ctx.session, {"method": "GET", "path": f"/dags/{PROBE_DAG_ID}/dagRuns/{run_id}/taskInstances/{PROBE_TASK_ID}"})
         try:
-            if resp.status_code == 200 and resp.json().get("state") in TERMINAL:
-                return
+            ti = resp.json() if resp.status_code == 200 else {}
         except ValueError:
-            return
+            break
+        if ti.get("state") in TERMINAL:  # the try its log is filed under (0-based on some 3.x releases)
+            return str(ti.get("try_number", 1))
         time.sleep(1.0)
+    return "1"
 
 
 def expand(dev: Deviation, available: set[str]) -> list[tuple[str, dict]]:
@@ -151,7 +157,10 @@ def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]
     rel = ctx.router.relative(route.template)
     params = {p: _fill((rep.get("path") or {}).get(p, DEFAULT_PARAMS.get(p, "{missing}")), names) for p in route.params}
     if rep.get("mutate"):
-        params.update({p: _owned(ctx, p, names) for p in route.params if p in OWNED_PARAMS and p not in (rep.get("path") or {})})
+        params.update({p: _owned(ctx, p, names, route.method == "DELETE") for p in route.params
+                       if p in OWNED_PARAMS and p not in (rep.get("path") or {})})
+        params.update({p: names.get("owned_try", "1") for p in route.params if p in ("try_number", "task_try_number")
+                       and "dag_run_id" in route.params and p not in (rep.get("path") or {})})
     path = rel.format(**{k: requests.utils.quote(str(v), safe="") for k, v in params.items()})
     session = ctx.session_as(None) if rep.get("anonymous") else ctx.session
     if DISPOSABLE_DAG_ID in json.dumps([params, _fill(rep, names)], default=str):  # an earlier replay may have deleted it
@@ -159,9 +168,12 @@ def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]
     try:
         for step in rep.get("setup") or []:
             _send(ctx.session, _fill(step, names))
-        resp = _send(session, {"method": route.method, "path": path, **{k: _fill(v, names) for k, v in rep.items()
-                                                                       if k in ("query", "body", "headers", "data",
-                                                                                "content_type")}})
+        request = {"method": route.method, "path": path,
+                   **{k: _fill(v, names) for k, v in rep.items() if k in ("query", "body", "headers", "data", "content_type")}}
+        try:
+            resp = _send(session, request)
+        except requests.ConnectionError:  # a kept-alive connection the server dropped after its last 500: once more
+            resp = _send(session, request)
     except RequestRefused as exc:
         return Replay(dev, op_id, NOT_REPLAYED, f"refused by the safety guard: {exc.reason}")
     except requests.RequestException as exc:

@@ -16,9 +16,8 @@ def affected_releases(dev: Deviation, matrix_file: str) -> tuple[list[str], str]
     path = Path(matrix_file)
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8"))
-        seen = sorted({v for row in (data.get("checks") or {}).values() for v, cell in (row.get("cells") or {}).items()
-                       if dev.id in str(cell.get("message", "")) or dev.id in [d.get("id") for d in cell.get("deviations", [])]},
-                      key=Version)
+        cells = (data.get("deviations") or {}).get(dev.id) or {}
+        seen = sorted((v for v, cell in cells.items() if cell.get("occurs") or cell.get("excused")), key=Version)
         if seen:
             return seen, f"observed in {path.name}"
     from conformance.local.versions import supported  # noqa: PLC0415

@@ -45,6 +45,32 @@ def _spec_diffs(versions: list[str]) -> list[dict]:
     return out
 
 
+def _deviations(columns: list[Column]) -> dict[str, dict]:
+    """Per deviation and release: the operations its replay reproduced or not, and those the run excused."""
+    out: dict[str, dict] = {}
+    for col in columns:
+        for replay in col.replays:
+            cell = out.setdefault(replay["id"], {}).setdefault(col.version, {"occurs": [], "absent": [], "not_replayed": [],
+                                                                          "excused": []})
+            key = {"occurs": "occurs", "does not occur": "absent"}.get(replay["verdict"], "not_replayed")
+            cell[key].append(replay["operation"])
+        for result in col.results.get("results", []):
+            for dev in result.get("deviations") or []:
+                cell = out.setdefault(dev["id"], {}).setdefault(col.version, {"occurs": [], "absent": [],
+                                                                              "not_replayed": [], "excused": []})
+                cell["excused"] = sorted(set(cell["excused"]) | set(dev.get("operations") or [result["id"]]))
+    return out
+
+
+def deviation_cell(cell: dict | None) -> str:
+    """`occurs 3/3` (reproduced), `stale 0/2` (recorded but not reproduced), `·` (not for this release)."""
+    if not cell:
+        return "·"
+    tried = len(cell["occurs"]) + len(cell["absent"])
+    text = f"occurs {len(cell['occurs'])}/{tried}" if cell["occurs"] else (f"stale 0/{tried}" if tried else "not replayed")
+    return text + (f", excused {len(cell['excused'])}" if cell["excused"] else "")
+
+
 def build(columns: list[Column]) -> dict:
     """The compatibility document (compatibility.json)."""
     columns = sorted(columns, key=_sort_key)
@@ -62,6 +88,7 @@ def build(columns: list[Column]) -> dict:
         for op, info in col.results.get("operations", {}).items():
             operations.setdefault(op, {})[col.version] = {"status": info["status"], "requests": info["requests"]}
     config = next((c.results.get("configuration") for c in columns if c.results.get("configuration")), {}) or {}
+    deviations = _deviations(columns)
     return {
         "suite_version": __version__,
         "configuration": {k: config.get(k) for k in ("profile", "only", "max_examples", "seed")},
@@ -69,6 +96,7 @@ def build(columns: list[Column]) -> dict:
         "versions": [c.as_dict() for c in columns],
         "checks": {k: {"title": titles[k], "cells": checks[k]} for k in sorted(checks)},
         "operations": {k: operations[k] for k in sorted(operations)},
+        "deviations": {k: deviations[k] for k in sorted(deviations)},
         "spec_diffs": _spec_diffs([v for v in versions if _sort_key(Column(v))[0] == 0]),
     }
 
@@ -93,6 +121,13 @@ def render_markdown(doc: dict) -> str:
     for cid, row in doc["checks"].items():
         cells = [SYMBOL.get(row["cells"].get(v, {}).get("status")) for v in versions]
         lines.append(f"| `{cid}` | " + " | ".join(cells) + " |")
+    if doc.get("deviations"):
+        lines += ["", "## Known deviations by release", "",
+                  "`occurs n/m`: `deviations verify` reproduced it on n of the m operations it replayed there; "
+                  "`stale`: recorded for the release but not reproduced; `excused k`: the run excused it on k operations.",
+                  "", "| deviation | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
+        for dev_id, cells in doc["deviations"].items():
+            lines.append(f"| `{dev_id}` | " + " | ".join(deviation_cell(cells.get(v)) for v in versions) + " |")
     lines += ["", "## Spec changes between adjacent releases", ""]
     for d in doc["spec_diffs"]:
         if "error" in d:
@@ -109,7 +144,7 @@ _env = Environment(loader=PackageLoader("conformance.matrix", "templates"), auto
 
 
 def render_html(doc: dict) -> str:
-    return _env.get_template("compatibility.html.j2").render(doc=doc, symbol=SYMBOL,
+    return _env.get_template("compatibility.html.j2").render(doc=doc, symbol=SYMBOL, deviation_cell=deviation_cell,
                                                              versions=[v["version"] for v in doc["versions"]])
 
 

@@ -30,6 +30,7 @@ class Column:
     exit_code: int | None = None
     duration_s: float = 0.0
     results: dict = field(default_factory=dict)  # results.json of the run
+    replays: list = field(default_factory=list)  # `deviations verify --json` on the same target
 
     def as_dict(self) -> dict:
         data = {"version": self.version, "status": self.status, "reason": self.reason,
@@ -109,9 +110,32 @@ def collect_targets(urls: list[str], auth: str, report_dir: Path, extra: list[st
     return columns
 
 
+def replay_deviations(url: str, auth: str, out_dir: Path, timeout: float = 600) -> list:
+    """`deviations verify --json` in a child process: which recorded deviations occur on this release.
+
+    A run only meets the deviations its generated cases happen to hit; the replay asks
+    each one directly, so an entry that no longer occurs shows up as stale.
+    """
+    env = dict(os.environ)
+    env.pop("AIRFLOW_CONFORMANCE_URL", None)
+    if auth:
+        env["AIRFLOW_CONFORMANCE_AUTH"] = auth
+    cmd = [sys.executable, "-m", "conformance", "deviations", "verify", "--target", url, "--json"]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        replays = json.loads(proc.stdout) if proc.stdout.strip() else []
+    except (subprocess.TimeoutExpired, ValueError):
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "deviations.json").write_text(json.dumps(replays, indent=1) + "\n", encoding="utf-8")
+    return replays
+
+
 def _run_into(col: Column, url: str, auth: str, report_dir: Path, extra: list[str], timeout: float) -> None:
     out = report_dir / "runs" / col.version.replace("/", "_").replace(":", "_")
     code, reason = run_one(url, auth, out, extra, timeout)
+    if code in (0, 1):
+        col.replays = replay_deviations(url, auth, out)
     col.exit_code = code
     results = out / "results.json"
     if code in (0, 1) and results.exists():
@@ -132,8 +156,10 @@ def load_runs(report_dir: Path) -> list[Column]:
     for results in sorted((report_dir / "runs").glob("*/results.json")):
         data = json.loads(results.read_text(encoding="utf-8"))
         version = data.get("target", {}).get("airflow_version") or results.parent.name
+        replays = results.parent / "deviations.json"
         columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
-                              duration_s=float(data.get("duration_s") or 0.0), results=data))
+                              duration_s=float(data.get("duration_s") or 0.0), results=data,
+                              replays=json.loads(replays.read_text(encoding="utf-8")) if replays.exists() else []))
     for reason_file in sorted((report_dir / "runs").glob("*/error.txt")):
         columns.append(Column(reason_file.parent.name, status="error", reason=reason_file.read_text().strip()))
     return columns
