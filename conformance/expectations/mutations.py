@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import copy
 import itertools
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from conformance.properties.samples import unique_logical_date
+from conformance.local.probe_dags import unique_logical_date
 from conformance.specs.catalog import full_path, resolve
 
 DATE_TIME = "2022-01-01T00:00:00+00:00"
@@ -155,20 +156,22 @@ def base_request(spec: dict, route, prefix: str, server_needs: bool = True) -> d
 # ------------------------------------------------------------------ finding what to break
 
 
+def _field(spec: dict, schema: Any) -> dict:
+    """A parameter's or field's schema with references resolved, its array items too."""
+    out = _schema_of(spec, schema or {})
+    return {**out, "items": _schema_of(spec, out["items"])} if isinstance(out.get("items"), dict) else out
+
+
 def _query_params(spec: dict, op: dict) -> list[tuple[str, dict]]:
-    return [(p["name"], _schema_of(spec, p.get("schema") or {})) for p in op.get("parameters") or [] if p.get("in") == "query"]
+    return [(p["name"], _field(spec, p.get("schema"))) for p in op.get("parameters") or [] if p.get("in") == "query"]
 
 
 def _body_fields(spec: dict, op: dict) -> list[tuple[str, dict]]:
     schema = body_schema(spec, op)
     if not schema:
         return []
-    fields = [(name, _schema_of(spec, s)) for name, s in (schema.get("properties") or {}).items()]
+    fields = [(name, _field(spec, s)) for name, s in (schema.get("properties") or {}).items()]
     return [(name, s) for name, s in fields if not s.get("readOnly")]  # a read-only field fails for its own reason
-
-
-def _items(schema: dict, spec: dict) -> dict:
-    return _schema_of(spec, schema.get("items") or {}) if schema.get("type") == "array" else schema
 
 
 def _first(pairs: list[tuple[str, dict]], test: Callable[[dict], bool]) -> str | None:
@@ -179,100 +182,117 @@ def _is_type(*kinds: str) -> Callable[[dict], bool]:
     return lambda s: s.get("type") in kinds and "enum" not in s
 
 
+@dataclass
+class _Draft:
+    """The minimal request of one operation, and where its query and body can be broken."""
+
+    req: dict
+    query_params: list[tuple[str, dict]]
+    body_fields: list[tuple[str, dict]]
+    has_body: bool
+
+    def put_query(self, test: Callable[[dict], bool], value: Any) -> bool:
+        name = _first(self.query_params, test)
+        if name is not None:
+            self.req["query"][name] = value if not callable(value) else value(dict(self.query_params)[name])
+        return name is not None
+
+    def put_body(self, test: Callable[[dict], bool], value: Any) -> bool:
+        name = _first(self.body_fields, test)
+        body = self.req.get("body")
+        if name is None or not isinstance(body, dict):
+            return False
+        body[name] = value if not callable(value) else value(dict(self.body_fields)[name])
+        return True
+
+    def replace_body(self, **content: Any) -> bool:
+        if not self.has_body:
+            return False
+        self.req.pop("body", None)
+        self.req.update(content)
+        return True
+
+
+def _is_date_time(s: dict) -> bool:
+    return s.get("format") == "date-time"
+
+
+def _has_minimum(s: dict) -> bool:
+    return s.get("type") in ("integer", "number") and "minimum" in s
+
+
+def _below_minimum(s: dict) -> int:
+    return int(s["minimum"]) - 1
+
+
+def _unknown_query(d: _Draft) -> bool:
+    d.req["query"]["acf_unknown_parameter"] = "1"
+    return True
+
+
+def _enum(d: _Draft) -> bool:
+    spec_items = lambda s: "enum" in s or "enum" in (s.get("items") or {})  # noqa: E731
+    return d.put_query(spec_items, "acf") or d.put_body(
+        spec_items, lambda s: ["acf"] if s.get("type") == "array" else "acf")
+
+
+def _unknown_body_field(d: _Draft) -> bool:
+    body = d.req.get("body")
+    if isinstance(body, dict):
+        body["acf_unknown_field"] = 1
+    return isinstance(body, dict)
+
+
+def _no_body(d: _Draft) -> bool:
+    return d.replace_body()
+
+
+# Each kind: one way to break the minimal request; False when the operation has nothing of that kind.
+KINDS: dict[str, Callable[[_Draft], bool]] = {
+    "unknown_query": _unknown_query,
+    # a word where the spec wants a number or boolean
+    "query_type": lambda d: d.put_query(_is_type("integer", "number", "boolean"), "acf"),
+    # one below the documented minimum
+    "minimum": lambda d: d.put_query(_has_minimum, _below_minimum) or d.put_body(_has_minimum, _below_minimum),
+    "enum": _enum,  # a value outside the enum
+    # a word where the spec wants a date-time
+    "date_time": lambda d: d.put_query(_is_date_time, "acf-not-a-date") or d.put_body(_is_date_time, "acf-not-a-date"),
+    # a word in a field spelled `format: datetime`, which JSON Schema does not check
+    "loose_datetime": lambda d: d.put_body(lambda s: s.get("format") == "datetime", "acf-not-a-date"),
+    # a bare number where the spec wants a date-time
+    "number_for_datetime": lambda d: d.put_query(_is_date_time, "5") or d.put_body(_is_date_time, 5),
+    # a number written as a string where the spec wants a number
+    "string_for_number": lambda d: d.put_body(_is_type("integer", "number"), "5"),
+    # 0 where the spec wants a boolean
+    "number_for_boolean": lambda d: d.put_query(_is_type("boolean"), "0") or d.put_body(_is_type("boolean"), 0),
+    "body_not_object": lambda d: d.replace_body(body=[]),
+    # a field of the wrong JSON type
+    "body_wrong_type": lambda d: d.put_body(_is_type("boolean"), "acf") or d.put_body(_is_type("integer", "number"), "acf")
+    or d.put_body(_is_type("string"), 1),
+    "unknown_body_field": _unknown_body_field,
+    "invalid_json": lambda d: d.replace_body(data="{"),
+    # well-formed JSON whose bytes are not UTF-8
+    "invalid_utf8": lambda d: d.replace_body(data=b'{"\xff": 1}'),
+    "empty_body": lambda d: d.replace_body(body={}),
+    "no_body": _no_body,
+    # null in an optional field the spec marks nullable
+    "null_field": lambda d: d.put_body(lambda s: bool(s.get("nullable")) and "enum" not in s, None),
+    "none": lambda d: True,  # the valid request itself (a deviation on valid input)
+    "spec_minimal": lambda d: True,  # the spec's own minimal request, without what servers need beyond it
+}
+MUTATIONS = tuple(KINDS)
+
+
 def mutate(kinds: str | list[str], spec: dict, route, prefix: str) -> dict:
     """A reproduction dict for `route`: the base request broken the first of `kinds` ways that applies.
 
     NothingToMutate when none applies.
     """
-    for kind in [kinds] if isinstance(kinds, str) else kinds:
-        try:
-            return _mutate_one(kind, spec, route, prefix)
-        except NothingToMutate:
-            continue
-    raise NothingToMutate(f"no parameter or body field for a {' / '.join([kinds] if isinstance(kinds, str) else kinds)} mutation")
-
-
-def _mutate_one(kind: str, spec: dict, route, prefix: str) -> dict:
+    names = [kinds] if isinstance(kinds, str) else list(kinds)
     op = operation_spec(spec, route)
-    req = copy.deepcopy(base_request(spec, route, prefix, server_needs=kind != "spec_minimal"))
-    query, body = req["query"], req.get("body")
-    qp, bf = _query_params(spec, op), _body_fields(spec, op)
-    has_body = body_schema(spec, op) is not None
-
-    def put_query(test: Callable[[dict], bool], value: Any) -> bool:
-        name = _first(qp, test)
-        if name is not None:
-            query[name] = value
-        return name is not None
-
-    def put_body(test: Callable[[dict], bool], value: Any) -> bool:
-        name = _first(bf, test)
-        if name is not None and isinstance(body, dict):
-            body[name] = value
-        return name is not None and isinstance(body, dict)
-
-    done = False
-    if kind == "unknown_query":
-        query["acf_unknown_parameter"], done = "1", True
-    elif kind == "query_type":  # a word where the spec wants a number or boolean
-        done = put_query(_is_type("integer", "number", "boolean"), "acf")
-    elif kind == "minimum":  # one below the documented minimum
-        test = lambda s: s.get("type") in ("integer", "number") and "minimum" in s  # noqa: E731
-        name = _first(qp, test)
-        if name is not None:
-            query[name] = int(dict(qp)[name]["minimum"]) - 1
-            done = True
-        else:
-            name = _first(bf, test)
-            if name is not None and isinstance(body, dict):
-                body[name], done = int(dict(bf)[name]["minimum"]) - 1, True
-    elif kind == "enum":  # a value outside the enum
-        test = lambda s: "enum" in _items(s, spec)  # noqa: E731
-        name = _first(qp, test) or _first(bf, test)
-        if name is not None and name in dict(qp):
-            query[name], done = "acf", True
-        elif name is not None and isinstance(body, dict):
-            body[name] = ["acf"] if dict(bf)[name].get("type") == "array" else "acf"
-            done = True
-    elif kind == "date_time":  # a word where the spec wants a date-time
-        test = lambda s: s.get("format") == "date-time"  # noqa: E731
-        done = put_query(test, "acf-not-a-date") or put_body(test, "acf-not-a-date")
-    elif kind == "loose_datetime":  # a word in a field spelled `format: datetime`, which JSON Schema does not check
-        done = put_body(lambda s: s.get("format") == "datetime", "acf-not-a-date")
-    elif kind == "number_for_datetime":  # a bare number where the spec wants a date-time
-        test = lambda s: s.get("format") == "date-time"  # noqa: E731
-        done = put_query(test, "5") or put_body(test, 5)
-    elif kind == "string_for_number":  # a number written as a string where the spec wants a number
-        done = put_body(_is_type("integer", "number"), "5")
-    elif kind == "number_for_boolean":  # 0/1 where the spec wants a boolean
-        done = put_query(_is_type("boolean"), "0") or put_body(_is_type("boolean"), 0)
-    elif kind == "body_not_object" and has_body:
-        req["body"], done = [], True
-    elif kind == "body_wrong_type" and has_body:  # a field of the wrong JSON type
-        done = put_body(_is_type("boolean"), "acf") or put_body(_is_type("integer", "number"), "acf") \
-            or put_body(_is_type("string"), 1)
-    elif kind == "unknown_body_field" and isinstance(body, dict):
-        body["acf_unknown_field"], done = 1, True
-    elif kind == "invalid_json" and has_body:
-        req.pop("body", None)
-        req["data"], done = "{", True
-    elif kind == "invalid_utf8" and has_body:  # well-formed JSON whose bytes are not UTF-8
-        req.pop("body", None)
-        req["data"], done = b'{"\xff": 1}', True
-    elif kind == "empty_body" and has_body:
-        req["body"], done = {}, True
-    elif kind in ("none", "spec_minimal"):  # the valid request itself (a deviation on valid input)
-        done = True
-    elif kind == "null_field":  # null in an optional field the spec marks nullable
-        done = put_body(lambda s: bool(s.get("nullable")) and "enum" not in s, None)
-    elif kind == "no_body" and has_body:
-        req.pop("body", None)
-        done = True
-    if not done:
-        raise NothingToMutate(f"no parameter or body field for a {kind!r} mutation")
-    return req
-
-
-MUTATIONS = ("unknown_query", "query_type", "minimum", "enum", "date_time", "loose_datetime", "number_for_datetime",
-             "string_for_number", "number_for_boolean", "body_not_object", "body_wrong_type",
-             "unknown_body_field", "invalid_json", "invalid_utf8", "empty_body", "no_body", "null_field", "none", "spec_minimal")
+    for kind in names:
+        draft = _Draft(copy.deepcopy(base_request(spec, route, prefix, server_needs=kind != "spec_minimal")),
+                       _query_params(spec, op), _body_fields(spec, op), body_schema(spec, op) is not None)
+        if KINDS.get(kind, lambda _: False)(draft):  # `deviations lint` rejects an unknown kind
+            return draft.req
+    raise NothingToMutate(f"no parameter or body field for a {' / '.join(names)} mutation")

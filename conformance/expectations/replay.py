@@ -18,10 +18,11 @@ import requests
 
 from conformance.expectations.deviations import Deviation
 from conformance.expectations.mutations import NothingToMutate, mutate
-from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
-from conformance.properties.samples import TERMINAL, VACANT_PARAMS, unique_logical_date, vacant_id
+from conformance.local.probe_dags import (DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY,
+                                         unique_logical_date)
 from conformance.safety.cleanup import bring_back
 from conformance.safety.guard import RequestRefused
+from conformance.safety.vacancy import VACANT_PARAMS, vacant_id
 
 OCCURS, ABSENT, NOT_REPLAYED = "occurs", "does not occur", "not replayed"
 

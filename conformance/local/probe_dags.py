@@ -8,7 +8,10 @@ One set per Airflow major ships inside the package (conformance/probe_dags/);
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from conformance import paths
@@ -23,6 +26,15 @@ BROKEN_FILENAME = "conformance_broken.py"
 MARKER = "AIRFLOW-CONFORMANCE-PROBE-MARKER"
 
 SOURCE_DIR = paths.PACKAGE_DIR / "probe_dags"
+TERMINAL = ("success", "failed")  # run and task states after which a probe run is done
+_counter = itertools.count(1)
+
+
+def unique_logical_date() -> str:
+    """A logical date after the probe DAG's start date that no other run of this process uses."""
+    base = datetime(2023, 1, 1, tzinfo=timezone.utc)
+    offset = timedelta(seconds=int.from_bytes(os.urandom(3), "big"), microseconds=next(_counter))
+    return (base + offset).isoformat()
 
 
 def probe_dag_dir(version: str) -> Path:

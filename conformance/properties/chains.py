@@ -21,9 +21,8 @@ import requests
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from conformance.local.probe_dags import PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.local.probe_dags import PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY, unique_logical_date
 from conformance.properties.engine import Outcome, _drop_undeclared_properties, _strip_credentials
-from conformance.properties.samples import TERMINAL, unique_logical_date
 from conformance.safety.guard import RequestRefused
 
 CHAIN_EXAMPLES = 3

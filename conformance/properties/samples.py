@@ -14,50 +14,19 @@ creates anything and sandbox only creates objects named with the prefix.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 
 import requests
 
-from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.local.probe_dags import (DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY,
+                                         unique_logical_date)
 from conformance.safety.guard import RequestRefused
+from conformance.safety.vacancy import VACANT_PARAMS, vacant_id
 
 log = logging.getLogger(__name__)
-TERMINAL = ("success", "failed")
 RUN_WAIT_S = 90.0
-# Server-assigned ids that writes may aim at only when a read finds them absent (negative probes).
-# Database sequences start at 1 and grow by one; this is far beyond what any deployment reaches.
-VACANT_ID_BASE = 2_147_480_000
-VACANT_PARAMS = {"asset_id": "/assets/{}", "backfill_id": "/backfills/{}"}
-_counter = itertools.count(1)
-
-
-def vacant_id(session, guard, param: str, rel: str) -> int | None:
-    """An id no object has (a read answers 404), registered with the guard for negative probes.
-
-    Writes to assets and backfills the run does not own are refused; writes naming an id
-    that does not exist can only be refused by the server, so they test its 404 path.
-    """
-    for candidate in range(VACANT_ID_BASE, VACANT_ID_BASE + 3):
-        try:
-            resp = session.call("GET", rel.format(candidate))
-        except (RequestRefused, requests.RequestException):
-            return None
-        if resp.status_code == 404:
-            guard.vacant_ids.setdefault(param, set()).add(str(candidate))
-            return candidate
-    return None
-
-
-def unique_logical_date() -> str:
-    """A logical date after the probe DAG's start date that no other run of this process uses."""
-    base = datetime(2023, 1, 1, tzinfo=timezone.utc)
-    offset = timedelta(seconds=int.from_bytes(os.urandom(3), "big"), microseconds=next(_counter))
-    return (base + offset).isoformat()
 
 
 @dataclass

@@ -12,9 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 
-from conformance.local.probe_dags import PROBE_DAG_ID
+from conformance.local.probe_dags import PROBE_DAG_ID, TERMINAL
 
-TERMINAL = ("success", "failed")
 _counter = itertools.count(1)
 
 
