@@ -91,10 +91,13 @@ def test_ledger_grants_runs_without_prefix(tmp_path):
     assert guard.decide("DELETE", base + f"/dags/conformance_probe/dagRuns/{run}").allowed
 
 
-def test_required_field_missing_is_a_negative_probe(tmp_path):
+def test_an_invalid_body_never_reaches_objects_the_run_does_not_own(tmp_path):
+    """Safety must not rest on the server validating: a body lacking a required field is still a write."""
+    for version, rel in (("3.3.2", "/connections/prod"), ("2.10.5", "/users/admin"), ("2.10.5", "/pools/default_pool")):
+        guard, base = _guard(version, "sandbox", tmp_path)
+        assert not guard.decide("PATCH", base + rel, json.dumps({"host": "x"})).allowed, rel
     guard, base = _guard("3.3.2", "sandbox", tmp_path)
-    assert guard.decide("PATCH", base + "/connections/prod", json.dumps({"host": "x"})).allowed  # lacks conn_type: 422
-    assert not guard.decide("PATCH", base + "/connections/prod", json.dumps({"connection_id": "prod", "conn_type": "http"})).allowed
+    assert guard.decide("PATCH", base + f"/connections/{P}never_created", json.dumps({"host": "x"})).allowed
 
 
 def test_disruptive_allows_everything_and_bulk_needs_prefix(tmp_path):

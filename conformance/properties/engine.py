@@ -465,8 +465,8 @@ class PropertyEngine:
     def missing_field_probe(self, info: OperationInfo, combos: list[dict], outcome: Outcome) -> None:
         """When no generated case may be sent: one body without its required fields, which must be refused.
 
-        Request validation answers it before any handler runs, so the guard lets it through
-        even to objects the run does not own; it still shows the operation is there and validates.
+        The guard decides as for any write (an invalid body is still a write to a server that does
+        not validate), so it goes only where the run may write; elsewhere it is refused like the rest.
         """
         required = self.ctx.router.required_fields.get(info.op_id, ())
         if not required or not info.writes:
