@@ -24,3 +24,15 @@ class SuiteError(ConformanceError):
     """The suite could not finish: internal error or target died mid-run (exit 3)."""
 
     exit_code = 3
+
+
+class RequestRefused(Exception):
+    """Raised instead of sending a request the profile does not allow (or, once interrupted, any request).
+
+    Not a ConformanceError: a refusal is an outcome the tiers report (skipped, not sent), not a failure.
+    """
+
+    def __init__(self, reason: str, operation_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.operation_id = operation_id

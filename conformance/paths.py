@@ -22,3 +22,12 @@ def cache_dir() -> Path:
         root = Path(xdg) / "airflow-conformance"
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def bundled_dir() -> Path:
+    """The specs shipped with the suite (repository ``specs/`` or installed ``_specs``)."""
+    repo_root = PACKAGE_DIR.parent
+    repo_specs = repo_root / "specs"
+    if repo_specs.is_dir() and (repo_root / "pyproject.toml").is_file():
+        return repo_specs
+    return PACKAGE_DIR / "_specs"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from conformance.errors import ConfigError
 from conformance.expectations import Expectations
 from conformance.expectations import load as load_expectations
-from conformance.http.client import GuardedSession, Stats
+from conformance.http.client import Stats
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
 from conformance.http.router import Router
@@ -20,6 +20,7 @@ from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.options import RunOptions
 from conformance.safety.guard import Guard
 from conformance.safety.ledger import Ledger
+from conformance.safety.session import GuardedSession
 from conformance.target.auth import AuthSpec, make_auth, parse_auth
 from conformance.target.detect import detect, normalize_url
 from conformance.target.model import Target

@@ -107,7 +107,7 @@ def live(request, targets):
 
 
 def test_version_detection(live):
-    from conformance.http.client import GuardedSession  # noqa: PLC0415
+    from conformance.safety.session import GuardedSession  # noqa: PLC0415
     from conformance.http.redact import Redactor  # noqa: PLC0415
     from conformance.safety.guard import Guard  # noqa: PLC0415
     from conformance.safety.ledger import Ledger  # noqa: PLC0415

@@ -1,12 +1,13 @@
-"""`GuardedSession`: the only way the suite talks to a target.
+"""`TargetSession`: how the suite talks HTTP to one target.
 
 It is a `requests.Session` so that schemathesis can use it directly
 (`case.call(session=...)`), and it overrides `send`, the one method every
-requests call funnels through, so nothing - scenario, property test, token
-login, cleanup - can reach the wire without the guard's consent. It also
-counts requests per operation, paces them (`--max-rps`), retries only what
-is safe to retry, re-mints an expired JWT, and remembers the last exchange
-of the current test for a redacted curl reproduction.
+requests call funnels through. It counts requests per operation, paces them
+(`--max-rps`), retries only what is safe to retry, re-mints an expired JWT,
+reads streamed bodies within bounds, and remembers the last exchange of the
+current test for a redacted curl reproduction. Whether a request may leave at
+all is not its business: `conformance.safety.session.GuardedSession` adds the
+guard's decision and the ledger on top, through `admit` and `answered`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from dataclasses import dataclass, field
 
 import requests
 
+from conformance.errors import RequestRefused
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
-from conformance.safety.guard import Guard, RequestRefused
-from conformance.safety.tracking import record
+from conformance.http.router import Match, Router
 from conformance.target.auth import JwtAuth
 
 class _Interrupts:
@@ -132,13 +133,24 @@ class Stats:
         row[kind] += 1
 
 
-class GuardedSession(requests.Session):
-    """A requests session bound to one target, one guard and one redactor."""
+@dataclass(frozen=True)
+class Admission:
+    """What the session knows of a request it lets out: which operation it is (for counting)."""
+
+    match: Match | None
+
+    @property
+    def operation_id(self) -> str | None:
+        return self.match.operation_id if self.match else None
+
+
+class TargetSession(requests.Session):
+    """A requests session bound to one target, one router and one redactor."""
 
     def __init__(
         self,
         root_url: str,
-        guard: Guard,
+        router: Router | None,
         redactor: Redactor,
         *,
         api_base: str = "",
@@ -150,7 +162,7 @@ class GuardedSession(requests.Session):
         super().__init__()
         self.root_url = root_url.rstrip("/")
         self.api_base = api_base
-        self.guard = guard
+        self.router = router
         self.redactor = redactor
         self.limiter = limiter or TokenBucket(None)
         self.timeout = timeout
@@ -186,12 +198,15 @@ class GuardedSession(requests.Session):
         return self.request(method, self.api_base + rel, **kwargs)
 
     # -- the choke point ---------------------------------------------------
+    def admit(self, request: requests.PreparedRequest) -> Admission:
+        """May this request leave? Here always; `GuardedSession` asks the guard (RequestRefused if not)."""
+        return Admission(self.router.match((request.method or "GET").upper(), request.url or "") if self.router else None)
+
+    def answered(self, admission: Admission, request: requests.PreparedRequest, status: int, body: bytes | None) -> None:
+        """Hook for what an answered request means beyond HTTP (the ledger, in `GuardedSession`)."""
+
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:  # type: ignore[override]
-        revocable = self.disposable_credentials or not any(h in request.headers for h in ("Authorization", "Cookie"))
-        decision = self.guard.decide(request.method or "GET", request.url or "", request.body, revocable=revocable)
-        if not decision.allowed:
-            self.stats.refuse(decision.operation_id, decision.reason)
-            raise RequestRefused(decision.reason, decision.operation_id)
+        decision = self.admit(request)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         self._remember(request)
@@ -201,7 +216,7 @@ class GuardedSession(requests.Session):
         finally:
             INTERRUPTS.leave()
 
-    def _send_and_record(self, request: requests.PreparedRequest, decision, **kwargs) -> requests.Response:
+    def _send_and_record(self, request: requests.PreparedRequest, decision: Admission, **kwargs) -> requests.Response:
         response = self._send_with_retries(request, **kwargs)
         if _token_refused(response) and isinstance(self.auth, JwtAuth) and not (request.url or "").endswith("/auth/token"):
             self.redactor.add(self.auth.refresh())
@@ -214,8 +229,7 @@ class GuardedSession(requests.Session):
         # ledger also learns what a generated request created and an endless stream cannot hang the run
         body = _read_body(response) if kwargs.get("stream") else response.content
         self.stats.answered(decision.operation_id, response.status_code)
-        record(self.guard.ledger, self.guard.router, decision.match,
-               (request.method or "").upper(), request.body, response.status_code, body)
+        self.answered(decision, request, response.status_code, body)
         return response
 
     def _send_with_retries(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
@@ -223,7 +237,7 @@ class GuardedSession(requests.Session):
         attempts = self.retries + 1 if method in IDEMPOTENT else 1
         for attempt in range(attempts):
             self.limiter.acquire()
-            match = self.guard.router.match(method, request.url or "") if self.guard.router else None
+            match = self.router.match(method, request.url or "") if self.router else None
             self.stats.count(match.operation_id if match else None)
             try:
                 response = super().send(request, **kwargs)

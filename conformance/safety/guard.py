@@ -1,7 +1,7 @@
 """The single decision point for every request the suite sends.
 
 Scenario code, property tests, token logins and cleanup all send through
-`conformance.http.client.GuardedSession`, whose `send` asks `Guard.decide`
+`conformance.safety.session.GuardedSession`, whose `send` asks `Guard.decide`
 first; a refused request never leaves the process. The rules follow the
 safety model of the design: `readonly` may not change anything, `sandbox`
 may change only what the run itself created (named with the run prefix,
@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, RequestRefused  # noqa: F401 (re-exported: refusals are the guard's)
 from conformance.http.router import Match, Router
 from conformance.safety.ledger import Ledger
 
@@ -37,15 +37,6 @@ BINDABLE_PARAMS = frozenset(
 BODY_KEYED_CREATES = {"/variables": "key", "/pools": "name", "/connections": "connection_id", "/connections/test": "connection_id",
                       "/connections/enqueue-test": "connection_id", "/datasets/events": "dataset_uri"}
 BULK_KEYS = {"/variables": "key", "/pools": "name", "/connections": "connection_id"}
-
-
-class RequestRefused(Exception):
-    """Raised instead of sending a request the profile does not allow."""
-
-    def __init__(self, reason: str, operation_id: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.operation_id = operation_id
 
 
 @dataclass(frozen=True)

@@ -23,19 +23,10 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from conformance.errors import ConfigError
-from conformance.paths import PACKAGE_DIR, cache_dir
+from conformance.paths import bundled_dir, cache_dir
 from conformance.specs._common import HTTP_METHODS, parse_version, read_lock, version_key
 
 _VERSION_FILE = re.compile(r"^\d+(\.\d+)*([a-z]+\d+)?(\.post\d+)?\.json$")
-
-
-def bundled_dir() -> Path:
-    """The specs shipped with the suite (repository ``specs/`` or installed ``_specs``)."""
-    repo_root = PACKAGE_DIR.parent
-    repo_specs = repo_root / "specs"
-    if repo_specs.is_dir() and (repo_root / "pyproject.toml").is_file():
-        return repo_specs
-    return PACKAGE_DIR / "_specs"
 
 
 def specs_dir() -> Path:

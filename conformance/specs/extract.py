@@ -303,7 +303,7 @@ def extract_to(version: str, dest: Path, also_verify: tuple[Path, ...] = ()) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from conformance.specs.catalog import bundled_dir  # noqa: PLC0415
+    from conformance.paths import bundled_dir  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(
         prog="python -m conformance.specs.extract",
