@@ -15,7 +15,7 @@ as such, never sent.
 from __future__ import annotations
 
 import copy
-import itertools
+import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -28,7 +28,6 @@ NAMING_FIELDS = frozenset({"key", "name", "connection_id", "dataset_uri", "pool"
 # Fields whose value must be new on every request, or the second replay meets a 409 instead of the defect.
 UNIQUE_FIELDS = frozenset({"key", "name", "connection_id", "dag_run_id"})
 DATE_FIELDS = frozenset({"logical_date", "execution_date"})
-_serial = itertools.count(1)
 # Fields the servers require although the spec does not say so (see the deviation
 # v1-required-fields-not-in-spec): added wherever the body schema has them, except for the
 # `spec_minimal` mutation, which is exactly the spec's minimal body.
@@ -96,7 +95,7 @@ def example(spec: dict, schema: Any, name: str = "", prefix: str = "acf_") -> An
     if schema.get("format") == "date-time":
         return unique_logical_date() if name in DATE_FIELDS else DATE_TIME
     if name in UNIQUE_FIELDS:
-        return f"{prefix}replay_{name}_{next(_serial)}"
+        return f"{prefix}replay_{name}_{secrets.token_hex(3)}"
     return f"{prefix}replay_{name or 'value'}"
 
 
