@@ -3,9 +3,12 @@
 Each reproduction in the data names an operation (or `each: true`, for every
 operation the deviation lists); method and path come from the target's
 reference spec, path parameters are bound to the suite's probe objects or to
-names of this replay that were never created. Every request goes through the
-run's guarded session, so a replay is as safe as a run: a request the guard
-refuses is reported as not replayed, never sent.
+names of this replay that were never created. A `mutate:` reproduction is
+built from the spec (see mutations.py) and meets the target as a run's cases
+do: its variable, pool, connection and DAG run are created first (the run's
+task awaited), vacant server ids are registered with the guard. Every request
+goes through the run's guarded session, so a replay is as safe as a run: a
+request the guard refuses is reported as not replayed, never sent.
 """
 
 from __future__ import annotations
