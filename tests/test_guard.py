@@ -129,3 +129,16 @@ def test_vacant_server_ids_are_negative_probes_others_refused(tmp_path):
     for method, rel in (("POST", "/assets/1/materialize"), ("DELETE", "/assets/7/queuedEvents"),
                         ("PUT", "/backfills/1/pause"), ("PUT", "/backfills/2147480001/cancel")):
         assert not guard.decide(method, base + rel).allowed, rel
+
+
+def test_writes_that_cannot_change_anything_whatever_the_server_does(tmp_path):
+    """A bulk body without actions, an event for an asset proven vacant: negative probes; anything else is refused."""
+    guard, base = _guard("3.3.2", "sandbox", tmp_path)
+    assert guard.decide("PATCH", base + "/pools", json.dumps({})).allowed
+    assert guard.decide("PATCH", base + "/pools", json.dumps({"actions": []})).allowed
+    assert not guard.decide("PATCH", base + "/pools", json.dumps({"actions": "x"})).allowed
+    assert not guard.decide("PATCH", base + "/pools", json.dumps([])).allowed
+    assert not guard.decide("POST", base + "/assets/events", json.dumps({"asset_id": 2147480000})).allowed
+    guard.vacant_ids["asset_id"] = {"2147480000"}
+    assert guard.decide("POST", base + "/assets/events", json.dumps({"asset_id": 2147480000})).allowed
+    assert not guard.decide("POST", base + "/assets/events", json.dumps({"asset_id": 1})).allowed

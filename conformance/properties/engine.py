@@ -368,6 +368,10 @@ class PropertyEngine:
                     body[name] = path[param]
         if info.method == "PATCH" and info.rel in BULK_FIELDS and isinstance(body, dict):
             self._shape_bulk(body, BULK_FIELDS[info.rel])
+        vacant = self.samples.values("asset_id", write=True)
+        if info.method == "POST" and info.rel == "/assets/events" and isinstance(body, dict) and vacant \
+                and ("asset_id" in body or not negative):  # an event only for an asset proven absent
+            body["asset_id"] = vacant[0]
         trigger = info.method == "POST" and info.rel in TRIGGERS
         self._pin_dag_refs(body, path, trigger=trigger)
         if trigger and isinstance(body, dict) and body.get("dag_run_id") is None and not negative:

@@ -207,11 +207,16 @@ class Guard:
             return Decision(False, "backfills are only created for probe DAGs", match)
         if method == "PATCH" and rel in BULK_KEYS:
             return self._bulk(rel, match, data)
+        asset = data.get("asset_id") if isinstance(data, dict) else None
+        if method == "POST" and rel == "/assets/events" and str(asset) in self.vacant_ids.get("asset_id", ()):
+            return Decision(True, f"negative probe: asset {asset} does not exist", match)
         return Decision(False, f"{method} {rel} writes a whole collection; the sandbox cannot bind it to this run's objects", match)
 
     def _bulk(self, rel: str, match: Match, data: object) -> Decision:
         field = BULK_KEYS[rel]
         actions = data.get("actions") if isinstance(data, dict) else None
+        if isinstance(data, dict) and actions in (None, []):  # whether the server validates or not, nothing to do
+            return Decision(True, "negative probe: a bulk body without actions changes nothing", match)
         if not isinstance(actions, list) or not actions:
             return Decision(False, "bulk body without actions cannot be bound to this run's objects", match)
         for action in actions:
