@@ -26,3 +26,10 @@ def test_failed_release_becomes_an_error_column_and_the_rest_runs(targets, tmp_p
 
     rebuilt = build.build(collect.load_runs(tmp_path))  # `matrix --rebuild` gives the same columns
     assert {c["version"]: c["status"] for c in rebuilt["versions"]} == {"2.9.3": "error", "2.10.5": "ran"}
+
+    # each release records which known deviations its replay reproduced (and a rebuild keeps that)
+    on_release = {dev_id: cells["2.10.5"] for dev_id, cells in doc["deviations"].items() if "2.10.5" in cells}
+    assert on_release and all(cell["occurs"] for cell in on_release.values()), \
+        {d: c for d, c in on_release.items() if not c["occurs"]}
+    assert "## Known deviations by release" in md
+    assert rebuilt["deviations"].keys() == doc["deviations"].keys()

@@ -166,8 +166,9 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
             worst = min(decided, key=lambda r: rank[r.status])
             row.update(status=worst.status, reason=worst.message[:300] if worst.status != "passed" else "")
             if not exercised and coverage["refused"] and worst.status == "passed":
-                row["reason"] = (f"not exercised: every one of {coverage['refused']} answers was 401/403 "
-                                 "(an all-401 operation is an error in its property result)")
+                row["reason"] = (f"not exercised: all {coverage['refused']} answers were 401/403, documented refusals "
+                                 "(e.g. a setting that hides the configuration); an operation whose every "
+                                 "authenticated request answers 401 is an error instead")
         elif rs:
             row.update(status="skipped", reason=rs[0].message[:300])
         else:
