@@ -141,6 +141,20 @@ def expand(dev: Deviation, available: set[str]) -> list[tuple[str, dict]]:
     return out
 
 
+def _on_top_of(built: dict, rep: dict) -> dict:
+    """The reproduction's own query, path and body fields laid over the request `mutate` built."""
+    out = {**{k: v for k, v in rep.items() if k not in ("body", "data")},
+           "query": {**built.get("query", {}), **(rep.get("query") or {})},
+           "path": {**built.get("path", {}), **(rep.get("path") or {})}}
+    if "data" in built:
+        out["data"] = built["data"]
+    elif isinstance(built.get("body"), dict) and isinstance(rep.get("body"), dict):
+        out["body"] = {**built["body"], **rep["body"]}
+    elif "body" in rep or "body" in built:
+        out["body"] = rep["body"] if "body" in rep else built["body"]  # a body of another shape replaces it
+    return out
+
+
 def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]) -> Replay:
     """Send the setup requests and the reproduction; compare the answer with the recorded signature."""
     route = ctx.router.by_id[op_id]
@@ -149,15 +163,7 @@ def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]
             built = mutate(rep["mutate"], ctx.spec, route, ctx.prefix)
         except NothingToMutate as exc:
             return Replay(dev, op_id, NOT_REPLAYED, str(exc))
-        body = built.get("body")
-        if isinstance(body, dict) and isinstance(rep.get("body"), dict):
-            body = {**body, **rep["body"]}  # the reproduction's own fields on top of the minimal body
-        elif "body" in rep:
-            body = rep["body"]  # a body of another shape replaces it
-        rep = {**{k: v for k, v in rep.items() if k not in ("body", "data")},
-               **({"body": body} if "body" in built or "body" in rep else {}), **({"data": built["data"]} if "data" in built else {}),
-               "query": {**built.get("query", {}), **(rep.get("query") or {})},
-               "path": {**built.get("path", {}), **(rep.get("path") or {})}}
+        rep = _on_top_of(built, rep)
     rel = ctx.router.relative(route.template)
     params = {p: _fill((rep.get("path") or {}).get(p, DEFAULT_PARAMS.get(p, "{missing}")), names) for p in route.params}
     if rep.get("mutate"):
