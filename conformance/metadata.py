@@ -14,7 +14,8 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-TIERS = ("readonly", "sandbox", "disruptive")
+from conformance.options import PROFILES
+
 NEEDS = ("probe_dags", "auth_default", "scheduler")
 
 
@@ -69,7 +70,7 @@ def check(
     exposure: bool = False,
 ):
     """Register a test function as a conformance check and mark it for the plugin."""
-    if tier not in TIERS:
+    if tier not in PROFILES:
         raise ValueError(f"{id}: unknown tier {tier}")
     unknown = set(needs) - set(NEEDS)
     if unknown:

@@ -37,6 +37,10 @@ class RunOptions:
     allow_disruptive: bool = False
     keyword: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.seed is None:  # random unless given, and always recorded, so any run can be repeated
+            self.seed = int.from_bytes(os.urandom(4), "big")
+
     @classmethod
     def from_env(cls, **overrides) -> RunOptions:
         opts = cls(url=os.environ.get("AIRFLOW_CONFORMANCE_URL"), auth=os.environ.get("AIRFLOW_CONFORMANCE_AUTH"))

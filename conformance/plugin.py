@@ -9,7 +9,6 @@ project's own tests (and anyone else's) are unaffected by it.
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from pathlib import Path
@@ -65,8 +64,6 @@ def _options(config: pytest.Config) -> RunOptions:
         run_id=config.getoption("airflow_run_id"),
         allow_disruptive=config.getoption("airflow_allow_disruptive") or None,
     )
-    if opts.seed is None:
-        opts.seed = int.from_bytes(os.urandom(4), "big")
     return opts
 
 
@@ -136,8 +133,7 @@ def _skip_reason(ctx, meta: Meta | None, kind: str) -> str | None:
     if not meta.applies_to(version):
         rng = " and ".join(x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x)
         return f"not applicable to Airflow {ctx.target.airflow_version} (applies to {rng})"
-    order = ("readonly", "sandbox", "disruptive")
-    if order.index(meta.tier) > order.index(ctx.options.profile):
+    if PROFILES.index(meta.tier) > PROFILES.index(ctx.options.profile):
         return f"needs the {meta.tier} profile; this run uses --profile {ctx.options.profile}"
     if "auth_default" in meta.needs and not ctx.auth_denied:
         return "needs a target running Airflow's default auth settings (airflow-conformance up --auth-config default)"

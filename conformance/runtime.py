@@ -16,7 +16,7 @@ from conformance.http.client import Stats
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
 from conformance.http.router import Router
-from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.options import RunOptions
 from conformance.safety.guard import Guard
 from conformance.safety.ledger import Ledger

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from conformance.local import instance, processes
-from conformance.local.probe_dags import BROKEN_FILENAME, MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.probes.dags import BROKEN_FILENAME, MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
 from conformance.local.target import LocalTarget
 
 VERSIONS = ["2.10.5", "3.3.2"]

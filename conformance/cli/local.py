@@ -14,7 +14,7 @@ import click
 
 from conformance.errors import ConfigError
 from conformance.local import instance
-from conformance.local import probe_dags as probe_dag_files
+from conformance.probes import dags as probe_dag_files
 from conformance.local.home import SECRETS_FILE
 from conformance.local.target import LocalTarget
 from conformance.local.versions import NEWEST, supported

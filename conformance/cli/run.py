@@ -77,8 +77,6 @@ def run(url, local_version, auth, profile, only, report_dir, max_examples, max_r
     options = RunOptions.from_env(url=url, auth=auth, profile=profile, only=parse_only(only), report_dir=report_dir,
                                   max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, workers=workers, seed=seed,
                                   keyword=keyword, allow_disruptive=allow_disruptive)
-    if options.seed is None:
-        options.seed = int.from_bytes(os.urandom(4), "big")
     if url:
         return run_suite(options)
     from conformance.local import instance, versions  # noqa: PLC0415

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from conformance.local.probe_dags import unique_logical_date
+from conformance.probes.dags import unique_logical_date
 from conformance.specs.catalog import full_path, resolve
 
 DATE_TIME = "2022-01-01T00:00:00+00:00"

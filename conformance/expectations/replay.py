@@ -14,15 +14,14 @@ request the guard refuses is reported as not replayed, never sent.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 
 import requests
 
 from conformance.expectations.deviations import Deviation
 from conformance.expectations.mutations import NothingToMutate, mutate
-from conformance.local.probe_dags import (DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY,
-                                         unique_logical_date)
+from conformance.probes import runs
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY, unique_logical_date
 from conformance.safety.cleanup import bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.safety.vacancy import VACANT_PARAMS, vacant_id
@@ -100,8 +99,7 @@ def _owned(ctx, param: str, names: dict[str, str], for_delete: bool = False) -> 
     path, body = create[param]
     try:
         if param == "dag_run_id":  # its task runs only while the probe DAG is unpaused; `finish` restores the state
-            _send(ctx.session, {"method": "PATCH", "path": f"/dags/{PROBE_DAG_ID}", "query": {"update_mask": "is_paused"},
-                                "body": {"is_paused": False}})
+            runs.set_paused(ctx.session, PROBE_DAG_ID, False)
         created = _send(ctx.session, {"method": "POST", "path": path, "body": body}).status_code in (200, 201)
         if created and param == "dag_run_id":
             names["owned_try"] = _await_task_instance(ctx, name)
@@ -110,23 +108,15 @@ def _owned(ctx, param: str, names: dict[str, str], for_delete: bool = False) -> 
     return name
 
 
-def _await_task_instance(ctx, run_id: str, timeout: float = 60.0) -> str:
+def _await_task_instance(ctx, run_id: str) -> str:
     """Wait until the probe task of a new run has run once (bounded); the try number its log is under.
 
     3.x makes the task instance only when the scheduler picks the run up, and a log
     exists only after the first try: operations on either answer 404 until then.
+    The try number is 0-based on some 3.x releases, so it is read, not assumed.
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        resp = _send(ctx.session, {"method": "GET", "path": f"/dags/{PROBE_DAG_ID}/dagRuns/{run_id}/taskInstances/{PROBE_TASK_ID}"})
-        try:
-            ti = resp.json() if resp.status_code == 200 else {}
-        except ValueError:
-            break
-        if ti.get("state") in TERMINAL:  # the try its log is filed under (0-based on some 3.x releases)
-            return str(ti.get("try_number", 1))
-        time.sleep(1.0)
-    return "1"
+    ti = runs.wait_until_done(ctx.session, f"{runs.run_path(PROBE_DAG_ID, run_id)}/taskInstances/{PROBE_TASK_ID}")
+    return str(ti.get("try_number", 1)) if ti.get("state") in TERMINAL else "1"
 
 
 def expand(dev: Deviation, available: set[str]) -> list[tuple[str, dict]]:

@@ -85,7 +85,7 @@ class _Interrupts:
 
 
 INTERRUPTS = _Interrupts()
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # change nothing: retried, and never judged as writes
 RETRY_STATUSES = frozenset({502, 503, 504})
 DEFAULT_TIMEOUT = 30.0
 
@@ -234,7 +234,7 @@ class TargetSession(requests.Session):
 
     def _send_with_retries(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
         method = (request.method or "GET").upper()
-        attempts = self.retries + 1 if method in IDEMPOTENT else 1
+        attempts = self.retries + 1 if method in SAFE_METHODS else 1
         for attempt in range(attempts):
             self.limiter.acquire()
             match = self.router.match(method, request.url or "") if self.router else None

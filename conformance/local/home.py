@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance import paths
-from conformance.local import probe_dags
+from conformance.probes import dags as probe_dags
 from conformance.local.versions import VersionSpec
 
 ADMIN_USER = "admin"

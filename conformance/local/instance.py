@@ -25,7 +25,7 @@ import requests
 from conformance.errors import ConfigError, SuiteError
 from conformance.local import home as home_mod
 from conformance.local import processes, state
-from conformance.local.probe_dags import BROKEN_FILENAME, PROBE_DAG_ID
+from conformance.probes.dags import BROKEN_FILENAME, PROBE_DAG_ID
 from conformance.local.target import LocalTarget
 from conformance.local.venv import airflow_bin, ensure_venv
 from conformance.local.versions import VersionSpec, resolve, supported

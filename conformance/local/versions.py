@@ -144,17 +144,6 @@ def resolve(version: str) -> VersionSpec:
     raise ConfigError(f"Airflow {key} is not supported; supported: {listing}")
 
 
-def major_of(version: str) -> int:
-    """Major of a version string (2 or 3), or ConfigError: used by probe-DAG installs."""
-    try:
-        major = Version(version).major
-    except InvalidVersion:
-        raise ConfigError(f"'{version}' is not an Airflow version (expected e.g. {NEWEST})") from None
-    if major not in (2, 3):
-        raise ConfigError(f"Airflow {version}: only Airflow 2.x and 3.x are supported")
-    return major
-
-
 def resolve_for_constraints(version: str) -> VersionSpec:
     """Like resolve(), but for generating pins: a new patch of a known minor needs no file yet."""
     try:

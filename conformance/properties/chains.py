@@ -21,7 +21,7 @@ import requests
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from conformance.local.probe_dags import PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY, unique_logical_date
+from conformance.probes.dags import PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY, unique_logical_date
 from conformance.properties.engine import Outcome, _drop_undeclared_properties, _strip_credentials
 from conformance.safety.guard import RequestRefused
 

@@ -44,8 +44,9 @@ from schemathesis.specs.openapi.checks import (
 
 from conformance.checks.registry import content_type_of, registered_checks, run_all
 from conformance.expectations.deviations import Observation
+from conformance.http.client import SAFE_METHODS
 from conformance.http.redact import mask_fields
-from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.properties.samples import Samples
 from conformance.safety.guard import READONLY_POSTS, RequestRefused
 from conformance.target.auth import make_auth
@@ -64,7 +65,6 @@ SCHEMATHESIS_CHECKS = (
     positive_data_acceptance,
 )
 AUTH_CHECK = "auth_not_ignored"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 
 # POSTs whose body names the object they create: relative path -> body field

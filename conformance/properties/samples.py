@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from conformance.local.probe_dags import (DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY,
+from conformance.probes.dags import (DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY,
                                          unique_logical_date)
 from conformance.safety.guard import RequestRefused
 from conformance.safety.vacancy import VACANT_PARAMS, vacant_id

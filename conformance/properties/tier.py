@@ -20,7 +20,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.properties.engine import MAX_LISTED, Outcome, PropertyEngine, ordered_operations, summarize
 from conformance.properties.samples import SampleBuilder
 from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import requests
 
 from conformance.http.paging import list_all
+from conformance.probes import runs
 from conformance.safety.guard import RequestRefused
 from conformance.safety.ledger import Entry, Ledger
 
@@ -79,21 +80,8 @@ def bring_back(session, probe_dags: dict, dag_id: str, wait: float = REPARSE_WAI
 
 def restore_pause_states(session, ledger: Ledger, dag_ids) -> list[str]:
     """Put each probe DAG back into the pause state noted at the start of the run."""
-    problems = []
-    for dag_id in dag_ids:
-        original = ledger.noted(f"paused:{dag_id}")
-        if original is None:
-            continue
-        try:
-            current = session.call("GET", f"/dags/{dag_id}")
-            if current.status_code == 200 and bool(current.json().get("is_paused")) != original:
-                resp = session.call("PATCH", f"/dags/{dag_id}", params={"update_mask": "is_paused"},
-                                    json={"is_paused": original})
-                if resp.status_code != 200:
-                    problems.append(f"DAG {dag_id}: restoring is_paused={original} answered {resp.status_code}")
-        except (RequestRefused, requests.RequestException, ValueError) as exc:
-            problems.append(f"DAG {dag_id}: could not restore pause state ({type(exc).__name__})")
-    return problems
+    noted = ((dag_id, ledger.noted(f"paused:{dag_id}")) for dag_id in dag_ids)
+    return [p for p in (runs.restore_paused(session, d, bool(o)) for d, o in noted if o is not None) if p]
 
 
 def _pause_probe_dags(session, ledger: Ledger, dag_ids) -> None:
@@ -106,7 +94,7 @@ def _pause_probe_dags(session, ledger: Ledger, dag_ids) -> None:
         if ledger.noted(f"paused:{dag_id}") is None:
             continue
         try:
-            session.call("PATCH", f"/dags/{dag_id}", params={"update_mask": "is_paused"}, json={"is_paused": True})
+            runs.set_paused(session, dag_id, True)
         except (RequestRefused, requests.RequestException):
             pass
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.errors import ConfigError, RequestRefused  # noqa: F401 (re-exported: refusals are the guard's)
+from conformance.http.client import SAFE_METHODS
 from conformance.http.router import Match, Router
+from conformance.options import PROFILES
 from conformance.safety.ledger import Ledger
 
-PROFILES = ("readonly", "sandbox", "disruptive")
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 GLOBAL_PREFIX = "acf_"
 
 # POST operations that only read (list endpoints taking their filters in a body).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from conformance.http.client import SAFE_METHODS
 from conformance.http.router import Match
 from conformance.safety.ledger import Entry, Ledger
 
@@ -25,7 +26,7 @@ def _json(data: bytes | str | None) -> object:
 
 def record(ledger: Ledger, router, match: Match | None, method: str, request_body, status: int, response_body: bytes | None) -> None:
     """Update the ledger from one answered request (no-op for reads and failures)."""
-    if match is None or router is None or not 200 <= status < 300 or method in ("GET", "HEAD", "OPTIONS"):
+    if match is None or router is None or not 200 <= status < 300 or method in SAFE_METHODS:
         return
     rel = router.relative(match.route.template)
     params = match.path_params

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.local.probe_dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.metadata import scenario
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.local.probe_dags import MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.probes.dags import MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
 from conformance.metadata import scenario
 
 SANDBOX = {"tier": "sandbox", "needs": ["probe_dags"]}
@@ -131,9 +131,9 @@ def test_state_read_only(flows, verdict, expect):
           "Triggering a DAG twice with the same execution/logical date MUST answer 409.",
           operations=["post_dag_run", "trigger_dag_run"], **SANDBOX)
 def test_duplicate_date(flows, verdict, expect):
-    from conformance.scenarios.flows import unique_date  # noqa: PLC0415
+    from conformance.probes.dags import unique_logical_date  # noqa: PLC0415
 
-    date = unique_date()
+    date = unique_logical_date()
     first = flows.trigger(logical_date=date, run_id=flows.run_id("dup_date_a"))
     verdict.status(first, expect["first_status"], "first trigger")
     second = flows.trigger(logical_date=date, run_id=flows.run_id("dup_date_b"))

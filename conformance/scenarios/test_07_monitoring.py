@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.http.paging import list_all
-from conformance.local.probe_dags import BROKEN_FILENAME
+from conformance.probes.dags import BROKEN_FILENAME
 from conformance.metadata import scenario
 
 
