@@ -13,6 +13,7 @@ from conformance.errors import ConfigError
 from conformance.expectations import Expectations
 from conformance.expectations import load as load_expectations
 from conformance.http.client import Stats
+from conformance.http.interrupts import Interrupts
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
 from conformance.http.router import Router
@@ -52,11 +53,11 @@ class RunContext:
 
     def new_session(self) -> GuardedSession:
         """Another session on the same guard, ledger, limiter and stats (for parallel workers)."""
-        return _session(self.target, self.guard, self.redactor, self.session.limiter, self.session.stats)
+        return _session(self.target, self.guard, self.redactor, self.session)
 
     def session_as(self, auth) -> GuardedSession:
         """A guarded session with other credentials (None: anonymous), for the auth scenarios."""
-        s = _login_session(self.target, self.guard, self.redactor, self.session.limiter, self.session.stats)
+        s = _login_session(self.target, self.guard, self.redactor, self.session)
         s.auth = auth
         return s
 
@@ -75,14 +76,16 @@ def _local_auth(url: str) -> tuple[str | None, bool, str, str]:
     return local.auth_spec, True, local.auth_config, getattr(local, "database", "sqlite") or "sqlite"
 
 
-def _session(target: Target, guard: Guard, redactor: Redactor, limiter: TokenBucket, stats: Stats) -> GuardedSession:
-    session = GuardedSession(target.url, guard, redactor, api_base=target.api_base, limiter=limiter, stats=stats)
-    session.auth = make_auth(target.auth, target.url, lambda: _login_session(target, guard, redactor, limiter, stats))
+def _session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSession) -> GuardedSession:
+    """A session with the run's credentials that shares the rate limit, accounting and interrupts of `like`."""
+    session = _login_session(target, guard, redactor, like)
+    session.auth = make_auth(target.auth, target.url, lambda: _login_session(target, guard, redactor, like))
     return session
 
 
-def _login_session(target, guard, redactor, limiter, stats) -> GuardedSession:
-    return GuardedSession(target.url, guard, redactor, api_base=target.api_base, limiter=limiter, stats=stats)
+def _login_session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSession) -> GuardedSession:
+    return GuardedSession(target.url, guard, redactor, api_base=target.api_base, limiter=like.limiter, stats=like.stats,
+                          interrupts=like.interrupts)
 
 
 def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunContext:
@@ -101,10 +104,11 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
         redactor.add_basic(auth.user, auth.password)
 
     ledger = Ledger(options.run_id)
-    limiter = TokenBucket(options.max_rps, burst=max(1, options.workers))
-    stats = Stats()
     probe_guard = Guard("readonly", run_prefix=options.prefix, ledger=ledger)
-    with GuardedSession(root, probe_guard, redactor, limiter=limiter, stats=stats) as plain:
+    # the first session of the run: every later one shares its limiter, stats and interrupts
+    plain = GuardedSession(root, probe_guard, redactor, limiter=TokenBucket(options.max_rps, burst=max(1, options.workers)),
+                           stats=Stats(), interrupts=Interrupts())
+    with plain:
         version, api = detect(plain, root)
 
     if options.profile == "disruptive" and not (is_local or options.allow_disruptive):
@@ -122,7 +126,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     guard = Guard(options.profile, run_prefix=cleanup_prefix or options.prefix, ledger=ledger,
                   probe_dag_ids=PROBE_DAG_IDS, disposable_dag_ids=(DISPOSABLE_DAG_ID,), router=router,
                   allow_creates=cleanup_prefix is None)
-    session = _session(target, guard, redactor, limiter, stats)
+    session = _session(target, guard, redactor, plain)
     validator = ResponseValidator(spec, root, router.base_path)
     ctx = RunContext(options, target, spec, spec_version, router, ledger, guard, session, redactor,
                      load_expectations(version, backend), validator)
@@ -160,5 +164,5 @@ def _find_probe_dags(ctx: RunContext) -> None:
             data = resp.json()
             ctx.probe_dags[dag_id] = data
             if isinstance(data.get("file_token"), str):
-                ctx.guard.probe_file_tokens.add(data["file_token"])
-            ctx.ledger.note(f"paused:{dag_id}", bool(data.get("is_paused")))
+                ctx.guard.learn_probe_file(data["file_token"])
+            ctx.ledger.note_pause_state(dag_id, bool(data.get("is_paused")))

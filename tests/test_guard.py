@@ -120,8 +120,8 @@ def test_logout_only_with_credentials_the_run_can_lose(tmp_path):
 
 def test_vacant_server_ids_are_negative_probes_others_refused(tmp_path):
     guard, base = _guard("3.3.2", "sandbox", tmp_path)
-    guard.vacant_ids["asset_id"] = {"2147480000"}
-    guard.vacant_ids["backfill_id"] = {"2147480000"}
+    guard.learn_vacant("asset_id", 2147480000)
+    guard.learn_vacant("backfill_id", 2147480000)
     for method, rel in (("POST", "/assets/2147480000/materialize"), ("DELETE", "/assets/2147480000/queuedEvents"),
                         ("PUT", "/backfills/2147480000/pause"), ("PUT", "/backfills/2147480000/cancel")):
         d = guard.decide(method, base + rel)
@@ -139,6 +139,6 @@ def test_writes_that_cannot_change_anything_whatever_the_server_does(tmp_path):
     assert not guard.decide("PATCH", base + "/pools", json.dumps({"actions": "x"})).allowed
     assert not guard.decide("PATCH", base + "/pools", json.dumps([])).allowed
     assert not guard.decide("POST", base + "/assets/events", json.dumps({"asset_id": 2147480000})).allowed
-    guard.vacant_ids["asset_id"] = {"2147480000"}
+    guard.learn_vacant("asset_id", 2147480000)
     assert guard.decide("POST", base + "/assets/events", json.dumps({"asset_id": 2147480000})).allowed
     assert not guard.decide("POST", base + "/assets/events", json.dumps({"asset_id": 1})).allowed

@@ -9,12 +9,12 @@ import threading
 
 import pytest
 
-from conformance.http.client import _Interrupts
+from conformance.http.interrupts import Interrupts
 from conformance.safety.guard import RequestRefused
 
 
 def test_signal_waits_for_the_request_in_flight_then_stops():
-    it = _Interrupts()
+    it = Interrupts()
     it.enter()
     it.handler(15, None)  # arrives mid-request: held
     assert it.pending and it.stopping.is_set()
@@ -24,7 +24,7 @@ def test_signal_waits_for_the_request_in_flight_then_stops():
 
 
 def test_second_signal_stops_at_once(capsys):
-    it = _Interrupts()
+    it = Interrupts()
     it.enter()
     it.handler(2, None)
     assert "signal again" in capsys.readouterr().err
@@ -34,11 +34,11 @@ def test_second_signal_stops_at_once(capsys):
 
 def test_signal_between_requests_stops_at_once():
     with pytest.raises(KeyboardInterrupt):
-        _Interrupts().handler(15, None)
+        Interrupts().handler(15, None)
 
 
 def test_worker_threads_send_nothing_after_the_signal_main_thread_still_may():
-    it = _Interrupts()
+    it = Interrupts()
     with pytest.raises(KeyboardInterrupt):
         it.handler(15, None)
     refused = []

@@ -240,7 +240,7 @@ def connection_password_hidden(response, case) -> None:
         password = conn.get("password")
         if password is None or (isinstance(password, str) and set(password) <= {"*"}):
             continue
-        what = "the password this request set" if password in sent else "an unmasked password"
+        what = "the password this request set" if isinstance(password, str) and password in sent else "an unmasked password"
         raise AssertionError(f"connection {conn.get('connection_id')!r} returns {what} "
                              f"({len(str(password))} chars) in its `password` field; passwords are write-only")
     if sent and response.content:

@@ -17,31 +17,21 @@ _PYTEST_USAGE = {int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_
 
 
 def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
-    """Connect (exit 2 on any configuration problem), then drive pytest with the plugin."""
-    from conformance import plugin, runtime  # noqa: PLC0415
+    """Connect (exit 2 on any configuration problem), then drive pytest with the run handed over as a plugin."""
+    from conformance import runtime  # noqa: PLC0415
+    from conformance.run_plugin import ConformanceRun  # noqa: PLC0415
 
     ctx = runtime.build(options)  # ConfigError -> one line, exit 2 (handled by the CLI group)
     echo_err(f"target {ctx.target.url}: Airflow {ctx.target.airflow_version} (API {ctx.target.api}), "
              f"reference spec {ctx.spec_version}, auth {ctx.target.auth.redacted}, profile {options.profile}, "
              f"run {options.run_id}, seed {options.seed}")
-    plugin.PREBUILT = ctx
     packages = [f"conformance.{kind}" for kind in options.only]  # collect only what was asked for
     args = ["--pyargs", *packages, "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
             "-W", "ignore::pytest.PytestAssertRewriteWarning", "--assert=plain",
-            "-o", "python_files=test_*.py", "--airflow-report-dir", options.report_dir,
-            "--airflow-profile", options.profile, "--airflow-only", ",".join(options.only),
-            "--airflow-max-examples", str(options.max_examples), "--airflow-workers", str(options.workers),
-            "--airflow-seed", str(options.seed), "--airflow-run-id", options.run_id, "-W", "ignore::DeprecationWarning"]
-    if options.max_rps:
-        args += ["--airflow-max-rps", str(options.max_rps)]
-    if options.time_budget:
-        args += ["--airflow-time-budget", str(options.time_budget)]
+            "-o", "python_files=test_*.py", "-W", "ignore::DeprecationWarning"]
     if options.keyword:
         args += ["-k", options.keyword]
-    try:
-        code = int(pytest.main(args))
-    finally:
-        plugin.PREBUILT = None
+    code = int(pytest.main(args, plugins=[ConformanceRun(ctx)]))
     if code in _PYTEST_USAGE:
         raise ConfigError("no check was selected" + (f" by -k {options.keyword!r}" if options.keyword else ""))
     return code

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import threading
 import time
 from collections import Counter
@@ -22,69 +21,12 @@ from dataclasses import dataclass, field
 
 import requests
 
-from conformance.errors import RequestRefused
+from conformance.http.interrupts import Interrupts
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
 from conformance.http.router import Match, Router
 from conformance.target.auth import JwtAuth
 
-class _Interrupts:
-    """Ctrl-C / SIGTERM: requests in flight finish and are recorded, then the run stops.
-
-    Otherwise an interrupt could land between the server creating an object
-    and the ledger recording it, and the object would outlive the run.
-    Python runs signal handlers in the main thread only, so the main thread's
-    own request depth decides whether the interrupt waits; and from the
-    signal on, worker threads (parallel property tests) send nothing more:
-    their next request is refused, they wind down, and the cleanup that
-    follows in the main thread sees a complete ledger.
-    """
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-        self.pending = False
-        self.stopping = threading.Event()
-
-    @property
-    def depth(self) -> int:
-        return getattr(self._local, "depth", 0)
-
-    def reset(self) -> None:
-        self.pending = False
-        self.stopping.clear()
-
-    def enter(self) -> None:
-        if self.stopping.is_set() and threading.current_thread() is not threading.main_thread():
-            raise RequestRefused("the run was interrupted; no further requests from worker threads")
-        self._local.depth = self.depth + 1
-
-    def leave(self) -> None:
-        self._local.depth = self.depth - 1
-        self.raise_pending()
-
-    def handler(self, signum, frame) -> None:
-        """First signal: stop once the request in flight is answered. A second one: stop now.
-
-        A request is bounded by the client's timeouts, but someone pressing Ctrl-C twice wants out;
-        an object that request may have created carries the run prefix, so the end-of-run
-        cleanup (or `cleanup --run-id`) still finds it by name.
-        """
-        self.stopping.set()
-        if self.depth > 0 and not self.pending:
-            self.pending = True
-            sys.stderr.write("\nairflow-conformance: stopping after the request in flight "
-                             "(signal again to stop at once)\n")
-            return
-        self.pending = False
-        raise KeyboardInterrupt
-
-    def raise_pending(self) -> None:
-        if self.pending and self.depth == 0 and threading.current_thread() is threading.main_thread():
-            self.pending = False
-            raise KeyboardInterrupt
-
-
-INTERRUPTS = _Interrupts()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # change nothing: retried, and never judged as writes
 RETRY_STATUSES = frozenset({502, 503, 504})
 DEFAULT_TIMEOUT = 30.0
@@ -158,6 +100,7 @@ class TargetSession(requests.Session):
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = 2,
         stats: Stats | None = None,
+        interrupts: Interrupts | None = None,
     ) -> None:
         super().__init__()
         self.root_url = root_url.rstrip("/")
@@ -168,6 +111,7 @@ class TargetSession(requests.Session):
         self.timeout = timeout
         self.retries = retries
         self.stats = stats or Stats()
+        self.interrupts = interrupts or Interrupts()  # one per run, shared by its sessions like `stats`
         self.headers["User-Agent"] = "airflow-api-conformance"
         self._settle_environment()
         # True for a session holding a token minted for one request that may revoke it (logout)
@@ -210,11 +154,11 @@ class TargetSession(requests.Session):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         self._remember(request)
-        INTERRUPTS.enter()
+        self.interrupts.enter()
         try:
             return self._send_and_record(request, decision, **kwargs)
         finally:
-            INTERRUPTS.leave()
+            self.interrupts.leave()
 
     def _send_and_record(self, request: requests.PreparedRequest, decision: Admission, **kwargs) -> requests.Response:
         response = self._send_with_retries(request, **kwargs)

@@ -80,8 +80,8 @@ def bring_back(session, probe_dags: dict, dag_id: str, wait: float = REPARSE_WAI
 
 def restore_pause_states(session, ledger: Ledger, dag_ids) -> list[str]:
     """Put each probe DAG back into the pause state noted at the start of the run."""
-    noted = ((dag_id, ledger.noted(f"paused:{dag_id}")) for dag_id in dag_ids)
-    return [p for p in (runs.restore_paused(session, d, bool(o)) for d, o in noted if o is not None) if p]
+    noted = ((dag_id, ledger.pause_state(dag_id)) for dag_id in dag_ids)
+    return [p for p in (runs.restore_paused(session, d, o) for d, o in noted if o is not None) if p]
 
 
 def _pause_probe_dags(session, ledger: Ledger, dag_ids) -> None:
@@ -91,7 +91,7 @@ def _pause_probe_dags(session, ledger: Ledger, dag_ids) -> None:
     (StaleDataError on dag_run), so runs are only deleted while nothing schedules them.
     """
     for dag_id in dag_ids:
-        if ledger.noted(f"paused:{dag_id}") is None:
+        if ledger.pause_state(dag_id) is None:
             continue
         try:
             runs.set_paused(session, dag_id, True)

@@ -89,6 +89,15 @@ class Guard:
         # server-assigned ids (asset_id, backfill_id) a read confirmed absent at the start of a run
         self.vacant_ids: dict[str, set[str]] = {}
 
+    # -- what the run learns about the target -----------------------------
+    def learn_probe_file(self, token: str) -> None:
+        """The file token of a probe DAG read at the start of the run: reparsing that file is allowed."""
+        self.probe_file_tokens.add(token)
+
+    def learn_vacant(self, param: str, value: object) -> None:
+        """An id a read just answered 404 for: a write naming it can only be refused, so it may be sent."""
+        self.vacant_ids.setdefault(param, set()).add(str(value))
+
     # -- the decision ----------------------------------------------------
     def decide(self, method: str, url: str, body: bytes | str | None = None, *, revocable: bool = False) -> Decision:
         """May this request be sent? `revocable`: its credentials are not the run's own (a throw-away

@@ -89,6 +89,15 @@ class Ledger:
     def noted(self, name: str, default: object = None) -> object:
         return self._extra.get(name, default)
 
+    def note_pause_state(self, dag_id: str, paused: bool) -> None:
+        """A probe DAG's pause state at the start of the run: the one cleanup puts back."""
+        self.note(f"paused:{dag_id}", bool(paused))
+
+    def pause_state(self, dag_id: str) -> bool | None:
+        """The pause state noted at the start of the run; None when the DAG was not found then."""
+        value = self.noted(f"paused:{dag_id}")
+        return None if value is None else bool(value)
+
     def contains(self, kind: str, key: str, dag_id: str = "") -> bool:
         return (kind, dag_id, key) in self._live
 

@@ -29,6 +29,6 @@ def vacant_id(session, guard, param: str, rel: str) -> int | None:
         except (RequestRefused, requests.RequestException):
             return None
         if resp.status_code == 404:
-            guard.vacant_ids.setdefault(param, set()).add(str(candidate))
+            guard.learn_vacant(param, candidate)
             return candidate
     return None

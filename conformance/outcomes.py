@@ -1,0 +1,91 @@
+"""What one check's pytest reports become: a `Result` of results.json.
+
+pytest reports setup, call and teardown separately, and a check may end by a
+structured `Conclusion` (property tier), a soft `Verdict` (scenarios), a skip,
+a refusal by the guard, or an exception; here each of those gets its one
+status, so a refusal or a crash can never read as a pass.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conformance.reporting.results import Result
+from conformance.verdict import CONCLUSION_KEY, Conclusion
+
+# what the run plugin leaves on each item: its check metadata, its Verdict, its start time
+META_KEY = pytest.StashKey()
+VERDICT_KEY = pytest.StashKey()
+TIME_KEY = pytest.StashKey()
+
+
+def align_report(rep, result: Result) -> None:
+    """pytest's own report says what the result says (soft scenario violations raise nothing)."""
+    if rep.when != "call":
+        return
+    if result.status == "failed" and not rep.failed:
+        rep.outcome, rep.longrepr = "failed", result.message
+    elif result.status == "known_deviation" and not hasattr(rep, "wasxfail"):
+        rep.outcome, rep.wasxfail = "skipped", result.message
+
+
+def result_from(item, info, call, rep, ctx) -> Result | None:
+    """The result of one phase of a check (None when that phase decides nothing: a passing setup or teardown)."""
+    base = dict(id=info["result_id"], kind=info["kind"], title=info["title"], must=info.get("must", ""),
+                operation_ids=[op for op in info.get("operations", []) if op in ctx.router.by_id])
+    started = item.stash.get(TIME_KEY, time.monotonic())
+    base["duration_s"] = time.monotonic() - started
+    if rep.when == "setup":
+        if rep.skipped:
+            return Result(status="skipped", message=_skip_message(rep), **base)
+        if rep.failed:
+            return Result(status="error", message=_error_message(call), reproduce=ctx.session.last_curl(), **base)
+        return None
+    if rep.when == "teardown":
+        if rep.failed:
+            return Result(status="error", message="teardown: " + _error_message(call), **base)
+        return None
+    exc = call.excinfo.value if call.excinfo is not None else None
+    conclusion = item.stash.get(CONCLUSION_KEY, None)
+    verdict = item.stash.get(VERDICT_KEY, None)
+    if conclusion is None and verdict is not None and not rep.skipped:
+        conclusion = verdict.conclusion(stopped_by=exc)
+    if conclusion is not None:
+        return from_conclusion(conclusion, base, ctx)
+    notes = verdict.notes if verdict else []
+    if rep.skipped:
+        return Result(status="skipped", message=_skip_message(rep), **base)
+    if rep.failed:
+        status = "failed" if isinstance(exc, AssertionError) else "error"  # undecidable: unreachable, timeout, bug
+        return Result(status=status, message=_error_message(call), reproduce=ctx.session.last_curl(), **base)
+    stale = [d for d in ctx.expectations.expected_for(info["result_id"])
+             if not d.intermittent and not info["result_id"].startswith("property.")]
+    return Result(status="passed", message="; ".join(notes),
+                  stale_deviation="; ".join(f"recorded deviation {d.id} ({d.reference}) did not occur" for d in stale),
+                  **base)
+
+
+def from_conclusion(conclusion: Conclusion, base: dict, ctx) -> Result:
+    """A result built from a check's structured verdict: status, excused deviations, per-check outcomes."""
+    return Result(status=conclusion.status, message=conclusion.message, upstream=conclusion.upstream,
+                  reproduce=conclusion.reproduce or (ctx.session.last_curl() if conclusion.status != "passed" else ""),
+                  deviations=[e.as_dict() for e in conclusion.excused], checks=conclusion.checks, **base)
+
+
+def _skip_message(rep) -> str:
+    longrepr = rep.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _error_message(call) -> str:
+    if call.excinfo is None:
+        return ""
+    exc = call.excinfo.value
+    text = str(exc).strip() or type(exc).__name__
+    if not isinstance(exc, AssertionError):
+        text = f"{type(exc).__name__}: {text}"
+    return text[:2000]

@@ -1,0 +1,51 @@
+"""Which collected checks a run keeps, and why it skips the others.
+
+A check is dropped when its kind was not asked for (`--only`), and skipped
+with a reason a person can act on when it cannot be decided on this target:
+another Airflow version, a profile that does not allow its writes, missing
+probe DAGs, or credentials the target refuses by configuration.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.metadata import Meta
+from conformance.options import PROFILES
+
+KIND_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture"}
+DENY_ALL_REASON = ("the target refuses valid credentials by configuration (Airflow's default [api] auth_backend "
+                   "deny_all on 2.0-2.2); only the auth-default checks apply")
+
+
+def meta_of(item: pytest.Item) -> dict | None:
+    """The check an item is (id, kind, title, operations, MUST), or None for an item that is not a check."""
+    marker = item.get_closest_marker("conformance")
+    if marker is not None:
+        meta: Meta = marker.args[0]
+        return {"meta": meta, "result_id": meta.result_id, "kind": meta.kind, "title": meta.title,
+                "operations": list(meta.operations), "must": meta.must}
+    marker = item.get_closest_marker("conformance_property")
+    if marker is not None:
+        return {"meta": None, **marker.kwargs}
+    return None
+
+
+def skip_reason(ctx, meta: Meta | None, kind: str) -> str | None:
+    """Why this check cannot be decided on this target with these options; None when it can."""
+    if meta is None:  # property items: only the run-wide reasons apply
+        return DENY_ALL_REASON if ctx.auth_denied else None
+    version = ctx.target.version
+    if not meta.applies_to(version):
+        rng = " and ".join(x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x)
+        return f"not applicable to Airflow {ctx.target.airflow_version} (applies to {rng})"
+    if PROFILES.index(meta.tier) > PROFILES.index(ctx.options.profile):
+        return f"needs the {meta.tier} profile; this run uses --profile {ctx.options.profile}"
+    if "auth_default" in meta.needs and not ctx.auth_denied:
+        return "needs a target running Airflow's default auth settings (airflow-conformance up --auth-config default)"
+    if ctx.auth_denied and "auth_default" not in meta.needs:
+        return DENY_ALL_REASON
+    if "probe_dags" in meta.needs and not ctx.probe_dags:
+        return ("the suite's probe DAGs are not deployed on the target; deploy them with "
+                "`airflow-conformance probe-dags install DAGS_FOLDER --airflow VERSION`")
+    return None
