@@ -98,12 +98,19 @@ def test_run_all_reports_a_crashing_check_as_an_error_not_a_pass(monkeypatch):
     def explodes(response, case):
         raise KeyError("boom")
 
-    monkeypatch.setitem(CHECKS, "explodes", registry.Check("explodes", explodes, "crashes"))
+    monkeypatch.setattr(registry, "CHECKS", {**CHECKS, "explodes": registry.Check("explodes", explodes, "crashes")})
     errors: list = []
     failures = run_all(answer(200, {"dags": [], "total_entries": 0}), sent(), errors)
     assert failures == [] and errors == [("explodes", "KeyError: 'boom'")]
     with pytest.raises(KeyError):
         run_all(answer(200, {}), sent())  # without a list to collect them, a crash is not swallowed
+
+
+def test_the_registry_holds_every_marked_check_and_cannot_be_changed():
+    assert list(CHECKS) == ["error_body_shape", "auth_error_carries_no_data", "connection_password_hidden",
+                            "total_entries_consistent", "limit_honoured", "no_content_has_no_body"]
+    with pytest.raises(TypeError):
+        CHECKS["extra"] = CHECKS["limit_honoured"]  # type: ignore[index]
 
 
 def test_every_check_a_result_may_name_has_a_must_sentence():

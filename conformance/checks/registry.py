@@ -15,8 +15,9 @@ is the schemathesis `Case` that produced it (or None for a bare request).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from urllib.parse import parse_qs, urlsplit
 
 CheckFn = Callable[[object, object], None]
@@ -37,14 +38,22 @@ class Check:
         self.fn(response, case)
 
 
-CHECKS: dict[str, Check] = {}
-
-
 def check(fn: CheckFn) -> CheckFn:
-    """Register `fn` as an Airflow check under its function name (its docstring's first line describes it)."""
-    doc = (fn.__doc__ or "").strip().splitlines()
-    CHECKS[fn.__name__] = Check(fn.__name__, fn, doc[0] if doc else fn.__name__)
+    """Mark `fn` as an Airflow check; `CHECKS` (built at the end of this module) holds every marked function.
+
+    Its name is the check's name and its docstring's first line the MUST it stands for.
+    """
+    fn.airflow_check = True  # type: ignore[attr-defined]
     return fn
+
+
+def _collect(namespace: dict) -> Mapping[str, Check]:
+    found = {}
+    for name, fn in namespace.items():
+        if callable(fn) and getattr(fn, "airflow_check", False):
+            doc = (fn.__doc__ or "").strip().splitlines()
+            found[name] = Check(name, fn, doc[0] if doc else name)
+    return MappingProxyType(found)
 
 
 def run_all(response, case, errors: list | None = None) -> list[tuple[str, str]]:
@@ -165,7 +174,7 @@ def _list_fields(body: dict) -> dict[str, list]:
 # -- the checks ---------------------------------------------------------------
 @check
 def error_body_shape(response, case) -> None:
-    """An error response with a JSON body has the API generation's error shape."""
+    """An error response with a JSON body MUST have the API generation's error shape."""
     status = status_of(response)
     body = body_of(response)
     if status < 400 or body is _NO_JSON:
@@ -185,7 +194,7 @@ def error_body_shape(response, case) -> None:
 
 @check
 def auth_error_carries_no_data(response, case) -> None:
-    """A 401/403 response carries an error, never the data the caller was refused."""
+    """A 401/403 response MUST carry an error, never the data the caller was refused."""
     status = status_of(response)
     if status not in (401, 403):
         return
@@ -231,7 +240,7 @@ def _sent_passwords(case) -> set[str]:
 
 @check
 def connection_password_hidden(response, case) -> None:
-    """A connection's password is write-only: no response returns it in clear."""
+    """A response MUST NOT return a connection's password in clear: it is write-only."""
     if not 200 <= status_of(response) < 300:
         return
     body = body_of(response)
@@ -251,7 +260,7 @@ def connection_password_hidden(response, case) -> None:
 
 @check
 def total_entries_consistent(response, case) -> None:
-    """`total_entries` is a non-negative integer, at least the number of items returned."""
+    """`total_entries` MUST be a non-negative integer, at least the number of items returned."""
     if not 200 <= status_of(response) < 300:
         return
     body = body_of(response)
@@ -278,7 +287,7 @@ def _int_param(query: dict[str, list[str]], name: str) -> int | None:
 
 @check
 def limit_honoured(response, case) -> None:
-    """A list answered to `limit=N` (N >= 1) holds at most N items."""
+    """A list answered to `limit=N` (N >= 1) MUST hold at most N items."""
     if not 200 <= status_of(response) < 300:
         return
     limit = _int_param(query_of(response), "limit")
@@ -293,6 +302,10 @@ def limit_honoured(response, case) -> None:
 
 @check
 def no_content_has_no_body(response, case) -> None:
-    """A 204 No Content response has an empty body."""
+    """A 204 No Content response MUST have an empty body."""
     if status_of(response) == 204:
         assert not response.content, f"HTTP 204 with a body: {response.content[:100]!r}"
+
+
+# every check of this module, in the order written: read-only once the module is loaded
+CHECKS: Mapping[str, Check] = _collect(dict(globals()))

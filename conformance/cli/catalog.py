@@ -1,4 +1,4 @@
-"""`airflow-conformance list`: every scenario and posture check, from the checks' own metadata."""
+"""`airflow-conformance list`: every check, from the checks' own metadata and the response-check registry."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from conformance.checks.registry import check_names, must_of
 from conformance.errors import ConfigError
 from conformance.metadata import Meta, load_all
 
@@ -31,8 +32,18 @@ def markdown_table(checks: dict[str, Meta]) -> str:
     for meta in checks.values():
         lines.append(f"| `{meta.id}` | {meta.kind} | {meta.title} | {_versions(meta)} | {meta.tier} | {meta.must} |")
     lines.append("")
-    lines.append("Property tests add one check per operationId of the target's reference spec (`property.<operationId>`).")
+    lines.append("Property tests add one check per operationId of the target's reference spec (`property.<operationId>`); "
+                 "each judges every answer with these response checks (named in results.json `checks` and in "
+                 "known deviations):")
+    lines.append("")
+    lines += ["| response check | MUST |", "|---|---|"]
+    lines += [f"| `{name}` | {must_of(name)} |" for name in response_checks()]
     return "\n".join(lines)
+
+
+def response_checks() -> list[str]:
+    """Every check a result or a deviation may name: the registry's, schemathesis', the engine's and the chains'."""
+    return sorted(check_names())
 
 
 def update_readme(path: Path, checks: dict[str, Meta]) -> None:
@@ -50,7 +61,7 @@ def update_readme(path: Path, checks: dict[str, Meta]) -> None:
 @click.option("--update-readme", "readme", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Rewrite the checks table in this README instead of printing.")
 def list_checks(fmt: str, readme: Path | None) -> None:
-    """List every scenario and posture check: id, title, versions, tier."""
+    """List every check: scenarios and posture (id, title, versions, tier), then the response checks and their MUST."""
     checks = load_all()
     if readme is not None:
         if not readme.exists():
@@ -58,7 +69,8 @@ def list_checks(fmt: str, readme: Path | None) -> None:
         update_readme(readme, checks)
         click.echo(f"updated the checks table in {readme} ({len(checks)} checks)")
     elif fmt == "json":
-        click.echo(json.dumps([m.as_dict() for m in checks.values()], indent=2))
+        responses = [{"id": name, "kind": "response", "must": must_of(name)} for name in response_checks()]
+        click.echo(json.dumps([m.as_dict() for m in checks.values()] + responses, indent=2))
     elif fmt == "markdown":
         click.echo(markdown_table(checks))
     else:
@@ -66,3 +78,8 @@ def list_checks(fmt: str, readme: Path | None) -> None:
         for meta in checks.values():
             click.echo(f"{meta.result_id:<{width}}  {_versions(meta):<14} {meta.tier:<10} {meta.title}")
         click.echo(f"{len(checks)} checks (plus one property check per operation of the target's reference spec)")
+        names = response_checks()
+        click.echo(f"\nresponse checks of the property tier ({len(names)}):")
+        width = max(len(n) for n in names)
+        for name in names:
+            click.echo(f"{name:<{width}}  {must_of(name)}")
