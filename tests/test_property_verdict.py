@@ -12,7 +12,7 @@ import requests
 
 from conformance.checks.registry import must_of
 from conformance.expectations.deviations import Deviation
-from conformance.properties.engine import Failure, Outcome
+from conformance.properties.outcome import Failure, Outcome
 from conformance.properties.tier import Tier, _problems, per_check
 
 pytestmark = pytest.mark.fast

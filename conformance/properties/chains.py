@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 
-import requests
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.probes.dags import PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY, unique_logical_date
-from conformance.properties.engine import Outcome, _drop_undeclared_properties, _strip_credentials
-from conformance.safety.guard import RequestRefused
+from conformance.generation import generation_settings
+from conformance.probes.dags import PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY, unique_logical_date
+from conformance.probes.runs import run_path, wait_until_done
+from conformance.properties.outcome import Outcome
+from conformance.properties.shaping import drop_undeclared_properties, strip_credentials
 
 CHAIN_EXAMPLES = 3
 PAGE = 100
@@ -95,7 +95,7 @@ class ChainRunner:
         case = info.operation.Case(path_parameters=path or {}, query=query or None,
                                    body=body if body is not None else _not_set(),
                                    media_type="application/json" if body is not None else None)
-        _strip_credentials(case)
+        strip_credentials(case)
         _, session, _ = self.engine.worker()
         response = self.engine.send(case, session, outcome)
         if response is None:
@@ -106,7 +106,7 @@ class ChainRunner:
         return response
 
     def fail(self, outcome: Outcome, check: str, response, op_id: str, message: str) -> None:
-        outcome.add(self.engine.failure(check, response, message, op_id))
+        outcome.add(self.engine.checker.failure(check, response, message, op_id))
 
     # -- CRUD chains ------------------------------------------------------------
     def crud(self, name: str, max_examples: int) -> Outcome:
@@ -117,13 +117,11 @@ class ChainRunner:
             return outcome
         counter = iter(range(1, 10_000))
 
-        @settings(max_examples=max_examples, database=None, deadline=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck), print_blob=False)
-        @seed(outcome.seed)
+        @generation_settings(max_examples, outcome.seed, print_blob=False)
         @given(data=st.data())
         def examples(data):
             case = data.draw(create.operation.as_strategy(), label="create body")
-            _drop_undeclared_properties(create, case)
+            drop_undeclared_properties(create, case)
             body = case.body if isinstance(case.body, dict) else {}
             # nulls and multi-team fields are the per-operation tests' business; a lifecycle needs a plain object
             body = {k: v for k, v in copy.deepcopy(body).items() if k not in DROPPED and v is not None}
@@ -209,9 +207,7 @@ class ChainRunner:
         date_field = self.tier.dialect.get("logical_date_field", "execution_date")
         counter = iter(range(1, 10_000))
 
-        @settings(max_examples=max_examples, database=None, deadline=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck), print_blob=False)
-        @seed(outcome.seed)
+        @generation_settings(max_examples, outcome.seed, print_blob=False)
         @given(data=st.data())
         def examples(data):
             case = data.draw(trigger.operation.as_strategy(path_parameters={"dag_id": PROBE_DAG_ID}),
@@ -229,65 +225,52 @@ class ChainRunner:
 
     def run_once(self, outcome: Outcome, run_id: str, body: dict) -> None:
         r = RUN_ROUTES
-        run_path = {"dag_id": PROBE_DAG_ID, "dag_run_id": run_id}
+        run_params = {"dag_id": PROBE_DAG_ID, "dag_run_id": run_id}
         created = self.step(outcome, r["trigger"], path={"dag_id": PROBE_DAG_ID}, body=body, expect=(200, 201),
                             what="trigger the probe DAG")
         if created is None or created.status_code not in (200, 201):
             return
-        got = self.step(outcome, r["read"], path=run_path, expect=(200,), what="read the run")
+        got = self.step(outcome, r["read"], path=run_params, expect=(200,), what="read the run")
         if got is not None and got.status_code == 200 and _json(got).get("conf") != body["conf"]:
             self.fail(outcome, "chain_conf_round_trip", got, self.by_route[r["read"]].op_id,
                       f"the run's conf reads {_short(_json(got).get('conf'))}, sent {_short(body['conf'])}")
-        state = self.wait(run_path)
-        ti_path = {**run_path, "task_id": PROBE_TASK_ID}
-        listed = self.step(outcome, r["tis"], path=run_path, expect=(200,), what="list the run's task instances")
-        if listed is not None and listed.status_code == 200:
-            ids = [t.get("task_id") for t in _json(listed).get("task_instances") or []]
-            if PROBE_TASK_ID not in ids:
-                self.fail(outcome, "chain_task_instances", listed, self.by_route[r["tis"]].op_id,
-                          f"task instance {PROBE_TASK_ID!r} is not listed for the run (got {ids[:5]})")
+        _, session, _ = self.engine.worker()  # polling is bookkeeping, not a checked step of the chain
+        state = wait_until_done(session, run_path(PROBE_DAG_ID, run_id)).get("state", "")
+        ti_path = {**run_params, "task_id": PROBE_TASK_ID}
+        self.expect_listed(outcome, r["tis"], run_params, ("task_instances", "task_id", PROBE_TASK_ID),
+                           "chain_task_instances", "list the run's task instances",
+                           f"task instance {PROBE_TASK_ID!r} is not listed for the run")
         self.step(outcome, r["ti"], path=ti_path, expect=(200,), what="read the task instance")
         if state == "success":
-            xcoms = self.step(outcome, r["xcoms"], path=ti_path, expect=(200,), what="list the XComs")
-            if xcoms is not None and xcoms.status_code == 200:
-                keys = [x.get("key") for x in _json(xcoms).get("xcom_entries") or []]
-                if XCOM_KEY not in keys:
-                    self.fail(outcome, "chain_xcom", xcoms, self.by_route[r["xcoms"]].op_id,
-                              f"XCom {XCOM_KEY!r} pushed by the probe task is not listed (got {keys[:5]})")
+            self.expect_listed(outcome, r["xcoms"], ti_path, ("xcom_entries", "key", XCOM_KEY), "chain_xcom",
+                               "list the XComs", f"XCom {XCOM_KEY!r} pushed by the probe task is not listed")
             self.step(outcome, r["xcom"], path={**ti_path, "xcom_key": XCOM_KEY}, expect=(200,), what="read the XCom")
-            if self.by_route.get(r["log_v1"]):
-                self.step(outcome, r["log_v1"], path={**ti_path, "task_try_number": 1}, expect=(200,), what="read the log")
-            else:
-                self.step(outcome, r["log_v2"], path={**ti_path, "try_number": 1}, expect=(200,), what="read the log")
-        note = {"note": "acf chain note"}
-        if self.by_route.get(r["note_v1"]):
-            self.step(outcome, r["note_v1"], path=run_path, body=note, expect=(200,), what="set the run's note")
-        else:
-            self.step(outcome, r["note_v2"], path=run_path, body=note, expect=(200,), what="set the run's note")
+            v1 = bool(self.by_route.get(r["log_v1"]))
+            log_route, attempt = (r["log_v1"], "task_try_number") if v1 else (r["log_v2"], "try_number")
+            self.step(outcome, log_route, path={**ti_path, attempt: 1}, expect=(200,), what="read the log")
+        note = r["note_v1"] if self.by_route.get(r["note_v1"]) else r["note_v2"]  # 3.x: the run's own PATCH
+        self.step(outcome, note, path=run_params, body={"note": "acf chain note"}, expect=(200,),
+                  what="set the run's note")
         found = self.find_in_list(outcome, r["list"], "dag_runs", "dag_run_id", run_id, path={"dag_id": PROBE_DAG_ID})
         if found is not None and not found[0]:
             self.fail(outcome, "chain_listed", found[1], self.by_route[r["list"]].op_id,
                       f"run {run_id} is not listed by GET /dags/{PROBE_DAG_ID}/dagRuns")
-        deleted = self.step(outcome, r["delete"], path=run_path, expect=(204,), what="delete the run")
+        deleted = self.step(outcome, r["delete"], path=run_params, expect=(204,), what="delete the run")
         if deleted is not None and deleted.status_code == 204:
-            self.step(outcome, r["read"], path=run_path, expect=(404,), what="read the deleted run")
+            self.step(outcome, r["read"], path=run_params, expect=(404,), what="read the deleted run")
 
-    def wait(self, run_path: dict, timeout: float = 90.0) -> str:
-        """Poll the run until it is finished (bounded); polling is not part of the checked chain."""
-        deadline = time.monotonic() + timeout
-        rel = f"/dags/{run_path['dag_id']}/dagRuns/{run_path['dag_run_id']}"
-        _, session, _ = self.engine.worker()
-        state = ""
-        while time.monotonic() < deadline:
-            try:
-                resp = session.call("GET", rel)
-                state = (_json(resp) or {}).get("state", "") if resp.status_code == 200 else state
-            except (RequestRefused, requests.RequestException):
-                return state
-            if state in TERMINAL:
-                return state
-            time.sleep(1.0)
-        return state
+    def expect_listed(self, outcome: Outcome, route, path: dict, wanted: tuple[str, str, str], check: str,
+                      what: str, missing: str) -> None:
+        """One page of the run's task instances or XComs must hold what the probe task made.
+
+        `wanted` is (list key, item field, value); unlike `find_in_list` these lists are short: no paging.
+        """
+        list_key, field, value = wanted
+        resp = self.step(outcome, route, path=path, expect=(200,), what=what)
+        if resp is not None and resp.status_code == 200:
+            found = [item.get(field) for item in _json(resp).get(list_key) or []]
+            if value not in found:
+                self.fail(outcome, check, resp, self.by_route[route].op_id, f"{missing} (got {found[:5]})")
 
 
 def _usable(value, default) -> bool:

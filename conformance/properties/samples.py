@@ -15,18 +15,17 @@ creates anything and sandbox only creates objects named with the prefix.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 
 import requests
 
 from conformance.probes.dags import (DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY,
                                          unique_logical_date)
+from conformance.probes.runs import RUN_WAIT_S, run_path, set_paused, wait_until_done
 from conformance.safety.guard import RequestRefused
 from conformance.safety.vacancy import VACANT_PARAMS, vacant_id
 
 log = logging.getLogger(__name__)
-RUN_WAIT_S = 90.0
 
 
 @dataclass
@@ -111,13 +110,12 @@ class SampleBuilder:
         self._post("/connections", {"connection_id": name, "conn_type": "http", "host": "example.invalid",
                                     "login": "acf", "password": self.connection_secret()})
 
-    def set_paused(self, dag_id: str, paused: bool) -> bool:
+    def unpause(self, dag_id: str) -> bool:
+        """Whether the DAG is now unpaused by this call; a refusal or no answer leaves it as it was."""
         try:
-            resp = self.session.call("PATCH", f"/dags/{dag_id}", params={"update_mask": "is_paused"},
-                                     json={"is_paused": paused})
+            return set_paused(self.session, dag_id, False).status_code == 200
         except (RequestRefused, requests.RequestException):
             return False
-        return resp.status_code == 200
 
     def trigger(self, run_id: str) -> str | None:
         body = {self.dialect.get("logical_date_field", "execution_date"): unique_logical_date(),
@@ -126,17 +124,6 @@ class SampleBuilder:
         if resp is None or resp.status_code not in (200, 201):
             return None
         return (resp.json() or {}).get("dag_run_id") or run_id
-
-    def wait_for_run(self, run_id: str, timeout: float = RUN_WAIT_S) -> str:
-        deadline = time.monotonic() + timeout
-        state = ""
-        while time.monotonic() < deadline:
-            body = _get(self.session, f"/dags/{PROBE_DAG_ID}/dagRuns/{run_id}")
-            state = (body or {}).get("state", "") if isinstance(body, dict) else ""
-            if state in TERMINAL:
-                return state
-            time.sleep(1.0)
-        return state
 
     # -- the whole picture -------------------------------------------------
     def build(self) -> Samples:
@@ -162,7 +149,7 @@ class SampleBuilder:
             # the state now, not at the start of the run: the scenarios run first and leave it paused
             current = _get(self.session, f"/dags/{dag_id}")
             info = current if isinstance(current, dict) else (self.ctx.probe_dags.get(dag_id) or {})
-            if info.get("is_paused") and self.set_paused(dag_id, False):
+            if info.get("is_paused") and self.unpause(dag_id):
                 s.unpaused[dag_id] = False
             else:
                 s.unpaused[dag_id] = bool(info.get("is_paused"))
@@ -170,7 +157,7 @@ class SampleBuilder:
         if run_id is None:
             s.notes.append("could not trigger a run of the probe DAG")
             return
-        state = self.wait_for_run(run_id)
+        state = wait_until_done(self.session, run_path(PROBE_DAG_ID, run_id)).get("state", "")
         if state not in TERMINAL:
             s.notes.append(f"the probe DAG run {run_id} did not finish within {RUN_WAIT_S:.0f} s (state {state!r})")
         s.owned["dag_run"] = run_id

@@ -10,7 +10,21 @@ from __future__ import annotations
 import pytest
 
 from conformance.plugin import get_ctx
-from conformance.properties.tier import operation_params
+from conformance.properties.operations import ordered_operations
+
+
+def operation_params(ctx) -> list:
+    """One pytest param per operationId of the reference spec, marked for the plugin."""
+    params = []
+    for op_id, method, rel, _raw in ordered_operations(ctx.spec, ctx.router):
+        title = f"{method} {rel}"
+        must = (f"Every response to {title} MUST be documented by the reference spec (status, content type, "
+                "body schema), MUST NOT be a server error, MUST reject invalid input with 4xx and accept valid "
+                "input, MUST refuse requests without credentials when protected, and MUST satisfy the Airflow checks.")
+        marker = pytest.mark.conformance_property(result_id=f"property.{op_id}", kind="property", title=title,
+                                                  operations=[op_id], must=must)
+        params.append(pytest.param(op_id, id=op_id, marks=marker))
+    return params
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

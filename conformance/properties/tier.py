@@ -21,7 +21,10 @@ import pytest
 import requests
 
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
-from conformance.properties.engine import MAX_LISTED, Outcome, PropertyEngine, ordered_operations, summarize
+from conformance.probes.runs import restore_paused
+from conformance.properties.engine import PropertyEngine
+from conformance.properties.operations import ordered_operations
+from conformance.properties.outcome import Outcome, summarize
 from conformance.properties.samples import SampleBuilder
 from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
 from conformance.safety.guard import RequestRefused
@@ -29,6 +32,7 @@ from conformance.checks.registry import must_of
 from conformance.verdict import CONCLUSION_KEY, Conclusion, ContractViolation, excuses
 
 log = logging.getLogger(__name__)
+MAX_LISTED = 5  # distinct violations a failed result lists one by one
 
 
 class Tier:
@@ -115,17 +119,15 @@ class Tier:
                 self.bring_back(DISPOSABLE_DAG_ID, wait=0)
 
     def restore_pause_states(self, original: bool = False) -> None:
+        """Back to the state the properties run in, or (`original`) to the one noted at the start of the run."""
         samples = self.engine.samples
         for dag_id in (PROBE_DAG_ID, DISPOSABLE_DAG_ID):
-            want = self.ctx.ledger.noted(f"paused:{dag_id}") if original else samples.unpaused.get(dag_id)
+            want = self.ctx.ledger.pause_state(dag_id) if original else samples.unpaused.get(dag_id)
             if want is None:
                 continue
-            try:
-                resp = self.ctx.session.call("GET", f"/dags/{dag_id}")
-                if resp.status_code == 200 and bool(resp.json().get("is_paused")) != bool(want):
-                    self.builder.set_paused(dag_id, bool(want))
-            except (RequestRefused, requests.RequestException, ValueError) as exc:
-                log.info("could not restore the pause state of %s: %s", dag_id, exc)
+            problem = restore_paused(self.ctx.session, dag_id, bool(want))
+            if problem:
+                log.info("could not restore the pause state: %s", problem)
 
     def settle_runs(self, *, keep_stable: bool = True) -> None:
         """Runs this run created that are still queued/running are marked failed, so they can be deleted.
@@ -133,7 +135,8 @@ class Tier:
         Generated triggers use odd logical dates (year 0008, 4806, ...) and clears re-queue runs;
         Airflow 3 refuses to delete a running run (409), which would leave it behind.
         """
-        stable = self.engine._samples.owned.get("dag_run") if self.engine._samples and keep_stable else None
+        samples = self.engine.built_samples
+        stable = samples.owned.get("dag_run") if samples and keep_stable else None
         for entry in self.ctx.ledger.live():
             if entry.kind != "dag_run" or entry.key == stable:
                 continue
@@ -154,7 +157,7 @@ class Tier:
         self._closed = True
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        if self.ctx.options.profile != "readonly" and self.engine._samples is not None:
+        if self.ctx.options.profile != "readonly" and self.engine.built_samples is not None:
             self.settle_runs(keep_stable=False)  # the stable run too, now that every operation is done with it
             self.restore_pause_states(original=True)
             if DISPOSABLE_DAG_ID in self.ctx.probe_dags:
@@ -284,17 +287,3 @@ def per_check(outcome: Outcome) -> list[dict]:
             row["crashed"] = crashed
         rows.append(row)
     return sorted(rows, key=lambda r: (rank[r["status"]], r["name"]))
-
-
-def operation_params(ctx) -> list:
-    """One pytest param per operationId of the reference spec, marked for the plugin."""
-    params = []
-    for op_id, method, rel, _raw in ordered_operations(ctx.spec, ctx.router):
-        title = f"{method} {rel}"
-        must = (f"Every response to {title} MUST be documented by the reference spec (status, content type, "
-                "body schema), MUST NOT be a server error, MUST reject invalid input with 4xx and accept valid "
-                "input, MUST refuse requests without credentials when protected, and MUST satisfy the Airflow checks.")
-        marker = pytest.mark.conformance_property(result_id=f"property.{op_id}", kind="property", title=title,
-                                                  operations=[op_id], must=must)
-        params.append(pytest.param(op_id, id=op_id, marks=marker))
-    return params

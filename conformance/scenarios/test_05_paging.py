@@ -15,9 +15,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import Phase, given
 from hypothesis import strategies as st
 
+from conformance.generation import generation_settings
 from conformance.http.paging import Listing, list_all
 from conformance.metadata import scenario
 from conformance.verdict import StopCheck
@@ -180,8 +181,8 @@ def test_pages_partition(api, verdict, ctx):
     verdict.that(len(set(full_ids)) == len(full_ids), "the same DAG appears on two pages")
     state = {"listing": listing, "unjudged": 0}
 
-    @settings(max_examples=min(15, ctx.options.max_examples), deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    # hypothesis derives the seed from the test itself (derandomize) and keeps its default phases
+    @generation_settings(min(15, ctx.options.max_examples), derandomize=True, phases=tuple(Phase))
     @given(limit=st.integers(1, 60), offset=st.integers(0, max(listing.total + 5, 1)))
     def pages(limit, offset):
         _judge_page(api, verdict, state, limit, offset)
