@@ -54,7 +54,7 @@ def _timed_child(cmd: list[str], env: dict | None = None, timeout: float = 3600,
 
 
 def _headers(live) -> dict:
-    user, password = live.auth.split(":", 2)[1:]
+    user, password = live.user, live.password
     if live.api == "v1":
         return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
     token = requests.post(f"{live.url}/auth/token", json={"username": user, "password": password}, timeout=30).json()
@@ -84,7 +84,7 @@ def server_bound_rate(live, workers: int, seconds: float = 15.0) -> float:
 
 
 def suite_run(live, out: Path, *args: str) -> dict:
-    env = dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth)
+    env = dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec)
     code, wall, rss, tail = _timed_child([sys.executable, "-m", "conformance", "run", "--target", live.url,
                                           "--report-dir", str(out), "--seed", "7", *args], env=env)
     data = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}

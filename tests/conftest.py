@@ -1,41 +1,39 @@
-"""Shared helpers for the project's own tests.
+"""Shared fixtures for the project's own tests.
 
-`cli` runs the real console entry point in a subprocess (exit codes and
-stderr are part of the contract). The cache comes from AIRFLOW_CONFORMANCE_CACHE
-when set (CI sets it) so Airflow venvs are built once and reused.
+Targets and the CLI come from tests/targets.py, the one harness every module
+uses. The cache comes from AIRFLOW_CONFORMANCE_CACHE when set (CI sets it) so
+Airflow venvs are built once and reused.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from typing import Callable
+from pathlib import Path
 
 import pytest
 
-
-@pytest.fixture(scope="session")
-def cli() -> Callable[..., subprocess.CompletedProcess]:
-    """Run `airflow-conformance ARGS...`, returning the completed process (text output)."""
-
-    def run(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "conformance", *args],
-            capture_output=True, text=True, timeout=timeout, env=dict(os.environ), check=False,
-        )
-
-    return run
+from tests.targets import VERSIONS, Target, TargetPool, cli_env
 
 
 @pytest.fixture(scope="session")
 def targets():
     """Real local Airflow targets, started on demand and stopped at the end if this session started them."""
-    from tests.targets import TargetPool  # noqa: PLC0415
-
     pool = TargetPool()
     yield pool
     pool.stop_started()
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def live(request: pytest.FixtureRequest, targets: TargetPool) -> Target:
+    """A running target of each version the tests cover; a module runs all its tests on one, then the next."""
+    return targets.get(request.param)
+
+
+@pytest.fixture(scope="session")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bytecode folder for the suite's child processes, shared by the session (see `cli_env`)."""
+    path = tmp_path_factory.getbasetemp() / "pycache"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 # Modules that need no Airflow: the fast layer (`pytest -m "not airflow"`, seconds). Every other
@@ -43,6 +41,7 @@ def targets():
 FAST_MODULES = frozenset({
     "test_guard", "test_interrupts", "test_specs", "test_paging_helper", "test_deviation_matching",
     "test_verdict_soft", "test_results_model", "test_property_verdict", "test_deviation_data", "test_mutations", "test_matrix_deviations",
+    "test_registry_checks", "test_report_rendering",
 })
 
 
@@ -53,10 +52,6 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def env(pycache: Path) -> dict[str, str]:
     """Environment for the suite's CLI in a child process (its own bytecode cache, the test's Airflow cache)."""
-    from tests.faultproxy import targets  # noqa: PLC0415
-
-    pycache = tmp_path_factory.getbasetemp() / "pycache"
-    pycache.mkdir(exist_ok=True)
-    return targets.cli_env(pycache)
+    return cli_env(pycache)

@@ -11,21 +11,10 @@ from pathlib import Path
 
 import requests
 
-from tests.targets import LiveTarget
+from tests.targets import Target
 
 PREFIX = "acf_"
 SEED_PREFIX = "team_"
-
-
-def session_for(live: LiveTarget) -> requests.Session:
-    s = requests.Session()
-    user, password = live.auth.split(":", 2)[1:]
-    if live.api == "v1":
-        s.auth = (user, password)
-    else:
-        token = requests.post(f"{live.url}/auth/token", json={"username": user, "password": password}, timeout=30)
-        s.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-    return s
 
 
 def _all(s: requests.Session, url: str, key: str) -> list[dict]:
@@ -44,10 +33,10 @@ def _db_rows(home: Path, query: str) -> list[tuple]:
         return sorted(db.execute(query).fetchall(), key=repr)
 
 
-def snapshot(live: LiveTarget, home: Path) -> dict:
+def snapshot(live: Target, home: Path) -> dict:
     """Everything the safety model protects, keyed by kind."""
-    s = session_for(live)
-    base = f"{live.url}/api/{live.api}"
+    s = live.session()
+    base = live.api_root
     dags = _all(s, f"{base}/dags", "dags")
     snap = {
         "variables": _db_rows(home, "select key, val, description from variable"),
@@ -73,10 +62,10 @@ def leftovers(snap: dict) -> list:
     return out
 
 
-def seed(live: LiveTarget) -> None:
+def seed(live: Target) -> None:
     """Objects a real deployment would have: the suite must not touch any of them."""
-    s = session_for(live)
-    base = f"{live.url}/api/{live.api}"
+    s = live.session()
+    base = live.api_root
     s.post(f"{base}/variables", json={"key": f"{SEED_PREFIX}var", "value": "precious"}, timeout=30)
     s.post(f"{base}/pools", json={"name": f"{SEED_PREFIX}pool", "slots": 7}, timeout=30)
     s.post(f"{base}/connections", json={"connection_id": f"{SEED_PREFIX}conn", "conn_type": "http", "host": "db.internal",

@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
-from tests.faultproxy import targets
+from tests import targets
 from tests.faultproxy.campaign import Campaign
 from tests.faultproxy.corpus import CORPUS
 from tests.faultproxy.mutation import Mutation
@@ -66,13 +65,6 @@ def selected(corpus: list[Mutation]) -> list[Mutation]:
     if unknown:
         raise pytest.UsageError(f"FAULTPROXY_ONLY names no mutation of the corpus: {sorted(unknown)}")
     return [m for m in corpus if not only or m.name in only]
-
-
-@pytest.fixture(scope="session")
-def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.getbasetemp() / "pycache"
-    path.mkdir(exist_ok=True)
-    return path
 
 
 @pytest.fixture(scope="session", params=targets.VERSIONS)

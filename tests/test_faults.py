@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faultproxy import targets
+from tests import targets
 from tests.faultproxy.mutation import Mutation, close_connection, delay, reply
 from tests.faultproxy.proxy import FaultProxy
 

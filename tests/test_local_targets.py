@@ -15,10 +15,9 @@ import pytest
 import requests
 
 from conformance.local import instance, processes
-from conformance.probes.dags import BROKEN_FILENAME, MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.probes.dags import BROKEN_FILENAME, DISPOSABLE_DAG_ID, MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
 from conformance.local.target import LocalTarget
-
-VERSIONS = ["2.10.5", "3.3.2"]
+from tests.targets import VERSIONS, cli
 
 
 def _one_plain_line(proc) -> str:
@@ -49,14 +48,14 @@ def _session(target: LocalTarget) -> requests.Session:
 
 # ------------------------------------------------------------------ bad inputs (fast)
 
-def test_unknown_version_is_a_config_error(cli):
+def test_unknown_version_is_a_config_error():
     proc = cli("up", "--airflow", "9.9.9")
     assert proc.returncode == 2
     line = _one_plain_line(proc)
     assert "9.9.9" in line and "3.3.2" in line
 
 
-def test_busy_port_is_a_config_error(cli):
+def test_busy_port_is_a_config_error():
     running = {t.version for t in instance.running()}
     version = next(v for v in ("2.10.5", "3.3.2", "2.9.3") if v not in running)  # the port is checked before installing
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -68,7 +67,7 @@ def test_busy_port_is_a_config_error(cli):
     assert str(busy) in _one_plain_line(proc)
 
 
-def test_probe_dags_install_needs_an_existing_folder(cli):
+def test_probe_dags_install_needs_an_existing_folder():
     proc = cli("probe-dags", "install", "/nonexistent")
     assert proc.returncode == 2
     assert "/nonexistent" in _one_plain_line(proc)
@@ -76,18 +75,27 @@ def test_probe_dags_install_needs_an_existing_folder(cli):
 
 @pytest.mark.parametrize(("version", "marker_import"), [("2.10.5", "airflow.operators.python"),
                                                         ("3.3.2", "airflow.sdk")])
-def test_probe_dags_install_copies_the_major_set(cli, tmp_path, version, marker_import):
+def test_probe_dags_install_copies_the_major_set(tmp_path, version, marker_import):
     proc = cli("probe-dags", "install", str(tmp_path), "--airflow", version)
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [BROKEN_FILENAME, "conformance_probe.py", "conformance_probe_disposable.py"]
     assert marker_import in (tmp_path / "conformance_probe.py").read_text()
+    for dag_id in (PROBE_DAG_ID, DISPOSABLE_DAG_ID):  # each file declares what the scenarios look for
+        source = (tmp_path / f"{dag_id}.py").read_text()
+        compile(source, dag_id, "exec")
+        for line in (f'DAG_ID = "{dag_id}"', f'MARKER = "{MARKER}"', f'key="{XCOM_KEY}"', f'task_id="{PROBE_TASK_ID}"'):
+            assert line in source, (dag_id, line)
+    installed = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    again = cli("probe-dags", "install", str(tmp_path), "--airflow", version)
+    assert again.returncode == 0, again.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == installed, "unchanged files were rewritten"
 
 
 # ------------------------------------------------------------------ real targets
 
 @pytest.fixture(scope="module", params=VERSIONS)
-def up_target(request, cli):
+def up_target(request):
     """A fresh `up` of a release for this module; `down` afterwards whatever happens.
 
     A target of the same cache that already runs (CI starts them before the tests)
@@ -172,7 +180,7 @@ def test_probe_dag_run_succeeds_with_xcom(up_target):
 
 
 @pytest.mark.slow
-def test_status_lists_target_redacted(up_target, cli):
+def test_status_lists_target_redacted(up_target):
     target, _ = up_target
     proc = cli("status")
     assert proc.returncode == 0
@@ -181,7 +189,7 @@ def test_status_lists_target_redacted(up_target, cli):
 
 
 @pytest.mark.slow
-def test_up_again_reprints_running_target(up_target, cli):
+def test_up_again_reprints_running_target(up_target):
     target, _ = up_target
     started = time.monotonic()
     proc = cli("up", "--airflow", target.version)
@@ -191,7 +199,7 @@ def test_up_again_reprints_running_target(up_target, cli):
 
 
 @pytest.mark.slow
-def test_down_leaves_nothing_behind_and_up_again_reuses_the_venv(up_target, cli):
+def test_down_leaves_nothing_behind_and_up_again_reuses_the_venv(up_target):
     target, _ = up_target
     groups = {pgid: target.starttimes.get(c, 0) for c, pgid in target.pgids.items()}
     assert processes.members(groups)

@@ -12,7 +12,7 @@ def test_failed_release_becomes_an_error_column_and_the_rest_runs(targets, tmp_p
     messages: list[str] = []
     extra = ["--only", "posture"]
     broken = collect.collect_local(["2.9.3"], tmp_path, extra, messages.append, python="/nonexistent/python3.11")
-    ran = collect.collect_targets([live.url], live.auth, tmp_path, extra, messages.append)
+    ran = collect.collect_targets([live.url], live.auth_spec, tmp_path, extra, messages.append)
     doc = build.build(broken + ran)
     build.write(doc, tmp_path)
 

@@ -21,22 +21,14 @@ import json
 import os
 import re
 
-import pytest
-
 from tests.targets import cli
 
 EXAMPLES = os.environ.get("ACF_REPEAT_EXAMPLES", "5")
-VERSIONS = ["2.10.5", "3.3.2"]
 DEFAULT_RUNS_ON = "3.3.2"  # the embedded default release; its full runs take about a minute each
 
 
-@pytest.fixture(scope="module", params=VERSIONS)
-def live(request, targets):
-    return targets.get(request.param)
-
-
 def _run(live, report_dir, *extra: str) -> dict:
-    proc = cli("run", "--target", live.url, "--auth", live.auth, "--max-examples", EXAMPLES,
+    proc = cli("run", "--target", live.url, "--auth", live.auth_spec, "--max-examples", EXAMPLES,
                "--report-dir", str(report_dir), *extra, timeout=1800)
     path = report_dir / "results.json"
     assert path.exists(), proc.stderr[-2000:]

@@ -19,13 +19,11 @@ import pytest
 from tests.snapshot import leftovers, seed, snapshot
 from tests.targets import cli
 
-VERSIONS = ["2.10.5", "3.3.2"]
 
 
-@pytest.fixture(scope="module", params=VERSIONS)
-def seeded(request, targets):
-    live = targets.get(request.param)
-    swept = cli("cleanup", "--target", live.url, "--auth", live.auth, timeout=300)  # leftovers of earlier sessions
+@pytest.fixture(scope="module")
+def seeded(live):
+    swept = cli("cleanup", "--target", live.url, "--auth", live.auth_spec, timeout=300)  # leftovers of earlier sessions
     assert swept.returncode == 0, swept.stderr[-2000:]
     seed(live)
     time.sleep(1)
@@ -51,7 +49,7 @@ def _only_new_suite_runs_gone(before: dict, after: dict) -> bool:
 
 def test_default_run_changes_nothing_it_did_not_create(seeded, tmp_path):
     before = snapshot(seeded, seeded.home)
-    proc = cli("run", "--target", seeded.url, "--auth", seeded.auth, "--max-examples", "3", "--seed", "1",
+    proc = cli("run", "--target", seeded.url, "--auth", seeded.auth_spec, "--max-examples", "3", "--seed", "1",
                "--report-dir", str(tmp_path), timeout=1500)
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     after = snapshot(seeded, seeded.home)
@@ -64,7 +62,7 @@ def _start_run(live, report_dir, *extra: str) -> subprocess.Popen:
     args = list(extra) if "--only" in extra else ["--only", "scenarios", *extra]
     return subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target", live.url,
                              "--report-dir", str(report_dir), *args],
-                            env=dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth),
+                            env=dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -120,7 +118,7 @@ def test_crashed_run_is_swept_by_cleanup(seeded, tmp_path):
     proc.kill()  # no chance to clean up: the ledger on disk is all that is left
     proc.communicate(timeout=60)
     run_id = ledger.stem
-    cleaned = cli("cleanup", "--target", seeded.url, "--auth", seeded.auth, "--run-id", run_id, timeout=300)
+    cleaned = cli("cleanup", "--target", seeded.url, "--auth", seeded.auth_spec, "--run-id", run_id, timeout=300)
     assert cleaned.returncode == 0, cleaned.stderr[-2000:]
     assert "problem" not in cleaned.stderr
     _compare(before, snapshot(seeded, seeded.home))

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faultproxy import targets
+from tests import targets
 from tests.faultproxy.mutation import Mutation, close_connection, edit_items, no_param, replace_body, set_fields
 from tests.faultproxy.proxy import Exchange, FaultProxy, Response
 

@@ -142,10 +142,24 @@ def environment(
     venv: Path,
 ) -> dict[str, str]:
     """The process environment for every `airflow` command of this target."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__") and k not in (
+    env = _inherited()
+    env.update(_common_settings(home, log_ports, venv))
+    if spec.major == 2:
+        env.update(_airflow2_settings(home, port, log_ports[0], auth_config))
+    else:
+        env.update(_airflow3_settings(home, port))
+    return env
+
+
+def _inherited() -> dict[str, str]:
+    """This process's environment without anything that would point Airflow at another home or config."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__") and k not in (
         "AIRFLOW_HOME", "AIRFLOW_CONFIG", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+
+
+def _common_settings(home: Home, log_ports: tuple[int, int], venv: Path) -> dict[str, str]:
     worker_port, trigger_port = log_ports
-    env.update({
+    return {
         "AIRFLOW_HOME": str(home.path),
         "VIRTUAL_ENV": str(venv),
         # 2.0's webserver starts `gunicorn` by name: the venv's bin/ must come first.
@@ -162,39 +176,43 @@ def environment(
         "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
         "AIRFLOW__SCHEDULER__PROCESSOR_POLL_INTERVAL": "1",
         "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "1",
-    })
-    if spec.major == 2:
-        env.update({
-            # new DAG files show up within 5 s, changed or deleted-over-the-API ones within 10 s
-            "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
-            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
-            "AIRFLOW__WEBSERVER__SECRET_KEY": home.secret_key,
-            "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
-            "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
-            "AIRFLOW__WEBSERVER__BASE_URL": f"http://127.0.0.1:{port}",
-            "AIRFLOW__WEBSERVER__WORKERS": "2",
-            # 2.0/2.1 read the log-server port from [celery]
-            "AIRFLOW__CELERY__WORKER_LOG_SERVER_PORT": str(worker_port),
-        })
-        if auth_config == "conformance":
-            # 2.0-2.2 read only the singular key, 2.3+ only the plural one: set both.
-            env["AIRFLOW__API__AUTH_BACKEND"] = _BASIC
-            env["AIRFLOW__API__AUTH_BACKENDS"] = f"{_BASIC},{_SESSION}"
-    else:
-        env.update({
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home.path / PASSWORDS_FILE),
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__API_AUTH__JWT_SECRET": home.jwt_secret,
-            "AIRFLOW__API__SECRET_KEY": home.secret_key,
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__WORKERS": "1",
-            # LocalExecutor forks `parallelism` workers (default 32, ~130 MB each): keep it small
-            "AIRFLOW__CORE__PARALLELISM": "4",
-            # new files are listed every 5 s; re-parsing stays at 30 s because 3.x parses each
-            # file in a fresh process: at 10 s an idle 3.3.2 kept ~50% of a core busy (30 s: ~30%)
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
-        })
+    }
+
+
+def _airflow2_settings(home: Home, port: int, worker_port: int, auth_config: str) -> dict[str, str]:
+    env = {
+        # new DAG files show up within 5 s, changed or deleted-over-the-API ones within 10 s
+        "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
+        "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
+        "AIRFLOW__WEBSERVER__SECRET_KEY": home.secret_key,
+        "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
+        "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
+        "AIRFLOW__WEBSERVER__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__WEBSERVER__WORKERS": "2",
+        # 2.0/2.1 read the log-server port from [celery]
+        "AIRFLOW__CELERY__WORKER_LOG_SERVER_PORT": str(worker_port),
+    }
+    if auth_config == "conformance":
+        # 2.0-2.2 read only the singular key, 2.3+ only the plural one: set both.
+        env["AIRFLOW__API__AUTH_BACKEND"] = _BASIC
+        env["AIRFLOW__API__AUTH_BACKENDS"] = f"{_BASIC},{_SESSION}"
     return env
+
+
+def _airflow3_settings(home: Home, port: int) -> dict[str, str]:
+    return {
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home.path / PASSWORDS_FILE),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__API_AUTH__JWT_SECRET": home.jwt_secret,
+        "AIRFLOW__API__SECRET_KEY": home.secret_key,
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__WORKERS": "1",
+        # LocalExecutor forks `parallelism` workers (default 32, ~130 MB each): keep it small
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        # new files are listed every 5 s; re-parsing stays at 30 s because 3.x parses each
+        # file in a fresh process: at 10 s an idle 3.3.2 kept ~50% of a core busy (30 s: ~30%)
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+    }

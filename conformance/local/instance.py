@@ -217,72 +217,120 @@ def _db_has_probe(home: home_mod.Home) -> tuple[bool, bool]:
     return dag, broken
 
 
+class _Readiness:
+    """The readiness steps of a starting target, each checked until it passes once.
+
+    A step raises _NotYet (or a transient request error) while it does not hold and
+    _Rejected when the API refuses the credentials; a passed step is not asked again,
+    and the time it passed at goes to the progress output.
+    """
+
+    STEPS = ("version", "health", "dag", "import_error")
+
+    def __init__(self, spec: VersionSpec, target: LocalTarget, home: home_mod.Home, progress: Progress) -> None:
+        self.spec, self.target, self.home, self.progress = spec, target, home, progress
+        self.api = _Api(target)
+        self.started = time.monotonic()
+        self.reached: dict[str, float] = {}
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def missing(self) -> str:
+        return next(s for s in self.STEPS if s not in self.reached)
+
+    def mark(self, step: str, text: str) -> None:
+        if step not in self.reached:
+            self.reached[step] = self.elapsed()
+            self.progress(f"{text} after {self.reached[step]:.0f} s")
+
+    def check(self) -> None:
+        """Return when every step has passed; raise at the first that does not hold yet."""
+        if "version" not in self.reached:
+            self._version()
+        if "health" not in self.reached:
+            self._health()
+        if self.target.auth_config == "default":
+            self._probe_in_database()
+        else:
+            self._probe_over_api()
+
+    def _version(self) -> None:
+        target, spec = self.target, self.spec
+        owner = processes.port_owner(target.port, processes.members(_groups(target)))
+        if owner is None:
+            raise _NotYet("nothing listens on the port yet")
+        if owner == "other":
+            raise ConfigError(
+                f"port {target.port} was taken by another process while Airflow {spec.version} "
+                f"started; run `up` again with a free --port"
+            )
+        r = self.api.get("/version")
+        if r.status_code != 200:
+            raise _NotYet(f"version endpoint answered {r.status_code}")
+        served = r.json().get("version")
+        self.mark("version", f"API answers (/api/{spec.api}/version reports {served})")
+
+    def _health(self) -> None:
+        url = f"{self.target.url}/health" if self.spec.major == 2 else f"{self.target.api_root}/monitor/health"
+        body = self.api.s.get(url, timeout=10).json()
+        if (body.get("scheduler") or {}).get("status") != "healthy":
+            raise _NotYet("scheduler not healthy yet")
+        self.mark("health", "scheduler healthy")
+
+    def _probe_in_database(self) -> None:
+        """With --auth-config default the API refuses every credential: read SQLite instead."""
+        dag, broken = _db_has_probe(self.home)
+        if not dag:
+            raise _NotYet("probe DAG not parsed yet")
+        self.mark("dag", f"probe DAG {PROBE_DAG_ID} parsed")
+        if not broken:
+            raise _NotYet("import error not recorded yet")
+        self.mark("import_error", f"{BROKEN_FILENAME} recorded as import error")
+
+    def _probe_over_api(self) -> None:
+        if "dag" not in self.reached:
+            r = self.api.get(f"/dags/{PROBE_DAG_ID}", auth=True)
+            if r.status_code in (401, 403):
+                raise _Rejected(r.status_code, f"/api/{self.spec.api}/dags")
+            if r.status_code != 200:
+                raise _NotYet("probe DAG not visible yet")
+            self.mark("dag", f"probe DAG {PROBE_DAG_ID} visible")
+        if "import_error" not in self.reached:
+            r = self.api.get("/importErrors?limit=100", auth=True)
+            files = [e.get("filename", "") for e in r.json().get("import_errors", [])] \
+                if r.status_code == 200 else []
+            if not any(f.endswith(BROKEN_FILENAME) for f in files):
+                raise _NotYet("import error not listed yet")
+            self.mark("import_error", f"{BROKEN_FILENAME} listed in importErrors")
+
+
+def _check_components(procs: dict[str, subprocess.Popen], home: home_mod.Home) -> None:
+    """A component that exited while the target starts is a failed start: say why from its log."""
+    for component, proc in procs.items():
+        if proc.poll() is not None:
+            log = home.component_log(component)
+            raise ConfigError(
+                f"airflow {component} exited during startup (code {proc.returncode}): "
+                f"{last_error_line(log)} (log: {log})"
+            )
+
+
 def _wait_ready(spec: VersionSpec, target: LocalTarget, procs: dict[str, subprocess.Popen],
                 home: home_mod.Home, progress: Progress) -> None:
-    api = _Api(target)
-    started = time.monotonic()
-    reached: dict[str, float] = {}
+    """Poll the readiness steps every second until all pass.
+
+    A start fails at once when a component exits or another process takes the port; refused
+    credentials get REJECTED_GRACE_S (FAB may still be syncing roles); anything else waits up to
+    READY_TIMEOUT_S.
+    """
+    steps = _Readiness(spec, target, home, progress)
     next_note = 20.0
     rejected_since: float | None = None
-    health_path = "/health" if spec.major == 2 else "/monitor/health"
-
-    def mark(step: str, text: str) -> None:
-        if step not in reached:
-            reached[step] = time.monotonic() - started
-            progress(f"{text} after {reached[step]:.0f} s")
-
     while True:
-        for component, proc in procs.items():
-            if proc.poll() is not None:
-                log = home.component_log(component)
-                raise ConfigError(
-                    f"airflow {component} exited during startup (code {proc.returncode}): "
-                    f"{last_error_line(log)} (log: {log})"
-                )
+        _check_components(procs, home)
         try:
-            if "version" not in reached:
-                owner = processes.port_owner(target.port, processes.members(_groups(target)))
-                if owner is None:
-                    raise _NotYet("nothing listens on the port yet")
-                if owner == "other":
-                    raise ConfigError(
-                        f"port {target.port} was taken by another process while Airflow {spec.version} "
-                        f"started; run `up` again with a free --port"
-                    )
-                r = api.get("/version")
-                if r.status_code != 200:
-                    raise _NotYet(f"version endpoint answered {r.status_code}")
-                served = r.json().get("version")
-                mark("version", f"API answers (/api/{spec.api}/version reports {served})")
-            if "health" not in reached:
-                url = f"{target.url}/health" if spec.major == 2 else f"{target.api_root}{health_path}"
-                body = api.s.get(url, timeout=10).json()
-                if (body.get("scheduler") or {}).get("status") != "healthy":
-                    raise _NotYet("scheduler not healthy yet")
-                mark("health", "scheduler healthy")
-            if target.auth_config == "default":
-                dag, broken = _db_has_probe(home)
-                if not dag:
-                    raise _NotYet("probe DAG not parsed yet")
-                mark("dag", f"probe DAG {PROBE_DAG_ID} parsed")
-                if not broken:
-                    raise _NotYet("import error not recorded yet")
-                mark("import_error", f"{BROKEN_FILENAME} recorded as import error")
-            else:
-                if "dag" not in reached:
-                    r = api.get(f"/dags/{PROBE_DAG_ID}", auth=True)
-                    if r.status_code in (401, 403):
-                        raise _Rejected(r.status_code, f"/api/{spec.api}/dags")
-                    if r.status_code != 200:
-                        raise _NotYet("probe DAG not visible yet")
-                    mark("dag", f"probe DAG {PROBE_DAG_ID} visible")
-                if "import_error" not in reached:
-                    r = api.get("/importErrors?limit=100", auth=True)
-                    files = [e.get("filename", "") for e in r.json().get("import_errors", [])] \
-                        if r.status_code == 200 else []
-                    if not any(f.endswith(BROKEN_FILENAME) for f in files):
-                        raise _NotYet("import error not listed yet")
-                    mark("import_error", f"{BROKEN_FILENAME} listed in importErrors")
+            steps.check()
             return
         except _Rejected as exc:
             rejected_since = rejected_since or time.monotonic()
@@ -293,11 +341,10 @@ def _wait_ready(spec: VersionSpec, target: LocalTarget, procs: dict[str, subproc
                 ) from None
         except (_NotYet, requests.RequestException, ValueError, KeyError, AttributeError):
             pass
-        elapsed = time.monotonic() - started
+        elapsed = steps.elapsed()
         if elapsed > READY_TIMEOUT_S:
-            missing = next(s for s in ("version", "health", "dag", "import_error") if s not in reached)
             raise ConfigError(
-                f"Airflow {spec.version} was not ready after {READY_TIMEOUT_S} s (waiting for: {missing}); "
+                f"Airflow {spec.version} was not ready after {READY_TIMEOUT_S} s (waiting for: {steps.missing()}); "
                 f"see the logs in {home.logs}"
             )
         if elapsed > next_note:
@@ -324,26 +371,13 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
     if auth_config not in AUTH_CONFIGS:
         raise ConfigError(f"--auth-config must be one of {', '.join(AUTH_CONFIGS)}, not {auth_config!r}")
     with state.locked(f"airflow-{spec.version}"):
-        existing = state.get(spec.version)
+        existing = _reusable(spec, port, auth_config, progress)
         if existing is not None:
-            if existing.ready and _alive(existing):
-                if port is not None and port != existing.port:
-                    raise ConfigError(
-                        f"Airflow {spec.version} already runs on port {existing.port}; "
-                        f"run `airflow-conformance down --airflow {spec.version}` first to move it to {port}"
-                    )
-                if existing.auth_config != auth_config:
-                    progress(f"Airflow {spec.version} is already running with --auth-config "
-                             f"{existing.auth_config}; run `down --airflow {spec.version}` first to change it")
-                return existing
-            _stop_target(existing)  # leftover of a crashed or interrupted `up`
-            state.remove(spec.version)
+            return existing
         chosen = _choose_port(spec, port)
         venv = ensure_venv(spec, python=python, progress=progress)
         home = home_mod.prepare(spec)
-        log_ports = (_free_port({chosen}), 0)
-        log_ports = (log_ports[0], _free_port({chosen, log_ports[0]}))
-        env = home_mod.environment(spec, home, port=chosen, log_ports=log_ports,
+        env = home_mod.environment(spec, home, port=chosen, log_ports=_log_ports(chosen),
                                    auth_config=auth_config, venv=venv)
         airflow = str(airflow_bin(venv))
         _initialize(spec, home, airflow, env, progress)
@@ -358,28 +392,60 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
             home=str(home.path), venv=str(venv), auth_config=auth_config,
             started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
-        procs: dict[str, subprocess.Popen] = {}
-        launched = time.monotonic()
-        try:
-            progress(f"starting Airflow {spec.version} ({', '.join(spec.components)}) on {target.url}; "
-                     f"logs in {home.logs}")
-            for component in spec.components:
-                proc = processes.spawn(_component_cmd(spec, airflow, component, chosen), env=env,
-                                       cwd=home.path, log=home.component_log(component))
-                procs[component] = proc
-                target.pids[component] = proc.pid
-                target.pgids[component] = proc.pid  # new session: the group id is the PID
-                target.starttimes[component] = processes.starttime(proc.pid) or 0
-            state.put(target)  # recorded before waiting, so `down` can clean up an interrupted `up`
-            _wait_ready(spec, target, procs, home, progress)
-        except BaseException:
-            _stop_target(target)
-            state.remove(spec.version)
-            raise
-        target.ready = True
-        state.put(target)
-        progress(f"Airflow {spec.version} ready in {time.monotonic() - launched:.0f} s after launch")
+        _launch(spec, target, home, airflow, env, progress)
         return target
+
+
+def _reusable(spec: VersionSpec, port: int | None, auth_config: str, progress: Progress) -> LocalTarget | None:
+    """The recorded target of this release when it is up; the record of a crashed or interrupted `up` is cleared."""
+    existing = state.get(spec.version)
+    if existing is None:
+        return None
+    if existing.ready and _alive(existing):
+        if port is not None and port != existing.port:
+            raise ConfigError(
+                f"Airflow {spec.version} already runs on port {existing.port}; "
+                f"run `airflow-conformance down --airflow {spec.version}` first to move it to {port}"
+            )
+        if existing.auth_config != auth_config:
+            progress(f"Airflow {spec.version} is already running with --auth-config "
+                     f"{existing.auth_config}; run `down --airflow {spec.version}` first to change it")
+        return existing
+    _stop_target(existing)
+    state.remove(spec.version)
+    return None
+
+
+def _log_ports(api_port: int) -> tuple[int, int]:
+    """Free ports for the worker and triggerer log servers, distinct from the API's and each other."""
+    worker = _free_port({api_port})
+    return worker, _free_port({api_port, worker})
+
+
+def _launch(spec: VersionSpec, target: LocalTarget, home: home_mod.Home, airflow: str, env: dict[str, str],
+            progress: Progress) -> None:
+    """Start every component and wait until the target is ready; on any failure stop what was started."""
+    procs: dict[str, subprocess.Popen] = {}
+    launched = time.monotonic()
+    try:
+        progress(f"starting Airflow {spec.version} ({', '.join(spec.components)}) on {target.url}; "
+                 f"logs in {home.logs}")
+        for component in spec.components:
+            proc = processes.spawn(_component_cmd(spec, airflow, component, target.port), env=env,
+                                   cwd=home.path, log=home.component_log(component))
+            procs[component] = proc
+            target.pids[component] = proc.pid
+            target.pgids[component] = proc.pid  # new session: the group id is the PID
+            target.starttimes[component] = processes.starttime(proc.pid) or 0
+        state.put(target)  # recorded before waiting, so `down` can clean up an interrupted `up`
+        _wait_ready(spec, target, procs, home, progress)
+    except BaseException:
+        _stop_target(target)
+        state.remove(spec.version)
+        raise
+    target.ready = True
+    state.put(target)
+    progress(f"Airflow {spec.version} ready in {time.monotonic() - launched:.0f} s after launch")
 
 
 def _stop_target(target: LocalTarget) -> None:

@@ -6,6 +6,12 @@ any descendants that left them (2.x task runners call setpgid), found through
 /proc parent links. Nothing is ever selected by process name: on a shared
 machine another user's `airflow scheduler` must never be touched, and a recycled
 PID is recognised by its different start time.
+
+Components that exit while this process still runs are reaped with waitpid on
+their recorded PIDs, so no zombies pile up in a long-lived caller (a matrix run
+starts and stops one release after another). No table of children is kept:
+waitpid only ever concerns this process's own children, so it cannot reach
+anyone else's process, and the kernel already knows which PIDs are ours.
 """
 
 from __future__ import annotations
@@ -15,9 +21,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-
-# Popen objects of children started by this process, so they can be reaped (no zombies).
-_CHILDREN: dict[int, subprocess.Popen] = {}
+from typing import Iterable
 
 
 def _stat(pid: int) -> tuple[str, int, int, int] | None:
@@ -41,8 +45,7 @@ def starttime(pid: int) -> int | None:
 
 def is_alive(pid: int, start: int | None = None) -> bool:
     """True if `pid` runs (not a zombie) and, when given, still has start time `start`."""
-    proc = _CHILDREN.get(pid)
-    if proc is not None and proc.poll() is not None:
+    if _reaped(pid):
         return False
     st = _stat(pid)
     if st is None:
@@ -68,8 +71,21 @@ def spawn(cmd: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> subpr
             cmd, env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=fh,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
-    _CHILDREN[proc.pid] = proc
     return proc
+
+
+def _reaped(pid: int) -> bool:
+    """True if `pid` was an exited child of this process, collected just now (so it is gone).
+
+    A PID that is not our child (another user's, or one we never started) is left alone.
+    """
+    if pid <= 0:  # waitpid(0) and waitpid(-1) would mean "any child"
+        return False
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == pid
 
 
 def _all_processes() -> dict[int, tuple[str, int, int, int]]:
@@ -120,10 +136,9 @@ def _signal(groups: dict[int, int], pids: set[int], sig: int) -> None:
             pass
 
 
-def _reap() -> None:
-    for pid, proc in list(_CHILDREN.items()):
-        if proc.poll() is not None:
-            _CHILDREN.pop(pid, None)
+def _reap(pids: Iterable[int]) -> None:
+    for pid in pids:
+        _reaped(pid)
 
 
 def terminate(groups: dict[int, int], *, grace: float = 15.0) -> set[int]:
@@ -133,12 +148,12 @@ def terminate(groups: dict[int, int], *, grace: float = 15.0) -> set[int]:
     """
     pids = members(groups)
     if not pids:
-        _reap()
+        _reap(groups)  # group leaders are the components this process may have started
         return set()
     _signal(groups, pids, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        _reap()
+        _reap(groups)
         pids = {p for p in pids if is_alive(p)} | members(groups)
         if not pids:
             return set()
@@ -146,7 +161,7 @@ def terminate(groups: dict[int, int], *, grace: float = 15.0) -> set[int]:
     _signal(groups, pids, signal.SIGKILL)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        _reap()
+        _reap(groups)
         pids = {p for p in pids if is_alive(p)}
         if not pids:
             return set()

@@ -47,12 +47,21 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def run_one(url: str, auth: str, out_dir: Path, extra: list[str], timeout: float) -> tuple[int, str]:
-    """One suite run in a child process; the auth spec travels in the environment, not in argv."""
+def _child_env(auth: str) -> dict[str, str]:
+    """The environment of a child `airflow-conformance`: the auth spec travels here, not in argv.
+
+    Any target URL of ours is dropped, the child is given its own on the command line.
+    """
     env = dict(os.environ)
     env.pop("AIRFLOW_CONFORMANCE_URL", None)
     if auth:  # empty: a local target's own credentials are found by URL
         env["AIRFLOW_CONFORMANCE_AUTH"] = auth
+    return env
+
+
+def run_one(url: str, auth: str, out_dir: Path, extra: list[str], timeout: float) -> tuple[int, str]:
+    """One suite run in a child process; the auth spec travels in the environment, not in argv."""
+    env = _child_env(auth)
     cmd = [sys.executable, "-m", "conformance", "run", "--target", url, "--report-dir", str(out_dir), *extra]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
@@ -64,50 +73,63 @@ def run_one(url: str, auth: str, out_dir: Path, extra: list[str], timeout: float
 def collect_local(versions: list[str], report_dir: Path, extra: list[str], progress: Callable[[str], None],
                   timeout: float = 1800, python: str | None = None) -> list[Column]:
     """Provision each release locally in turn, run the suite, stop it (unless it was already running)."""
-    from conformance.local import instance  # noqa: PLC0415
-
-    columns = []
-    for i, version in enumerate(versions, 1):
-        col = Column(version)
-        columns.append(col)
-        started = time.monotonic()
-        progress(f"[{i}/{len(versions)}] Airflow {version}: provisioning")
-        already = {t.version for t in instance.running()}
-        try:
-            local = instance.start(version, python=python, progress=lambda m: progress(f"[{i}/{len(versions)}] {m}"))
-        except ConformanceError as exc:
-            col.status, col.reason = "error", f"could not provision: {exc}"
-            (report_dir / "runs" / version).mkdir(parents=True, exist_ok=True)
-            (report_dir / "runs" / version / "error.txt").write_text(col.reason + "\n", encoding="utf-8")
-            col.duration_s = time.monotonic() - started
-            progress(f"[{i}/{len(versions)}] Airflow {version}: {col.reason}")
-            continue
-        try:
-            progress(f"[{i}/{len(versions)}] Airflow {version}: running the suite")
-            _run_into(col, local.url, local.auth_spec, report_dir, extra, timeout)
-        finally:
-            if version not in already:
-                instance.stop(version)
-        col.duration_s = time.monotonic() - started
-        progress(f"[{i}/{len(versions)}] Airflow {version}: {col.status}"
-                 + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}"))
-    return columns
+    return _in_turn(versions, progress,
+                    lambda col, say: _provision_and_run(col, say, report_dir, extra, timeout, python))
 
 
 def collect_targets(urls: list[str], auth: str, report_dir: Path, extra: list[str], progress: Callable[[str], None],
                     timeout: float = 1800) -> list[Column]:
     """Run against already deployed targets (one per release)."""
-    columns = []
-    for i, url in enumerate(urls, 1):
-        col = Column(url)
-        columns.append(col)
-        started = time.monotonic()
-        progress(f"[{i}/{len(urls)}] {url}: running the suite")
+
+    def turn(col: Column, say: Callable[[str], None]) -> None:
+        url = col.version  # a target's column is named by its URL until its results say which release it is
+        say(f"{url}: running the suite")
         _run_into(col, url, auth, report_dir, extra, timeout)
         if col.results:
             col.version = col.results["target"]["airflow_version"]
+
+    return _in_turn(urls, progress, turn)
+
+
+def _in_turn(names: list[str], progress: Callable[[str], None],
+             turn: Callable[[Column, Callable[[str], None]], None]) -> list[Column]:
+    """A Column per name, filled by `turn` one after the other and timed.
+
+    `turn` reports through a progress function that prefixes each line with its place, "[2/5] ...".
+    """
+    columns = []
+    for i, name in enumerate(names, 1):
+        col = Column(name)
+        columns.append(col)
+        started = time.monotonic()
+        turn(col, lambda message, i=i: progress(f"[{i}/{len(names)}] {message}"))
         col.duration_s = time.monotonic() - started
     return columns
+
+
+def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path, extra: list[str],
+                       timeout: float, python: str | None) -> None:
+    from conformance.local import instance  # noqa: PLC0415
+
+    version = col.version
+    say(f"Airflow {version}: provisioning")
+    already = {t.version for t in instance.running()}
+    try:
+        local = instance.start(version, python=python, progress=say)
+    except ConformanceError as exc:
+        col.status, col.reason = "error", f"could not provision: {exc}"
+        (report_dir / "runs" / version).mkdir(parents=True, exist_ok=True)
+        (report_dir / "runs" / version / "error.txt").write_text(col.reason + "\n", encoding="utf-8")
+        say(f"Airflow {version}: {col.reason}")
+        return
+    try:
+        say(f"Airflow {version}: running the suite")
+        _run_into(col, local.url, local.auth_spec, report_dir, extra, timeout)
+    finally:
+        if version not in already:
+            instance.stop(version)
+    say(f"Airflow {version}: {col.status}"
+        + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}"))
 
 
 def replay_deviations(url: str, auth: str, out_dir: Path, timeout: float = 600) -> list:
@@ -116,10 +138,7 @@ def replay_deviations(url: str, auth: str, out_dir: Path, timeout: float = 600) 
     A run only meets the deviations its generated cases happen to hit; the replay asks
     each one directly, so an entry that no longer occurs shows up as stale.
     """
-    env = dict(os.environ)
-    env.pop("AIRFLOW_CONFORMANCE_URL", None)
-    if auth:
-        env["AIRFLOW_CONFORMANCE_AUTH"] = auth
+    env = _child_env(auth)
     cmd = [sys.executable, "-m", "conformance", "deviations", "verify", "--target", url, "--json"]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)

@@ -2,17 +2,20 @@
 
 DAGs cannot be created over the REST API, so scenarios that trigger runs, read
 XComs or look for import errors need files deployed next to a target's DAGs.
-One set per Airflow major ships inside the package (conformance/probe_dags/);
-`up` installs them into local targets, `probe-dags install DIR` into any folder.
+The probe DAGs are rendered from one template (conformance/probe_dags/) per
+Airflow major and DAG id, so the ids, task id, XCom key and marker the
+scenarios look for are the constants below and nowhere else; the broken file
+ships as it is. `up` installs them into local targets, `probe-dags install DIR`
+into any folder.
 """
 
 from __future__ import annotations
 
 import secrets
-import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import jinja2
 from packaging.version import InvalidVersion, Version
 
 from conformance import paths
@@ -26,7 +29,16 @@ BROKEN_FILENAME = "conformance_broken.py"
 MARKER = "AIRFLOW-CONFORMANCE-PROBE-MARKER"
 
 SOURCE_DIR = paths.PACKAGE_DIR / "probe_dags"
+TEMPLATE = "probe_dag.py.j2"
 TERMINAL = ("success", "failed")  # run and task states after which a probe run is done
+
+# What each probe DAG is for, as its file's docstring tells whoever finds it in a DAGs folder.
+PURPOSES = {
+    PROBE_DAG_ID: "the suite's quick probe DAG: scenarios trigger it with a conf and read back its state, "
+                  "logs and XCom.",
+    DISPOSABLE_DAG_ID: f"a twin of {PROBE_DAG_ID} that scenarios may delete over the API; it comes back "
+                       "when its file is parsed again.",
+}
 
 
 def unique_logical_date() -> str:
@@ -40,13 +52,30 @@ def unique_logical_date() -> str:
     return (base + offset).isoformat()
 
 
-def probe_dag_dir(version: str) -> Path:
-    """The folder holding the probe DAG files for `version`'s major (v2 or v3)."""
-    return SOURCE_DIR / f"v{major_of(version)}"
+def render(version: str) -> dict[str, bytes]:
+    """{file name: content} of the probe DAG files for `version`'s major.
+
+    Rendered in memory so an install can compare with what a folder already holds.
+    """
+    major = major_of(version)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(SOURCE_DIR), autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    try:
+        template = env.get_template(TEMPLATE)
+        broken = (SOURCE_DIR / BROKEN_FILENAME).read_bytes()
+    except (OSError, jinja2.TemplateNotFound):
+        raise ConfigError(f"no probe DAG sources found in {SOURCE_DIR}; the package is incomplete") from None
+    files = {BROKEN_FILENAME: broken}
+    for dag_id, purpose in PURPOSES.items():
+        source = template.render(major=major, dag_id=dag_id, purpose=purpose, marker=MARKER,
+                                 task_id=PROBE_TASK_ID, xcom_key=XCOM_KEY)
+        files[f"{dag_id}.py"] = source.encode("utf-8")
+    return dict(sorted(files.items()))
 
 
 def install(dest_dir: str | Path, version: str) -> list[Path]:
-    """Copy the probe DAG files for `version` into an existing folder.
+    """Write the probe DAG files for `version` into an existing folder.
 
     Files whose content is already there are left untouched so the DAG processor
     does not re-parse them for nothing.
@@ -55,13 +84,11 @@ def install(dest_dir: str | Path, version: str) -> list[Path]:
     if not dest.is_dir():
         raise ConfigError(f"DAGs folder {dest} does not exist; create it or pass the deployment's DAGs folder")
     written: list[Path] = []
-    for src in sorted(probe_dag_dir(version).glob("*.py")):
-        target = dest / src.name
-        if not (target.is_file() and target.read_bytes() == src.read_bytes()):
-            shutil.copyfile(src, target)
+    for name, content in render(version).items():
+        target = dest / name
+        if not (target.is_file() and target.read_bytes() == content):
+            target.write_bytes(content)
         written.append(target)
-    if not written:
-        raise ConfigError(f"no probe DAG files found in {probe_dag_dir(version)}; the package is incomplete")
     return written
 
 

@@ -27,19 +27,28 @@ def render_summary(data: dict) -> str:
         "",
     ]
     bad = [r for r in data["results"] if r["status"] in ("failed", "error")]
-    if bad:
-        lines += ["### Failures", "", "| check | status | message |", "|---|---|---|"]
-        lines += [f"| `{r['id']}` | {r['status']} | {_cell(r['message'])} |" for r in bad[:MAX_ROWS]]
-        if len(bad) > MAX_ROWS:
-            lines.append(f"| … | | {len(bad) - MAX_ROWS} more in report.html |")
-        lines.append("")
+    lines += _table("Failures", ["check", "status", "message"],
+                    [f"| `{r['id']}` | {r['status']} | {_cell(r['message'])} |" for r in bad],
+                    "| … | | {} more in report.html |")
     known = [r for r in data["results"] if r["status"] == "known_deviation"]
-    if known:
-        lines += ["### Known upstream deviations", "", "| check | upstream |", "|---|---|"]
-        lines += [f"| `{r['id']}` | {_cell(r['upstream'], 60)} |" for r in known[:MAX_ROWS]]
-        if len(known) > MAX_ROWS:
-            lines.append(f"| … {len(known) - MAX_ROWS} more | |")
-        lines.append("")
+    lines += _table("Known upstream deviations", ["check", "upstream"],
+                    [f"| `{r['id']}` | {_cell(r['upstream'], 60)} |" for r in known],
+                    "| … {} more | |")
     for problem in data.get("cleanup_problems") or []:
         lines.append(f"- cleanup: {_cell(problem)}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _table(title: str, columns: list[str], rows: list[str], more: str) -> list[str]:
+    """A section with at most MAX_ROWS rows, or nothing without rows.
+
+    A pull-request comment has to stay short: past MAX_ROWS, the row `more` (formatted with
+    how many were left out) points to the full report instead.
+    """
+    if not rows:
+        return []
+    lines = [f"### {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += rows[:MAX_ROWS]
+    if len(rows) > MAX_ROWS:
+        lines.append(more.format(len(rows) - MAX_ROWS))
+    return [*lines, ""]

@@ -76,11 +76,8 @@ class OperationChange:
 
     @property
     def empty(self) -> bool:
-        return not any(
-            getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in ("operation_id", "method", "path", "renamed_from")
-        )
+        """True for a bare rename, which operations_renamed already lists."""
+        return not _records_a_change(self, ("operation_id", "method", "path", "renamed_from"))
 
 
 @dataclass
@@ -112,15 +109,16 @@ class SpecDiff:
     @property
     def empty(self) -> bool:
         """True when the two specs describe the same contract (as far as this diff sees)."""
-        return not (
-            self.operations_added
-            or self.operations_removed
-            or self.operations_renamed
-            or self.operations_changed
-            or self.schemas_added
-            or self.schemas_removed
-            or self.schemas_changed
-        )
+        return not _records_a_change(self, ("version_a", "version_b", "api_a", "api_b", "base_path_a",
+                                            "base_path_b", "operation_count_a", "operation_count_b"))
+
+
+def _records_a_change(record: Any, identity: tuple[str, ...]) -> bool:
+    """Whether any field of a diff record other than those naming what it describes is set.
+
+    Every other field is a change, so a field added to a record later counts without being listed here.
+    """
+    return any(getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in identity)
 
 
 # --------------------------------------------------------------------------- types
@@ -336,6 +334,27 @@ def diff_specs(spec_a: dict, spec_b: dict) -> SpecDiff:
     by_id_b = {op.operation_id: op for op in ops_b}
     only_a = [op for op in ops_a if op.operation_id not in by_id_b]
     only_b = [op for op in ops_b if op.operation_id not in by_id_a]
+    renamed = _match_renames(only_a, only_b, (base_a, base_b))
+    diff.operations_renamed = [
+        Rename(op.operation_id, match.operation_id, match.method, op.path, match.path) for op, match in renamed
+    ]
+    diff.operations_removed = [OperationRef(o.operation_id, o.method, o.path) for o in only_a]
+    diff.operations_added = [OperationRef(o.operation_id, o.method, o.path) for o in only_b]
+    pairs = [(by_id_a[op.operation_id], op) for op in ops_b if op.operation_id in by_id_a] + renamed
+    diff.operations_changed = _changed_operations(spec_a, spec_b, pairs, (base_a, base_b))
+    diff.schemas_added, diff.schemas_removed, diff.schemas_changed = _schema_changes(spec_a, spec_b)
+    return diff
+
+
+def _match_renames(
+    only_a: list[Operation], only_b: list[Operation], bases: tuple[str, str]
+) -> list[tuple[Operation, Operation]]:
+    """Pair operations that vanished from A with ones new in B under the same method and path shape.
+
+    Matched operations are taken out of ``only_a`` and ``only_b``, which are left holding
+    the operations really removed and added.
+    """
+    base_a, base_b = bases
 
     def key(op: Operation, base: str) -> tuple[str, str]:
         return op.method, _template(_relative(op.path, base))
@@ -348,14 +367,15 @@ def diff_specs(spec_a: dict, spec_b: dict) -> SpecDiff:
             pairs.append((op, match))
             only_a.remove(op)
             only_b.remove(match)
-            diff.operations_renamed.append(
-                Rename(op.operation_id, match.operation_id, match.method, op.path, match.path)
-            )
-    diff.operations_removed = [OperationRef(o.operation_id, o.method, o.path) for o in only_a]
-    diff.operations_added = [OperationRef(o.operation_id, o.method, o.path) for o in only_b]
+    return pairs
 
-    pairs = [(by_id_a[op.operation_id], op) for op in ops_b if op.operation_id in by_id_a] + pairs
+
+def _changed_operations(
+    spec_a: dict, spec_b: dict, pairs: list[tuple[Operation, Operation]], bases: tuple[str, str]
+) -> list[OperationChange]:
+    """What changed in each operation of both specs, leaving out those that did not change."""
     raw_a, raw_b = _raw_operations(spec_a), _raw_operations(spec_b)
+    changes = []
     for op_a, op_b in pairs:
         change = _compare_operations(
             spec_a,
@@ -364,15 +384,20 @@ def diff_specs(spec_a: dict, spec_b: dict) -> SpecDiff:
             spec_b,
             op_b,
             raw_b.get((op_b.method, op_b.path), {}),
-            (base_a, base_b),
+            bases,
         )
         if not change.empty:  # a bare rename is already listed under operations_renamed
-            diff.operations_changed.append(change)
+            changes.append(change)
+    return changes
 
+
+def _schema_changes(spec_a: dict, spec_b: dict) -> tuple[list[str], list[str], list[SchemaChange]]:
+    """Component schemas added, removed and changed (fields, or the schema's own type)."""
     schemas_a = ((spec_a.get("components") or {}).get("schemas")) or {}
     schemas_b = ((spec_b.get("components") or {}).get("schemas")) or {}
-    diff.schemas_added = [n for n in schemas_b if n not in schemas_a]
-    diff.schemas_removed = [n for n in schemas_a if n not in schemas_b]
+    added_schemas = [n for n in schemas_b if n not in schemas_a]
+    removed_schemas = [n for n in schemas_a if n not in schemas_b]
+    changed_schemas = []
     for name in (n for n in schemas_b if n in schemas_a):
         added, removed, changed = _compare_fields(
             schema_fields(spec_a, schemas_a[name]), schema_fields(spec_b, schemas_b[name])
@@ -381,8 +406,8 @@ def diff_specs(spec_a: dict, spec_b: dict) -> SpecDiff:
         if a_type != b_type:
             changed.insert(0, FieldChange("(schema)", "type", a_type, b_type))
         if added or removed or changed:
-            diff.schemas_changed.append(SchemaChange(name, added, removed, changed))
-    return diff
+            changed_schemas.append(SchemaChange(name, added, removed, changed))
+    return added_schemas, removed_schemas, changed_schemas
 
 
 def _top_type(spec: dict, schema: Any) -> str:
@@ -417,7 +442,41 @@ def _fc(change: FieldChange) -> str:
 
 def format_text(diff: SpecDiff) -> str:
     """A plain-text report for people."""
-    lines = [
+    lines = _headline(diff)
+    if diff.empty:
+        lines.append("")
+        lines.append("No differences.")
+        return "\n".join(lines) + "\n"
+    width = 7
+    lines += _section("Added operations",
+                      [f"  + {o.method:<{width}} {o.path}  {o.operation_id}" for o in diff.operations_added])
+    lines += _section("Removed operations",
+                      [f"  - {o.method:<{width}} {o.path}  {o.operation_id}" for o in diff.operations_removed])
+    lines += _section("Renamed operations",
+                      [f"  ~ {r.method:<{width}} {r.new_path}  {r.old_id} -> {r.new_id}"
+                       for r in diff.operations_renamed])
+    lines += _section("Changed operations", [row for c in diff.operations_changed for row in _operation_rows(c)],
+                      count=len(diff.operations_changed))
+    lines += _section("Added schemas", [f"  + {n}" for n in diff.schemas_added])
+    lines += _section("Removed schemas", [f"  - {n}" for n in diff.schemas_removed])
+    lines += _section("Changed schemas", [row for c in diff.schemas_changed for row in _schema_rows(c)],
+                      count=len(diff.schemas_changed))
+    return "\n".join(lines) + "\n"
+
+
+def _section(title: str, rows: list[str], count: int | None = None) -> list[str]:
+    """A titled block of rows, or nothing when there are none.
+
+    ``count`` is what the title counts when one item spans several rows (a change and its details).
+    """
+    if not rows:
+        return []
+    return ["", f"{title} ({len(rows) if count is None else count}):", *rows]
+
+
+def _headline(diff: SpecDiff) -> list[str]:
+    """The two releases and how many operations and schemas changed, whatever the details."""
+    return [
         f"Airflow {diff.version_a} ({diff.api_a} {diff.base_path_a or '/'}) -> "
         f"Airflow {diff.version_b} ({diff.api_b} {diff.base_path_b or '/'})",
         f"operations: {diff.operation_count_a} -> {diff.operation_count_b} "
@@ -426,69 +485,35 @@ def format_text(diff: SpecDiff) -> str:
         f"component schemas: +{len(diff.schemas_added)} added, -{len(diff.schemas_removed)} "
         f"removed, {len(diff.schemas_changed)} changed",
     ]
-    if diff.empty:
-        lines.append("")
-        lines.append("No differences.")
-        return "\n".join(lines) + "\n"
 
-    def section(title: str, rows: list[str]) -> None:
-        if rows:
-            lines.append("")
-            lines.append(f"{title} ({len(rows)}):")
-            lines.extend(rows)
 
-    width = 7
-    section(
-        "Added operations",
-        [f"  + {o.method:<{width}} {o.path}  {o.operation_id}" for o in diff.operations_added],
-    )
-    section(
-        "Removed operations",
-        [f"  - {o.method:<{width}} {o.path}  {o.operation_id}" for o in diff.operations_removed],
-    )
-    section(
-        "Renamed operations",
-        [
-            f"  ~ {r.method:<{width}} {r.new_path}  {r.old_id} -> {r.new_id}"
-            for r in diff.operations_renamed
-        ],
-    )
-    rows: list[str] = []
-    for c in diff.operations_changed:
-        head = f"  ~ {c.operation_id}  {c.method} {c.path}"
-        if c.renamed_from:
-            head += f"  (was {c.renamed_from})"
-        rows.append(head)
-        if c.old_path:
-            rows.append(f"      path: {c.old_path} -> {c.path}")
-        if c.old_method:
-            rows.append(f"      method: {c.old_method} -> {c.method}")
-        rows += [f"      parameter added: {p}" for p in c.parameters_added]
-        rows += [f"      parameter removed: {p}" for p in c.parameters_removed]
-        rows += [f"      parameter changed: {_fc(p)}" for p in c.parameters_changed]
-        if c.request_body:
-            rows.append(f"      request body {c.request_body}")
-        rows += [f"      body field added: {p}" for p in c.request_body_fields_added]
-        rows += [f"      body field removed: {p}" for p in c.request_body_fields_removed]
-        rows += [f"      body field changed: {_fc(p)}" for p in c.request_body_fields_changed]
-        if c.responses_added:
-            rows.append(f"      responses added: {', '.join(c.responses_added)}")
-        if c.responses_removed:
-            rows.append(f"      responses removed: {', '.join(c.responses_removed)}")
-    if rows:
-        lines.append("")
-        lines.append(f"Changed operations ({len(diff.operations_changed)}):")
-        lines.extend(rows)
-    section("Added schemas", [f"  + {n}" for n in diff.schemas_added])
-    section("Removed schemas", [f"  - {n}" for n in diff.schemas_removed])
-    rows = []
-    for s in diff.schemas_changed:
-        rows.append(f"  ~ {s.name}")
-        rows += [f"      field added: {p}" for p in s.fields_added]
-        rows += [f"      field removed: {p}" for p in s.fields_removed]
-        rows += [f"      field changed: {_fc(p)}" for p in s.fields_changed]
-    if rows:
-        lines.append("")
-        lines.append(f"Changed schemas ({len(diff.schemas_changed)}):")
-        lines.extend(rows)
-    return "\n".join(lines) + "\n"
+def _operation_rows(c: OperationChange) -> list[str]:
+    head = f"  ~ {c.operation_id}  {c.method} {c.path}"
+    if c.renamed_from:
+        head += f"  (was {c.renamed_from})"
+    rows = [head]
+    if c.old_path:
+        rows.append(f"      path: {c.old_path} -> {c.path}")
+    if c.old_method:
+        rows.append(f"      method: {c.old_method} -> {c.method}")
+    rows += [f"      parameter added: {p}" for p in c.parameters_added]
+    rows += [f"      parameter removed: {p}" for p in c.parameters_removed]
+    rows += [f"      parameter changed: {_fc(p)}" for p in c.parameters_changed]
+    if c.request_body:
+        rows.append(f"      request body {c.request_body}")
+    rows += [f"      body field added: {p}" for p in c.request_body_fields_added]
+    rows += [f"      body field removed: {p}" for p in c.request_body_fields_removed]
+    rows += [f"      body field changed: {_fc(p)}" for p in c.request_body_fields_changed]
+    if c.responses_added:
+        rows.append(f"      responses added: {', '.join(c.responses_added)}")
+    if c.responses_removed:
+        rows.append(f"      responses removed: {', '.join(c.responses_removed)}")
+    return rows
+
+
+def _schema_rows(s: SchemaChange) -> list[str]:
+    rows = [f"  ~ {s.name}"]
+    rows += [f"      field added: {p}" for p in s.fields_added]
+    rows += [f"      field removed: {p}" for p in s.fields_removed]
+    rows += [f"      field changed: {_fc(p)}" for p in s.fields_changed]
+    return rows

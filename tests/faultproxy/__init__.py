@@ -2,8 +2,8 @@
 
 `proxy` is the server (`FaultProxy`), `mutation` the vocabulary of faults
 (`Mutation` and its hook builders), `corpus` the list of contract violations
-each hand-written check must catch, and `targets` the helpers that find or
-start the real local Airflow the proxy sits in front of.
+each hand-written check must catch. The real local Airflow the proxy sits in
+front of is found or started by tests/targets.py, like every test's target.
 """
 
 from .mutation import Mutation

@@ -31,7 +31,7 @@ from typing import Iterable
 
 from .mutation import Mutation
 from .proxy import FaultProxy, Logged
-from .targets import DISPOSABLE_DAG, PROBE_DAG, REPO_ROOT, RunOutcome, Target, cli, cli_env, keyword_for, run_suite
+from tests.targets import DISPOSABLE_DAG, PROBE_DAG, REPO_ROOT, RunOutcome, Target, cli, cli_env, keyword_for, run_suite
 from .timeline import ENV as TIMELINE_ENV
 from .timeline import PLUGIN as TIMELINE_PLUGIN
 
