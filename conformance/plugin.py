@@ -15,11 +15,10 @@ import pytest
 
 from conformance.errors import ConformanceError
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, KINDS, PROFILES, RunOptions
-from conformance.run_plugin import RUN_KEY, ConformanceRun
-from conformance.selection import meta_of
+from conformance.run.plugin import ConformanceRun
+from conformance.run.selection import meta_of
+from conformance.tiers.context import CONTEXT_KEY, NO_RUN
 
-NO_RUN = ("airflow-conformance: no target: pass --airflow-url URL (and --airflow-auth SPEC), "
-          "or use `airflow-conformance run`")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,11 +60,11 @@ def _options(config: pytest.Config) -> RunOptions:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(meta): an Airflow conformance check")
     config.addinivalue_line("markers", "conformance_property(**info): a property test of one operation")
-    if RUN_KEY in config.stash or any(isinstance(p, ConformanceRun) for p in config.pluginmanager.get_plugins()):
+    if CONTEXT_KEY in config.stash or any(isinstance(p, ConformanceRun) for p in config.pluginmanager.get_plugins()):
         return  # the CLI handed its run over
     if not config.getoption("airflow_url"):
         return
-    from conformance import runtime  # noqa: PLC0415
+    from conformance.run import context as runtime  # noqa: PLC0415
 
     try:
         ctx = runtime.build(_options(config))
@@ -74,18 +73,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ConformanceRun(ctx), "airflow-conformance-run")
 
 
-def get_ctx(config: pytest.Config):
-    """The run context of this session; a session that collects checks without a run ends with exit 2."""
-    run = config.stash.get(RUN_KEY, None)
-    if run is None:
-        pytest.exit(NO_RUN, returncode=2)
-    return run.context
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Checks collected without a run (no target given) cannot run: say so instead of erroring on fixtures."""
-    if RUN_KEY not in config.stash and any(meta_of(item) for item in items):
+    if CONTEXT_KEY not in config.stash and any(meta_of(item) for item in items):
         pytest.exit(NO_RUN, returncode=2)
 
 

@@ -12,8 +12,8 @@ import requests
 
 from conformance.checks.registry import must_of
 from conformance.expectations.deviations import Deviation
-from conformance.properties.outcome import Failure, Outcome
-from conformance.properties.tier import Tier, _problems, per_check
+from conformance.tiers.properties.outcome import Failure, Outcome
+from conformance.tiers.properties.tier import Tier, _problems, per_check
 
 pytestmark = pytest.mark.fast
 

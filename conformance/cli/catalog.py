@@ -10,7 +10,7 @@ import click
 
 from conformance.checks.registry import check_names, must_of
 from conformance.errors import ConfigError
-from conformance.metadata import Meta, load_all
+from conformance.checks.metadata import Meta
 
 README_BEGIN = "<!-- checks:begin (generated: airflow-conformance list --update-readme README.md) -->"
 README_END = "<!-- checks:end -->"
@@ -83,3 +83,32 @@ def list_checks(fmt: str, readme: Path | None) -> None:
         width = max(len(n) for n in names)
         for name in names:
             click.echo(f"{name:<{width}}  {must_of(name)}")
+
+
+def load_all() -> dict[str, Meta]:
+    """Every scenario and posture check, read from the marks of the check modules (by result id).
+
+    The checks are found where they are written, not in a registry their imports fill,
+    so the list cannot depend on what happened to be imported before.
+    """
+    import importlib  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    import conformance.tiers.posture as posture_pkg  # noqa: PLC0415
+    import conformance.tiers.scenarios as scenarios_pkg  # noqa: PLC0415
+
+    found: dict[str, Meta] = {}
+    for pkg in (scenarios_pkg, posture_pkg):
+        for info in pkgutil.iter_modules(pkg.__path__):
+            if info.name.startswith("test_"):
+                module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+                for meta in _metas_in(vars(module).values()):
+                    if meta.result_id in found:
+                        raise ValueError(f"duplicate check id {meta.result_id} ({found[meta.result_id].module}, {meta.module})")
+                    found[meta.result_id] = meta
+    return dict(sorted(found.items()))
+
+
+def _metas_in(objects) -> list[Meta]:
+    return [mark.args[0] for obj in objects for mark in getattr(obj, "pytestmark", [])
+            if getattr(mark, "name", "") == "conformance" and getattr(obj, "__module__", None) == mark.args[0].module]

@@ -16,7 +16,7 @@ from conformance.safety.guard import GLOBAL_PREFIX
 @click.option("--run-id", metavar="ID", help="Only this run's leftovers (default: every run's, prefix acf_).")
 def cleanup(url, auth, run_id) -> int:
     """Delete objects left by interrupted runs (named with the suite's prefix) and restore probe DAG pause states."""
-    from conformance import runtime  # noqa: PLC0415
+    from conformance.run import context as runtime  # noqa: PLC0415
     from conformance.safety.cleanup import finish, sweep  # noqa: PLC0415
     from conformance.safety.ledger import Ledger, ledger_dir  # noqa: PLC0415
 

@@ -37,7 +37,7 @@ def lint_cmd() -> int:
 @contextmanager
 def _target(url: str | None, local_version: str | None, auth: str | None, python: str | None):
     """A run context for a deployed URL, or for a local release provisioned for the occasion (then stopped)."""
-    from conformance import runtime  # noqa: PLC0415
+    from conformance.run import context as runtime  # noqa: PLC0415
 
     url = url or os.environ.get("AIRFLOW_CONFORMANCE_URL")
     if url and local_version:
@@ -76,7 +76,7 @@ def verify_cmd(url, local_version, auth, ids, as_json, python) -> int:
     Exit 0 when every replayed (deviation, operation) pair occurs (intermittent ones may be absent),
     1 otherwise.
     """
-    from conformance import runtime  # noqa: PLC0415
+    from conformance.run import context as runtime  # noqa: PLC0415
     from conformance.expectations.replay import ABSENT, NOT_REPLAYED, OCCURS, verify  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 

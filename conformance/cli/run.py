@@ -18,14 +18,14 @@ _PYTEST_USAGE = {int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_
 
 def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
     """Connect (exit 2 on any configuration problem), then drive pytest with the run handed over as a plugin."""
-    from conformance import runtime  # noqa: PLC0415
-    from conformance.run_plugin import ConformanceRun  # noqa: PLC0415
+    from conformance.run import context as runtime  # noqa: PLC0415
+    from conformance.run.plugin import ConformanceRun  # noqa: PLC0415
 
     ctx = runtime.build(options)  # ConfigError -> one line, exit 2 (handled by the CLI group)
     echo_err(f"target {ctx.target.url}: Airflow {ctx.target.airflow_version} (API {ctx.target.api}), "
              f"reference spec {ctx.spec_version}, auth {ctx.target.auth.redacted}, profile {options.profile}, "
              f"run {options.run_id}, seed {options.seed}")
-    packages = [f"conformance.{kind}" for kind in options.only]  # collect only what was asked for
+    packages = [f"conformance.tiers.{kind}" for kind in options.only]  # collect only what was asked for
     args = ["--pyargs", *packages, "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
             "-W", "ignore::pytest.PytestAssertRewriteWarning", "--assert=plain",
             "-o", "python_files=test_*.py", "-W", "ignore::DeprecationWarning"]

@@ -3,7 +3,7 @@
 The order of operations is part of the contract with the target: reads run
 while every shared object still exists, deletes run last. The route tables
 name the operations whose bodies or credentials the suite must keep on this
-run's own objects (see `conformance.properties.shaping`).
+run's own objects (see `conformance.tiers.properties.shaping`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import schemathesis
 
 from conformance.http.client import SAFE_METHODS
 from conformance.safety.guard import READONLY_POSTS
-from conformance.validation import _nullable_as_validators_read_it
+from conformance.checks.schema import _nullable_as_validators_read_it
 
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance.http.paging import list_all
 from conformance.probes.dags import BROKEN_FILENAME
-from conformance.metadata import scenario
+from conformance.checks.metadata import scenario
 
 
 def _broken(api, verdict) -> list[dict]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
-from conformance.metadata import scenario
+from conformance.checks.metadata import scenario
 
 
 @scenario("dags.list_fields", "DAG listing carries the documented fields",

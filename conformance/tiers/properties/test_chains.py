@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.plugin import get_ctx
-from conformance.properties.chains import CHAIN_EXAMPLES, CHAINS, ChainRunner, chain_operations
+from conformance.tiers.context import context_of
+from conformance.tiers.properties.chains import CHAIN_EXAMPLES, CHAINS, ChainRunner, chain_operations
 
 MUST = {
     "variables": "A variable created from a generated body MUST read back as written, be updatable, be listed, "
@@ -27,7 +27,7 @@ MUST = {
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "chain" not in metafunc.fixturenames:
         return
-    ctx = get_ctx(metafunc.config)
+    ctx = context_of(metafunc.config)
     params = []
     for name in CHAINS:
         marker = pytest.mark.conformance_property(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.scenarios.flows import Flows
+from conformance.tiers.scenarios.flows import Flows
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.plugin import get_ctx
-from conformance.properties.operations import ordered_operations
+from conformance.tiers.context import context_of
+from conformance.tiers.properties.operations import ordered_operations
 
 
 def operation_params(ctx) -> list:
@@ -29,7 +29,7 @@ def operation_params(ctx) -> list:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "op_id" in metafunc.fixturenames:
-        metafunc.parametrize("op_id", operation_params(get_ctx(metafunc.config)))
+        metafunc.parametrize("op_id", operation_params(context_of(metafunc.config)))
 
 
 @pytest.fixture(scope="module", autouse=True)

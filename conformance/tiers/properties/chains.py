@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from conformance.generation import generation_settings
 from conformance.probes.dags import PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY, unique_logical_date
 from conformance.probes.runs import run_path, wait_until_done
-from conformance.properties.outcome import Outcome
-from conformance.properties.shaping import drop_undeclared_properties, strip_credentials
+from conformance.tiers.properties.outcome import Outcome
+from conformance.tiers.properties.shaping import drop_undeclared_properties, strip_credentials
 
 CHAIN_EXAMPLES = 3
 PAGE = 100

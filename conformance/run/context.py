@@ -25,7 +25,7 @@ from conformance.safety.session import GuardedSession
 from conformance.target.auth import AuthSpec, make_auth, parse_auth
 from conformance.target.detect import detect, normalize_url
 from conformance.target.model import Target
-from conformance.validation import ResponseValidator
+from conformance.checks.schema import ResponseValidator
 
 PROBE_DAG_IDS = (PROBE_DAG_ID, DISPOSABLE_DAG_ID)
 

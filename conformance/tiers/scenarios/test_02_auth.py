@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from requests.auth import HTTPBasicAuth
 
-from conformance.metadata import scenario
+from conformance.checks.metadata import scenario
 from conformance.target.auth import BearerAuth
 
 MALFORMED_JWT = "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhY2YifQ.bm90LWEtc2lnbmF0dXJl"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.metadata import Meta
+from conformance.checks.metadata import Meta
 from conformance.options import PROFILES
 
 KIND_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture"}

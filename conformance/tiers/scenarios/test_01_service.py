@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from conformance.metadata import scenario
+from conformance.checks.metadata import scenario
 from conformance.specs.catalog import operations
 
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance.outcomes import META_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
+from conformance.run.outcomes import META_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
 from conformance.reporting.results import Result, RunResults, operations_table
 from conformance.safety.guard import RequestRefused
-from conformance.selection import KIND_OF, meta_of, skip_reason
+from conformance.tiers.context import CONTEXT_KEY
+from conformance.run.selection import KIND_OF, meta_of, skip_reason
 from conformance.verdict import Verdict
 
-RUN_KEY = pytest.StashKey()  # config.stash[RUN_KEY]: the ConformanceRun of this session
 
 
 class ConformanceRun:
@@ -36,7 +36,7 @@ class ConformanceRun:
 
     # -- lifecycle ------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
-        config.stash[RUN_KEY] = self
+        config.stash[CONTEXT_KEY] = self.context
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """SIGTERM behaves like Ctrl-C so the session finishes and cleans up; both wait for a request in flight."""
@@ -164,7 +164,7 @@ class ConformanceRun:
 
 def _clean_up(ctx, gone: str) -> list[str]:
     """What the end-of-run cleanup could not do (the ledger on disk keeps it for `cleanup`)."""
-    from conformance.runtime import PROBE_DAG_IDS  # noqa: PLC0415
+    from conformance.run.context import PROBE_DAG_IDS  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
     if gone:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.metadata import posture
+from conformance.checks.metadata import posture
 
 
 @posture("authentication_enforced", "Authentication is enforced on the API",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.properties.tier import Tier
+from conformance.tiers.properties.tier import Tier
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.http.paging import list_all
-from conformance.metadata import scenario
+from conformance.checks.metadata import scenario
 
 # name of the collection -> (list key, id field, create body, patch body, update_mask)
 # Variables are patched without a mask here: the mask has its own scenario (a known 2.x defect).

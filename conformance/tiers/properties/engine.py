@@ -27,14 +27,14 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from conformance.generation import generation_settings
-from conformance.properties.checking import ANONYMOUS_CHECKS, AUTH_CHECK, Checker
-from conformance.properties.messages import describe_exception
-from conformance.properties.operations import REVOKES_CREDENTIALS, OperationInfo, load_operations
-from conformance.properties.outcome import Outcome
-from conformance.properties.samples import Samples
-from conformance.properties.shaping import (Shaper, case_beyond_int64, case_key, drop_undeclared_properties,
+from conformance.tiers.properties.checking import ANONYMOUS_CHECKS, AUTH_CHECK, Checker
+from conformance.tiers.properties.messages import describe_exception
+from conformance.tiers.properties.operations import REVOKES_CREDENTIALS, OperationInfo, load_operations
+from conformance.tiers.properties.outcome import Outcome
+from conformance.tiers.properties.samples import Samples
+from conformance.tiers.properties.shaping import (Shaper, case_beyond_int64, case_key, drop_undeclared_properties,
                                             strip_credentials)
-from conformance.properties.strategies import Strategies
+from conformance.tiers.properties.strategies import Strategies
 from conformance.safety.guard import RequestRefused
 from conformance.target.auth import make_auth
 

@@ -19,8 +19,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance.checks.registry import content_type_of, registered_checks, run_all
-from conformance.properties.messages import describe_exception, failure_text
-from conformance.properties.outcome import Failure, Outcome, invalid_facts, observe, schema_error_of
+from conformance.tiers.properties.messages import describe_exception, failure_text
+from conformance.tiers.properties.outcome import Failure, Outcome, invalid_facts, observe, schema_error_of
 
 SCHEMATHESIS_CHECKS = (
     not_a_server_error,

@@ -22,10 +22,10 @@ import requests
 
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
-from conformance.properties.engine import PropertyEngine
-from conformance.properties.operations import ordered_operations
-from conformance.properties.outcome import Outcome, summarize
-from conformance.properties.samples import SampleBuilder
+from conformance.tiers.properties.engine import PropertyEngine
+from conformance.tiers.properties.operations import ordered_operations
+from conformance.tiers.properties.outcome import Outcome, summarize
+from conformance.tiers.properties.samples import SampleBuilder
 from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.checks.registry import must_of

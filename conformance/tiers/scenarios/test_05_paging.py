@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conformance.generation import generation_settings
 from conformance.http.paging import Listing, list_all
-from conformance.metadata import scenario
+from conformance.checks.metadata import scenario
 from conformance.verdict import StopCheck
 
 COLLECTION = ("/dags", "dags")  # stable while the suite runs, present on every version

@@ -1,0 +1,100 @@
+"""The package's import structure: dependencies point one way (the fast layer).
+
+Every `import conformance...` in the package (also those inside functions) is
+read with `ast`. Two rules: no module imports, directly or through others, a
+module that imports it back; and each part of the package imports only parts
+listed in the same or an earlier layer below. `python -m pytest tests/test_layers.py -q`
+prints the offending import when either breaks.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "conformance"
+
+# From the bottom up; a part may import parts of its own layer and of the layers before it.
+LAYERS = (
+    ("__init__", "errors", "paths", "options", "generation"),  # what every part may use (the package face: its version)
+    ("target",),  # which Airflow answers, with which credentials
+    ("http",),  # sending: session, retries, rate, interrupts, redaction, routing, paging
+    ("probes", "specs", "local"),  # the probe DAGs, reference specs, real local releases
+    ("safety",),  # guard, ledger, cleanup: what a request may touch
+    ("checks",),  # response checks, schema validation, how a check declares itself
+    ("expectations",),  # per-version expectations and known deviations
+    ("verdict",),  # how a check states its verdict
+    ("tiers",),  # scenarios, properties, posture
+    ("reporting",),  # results.json and the reports
+    ("run",),  # one run: context, pytest plugin, selection, outcomes
+    ("matrix",),  # runs across releases
+    ("plugin", "cli", "__main__"),  # the entry points
+)
+DAG_FILES = PACKAGE / "probe_dags"  # files for Airflow's DAG folder, never imported by the suite
+RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """The package modules `path` imports (a `from x import name` of a submodule counts as that submodule)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "conformance"}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "conformance":
+            subs = {f"{node.module}.{a.name}" for a in node.names} & known
+            found |= subs or {node.module}
+    return {m for m in found if m in known}
+
+
+def _graph() -> dict[str, set[str]]:
+    files = {_module_name(p): p for p in PACKAGE.rglob("*.py") if DAG_FILES not in p.parents}
+    return {name: _imports(path, set(files)) - {name} for name, path in files.items()}
+
+
+def _part(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_every_part_of_the_package_has_a_layer():
+    assert {_part(m) for m in _graph()} - set(RANK) == set()
+
+
+def test_imports_point_down_the_layers():
+    upward = [f"{src} imports {dst}" for src, dsts in _graph().items() for dst in dsts
+              if RANK[_part(dst)] > RANK[_part(src)]]
+    assert upward == []
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[str]:
+    """Each import cycle found by a depth-first walk, as `a -> b -> a`."""
+    state: dict[str, str] = {}
+    cycles: list[str] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join([*path[path.index(nxt):], node, nxt] if nxt in path else [node, nxt]))
+            elif nxt not in state:
+                visit(nxt, [*path, node])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    return cycles
+
+
+def test_no_import_cycle_between_modules():
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a -> b -> c -> a"]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
