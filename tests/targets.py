@@ -55,8 +55,21 @@ def cli(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> 
 
     Never raises on an exit code: exit codes and stderr are what the tests check.
     """
-    return subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env or cli_env(), check=False)
+    env = dict(env or cli_env())
+    return subprocess.run([sys.executable, "-m", "conformance", *_secrets_to_env(args, env)], capture_output=True,
+                          text=True, timeout=timeout, env=env, check=False)
+
+
+def _secrets_to_env(args: tuple[str, ...], env: dict[str, str]) -> list[str]:
+    """An `--auth` value holding a password or token goes by environment (`env:VAR`), never on the command line,
+    where every user of the machine can read it in the process list."""
+    out = list(args)
+    for i in range(1, len(out)):
+        value = out[i]
+        if out[i - 1] in ("--auth", "--airflow-auth") and value.split(":", 1)[0] in ("basic", "jwt", "bearer"):
+            name = f"ACF_TEST_AUTH_{i}"
+            env[name], out[i] = value, f"env:{name}"
+    return out
 
 
 # ----------------------------------------------------------------- targets

@@ -1,4 +1,4 @@
-"""The package's import structure: dependencies point one way (the fast layer).
+"""The package's structure: dependencies point one way, and functions stay small (the fast layer).
 
 Every `import conformance...` in the package (also those inside functions) is
 read with `ast`. Two rules: no module imports, directly or through others, a
@@ -98,3 +98,19 @@ def test_no_import_cycle_between_modules():
 def test_the_cycle_finder_finds_cycles():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a -> b -> c -> a"]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+MAX_FUNCTION_LINES = 60  # a longer function does several jobs; data tables are module constants, not functions
+
+
+def test_no_function_in_the_package_is_longer_than_sixty_lines():
+    long = []
+    for path in PACKAGE.rglob("*.py"):
+        if DAG_FILES in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                size = node.end_lineno - node.lineno + 1
+                if size > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name} ({size} lines)")
+    assert long == []
