@@ -20,7 +20,6 @@ from conformance.run.selection import meta_of
 from conformance.tiers.context import CONTEXT_KEY, NO_RUN
 
 
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("airflow-conformance", "Airflow API conformance")
     g.addoption("--airflow-url", default=None, help="root URL of the Airflow API server; giving it starts a conformance run in this pytest session")
