@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from conformance.run.outcomes import META_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
+from conformance.reporting.findings import keyword_for
 from conformance.reporting.results import Result, RunResults, operations_table
 from conformance.safety.guard import RequestRefused
+from conformance.specs.catalog import operation_tags
 from conformance.tiers.context import CONTEXT_KEY
 from conformance.run.selection import KIND_OF, meta_of, skip_reason
 from conformance.verdict import Verdict
@@ -54,7 +56,8 @@ class ConformanceRun:
             if info is None:
                 keep.append(item)
                 continue
-            item.extra_keyword_matches.add(info["result_id"])  # `-k` also matches check ids
+            # `-k` also matches check ids; `-k '[ID]'` exactly one (report.html's re-run commands use it)
+            item.extra_keyword_matches.update((info["result_id"], keyword_for(info["result_id"])))
             if KIND_OF[info["kind"]] not in self.context.options.only:
                 drop.append(item)
                 continue
@@ -142,7 +145,7 @@ class ConformanceRun:
         stats = ctx.session.stats
         run.requests = stats.requests
         run.operations = operations_table(list(ctx.router.by_id), self.results, dict(stats.by_operation),
-                                          dict(stats.refused_by_operation), dict(stats.answers))
+                                          dict(stats.refused_by_operation), dict(stats.answers), operation_tags(ctx.spec))
         if ctx.auth_denied:
             run.refused_by_configuration = (f"{ctx.target.url} refuses valid credentials by configuration "
                                             "(deny_all, the default [api] auth_backend of Airflow 2.0-2.2): "
