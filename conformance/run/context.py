@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import requests
+
 from conformance.errors import ConfigError
 from conformance.expectations import Expectations
 from conformance.expectations import load as load_expectations
@@ -151,7 +153,13 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
 
 def _check_credentials(ctx: RunContext) -> None:
     """Fail fast (exit 2) when the credentials are refused, unless that is what the target is for."""
-    resp = ctx.session.call("GET", "/dags", params={"limit": 1})
+    try:
+        resp = ctx.session.call("GET", "/dags", params={"limit": 1})
+    except requests.Timeout as exc:
+        raise ConfigError(f"the target answered no GET {ctx.target.api_base}/dags within "
+                          f"{ctx.session.timeout:g} s (--request-timeout)") from exc
+    except requests.RequestException as exc:
+        raise ConfigError(f"GET {ctx.target.api_base}/dags failed: {type(exc).__name__}; is the target healthy?") from exc
     if resp.status_code in (401, 403):
         if ctx.target.local and ctx.target.auth_config == "default":
             ctx.auth_denied = True
