@@ -305,3 +305,18 @@ def test_an_interrupt_while_provisioning_exits_3_and_leaves_nothing_running(tmp_
     assert rest.strip().splitlines()[-1] == "airflow-conformance: interrupted" and "Traceback" not in rest
     left = [p.pid for p in psutil.process_iter(["cmdline"]) if str(cache) in " ".join(p.info["cmdline"] or [])]
     assert left == [], f"processes of the interrupted provisioning still run: {left}"
+
+
+def test_the_plugin_runs_the_suite_with_the_run_flags_spelled_airflow_star(live, tmp_path):
+    """`pytest --pyargs conformance --airflow-target ...`: the same run, flags prefixed, a header from the environment."""
+    env = dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec, AIRFLOW_CONFORMANCE_HEADER=f"X-Tenant: {GATEWAY_KEY}",
+               PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--pyargs",
+                           "conformance.tiers.posture", "--airflow-target", live.url, "--airflow-profile", "readonly",
+                           "--airflow-report-dir", str(tmp_path), "--airflow-request-timeout", "20"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["profile"] == "readonly" and data["configuration"]["request_timeout"] == 20.0
+    assert data["configuration"]["headers"] == ["X-Tenant: ***"] and data["summary"]["passed"] >= 3
+    assert GATEWAY_KEY not in proc.stdout + proc.stderr + _files(tmp_path)

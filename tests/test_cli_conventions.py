@@ -161,6 +161,28 @@ def test_an_interrupt_before_the_run_exits_3(silent_server, sig):
     assert err.strip().splitlines() == ["airflow-conformance: interrupted"] and "Traceback" not in err
 
 
+def test_a_defect_of_the_suite_is_one_line_exit_3_with_the_traceback_kept(tmp_path):
+    code = ("import conformance.cli as c\n"
+            "@c.main.command('defect')\n"
+            "def defect():\n"
+            "    raise RuntimeError('a defect')\n"
+            "c.main(['defect'])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "AIRFLOW_CONFORMANCE_CACHE": str(tmp_path)})
+    assert proc.returncode == 3
+    line = _one_line(proc)
+    assert line.startswith("airflow-conformance: internal error RuntimeError; details in ")
+    kept = Path(line.rsplit(" ", 1)[1])
+    assert "RuntimeError: a defect" in kept.read_text() and kept.stat().st_mode & 0o077 == 0
+
+
+def test_a_corrupt_run_is_one_line_exit_2_for_matrix_rebuild(tmp_path):
+    (tmp_path / "runs" / "3.3.2").mkdir(parents=True)
+    (tmp_path / "runs" / "3.3.2" / "results.json").write_text("{not json")
+    proc = cli("matrix", "--rebuild", "--report-dir", str(tmp_path), timeout=60)
+    assert proc.returncode == 2 and "is not a results.json" in _one_line(proc)
+
+
 def _pytest(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=tmp_path, text=True,
                           capture_output=True, timeout=120, env={**os.environ, **(env or {})}, check=False)

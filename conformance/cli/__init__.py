@@ -10,13 +10,31 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 
 import click
 
 from conformance import __version__
 from conformance.errors import ConformanceError
 
-INTERRUPTED = 3  # README: the suite could not finish (interrupted)
+INTERRUPTED = INTERNAL = 3  # README: the suite could not finish (interrupted, internal error)
+
+
+def _keep_traceback() -> str:
+    """Write the current exception's traceback to a private file in the cache (it may name hosts or paths)."""
+    import os  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    import traceback  # noqa: PLC0415
+
+    from conformance.paths import cache_dir  # noqa: PLC0415
+
+    folder = cache_dir() / "errors"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(traceback.format_exc())
+    return str(path)
 
 
 def _terminate(signum, frame) -> None:
@@ -29,7 +47,8 @@ class _Group(click.Group):
 
     def main(self, *args, **kwargs):  # type: ignore[override]
         kwargs.setdefault("standalone_mode", False)
-        signal.signal(signal.SIGTERM, _terminate)  # a run installs its own handlers and puts this one back
+        if threading.current_thread() is threading.main_thread():  # a run installs its own and puts this back
+            signal.signal(signal.SIGTERM, _terminate)
         try:
             rv = super().main(*args, **kwargs)
         except (click.exceptions.Abort, KeyboardInterrupt):
@@ -41,6 +60,10 @@ class _Group(click.Group):
         except ConformanceError as exc:
             click.echo(f"airflow-conformance: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except Exception as exc:  # a defect of the suite: exit 3 as documented, the traceback kept in a file
+            click.echo(f"airflow-conformance: internal error {type(exc).__name__}; details in {_keep_traceback()}",
+                       err=True)
+            sys.exit(INTERNAL)
         if isinstance(rv, int):
             sys.exit(rv)
         sys.exit(0)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from conformance.errors import ConformanceError
+from conformance.errors import ConfigError, ConformanceError
 from conformance.options import ENV_PREFIX, env_name
 
 HEARTBEAT_S = 60.0
@@ -232,7 +232,10 @@ def load_runs(report_dir: Path) -> list[Column]:
     """Columns from the results already under `<report-dir>/runs/` (re-render without re-running)."""
     columns = []
     for results in sorted((report_dir / "runs").glob("*/results.json")):
-        data = json.loads(results.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(results.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ConfigError(f"{results} is not a results.json of this suite ({exc.__class__.__name__})") from exc
         version = data.get("target", {}).get("airflow_version") or results.parent.name
         columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
                               duration_s=float(data.get("duration_s") or 0.0), results=data,
