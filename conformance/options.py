@@ -14,6 +14,29 @@ PROFILES = ("readonly", "sandbox", "disruptive")
 KINDS = ("scenarios", "properties", "posture")
 DEFAULT_REPORT_DIR = "reports/latest"
 DEFAULT_MAX_EXAMPLES = 20
+DEFAULT_REQUEST_TIMEOUT = 30.0
+ENV_PREFIX = "AIRFLOW_CONFORMANCE_"
+# the target URL: AIRFLOW_CONFORMANCE_TARGET, as --target; the older name is still read
+URL_ENV = (ENV_PREFIX + "TARGET", ENV_PREFIX + "URL")
+
+
+def env_name(flag: str) -> str:
+    """The environment variable that stands in for a flag: --max-failures -> AIRFLOW_CONFORMANCE_MAX_FAILURES."""
+    return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
+
+
+def url_from_env() -> str | None:
+    return next((os.environ[name] for name in URL_ENV if os.environ.get(name)), None)
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """`NAME: VALUE` -> (NAME, VALUE); ValueError otherwise, with a message that never repeats the value."""
+    name, sep, value = str(text).partition(":")
+    name = name.strip()
+    if not sep or not name or any(c.isspace() for c in name) or not value.strip():
+        shown = name if name and not any(c.isspace() for c in name) else "?"
+        raise ValueError(f"expected NAME:VALUE (got a header {shown!r} without a value, or without a name)")
+    return name, value.strip()
 
 
 def new_run_id() -> str:
@@ -36,6 +59,11 @@ class RunOptions:
     run_id: str = field(default_factory=new_run_id)
     allow_disruptive: bool = False
     keyword: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # (name, value) sent with every request; values are secrets
+    tls_verify: bool = True
+    cacert: str | None = None  # CA bundle the target's certificate is checked against
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_failures: int | None = None  # stop after this many failed checks (-x: 1)
 
     def __post_init__(self) -> None:
         if self.seed is None:  # random unless given, and always recorded, so any run can be repeated
@@ -43,7 +71,7 @@ class RunOptions:
 
     @classmethod
     def from_env(cls, **overrides) -> RunOptions:
-        opts = cls(url=os.environ.get("AIRFLOW_CONFORMANCE_URL"), auth=os.environ.get("AIRFLOW_CONFORMANCE_AUTH"))
+        opts = cls(url=url_from_env(), auth=os.environ.get(env_name("auth")))
         for key, value in overrides.items():
             if value is not None:
                 setattr(opts, key, value)
@@ -67,4 +95,9 @@ class RunOptions:
             "run_id": self.run_id,
             "report_dir": self.report_dir,
             "keyword": self.keyword,
+            "headers": [f"{name}: ***" for name, _ in self.headers],
+            "tls_verify": self.tls_verify,
+            "cacert": self.cacert,
+            "request_timeout": self.request_timeout,
+            "max_failures": self.max_failures,
         }

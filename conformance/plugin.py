@@ -2,58 +2,97 @@
 
 `airflow-conformance run` builds the run context and hands it to pytest as a
 `ConformanceRun` plugin object; people who live in pytest get the same run with
-`pytest --pyargs conformance --airflow-url URL --airflow-auth SPEC`, and then
-this module builds the context once, before collection. Without either, the
-plugin only adds its options and markers, so other test suites are unaffected.
+`pytest --pyargs conformance --airflow-target URL --airflow-auth SPEC`, and then
+this module builds the context once, before collection. Without either the plugin
+is inert: it adds its `--airflow-*` options and two markers, and nothing else (no
+fixture, no hook that acts), so other test suites in the same environment are
+unaffected. The run's fixtures live on the `ConformanceRun` object, all named
+`airflow_*`. The options are the CLI's flags with an `airflow-` prefix and read the
+same AIRFLOW_CONFORMANCE_<FLAG> variables; the environment never starts a run.
 """
 
 from __future__ import annotations
 
-import sys
+import os
 
 import pytest
 
-from conformance.errors import ConformanceError
-from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, KINDS, PROFILES, RunOptions
+from conformance.errors import ConfigError, ConformanceError
+from conformance.options import (DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, DEFAULT_REQUEST_TIMEOUT, KINDS, PROFILES,
+                                 RunOptions, env_name, parse_header)
 from conformance.run.plugin import ConformanceRun
 from conformance.run.selection import meta_of
 from conformance.tiers.context import CONTEXT_KEY, NO_RUN
 
+# flag (as the CLI spells it) -> (type, default, help); the plugin's option is --airflow-<flag>
+FLAGS = {
+    "auth": (str, None, "auth spec: basic:U:P, jwt:U:P, bearer:T, env:VAR, none, kerberos"),
+    "profile": (str, "sandbox", f"safety profile: {', '.join(PROFILES)} (default sandbox)"),
+    "only": (str, ",".join(KINDS), "comma list of scenarios,properties,posture"),
+    "report-dir": (str, DEFAULT_REPORT_DIR, "where results.json and the reports go"),
+    "max-examples": (int, DEFAULT_MAX_EXAMPLES, "property examples per operation"),
+    "max-rps": (float, None, "requests per second across all workers"),
+    "time-budget": (float, None, "seconds for the property tier (shared fairly by operations)"),
+    "workers": (int, 1, "parallel property workers (pytest-xdist is not supported: use this)"),
+    "seed": (int, None, "hypothesis seed (recorded in results)"),
+    "run-id": (str, None, "run id (prefix of every object the run creates)"),
+    "cacert": (str, None, "CA bundle (PEM) the target's certificate is checked against"),
+    "request-timeout": (float, DEFAULT_REQUEST_TIMEOUT, "seconds one request may take"),
+}
+XDIST = ("airflow-conformance: pytest-xdist (-n) would give every worker its own run, ledger and cleanup; "
+         "run without -n and use --airflow-workers N for parallel property tests")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("airflow-conformance", "Airflow API conformance")
-    g.addoption("--airflow-url", default=None, help="root URL of the Airflow API server; giving it starts a conformance run in this pytest session")
-    g.addoption("--airflow-auth", default=None, help="auth spec: basic:U:P, jwt:U:P, bearer:T, env:VAR, none, kerberos (env AIRFLOW_CONFORMANCE_AUTH)")
-    g.addoption("--airflow-profile", default="sandbox", choices=PROFILES, help="safety profile (default sandbox)")
-    g.addoption("--airflow-only", default=",".join(KINDS), help="comma list of scenarios,properties,posture")
-    g.addoption("--airflow-report-dir", default=DEFAULT_REPORT_DIR, help="where results.json and reports go")
-    g.addoption("--airflow-max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help="property examples per operation")
-    g.addoption("--airflow-max-rps", type=float, default=None, help="requests per second across all workers")
-    g.addoption("--airflow-time-budget", type=float, default=None, help="seconds for the property tier (shared fairly by operations)")
-    g.addoption("--airflow-workers", type=int, default=1, help="parallel property workers")
-    g.addoption("--airflow-seed", type=int, default=None, help="hypothesis seed (recorded in results)")
-    g.addoption("--airflow-run-id", default=None, help="run id (prefix of every object the run creates)")
+    g = parser.getgroup("airflow-conformance", "Airflow API conformance (each also from AIRFLOW_CONFORMANCE_<FLAG>)")
+    g.addoption("--airflow-target", "--airflow-url", dest="airflow_target", default=None, metavar="URL",
+                help="root URL of the Airflow API server; giving it starts a conformance run in this pytest session")
+    for flag, (kind, _default, text) in FLAGS.items():
+        g.addoption(f"--airflow-{flag}", dest="airflow_" + flag.replace("-", "_"), type=kind, default=None, help=text)
+    g.addoption("--airflow-header", dest="airflow_header", action="append", default=[], metavar="NAME:VALUE",
+                help="extra header for every request (repeatable; the value is a secret)")
+    g.addoption("--airflow-tls-verify", dest="airflow_tls_verify", action="store_true", default=None,
+                help="check the target's TLS certificate (the default)")
+    g.addoption("--airflow-no-tls-verify", dest="airflow_tls_verify", action="store_false",
+                help="do not check the target's TLS certificate")
     g.addoption("--i-accept-disruptive-writes", action="store_true", default=False, dest="airflow_allow_disruptive",
                 help="allow --airflow-profile disruptive on a target the suite did not start")
 
 
+def _setting(config: pytest.Config, flag: str):
+    """A flag's value: the command line, else AIRFLOW_CONFORMANCE_<FLAG>, else its default."""
+    kind, default, _ = FLAGS[flag]
+    given = config.getoption("airflow_" + flag.replace("-", "_"))
+    if given is not None:
+        return given
+    raw = os.environ.get(env_name(flag))
+    try:
+        return kind(raw) if raw not in (None, "") else default
+    except ValueError as exc:
+        raise ConfigError(f"{env_name(flag)}={raw!r} is not a valid {kind.__name__}") from exc
+
+
 def _options(config: pytest.Config) -> RunOptions:
-    only = tuple(k.strip() for k in (config.getoption("airflow_only") or "").split(",") if k.strip())
-    opts = RunOptions.from_env(
-        url=config.getoption("airflow_url"),
-        auth=config.getoption("airflow_auth"),
-        profile=config.getoption("airflow_profile"),
-        only=only or KINDS,
-        report_dir=config.getoption("airflow_report_dir"),
-        max_examples=config.getoption("airflow_max_examples"),
-        max_rps=config.getoption("airflow_max_rps"),
-        time_budget=config.getoption("airflow_time_budget"),
-        workers=config.getoption("airflow_workers"),
-        seed=config.getoption("airflow_seed"),
-        run_id=config.getoption("airflow_run_id"),
-        allow_disruptive=config.getoption("airflow_allow_disruptive") or None,
+    only = tuple(k.strip() for k in (_setting(config, "only") or "").split(",") if k.strip())
+    raw_headers = config.getoption("airflow_header") or os.environ.get(env_name("header"), "").splitlines()
+    try:
+        headers = tuple(parse_header(h) for h in raw_headers if h.strip())
+    except ValueError as exc:
+        raise ConfigError(f"--airflow-header: {exc}") from exc
+    tls = config.getoption("airflow_tls_verify")
+    if tls is None:
+        tls = os.environ.get(env_name("tls-verify"), "true").strip().lower() not in ("0", "false", "no", "off")
+    profile = _setting(config, "profile")
+    if profile not in PROFILES:
+        raise ConfigError(f"--airflow-profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+    return RunOptions.from_env(
+        url=config.getoption("airflow_target"), auth=_setting(config, "auth"), profile=profile, only=only or KINDS,
+        report_dir=_setting(config, "report-dir"), max_examples=_setting(config, "max-examples"),
+        max_rps=_setting(config, "max-rps"), time_budget=_setting(config, "time-budget"),
+        workers=_setting(config, "workers"), seed=_setting(config, "seed"), run_id=_setting(config, "run-id"),
+        allow_disruptive=config.getoption("airflow_allow_disruptive") or None, headers=headers, tls_verify=tls,
+        cacert=_setting(config, "cacert"), request_timeout=_setting(config, "request-timeout"),
+        max_failures=config.getoption("maxfail") or None,
     )
-    return opts
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,8 +100,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance_property(**info): a property test of one operation")
     if CONTEXT_KEY in config.stash or any(isinstance(p, ConformanceRun) for p in config.pluginmanager.get_plugins()):
         return  # the CLI handed its run over
-    if not config.getoption("airflow_url"):
+    if not config.getoption("airflow_target"):
         return
+    if getattr(config, "workerinput", None) is not None or _xdist_workers(config):
+        pytest.exit(XDIST, returncode=2)
     from conformance.run import context as runtime  # noqa: PLC0415
 
     try:
@@ -79,8 +120,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         pytest.exit(NO_RUN, returncode=2)
 
 
-def pytest_collectreport(report) -> None:
-    """A check module that cannot even be imported is an internal error: say which and why."""
-    if report.failed and str(report.nodeid).startswith("conformance"):
-        text = str(report.longrepr).strip().splitlines()
-        print(f"airflow-conformance: cannot load {report.nodeid}: {text[-1] if text else 'collection error'}", file=sys.stderr)
+def _xdist_workers(config: pytest.Config) -> bool:
+    """Whether pytest-xdist was asked for workers (-n N, -n auto, --dist ...)."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return False
+    return bool(config.getoption("numprocesses", None)) or config.getoption("dist", "no") != "no"

@@ -64,7 +64,7 @@ class Excuse:
 
     def as_dict(self) -> dict:
         d = self.deviation
-        return {"id": d.id, "upstream": d.reference, "checks": sorted(self.checks),
+        return {"id": d.id, "upstream": d.reference, "summary": d.summary, "checks": sorted(self.checks),
                 "operations": sorted(self.operations), "count": self.count,
                 **({"intermittent": True} if d.intermittent else {})}
 

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
-from tests.targets import cli
+from tests.faultproxy.corpus import CORPUS
+from tests.faultproxy.mutation import Mutation, delay
+from tests.faultproxy.proxy import FaultProxy, Response
+from tests.targets import cli, no_traceback, run_suite
 
 def _one_plain_line(proc) -> str:
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
@@ -181,3 +191,132 @@ def test_kerberos_without_extra_is_exit_2(live, tmp_path):
         assert "kerberos" in _one_plain_line(proc)
     else:
         pytest.skip("requests-kerberos is installed here")
+
+
+# -- the transport flags against a real Airflow (behind the fault proxy: a gateway, TLS) ------------
+GATEWAY_KEY = "gw-5e1f-never-shown"
+
+
+def _gateway() -> Mutation:
+    """A gateway in front of Airflow: without its key, every request is refused before Airflow sees it."""
+    def hook(ex):
+        if ex.request.headers.get("X-Gateway-Key") != GATEWAY_KEY:
+            return Response.of_json(401, {"detail": "gateway key missing"})
+        return None
+
+    return Mutation("gateway", (), "a gateway wants its own header", method="*", request=hook)
+
+
+def _files(out: Path) -> str:
+    return "".join(p.read_text() for p in out.iterdir() if p.is_file())
+
+
+@pytest.mark.parametrize("via", ["flag", "environment"])
+def test_a_header_reaches_every_request_and_stays_secret(live, tmp_path, via):
+    with FaultProxy(live.url, [_gateway()], record_requests=True) as proxy:
+        refused = cli("run", "--target", proxy.url, "--auth", live.auth_spec, "--only", "posture",
+                      "--report-dir", str(tmp_path / "without"), timeout=300)
+        env = dict(os.environ, AIRFLOW_CONFORMANCE_HEADER=f"X-Gateway-Key: {GATEWAY_KEY}")
+        args = ["-H", f"X-Gateway-Key: {GATEWAY_KEY}"] if via == "flag" else []
+        proc = cli("run", "--target", proxy.url, "--auth", live.auth_spec, "--only", "posture", *args,
+                   "--report-dir", str(tmp_path / "with"), timeout=300, env=env if via == "environment" else None)
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    sent = [request for _, request in proxy.recorded or []]
+    keyed = [r for r in sent if r.headers.get("X-Gateway-Key") == GATEWAY_KEY]
+    assert len(keyed) >= 10 and len(sent) - len(keyed) <= 3  # the run without the key knocked 1-3 times
+    assert any(r.anonymous for r in keyed), "anonymous requests (posture checks) go through the gateway too"
+    data = json.loads((tmp_path / "with" / "results.json").read_text())
+    assert data["configuration"]["headers"] == ["X-Gateway-Key: ***"]
+    assert GATEWAY_KEY not in proc.stdout + proc.stderr + _files(tmp_path / "with")
+    assert "X-Gateway-Key: ***" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """A CA that signed the proxy's certificate for 127.0.0.1, and another one that did not."""
+    trustme = pytest.importorskip("trustme", reason="trustme is a test dependency (pip install '.[test]')")
+    folder = tmp_path_factory.mktemp("tls")
+    ca, stranger = trustme.CA(), trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server)
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    stranger.cert_pem.write_to_path(str(folder / "other-ca.pem"))
+    return server, folder
+
+
+def test_tls_flags_against_a_target_behind_https(live, tmp_path, tls):
+    server, folder = tls
+    with FaultProxy(live.url, tls=server) as proxy:
+        def run(*args):
+            return cli("run", "--target", proxy.url, "--auth", live.auth_spec, "--only", "posture", *args,
+                       "--report-dir", str(tmp_path), timeout=300)
+
+        unknown, wrong = run(), run("--cacert", str(folder / "other-ca.pem"))
+        right, unchecked = run("--cacert", str(folder / "ca.pem")), run("--no-tls-verify")
+    for proc in (unknown, wrong):
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        line = _one_plain_line(proc)
+        assert "TLS verification failed" in line and "--cacert" in line, line
+    assert right.returncode == 0, right.stderr[-2000:]
+    assert unchecked.returncode == 0, unchecked.stderr[-2000:]
+    assert "InsecureRequestWarning" not in unchecked.stdout + unchecked.stderr
+    assert "TLS verification off" in unchecked.stderr
+
+
+def test_request_timeout_applies_to_every_request(live, tmp_path):
+    slow = Mutation("slow_dags", (), "GET /dags takes 4 s", path=r"{api}/dags", request=delay(4))
+    with FaultProxy(live.url, [slow]) as proxy:
+        quick = cli("run", "--target", proxy.url, "--auth", live.auth_spec, "--only", "posture",
+                    "--request-timeout", "1.5", "--report-dir", str(tmp_path), timeout=300)
+    assert quick.returncode == 2, quick.stderr[-2000:]
+    assert "within 1.5 s (--request-timeout)" in _one_plain_line(quick)
+
+
+def test_max_failures_stops_the_run_and_still_reports(live, tmp_path):
+    breaks = [m for m in CORPUS if m.name in ("auth_bypassed", "config_exposed")]
+    with FaultProxy(live.url, breaks, credentials=live.credentials) as proxy:
+        every = run_suite(proxy.url, live.auth_spec, tmp_path / "all", only="posture")
+        first = run_suite(proxy.url, live.auth_spec, tmp_path / "first", only="posture", extra=("-x",))
+    assert every.returncode == 1 and len(every.by_status("failed")) == 2, every.stderr[-2000:]
+    assert first.returncode == 1 and len(first.by_status("failed")) == 1, first.stderr[-2000:]
+    assert len(first.results["results"]) < len(every.results["results"])
+    assert first.results["configuration"]["max_failures"] == 1 and no_traceback(first)
+
+
+@pytest.mark.parametrize("moment", ["installing apache-airflow", "starting Airflow"])
+def test_an_interrupt_while_provisioning_exits_3_and_leaves_nothing_running(tmp_path, moment):
+    """Ctrl-C while a release is installed, or while its components start: exit 3, nothing of it left running."""
+    psutil = pytest.importorskip("psutil")
+    cache = tmp_path / "cache"
+    env = dict(os.environ, AIRFLOW_CONFORMANCE_CACHE=str(cache))
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "run", "--airflow", "2.10.5", "--only", "posture"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:  # progress comes line by line; interrupt at the moment named
+        seen.append(line)
+        if moment in line:
+            break
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert proc.returncode == 3, "".join(seen) + rest
+    assert rest.strip().splitlines()[-1] == "airflow-conformance: interrupted" and "Traceback" not in rest
+    left = [p.pid for p in psutil.process_iter(["cmdline"]) if str(cache) in " ".join(p.info["cmdline"] or [])]
+    assert left == [], f"processes of the interrupted provisioning still run: {left}"
+
+
+def test_the_plugin_runs_the_suite_with_the_run_flags_spelled_airflow_star(live, tmp_path):
+    """`pytest --pyargs conformance --airflow-target ...`: the same run, flags prefixed, a header from the environment."""
+    env = dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec, AIRFLOW_CONFORMANCE_HEADER=f"X-Tenant: {GATEWAY_KEY}",
+               PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--pyargs",
+                           "conformance.tiers.posture", "--airflow-target", live.url, "--airflow-profile", "readonly",
+                           "--airflow-report-dir", str(tmp_path), "--airflow-request-timeout", "20"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["profile"] == "readonly" and data["configuration"]["request_timeout"] == 20.0
+    assert data["configuration"]["headers"] == ["X-Tenant: ***"] and data["summary"]["passed"] >= 3
+    assert GATEWAY_KEY not in proc.stdout + proc.stderr + _files(tmp_path)

@@ -2,53 +2,42 @@
 
 The same files from real runs against Airflow 2.10.5 and 3.3.2 are checked in
 test_reports.py; this layer catches a renderer that drops a failure, loses its
-curl, miscounts, leaks a registered secret or reaches for the network, in seconds.
+curl, miscounts, leaks a registered secret, reaches for the network, stops
+grouping findings or drifts from the published results schema, in seconds.
+How the pages look in a real browser is test_report_browser.py.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
 import xmlschema
 
 from conformance.http.redact import Redactor
-from conformance.reporting.results import Result, RunResults, operations_table
+from conformance.reporting import findings
+from conformance.reporting.results import SCHEMA_FILE, SCHEMA_VERSION, schema
 from conformance.reporting.writer import FILES, write_all
+from tests.sample_run import SECRET, sample_run
 
-SECRET = "pw-4c1d-never-shown"
-SCHEMA = Path(__file__).with_name("schemas") / "junit.xsd"
-CURL = f"curl -X PATCH 'http://airflow.test/api/v2/dags/x' -u 'admin:{SECRET}' --data '{{\"is_paused\": true}}'"
-
-
-def _results() -> list[Result]:
-    return [
-        Result("dags.patch_paused", "scenario", "Pause via update_mask", ["patch_dag"], "passed", must="MUST pause"),
-        Result("dag_runs.state_is_read_only", "scenario", "state is read-only", ["post_dag_run"], "failed",
-               message=f"POST answered 200, expected 400 (password {SECRET})", reproduce=CURL, must="MUST refuse state"),
-        Result("property.get_pools", "property", "GET /pools", ["get_pools"], "known_deviation",
-               message="excused", upstream="apache/airflow#15150",
-               deviations=[{"id": "v2-example", "upstream": "apache/airflow#15150", "checks": ["status_code_conformance"],
-                            "operations": ["get_pools"], "count": 2}]),
-        Result("auth.deny_all_default", "scenario", "deny_all default", [], "skipped", message="needs default auth"),
-        Result("property.get_dag", "property", "GET /dags/{dag_id}", ["get_dag"], "error", message="ReadTimeout"),
-    ]
+JUNIT_SCHEMA = Path(__file__).with_name("schemas") / "junit.xsd"
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory) -> tuple[RunResults, Path]:
+def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    results = _results()
-    run = RunResults(seed=7, run_id="acf_fast", target={"url": "http://airflow.test", "airflow_version": "3.3.2",
-                                                        "api": "v2", "auth": "jwt"},
-                     spec_version="3.3.2", results=results, requests=42)
-    run.operations = operations_table(["patch_dag", "post_dag_run", "get_pools", "get_dag", "get_variables"], results,
-                                      {"patch_dag": 3, "post_dag_run": 2, "get_pools": 5, "get_dag": 1}, {}, {})
+    run = sample_run()
     write_all(run, out, Redactor([SECRET]))
     return run, out
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
 
 
 def test_every_file_is_written_and_none_holds_the_secret(written):
@@ -63,31 +52,105 @@ def test_results_json_counts_and_verdict(written):
     run, out = written
     data = json.loads((out / "results.json").read_text())
     assert data["verdict"] == "not conformant" and run.exit_code() == 1
-    assert data["summary"] == {"passed": 1, "failed": 1, "known_deviation": 1, "skipped": 1, "error": 1, "requests": 42}
-    failed = next(r for r in data["results"] if r["status"] == "failed")
+    assert data["summary"] == {"passed": 2, "failed": 3, "known_deviation": 2, "skipped": 1, "error": 1, "requests": 42}
+    failed = next(r for r in data["results"] if r["id"] == "scenario.dag_runs.state_is_read_only")
     assert failed["reproduce"].startswith("curl -X PATCH") and "***" in failed["reproduce"]
-    assert set(data["operations"]) == {"patch_dag", "post_dag_run", "get_pools", "get_dag", "get_variables"}
+    assert data["operations"]["get_pools"]["tag"] == "Pool"
+
+
+def test_results_json_follows_the_shipped_schema(written):
+    _, out = written
+    data = json.loads((out / "results.json").read_text())
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert SCHEMA_FILE.parent.name == "reporting" and SCHEMA_FILE.parent.parent.name == "conformance"  # in the package
+    jsonschema.Draft202012Validator.check_schema(schema())
+    _validator().validate(data)
+
+
+@pytest.mark.parametrize("break_it", [
+    lambda d: d.pop("schema_version"),
+    lambda d: d["summary"].pop("failed"),
+    lambda d: d["results"][0].update(status="sort of"),
+    lambda d: d["results"][0].update(kind="Not A Kind"),
+    lambda d: d["operations"]["get_dag"].pop("exercised"),
+    lambda d: d["results"][0].update(surprise=1),
+    lambda d: d["configuration"].update(headers=["X-Gateway-Key: the-value-itself"]),
+], ids=["no-version", "summary-count", "status", "kind", "coverage", "undocumented-field", "header-value"])
+def test_the_schema_rejects_what_it_does_not_document(written, break_it):
+    _, out = written
+    data = copy.deepcopy(json.loads((out / "results.json").read_text()))
+    break_it(data)
+    assert list(_validator().iter_errors(data)), "the schema let a broken file through"
 
 
 def test_junit_has_one_case_per_result_and_marks_failures_and_errors(written):
-    _, out = written
-    xmlschema.XMLSchema(str(SCHEMA)).validate(str(out / "junit.xml"))
+    run, out = written
+    xmlschema.XMLSchema(str(JUNIT_SCHEMA)).validate(str(out / "junit.xml"))
     root = ET.parse(out / "junit.xml").getroot()
-    cases = root.iter("testcase")
-    kinds = {case.get("name"): {child.tag for child in case} for case in cases}
-    assert len(kinds) == 5
-    assert "failure" in kinds["dag_runs.state_is_read_only"] and "error" in kinds["property.get_dag"]
-    assert "skipped" in kinds["auth.deny_all_default"] and not kinds["dags.patch_paused"] - {"system-out"}
+    kinds = {case.get("name"): {child.tag for child in case} for case in root.iter("testcase")}
+    assert len(kinds) == len(run.results)
+    assert "failure" in kinds["scenario.dag_runs.state_is_read_only"] and "error" in kinds["property.get_dag"]
+    assert "skipped" in kinds["scenario.auth.deny_all_default"] and not kinds["scenario.dags.patch_paused"] - {"system-out"}
 
 
-def test_html_is_self_contained_and_shows_the_failure_with_its_curl(written):
+def test_html_loads_nothing_from_the_network(written):
     _, out = written
     html = (out / "report.html").read_text()
-    assert re.findall(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, re.I) == []
-    assert "<link" not in html and "@import" not in html
+    assert re.findall(r"""\bsrc\s*=\s*["']?\s*(?:https?:)?//""", html, re.I) == []
+    assert "<link" not in html and "@import" not in html and "url(" not in html
+    # the only outbound addresses are links a reader may follow: upstream issue threads
+    assert set(re.findall(r"""href\s*=\s*["']([^"']+)""", html)) == {"https://github.com/apache/airflow/issues/15150"}
+
+
+def test_html_groups_failures_by_check_and_deviations_by_id(written):
+    _, out = written
+    html = (out / "report.html").read_text()
+    failures = html.split('id="failure-groups"', 1)[1].split("</div>\n\n<h2", 1)[0]
+    group = failures.split("<code>response_schema_conformance</code>", 1)[1].split('<details class="group"', 1)[0]
+    assert "2 results, 2 operations" in group and "property.get_dags" in group and "property.get_pool" in group
+    deviations = html.split('id="deviation-groups"', 1)[1]
+    group = deviations.split("<code>v2-example-order-by</code>", 1)[1].split('<details class="group"', 1)[0]
+    assert "2 results, 2 operations, excused 4 times" in group
+    assert '<a href="https://github.com/apache/airflow/issues/15150"' in group
+    assert "order_by is refused with 400" in group
+
+
+def test_html_gives_each_failure_and_deviation_its_curl_and_rerun(written):
+    run, out = written
+    html = (out / "report.html").read_text()
     assert "Not conformant" in html
-    assert "dag_runs.state_is_read_only" in html and "curl -X PATCH" in html
-    assert "apache/airflow#15150" in html
+    for r in run.results:
+        if r.status in ("failed", "error", "known_deviation"):
+            command = findings.rerun_command(run.as_dict(), r.id)
+            assert f'<pre class="rerun">{command.replace(chr(39), "&#39;")}</pre>' in html, r.id
+    assert "airflow-conformance run --target http://airflow.test --seed 7 -k &#39;[property.get_pool]&#39;" in html
+    assert html.count('<pre class="curl">curl -X PATCH') == 1 and html.count('<pre class="curl">') == 3
+
+
+def test_html_draws_status_and_coverage_per_tag(written):
+    _, out = written
+    html = (out / "report.html").read_text()
+    assert html.count("<svg class=\"bar\"") == 1 + 5  # one status bar, one per tag (DAG, DagRun, Pool, Role, Variable)
+    assert 'aria-label="all checks: passed 2, failed 3, known deviation 2, skipped 1, error 1"' in html
+    assert 'aria-label="Pool (2 operations): reached (2xx/3xx) 2"' in html
+    assert 'aria-label="Variable (1 operations): not sent (kept back by the guard) 1"' in html
+    assert "authorization.viewer.get_roles" in html  # a kind the reports never heard of is shown like any other
+
+
+def test_a_kind_unknown_to_the_reports_is_counted_everywhere(written):
+    _, out = written
+    md = (out / "summary.md").read_text()
+    assert "| 2 | 3 | 2 | 1 | 1 |" in md
+    assert "authorization.viewer.get_roles" in (out / "junit.xml").read_text()
+
+
+def test_upstream_references_become_links_and_rerun_selects_exactly_one_check():
+    assert findings.upstream_links("apache/airflow#15150, unreported") == [
+        {"text": "apache/airflow#15150", "url": "https://github.com/apache/airflow/issues/15150"},
+        {"text": "unreported", "url": ""}]
+    data = {"target": {"url": "https://air flow.example"}, "seed": 3, "profile": "readonly"}
+    assert findings.rerun_command(data, "property.get_pool") == (
+        "airflow-conformance run --target 'https://air flow.example' --seed 3 --profile readonly -k '[property.get_pool]'")
 
 
 def test_summary_md_is_a_short_table_naming_the_failure(written):
@@ -95,5 +158,4 @@ def test_summary_md_is_a_short_table_naming_the_failure(written):
     md = (out / "summary.md").read_text()
     header = md.splitlines().index(next(line for line in md.splitlines() if line.startswith("| passed")))
     assert re.fullmatch(r"\|(---:\|)+", md.splitlines()[header + 1])
-    assert "| 1 | 1 | 1 | 1 | 1 |" in md
-    assert "dag_runs.state_is_read_only" in md
+    assert "scenario.dag_runs.state_is_read_only" in md

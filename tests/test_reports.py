@@ -7,9 +7,11 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 import xmlschema
 
+from conformance.reporting.results import SCHEMA_VERSION, schema
 from tests.targets import cli
 
 FILES = ("results.json", "junit.xml", "report.html", "summary.md")
@@ -35,6 +37,10 @@ def test_all_four_files(run):
 def test_results_json_schema(run):
     live, out, _ = run
     data = json.loads((out / "results.json").read_text())
+    # the file a real run wrote follows the schema shipped in the package
+    jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker()).validate(data)
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert all(row["tag"] for row in data["operations"].values())
     for key in ("suite_version", "seed", "profile", "run_id", "target", "started", "duration_s", "summary",
                 "operations", "results"):
         assert key in data, key
@@ -72,9 +78,10 @@ def test_junit_validates_against_the_ci_schema(run):
 def test_html_is_self_contained(run):
     _, out, _ = run
     html = (out / "report.html").read_text()
-    external = re.findall(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, re.I)
-    assert external == []
-    assert "<link" not in html and "@import" not in html
+    assert re.findall(r"""\bsrc\s*=\s*["']?\s*(?:https?:)?//""", html, re.I) == []
+    assert "<link" not in html and "@import" not in html and "url(" not in html
+    links = set(re.findall(r"""href\s*=\s*["']([^"']+)""", html))  # only upstream threads a reader may follow
+    assert all(re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/issues/\d+", link) for link in links), links
     data = json.loads((out / "results.json").read_text())
     assert data["verdict"].capitalize() in html
     assert all(op in html for op in data["operations"])

@@ -2,17 +2,44 @@
 
 Each sub-command lives in its own module; this package only assembles them
 and turns the suite's exceptions into the exit codes promised in the README
-(2 for usage/configuration problems, 3 when the suite cannot finish).
+(2 for usage/configuration problems, 3 when the suite cannot finish: that
+includes Ctrl-C or SIGTERM at any moment, provisioning and installs too).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 import click
 
 from conformance import __version__
 from conformance.errors import ConformanceError
+
+INTERRUPTED = INTERNAL = 3  # README: the suite could not finish (interrupted, internal error)
+
+
+def _keep_traceback() -> str:
+    """Write the current exception's traceback to a private file in the cache (it may name hosts or paths)."""
+    import os  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    import traceback  # noqa: PLC0415
+
+    from conformance.paths import cache_dir  # noqa: PLC0415
+
+    folder = cache_dir() / "errors"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(traceback.format_exc())
+    return str(path)
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM outside a run behaves like Ctrl-C: what was being started is stopped again, then exit 3."""
+    raise KeyboardInterrupt
 
 
 class _Group(click.Group):
@@ -20,20 +47,23 @@ class _Group(click.Group):
 
     def main(self, *args, **kwargs):  # type: ignore[override]
         kwargs.setdefault("standalone_mode", False)
+        if threading.current_thread() is threading.main_thread():  # a run installs its own and puts this back
+            signal.signal(signal.SIGTERM, _terminate)
         try:
             rv = super().main(*args, **kwargs)
-        except click.exceptions.Abort:
+        except (click.exceptions.Abort, KeyboardInterrupt):
             click.echo("airflow-conformance: interrupted", err=True)
-            sys.exit(130)
+            sys.exit(INTERRUPTED)
         except click.ClickException as exc:  # usage errors: one line, exit 2
             click.echo(f"airflow-conformance: {exc.format_message()}", err=True)
             sys.exit(2)
         except ConformanceError as exc:
             click.echo(f"airflow-conformance: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("airflow-conformance: interrupted", err=True)
-            sys.exit(130)
+        except Exception as exc:  # a defect of the suite: exit 3 as documented, the traceback kept in a file
+            click.echo(f"airflow-conformance: internal error {type(exc).__name__}; details in {_keep_traceback()}",
+                       err=True)
+            sys.exit(INTERNAL)
         if isinstance(rv, int):
             sys.exit(rv)
         sys.exit(0)
@@ -52,6 +82,7 @@ def main() -> None:
 def _register() -> None:
     """Attach sub-commands; each module owns one area of the CLI."""
     from conformance.cli import catalog, cleanup, deviations, local, matrix, run, specs  # noqa: PLC0415
+    from conformance.cli.common import flags_from_env  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
         main.add_command(cmd)
@@ -61,6 +92,9 @@ def _register() -> None:
     main.add_command(matrix.matrix)
     main.add_command(specs.specs)
     main.add_command(deviations.deviations)
+    # the commands that run something against a target or a release take every flag from the environment too
+    for cmd in (run.run, matrix.matrix, cleanup.cleanup, local.up, deviations.verify_cmd):
+        flags_from_env(cmd)
 
 
 _register()

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import click
 
-from conformance.cli.common import echo_err
+from conformance.cli.common import echo_err, transport_flags, transport_settings
 from conformance.errors import ConfigError
 from conformance.options import RunOptions
 from conformance.safety.guard import GLOBAL_PREFIX
 
 
 @click.command("cleanup")
-@click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server (env AIRFLOW_CONFORMANCE_URL).")
-@click.option("--auth", metavar="SPEC", help="Auth spec, as for run (env AIRFLOW_CONFORMANCE_AUTH).")
+@click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server.")
+@click.option("--auth", metavar="SPEC", help="Auth spec, as for run.")
 @click.option("--run-id", metavar="ID", help="Only this run's leftovers (default: every run's, prefix acf_).")
-def cleanup(url, auth, run_id) -> int:
+@transport_flags
+def cleanup(url, auth, run_id, **transport) -> int:
     """Delete objects left by interrupted runs (named with the suite's prefix) and restore probe DAG pause states."""
     from conformance.run import context as runtime  # noqa: PLC0415
     from conformance.safety.cleanup import finish, sweep  # noqa: PLC0415
@@ -22,7 +23,7 @@ def cleanup(url, auth, run_id) -> int:
 
     if run_id is not None and not run_id.startswith(GLOBAL_PREFIX):
         raise ConfigError(f"--run-id '{run_id}' is not a run id of this suite (they start with {GLOBAL_PREFIX})")
-    options = RunOptions.from_env(url=url, auth=auth, profile="sandbox")
+    options = RunOptions.from_env(url=url, auth=auth, profile="sandbox", **transport_settings(**transport))
     options.run_id = run_id or GLOBAL_PREFIX.rstrip("_")
     prefix = f"{run_id}_" if run_id else GLOBAL_PREFIX
     ctx = runtime.build(options, cleanup_prefix=prefix)

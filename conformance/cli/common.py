@@ -1,10 +1,21 @@
-"""Flag types shared by several commands."""
+"""Flag types and conventions shared by the commands.
+
+One name per concept: `--target URL` is a deployed Airflow, `--airflow VERSION` a
+release provisioned here, `--auth SPEC` the credentials, whatever the command;
+the pytest plugin spells the same flags `--airflow-<name>`. Every flag of the
+commands that run the suite can also come from `AIRFLOW_CONFORMANCE_<FLAG>`
+(`--max-failures` -> `AIRFLOW_CONFORMANCE_MAX_FAILURES`); a flag on the command
+line wins over the environment.
+"""
 
 from __future__ import annotations
 
 import click
 
-from conformance.options import KINDS
+from conformance.options import DEFAULT_REQUEST_TIMEOUT, KINDS, URL_ENV, env_name, parse_header
+
+# option names that are mode switches of one invocation, never read from the environment
+NOT_FROM_ENV = frozenset({"rebuild", "as_json", "ids", "help", "version"})
 
 
 def parse_only(value: str | None) -> tuple[str, ...]:
@@ -20,3 +31,76 @@ def parse_only(value: str | None) -> tuple[str, ...]:
 
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
+
+
+class HeaderType(click.ParamType):
+    """`-H "NAME: VALUE"` -> (NAME, VALUE). The value is a secret: no error message ever repeats it.
+
+    From the environment, several headers are separated by newlines (a value may hold spaces).
+    """
+
+    name = "NAME:VALUE"
+    envvar_list_splitter = "\n"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_header(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def env_names(param: click.Parameter) -> list[str]:
+    """The environment variables a flag reads: AIRFLOW_CONFORMANCE_ + its long name (the target's older name too)."""
+    longs = [o for o in param.opts if o.startswith("--")]
+    name = env_name(longs[0] if longs else str(param.name))
+    return list(URL_ENV) if name == URL_ENV[0] else [name]
+
+
+def flags_from_env(command: click.Command) -> click.Command:
+    """Let every flag of `command` (and of its sub-commands) come from AIRFLOW_CONFORMANCE_<FLAG>."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name not in NOT_FROM_ENV and not param.envvar:
+            param.envvar = env_names(param)
+            param.show_envvar = True
+    for sub in getattr(command, "commands", {}).values():
+        flags_from_env(sub)
+    return command
+
+
+def _given(name: str) -> bool:
+    """Whether flag `name` of the current command was on the command line (not a default, not the environment)."""
+    return click.get_current_context().get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+
+def exclusive(a: tuple[str, object], b: tuple[str, object], message: str) -> tuple:
+    """Two flags that exclude each other: one on the command line wins over the other from the environment."""
+    (name_a, value_a), (name_b, value_b) = a, b
+    if value_a and value_b:
+        if _given(name_a) != _given(name_b):
+            return (value_a, None) if _given(name_a) else (None, value_b)
+        raise click.UsageError(message)
+    return value_a, value_b
+
+
+def transport_flags(command):
+    """-H, --tls-verify/--no-tls-verify, --cacert, --request-timeout: how requests reach a target."""
+    for option in reversed((
+        click.option("-H", "--header", "header", type=HeaderType(), multiple=True,
+                     help="Extra header for every request, e.g. a gateway's key (repeatable; the value is "
+                          "treated as a secret and shown as ***)."),
+        click.option("--tls-verify/--no-tls-verify", default=True, show_default=True,
+                     help="Check the target's TLS certificate."),
+        click.option("--cacert", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                     help="CA bundle (PEM) the target's certificate is checked against."),
+        click.option("--request-timeout", type=click.FloatRange(1, 3600), default=DEFAULT_REQUEST_TIMEOUT,
+                     show_default=True, metavar="SECONDS", help="How long one request may take."),
+    )):
+        command = option(command)
+    return command
+
+
+def transport_settings(header=(), tls_verify=True, cacert=None, request_timeout=DEFAULT_REQUEST_TIMEOUT) -> dict:
+    """The RunOptions fields of the transport flags."""
+    return {"headers": tuple(header), "tls_verify": tls_verify, "cacert": cacert, "request_timeout": request_timeout}

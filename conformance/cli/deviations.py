@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import contextmanager
 
 import click
 
-from conformance.cli.common import echo_err
+from conformance.cli.common import echo_err, exclusive, transport_flags, transport_settings
 from conformance.errors import ConfigError
 from conformance.options import RunOptions
 
@@ -35,15 +34,13 @@ def lint_cmd() -> int:
 
 
 @contextmanager
-def _target(url: str | None, local_version: str | None, auth: str | None, python: str | None):
+def _target(url: str | None, local_version: str | None, auth: str | None, python: str | None, transport: dict):
     """A run context for a deployed URL, or for a local release provisioned for the occasion (then stopped)."""
     from conformance.run import context as runtime  # noqa: PLC0415
 
-    url = url or os.environ.get("AIRFLOW_CONFORMANCE_URL")
-    if url and local_version:
-        raise click.UsageError("--target and --local exclude each other")
+    url, local_version = exclusive(("url", url), ("local_version", local_version), "--target and --airflow exclude each other")
     if not url and not local_version:
-        raise click.UsageError("name a target: --target URL or --local VERSION")
+        raise click.UsageError("name a target: --target URL or --airflow VERSION")
     stop = None
     if local_version:
         from conformance.local import instance  # noqa: PLC0415
@@ -52,7 +49,7 @@ def _target(url: str | None, local_version: str | None, auth: str | None, python
         local = instance.start(local_version, python=python, progress=echo_err)
         url, auth = local.url, auth or local.auth_spec
         stop = None if local_version in already else local_version
-    options = RunOptions.from_env(url=url, auth=auth, profile="sandbox")
+    options = RunOptions.from_env(url=url, auth=auth, profile="sandbox", **transport_settings(**transport))
     try:
         yield runtime.build(options)
     finally:
@@ -64,13 +61,15 @@ def _target(url: str | None, local_version: str | None, auth: str | None, python
 
 
 @deviations.command("verify")
-@click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server (env AIRFLOW_CONFORMANCE_URL).")
-@click.option("--local", "local_version", metavar="VERSION", help="Provision a real Airflow VERSION here, replay, then stop it.")
-@click.option("--auth", metavar="SPEC", help="Auth spec, as for run (env AIRFLOW_CONFORMANCE_AUTH).")
+@click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server.")
+@click.option("--airflow", "--local", "local_version", metavar="VERSION",
+              help="Provision a real Airflow VERSION here, replay, then stop it (--local: the same flag).")
+@click.option("--auth", metavar="SPEC", help="Auth spec, as for run.")
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Only these deviations (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
-@click.option("--python", metavar="PATH", help="With --local: the interpreter for the Airflow venv.")
-def verify_cmd(url, local_version, auth, ids, as_json, python) -> int:
+@click.option("--python", metavar="PATH", help="With --airflow: the interpreter for the Airflow venv.")
+@transport_flags
+def verify_cmd(url, local_version, auth, ids, as_json, python, **transport) -> int:
     """Replay the reproduction of every deviation that applies to the target; print occurs / does not occur.
 
     Exit 0 when every replayed (deviation, operation) pair occurs (intermittent ones may be absent),
@@ -80,7 +79,7 @@ def verify_cmd(url, local_version, auth, ids, as_json, python) -> int:
     from conformance.expectations.replay import ABSENT, NOT_REPLAYED, OCCURS, verify  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
-    with _target(url, local_version, auth, python) as ctx:
+    with _target(url, local_version, auth, python, transport) as ctx:
         devs = [d for d in ctx.expectations.deviations if not ids or d.id in ids]
         if ids and not devs:
             raise ConfigError(f"none of {', '.join(ids)} applies to Airflow {ctx.target.airflow_version}")

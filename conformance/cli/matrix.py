@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from conformance.cli.common import echo_err, parse_only
-from conformance.options import DEFAULT_MAX_EXAMPLES, PROFILES
+from conformance.cli.common import echo_err, exclusive, parse_only, transport_flags
+from conformance.options import DEFAULT_MAX_EXAMPLES, PROFILES, env_name
+
+
+def child_settings(header=(), tls_verify=True, cacert=None, request_timeout=None) -> dict[str, str]:
+    """The transport flags as environment for each release's child run (header values are secrets: never argv)."""
+    env = {env_name("tls-verify"): "true" if tls_verify else "false"}
+    if header:
+        env[env_name("header")] = "\n".join(f"{name}: {value}" for name, value in header)
+    if cacert:
+        env[env_name("cacert")] = str(Path(cacert).resolve())
+    if request_timeout:
+        env[env_name("request-timeout")] = str(request_timeout)
+    return env
 
 
 @click.command("matrix")
 @click.option("--airflow", "versions", metavar="V1,V2,...", help="Releases to provision locally in turn (or `all`).")
 @click.option("--target", "urls", multiple=True, metavar="URL", help="Already deployed targets instead (repeatable).")
-@click.option("--auth", metavar="SPEC", help="With --target: the auth spec for every target (env AIRFLOW_CONFORMANCE_AUTH).")
+@click.option("--auth", metavar="SPEC", help="With --target: the auth spec for every target.")
 @click.option("--report-dir", default="reports", show_default=True, help="Where compatibility.{json,md,html} and runs/<V>/ go.")
 @click.option("--profile", type=click.Choice(PROFILES), default="sandbox", show_default=True)
 @click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture (default: all).")
@@ -22,7 +33,8 @@ from conformance.options import DEFAULT_MAX_EXAMPLES, PROFILES
 @click.option("--seed", type=int, default=None, help="Same seed for every release (random when omitted).")
 @click.option("--timeout", type=click.IntRange(60, None), default=1800, show_default=True, help="Seconds allowed per release.")
 @click.option("--rebuild", is_flag=True, help="Only re-render the matrix from the runs already in --report-dir/runs/.")
-def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild) -> int:
+@transport_flags
+def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild, **transport) -> int:
     """Run the suite against several Airflow releases and write the compatibility matrix.
 
     A release that cannot be provisioned becomes an error column with the
@@ -38,7 +50,8 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
         for path in build.write(build.build(columns), Path(report_dir)):
             click.echo(str(path))
         return 0
-    if bool(versions) == bool(urls):
+    versions, urls = exclusive(("versions", versions), ("urls", urls), "give either --airflow V1,V2,... or --target URL")
+    if not versions and not urls:
         raise click.UsageError("give either --airflow V1,V2,... or --target URL (repeatable)")
     extra = ["--profile", profile, "--only", ",".join(parse_only(only)), "--max-examples", str(max_examples)]
     if seed is not None:
@@ -48,10 +61,10 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
         wanted = supported.supported() if versions.strip() == "all" else [v.strip() for v in versions.split(",") if v.strip()]
         for v in wanted:
             supported.resolve(v)  # unknown version -> ConfigError before anything runs
-        columns = collect.collect_local(wanted, out, extra, echo_err, timeout=timeout)
+        columns = collect.collect_local(wanted, out, extra, echo_err, timeout=timeout, env=child_settings(**transport))
     else:
-        spec = auth or os.environ.get("AIRFLOW_CONFORMANCE_AUTH") or ""
-        columns = collect.collect_targets(list(urls), spec, out, extra, echo_err, timeout=timeout)
+        columns = collect.collect_targets(list(urls), auth or "", out, extra, echo_err, timeout=timeout,
+                                          env=child_settings(**transport))
     doc = build.build(columns)
     for path in build.write(doc, out):
         click.echo(str(path))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 import pytest
 
-from conformance.cli.common import echo_err, parse_only
+from conformance.cli.common import echo_err, exclusive, parse_only, transport_flags, transport_settings
 from conformance.errors import ConfigError
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
 
@@ -24,13 +23,16 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
     ctx = runtime.build(options)  # ConfigError -> one line, exit 2 (handled by the CLI group)
     echo_err(f"target {ctx.target.url}: Airflow {ctx.target.airflow_version} (API {ctx.target.api}), "
              f"reference spec {ctx.spec_version}, auth {ctx.target.auth.redacted}, profile {options.profile}, "
-             f"run {options.run_id}, seed {options.seed}")
+             f"run {options.run_id}, seed {options.seed}" + "".join(f", header {h}" for h in options.describe()["headers"])
+             + ("" if options.tls_verify else ", TLS verification off"))
     packages = [f"conformance.tiers.{kind}" for kind in options.only]  # collect only what was asked for
     args = ["--pyargs", *packages, "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
             "-W", "ignore::pytest.PytestAssertRewriteWarning", "--assert=plain",
             "-o", "python_files=test_*.py", "-W", "ignore::DeprecationWarning"]
     if options.keyword:
         args += ["-k", options.keyword]
+    if options.max_failures:
+        args += ["--maxfail", str(options.max_failures)]
     code = int(pytest.main(args, plugins=[ConformanceRun(ctx)]))
     if code in _PYTEST_USAGE:
         raise ConfigError("no check was selected" + (f" by -k {options.keyword!r}" if options.keyword else ""))
@@ -38,9 +40,10 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 
 
 @click.command("run")
-@click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server (env AIRFLOW_CONFORMANCE_URL).")
-@click.option("--local", "local_version", metavar="VERSION", help="Provision a real Airflow VERSION here, run, then stop it.")
-@click.option("--auth", "auth", metavar="SPEC", help="basic:USER:PASS, jwt:USER:PASS, bearer:TOKEN, env:VAR, none, kerberos (env AIRFLOW_CONFORMANCE_AUTH).")
+@click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server.")
+@click.option("--airflow", "--local", "local_version", metavar="VERSION",
+              help="Provision a real Airflow VERSION here, run, then stop it (--local: the same flag).")
+@click.option("--auth", "auth", metavar="SPEC", help="basic:USER:PASS, jwt:USER:PASS, bearer:TOKEN, env:VAR, none, kerberos.")
 @click.option("--profile", type=click.Choice(PROFILES), default="sandbox", show_default=True, help="What the suite may change on the target.")
 @click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture (default: all).")
 @click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True, help="Where results.json, junit.xml, report.html, summary.md go.")
@@ -52,21 +55,23 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel property-test workers.")
 @click.option("--seed", type=int, default=None, help="Hypothesis seed (random when omitted; always recorded in results.json).")
 @click.option("-k", "keyword", metavar="EXPR", help="Only checks whose id matches this pytest -k expression.")
-@click.option("--python", "python", metavar="PATH", help="With --local: the interpreter for the Airflow venv.")
+@click.option("--python", "python", metavar="PATH", help="With --airflow: the interpreter for the Airflow venv.")
 @click.option("--i-accept-disruptive-writes", "allow_disruptive", is_flag=True, help="Allow --profile disruptive on a target the suite did not start.")
+@click.option("-x", "--max-failures", "max_failures", type=click.IntRange(1, None), is_flag=False, flag_value=1, default=None,
+              metavar="[N]", help="Stop after N failed checks (-x alone: after the first); cleanup and reports still happen.")
+@transport_flags
 def run(url, local_version, auth, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
-        allow_disruptive) -> int:
+        allow_disruptive, max_failures, **transport) -> int:
     """Run the conformance suite against a target and write the reports.
 
-    With neither --target nor --local, the newest supported Airflow is
+    With neither --target nor --airflow, the newest supported Airflow is
     provisioned locally (the embedded default).
     """
-    url = url or os.environ.get("AIRFLOW_CONFORMANCE_URL")
-    if url and local_version:
-        raise click.UsageError("--target and --local exclude each other")
+    url, local_version = exclusive(("url", url), ("local_version", local_version), "--target and --airflow exclude each other")
     options = RunOptions.from_env(url=url, auth=auth, profile=profile, only=parse_only(only), report_dir=report_dir,
                                   max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, workers=workers, seed=seed,
-                                  keyword=keyword, allow_disruptive=allow_disruptive)
+                                  keyword=keyword, allow_disruptive=allow_disruptive, max_failures=max_failures,
+                                  **transport_settings(**transport))
     if url:
         return run_suite(options)
     from conformance.local import instance, versions  # noqa: PLC0415
@@ -75,7 +80,7 @@ def run(url, local_version, auth, profile, only, report_dir, max_examples, max_r
     already = {t.version for t in instance.running()}
     local = instance.start(version, python=python, progress=echo_err)
     options.url = local.url
-    if not auth and not os.environ.get("AIRFLOW_CONFORMANCE_AUTH"):
+    if not auth:
         options.auth = local.auth_spec
     try:
         return run_suite(options)

@@ -16,10 +16,12 @@ import os
 import socket
 import threading
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
 import requests
+from urllib3.exceptions import InsecureRequestWarning
 
 from conformance.http.interrupts import Interrupts
 from conformance.http.ratelimit import TokenBucket
@@ -76,6 +78,20 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class Transport:
+    """How requests reach the target besides its URL, the same for every session of a run.
+
+    `headers` go with every request (a gateway in front of a managed Airflow wants its own;
+    their values are secrets); `verify` is True, False (`--no-tls-verify`) or a CA bundle
+    (`--cacert`); `timeout` is the seconds one request may take (`--request-timeout`).
+    """
+
+    headers: tuple[tuple[str, str], ...] = ()
+    verify: bool | str = True
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
 class Admission:
     """What the session knows of a request it lets out: which operation it is (for counting)."""
 
@@ -97,10 +113,10 @@ class TargetSession(requests.Session):
         *,
         api_base: str = "",
         limiter: TokenBucket | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
         retries: int = 2,
         stats: Stats | None = None,
         interrupts: Interrupts | None = None,
+        transport: Transport | None = None,
     ) -> None:
         super().__init__()
         self.root_url = root_url.rstrip("/")
@@ -108,12 +124,18 @@ class TargetSession(requests.Session):
         self.router = router
         self.redactor = redactor
         self.limiter = limiter or TokenBucket(None)
-        self.timeout = timeout
+        self.transport = transport or Transport()
+        self.timeout = self.transport.timeout
         self.retries = retries
         self.stats = stats or Stats()
         self.interrupts = interrupts or Interrupts()  # one per run, shared by its sessions like `stats`
         self.headers["User-Agent"] = "airflow-api-conformance"
         self._settle_environment()
+        self.headers.update(dict(self.transport.headers))
+        if self.transport.verify is not True:
+            self.verify = self.transport.verify
+        if self.transport.verify is False:  # asked for: one line at the start of the run says so, not one per request
+            warnings.simplefilter("ignore", InsecureRequestWarning)
         # True for a session holding a token minted for one request that may revoke it (logout)
         self.disposable_credentials = False
         self._local = self.stats.local

@@ -38,6 +38,7 @@ class Redactor:
     def __init__(self, secrets: list[str] | None = None) -> None:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
+        self._headers: set[str] = set()  # header names whose values are always masked (-H)
         for s in secrets or []:
             self.add(s)
 
@@ -46,6 +47,11 @@ class Redactor:
             return
         with self._lock:
             self._secrets.add(secret)
+
+    def add_header(self, name: str, value: str) -> None:
+        """A header given with -H: its value is a secret, however short, wherever it appears."""
+        self._headers.add(name.lower())
+        self.add(value)
 
     def add_basic(self, user: str, password: str) -> None:
         """A Basic header carries base64(user:password); that form is a secret too."""
@@ -68,7 +74,7 @@ class Redactor:
         for name, value in request.headers.items():
             if name.lower() in ("content-length", "accept-encoding", "connection", "user-agent"):
                 continue
-            shown = MASK if name.lower() in SENSITIVE_HEADERS else value
+            shown = MASK if name.lower() in SENSITIVE_HEADERS or name.lower() in self._headers else value
             if name.lower() == "authorization" and isinstance(value, str) and " " in value:
                 shown = value.split(" ", 1)[0] + " " + MASK
             parts += ["-H", f"{name}: {shown}"]

@@ -367,6 +367,7 @@ def _alive(target: LocalTarget) -> bool:
 def start(version: str, *, port: int | None = None, python: str | None = None,
           auth_config: str = "conformance", progress: Progress = _stderr) -> LocalTarget:
     """Start (or return the already running) local Airflow `version`; see the module docstring."""
+    processes.require_posix()
     spec = resolve(version)
     if auth_config not in AUTH_CONFIGS:
         raise ConfigError(f"--auth-config must be one of {', '.join(AUTH_CONFIGS)}, not {auth_config!r}")

@@ -19,7 +19,7 @@ class LocalTarget:
     auth: dict[str, str]  # {"kind": "basic"|"jwt", "user": ..., "password": ...}
     pids: dict[str, int] = field(default_factory=dict)  # component -> pid
     pgids: dict[str, int] = field(default_factory=dict)  # component -> process group id
-    starttimes: dict[str, int] = field(default_factory=dict)  # component -> /proc start tick (PID reuse guard)
+    starttimes: dict[str, int] = field(default_factory=dict)  # component -> creation time, ms since the epoch (PID reuse guard)
     home: str = ""
     venv: str = ""
     auth_config: str = "conformance"

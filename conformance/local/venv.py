@@ -62,6 +62,12 @@ def _read_marker(venv: Path) -> dict | None:
         return None
 
 
+def _last_line(log: Path) -> str:
+    """The installer's latest output line (what it is busy with), shortened."""
+    lines = [ln.strip() for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    return (lines[-1][:120] if lines else "no output yet")
+
+
 def _last_meaningful_line(text: str) -> str:
     """The line of an installer's output that says what went wrong (not a hint or a blank)."""
     lines = [ln.strip(" \t│╰─▶×") .strip() for ln in text.splitlines()]
@@ -72,11 +78,31 @@ def _last_meaningful_line(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def _run_install(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+HEARTBEAT_S = 15.0
+
+
+def _run_install(cmd: list[str], log: Path, env: dict[str, str] | None = None,
+                 progress: Progress = lambda _m: None) -> None:
+    """Run one installer step, saying every HEARTBEAT_S seconds that it still runs (an install can take minutes).
+
+    Ctrl-C stops the installer too; the venv then has no marker and is rebuilt next time.
+    """
+    started = time.monotonic()
     with log.open("a", encoding="utf-8") as fh:
         fh.write(f"$ {' '.join(cmd)}\n")
         fh.flush()
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, check=False)
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=HEARTBEAT_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    progress(f"still installing ({time.monotonic() - started:.0f} s): {_last_line(log)}")
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
     if proc.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")
         raise ConfigError(
@@ -110,19 +136,19 @@ def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progr
         progress(f"installing apache-airflow {spec.version} with uv into {venv} (takes ~10-30 s)")
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
         env.pop("VIRTUAL_ENV", None)
-        _run_install([*uv, "venv", "--no-config", "--python", interpreter, str(venv)], log, env)
+        _run_install([*uv, "venv", "--no-config", "--python", interpreter, str(venv)], log, env, progress)
         _run_install(
             [*uv, "pip", "install", "--no-config", "--python", str(venv / "bin" / "python"),
              *spec.requirements, "-c", str(spec.constraints_file)],
-            log, env,
+            log, env, progress,
         )
     else:
         progress(f"installing apache-airflow {spec.version} with pip into {venv} (uv not found; takes ~1-2 min)")
-        _run_install([interpreter, "-m", "venv", str(venv)], log)
+        _run_install([interpreter, "-m", "venv", str(venv)], log, progress=progress)
         _run_install(
             [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
              *spec.requirements, "-c", str(spec.constraints_file)],
-            log,
+            log, progress=progress,
         )
     if not airflow_bin(venv).exists():
         raise ConfigError(f"installing Airflow {spec.version} left no airflow command in {venv} (log: {log})")

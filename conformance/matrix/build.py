@@ -6,11 +6,12 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from packaging.version import InvalidVersion, Version
 
 from conformance import __version__
 from conformance.matrix.collect import Column
+from conformance.reporting.charts import STATUS_ORDER, releases_chart
+from conformance.reporting.html import environment
 
 SYMBOL = {"passed": "✅", "failed": "❌", "known_deviation": "⚠️", "skipped": "·", "error": "💥", None: " "}
 
@@ -140,12 +141,43 @@ def render_markdown(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-_env = Environment(loader=PackageLoader("conformance.matrix", "templates"), autoescape=select_autoescape(["html"]))
+def deviation_status(cell: dict) -> str:
+    """`known_deviation` where the replay reproduced it, `stale` where it was tried and never occurred."""
+    if cell["occurs"] or cell["excused"]:
+        return "known_deviation"
+    return "stale" if cell["absent"] else "skipped"
+
+
+def deviation_lines(cell: dict) -> list[str]:
+    """What a deviation cell opens to: the operations per outcome."""
+    names = (("occurs", "occurs on"), ("absent", "does not occur on"), ("not_replayed", "not replayed on"),
+             ("excused", "excused by the run on"))
+    return [f"{text}: {', '.join(cell[key])}" for key, text in names if cell.get(key)]
+
+
+def _row_statuses(cells: dict) -> str:
+    """The statuses of one matrix row's cells (what its filter toggles match)."""
+    return " ".join(sorted({c["status"] for c in cells.values()}))
+
+
+def _statuses(rows) -> list[str]:
+    """The statuses present in a matrix's rows ({version: cell} each), in report order."""
+    present = {c["status"] for cells in rows for c in cells.values()}
+    return [s for s in STATUS_ORDER if s in present] + sorted(present - set(STATUS_ORDER))
+
+
+def _deviation_statuses(cells: dict) -> str:
+    return " ".join(sorted({deviation_status(c) for c in cells.values()}))
+
+
+_env = environment("conformance.matrix")
+_env.globals.update(deviation_cell=deviation_cell, deviation_status=deviation_status, deviation_lines=deviation_lines,
+                    row_statuses=_row_statuses, statuses=_statuses, deviation_statuses=_deviation_statuses)
 
 
 def render_html(doc: dict) -> str:
-    return _env.get_template("compatibility.html.j2").render(doc=doc, symbol=SYMBOL, deviation_cell=deviation_cell,
-                                                             versions=[v["version"] for v in doc["versions"]])
+    return _env.get_template("compatibility.html.j2").render(doc=doc, versions=[v["version"] for v in doc["versions"]],
+                                                             release_chart=releases_chart(doc["versions"]))
 
 
 def write(doc: dict, out_dir: Path) -> list[Path]:

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from conformance.errors import ConformanceError
+from conformance.errors import ConfigError, ConformanceError
+from conformance.options import ENV_PREFIX, env_name
+
+HEARTBEAT_S = 60.0
+_PYTEST_PROGRESS = re.compile(r"^[.sxXFE]+\s*(\[\s*\d+%\])?$")  # pytest's dots: not worth repeating
 
 
 @dataclass
@@ -42,49 +49,91 @@ class Column:
         return data
 
 
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+@dataclass(frozen=True)
+class _Child:
+    """How each release's child process starts: `run` flags, environment settings (secrets: never argv), time allowed."""
+
+    flags: list[str]
+    env: dict[str, str]
+    timeout: float
 
 
-def _child_env(auth: str) -> dict[str, str]:
-    """The environment of a child `airflow-conformance`: the auth spec travels here, not in argv.
+def _child_env(auth: str, child: _Child) -> dict[str, str]:
+    """The environment of a child `airflow-conformance`: the auth spec and the matrix's own settings travel here.
 
-    Any target URL of ours is dropped, the child is given its own on the command line.
+    Every other AIRFLOW_CONFORMANCE_* variable of ours is dropped: the child gets its flags on the command
+    line, and a target URL or release in the environment would contradict them.
     """
-    env = dict(os.environ)
-    env.pop("AIRFLOW_CONFORMANCE_URL", None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) or k == ENV_PREFIX + "CACHE"}
     if auth:  # empty: a local target's own credentials are found by URL
-        env["AIRFLOW_CONFORMANCE_AUTH"] = auth
+        env[env_name("auth")] = auth
+    env.update(child.env)
     return env
 
 
-def run_one(url: str, auth: str, out_dir: Path, extra: list[str], timeout: float) -> tuple[int, str]:
-    """One suite run in a child process; the auth spec travels in the environment, not in argv."""
-    env = _child_env(auth)
-    cmd = [sys.executable, "-m", "conformance", "run", "--target", url, "--report-dir", str(out_dir), *extra]
+def run_one(url: str, auth: str, out_dir: Path, child: _Child, say: Callable[[str], None]) -> tuple[int, str]:
+    """One suite run in a child process, its progress passed on as it comes and a heartbeat while it is quiet."""
+    timeout = child.timeout
+    cmd = [sys.executable, "-m", "conformance", "run", "--target", url, "--report-dir", str(out_dir), *child.flags]
+    proc = subprocess.Popen(cmd, env=_child_env(auth, child), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    tail: deque[str] = deque(maxlen=50)
+    reader = threading.Thread(target=_pass_on, args=(proc, tail, say), daemon=True)
+    reader.start()
+    started = time.monotonic()
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return 3, f"the run did not finish within {int(timeout)} s"
-    return proc.returncode, _last_line(proc.stderr) if proc.returncode >= 2 else ""
+        while proc.poll() is None:
+            try:
+                proc.wait(timeout=HEARTBEAT_S)
+            except subprocess.TimeoutExpired:
+                if time.monotonic() - started > timeout:
+                    proc.terminate()  # the child cleans up on SIGTERM like on Ctrl-C
+                    proc.wait()
+                    return 3, f"the run did not finish within {int(timeout)} s"
+                say(f"still running the suite ({(time.monotonic() - started) / 60:.0f} min)")
+    finally:
+        if proc.poll() is None:  # interrupted here: stop the child too (it cleans up)
+            proc.terminate()
+            proc.wait()
+    reader.join(timeout=10)
+    return proc.returncode, _reason(list(tail)) if proc.returncode >= 2 else ""
+
+
+def _pass_on(proc: subprocess.Popen, tail: deque, say: Callable[[str], None]) -> None:
+    """Forward a child's lines (not pytest's progress dots) and keep the last ones for the reason of a failure."""
+    for line in proc.stdout or ():
+        line = line.rstrip()
+        if line:
+            tail.append(line)
+            if not _PYTEST_PROGRESS.match(line):
+                say(line)
+
+
+def _reason(lines: list[str]) -> str:
+    """Why a child run failed: its own one-line error when it printed one, else its last line."""
+    own = [line for line in lines if line.startswith("airflow-conformance:")]
+    return (own or lines or [""])[-1]
 
 
 def collect_local(versions: list[str], report_dir: Path, extra: list[str], progress: Callable[[str], None],
-                  timeout: float = 1800, python: str | None = None) -> list[Column]:
-    """Provision each release locally in turn, run the suite, stop it (unless it was already running)."""
-    return _in_turn(versions, progress,
-                    lambda col, say: _provision_and_run(col, say, report_dir, extra, timeout, python))
+                  timeout: float = 1800, python: str | None = None, env: dict[str, str] | None = None) -> list[Column]:
+    """Provision each release locally in turn, run the suite, stop it (unless it was already running).
+
+    `extra` are flags for every `run`; `env` settings every child gets in its environment.
+    """
+    child = _Child(extra, env or {}, timeout)
+    return _in_turn(versions, progress, lambda col, say: _provision_and_run(col, say, report_dir, child, python))
 
 
 def collect_targets(urls: list[str], auth: str, report_dir: Path, extra: list[str], progress: Callable[[str], None],
-                    timeout: float = 1800) -> list[Column]:
+                    timeout: float = 1800, env: dict[str, str] | None = None) -> list[Column]:
     """Run against already deployed targets (one per release)."""
+    child = _Child(extra, env or {}, timeout)
 
     def turn(col: Column, say: Callable[[str], None]) -> None:
         url = col.version  # a target's column is named by its URL until its results say which release it is
         say(f"{url}: running the suite")
-        _run_into(col, url, auth, report_dir, extra, timeout)
+        _run_into(col, url, auth, report_dir, child, say)
         if col.results:
             col.version = col.results["target"]["airflow_version"]
 
@@ -107,8 +156,8 @@ def _in_turn(names: list[str], progress: Callable[[str], None],
     return columns
 
 
-def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path, extra: list[str],
-                       timeout: float, python: str | None) -> None:
+def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child,
+                       python: str | None) -> None:
     from conformance.local import instance  # noqa: PLC0415
 
     version = col.version
@@ -124,7 +173,7 @@ def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path
         return
     try:
         say(f"Airflow {version}: running the suite")
-        _run_into(col, local.url, local.auth_spec, report_dir, extra, timeout)
+        _run_into(col, local.url, local.auth_spec, report_dir, child, say)
     finally:
         if version not in already:
             instance.stop(version)
@@ -132,13 +181,13 @@ def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path
         + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}"))
 
 
-def replay_deviations(url: str, auth: str, out_dir: Path, timeout: float = 600) -> list:
+def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child, timeout: float = 600) -> list:
     """`deviations verify --json` in a child process: which recorded deviations occur on this release.
 
     A run only meets the deviations its generated cases happen to hit; the replay asks
     each one directly, so an entry that no longer occurs shows up as stale.
     """
-    env = _child_env(auth)
+    env = _child_env(auth, child)
     cmd = [sys.executable, "-m", "conformance", "deviations", "verify", "--target", url, "--json"]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
@@ -150,11 +199,12 @@ def replay_deviations(url: str, auth: str, out_dir: Path, timeout: float = 600) 
     return replays
 
 
-def _run_into(col: Column, url: str, auth: str, report_dir: Path, extra: list[str], timeout: float) -> None:
+def _run_into(col: Column, url: str, auth: str, report_dir: Path, child: _Child, say: Callable[[str], None]) -> None:
     out = report_dir / "runs" / col.version.replace("/", "_").replace(":", "_")
-    code, reason = run_one(url, auth, out, extra, timeout)
+    code, reason = run_one(url, auth, out, child, say)
     if code in (0, 1):
-        col.replays = replay_deviations(url, auth, out)
+        say("replaying the recorded deviations")
+        col.replays = replay_deviations(url, auth, out, child)
     col.exit_code = code
     results = out / "results.json"
     if code in (0, 1) and results.exists():
@@ -169,16 +219,27 @@ def _run_into(col: Column, url: str, auth: str, report_dir: Path, extra: list[st
         (out / "error.txt").write_text(col.reason + "\n", encoding="utf-8")
 
 
+def _replays(path: Path) -> list:
+    """A release's `deviations verify --json` output; none when it is missing or empty (the replay failed)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return data if isinstance(data, list) else []
+
+
 def load_runs(report_dir: Path) -> list[Column]:
     """Columns from the results already under `<report-dir>/runs/` (re-render without re-running)."""
     columns = []
     for results in sorted((report_dir / "runs").glob("*/results.json")):
-        data = json.loads(results.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(results.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ConfigError(f"{results} is not a results.json of this suite ({exc.__class__.__name__})") from exc
         version = data.get("target", {}).get("airflow_version") or results.parent.name
-        replays = results.parent / "deviations.json"
         columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
                               duration_s=float(data.get("duration_s") or 0.0), results=data,
-                              replays=json.loads(replays.read_text(encoding="utf-8")) if replays.exists() else []))
+                              replays=_replays(results.parent / "deviations.json")))
     for reason_file in sorted((report_dir / "runs").glob("*/error.txt")):
         columns.append(Column(reason_file.parent.name, status="error", reason=reason_file.read_text().strip()))
     return columns

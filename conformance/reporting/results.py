@@ -1,4 +1,9 @@
-"""The results model and `results.json` (schema in design.md)."""
+"""The results model and `results.json`.
+
+The file's published contract is `results.schema.json` beside this module (JSON Schema
+2020-12, shipped in the package); `schema_version` in every file says which version of
+it the file follows: a minor version only adds fields, a major one removes or changes one.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,19 @@ from pathlib import Path
 from conformance import __version__
 
 STATUSES = ("passed", "failed", "known_deviation", "skipped", "error")
+SCHEMA_VERSION = "1.0"
+SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
+
+
+def schema() -> dict:
+    """The JSON Schema results.json follows (for validating a file, or publishing the contract)."""
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 
 @dataclass
 class Result:
     id: str
-    kind: str  # scenario | property | posture
+    kind: str  # scenario | property | posture, or a kind a newer tier adds (reports treat kinds generically)
     title: str
     operation_ids: list[str]
     status: str
@@ -116,6 +128,7 @@ class RunResults:
 
     def as_dict(self) -> dict:
         return {
+            "schema_version": SCHEMA_VERSION,
             "suite_version": self.suite_version,
             "seed": self.seed,
             "profile": self.profile,
@@ -139,13 +152,14 @@ class RunResults:
 
 
 def operations_table(spec_ops: list[str], results: list[Result], requests_by_op: dict, refused_by_op: dict,
-                     answers_by_op: dict | None = None) -> dict:
+                     answers_by_op: dict | None = None, tags: dict | None = None) -> dict:
     """Every operationId of the reference spec with a status, request count, coverage and reason.
 
     Coverage counts what the answers say: `reached` (2xx/3xx), `validated` (4xx other than
     401/403), `refused` (401/403), `server_error` (5xx) and `not_sent` (the guard kept the request
     back). An operation is exercised only when a request got past authentication; the property
     tier makes an operation whose every answer was 401 an `error` ("credentials refused").
+    `tags` (operationId -> its first tag in the spec) groups the coverage picture of report.html.
     """
     answers_by_op = answers_by_op or {}
     by_op: dict[str, list[Result]] = {}
@@ -162,6 +176,8 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
         coverage = {k: tally.get(k, 0) for k in ("reached", "validated", "refused", "server_error", "not_sent")}
         exercised = coverage["reached"] + coverage["validated"] + coverage["server_error"] > 0
         row: dict = {"requests": count, **coverage, "exercised": exercised}
+        if tags is not None:
+            row["tag"] = tags.get(op, "")
         if decided:
             worst = min(decided, key=lambda r: rank[r.status])
             row.update(status=worst.status, reason=worst.message[:300] if worst.status != "passed" else "")

@@ -9,10 +9,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import requests
+
 from conformance.errors import ConfigError
 from conformance.expectations import Expectations
 from conformance.expectations import load as load_expectations
-from conformance.http.client import Stats
+from conformance.http.client import Stats, Transport
 from conformance.http.interrupts import Interrupts
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
@@ -85,7 +87,18 @@ def _session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSess
 
 def _login_session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSession) -> GuardedSession:
     return GuardedSession(target.url, guard, redactor, api_base=target.api_base, limiter=like.limiter, stats=like.stats,
-                          interrupts=like.interrupts)
+                          interrupts=like.interrupts, transport=like.transport)
+
+
+def _transport(options: RunOptions, auth: AuthSpec, redactor: Redactor) -> Transport:
+    """Headers, TLS verification and timeout for every request of the run; header values become secrets."""
+    for name, value in options.headers:
+        if name.lower() == "authorization" and auth.kind != "none":
+            raise ConfigError(f"-H {name} and --auth {auth.kind} both set credentials; give the credentials with "
+                              "--auth only, or the header with --auth none")
+        redactor.add_header(name, value)
+    verify: bool | str = (options.cacert or True) if options.tls_verify else False
+    return Transport(headers=tuple(options.headers), verify=verify, timeout=options.request_timeout)
 
 
 def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunContext:
@@ -95,19 +108,20 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     objects named with that prefix and restore probe DAGs, and create nothing.
     """
     if not options.url:
-        raise ConfigError("no target: pass --target URL (or AIRFLOW_CONFORMANCE_URL), or --local VERSION")
+        raise ConfigError("no target: pass --target URL (or AIRFLOW_CONFORMANCE_TARGET), or --airflow VERSION")
     root = normalize_url(options.url)
     local_auth, is_local, auth_config, backend = _local_auth(root)
     auth: AuthSpec = parse_auth(options.auth if options.auth else local_auth)
     redactor = Redactor(auth.secrets)
     if auth.kind == "basic":
         redactor.add_basic(auth.user, auth.password)
+    transport = _transport(options, auth, redactor)
 
     ledger = Ledger(options.run_id)
     probe_guard = Guard("readonly", run_prefix=options.prefix, ledger=ledger)
     # the first session of the run: every later one shares its limiter, stats and interrupts
     plain = GuardedSession(root, probe_guard, redactor, limiter=TokenBucket(options.max_rps, burst=max(1, options.workers)),
-                           stats=Stats(), interrupts=Interrupts())
+                           stats=Stats(), interrupts=Interrupts(), transport=transport)
     with plain:
         version, api = detect(plain, root)
 
@@ -139,7 +153,13 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
 
 def _check_credentials(ctx: RunContext) -> None:
     """Fail fast (exit 2) when the credentials are refused, unless that is what the target is for."""
-    resp = ctx.session.call("GET", "/dags", params={"limit": 1})
+    try:
+        resp = ctx.session.call("GET", "/dags", params={"limit": 1})
+    except requests.Timeout as exc:
+        raise ConfigError(f"the target answered no GET {ctx.target.api_base}/dags within "
+                          f"{ctx.session.timeout:g} s (--request-timeout)") from exc
+    except requests.RequestException as exc:
+        raise ConfigError(f"GET {ctx.target.api_base}/dags failed: {type(exc).__name__}; is the target healthy?") from exc
     if resp.status_code in (401, 403):
         if ctx.target.local and ctx.target.auth_config == "default":
             ctx.auth_denied = True

@@ -11,14 +11,17 @@ kept in module globals, and collection reads the context but never connects.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from conformance.run.outcomes import META_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
+from conformance.reporting.findings import keyword_for
 from conformance.reporting.results import Result, RunResults, operations_table
 from conformance.safety.guard import RequestRefused
+from conformance.specs.catalog import operation_tags
 from conformance.tiers.context import CONTEXT_KEY
 from conformance.run.selection import KIND_OF, meta_of, skip_reason
 from conformance.verdict import Verdict
@@ -54,7 +57,8 @@ class ConformanceRun:
             if info is None:
                 keep.append(item)
                 continue
-            item.extra_keyword_matches.add(info["result_id"])  # `-k` also matches check ids
+            # `-k` also matches check ids; `-k '[ID]'` exactly one (report.html's re-run commands use it)
+            item.extra_keyword_matches.update((info["result_id"], keyword_for(info["result_id"])))
             if KIND_OF[info["kind"]] not in self.context.options.only:
                 drop.append(item)
                 continue
@@ -67,47 +71,55 @@ class ConformanceRun:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
 
-    # -- fixtures -------------------------------------------------------------
+    # -- fixtures: prefixed, since a plugin's fixtures are visible to every test of the session ----------
+    # (the suite's own modules use short names, defined in conformance/tiers/conftest.py for that folder only)
     @pytest.fixture(scope="session")
-    def ctx(self):
+    def airflow_ctx(self):
         """The run context (target, spec, guard, session, expectations)."""
         return self.context
 
     @pytest.fixture(scope="session")
-    def api(self):
-        """The guarded HTTP session: `api.call("GET", "/dags")` is API-relative."""
+    def airflow_api(self):
+        """The guarded HTTP session: `airflow_api.call("GET", "/dags")` is API-relative."""
         return self.context.session
 
     @pytest.fixture(scope="session")
-    def anon(self):
+    def airflow_anon(self):
         """A guarded session without credentials."""
         return self.context.session_as(None)
 
     @pytest.fixture(scope="session")
-    def target(self):
+    def airflow_target(self):
         return self.context.target
 
     @pytest.fixture(scope="session")
-    def dialect(self) -> dict:
+    def airflow_dialect(self) -> dict:
         """How the target's API generation spells things (from expectations.yaml `dialect`)."""
         return self.context.expectations.dialect()
 
     @pytest.fixture
-    def meta(self, request: pytest.FixtureRequest) -> dict:
+    def airflow_meta(self, request: pytest.FixtureRequest) -> dict:
         return request.node.stash.get(META_KEY, {})
 
     @pytest.fixture
-    def expect(self, meta) -> dict:
+    def airflow_expect(self, airflow_meta) -> dict:
         """What the version under test must answer for this scenario (from expectations.yaml)."""
-        m = meta.get("meta")
+        m = airflow_meta.get("meta")
         return self.context.expectations.for_scenario(m.id) if m else {}
 
     @pytest.fixture
-    def verdict(self, meta, request) -> Verdict:
-        v = Verdict(meta.get("result_id", request.node.name), self.context.expectations, self.context.validator, self.context.session,
-                    operations=meta.get("operations", ()))
+    def airflow_verdict(self, airflow_meta, request) -> Verdict:
+        v = Verdict(airflow_meta.get("result_id", request.node.name), self.context.expectations, self.context.validator,
+                    self.context.session, operations=airflow_meta.get("operations", ()))
         request.node.stash[VERDICT_KEY] = v
         return v
+
+    def pytest_collectreport(self, report) -> None:
+        """A module that cannot even be imported in a run is an internal error: say which and why."""
+        if report.failed:
+            text = str(report.longrepr).strip().splitlines()
+            print(f"airflow-conformance: cannot load {report.nodeid}: {text[-1] if text else 'collection error'}",
+                  file=sys.stderr)
 
     # -- results --------------------------------------------------------------
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -142,7 +154,7 @@ class ConformanceRun:
         stats = ctx.session.stats
         run.requests = stats.requests
         run.operations = operations_table(list(ctx.router.by_id), self.results, dict(stats.by_operation),
-                                          dict(stats.refused_by_operation), dict(stats.answers))
+                                          dict(stats.refused_by_operation), dict(stats.answers), operation_tags(ctx.spec))
         if ctx.auth_denied:
             run.refused_by_configuration = (f"{ctx.target.url} refuses valid credentials by configuration "
                                             "(deny_all, the default [api] auth_backend of Airflow 2.0-2.2): "

@@ -252,6 +252,11 @@ def operations(spec: dict) -> list[Operation]:
     return result
 
 
+def operation_tags(spec: dict) -> dict[str, str]:
+    """operationId -> its first tag: the part of the API it belongs to (reports group coverage by it)."""
+    return {op.operation_id: (op.tags[0] if op.tags else "") for op in operations(spec)}
+
+
 def operation_count(version: str) -> int:
     """Operations in ``version``'s spec (from the lock when recorded there)."""
     source, path = sources().get(version, (None, None))

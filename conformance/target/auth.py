@@ -112,7 +112,6 @@ class JwtAuth(AuthBase):
         resp = session.post(
             f"{self.base_url}/auth/token",
             json={"username": self.user, "password": self.password},
-            timeout=30,
         )
         if resp.status_code in (401, 403):
             raise ConfigError(f"credentials rejected: POST /auth/token answered {resp.status_code} for user '{self.user}'")

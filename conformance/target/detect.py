@@ -7,6 +7,7 @@ Both version endpoints need no credentials, so detection never needs auth.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -42,21 +43,35 @@ def _version_of(resp: requests.Response) -> str | None:
     return version if isinstance(version, str) else None
 
 
-def detect(session: requests.Session, root_url: str) -> tuple[str, str]:
-    """(airflow_version, api) for the server at root_url; ConfigError when it is not an Airflow API."""
+def tls_problem(root_url: str, exc: requests.exceptions.SSLError) -> ConfigError:
+    """One line for a TLS failure: what the certificate check said, and the two ways out."""
+    found = re.search(r"certificate verify failed: ([^()'\"]+)", str(exc))
+    reason = found.group(1).strip() if found else "the TLS handshake failed"
+    return ConfigError(f"cannot reach {root_url}: TLS verification failed ({reason}); pass --cacert FILE with the CA "
+                       "that signed its certificate, or --no-tls-verify")
+
+
+def _get(session: requests.Session, url: str, root_url: str) -> requests.Response:
+    timeout = float(getattr(session, "timeout", 15) or 15)
     try:
-        v2 = session.get(f"{root_url}/api/v2/version", timeout=15)
+        return session.get(url, timeout=timeout)
+    except requests.exceptions.SSLError as exc:
+        raise tls_problem(root_url, exc) from exc
     except requests.ConnectionError as exc:
         raise ConfigError(f"cannot reach {root_url}: connection failed; check the URL and that the API server is running") from exc
     except requests.Timeout as exc:
-        raise ConfigError(f"cannot reach {root_url}: no answer within 15 s") from exc
+        raise ConfigError(f"cannot reach {root_url}: no answer within {timeout:g} s (--request-timeout)") from exc
+    except requests.RequestException as exc:
+        raise ConfigError(f"cannot reach {url}: {type(exc).__name__}") from exc
+
+
+def detect(session: requests.Session, root_url: str) -> tuple[str, str]:
+    """(airflow_version, api) for the server at root_url; ConfigError when it is not an Airflow API."""
+    v2 = _get(session, f"{root_url}/api/v2/version", root_url)
     version = _version_of(v2)
     if version:
         return version, "v2"
-    try:
-        v1 = session.get(f"{root_url}/api/v1/version", timeout=15)
-    except requests.RequestException as exc:
-        raise ConfigError(f"cannot reach {root_url}/api/v1/version: {type(exc).__name__}") from exc
+    v1 = _get(session, f"{root_url}/api/v1/version", root_url)
     version = _version_of(v1)
     if version:
         return version, "v1"

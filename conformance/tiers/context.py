@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 CONTEXT_KEY = pytest.StashKey()
-NO_RUN = ("airflow-conformance: no target: pass --airflow-url URL (and --airflow-auth SPEC), "
+NO_RUN = ("airflow-conformance: no target: pass --airflow-target URL (and --airflow-auth SPEC), "
           "or use `airflow-conformance run`")
 
 

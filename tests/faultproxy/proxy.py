@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -245,8 +246,9 @@ class FaultProxy:
     """
 
     def __init__(self, upstream: str, mutations: Iterable[MutationLike] = (), *, credentials: Credentials | None = None,
-                 die_after: int | None = None, record_requests: bool = False) -> None:
+                 die_after: int | None = None, record_requests: bool = False, tls: ssl.SSLContext | None = None) -> None:
         self.upstream_url = upstream.rstrip("/")
+        self.tls = tls  # serve HTTPS with this server context (a deployment behind TLS)
         self.credentials = credentials
         self.die_after = die_after
         # With record_requests, every request is kept in memory (credentials replaced by a
@@ -273,6 +275,8 @@ class FaultProxy:
     def start(self) -> None:
         handler = type("Handler", (_Handler,), {"proxy": self})
         self._server = _Server(("127.0.0.1", 0), handler)
+        if self.tls is not None:  # a failed handshake is an OSError in accept(): the server shrugs it off
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="faultproxy", daemon=True)
         self._thread.start()
@@ -295,7 +299,7 @@ class FaultProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     # -- what tests read back ----------------------------------------------
     def fired(self, name: str) -> int:
