@@ -14,6 +14,7 @@ PROFILES = ("readonly", "sandbox", "disruptive")
 KINDS = ("scenarios", "properties", "posture")
 DEFAULT_REPORT_DIR = "reports/latest"
 DEFAULT_MAX_EXAMPLES = 20
+DEFAULT_CLIENT = "auto"  # the official client release matching the server (conformance.clients.versions)
 
 
 def new_run_id() -> str:
@@ -36,6 +37,7 @@ class RunOptions:
     run_id: str = field(default_factory=new_run_id)
     allow_disruptive: bool = False
     keyword: str | None = None
+    client: str = DEFAULT_CLIENT  # official client releases that read the recorded answers: auto, none, or V[,V]
 
     def __post_init__(self) -> None:
         if self.seed is None:  # random unless given, and always recorded, so any run can be repeated
@@ -43,7 +45,8 @@ class RunOptions:
 
     @classmethod
     def from_env(cls, **overrides) -> RunOptions:
-        opts = cls(url=os.environ.get("AIRFLOW_CONFORMANCE_URL"), auth=os.environ.get("AIRFLOW_CONFORMANCE_AUTH"))
+        opts = cls(url=os.environ.get("AIRFLOW_CONFORMANCE_URL"), auth=os.environ.get("AIRFLOW_CONFORMANCE_AUTH"),
+                   client=os.environ.get("AIRFLOW_CONFORMANCE_CLIENT") or DEFAULT_CLIENT)
         for key, value in overrides.items():
             if value is not None:
                 setattr(opts, key, value)
@@ -67,4 +70,5 @@ class RunOptions:
             "run_id": self.run_id,
             "report_dir": self.report_dir,
             "keyword": self.keyword,
+            "client": self.client,
         }

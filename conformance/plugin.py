@@ -34,6 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--airflow-workers", type=int, default=1, help="parallel property workers")
     g.addoption("--airflow-seed", type=int, default=None, help="hypothesis seed (recorded in results)")
     g.addoption("--airflow-run-id", default=None, help="run id (prefix of every object the run creates)")
+    g.addoption("--airflow-client", default=None,
+                help="official client releases that read the recorded answers: auto (default), none, or V[,V] "
+                     "(env AIRFLOW_CONFORMANCE_CLIENT)")
     g.addoption("--i-accept-disruptive-writes", action="store_true", default=False, dest="airflow_allow_disruptive",
                 help="allow --airflow-profile disruptive on a target the suite did not start")
 
@@ -52,6 +55,7 @@ def _options(config: pytest.Config) -> RunOptions:
         workers=config.getoption("airflow_workers"),
         seed=config.getoption("airflow_seed"),
         run_id=config.getoption("airflow_run_id"),
+        client=config.getoption("airflow_client"),
         allow_disruptive=config.getoption("airflow_allow_disruptive") or None,
     )
     return opts

@@ -51,7 +51,7 @@ def main() -> None:
 
 def _register() -> None:
     """Attach sub-commands; each module owns one area of the CLI."""
-    from conformance.cli import catalog, cleanup, deviations, local, matrix, run, specs  # noqa: PLC0415
+    from conformance.cli import catalog, cleanup, clients, deviations, local, matrix, run, specs  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
         main.add_command(cmd)
@@ -61,6 +61,7 @@ def _register() -> None:
     main.add_command(matrix.matrix)
     main.add_command(specs.specs)
     main.add_command(deviations.deviations)
+    main.add_command(clients.clients)
 
 
 _register()

@@ -9,6 +9,7 @@ import click
 import pytest
 
 from conformance.cli.common import echo_err, parse_only
+from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
 
@@ -54,8 +55,11 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("-k", "keyword", metavar="EXPR", help="Only checks whose id matches this pytest -k expression.")
 @click.option("--python", "python", metavar="PATH", help="With --local: the interpreter for the Airflow venv.")
 @click.option("--i-accept-disruptive-writes", "allow_disruptive", is_flag=True, help="Allow --profile disruptive on a target the suite did not start.")
+@click.option("--client", "client", metavar="auto|VERSION[,VERSION]|none",
+              help="Official apache-airflow-client releases that read every recorded answer after the run "
+                   "(default auto: the client matching the server; env AIRFLOW_CONFORMANCE_CLIENT).")
 def run(url, local_version, auth, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
-        allow_disruptive) -> int:
+        allow_disruptive, client) -> int:
     """Run the conformance suite against a target and write the reports.
 
     With neither --target nor --local, the newest supported Airflow is
@@ -66,7 +70,8 @@ def run(url, local_version, auth, profile, only, report_dir, max_examples, max_r
         raise click.UsageError("--target and --local exclude each other")
     options = RunOptions.from_env(url=url, auth=auth, profile=profile, only=parse_only(only), report_dir=report_dir,
                                   max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, workers=workers, seed=seed,
-                                  keyword=keyword, allow_disruptive=allow_disruptive)
+                                  keyword=keyword, allow_disruptive=allow_disruptive, client=client)
+    client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned
     if url:
         return run_suite(options)
     from conformance.local import instance, versions  # noqa: PLC0415

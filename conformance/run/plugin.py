@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conformance.run.outcomes import META_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
-from conformance.reporting.results import Result, RunResults, operations_table
+from conformance.reporting.results import Result, RunResults, client_lines, operations_table
 from conformance.safety.guard import RequestRefused
 from conformance.tiers.context import CONTEXT_KEY
 from conformance.run.selection import KIND_OF, meta_of, skip_reason
@@ -136,6 +136,7 @@ class ConformanceRun:
         ctx = self.context
         gone = _target_gone(ctx)
         problems = _clean_up(ctx, gone)
+        clients = _read_with_clients(ctx, self.results, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         run = RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
                          target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
                          duration_s=time.time() - ctx.started, results=self.results)
@@ -149,6 +150,7 @@ class ConformanceRun:
                                             "set [api] auth_backend to airflow.api.auth.backend.basic_auth to test its API")
         run.configuration = {**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url}
         run.cleanup_problems = problems
+        run.clients = clients
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             run.aborted = "interrupted"
         elif gone:
@@ -160,6 +162,18 @@ class ConformanceRun:
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         if self.run is not None:
             _summarize(terminalreporter, self.run)
+
+
+def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict:
+    """Write the cassette next to the reports and let the official clients read it (their results join `results`)."""
+    from conformance.run.clients import check_clients  # noqa: PLC0415
+
+    ctx.cassette.write(Path(ctx.options.report_dir) / "cassette.json", target=ctx.target.describe())
+    if interrupted:
+        return {"off": "the run was interrupted", "readings": []}
+    found, section = check_clients(ctx)
+    results.extend(found)
+    return section
 
 
 def _clean_up(ctx, gone: str) -> list[str]:
@@ -201,6 +215,8 @@ def _summarize(tr, run: RunResults) -> None:
     tr.write_line(f"verdict: {run.verdict} - passed {s['passed']}, failed {s['failed']}, "
                   f"known deviations {s['known_deviation']}, skipped {s['skipped']}, errors {s['error']}, "
                   f"requests {s['requests']}")
+    for line in client_lines(run.clients):
+        tr.write_line(line)
     for problem in run.cleanup_problems:
         tr.write_line(f"cleanup problem (exit 3 unless a check failed): {problem}")
     tr.write_line(f"reports: {run.configuration.get('report_dir')}/results.json, junit.xml, report.html, summary.md")
