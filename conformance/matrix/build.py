@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from packaging.version import InvalidVersion, Version
 
 from conformance import __version__
+from conformance.matrix import clients
 from conformance.matrix.collect import Column
 
 SYMBOL = {"passed": "✅", "failed": "❌", "known_deviation": "⚠️", "skipped": "·", "error": "💥", None: " "}
@@ -97,6 +98,7 @@ def build(columns: list[Column]) -> dict:
         "checks": {k: {"title": titles[k], "cells": checks[k]} for k in sorted(checks)},
         "operations": {k: operations[k] for k in sorted(operations)},
         "deviations": {k: deviations[k] for k in sorted(deviations)},
+        "clients": clients.cells(columns),
         "spec_diffs": _spec_diffs([v for v in versions if _sort_key(Column(v))[0] == 0]),
     }
 
@@ -128,6 +130,7 @@ def render_markdown(doc: dict) -> str:
                   "", "| deviation | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
         for dev_id, cells in doc["deviations"].items():
             lines.append(f"| `{dev_id}` | " + " | ".join(deviation_cell(cells.get(v)) for v in versions) + " |")
+    lines += _client_rows(doc, versions)
     lines += ["", "## Spec changes between adjacent releases", ""]
     for d in doc["spec_diffs"]:
         if "error" in d:
@@ -140,11 +143,30 @@ def render_markdown(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _client_rows(doc: dict, versions: list[str]) -> list[str]:
+    """The client x server section: one row per official client release, its reading of each release's answers."""
+    if not doc.get("clients"):
+        return []
+    lines = ["", "## Official clients", "",
+             "Each release's recorded answers (its run's `cassette.json`, no new requests) read by the matching "
+             "`apache-airflow-client` and the client minors just before and after it: `✅ parsed/read`, "
+             "`❌ refused/read`, `⚠️` refusals explained by known deviations, `💥` the client could not run, "
+             "`·` pair not checked.", "", "| client | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
+    for client, row in doc["clients"].items():
+        lines.append(f"| `{client}` | " + " | ".join(clients.cell_text(row.get(v)) for v in versions) + " |")
+    refused = [(c, v, cell["refused"]) for c, row in doc["clients"].items() for v, cell in row.items() if cell["refused"]]
+    if refused:
+        lines += ["", "Refused answers (first fields): "
+                  + "; ".join(f"client {c} on {v}: {', '.join(fields)}" for c, v, fields in refused)]
+    return lines
+
+
 _env = Environment(loader=PackageLoader("conformance.matrix", "templates"), autoescape=select_autoescape(["html"]))
 
 
 def render_html(doc: dict) -> str:
     return _env.get_template("compatibility.html.j2").render(doc=doc, symbol=SYMBOL, deviation_cell=deviation_cell,
+                                                             client_cell=clients.cell_text,
                                                              versions=[v["version"] for v in doc["versions"]])
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from conformance.errors import ConformanceError
+from conformance.matrix import clients
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Column:
     duration_s: float = 0.0
     results: dict = field(default_factory=dict)  # results.json of the run
     replays: list = field(default_factory=list)  # `deviations verify --json` on the same target
+    clients: list = field(default_factory=list)  # official clients' readings of the run's cassette (matrix.clients)
 
     def as_dict(self) -> dict:
         data = {"version": self.version, "status": self.status, "reason": self.reason,
@@ -84,7 +86,7 @@ def collect_targets(urls: list[str], auth: str, report_dir: Path, extra: list[st
     def turn(col: Column, say: Callable[[str], None]) -> None:
         url = col.version  # a target's column is named by its URL until its results say which release it is
         say(f"{url}: running the suite")
-        _run_into(col, url, auth, report_dir, extra, timeout)
+        _run_into(col, url, auth, report_dir, extra, timeout, say)
         if col.results:
             col.version = col.results["target"]["airflow_version"]
 
@@ -124,7 +126,7 @@ def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path
         return
     try:
         say(f"Airflow {version}: running the suite")
-        _run_into(col, local.url, local.auth_spec, report_dir, extra, timeout)
+        _run_into(col, local.url, local.auth_spec, report_dir, extra, timeout, say)
     finally:
         if version not in already:
             instance.stop(version)
@@ -150,7 +152,8 @@ def replay_deviations(url: str, auth: str, out_dir: Path, timeout: float = 600) 
     return replays
 
 
-def _run_into(col: Column, url: str, auth: str, report_dir: Path, extra: list[str], timeout: float) -> None:
+def _run_into(col: Column, url: str, auth: str, report_dir: Path, extra: list[str], timeout: float,
+              say: Callable[[str], None] = lambda _m: None) -> None:
     out = report_dir / "runs" / col.version.replace("/", "_").replace(":", "_")
     code, reason = run_one(url, auth, out, extra, timeout)
     if code in (0, 1):
@@ -160,6 +163,7 @@ def _run_into(col: Column, url: str, auth: str, report_dir: Path, extra: list[st
     if code in (0, 1) and results.exists():
         col.status = "ran"
         col.results = json.loads(results.read_text(encoding="utf-8"))
+        col.clients = clients.read_neighbours(out, col.results, say)  # the run's cassette: no new request
     else:
         col.status = "error"
         col.reason = reason or f"the run exited {code}"
@@ -178,7 +182,8 @@ def load_runs(report_dir: Path) -> list[Column]:
         replays = results.parent / "deviations.json"
         columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
                               duration_s=float(data.get("duration_s") or 0.0), results=data,
-                              replays=json.loads(replays.read_text(encoding="utf-8")) if replays.exists() else []))
+                              replays=json.loads(replays.read_text(encoding="utf-8")) if replays.exists() else [],
+                              clients=clients.load(results.parent)))
     for reason_file in sorted((report_dir / "runs").glob("*/error.txt")):
         columns.append(Column(reason_file.parent.name, status="error", reason=reason_file.read_text().strip()))
     return columns
