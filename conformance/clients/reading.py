@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from conformance.clients import environment
+from packaging.version import Version
+
+from conformance.clients import environment, versions
 from conformance.errors import ConformanceError
 from conformance.expectations import Expectations
 from conformance.expectations.deviations import CLIENT_CHECK, Deviation, Observation
@@ -43,7 +45,8 @@ class Refusal:
     def describe(self) -> str:
         value = json.dumps(self.value, default=str)
         value = value if len(value) <= 120 else value[:119] + "…"
-        return f"HTTP {self.status} into {self.model}: field {self.field or '?'} = {value}: {self.error}"
+        where = f": field {self.field} = {value}" if self.field else ""
+        return f"HTTP {self.status} into {self.model}{where}: {self.error}"
 
 
 @dataclass
@@ -155,3 +158,38 @@ def observation(entry: dict, refusal: Refusal, version: str) -> Observation:
     return Observation(result_id=f"client.{entry['operation']}", check=CLIENT_CHECK, status=int(entry["status"]),
                        content_type=ctype, body=json.dumps(entry["body"])[:8000], json=entry["body"],
                        operation=entry["operation"], schema_error=f"{refusal.field}: {refusal.error}", client=version)
+
+
+def replay_reader(server_version: str, progress: Progress = lambda _m: None) -> Callable:
+    """What `deviations verify` asks of a client defect's replayed answer: the errors a client reads in it.
+
+    The client is the newest published release in the entry's `client:` range (of the server's major),
+    or, for a server defect the clients show, the release matching the server.
+    """
+
+    def client_for(dev: Deviation) -> str | None:
+        if not dev.client:
+            return versions.matching(server_version)
+        major = Version(server_version).major
+        fits = [v for v in versions.PUBLISHED if Version(v).major == major and dev.reads_with(v)]
+        return max(fits, key=versions.Version) if fits else None
+
+    def read_answer(dev: Deviation, route, response) -> list[str]:
+        client = client_for(dev)
+        try:
+            body = response.json()
+        except ValueError:
+            return []
+        if client is None:
+            return []
+        entry = {"operation": route.operation_id, "method": route.method, "path": route.template,
+                 "status": response.status_code, "headers": {"Content-Type": response.headers.get("Content-Type", "")},
+                 "body": body}
+        try:
+            verdict = run_client(environment.ensure(client, progress), [entry])["results"][0]
+        except ConformanceError as exc:
+            progress(f"apache-airflow-client {client} could not read the replayed answer: {exc}")
+            return []
+        return [f"{verdict.get('field', '')}: {verdict.get('error', '')}"] if verdict.get("outcome") == "failed" else []
+
+    return read_answer

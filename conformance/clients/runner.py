@@ -49,6 +49,13 @@ def shown(value: object) -> object:
     return value if len(text) <= VALUE_LIMIT else text[:VALUE_LIMIT] + "…"
 
 
+def one_line(text: str, limit: int = 600) -> str:
+    """An error as one line without pydantic's documentation links, cut to `limit`."""
+    kept = [ln.strip() for ln in str(text).splitlines() if ln.strip() and not ln.strip().startswith("For further information")]
+    line = " | ".join(kept)
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
 # ----------------------------------------------------------------- 2.x clients
 
 def _v1_table() -> dict:
@@ -111,7 +118,8 @@ def _v1_failure(exc: BaseException, data: object) -> dict:
     if missing:  # a required field is absent: the path is the model's, the field is named in the message
         keys.append(missing.group(1))
     field = "/" + "/".join(str(k) for k in keys)
-    return {"field": (f"{model} " if model else "") + field, "value": _at(data, keys), "error": f"{type(exc).__name__}: {exc}"}
+    return {"field": (f"{model} " if model else "") + field, "value": _at(data, keys),
+            "error": one_line(f"{type(exc).__name__}: {exc}")}
 
 
 # ----------------------------------------------------------------- 3.x clients
@@ -166,8 +174,8 @@ def _v2_parse(client, types: dict, status: int, headers: dict, body: str) -> obj
 def _v2_failure(exc: BaseException, data: object) -> dict:
     """Field and value of a 3.x client's refusal (the pydantic error of the model that refused)."""
     errors = exc.errors(include_url=False) if hasattr(exc, "errors") else []
-    if not errors:
-        return {"field": "", "value": None, "error": f"{type(exc).__name__}: {exc}"[:1000]}
+    if not errors:  # a oneOf/anyOf wrapper says what matched how often, in text
+        return {"field": "", "value": None, "error": one_line(f"{type(exc).__name__}: {exc}")}
     first = errors[0]
     loc = "/".join(str(p) for p in first.get("loc", ()))
     model = getattr(exc, "title", "")

@@ -173,17 +173,23 @@ def _run_into(col: Column, url: str, auth: str, report_dir: Path, extra: list[st
         (out / "error.txt").write_text(col.reason + "\n", encoding="utf-8")
 
 
-def load_runs(report_dir: Path) -> list[Column]:
-    """Columns from the results already under `<report-dir>/runs/` (re-render without re-running)."""
+def load_runs(report_dir: Path, progress: Callable[[str], None] = lambda _m: None) -> list[Column]:
+    """Columns from the results already under `<report-dir>/runs/` (re-render without re-running).
+
+    A run whose client readings were not saved (runs collected from several CI machines) has its
+    cassette read by the clients here; a run without a cassette has no client cells.
+    """
     columns = []
     for results in sorted((report_dir / "runs").glob("*/results.json")):
         data = json.loads(results.read_text(encoding="utf-8"))
+        readings = (clients.load(results.parent) if (results.parent / clients.FILE).is_file()
+                    else clients.read_neighbours(results.parent, data, progress))
         version = data.get("target", {}).get("airflow_version") or results.parent.name
         replays = results.parent / "deviations.json"
         columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
                               duration_s=float(data.get("duration_s") or 0.0), results=data,
                               replays=json.loads(replays.read_text(encoding="utf-8")) if replays.exists() else [],
-                              clients=clients.load(results.parent)))
+                              clients=readings))
     for reason_file in sorted((report_dir / "runs").glob("*/error.txt")):
         columns.append(Column(reason_file.parent.name, status="error", reason=reason_file.read_text().strip()))
     return columns
