@@ -31,14 +31,14 @@ from pathlib import Path
 
 import requests
 
-from conformance.http.redact import MASK, SENSITIVE_FIELDS, SENSITIVE_HEADERS, Redactor
+from conformance.http.redact import MASK, SENSITIVE_FIELDS, Redactor
 
 FORMAT = "airflow-conformance cassette 1"
 PER_SLOT = 3  # answers kept per (operation, status)
 MAX_BODY_BYTES = 256 * 1024
 MAX_TOTAL_BYTES = 16 * 1024 * 1024
 LIST_CUT = 20
-KEPT_HEADERS = ("content-type",)
+KEPT_HEADERS = ("Content-Type",)  # what a client reads besides the body (never a credential header)
 # fields whose values may be anyone's secrets even though their names do not say so
 USER_DATA_FIELDS = re.compile(r"^(value|conf|options|default_value)$")
 JSON_TYPE = re.compile(r"^application/([\w.+-]*\+)?json\b", re.I)
@@ -142,8 +142,7 @@ class Cassette:
                 with self.lock:
                     self.dropped["over the size bound"] += 1
                 return None
-        headers = {k: self.redactor.redact(v) for k, v in response.headers.items()
-                   if k.lower() in KEPT_HEADERS and k.lower() not in SENSITIVE_HEADERS}
+        headers = {name: self.redactor.redact(response.headers[name]) for name in KEPT_HEADERS if name in response.headers}
         return {"operation": operation, "method": (request.method or "GET").upper(), "path": template,
                 "status": response.status_code, "headers": headers, "body": masked(data, self.redactor),
                 "request": self.redactor.curl(request)}

@@ -151,7 +151,7 @@ class ConformanceRun:
         run.configuration = {**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url}
         run.cleanup_problems = problems
         run.clients = clients
-        if exitstatus == pytest.ExitCode.INTERRUPTED:
+        if exitstatus == pytest.ExitCode.INTERRUPTED or clients.pop("interrupted", False):
             run.aborted = "interrupted"
         elif gone:
             run.aborted = gone
@@ -171,7 +171,10 @@ def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict
     ctx.cassette.write(Path(ctx.options.report_dir) / "cassette.json", target=ctx.target.describe())
     if interrupted:
         return {"off": "the run was interrupted", "readings": []}
-    found, section = check_clients(ctx)
+    try:
+        found, section = check_clients(ctx)
+    except KeyboardInterrupt:  # Ctrl-C while a client reads: the reports are still written, the run is aborted
+        return {"off": "the run was interrupted", "readings": [], "interrupted": True}
     results.extend(found)
     return section
 
