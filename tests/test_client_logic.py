@@ -241,8 +241,8 @@ def test_matrix_has_client_rows_and_works_without_cassettes():
                        _column("3.2.2", [])])
     assert doc["clients"]["3.2.2"]["3.3.2"]["refused"] == ["get_dag /x"]
     md = build.render_markdown(doc)
-    assert "## Official clients" in md and "| `3.2.2` | · | ❌ 1/11 refused |" in md
-    assert "| `3.3.2` | · | ✅ 10/10 (matching) |" in md
+    assert "## Official clients" in md and "| `3.2.2` | · | ❌ 1/11 refused; 2 n/a |" in md
+    assert "| `3.3.2` | · | ✅ 10/10; 2 n/a (matching) |" in md
     assert "Official clients" in build.render_html(doc)
     bare = build.build([_column("3.3.2", []), _column("3.2.2", [])])
     assert bare["clients"] == {} and "Official clients" not in build.render_markdown(bare)

@@ -150,8 +150,8 @@ def _client_rows(doc: dict, versions: list[str]) -> list[str]:
     lines = ["", "## Official clients", "",
              "Each release's recorded answers (its run's `cassette.json`, no new requests) read by the matching "
              "`apache-airflow-client` and the client minors just before and after it: `✅ parsed/read`, "
-             "`❌ refused/read`, `⚠️` refusals explained by known deviations, `💥` the client could not run, "
-             "`·` pair not checked.", "", "| client | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
+             "`❌ refused/read`, `⚠️` refusals explained by known deviations, `n/a` answers of operations the client "
+             "does not have, `💥` the client could not run, `·` pair not checked.", "", "| client | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
     for client, row in doc["clients"].items():
         lines.append(f"| `{client}` | " + " | ".join(clients.cell_text(row.get(v)) for v in versions) + " |")
     refused = [(c, v, cell["refused"]) for c, row in doc["clients"].items() for v, cell in row.items() if cell["refused"]]

@@ -79,12 +79,16 @@ def cells(columns) -> dict[str, dict]:
 
 
 def cell_text(cell: dict | None) -> str:
-    """`✅ 412` (parsed, nothing refused), `❌ 3/415` (refused of read), `⚠️` known deviations, `💥` no reading."""
+    """`✅ 412/412` parsed of read, `❌ 3/415 refused`, `⚠️ 410/412 (2 known)`, `; 9 n/a` answers of operations
+    the client does not have, `💥` the client could not run, `·` pair not checked."""
     if not cell:
         return "·"
     if cell["error"]:
         return "💥"
     read_ = cell["parsed"] + cell["failed"] + cell["excused"]
-    mark = "❌" if cell["failed"] else "⚠️" if cell["excused"] else "✅"
-    text = f"{mark} {cell['failed']}/{read_} refused" if cell["failed"] else f"{mark} {cell['parsed']}/{read_}"
+    if cell["failed"]:
+        text = f"❌ {cell['failed']}/{read_} refused"
+    else:
+        text = f"{'⚠️' if cell['excused'] else '✅'} {cell['parsed']}/{read_}" + (f" ({cell['excused']} known)" if cell["excused"] else "")
+    text += f"; {cell['skipped']} n/a" if cell["skipped"] else ""
     return text + (" (matching)" if cell["relation"] == "matching" else "")
