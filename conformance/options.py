@@ -37,6 +37,7 @@ def parse_header(text: str) -> tuple[str, str]:
         shown = name if name and not any(c.isspace() for c in name) else "?"
         raise ValueError(f"expected NAME:VALUE (got a header {shown!r} without a value, or without a name)")
     return name, value.strip()
+DEFAULT_CLIENT = "auto"  # the official client release matching the server (conformance.clients.versions)
 
 
 def new_run_id() -> str:
@@ -64,6 +65,7 @@ class RunOptions:
     cacert: str | None = None  # CA bundle the target's certificate is checked against
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_failures: int | None = None  # stop after this many failed checks (-x: 1)
+    client: str = DEFAULT_CLIENT  # official client releases that read the recorded answers: auto, none, or V[,V]
 
     def __post_init__(self) -> None:
         if self.seed is None:  # random unless given, and always recorded, so any run can be repeated
@@ -71,7 +73,8 @@ class RunOptions:
 
     @classmethod
     def from_env(cls, **overrides) -> RunOptions:
-        opts = cls(url=url_from_env(), auth=os.environ.get(env_name("auth")))
+        opts = cls(url=url_from_env(), auth=os.environ.get(env_name("auth")),
+                   client=os.environ.get(env_name("client")) or DEFAULT_CLIENT)
         for key, value in overrides.items():
             if value is not None:
                 setattr(opts, key, value)
@@ -100,4 +103,5 @@ class RunOptions:
             "cacert": self.cacert,
             "request_timeout": self.request_timeout,
             "max_failures": self.max_failures,
+            "client": self.client,
         }

@@ -38,9 +38,12 @@ FLAGS = {
     "run-id": (str, None, "run id (prefix of every object the run creates)"),
     "cacert": (str, None, "CA bundle (PEM) the target's certificate is checked against"),
     "request-timeout": (float, DEFAULT_REQUEST_TIMEOUT, "seconds one request may take"),
+    "client": (str, None, "official client releases that read the recorded answers: auto (default), none, or V[,V]"),
 }
+
 XDIST = ("airflow-conformance: pytest-xdist (-n) would give every worker its own run, ledger and cleanup; "
          "run without -n and use --airflow-workers N for parallel property tests")
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("airflow-conformance", "Airflow API conformance (each also from AIRFLOW_CONFORMANCE_<FLAG>)")
@@ -91,7 +94,7 @@ def _options(config: pytest.Config) -> RunOptions:
         workers=_setting(config, "workers"), seed=_setting(config, "seed"), run_id=_setting(config, "run-id"),
         allow_disruptive=config.getoption("airflow_allow_disruptive") or None, headers=headers, tls_verify=tls,
         cacert=_setting(config, "cacert"), request_timeout=_setting(config, "request-timeout"),
-        max_failures=config.getoption("maxfail") or None,
+        max_failures=config.getoption("maxfail") or None, client=_setting(config, "client"),
     )
 
 

@@ -16,6 +16,14 @@ one case can be checked without the whole corpus, e.g.
 `FAULTPROXY_ONLY=offset_ignored pytest tests/test_detection.py -k "2.10.5 and offset_ignored"`
 (`-k` alone deselects tests, but the campaign would still run every mutation).
 
+The client check (official clients reading the run's answers) has cases of its
+own (`CLIENT_CORPUS`): a required field null, a required field dropped, a type
+changed, each in one operation's answers. They run together in one run per
+version that selects only the checks carrying those answers (each case targets
+another operation, and a client result depends only on its operation's answers);
+the clean baseline is the campaign's clean run, where the same client results
+must pass.
+
 The detection score (caught / total per version) is printed at the end of the
 session and written to <pytest basetemp>/detection-score.json.
 """
@@ -29,8 +37,9 @@ import pytest
 
 from tests import targets
 from tests.faultproxy.campaign import Campaign
-from tests.faultproxy.corpus import CORPUS
+from tests.faultproxy.corpus import CLIENT_CORPUS, CLIENT_FIELD, CLIENT_VIA, CORPUS
 from tests.faultproxy.mutation import Mutation
+from tests.faultproxy.proxy import FaultProxy
 
 pytestmark = [pytest.mark.slow]
 
@@ -61,7 +70,7 @@ def scores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def selected(corpus: list[Mutation]) -> list[Mutation]:
     """The mutations FAULTPROXY_ONLY names (comma-separated), or the whole corpus when it is unset."""
     only = {n.strip() for n in os.environ.get("FAULTPROXY_ONLY", "").split(",") if n.strip()}
-    unknown = only - {m.name for m in corpus}
+    unknown = only - {m.name for m in (*CORPUS, *CLIENT_CORPUS)}
     if unknown:
         raise pytest.UsageError(f"FAULTPROXY_ONLY names no mutation of the corpus: {sorted(unknown)}")
     return [m for m in corpus if not only or m.name in only]
@@ -131,3 +140,47 @@ def test_attribution_rejects_a_batch_whose_faults_overlap(campaign: Campaign):
     decided, unclear = campaign.run_batch([noisy, victim], "forced overlap")
     assert victim in unclear, "the overlapping fault was not noticed"
     assert noisy.name in decided, "the mutation whose checks saw only their own fault should be credited"
+
+
+# ----------------------------------------------------------------- the official clients
+
+@pytest.fixture(scope="session")
+def client_cases(campaign: Campaign, tmp_path_factory, pycache, scores):
+    """(clean baseline, the run with every client case of the version, the proxy that served it); scored like the corpus."""
+    version = campaign.target.version
+    cases = [m for m in selected(CLIENT_CORPUS) if m.applies_to(version)]
+    targets_hit = [c for m in cases for c in m.catches]
+    assert len(targets_hit) == len(set(targets_hit)), "two client cases target one operation: they cannot share a run"
+    baseline = campaign.run_clean()
+    out = tmp_path_factory.mktemp(f"client-detection-{version}")
+    env = targets.cli_env(pycache)
+    with FaultProxy(campaign.target.url, cases, credentials=campaign.target.credentials) as proxy:
+        outcome = targets.run_suite(proxy.url, campaign.target.auth_spec, out / "report",
+                                    keyword=targets.keyword_for(CLIENT_VIA), env=env)
+    caught = [m.name for m in cases if proxy.fired(m.name) and all(outcome.status_of(c) == "failed" for c in m.catches)]
+    scores[f"{version} (client cases)"] = {
+        "caught": len(caught), "mutations": len(cases), "runs": 1, "duration_s": outcome.duration_s,
+        "missed": sorted({m.name for m in cases} - set(caught)),
+        "details": {m.name: {c: [outcome.status_of(c), outcome.result(c).get("message", "")[:300]] for c in m.catches}
+                    for m in cases}}
+    return baseline, outcome, proxy
+
+
+@pytest.mark.parametrize("mutation", selected(CLIENT_CORPUS), ids=lambda m: m.name)
+def test_client_check_catches_mutation(client_cases, mutation: Mutation):
+    """The official client refuses the broken answer: its `client.<op>` result fails and names the broken field."""
+    baseline, outcome, proxy = client_cases
+    version = baseline.results["target"]["airflow_version"]
+    if not mutation.applies_to(version):
+        pytest.skip(f"{mutation.name} applies to Airflow {mutation.versions}, not {version}")
+    for check in mutation.catches:
+        assert baseline.status_of(check) == "passed", \
+            f"{check} is {baseline.status_of(check)} without any mutation; its detection would mean nothing"
+    assert proxy.fired(mutation.name) > 0, f"{mutation.name} never changed an answer"
+    assert targets.no_traceback(outcome), outcome.stderr[-2000:]
+    for check in mutation.catches:
+        result = outcome.result(check)
+        assert result.get("status") == "failed", (check, result.get("status"), result.get("message", "")[:500],
+                                                  outcome.stderr[-500:])
+        field = CLIENT_FIELD[mutation.name]
+        assert f"/{field}" in result["message"] and "curl" in result["reproduce"], result["message"][:800]

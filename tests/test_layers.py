@@ -23,6 +23,7 @@ LAYERS = (
     ("safety",),  # guard, ledger, cleanup: what a request may touch
     ("checks",),  # response checks, schema validation, how a check declares itself
     ("expectations",),  # per-version expectations and known deviations
+    ("clients",),  # official API clients: their releases, venvs, and their reading of recorded answers
     ("verdict",),  # how a check states its verdict
     ("tiers",),  # scenarios, properties, posture
     ("reporting",),  # results.json and the reports

@@ -37,3 +37,18 @@ def test_failed_release_becomes_an_error_column_and_the_rest_runs(targets, tmp_p
         {d: c for d, c in on_release.items() if not c["occurs"]}
     assert "## Known deviations by release" in md
     assert rebuilt["deviations"].keys() == doc["deviations"].keys()
+
+    # client rows: the matching client and the previous minor read the release's cassette (no 2.11 client exists)
+    assert set(doc["clients"]) == {"2.9.1", "2.10.0"}, doc["clients"]
+    cells = {client: row["2.10.5"] for client, row in doc["clients"].items()}
+    assert cells["2.10.0"]["relation"] == "matching" and cells["2.9.1"]["relation"] == "older"
+    assert all(c["parsed"] > 0 and not c["error"] for c in cells.values()), cells
+    assert "## Official clients" in md and "(matching)" in md
+    assert rebuilt["clients"] == doc["clients"]
+    run_dir = next(p for p in (tmp_path / "runs").iterdir() if (p / "cassette.json").is_file())
+    (run_dir / "clients.json").unlink()  # collected without readings: a rebuild reads the cassette itself
+    assert build.build(collect.load_runs(tmp_path))["clients"] == doc["clients"]
+    (run_dir / "clients.json").unlink()
+    (run_dir / "cassette.json").unlink()  # no cassette: no client cells, the rest still renders
+    bare = build.build(collect.load_runs(tmp_path))
+    assert bare["clients"] == {} and "## Official clients" not in build.render_markdown(bare)

@@ -80,7 +80,8 @@ def registered_checks() -> tuple[str, ...]:
 
 
 # Checks run beside the registered ones, by name, with the MUST each stands for: schemathesis'
-# checks, the property engine's and the chains' own, and the scenario assertions. Known
+# checks, the property engine's and the chains' own, the scenario assertions, and the official
+# clients' reading of the recorded answers (conformance.clients). Known
 # deviations name these; the reports say which MUST a failure broke.
 OTHER_CHECKS: dict[str, str] = {
     "not_a_server_error": "A response MUST NOT be a server error (5xx).",
@@ -102,6 +103,7 @@ OTHER_CHECKS: dict[str, str] = {
     "assertion": "A scenario's documented behaviour MUST hold.",
     "response_schema": "A scenario's response MUST match the reference spec.",
     "json": "A JSON API response MUST have a JSON body.",
+    "client_parse": "The official Python client of the server's release MUST read every successful answer with its own model.",
 }
 
 

@@ -81,7 +81,7 @@ def main() -> None:
 
 def _register() -> None:
     """Attach sub-commands; each module owns one area of the CLI."""
-    from conformance.cli import catalog, cleanup, deviations, local, matrix, run, specs  # noqa: PLC0415
+    from conformance.cli import catalog, cleanup, clients, deviations, local, matrix, run, specs  # noqa: PLC0415
     from conformance.cli.common import flags_from_env  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
@@ -92,6 +92,7 @@ def _register() -> None:
     main.add_command(matrix.matrix)
     main.add_command(specs.specs)
     main.add_command(deviations.deviations)
+    main.add_command(clients.clients)
     # the commands that run something against a target or a release take every flag from the environment too
     for cmd in (run.run, matrix.matrix, cleanup.cleanup, local.up, deviations.verify_cmd):
         flags_from_env(cmd)

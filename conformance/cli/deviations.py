@@ -77,6 +77,7 @@ def verify_cmd(url, local_version, auth, ids, as_json, python, **transport) -> i
     """
     from conformance.run import context as runtime  # noqa: PLC0415
     from conformance.expectations.replay import ABSENT, NOT_REPLAYED, OCCURS, verify  # noqa: PLC0415
+    from conformance.clients.reading import replay_reader  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
     with _target(url, local_version, auth, python, transport) as ctx:
@@ -86,7 +87,7 @@ def verify_cmd(url, local_version, auth, ids, as_json, python, **transport) -> i
         echo_err(f"replaying {len(devs)} deviation(s) recorded for Airflow {ctx.target.airflow_version} "
                  f"on {ctx.target.url}")
         try:
-            outcomes = verify(ctx, devs)
+            outcomes = verify(ctx, devs, replay_reader(ctx.target.airflow_version, echo_err))
         finally:
             problems = finish(ctx.session, ctx.ledger, runtime.PROBE_DAG_IDS, prefix=ctx.prefix)
     if as_json:

@@ -44,7 +44,7 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
     from conformance.matrix import build, collect  # noqa: PLC0415
 
     if rebuild:
-        columns = collect.load_runs(Path(report_dir))
+        columns = collect.load_runs(Path(report_dir), echo_err)
         if not columns:
             raise click.UsageError(f"--rebuild found no runs under {report_dir}/runs/")
         for path in build.write(build.build(columns), Path(report_dir)):

@@ -8,6 +8,7 @@ import click
 import pytest
 
 from conformance.cli.common import echo_err, exclusive, parse_only, transport_flags, transport_settings
+from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
 
@@ -59,9 +60,12 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("--i-accept-disruptive-writes", "allow_disruptive", is_flag=True, help="Allow --profile disruptive on a target the suite did not start.")
 @click.option("-x", "--max-failures", "max_failures", type=click.IntRange(1, None), is_flag=False, flag_value=1, default=None,
               metavar="[N]", help="Stop after N failed checks (-x alone: after the first); cleanup and reports still happen.")
+@click.option("--client", "client", metavar="auto|VERSION[,VERSION]|none",
+              help="Official apache-airflow-client releases that read every recorded answer after the run "
+                   "(default auto: the client matching the server).")
 @transport_flags
 def run(url, local_version, auth, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
-        allow_disruptive, max_failures, **transport) -> int:
+        allow_disruptive, max_failures, client, **transport) -> int:
     """Run the conformance suite against a target and write the reports.
 
     With neither --target nor --airflow, the newest supported Airflow is
@@ -70,8 +74,9 @@ def run(url, local_version, auth, profile, only, report_dir, max_examples, max_r
     url, local_version = exclusive(("url", url), ("local_version", local_version), "--target and --airflow exclude each other")
     options = RunOptions.from_env(url=url, auth=auth, profile=profile, only=parse_only(only), report_dir=report_dir,
                                   max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, workers=workers, seed=seed,
-                                  keyword=keyword, allow_disruptive=allow_disruptive, max_failures=max_failures,
+                                  keyword=keyword, allow_disruptive=allow_disruptive, max_failures=max_failures, client=client,
                                   **transport_settings(**transport))
+    client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned
     if url:
         return run_suite(options)
     from conformance.local import instance, versions  # noqa: PLC0415

@@ -24,8 +24,10 @@ from conformance.expectations.mutations import MUTATIONS
 UNREPORTED = "unreported"
 UPSTREAM_REF = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
 GLOB = re.compile(r"[*?\[\]]")
-ENTRY_KEYS = frozenset({"id", "versions", "operations", "scenarios", "checks", "response", "request", "backend",
+ENTRY_KEYS = frozenset({"id", "versions", "client", "operations", "scenarios", "checks", "response", "request", "backend",
                         "intermittent", "reproduce", "upstream", "summary", "spec_says", "observed_on"})
+CLIENT_CHECK = "client_parse"  # an official client's reading of a recorded answer (conformance.clients)
+SCOPED_BY_OPERATION = ("property.", "client.")  # result ids excused per operation, not per scenario step
 RESPONSE_KEYS = frozenset({"status", "content_type", "body", "pointer", "schema_error"})
 REQUEST_KEYS = frozenset({"query", "body", "body_empty", "invalid"})
 REPRODUCE_KEYS = frozenset({"operation", "path", "query", "body", "headers", "anonymous", "setup", "each",
@@ -57,6 +59,7 @@ class Observation:
     body_fields: frozenset[str] = frozenset()
     body_empty: bool | None = None
     backend: str = ""
+    client: str = ""  # the apache-airflow-client release that read the answer (client checks only)
 
 
 def _as_tuple(value) -> tuple:
@@ -178,6 +181,7 @@ class Deviation:
     intermittent: str = ""  # why it may or may not occur in a given run ("" when it always does)
     reproduce: tuple[dict, ...] = ()
     spec_says: str = ""
+    client: str = ""  # PEP 440 range of apache-airflow-client releases: a defect of those clients, not of the server
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -192,7 +196,7 @@ class Deviation:
             request=RequestFacts.parse(raw.get("request")), backend=str(raw.get("backend") or ""),
             intermittent=str(raw.get("intermittent") or ""),
             reproduce=tuple(r for r in _as_tuple(raw.get("reproduce")) if isinstance(r, dict)),
-            spec_says=str(raw.get("spec_says") or ""), raw=raw,
+            spec_says=str(raw.get("spec_says") or ""), client=str(raw.get("client") or ""), raw=raw,
         )
 
     def applies_to(self, version: Version, backend: str = "") -> bool:
@@ -202,15 +206,25 @@ class Deviation:
 
     def scoped_to(self, result_id: str, operation: str, step: str) -> bool:
         """Whether this entry may excuse a failure of this result (operation or scenario step)."""
-        if result_id.startswith("property."):
+        if result_id.startswith(SCOPED_BY_OPERATION):
             return bool(operation) and operation in self.operations
         return any(rid == result_id and (not want or want == step) for rid, want in self.scenarios)
+
+    def reads_with(self, client: str) -> bool:
+        """Whether this entry may excuse a reading by that client release ("" = not a client reading).
+
+        A client defect (`client:` range) excuses only readings of those releases; a server defect that
+        names the client check excuses every client's reading of that answer; neither excuses a server check.
+        """
+        if not self.client:
+            return True
+        return bool(client) and Version(client) in SpecifierSet(self.client, prereleases=True)
 
     def covers(self, obs: Observation) -> bool:
         """True when this failure is this deviation: same scope, same check, same answer."""
         if not self.scoped_to(obs.result_id, obs.operation, obs.step):
             return False
-        if obs.check not in self.checks:
+        if obs.check not in self.checks or not self.reads_with(obs.client):
             return False
         if self.backend and obs.backend != self.backend:
             return False
@@ -220,8 +234,8 @@ class Deviation:
 
     def excuses_result(self, result_id: str) -> bool:
         """Whether a result is one this entry is recorded for (to notice when it stopped occurring)."""
-        if result_id.startswith("property."):
-            return result_id.removeprefix("property.") in self.operations
+        if result_id.startswith(SCOPED_BY_OPERATION):
+            return result_id.split(".", 1)[1] in self.operations
         return any(rid == result_id for rid, _ in self.scenarios)
 
     @property
@@ -274,6 +288,7 @@ def _lint_entry(raw: dict, known_checks: set[str]) -> list[str]:
         SpecifierSet(str(raw.get("versions", "")))
     except InvalidSpecifier:
         out.append(f"`versions` {raw.get('versions')!r} is not a PEP 440 specifier set")
+    out += _lint_client(raw)
     operations = _as_tuple(raw.get("operations"))
     scenarios = raw.get("scenarios") or []
     if not operations and not scenarios:
@@ -314,6 +329,24 @@ def _lint_entry(raw: dict, known_checks: set[str]) -> list[str]:
     if upstream and upstream != UNREPORTED and not all(UPSTREAM_REF.match(ref.strip()) for ref in upstream.split(",")):
         out.append(f"upstream {upstream!r} is neither `unreported` nor owner/repo#N references")
     out += _lint_reproduce(raw, operations)
+    return out
+
+
+def _lint_client(raw: dict) -> list[str]:
+    """A client defect names the client releases it affects and excuses nothing but their reading."""
+    if "client" not in raw:
+        return []
+    out = []
+    try:
+        if not str(raw["client"] or "").strip():
+            out.append("`client` is empty: name the apache-airflow-client releases (a PEP 440 range)")
+        SpecifierSet(str(raw["client"] or ""))
+    except InvalidSpecifier:
+        out.append(f"`client` {raw['client']!r} is not a PEP 440 specifier set")
+    if set(_as_tuple(raw.get("checks"))) != {CLIENT_CHECK}:
+        out.append(f"a client defect (`client:`) excuses only the `{CLIENT_CHECK}` check, never a server check")
+    if raw.get("scenarios"):
+        out.append("a client defect is scoped to `operations` (the answers clients read), not scenario steps")
     return out
 
 

@@ -168,8 +168,9 @@ class TargetSession(requests.Session):
         """May this request leave? Here always; `GuardedSession` asks the guard (RequestRefused if not)."""
         return Admission(self.router.match((request.method or "GET").upper(), request.url or "") if self.router else None)
 
-    def answered(self, admission: Admission, request: requests.PreparedRequest, status: int, body: bytes | None) -> None:
-        """Hook for what an answered request means beyond HTTP (the ledger, in `GuardedSession`)."""
+    def answered(self, admission: Admission, request: requests.PreparedRequest, response: requests.Response,
+                 body: bytes | None) -> None:
+        """Hook for what an answered request means beyond HTTP (the ledger and the cassette, in `GuardedSession`)."""
 
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:  # type: ignore[override]
         decision = self.admit(request)
@@ -195,7 +196,7 @@ class TargetSession(requests.Session):
         # ledger also learns what a generated request created and an endless stream cannot hang the run
         body = _read_body(response) if kwargs.get("stream") else response.content
         self.stats.answered(decision.operation_id, response.status_code)
-        self.answered(decision, request, response.status_code, body)
+        self.answered(decision, request, response, body)
         return response
 
     def _send_with_retries(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:

@@ -28,15 +28,20 @@ MARKER_NAME = ".conformance-installed.json"
 Progress = Callable[[str], None]
 
 
+def cached_venv(name: str) -> Path:
+    """Where the venv called `name` lives in the cache (Airflow releases, official clients)."""
+    return paths.cache_dir() / "venvs" / name
+
+
 def venv_dir(version: str) -> Path:
-    return paths.cache_dir() / "venvs" / f"airflow-{version}"
+    return cached_venv(f"airflow-{version}")
 
 
 def airflow_bin(venv: Path) -> Path:
     return venv / "bin" / "airflow"
 
 
-def _uv() -> list[str] | None:
+def uv_command() -> list[str] | None:
     """The uv next to the running interpreter, or `python -m uv`, or None."""
     beside = Path(sys.executable).parent / "uv"
     if beside.is_file() and os.access(beside, os.X_OK):
@@ -55,7 +60,7 @@ def _constraints_digest(spec: VersionSpec) -> str:
     return hashlib.sha256(spec.constraints_file.read_bytes()).hexdigest()[:16]
 
 
-def _read_marker(venv: Path) -> dict | None:
+def read_marker(venv: Path) -> dict | None:
     try:
         return json.loads((venv / MARKER_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -81,11 +86,12 @@ def _last_meaningful_line(text: str) -> str:
 HEARTBEAT_S = 15.0
 
 
-def _run_install(cmd: list[str], log: Path, env: dict[str, str] | None = None,
-                 progress: Progress = lambda _m: None) -> None:
-    """Run one installer step, saying every HEARTBEAT_S seconds that it still runs (an install can take minutes).
+def run_install(cmd: list[str], log: Path, env: dict[str, str] | None = None, *, what: str = "Airflow",
+                progress: Progress = lambda _m: None) -> None:
+    """Run one install step with its output appended to `log`; ConfigError naming the line that says what failed.
 
-    Ctrl-C stops the installer too; the venv then has no marker and is rebuilt next time.
+    Every HEARTBEAT_S seconds it says that it still runs (an install can take minutes). Ctrl-C stops the
+    installer too; the venv then has no marker and is rebuilt next time.
     """
     started = time.monotonic()
     with log.open("a", encoding="utf-8") as fh:
@@ -106,8 +112,26 @@ def _run_install(cmd: list[str], log: Path, env: dict[str, str] | None = None,
     if proc.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")
         raise ConfigError(
-            f"installing Airflow failed: {_last_meaningful_line(tail)} (full log: {log})"
+            f"installing {what} failed: {_last_meaningful_line(tail)} (full log: {log})"
         )
+
+
+def build_venv(venv: Path, interpreter: str, install_args: list[str], log: Path, *, what: str,
+               progress: Progress = lambda _m: None, expect: str = "") -> None:
+    """A fresh venv at `venv` with `install_args` installed: uv when it is available, else venv and pip."""
+    uv = uv_command()
+    if uv:
+        progress(f"installing {what} with uv into {venv}" + (f" (takes {expect})" if expect else ""))
+        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        env.pop("VIRTUAL_ENV", None)
+        run_install([*uv, "venv", "--no-config", "--python", interpreter, str(venv)], log, env, what=what, progress=progress)
+        run_install([*uv, "pip", "install", "--no-config", "--python", str(venv / "bin" / "python"), *install_args],
+                    log, env, what=what, progress=progress)
+        return
+    progress(f"installing {what} with pip into {venv} (uv not found; takes longer)")
+    run_install([interpreter, "-m", "venv", str(venv)], log, what=what, progress=progress)
+    run_install([str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", *install_args],
+                log, what=what, progress=progress)
 
 
 def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progress = lambda _m: None) -> Path:
@@ -116,7 +140,7 @@ def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progr
     if not spec.constraints_file.is_file():
         raise ConfigError(f"no pinned constraints for Airflow {spec.version} ({spec.constraints_file})")
     digest = _constraints_digest(spec)
-    marker = _read_marker(venv)
+    marker = read_marker(venv)
     if marker and marker.get("constraints") == digest and airflow_bin(venv).exists():
         if python is None:
             return venv
@@ -131,25 +155,8 @@ def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progr
     log = venv.parent / f"airflow-{spec.version}.install.log"
     log.write_text("", encoding="utf-8")
     started = time.monotonic()
-    uv = _uv()
-    if uv:
-        progress(f"installing apache-airflow {spec.version} with uv into {venv} (takes ~10-30 s)")
-        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-        env.pop("VIRTUAL_ENV", None)
-        _run_install([*uv, "venv", "--no-config", "--python", interpreter, str(venv)], log, env, progress)
-        _run_install(
-            [*uv, "pip", "install", "--no-config", "--python", str(venv / "bin" / "python"),
-             *spec.requirements, "-c", str(spec.constraints_file)],
-            log, env, progress,
-        )
-    else:
-        progress(f"installing apache-airflow {spec.version} with pip into {venv} (uv not found; takes ~1-2 min)")
-        _run_install([interpreter, "-m", "venv", str(venv)], log, progress=progress)
-        _run_install(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
-             *spec.requirements, "-c", str(spec.constraints_file)],
-            log, progress=progress,
-        )
+    build_venv(venv, interpreter, [*spec.requirements, "-c", str(spec.constraints_file)], log,
+               what=f"apache-airflow {spec.version}", progress=progress, expect="~10-30 s")
     if not airflow_bin(venv).exists():
         raise ConfigError(f"installing Airflow {spec.version} left no airflow command in {venv} (log: {log})")
     info = interpreter_minor(venv / "bin" / "python")

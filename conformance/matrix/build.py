@@ -9,6 +9,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from conformance import __version__
+from conformance.matrix import clients
 from conformance.matrix.collect import Column
 from conformance.reporting.charts import STATUS_ORDER, releases_chart
 from conformance.reporting.html import environment
@@ -98,6 +99,7 @@ def build(columns: list[Column]) -> dict:
         "checks": {k: {"title": titles[k], "cells": checks[k]} for k in sorted(checks)},
         "operations": {k: operations[k] for k in sorted(operations)},
         "deviations": {k: deviations[k] for k in sorted(deviations)},
+        "clients": clients.cells(columns),
         "spec_diffs": _spec_diffs([v for v in versions if _sort_key(Column(v))[0] == 0]),
     }
 
@@ -129,6 +131,7 @@ def render_markdown(doc: dict) -> str:
                   "", "| deviation | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
         for dev_id, cells in doc["deviations"].items():
             lines.append(f"| `{dev_id}` | " + " | ".join(deviation_cell(cells.get(v)) for v in versions) + " |")
+    lines += _client_rows(doc, versions)
     lines += ["", "## Spec changes between adjacent releases", ""]
     for d in doc["spec_diffs"]:
         if "error" in d:
@@ -139,6 +142,24 @@ def render_markdown(doc: dict) -> str:
                      + (f"; added: {', '.join(d['added'][:8])}{'…' if len(d['added']) > 8 else ''}" if d["added"] else "")
                      + (f"; removed: {', '.join(d['removed'][:8])}{'…' if len(d['removed']) > 8 else ''}" if d["removed"] else ""))
     return "\n".join(lines) + "\n"
+
+
+def _client_rows(doc: dict, versions: list[str]) -> list[str]:
+    """The client x server section: one row per official client release, its reading of each release's answers."""
+    if not doc.get("clients"):
+        return []
+    lines = ["", "## Official clients", "",
+             "Each release's recorded answers (its run's `cassette.json`, no new requests) read by the matching "
+             "`apache-airflow-client` and the client minors just before and after it: `✅ parsed/read`, "
+             "`❌ refused/read`, `⚠️` refusals explained by known deviations, `n/a` answers of operations the client "
+             "does not have, `💥` the client could not run, `·` pair not checked.", "", "| client | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
+    for client, row in doc["clients"].items():
+        lines.append(f"| `{client}` | " + " | ".join(clients.cell_text(row.get(v)) for v in versions) + " |")
+    refused = [(c, v, cell["refused"]) for c, row in doc["clients"].items() for v, cell in row.items() if cell["refused"]]
+    if refused:
+        lines += ["", "Refused answers (first fields): "
+                  + "; ".join(f"client {c} on {v}: {', '.join(fields)}" for c, v, fields in refused)]
+    return lines
 
 
 def deviation_status(cell: dict) -> str:
@@ -172,7 +193,8 @@ def _deviation_statuses(cells: dict) -> str:
 
 _env = environment("conformance.matrix")
 _env.globals.update(deviation_cell=deviation_cell, deviation_status=deviation_status, deviation_lines=deviation_lines,
-                    row_statuses=_row_statuses, statuses=_statuses, deviation_statuses=_deviation_statuses)
+                    row_statuses=_row_statuses, statuses=_statuses, deviation_statuses=_deviation_statuses,
+                    client_cell=clients.cell_text)
 
 
 def render_html(doc: dict) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from conformance.errors import ConfigError, ConformanceError
+from conformance.matrix import clients
 from conformance.options import ENV_PREFIX, env_name
 
 HEARTBEAT_S = 60.0
@@ -38,6 +39,7 @@ class Column:
     duration_s: float = 0.0
     results: dict = field(default_factory=dict)  # results.json of the run
     replays: list = field(default_factory=list)  # `deviations verify --json` on the same target
+    clients: list = field(default_factory=list)  # official clients' readings of the run's cassette (matrix.clients)
 
     def as_dict(self) -> dict:
         data = {"version": self.version, "status": self.status, "reason": self.reason,
@@ -210,6 +212,7 @@ def _run_into(col: Column, url: str, auth: str, report_dir: Path, child: _Child,
     if code in (0, 1) and results.exists():
         col.status = "ran"
         col.results = json.loads(results.read_text(encoding="utf-8"))
+        col.clients = clients.read_neighbours(out, col.results, say)  # the run's cassette: no new request
     else:
         col.status = "error"
         col.reason = reason or f"the run exited {code}"
@@ -228,18 +231,24 @@ def _replays(path: Path) -> list:
     return data if isinstance(data, list) else []
 
 
-def load_runs(report_dir: Path) -> list[Column]:
-    """Columns from the results already under `<report-dir>/runs/` (re-render without re-running)."""
+def load_runs(report_dir: Path, progress: Callable[[str], None] = lambda _m: None) -> list[Column]:
+    """Columns from the results already under `<report-dir>/runs/` (re-render without re-running).
+
+    A run whose client readings were not saved (runs collected from several CI machines) has its
+    cassette read by the clients here; a run without a cassette has no client cells.
+    """
     columns = []
     for results in sorted((report_dir / "runs").glob("*/results.json")):
         try:
             data = json.loads(results.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise ConfigError(f"{results} is not a results.json of this suite ({exc.__class__.__name__})") from exc
+        readings = (clients.load(results.parent) if (results.parent / clients.FILE).is_file()
+                    else clients.read_neighbours(results.parent, data, progress))
         version = data.get("target", {}).get("airflow_version") or results.parent.name
         columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
                               duration_s=float(data.get("duration_s") or 0.0), results=data,
-                              replays=_replays(results.parent / "deviations.json")))
+                              replays=_replays(results.parent / "deviations.json"), clients=readings))
     for reason_file in sorted((report_dir / "runs").glob("*/error.txt")):
         columns.append(Column(reason_file.parent.name, status="error", reason=reason_file.read_text().strip()))
     return columns

@@ -25,6 +25,8 @@ def render_junit(run: RunResults) -> str:
     for key, value in (("target", run.target.get("url", "")), ("airflow_version", run.target.get("airflow_version", "")),
                        ("profile", run.profile), ("seed", str(run.seed)), ("run_id", run.run_id)):
         ET.SubElement(props, "property", name=key, value=value)
+    for reading in (run.clients or {}).get("readings") or []:  # how many recorded answers each client parsed
+        ET.SubElement(props, "property", name=f"client_{reading['client']}_parsed", value=str(reading.get("parsed", 0)))
     for r in run.results:
         case = ET.SubElement(suite, "testcase", classname=f"conformance.{r.kind}", name=r.id, time=f"{r.duration_s:.3f}")
         if r.status == "failed":

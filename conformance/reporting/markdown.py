@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conformance.reporting.results import client_lines
+
 MAX_ROWS = 20
 
 
@@ -26,6 +28,9 @@ def render_summary(data: dict) -> str:
         f"| {s['passed']} | {s['failed']} | {s['known_deviation']} | {s['skipped']} | {s['error']} | {exercised} / {len(ops)} |",
         "",
     ]
+    clients = client_lines(data.get("clients") or {})
+    if clients:
+        lines += [f"- {_cell(line, 300)}" for line in clients] + [""]
     bad = [r for r in data["results"] if r["status"] in ("failed", "error")]
     lines += _table("Failures", ["check", "status", "message"],
                     [f"| `{r['id']}` | {r['status']} | {_cell(r['message'])} |" for r in bad],

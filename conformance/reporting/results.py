@@ -72,6 +72,8 @@ class RunResults:
     aborted: str = ""
     # set when the target refuses valid credentials by configuration (2.0-2.2 deny_all): exit 2
     refused_by_configuration: str = ""
+    # the official clients' reading of the run's cassette: {"cassette": {...}, "readings": [...], "off": why not}
+    clients: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         counts = Counter(r.status for r in self.results)
@@ -145,6 +147,7 @@ class RunResults:
             "configuration": self.configuration,
             "cleanup_problems": self.cleanup_problems,
             "aborted": self.aborted,
+            "clients": self.clients,
         }
 
     def write_json(self, path: Path) -> None:
@@ -194,3 +197,21 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
             row.update(status="skipped", reason=reason)
         table[op] = row
     return table
+
+
+def client_lines(section: dict) -> list[str]:
+    """One line per client release that read the run's answers (terminal and summary.md), or why none did."""
+    if not section:
+        return []
+    cassette = section.get("cassette") or {}
+    recorded = f"{cassette.get('answers', 0)} recorded answers of {cassette.get('operations', 0)} operations"
+    if not section.get("readings"):
+        return [f"client check: none ({section.get('off') or 'no client'}); {recorded}"] if section.get("off") else []
+    lines = []
+    for r in section["readings"]:
+        if r.get("error"):
+            lines.append(f"client check: {r['error']}")
+            continue
+        lines.append(f"client check: apache-airflow-client {r['client']} parsed {r['parsed']} of {recorded}: "
+                     f"{r['failed']} refused, {r['excused']} refused as known deviations, {r['skipped']} not readable by it")
+    return lines

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 import requests
 
+from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
 from conformance.expectations import Expectations
 from conformance.expectations import load as load_expectations
+from conformance.http.cassette import Cassette
 from conformance.http.client import Stats, Transport
 from conformance.http.interrupts import Interrupts
 from conformance.http.ratelimit import TokenBucket
@@ -48,10 +50,17 @@ class RunContext:
     probe_dags: dict = field(default_factory=dict)  # dag_id -> DAG JSON as found at start
     started: float = field(default_factory=time.time)
     auth_denied: bool = False
+    clients: list = field(default_factory=list)  # apache-airflow-client releases that read the cassette after the run
+    clients_off: str = ""  # why no client reads it (when `clients` is empty)
 
     @property
     def prefix(self) -> str:
         return self.options.prefix
+
+    @property
+    def cassette(self) -> Cassette:
+        """The successful answers of this run, recorded by every session of it."""
+        return self.session.cassette
 
     def new_session(self) -> GuardedSession:
         """Another session on the same guard, ledger, limiter and stats (for parallel workers)."""
@@ -87,7 +96,7 @@ def _session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSess
 
 def _login_session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSession) -> GuardedSession:
     return GuardedSession(target.url, guard, redactor, api_base=target.api_base, limiter=like.limiter, stats=like.stats,
-                          interrupts=like.interrupts, transport=like.transport)
+                          interrupts=like.interrupts, transport=like.transport, cassette=like.cassette)
 
 
 def _transport(options: RunOptions, auth: AuthSpec, redactor: Redactor) -> Transport:
@@ -121,7 +130,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     probe_guard = Guard("readonly", run_prefix=options.prefix, ledger=ledger)
     # the first session of the run: every later one shares its limiter, stats and interrupts
     plain = GuardedSession(root, probe_guard, redactor, limiter=TokenBucket(options.max_rps, burst=max(1, options.workers)),
-                           stats=Stats(), interrupts=Interrupts(), transport=transport)
+                           stats=Stats(), interrupts=Interrupts(), transport=transport, cassette=Cassette(redactor))
     with plain:
         version, api = detect(plain, root)
 
@@ -131,6 +140,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
             "pass --i-accept-disruptive-writes if this deployment may be damaged"
         )
     target = Target(root, version, api, auth, local=is_local, auth_config=auth_config)
+    clients, clients_off = client_versions.resolve(options.client, version)  # a client of the other API: exit 2 now
 
     from conformance.specs.catalog import load_spec, reference_version_for  # noqa: PLC0415
 
@@ -143,7 +153,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     session = _session(target, guard, redactor, plain)
     validator = ResponseValidator(spec, root, router.base_path)
     ctx = RunContext(options, target, spec, spec_version, router, ledger, guard, session, redactor,
-                     load_expectations(version, backend), validator)
+                     load_expectations(version, backend), validator, clients=clients, clients_off=clients_off)
     _check_credentials(ctx)
     if cleanup_prefix is None:
         ledger.note("target", root)  # `cleanup` replays a ledger only against the target it belongs to

@@ -19,7 +19,7 @@ import pytest
 
 from conformance.run.outcomes import META_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
 from conformance.reporting.findings import keyword_for
-from conformance.reporting.results import Result, RunResults, operations_table
+from conformance.reporting.results import Result, RunResults, client_lines, operations_table
 from conformance.safety.guard import RequestRefused
 from conformance.specs.catalog import operation_tags
 from conformance.tiers.context import CONTEXT_KEY
@@ -148,6 +148,7 @@ class ConformanceRun:
         ctx = self.context
         gone = _target_gone(ctx)
         problems = _clean_up(ctx, gone)
+        clients = _read_with_clients(ctx, self.results, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         run = RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
                          target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
                          duration_s=time.time() - ctx.started, results=self.results)
@@ -161,7 +162,8 @@ class ConformanceRun:
                                             "set [api] auth_backend to airflow.api.auth.backend.basic_auth to test its API")
         run.configuration = {**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url}
         run.cleanup_problems = problems
-        if exitstatus == pytest.ExitCode.INTERRUPTED:
+        run.clients = clients
+        if exitstatus == pytest.ExitCode.INTERRUPTED or clients.pop("interrupted", False):
             run.aborted = "interrupted"
         elif gone:
             run.aborted = gone
@@ -172,6 +174,21 @@ class ConformanceRun:
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         if self.run is not None:
             _summarize(terminalreporter, self.run)
+
+
+def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict:
+    """Write the cassette next to the reports and let the official clients read it (their results join `results`)."""
+    from conformance.run.clients import check_clients  # noqa: PLC0415
+
+    ctx.cassette.write(Path(ctx.options.report_dir) / "cassette.json", target=ctx.target.describe())
+    if interrupted:
+        return {"off": "the run was interrupted", "readings": []}
+    try:
+        found, section = check_clients(ctx)
+    except KeyboardInterrupt:  # Ctrl-C while a client reads: the reports are still written, the run is aborted
+        return {"off": "the run was interrupted", "readings": [], "interrupted": True}
+    results.extend(found)
+    return section
 
 
 def _clean_up(ctx, gone: str) -> list[str]:
@@ -213,6 +230,8 @@ def _summarize(tr, run: RunResults) -> None:
     tr.write_line(f"verdict: {run.verdict} - passed {s['passed']}, failed {s['failed']}, "
                   f"known deviations {s['known_deviation']}, skipped {s['skipped']}, errors {s['error']}, "
                   f"requests {s['requests']}")
+    for line in client_lines(run.clients):
+        tr.write_line(line)
     for problem in run.cleanup_problems:
         tr.write_line(f"cleanup problem (exit 3 unless a check failed): {problem}")
     tr.write_line(f"reports: {run.configuration.get('report_dir')}/results.json, junit.xml, report.html, summary.md")

@@ -497,3 +497,45 @@ CORPUS: list[Mutation] = [
         "an unknown import error id answers 200 with a made-up entry",
         path=r"{api}/importErrors/\d+", status=(404,), response=_fabricate_import_error),
 ]
+
+
+# ================================================================= what the official clients must refuse
+
+def _drop_cron_value(dag: dict) -> None:
+    """A CronExpression without its required `value` (2.x: the only required fields of a DAG are its schedule's)."""
+    if isinstance(dag.get("schedule_interval"), dict) and dag["schedule_interval"].get("__type") == "CronExpression":
+        dag["schedule_interval"].pop("value", None)
+
+
+def _health_status_as_number(body: Any) -> None:
+    if isinstance(body, dict) and isinstance(body.get("metadatabase"), dict):
+        body["metadatabase"]["status"] = 1
+
+
+# Answers that break the contract in one field: the official client of the release must refuse them,
+# so `client.<operationId>` (the client check, conformance.clients) must end `failed`. Each targets one
+# operation and no two share one, so they can run together: a client result depends only on the answers
+# of its own operation. CLIENT_VIA are the checks whose requests (with the run's own start-up reads of
+# GET /dags and the probe DAG) carry those answers; tests/test_detection.py runs only those.
+CLIENT_VIA = ("scenario.dags.list_fields", "scenario.dags.get_probe", "scenario.service.health_public")
+CLIENT_CORPUS: list[Mutation] = [
+    Mutation(
+        "client_null_required_field", ("client.get_dag",),
+        "a field the spec marks required and not nullable (`fileloc`) is null",
+        path=DAG, status=(200,), response=edit_json(set_fields(fileloc=None))),
+    Mutation(
+        "client_required_field_dropped_v1", ("client.get_dags",),
+        "a DAG's CronExpression schedule lacks its required `value`",
+        path=DAGS, versions="<3", status=(200,), response=edit_items("dags", _drop_cron_value)),
+    Mutation(
+        "client_required_field_dropped_v2", ("client.get_dags",),
+        "listed DAGs lack their required `dag_id`",
+        path=DAGS, versions=">=3", status=(200,), response=edit_items("dags", drop_field("dag_id"))),
+    Mutation(
+        "client_type_changed", ("client.get_health",),
+        "the metadatabase's health `status` is a number where the spec has a string",
+        path=HEALTH, status=(200,), response=edit_json(_health_status_as_number)),
+]
+# the field each client case breaks: the client's refusal must name it
+CLIENT_FIELD = {"client_null_required_field": "fileloc", "client_required_field_dropped_v1": "value",
+                "client_required_field_dropped_v2": "dag_id", "client_type_changed": "status"}
