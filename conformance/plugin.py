@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from conformance.errors import ConformanceError
-from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, KINDS, PROFILES, RunOptions
+from conformance.errors import ConfigError, ConformanceError
+from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, KINDS, PROFILES, RunOptions, parse_role_assignment
 from conformance.run.plugin import ConformanceRun
 from conformance.run.selection import meta_of
 from conformance.tiers.context import CONTEXT_KEY, NO_RUN
@@ -25,8 +25,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("airflow-conformance", "Airflow API conformance")
     g.addoption("--airflow-url", default=None, help="root URL of the Airflow API server; giving it starts a conformance run in this pytest session")
     g.addoption("--airflow-auth", default=None, help="auth spec: basic:U:P, jwt:U:P, bearer:T, env:VAR, none, kerberos (env AIRFLOW_CONFORMANCE_AUTH)")
+    g.addoption("--airflow-auth-role", action="append", default=[], metavar="ROLE=SPEC",
+                help="a role identity for the authorization checks (repeatable; env AIRFLOW_CONFORMANCE_AUTH_<ROLE>)")
     g.addoption("--airflow-profile", default="sandbox", choices=PROFILES, help="safety profile (default sandbox)")
-    g.addoption("--airflow-only", default=",".join(KINDS), help="comma list of scenarios,properties,posture")
+    g.addoption("--airflow-only", default=",".join(KINDS), help="comma list of scenarios,properties,posture,authorization")
     g.addoption("--airflow-report-dir", default=DEFAULT_REPORT_DIR, help="where results.json and reports go")
     g.addoption("--airflow-max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help="property examples per operation")
     g.addoption("--airflow-max-rps", type=float, default=None, help="requests per second across all workers")
@@ -40,9 +42,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _options(config: pytest.Config) -> RunOptions:
     only = tuple(k.strip() for k in (config.getoption("airflow_only") or "").split(",") if k.strip())
+    roles = {}
+    for value in config.getoption("airflow_auth_role") or ():
+        try:
+            role, spec = parse_role_assignment(value)
+        except ValueError as exc:
+            raise ConfigError(f"--airflow-auth-role: {exc}") from None
+        roles[role] = spec
     opts = RunOptions.from_env(
         url=config.getoption("airflow_url"),
         auth=config.getoption("airflow_auth"),
+        auth_roles=roles,
         profile=config.getoption("airflow_profile"),
         only=only or KINDS,
         report_dir=config.getoption("airflow_report_dir"),
@@ -67,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.run import context as runtime  # noqa: PLC0415
 
     try:
-        ctx = runtime.build(_options(config))
+        ctx = runtime.build(_options(config))  # bad options are a ConfigError too: one line, exit 2
     except ConformanceError as exc:
         pytest.exit(f"airflow-conformance: {exc}", returncode=exc.exit_code)
     config.pluginmanager.register(ConformanceRun(ctx), "airflow-conformance-run")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from conformance.options import KINDS
+from conformance.options import KINDS, parse_role_assignment
 
 
 def parse_only(value: str | None) -> tuple[str, ...]:
@@ -20,3 +20,15 @@ def parse_only(value: str | None) -> tuple[str, ...]:
 
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
+
+
+def parse_roles(ctx, param, values) -> dict[str, str]:
+    """`--auth-role Viewer=env:V --auth-role op=jwt:op:PW` -> {"Viewer": "env:V", "op": "jwt:op:PW"}."""
+    roles: dict[str, str] = {}
+    for value in values or ():
+        try:
+            role, spec = parse_role_assignment(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--auth-role") from None
+        roles[role] = spec
+    return roles

@@ -8,7 +8,7 @@ import sys
 import click
 import pytest
 
-from conformance.cli.common import echo_err, parse_only
+from conformance.cli.common import echo_err, parse_only, parse_roles
 from conformance.errors import ConfigError
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
 
@@ -41,8 +41,11 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server (env AIRFLOW_CONFORMANCE_URL).")
 @click.option("--local", "local_version", metavar="VERSION", help="Provision a real Airflow VERSION here, run, then stop it.")
 @click.option("--auth", "auth", metavar="SPEC", help="basic:USER:PASS, jwt:USER:PASS, bearer:TOKEN, env:VAR, none, kerberos (env AIRFLOW_CONFORMANCE_AUTH).")
+@click.option("--auth-role", "auth_roles", metavar="ROLE=SPEC", multiple=True, callback=parse_roles,
+              help="A role identity for the authorization checks (repeatable; SPEC as for --auth, env:VAR keeps it off "
+                   "argv; env AIRFLOW_CONFORMANCE_AUTH_<ROLE>).")
 @click.option("--profile", type=click.Choice(PROFILES), default="sandbox", show_default=True, help="What the suite may change on the target.")
-@click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture (default: all).")
+@click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture, authorization (default: all).")
 @click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True, help="Where results.json, junit.xml, report.html, summary.md go.")
 @click.option("--max-examples", type=click.IntRange(1, 10000), default=DEFAULT_MAX_EXAMPLES, show_default=True, help="Generated examples per operation.")
 @click.option("--max-rps", type=click.FloatRange(0.1, None), default=None, help="Upper bound on requests per second (all workers together).")
@@ -54,7 +57,7 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("-k", "keyword", metavar="EXPR", help="Only checks whose id matches this pytest -k expression.")
 @click.option("--python", "python", metavar="PATH", help="With --local: the interpreter for the Airflow venv.")
 @click.option("--i-accept-disruptive-writes", "allow_disruptive", is_flag=True, help="Allow --profile disruptive on a target the suite did not start.")
-def run(url, local_version, auth, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
+def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
         allow_disruptive) -> int:
     """Run the conformance suite against a target and write the reports.
 
@@ -64,7 +67,7 @@ def run(url, local_version, auth, profile, only, report_dir, max_examples, max_r
     url = url or os.environ.get("AIRFLOW_CONFORMANCE_URL")
     if url and local_version:
         raise click.UsageError("--target and --local exclude each other")
-    options = RunOptions.from_env(url=url, auth=auth, profile=profile, only=parse_only(only), report_dir=report_dir,
+    options = RunOptions.from_env(url=url, auth=auth, auth_roles=auth_roles, profile=profile, only=parse_only(only), report_dir=report_dir,
                                   max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, workers=workers, seed=seed,
                                   keyword=keyword, allow_disruptive=allow_disruptive)
     if url:
