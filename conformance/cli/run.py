@@ -25,6 +25,9 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
     echo_err(f"target {ctx.target.url}: Airflow {ctx.target.airflow_version} (API {ctx.target.api}), "
              f"reference spec {ctx.spec_version}, auth {ctx.target.auth.redacted}, profile {options.profile}, "
              f"run {options.run_id}, seed {options.seed}")
+    if "authorization" in options.only or ctx.primary_role:
+        roles = ", ".join(f"{role} ({spec.redacted})" for role, spec in ctx.identities.items()) or "none (anonymous only)"
+        echo_err(f"role identities: {roles}; the run's own role: {ctx.primary_role or 'unknown'}")
     packages = [f"conformance.tiers.{kind}" for kind in options.only]  # collect only what was asked for
     args = ["--pyargs", *packages, "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
             "-W", "ignore::pytest.PytestAssertRewriteWarning", "--assert=plain",
