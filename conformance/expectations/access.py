@@ -51,6 +51,7 @@ class Access:
     refusal: dict = field(default_factory=dict)
     anonymous: dict = field(default_factory=dict)
     settings: list[dict] = field(default_factory=list)
+    looked_up_first: list[dict] = field(default_factory=list)
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -84,6 +85,10 @@ class Access:
         held = ", ".join(req.needs) or "a valid identity only"
         return Expected(True, why=f"{identity} holds {held}")
 
+    def lookup_first(self, op_id: str) -> dict | None:
+        """How this operation finds its object before the permission check (404 for a missing one), if it does."""
+        return next((e for e in self.looked_up_first if op_id in e.get("operations", ())), None)
+
     def setting(self, op_id: str) -> dict | None:
         """The setting that makes this operation answer 403 whoever asks (expose_config, test_connection), if any."""
         return next((s for s in self.settings if op_id in s.get("operations", ())), None)
@@ -116,4 +121,5 @@ def load(version: str) -> Access | None:
     raw = _raw()
     pick = lambda key: next((e for e in raw.get(key) or [] if _in(v, e)), {})  # noqa: E731
     return Access(entry["release"], entry["model"], roles, entry.get("roles_source", ""), ops, pick("refusal"),
-                  pick("anonymous"), [s for s in raw.get("settings") or [] if _in(v, s)])
+                  pick("anonymous"), [s for s in raw.get("settings") or [] if _in(v, s)],
+                  [e for e in raw.get("looked_up_first") or [] if _in(v, e)])

@@ -84,14 +84,18 @@ class Probe:
 
 
 def bindings(ctx, samples) -> dict[str, str]:
-    """Real path parameter values on this target: the run's own objects, the probe DAGs, vacant ids."""
+    """Real path parameter values on this target: the run's own objects, the probe DAGs, vacant ids.
+
+    `map_index` is 0, not -1: Flask's int converter (2.x) does not match a negative number, so a
+    route with -1 in it answers 404 to everyone before any handler (or permission check) runs.
+    """
     p = ctx.prefix
     owned, read = samples.owned, samples.read
     run = owned.get("dag_run") or samples.run_anchor.get("dag_run_id") or f"{p}authz_missing_run"
     first = lambda param, fallback: str((read.get(param) or [fallback])[0])  # noqa: E731
     vacant = str(VACANT_ID_BASE)
     out = {"dag_id": PROBE_DAG_ID, "dag_run_id": run, "task_id": samples.run_anchor.get("task_id") or PROBE_TASK_ID,
-           "map_index": "-1", "try_number": "1", "task_try_number": "1", "xcom_key": XCOM_KEY,
+           "map_index": "0", "try_number": "1", "task_try_number": "1", "xcom_key": XCOM_KEY,
            "variable_key": owned.get("variable") or first("variable_key", f"{p}authz_missing_variable_key"),
            "pool_name": owned.get("pool") or first("pool_name", f"{p}authz_missing_pool_name"),
            "connection_id": owned.get("connection") or first("connection_id", f"{p}authz_missing_connection_id"),
@@ -135,6 +139,10 @@ def build(ctx, op_id: str, values: dict[str, str], *, is_harmless: bool = False)
 def _shape_body(ctx, probe: Probe, rel: str, params: dict[str, str], values: dict[str, str]) -> None:
     """What the spec's minimum leaves out: an update names its own object, a bulk body one entity, a clear one run."""
     body = probe.body
+    if isinstance(body, dict) and "dag_id" in body:  # a body naming its DAG (backfills) names the probe's DAG
+        body["dag_id"] = values["dag_id"]
+    if isinstance(body, dict) and "asset_id" in body:  # an asset event names a vacant asset (a negative probe)
+        body["asset_id"] = int(values["asset_id"]) if values["asset_id"].isdigit() else values["asset_id"]
     if rel in NAMED_UPDATES and isinstance(body, dict):
         field, param = NAMED_UPDATES[rel]
         body[field] = params[param]

@@ -94,8 +94,14 @@ class AccessTier:
         real, harmless = self.values()
         cell = Cell(identity, ALLOWED if expected.allowed else DENIED, SKIPPED)
         probe = probes.build(self.ctx, op_id, real)
+        lookup = self.access.lookup_first(op_id)
+        if lookup and identity != ANONYMOUS and real.get(lookup["param"]) in self._vacant(lookup["param"]):
+            cell.reason = (f"undecidable: no {lookup['param']} of this run to aim at, and Airflow "
+                           f"{self.access.release} answers 404 for one that matches nothing before it checks "
+                           f"permissions ({lookup['source']})")
+            return cell
         candidates = [probe]
-        if expected.allowed and probe.writes:
+        if expected.allowed and probe.writes and not lookup:
             candidates.insert(0, probes.build(self.ctx, op_id, harmless, is_harmless=True))
         refused = ""
         for candidate in candidates:
@@ -105,6 +111,10 @@ class AccessTier:
                 refused = exc.reason
         cell.reason = f"refused by the safety guard: {refused}"
         return cell
+
+    def _vacant(self, param: str) -> set[str]:
+        """Ids of `param` that name nothing (proven vacant, or the never-created fallback)."""
+        return {*self.ctx.guard.vacant_ids.get(param, ()), str(probes.VACANT_ID_BASE)}
 
     def _send(self, op_id: str, identity: str, expected: Expected, probe: probes.Probe, cell: Cell) -> Cell:
         session = self.session(identity, op_id)
