@@ -11,7 +11,8 @@ import secrets
 from dataclasses import dataclass, field
 
 PROFILES = ("readonly", "sandbox", "disruptive")
-KINDS = ("scenarios", "properties", "posture")
+KINDS = ("scenarios", "properties", "posture", "authorization")
+ROLE_ENV_PREFIX = "AIRFLOW_CONFORMANCE_AUTH_"  # AIRFLOW_CONFORMANCE_AUTH_<ROLE>: a role identity (as --auth-role ROLE=SPEC)
 DEFAULT_REPORT_DIR = "reports/latest"
 DEFAULT_MAX_EXAMPLES = 20
 DEFAULT_REQUEST_TIMEOUT = 30.0
@@ -49,6 +50,8 @@ def new_run_id() -> str:
 class RunOptions:
     url: str | None = None
     auth: str | None = None
+    # role identities (`--auth-role ROLE=SPEC`): role name as given -> auth spec text (may be env:VAR)
+    auth_roles: dict[str, str] = field(default_factory=dict)
     profile: str = "sandbox"
     only: tuple[str, ...] = KINDS
     report_dir: str = DEFAULT_REPORT_DIR
@@ -74,10 +77,12 @@ class RunOptions:
     @classmethod
     def from_env(cls, **overrides) -> RunOptions:
         opts = cls(url=url_from_env(), auth=os.environ.get(env_name("auth")),
-                   client=os.environ.get(env_name("client")) or DEFAULT_CLIENT)
+                   client=os.environ.get(env_name("client")) or DEFAULT_CLIENT, auth_roles=roles_from_env())
+        roles = overrides.pop("auth_roles", None) or {}
         for key, value in overrides.items():
             if value is not None:
                 setattr(opts, key, value)
+        opts.auth_roles = {**opts.auth_roles, **roles}  # a flag wins over the environment for the same role
         return opts
 
     @property
@@ -105,3 +110,19 @@ class RunOptions:
             "max_failures": self.max_failures,
             "client": self.client,
         }
+
+
+def roles_from_env() -> dict[str, str]:
+    """Role identities from AIRFLOW_CONFORMANCE_AUTH_<ROLE> variables (role names are matched case-insensitively)."""
+    return {name[len(ROLE_ENV_PREFIX):].lower(): value for name, value in os.environ.items()
+            if name.startswith(ROLE_ENV_PREFIX) and len(name) > len(ROLE_ENV_PREFIX) and value}
+
+
+def parse_role_assignment(text: str) -> tuple[str, str]:
+    """`ROLE=SPEC` -> (role, spec); ValueError with a message that never echoes the spec (it may hold a secret)."""
+    role, sep, spec = text.partition("=")
+    role = role.strip()
+    if not sep or not role or not spec or not role.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"expected ROLE=SPEC (for example Viewer=env:VIEWER_AUTH), got '{role[:40] or '...'}=...'"
+                         if sep else "expected ROLE=SPEC (for example Viewer=env:VIEWER_AUTH)")
+    return role, spec

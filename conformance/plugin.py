@@ -19,7 +19,7 @@ import pytest
 
 from conformance.errors import ConfigError, ConformanceError
 from conformance.options import (DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, DEFAULT_REQUEST_TIMEOUT, KINDS, PROFILES,
-                                 RunOptions, env_name, parse_header)
+                                 RunOptions, env_name, parse_header, parse_role_assignment)
 from conformance.run.plugin import ConformanceRun
 from conformance.run.selection import meta_of
 from conformance.tiers.context import CONTEXT_KEY, NO_RUN
@@ -28,7 +28,7 @@ from conformance.tiers.context import CONTEXT_KEY, NO_RUN
 FLAGS = {
     "auth": (str, None, "auth spec: basic:U:P, jwt:U:P, bearer:T, env:VAR, none, kerberos"),
     "profile": (str, "sandbox", f"safety profile: {', '.join(PROFILES)} (default sandbox)"),
-    "only": (str, ",".join(KINDS), "comma list of scenarios,properties,posture"),
+    "only": (str, ",".join(KINDS), "comma list of scenarios,properties,posture,authorization"),
     "report-dir": (str, DEFAULT_REPORT_DIR, "where results.json and the reports go"),
     "max-examples": (int, DEFAULT_MAX_EXAMPLES, "property examples per operation"),
     "max-rps": (float, None, "requests per second across all workers"),
@@ -57,6 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="check the target's TLS certificate (the default)")
     g.addoption("--airflow-no-tls-verify", dest="airflow_tls_verify", action="store_false",
                 help="do not check the target's TLS certificate")
+    g.addoption("--airflow-auth-role", dest="airflow_auth_role", action="append", default=[], metavar="ROLE=SPEC",
+                help="a role identity for the authorization checks (repeatable; env AIRFLOW_CONFORMANCE_AUTH_<ROLE>)")
     g.addoption("--i-accept-disruptive-writes", action="store_true", default=False, dest="airflow_allow_disruptive",
                 help="allow --airflow-profile disruptive on a target the suite did not start")
 
@@ -84,11 +86,18 @@ def _options(config: pytest.Config) -> RunOptions:
     tls = config.getoption("airflow_tls_verify")
     if tls is None:
         tls = os.environ.get(env_name("tls-verify"), "true").strip().lower() not in ("0", "false", "no", "off")
+    roles = {}
+    for value in config.getoption("airflow_auth_role") or ():
+        try:
+            role, spec = parse_role_assignment(value)
+        except ValueError as exc:
+            raise ConfigError(f"--airflow-auth-role: {exc}") from None
+        roles[role] = spec
     profile = _setting(config, "profile")
     if profile not in PROFILES:
         raise ConfigError(f"--airflow-profile must be one of {', '.join(PROFILES)}, not {profile!r}")
     return RunOptions.from_env(
-        url=config.getoption("airflow_target"), auth=_setting(config, "auth"), profile=profile, only=only or KINDS,
+        url=config.getoption("airflow_target"), auth=_setting(config, "auth"), auth_roles=roles, profile=profile, only=only or KINDS,
         report_dir=_setting(config, "report-dir"), max_examples=_setting(config, "max-examples"),
         max_rps=_setting(config, "max-rps"), time_budget=_setting(config, "time-budget"),
         workers=_setting(config, "workers"), seed=_setting(config, "seed"), run_id=_setting(config, "run-id"),
@@ -110,7 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.run import context as runtime  # noqa: PLC0415
 
     try:
-        ctx = runtime.build(_options(config))
+        ctx = runtime.build(_options(config))  # bad options are a ConfigError too: one line, exit 2
     except ConformanceError as exc:
         pytest.exit(f"airflow-conformance: {exc}", returncode=exc.exit_code)
     config.pluginmanager.register(ConformanceRun(ctx), "airflow-conformance-run")

@@ -31,6 +31,24 @@ class StopCheck(AssertionError):
     """A scenario cannot go on after a violation (e.g. the body it needs is not JSON)."""
 
 
+class UndecidedCheck(Exception):
+    """The suite could not decide a check (crashed check, unhandled case, transport error): `error`."""
+
+
+def settle(conclusion: "Conclusion", node) -> "Conclusion":
+    """Leave a structured verdict on the pytest item for the plugin and end the test with its outcome."""
+    node.stash[CONCLUSION_KEY] = conclusion
+    if conclusion.status == "failed":
+        raise ContractViolation(conclusion.message)
+    if conclusion.status == "error":
+        raise UndecidedCheck(conclusion.message)
+    if conclusion.status == "known_deviation":
+        pytest.xfail(conclusion.message)
+    if conclusion.status == "skipped":
+        pytest.skip(conclusion.message)
+    return conclusion
+
+
 def describe_response(resp: requests.Response) -> dict:
     """Facts about a response that deviations can be matched on."""
     ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip()
@@ -78,6 +96,8 @@ class Conclusion:
     excused: list[Excuse] = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)  # per-check outcomes (property results)
     reproduce: str = ""
+    cells: list[dict] = field(default_factory=list)  # per-identity outcomes (authorization results)
+    group: str = ""  # the operation's group (its tag in the reference spec), for the role x group table
 
     @property
     def upstream(self) -> str:

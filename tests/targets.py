@@ -84,6 +84,11 @@ class Target:
     kind: str  # basic | jwt
     user: str
     password: str = field(repr=False)
+    roles: dict = field(default_factory=dict, repr=False)  # role -> auth spec of the target's role users
+
+    def role_env(self) -> dict[str, str]:
+        """AIRFLOW_CONFORMANCE_AUTH_<ROLE> for each role user (keeps the secrets off the command line)."""
+        return {f"AIRFLOW_CONFORMANCE_AUTH_{role.upper()}": spec for role, spec in self.roles.items()}
 
     @property
     def auth_spec(self) -> str:
@@ -163,7 +168,7 @@ def find(version: str) -> Target | None:
     if local is None:
         return None
     return Target(version, local.url, Path(local.home), local.auth["kind"], local.auth["user"],
-                  local.auth["password"])
+                  local.auth["password"], local.role_specs())
 
 
 def up(version: str) -> Target:

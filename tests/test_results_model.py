@@ -220,7 +220,7 @@ def _deny_all_ctx(auth_denied: bool = True):
 
     return SimpleNamespace(auth_denied=auth_denied, probe_dags={},
                            target=SimpleNamespace(version=Version("2.0.2"), airflow_version="2.0.2"),
-                           options=SimpleNamespace(profile="sandbox"))
+                           options=SimpleNamespace(profile="sandbox"), primary_lacks=lambda op_id: ())
 
 
 def test_deny_all_skips_everything_but_the_auth_default_checks():

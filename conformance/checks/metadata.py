@@ -32,6 +32,14 @@ class Meta:
     needs: tuple[str, ...] = ()
     exposure: bool = False  # posture only: a finding is a security exposure and fails the run
     module: str = field(default="", compare=False)
+    # operations the check makes only when the run's identity may (it leaves the others out, never fails on them)
+    optional: tuple[str, ...] = ()
+    # the check's requests carry no credentials of the run (anonymous, wrong, forged): its identity's role is irrelevant
+    anonymous: bool = False
+
+    def privileged_operations(self) -> tuple[str, ...]:
+        """The operations the run's own identity must be allowed to make for this check to be decided."""
+        return () if self.anonymous else tuple(op for op in self.operations if op not in self.optional)
 
     @property
     def result_id(self) -> str:
@@ -49,6 +57,7 @@ class Meta:
         data = asdict(self)
         data["operations"] = list(self.operations)
         data["needs"] = list(self.needs)
+        data["optional"] = list(self.optional)
         data["result_id"] = self.result_id
         return data
 
@@ -65,6 +74,8 @@ def check(
     tier: str = "readonly",
     needs: tuple[str, ...] | list[str] = (),
     exposure: bool = False,
+    optional: tuple[str, ...] | list[str] = (),
+    anonymous: bool = False,
 ):
     """Register a test function as a conformance check and mark it for the plugin."""
     if tier not in PROFILES:
@@ -74,7 +85,8 @@ def check(
         raise ValueError(f"{id}: unknown needs {unknown}")
 
     def decorate(fn):
-        meta = Meta(id, title, must, kind, tuple(operations), since, until, tier, tuple(needs), exposure, fn.__module__)
+        meta = Meta(id, title, must, kind, tuple(operations), since, until, tier, tuple(needs), exposure, fn.__module__,
+                    tuple(optional), anonymous)
         return pytest.mark.conformance(meta)(fn)
 
     return decorate

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from conformance.options import DEFAULT_REQUEST_TIMEOUT, KINDS, URL_ENV, env_name, parse_header
+from conformance.options import DEFAULT_REQUEST_TIMEOUT, KINDS, URL_ENV, env_name, parse_header, parse_role_assignment
 
 # option names that are mode switches of one invocation, never read from the environment
 NOT_FROM_ENV = frozenset({"rebuild", "as_json", "ids", "help", "version"})
@@ -104,3 +104,15 @@ def transport_flags(command):
 def transport_settings(header=(), tls_verify=True, cacert=None, request_timeout=DEFAULT_REQUEST_TIMEOUT) -> dict:
     """The RunOptions fields of the transport flags."""
     return {"headers": tuple(header), "tls_verify": tls_verify, "cacert": cacert, "request_timeout": request_timeout}
+
+
+def parse_roles(ctx, param, values) -> dict[str, str]:
+    """`--auth-role Viewer=env:V --auth-role op=jwt:op:PW` -> {"Viewer": "env:V", "op": "jwt:op:PW"}."""
+    roles: dict[str, str] = {}
+    for value in values or ():
+        try:
+            role, spec = parse_role_assignment(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--auth-role") from None
+        roles[role] = spec
+    return roles

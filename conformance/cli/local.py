@@ -31,9 +31,11 @@ def _print_target(target: LocalTarget) -> None:
     click.echo(f"auth:     {target.redacted_auth_spec}"
                + ("  (--auth-config default: the API refuses every credential)"
                   if target.auth_config == "default" and target.api == "v1" else ""))
+    if target.roles:
+        click.echo("roles:    " + ", ".join(f"{role} ({a['kind']}:{a['user']}:***)" for role, a in target.roles.items()))
     click.echo(f"home:     {target.home}")
     click.echo(
-        f"hint:     password in {Path(target.home) / SECRETS_FILE}; run the suite with "
+        f"hint:     passwords in {Path(target.home) / SECRETS_FILE}; run the suite with "
         f"`airflow-conformance run --local {target.version}`; stop with "
         f"`airflow-conformance down --airflow {target.version}`"
     )

@@ -7,7 +7,7 @@ import sys
 import click
 import pytest
 
-from conformance.cli.common import echo_err, exclusive, parse_only, transport_flags, transport_settings
+from conformance.cli.common import echo_err, exclusive, parse_only, parse_roles, transport_flags, transport_settings
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
@@ -26,6 +26,9 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
              f"reference spec {ctx.spec_version}, auth {ctx.target.auth.redacted}, profile {options.profile}, "
              f"run {options.run_id}, seed {options.seed}" + "".join(f", header {h}" for h in options.describe()["headers"])
              + ("" if options.tls_verify else ", TLS verification off"))
+    if "authorization" in options.only or ctx.primary_role:
+        roles = ", ".join(f"{role} ({spec.redacted})" for role, spec in ctx.identities.items()) or "none (anonymous only)"
+        echo_err(f"role identities: {roles}; the run's own role: {ctx.primary_role or 'unknown'}")
     packages = [f"conformance.tiers.{kind}" for kind in options.only]  # collect only what was asked for
     args = ["--pyargs", *packages, "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
             "-W", "ignore::pytest.PytestAssertRewriteWarning", "--assert=plain",
@@ -45,8 +48,11 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("--airflow", "--local", "local_version", metavar="VERSION",
               help="Provision a real Airflow VERSION here, run, then stop it (--local: the same flag).")
 @click.option("--auth", "auth", metavar="SPEC", help="basic:USER:PASS, jwt:USER:PASS, bearer:TOKEN, env:VAR, none, kerberos.")
+@click.option("--auth-role", "auth_roles", metavar="ROLE=SPEC", multiple=True, callback=parse_roles,
+              help="A role identity for the authorization checks (repeatable; SPEC as for --auth, env:VAR keeps it off "
+                   "argv; env AIRFLOW_CONFORMANCE_AUTH_<ROLE>).")
 @click.option("--profile", type=click.Choice(PROFILES), default="sandbox", show_default=True, help="What the suite may change on the target.")
-@click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture (default: all).")
+@click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture, authorization (default: all).")
 @click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True, help="Where results.json, junit.xml, report.html, summary.md go.")
 @click.option("--max-examples", type=click.IntRange(1, 10000), default=DEFAULT_MAX_EXAMPLES, show_default=True, help="Generated examples per operation.")
 @click.option("--max-rps", type=click.FloatRange(0.1, None), default=None, help="Upper bound on requests per second (all workers together).")
@@ -64,7 +70,7 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
               help="Official apache-airflow-client releases that read every recorded answer after the run "
                    "(default auto: the client matching the server).")
 @transport_flags
-def run(url, local_version, auth, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
+def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
         allow_disruptive, max_failures, client, **transport) -> int:
     """Run the conformance suite against a target and write the reports.
 
@@ -72,7 +78,7 @@ def run(url, local_version, auth, profile, only, report_dir, max_examples, max_r
     provisioned locally (the embedded default).
     """
     url, local_version = exclusive(("url", url), ("local_version", local_version), "--target and --airflow exclude each other")
-    options = RunOptions.from_env(url=url, auth=auth, profile=profile, only=parse_only(only), report_dir=report_dir,
+    options = RunOptions.from_env(url=url, auth=auth, auth_roles=auth_roles, profile=profile, only=parse_only(only), report_dir=report_dir,
                                   max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, workers=workers, seed=seed,
                                   keyword=keyword, allow_disruptive=allow_disruptive, max_failures=max_failures, client=client,
                                   **transport_settings(**transport))

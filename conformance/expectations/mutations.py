@@ -43,6 +43,20 @@ BASE_OVERRIDES: dict[str, dict] = {
 }
 
 
+def fill(value, names: dict[str, str]):
+    """A reproduction's value with its `{placeholder}`s replaced (strings in dicts and lists too; unknown ones kept)."""
+    if isinstance(value, str):
+        try:
+            return value.format(**names)
+        except (KeyError, IndexError, ValueError):
+            return value
+    if isinstance(value, dict):
+        return {k: fill(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, names) for v in value]
+    return value
+
+
 class NothingToMutate(Exception):
     """The operation has no parameter or body of the kind the mutation needs."""
 

@@ -20,6 +20,7 @@ import requests
 
 from conformance.expectations.deviations import CLIENT_CHECK, Deviation
 from conformance.expectations.mutations import NothingToMutate, mutate
+from conformance.expectations.mutations import fill as _fill
 from conformance.probes import runs
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY, unique_logical_date
 from conformance.safety.cleanup import bring_back
@@ -56,19 +57,6 @@ def bindings(ctx) -> dict[str, str]:
 
 def _path_params(ctx) -> set[str]:
     return {p for route in ctx.router.by_id.values() for p in route.params}
-
-
-def _fill(value, names: dict[str, str]):
-    if isinstance(value, str):
-        try:
-            return value.format(**names)
-        except (KeyError, IndexError, ValueError):
-            return value
-    if isinstance(value, dict):
-        return {k: _fill(v, names) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, names) for v in value]
-    return value
 
 
 DEFAULT_PARAMS = {"dag_id": "{probe_dag}", "task_id": "{task}", "xcom_key": "{xcom_key}", "file_token": "{file_token}",

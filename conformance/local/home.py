@@ -13,7 +13,7 @@ import base64
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance import paths
@@ -21,6 +21,11 @@ from conformance.probes import dags as probe_dags
 from conformance.local.versions import VersionSpec
 
 ADMIN_USER = "admin"
+# One user per built-in role besides the admin (the authorization checks find them by URL):
+# Airflow 2 (FAB) roles and Airflow 3 SimpleAuthManager roles, as each release spells them.
+ROLE_USERS = {2: {"Op": "op", "User": "user", "Viewer": "viewer", "Public": "public"},
+              3: {"op": "op", "user": "user", "viewer": "viewer"}}
+ADMIN_ROLE = {2: "Admin", 3: "admin"}
 SECRETS_FILE = "conformance-credentials.json"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json"
 _BASIC = "airflow.api.auth.backend.basic_auth"
@@ -50,6 +55,7 @@ class Home:
     jwt_secret: str
     secret_key: str
     fernet_key: str
+    role_passwords: dict = field(default_factory=dict)  # role user -> password (never printed)
 
     @property
     def dags(self) -> Path:
@@ -91,13 +97,24 @@ def _password() -> str:
             return candidate
 
 
+def _with_role_passwords(file: Path, data: dict) -> dict:
+    """A password for every role user (a home made before role users existed gains them, once)."""
+    roles = data.get("role_passwords") if isinstance(data.get("role_passwords"), dict) else {}
+    users = sorted({u for table in ROLE_USERS.values() for u in table.values()})
+    if all(u in roles for u in users):
+        return data
+    data = {**data, "role_passwords": {**roles, **{u: _password() for u in users if u not in roles}}}
+    _write_private(file, json.dumps(data, indent=2))
+    return data
+
+
 def _load_or_create_secrets(path: Path) -> tuple[dict[str, str], bool]:
     """The home's secrets and whether they were created just now."""
     file = path / SECRETS_FILE
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         if all(k in data for k in ("password", "jwt_secret", "secret_key", "fernet_key")):
-            return data, False
+            return _with_role_passwords(file, data), False
     except (OSError, ValueError):
         pass
     data = {
@@ -108,7 +125,7 @@ def _load_or_create_secrets(path: Path) -> tuple[dict[str, str], bool]:
         "fernet_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
     }
     _write_private(file, json.dumps(data, indent=2))
-    return data, True
+    return _with_role_passwords(file, data), True
 
 
 def prepare(spec: VersionSpec) -> Home:
@@ -117,7 +134,8 @@ def prepare(spec: VersionSpec) -> Home:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     data, created = _load_or_create_secrets(path)
-    home = Home(path, data["password"], data["jwt_secret"], data["secret_key"], data["fernet_key"])
+    home = Home(path, data["password"], data["jwt_secret"], data["secret_key"], data["fernet_key"],
+                dict(data["role_passwords"]))
     if created:
         # a database from older secrets holds another admin password and Fernet key: start over
         home.database.unlink(missing_ok=True)
@@ -126,7 +144,8 @@ def prepare(spec: VersionSpec) -> Home:
     home.logs.mkdir(exist_ok=True)
     probe_dags.install(home.dags, spec.version)
     if spec.major == 3:
-        _write_private(path / PASSWORDS_FILE, json.dumps({ADMIN_USER: home.password}))
+        users = {ADMIN_USER: home.password, **{u: home.role_passwords[u] for u in ROLE_USERS[3].values()}}
+        _write_private(path / PASSWORDS_FILE, json.dumps(users))
     if spec.auth_role_public_none:
         (path / "webserver_config.py").write_text(_WEBSERVER_CONFIG, encoding="utf-8")
     return home
@@ -201,7 +220,8 @@ def _airflow2_settings(home: Home, port: int, worker_port: int, auth_config: str
 
 def _airflow3_settings(home: Home, port: int) -> dict[str, str]:
     return {
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+            [f"{ADMIN_USER}:admin", *(f"{user}:{role}" for role, user in ROLE_USERS[3].items())]),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home.path / PASSWORDS_FILE),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__API_AUTH__JWT_SECRET": home.jwt_secret,
@@ -216,3 +236,10 @@ def _airflow3_settings(home: Home, port: int) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
     }
+
+
+def role_identities(home: Home, major: int) -> dict[str, dict[str, str]]:
+    """role -> credentials of the role users of a home (for the state file; never printed)."""
+    kind = "basic" if major == 2 else "jwt"
+    return {role: {"kind": kind, "user": user, "password": home.role_passwords[user]}
+            for role, user in ROLE_USERS[major].items()}

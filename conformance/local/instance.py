@@ -128,28 +128,47 @@ def _run_init(cmd: list[str], *, env: dict[str, str], home: home_mod.Home, shown
 
 def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str],
                 progress: Progress) -> None:
-    """Create the database, the admin user and serialized DAGs once per home."""
+    """Create the database, the admin and role users and serialized DAGs once per home."""
     marker = home.initialized_marker
     try:
-        done = json.loads(marker.read_text(encoding="utf-8")).get("version") == spec.version
+        state_of = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        done = False
-    if done and home.database.exists():
+        state_of = {}
+    if state_of.get("version") == spec.version and home.database.exists():
+        if not state_of.get("role_users"):  # a home initialised before role users existed
+            _create_role_users(spec, home, airflow, env, progress)
+            marker.write_text(json.dumps({"version": spec.version, "role_users": True}), encoding="utf-8")
         return
     started = time.monotonic()
     progress(f"initialising the Airflow {spec.version} database (airflow db {spec.db_command})")
     _run_init([airflow, "db", spec.db_command], env=env, home=home, shown=f"db {spec.db_command}")
     if spec.major == 2:
-        _run_init(
-            [airflow, "users", "create", "-u", home_mod.ADMIN_USER, "-r", "Admin",
-             "-f", "Conformance", "-l", "Admin", "-e", "admin@example.invalid"],
-            env=env, home=home, shown="users create -u admin -r Admin (password on stdin)", ok_if="already exist",
-            answers=f"{home.password}\n{home.password}\n",
-        )
+        _create_user(home, airflow, env, home_mod.ADMIN_USER, "Admin", home.password)
+    _create_role_users(spec, home, airflow, env, progress)
     if spec.reserialize:
         _run_init([airflow, "dags", "reserialize"], env=env, home=home, shown="dags reserialize")
-    marker.write_text(json.dumps({"version": spec.version}), encoding="utf-8")
+    marker.write_text(json.dumps({"version": spec.version, "role_users": True}), encoding="utf-8")
     progress(f"database ready in {time.monotonic() - started:.0f} s")
+
+
+def _create_user(home: home_mod.Home, airflow: str, env: dict[str, str], user: str, role: str, password: str) -> None:
+    """`airflow users create` for one FAB user, the password on stdin (never on a command line)."""
+    _run_init(
+        [airflow, "users", "create", "-u", user, "-r", role, "-f", "Conformance", "-l", role,
+         "-e", f"{user}@example.invalid"],
+        env=env, home=home, shown=f"users create -u {user} -r {role} (password on stdin)", ok_if="already exist",
+        answers=f"{password}\n{password}\n",
+    )
+
+
+def _create_role_users(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str],
+                       progress: Progress) -> None:
+    """One user per built-in role (2.x FAB users; 3.x SimpleAuthManager users come from its settings)."""
+    if spec.major != 2:
+        return
+    progress(f"creating one user per built-in role ({', '.join(home_mod.ROLE_USERS[2])})")
+    for role, user in home_mod.ROLE_USERS[2].items():
+        _create_user(home, airflow, env, user, role, home.role_passwords[user])
 
 
 # ---------------------------------------------------------------- readiness
@@ -390,6 +409,7 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
             api=spec.api,
             auth={"kind": "basic" if spec.major == 2 else "jwt", "user": home_mod.ADMIN_USER,
                   "password": home.password},
+            roles=home_mod.role_identities(home, spec.major),
             home=str(home.path), venv=str(venv), auth_config=auth_config,
             started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )

@@ -17,6 +17,8 @@ class LocalTarget:
     url: str  # http://127.0.0.1:PORT, no trailing slash, no /api path
     api: str  # "v1" (Airflow 2.x) or "v2" (Airflow 3.x)
     auth: dict[str, str]  # {"kind": "basic"|"jwt", "user": ..., "password": ...}
+    # one user per built-in role, for the authorization checks: role -> {"kind", "user", "password"}
+    roles: dict[str, dict[str, str]] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)  # component -> pid
     pgids: dict[str, int] = field(default_factory=dict)  # component -> process group id
     starttimes: dict[str, int] = field(default_factory=dict)  # component -> creation time, ms since the epoch (PID reuse guard)
@@ -39,6 +41,10 @@ class LocalTarget:
     def auth_spec(self) -> str:
         """The --auth spec for this target, e.g. "basic:admin:PASSWORD" (contains the secret)."""
         return f"{self.auth['kind']}:{self.auth['user']}:{self.auth['password']}"
+
+    def role_specs(self) -> dict[str, str]:
+        """--auth-role specs of the role users `up` created (they contain the secrets)."""
+        return {role: f"{a['kind']}:{a['user']}:{a['password']}" for role, a in self.roles.items()}
 
     @property
     def redacted_auth_spec(self) -> str:

@@ -28,6 +28,7 @@ def render_summary(data: dict) -> str:
         f"| {s['passed']} | {s['failed']} | {s['known_deviation']} | {s['skipped']} | {s['error']} | {exercised} / {len(ops)} |",
         "",
     ]
+    lines += authorization_lines(data.get("authorization") or {})
     clients = client_lines(data.get("clients") or {})
     if clients:
         lines += [f"- {_cell(line, 300)}" for line in clients] + [""]
@@ -56,4 +57,25 @@ def _table(title: str, columns: list[str], rows: list[str], more: str) -> list[s
     lines += rows[:MAX_ROWS]
     if len(rows) > MAX_ROWS:
         lines.append(more.format(len(rows) - MAX_ROWS))
+    return [*lines, ""]
+
+
+def authorization_lines(table: dict) -> list[str]:
+    """The role x operation-group table: each cell `allowed / denied / unexpected` pairs (+ skipped when any)."""
+    if not table:
+        return []
+    who, pairs = table["identities"], table["pairs"]
+    lines = ["### Authorization (role × operation group)", "",
+             f"{pairs['decided']} of {pairs['total']} (identity, operation) pairs decided: {pairs['allowed']} allowed, "
+             f"{pairs['denied']} denied, {pairs['unexpected']} unexpected; {pairs['skipped']} skipped, "
+             f"{pairs['error']} errors. Cells: allowed / denied / unexpected (+ skipped).", "",
+             "| group | " + " | ".join(who) + " |", "|---|" + "---:|" * len(who)]
+    for group, row in table["groups"].items():
+        cells = []
+        for identity in who:
+            c = row.get(identity) or {}
+            text = f"{c.get('allowed', 0)} / {c.get('denied', 0)} / {c.get('unexpected', 0)}"
+            text += f" (+{c['skipped']})" if c.get("skipped") else ""
+            cells.append(f"**{text}**" if c.get("unexpected") or c.get("error") else text)
+        lines.append(f"| {_cell(group, 40)} | " + " | ".join(cells) + " |")
     return [*lines, ""]

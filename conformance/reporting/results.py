@@ -43,10 +43,13 @@ class Result:
     deviations: list[dict] = field(default_factory=list)
     # property results: every check that judged the operation's answers, with its own status
     checks: list[dict] = field(default_factory=list)
+    # authorization results: one cell per identity (expected allowed/denied, outcome, status, reason, curl)
+    cells: list[dict] = field(default_factory=list)
+    group: str = ""  # authorization results: the operation's group (spec tag)
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        for key in ("stale_deviation", "deviations", "checks"):
+        for key in ("stale_deviation", "deviations", "checks", "cells", "group"):
             if not data[key]:
                 del data[key]
         return data
@@ -142,6 +145,7 @@ class RunResults:
             "verdict": self.verdict,
             "verdict_reason": self.refused_by_configuration or self.nothing_decided or "",
             "summary": self.summary(),
+            **({"authorization": table} if (table := authorization_table(self.results)) else {}),
             "operations": self.operations,
             "results": [r.as_dict() for r in self.results],
             "configuration": self.configuration,
@@ -215,3 +219,31 @@ def client_lines(section: dict) -> list[str]:
         lines.append(f"client check: apache-airflow-client {r['client']} parsed {r['parsed']} of {recorded}: "
                      f"{r['failed']} refused, {r['excused']} refused as known deviations, {r['skipped']} not readable by it")
     return lines
+
+
+OUTCOMES = ("allowed", "denied", "unexpected", "skipped", "error")
+
+
+def authorization_table(results: list[Result]) -> dict:
+    """The role x operation-group table of the authorization results, and the pair figures ({} without any).
+
+    Each cell counts, for one identity and one group of operations (the operation's tag in the
+    reference spec), the pairs that came out allowed, denied, unexpected (a failure), skipped or error.
+    """
+    rows = [r for r in results if r.kind == "authorization"]
+    if not rows:
+        return {}
+    identities: list[str] = []
+    groups: dict[str, dict[str, dict[str, int]]] = {}
+    totals = dict.fromkeys(OUTCOMES, 0)
+    for r in rows:
+        for cell in r.cells:
+            who, outcome = cell.get("identity", "?"), cell.get("outcome", "error")
+            if who not in identities:
+                identities.append(who)
+            row = groups.setdefault(r.group or "other", {}).setdefault(who, dict.fromkeys(OUTCOMES, 0))
+            row[outcome] = row.get(outcome, 0) + 1
+            totals[outcome] = totals.get(outcome, 0) + 1
+    decided = totals["allowed"] + totals["denied"] + totals["unexpected"]
+    return {"identities": identities, "groups": dict(sorted(groups.items())),
+            "pairs": {"total": sum(totals.values()), "decided": decided, **totals}}

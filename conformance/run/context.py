@@ -15,6 +15,8 @@ from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
 from conformance.expectations import Expectations
 from conformance.expectations import load as load_expectations
+from conformance.expectations.access import Access
+from conformance.expectations.access import load as load_access
 from conformance.http.cassette import Cassette
 from conformance.http.client import Stats, Transport
 from conformance.http.interrupts import Interrupts
@@ -30,6 +32,7 @@ from conformance.target.auth import AuthSpec, make_auth, parse_auth
 from conformance.target.detect import detect, normalize_url
 from conformance.target.model import Target
 from conformance.checks.schema import ResponseValidator
+from conformance.run import identities
 
 PROBE_DAG_IDS = (PROBE_DAG_ID, DISPOSABLE_DAG_ID)
 
@@ -52,6 +55,12 @@ class RunContext:
     auth_denied: bool = False
     clients: list = field(default_factory=list)  # apache-airflow-client releases that read the cassette after the run
     clients_off: str = ""  # why no client reads it (when `clients` is empty)
+    # who may do what on this release (None: not recorded for it), the role identities by the release's
+    # role names, and the role of the run's own identity when known (None: unknown, nothing is skipped for it)
+    access: Access | None = None
+    identities: dict[str, AuthSpec] = field(default_factory=dict)
+    primary_role: str | None = None
+    _role_sessions: dict = field(default_factory=dict, repr=False)
 
     @property
     def prefix(self) -> str:
@@ -72,19 +81,32 @@ class RunContext:
         s.auth = auth
         return s
 
+    def session_for(self, role: str, *, fresh: bool = False) -> GuardedSession:
+        """A guarded session acting as a role identity (`fresh`: a new one, e.g. with a token it may lose)."""
+        if fresh or role not in self._role_sessions:
+            spec = self.identities[role]
+            session = self.session_as(make_auth(spec, self.target.url, lambda: self.session_as(None)))
+            if fresh:
+                return session
+            self._role_sessions[role] = session
+        return self._role_sessions[role]
 
-def _local_auth(url: str) -> tuple[str | None, bool, str, str]:
-    """(auth spec, started by the suite, auth config, metadata database) when the URL is one of our local targets.
+    def primary_lacks(self, op_id: str) -> tuple[str, ...]:
+        """The permissions the run's own identity lacks for an operation (empty when it may, or nobody knows)."""
+        if self.access is None or self.primary_role is None:
+            return ()
+        return self.access.missing(self.primary_role, op_id)
+
+
+def _local_target(url: str):
+    """The local target serving this URL when the suite started it (its credentials, auth config, database), else None.
 
     The database is known only for targets the suite started; for any other target it stays
     unknown, so deviations recorded for one backend (SQLite write contention) never excuse it.
     """
     from conformance.local.instance import find_by_url  # noqa: PLC0415
 
-    local = find_by_url(url)
-    if local is None:
-        return None, False, "conformance", ""
-    return local.auth_spec, True, local.auth_config, getattr(local, "database", "sqlite") or "sqlite"
+    return find_by_url(url)
 
 
 def _session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSession) -> GuardedSession:
@@ -119,11 +141,12 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     if not options.url:
         raise ConfigError("no target: pass --target URL (or AIRFLOW_CONFORMANCE_TARGET), or --airflow VERSION")
     root = normalize_url(options.url)
-    local_auth, is_local, auth_config, backend = _local_auth(root)
-    auth: AuthSpec = parse_auth(options.auth if options.auth else local_auth)
-    redactor = Redactor(auth.secrets)
-    if auth.kind == "basic":
-        redactor.add_basic(auth.user, auth.password)
+    local = _local_target(root)
+    is_local, auth_config = local is not None, local.auth_config if local else "conformance"
+    backend = (getattr(local, "database", "sqlite") or "sqlite") if local else ""
+    auth: AuthSpec = parse_auth(options.auth if options.auth else local.auth_spec if local else None)
+    redactor = Redactor()
+    _keep_secret(redactor, auth)
     transport = _transport(options, auth, redactor)
 
     ledger = Ledger(options.run_id)
@@ -153,12 +176,27 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     session = _session(target, guard, redactor, plain)
     validator = ResponseValidator(spec, root, router.base_path)
     ctx = RunContext(options, target, spec, spec_version, router, ledger, guard, session, redactor,
-                     load_expectations(version, backend), validator, clients=clients, clients_off=clients_off)
+                     load_expectations(version, backend), validator, clients=clients, clients_off=clients_off,
+                     access=load_access(version))
+    ctx.identities = identities.resolve(options, local, ctx.access, version)
+    for spec_of_role in ctx.identities.values():
+        _keep_secret(redactor, spec_of_role)
     _check_credentials(ctx)
+    ctx.primary_role = identities.primary_role(options, auth, local, ctx)
+    if cleanup_prefix is None and not ctx.auth_denied:
+        identities.check(ctx)
     if cleanup_prefix is None:
         ledger.note("target", root)  # `cleanup` replays a ledger only against the target it belongs to
         _find_probe_dags(ctx)
     return ctx
+
+
+def _keep_secret(redactor: Redactor, auth: AuthSpec) -> None:
+    """Every form of a credential that may appear on the wire is masked in every output."""
+    for secret in auth.secrets:
+        redactor.add(secret)
+    if auth.kind == "basic":
+        redactor.add_basic(auth.user, auth.password)
 
 
 def _check_credentials(ctx: RunContext) -> None:

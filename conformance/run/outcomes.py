@@ -71,7 +71,8 @@ def from_conclusion(conclusion: Conclusion, base: dict, ctx) -> Result:
     """A result built from a check's structured verdict: status, excused deviations, per-check outcomes."""
     return Result(status=conclusion.status, message=conclusion.message, upstream=conclusion.upstream,
                   reproduce=conclusion.reproduce or (ctx.session.last_curl() if conclusion.status != "passed" else ""),
-                  deviations=[e.as_dict() for e in conclusion.excused], checks=conclusion.checks, **base)
+                  deviations=[e.as_dict() for e in conclusion.excused], checks=conclusion.checks,
+                  cells=conclusion.cells, group=conclusion.group, **base)
 
 
 def _skip_message(rep) -> str:

@@ -63,7 +63,7 @@ class ConformanceRun:
                 drop.append(item)
                 continue
             item.stash[META_KEY] = info
-            reason = skip_reason(self.context, info.get("meta"), info["kind"])
+            reason = skip_reason(self.context, info.get("meta"), info["kind"], info.get("operations", ()))
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
             keep.append(item)

@@ -13,7 +13,7 @@ import pytest
 from conformance.checks.metadata import Meta
 from conformance.options import PROFILES
 
-KIND_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture"}
+KIND_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture", "authorization": "authorization"}
 DENY_ALL_REASON = ("the target refuses valid credentials by configuration (Airflow's default [api] auth_backend "
                    "deny_all on 2.0-2.2); only the auth-default checks apply")
 
@@ -31,10 +31,22 @@ def meta_of(item: pytest.Item) -> dict | None:
     return None
 
 
-def skip_reason(ctx, meta: Meta | None, kind: str) -> str | None:
+def lacks_reason(ctx, operations) -> str | None:
+    """Why the run's own identity cannot decide a check that makes these operations (None: it may make them all)."""
+    for op_id in operations:
+        missing = ctx.primary_lacks(op_id)
+        if missing:
+            return (f"needs {', '.join(missing)} for {op_id}, which the --auth identity (role {ctx.primary_role}) "
+                    f"does not hold on Airflow {ctx.target.airflow_version} (conformance/expectations/access.yaml)")
+    return None
+
+
+def skip_reason(ctx, meta: Meta | None, kind: str, operations=()) -> str | None:
     """Why this check cannot be decided on this target with these options; None when it can."""
-    if meta is None:  # property items: only the run-wide reasons apply
-        return DENY_ALL_REASON if ctx.auth_denied else None
+    if meta is None:  # generated items (properties, authorization): the run-wide reasons, and the identity's privileges
+        if ctx.auth_denied:
+            return DENY_ALL_REASON
+        return lacks_reason(ctx, operations) if kind == "property" else None
     version = ctx.target.version
     if not meta.applies_to(version):
         rng = " and ".join(x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x)
@@ -45,6 +57,9 @@ def skip_reason(ctx, meta: Meta | None, kind: str) -> str | None:
         return "needs a target running Airflow's default auth settings (airflow-conformance up --auth-config default)"
     if ctx.auth_denied and "auth_default" not in meta.needs:
         return DENY_ALL_REASON
+    lacking = lacks_reason(ctx, meta.privileged_operations())
+    if lacking:
+        return lacking
     if "probe_dags" in meta.needs and not ctx.probe_dags:
         return ("the suite's probe DAGs are not deployed on the target; deploy them with "
                 "`airflow-conformance probe-dags install DAGS_FOLDER --airflow VERSION`")

@@ -141,6 +141,9 @@ class Campaign:
         self.detections: dict[str, Detection] = {}
         self._runs = 0
         self.elapsed_s = 0.0  # time spent in runs and their preconditions
+        # authorization checks a mutation targets: the runs then include that tier (with the target's role
+        # identities), and the clean run keeps only those of its checks (the whole tier is tested elsewhere)
+        self.authz = sorted({c for m in self.mutations for c in m.catches if c.startswith("authorization.")})
         self._original_pause: bool | None = None
 
     # -- the target's state around the campaign ------------------------------
@@ -182,7 +185,7 @@ class Campaign:
     def _run_once(self, label: str, mutations: list[Mutation], targets: set[str] | None,
                   record: bool) -> tuple[RunOutcome, FaultProxy, Timeline]:
         self._precondition(targets)
-        keyword = keyword_for(targets) if targets is not None else None
+        keyword = keyword_for(targets) if targets is not None else self._clean_keyword()
         self._runs += 1
         run_dir = self.workdir / f"{self._runs:03d}-{label}"
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -191,17 +194,27 @@ class Campaign:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         env["PYTEST_ADDOPTS"] = (env.get("PYTEST_ADDOPTS", "") + f" -p {TIMELINE_PLUGIN}").strip()
         env[TIMELINE_ENV] = str(timeline_file)
+        only = "scenarios,posture"
+        if self.authz:
+            env.update(self.target.role_env())
+            only += ",authorization"
         if mutations:  # the official clients' reading is judged in the clean run and by the client cases, not here
             env["AIRFLOW_CONFORMANCE_CLIENT"] = "none"
         with FaultProxy(self.target.url, mutations, credentials=self.target.credentials,
                         record_requests=record) as proxy:
             outcome = run_suite(proxy.url, self.target.auth_spec, run_dir / "report", keyword=keyword,
-                                timeout=RUN_TIMEOUT, env=env)
+                                timeout=RUN_TIMEOUT, env=env, only=only)
         if any(_deletes(m) for m in mutations) and outcome.results.get("run_id"):
             # a swallowed DELETE told the run's ledger the object was gone: sweep it by the run's prefix
             cli("cleanup", "--target", self.target.url, "--auth", self.target.auth_spec,
                 "--run-id", outcome.results["run_id"], timeout=300, env=env)
         return outcome, proxy, Timeline(timeline_file)
+
+    def _clean_keyword(self) -> str | None:
+        """The clean run: every scenario and posture check, and of the authorization tier the targeted checks."""
+        if not self.authz:
+            return None
+        return "not authorization or " + keyword_for(self.authz)
 
     # -- 1. baseline and footprints ------------------------------------------
     def run_clean(self) -> RunOutcome:

@@ -36,6 +36,7 @@ from .mutation import (
     set_fields,
     set_query,
     set_status,
+    when_caller,
     with_real_credentials,
 )
 from .proxy import Exchange, Reply, Response
@@ -60,6 +61,10 @@ KNOWN_LIST_PARAMS = {"limit", "offset", "order_by", "tags", "only_active", "paus
 def _problem(status: int, title: str) -> dict:
     """A 2.x-style problem body; 3.x-style checks look for `detail`, which it also has."""
     return {"type": "about:blank", "title": title, "status": status, "detail": title}
+
+
+# The role users a local target has (conformance/local/home.py ROLE_USERS): the same names on 2.x and 3.x.
+VIEWER, OP = "viewer", "op"
 
 
 # ----------------------------------------------------------------- custom hooks
@@ -222,6 +227,14 @@ def _failed_once_finished(body: Any) -> None:
     """Only terminal states are rewritten, so the suite still waits for the real run to finish."""
     if body.get("state") in ("success", "failed"):
         body["state"] = "failed"
+
+
+def _forbidden(ex: Exchange) -> Reply:
+    """The release's own refusal for lack of permission (problem details on 2.x, `detail` on 3.x)."""
+    if ex.request.path.startswith("/api/v1"):
+        return Response.of_json(403, {"type": "about:blank", "title": "Forbidden", "status": 403, "detail": None},
+                                "application/problem+json")
+    return Response.of_json(403, {"detail": "Forbidden"})
 
 
 def _zero_total_when_empty(body: Any) -> None:
@@ -496,6 +509,24 @@ CORPUS: list[Mutation] = [
         "unknown_import_error_found", ("scenario.import_errors.by_id",),
         "an unknown import error id answers 200 with a made-up entry",
         path=r"{api}/importErrors/\d+", status=(404,), response=_fabricate_import_error),
+
+    # ---------------------------------------------------------- authorization (role identities of the local target)
+    Mutation(
+        "viewer_write_applied", ("authorization.patch_variable",),
+        "a viewer's update of a variable is answered 200 and applied (served with the admin's credentials)",
+        method="PATCH", path=r"{api}/variables/[^/]+", request=when_caller(VIEWER, with_real_credentials)),
+    Mutation(
+        "refusal_turned_into_200", ("authorization.get_variable",),
+        "a 403 refusal of a variable read is turned into 200 with an empty body",
+        path=r"{api}/variables/[^/]+", status=(403,), response=lambda ex, resp: Response(200)),
+    Mutation(
+        "anonymous_served", ("authorization.get_connections",),
+        "a request for the connections without credentials is served (as the admin)",
+        path=r"{api}/connections", anonymous=True, request=with_real_credentials),
+    Mutation(
+        "op_refused_read", ("authorization.get_pools",),
+        "an op is refused the pool listing it may read (403 with the release's refusal body)",
+        path=r"{api}/pools", request=when_caller(OP, _forbidden)),
 ]
 
 

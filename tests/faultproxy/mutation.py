@@ -11,6 +11,8 @@ reads like a table rather than like code.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -287,3 +289,27 @@ def as_int(value: str, default: int = 0) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+# =============================================================== identities
+
+def caller(request: Request) -> str | None:
+    """The user a request acts as: the Basic user, or the `sub` of a bearer JWT (None: anonymous or unknown)."""
+    auth = request.headers.get("Authorization") or ""
+    scheme, _, value = auth.partition(" ")
+    try:
+        if scheme.lower() == "basic":
+            return base64.b64decode(value).decode().split(":", 1)[0]
+        if scheme.lower() == "bearer" and value.count(".") == 2:
+            payload = value.split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            return str(claims.get("sub")) if isinstance(claims, dict) else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def when_caller(user: str, hook: RequestHook) -> RequestHook:
+    """Apply a request hook only to requests made as `user` (the others pass unchanged, and do not count as fired)."""
+    return lambda ex: hook(ex) if caller(ex.request) == user else None
+

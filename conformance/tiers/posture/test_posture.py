@@ -7,7 +7,7 @@ from conformance.checks.metadata import posture
 
 @posture("authentication_enforced", "Authentication is enforced on the API",
          "Anonymous requests MUST NOT read DAGs, variables or connections.",
-         operations=["get_dags", "get_variables", "get_connections"], exposure=True)
+         operations=["get_dags", "get_variables", "get_connections"], exposure=True, anonymous=True)
 def test_auth_enforced(anon, verdict):
     open_paths = [rel for rel in ("/dags", "/variables", "/connections") if anon.call("GET", rel).status_code == 200]
     verdict.that(not open_paths, f"anonymous requests can read {open_paths}: authentication is not enforced")

@@ -17,7 +17,6 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import quote
 
-import pytest
 import requests
 
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
@@ -29,7 +28,7 @@ from conformance.tiers.properties.samples import SampleBuilder
 from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.checks.registry import must_of
-from conformance.verdict import CONCLUSION_KEY, Conclusion, ContractViolation, excuses
+from conformance.verdict import Conclusion, UndecidedCheck, excuses, settle  # noqa: F401 (UndecidedCheck: re-exported)
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 5  # distinct violations a failed result lists one by one
@@ -187,17 +186,7 @@ class Tier:
         known deviation of one check never hides a failure of another. A crashed check, a case
         the suite could not handle and a transport error are `error`, never a pass.
         """
-        conclusion = self.verdict_of(outcome, title)
-        node.stash[CONCLUSION_KEY] = conclusion
-        if conclusion.status == "failed":
-            raise ContractViolation(conclusion.message)
-        if conclusion.status == "error":
-            raise UndecidedCheck(conclusion.message)
-        if conclusion.status == "known_deviation":
-            pytest.xfail(conclusion.message)
-        if conclusion.status == "skipped":
-            pytest.skip(conclusion.message)
-        return conclusion
+        return settle(self.verdict_of(outcome, title), node)
 
     def verdict_of(self, outcome: Outcome, title: str | None = None) -> Conclusion:
         ctx = self.ctx
@@ -240,10 +229,6 @@ class Tier:
                                   checks=checks)
             return Conclusion("skipped", "no request could be generated for this operation", checks=checks)
         return Conclusion("passed", summarize(outcome), checks=checks)
-
-
-class UndecidedCheck(Exception):
-    """The suite could not decide a check (crashed check, unhandled case, transport error): `error`."""
 
 
 def _problems(outcome: Outcome) -> list[str]:

@@ -12,7 +12,7 @@ MALFORMED_JWT = "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhY2YifQ.bm90LWEtc2lnbmF0dXJl"
 
 @scenario("auth.no_credentials_rejected", "Protected operations refuse anonymous requests",
           "A protected operation MUST answer 401 to a request without credentials.",
-          operations=["get_dags", "get_variables", "get_connections"])
+          operations=["get_dags", "get_variables", "get_connections"], anonymous=True)
 def test_no_credentials(anon, verdict, expect):
     for rel in ("/dags", "/variables", "/connections"):
         resp = anon.call("GET", rel)
@@ -21,7 +21,7 @@ def test_no_credentials(anon, verdict, expect):
 
 @scenario("auth.error_body_shape", "An authentication error has the documented error body",
           "A 401 MUST carry the version's error body (problem details on 2.x, `detail` on 3.x).",
-          operations=["get_dags"])
+          operations=["get_dags"], anonymous=True)
 def test_error_body(anon, verdict, expect):
     resp = anon.call("GET", "/dags")
     verdict.status(resp, 401, "GET /dags without credentials")
@@ -35,7 +35,7 @@ def test_error_body(anon, verdict, expect):
 
 @scenario("auth.wrong_password_rejected", "Wrong credentials are refused",
           "Credentials with a wrong password MUST be refused with 401.",
-          operations=["get_dags"])
+          operations=["get_dags"], anonymous=True)
 def test_wrong_password(ctx, verdict, dialect):
     user = ctx.target.auth.user or "admin"
     if dialect["auth"] == "basic":
@@ -66,7 +66,7 @@ def test_token_login(ctx, verdict):
 
 @scenario("auth.malformed_token_rejected", "A malformed or foreign-signed token is refused",
           "A request with a JWT the server did not sign MUST be refused (403 Invalid JWT token).",
-          operations=["get_dags"], since="3.0")
+          operations=["get_dags"], since="3.0", anonymous=True)
 def test_malformed_token(ctx, verdict, expect):
     resp = ctx.session_as(BearerAuth(MALFORMED_JWT)).call("GET", "/dags")
     verdict.status(resp, expect["status"], "GET /dags with a malformed bearer token")

@@ -1,0 +1,1 @@
+"""Authorization: every operation of the reference spec, asked by every role identity and anonymously."""
