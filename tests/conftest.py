@@ -41,7 +41,7 @@ def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 FAST_MODULES = frozenset({
     "test_guard", "test_interrupts", "test_specs", "test_paging_helper", "test_deviation_matching",
     "test_verdict_soft", "test_results_model", "test_property_verdict", "test_deviation_data", "test_mutations", "test_matrix_deviations",
-    "test_registry_checks", "test_report_rendering", "test_layers",
+    "test_registry_checks", "test_report_rendering", "test_layers", "test_compare",
 })
 
 

@@ -51,7 +51,7 @@ def main() -> None:
 
 def _register() -> None:
     """Attach sub-commands; each module owns one area of the CLI."""
-    from conformance.cli import catalog, cleanup, deviations, local, matrix, run, specs  # noqa: PLC0415
+    from conformance.cli import catalog, cleanup, compare, deviations, local, matrix, run, specs  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
         main.add_command(cmd)
@@ -59,6 +59,7 @@ def _register() -> None:
     main.add_command(catalog.list_checks)
     main.add_command(cleanup.cleanup)
     main.add_command(matrix.matrix)
+    main.add_command(compare.compare)
     main.add_command(specs.specs)
     main.add_command(deviations.deviations)
 

@@ -11,6 +11,7 @@ from packaging.version import InvalidVersion, Version
 
 from conformance import __version__
 from conformance.matrix.collect import Column
+from conformance.matrix.compare import adjacent, is_regression
 
 SYMBOL = {"passed": "✅", "failed": "❌", "known_deviation": "⚠️", "skipped": "·", "error": "💥", None: " "}
 
@@ -98,6 +99,7 @@ def build(columns: list[Column]) -> dict:
         "operations": {k: operations[k] for k in sorted(operations)},
         "deviations": {k: deviations[k] for k in sorted(deviations)},
         "spec_diffs": _spec_diffs([v for v in versions if _sort_key(Column(v))[0] == 0]),
+        "behaviour_diffs": adjacent([(c.version, c.results) for c in columns if c.results]),
     }
 
 
@@ -137,7 +139,25 @@ def render_markdown(doc: dict) -> str:
                      f"{len(d['renamed'])} renamed, {len(d['changed'])} changed"
                      + (f"; added: {', '.join(d['added'][:8])}{'…' if len(d['added']) > 8 else ''}" if d["added"] else "")
                      + (f"; removed: {', '.join(d['removed'][:8])}{'…' if len(d['removed']) > 8 else ''}" if d["removed"] else ""))
+    lines += _behaviour_lines(doc)
     return "\n".join(lines) + "\n"
+
+
+def _behaviour_lines(doc: dict) -> list[str]:
+    """What the runs showed between adjacent releases; `compare` prints the whole of one pair."""
+    if not doc.get("behaviour_diffs"):
+        return []
+    lines = ["", "## Behaviour changes between adjacent releases", "",
+             "From the runs, not the specs: checks whose status changed, status codes an operation answered that it "
+             "did not on the release before, known deviations that appeared or went away. The whole of one pair: "
+             "`airflow-conformance compare A B --matrix-dir reports`.", ""]
+    for d in doc["behaviour_diffs"]:
+        worse = [c["id"] for c in d["status_changes"] if is_regression(c)]
+        lines.append(f"- **{d['from']} → {d['to']}**: {len(d['status_changes'])} checks changed status"
+                     + (f" ({len(worse)} worse: {', '.join(worse[:6])}{'…' if len(worse) > 6 else ''})" if worse else "")
+                     + f"; {len(d['new_statuses'])} operations answer new status codes"
+                     + f"; deviations +{len(d['deviations_appeared'])} / -{len(d['deviations_gone'])}")
+    return lines
 
 
 _env = Environment(loader=PackageLoader("conformance.matrix", "templates"), autoescape=select_autoescape(["html"]))
