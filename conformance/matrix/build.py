@@ -11,6 +11,7 @@ from packaging.version import InvalidVersion, Version
 
 from conformance import __version__
 from conformance.matrix.collect import Column
+from conformance.reporting.writer import write_texts
 from conformance.matrix.compare import adjacent, is_regression
 
 SYMBOL = {"passed": "✅", "failed": "❌", "known_deviation": "⚠️", "skipped": "·", "error": "💥", None: " "}
@@ -169,12 +170,6 @@ def render_html(doc: dict) -> str:
 
 
 def write(doc: dict, out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
     files = {"compatibility.json": json.dumps(doc, indent=1, ensure_ascii=False) + "\n",
              "compatibility.md": render_markdown(doc), "compatibility.html": render_html(doc)}
-    paths = []
-    for name, text in files.items():
-        path = out_dir / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+    return write_texts(out_dir, files)

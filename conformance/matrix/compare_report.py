@@ -7,6 +7,8 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from conformance.reporting.writer import write_texts
+
 from conformance.matrix.compare import is_regression
 
 _env = Environment(loader=PackageLoader("conformance.matrix", "templates"), autoescape=select_autoescape(["html"]))
@@ -65,12 +67,6 @@ def render_html(doc: dict) -> str:
 
 def write(doc: dict, out_dir: Path) -> list[Path]:
     """compare.json, compare.md and compare.html in `out_dir`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     texts = {"compare.json": json.dumps(doc, indent=2) + "\n", "compare.md": render_markdown(doc),
              "compare.html": render_html(doc)}
-    paths = []
-    for name, text in texts.items():
-        path = out_dir / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+    return write_texts(out_dir, texts)
