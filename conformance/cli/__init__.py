@@ -81,7 +81,7 @@ def main() -> None:
 
 def _register() -> None:
     """Attach sub-commands; each module owns one area of the CLI."""
-    from conformance.cli import catalog, cleanup, clients, deviations, local, matrix, run, specs  # noqa: PLC0415
+    from conformance.cli import catalog, cleanup, clients, compare, deviations, local, matrix, run, specs  # noqa: PLC0415
     from conformance.cli.common import flags_from_env  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
@@ -90,6 +90,7 @@ def _register() -> None:
     main.add_command(catalog.list_checks)
     main.add_command(cleanup.cleanup)
     main.add_command(matrix.matrix)
+    main.add_command(compare.compare)
     main.add_command(specs.specs)
     main.add_command(deviations.deviations)
     main.add_command(clients.clients)

@@ -45,6 +45,8 @@ class Stats:
     # per operation: answers by kind (reached 2xx/3xx, validated 4xx, refused 401/403, server_error 5xx)
     # and requests the guard did not let out (not_sent)
     answers: dict = field(default_factory=dict)
+    # per operation: how often each HTTP status answered (what `compare` reads as "answers it did not before")
+    statuses: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # the last request per thread, shared by all sessions of a run (for reproductions)
     local: threading.local = field(default_factory=threading.local, repr=False)
@@ -70,6 +72,8 @@ class Stats:
                 else "server_error" if status >= 500 else "validated")
         with self.lock:
             self._tally(operation_id, kind)
+            codes = self.statuses.setdefault(operation_id, Counter())
+            codes[str(status)] += 1
 
     def _tally(self, operation_id: str, kind: str) -> None:
         row = self.answers.setdefault(operation_id, {"reached": 0, "validated": 0, "refused": 0,

@@ -13,6 +13,8 @@ from conformance.matrix import clients
 from conformance.matrix.collect import Column
 from conformance.reporting.charts import STATUS_ORDER, releases_chart
 from conformance.reporting.html import environment
+from conformance.matrix.compare import adjacent, is_regression
+from conformance.reporting.writer import write_texts
 
 SYMBOL = {"passed": "✅", "failed": "❌", "known_deviation": "⚠️", "skipped": "·", "error": "💥", None: " "}
 
@@ -101,6 +103,7 @@ def build(columns: list[Column]) -> dict:
         "deviations": {k: deviations[k] for k in sorted(deviations)},
         "clients": clients.cells(columns),
         "spec_diffs": _spec_diffs([v for v in versions if _sort_key(Column(v))[0] == 0]),
+        "behaviour_diffs": adjacent([(c.version, c.results) for c in columns if c.results]),
     }
 
 
@@ -141,7 +144,25 @@ def render_markdown(doc: dict) -> str:
                      f"{len(d['renamed'])} renamed, {len(d['changed'])} changed"
                      + (f"; added: {', '.join(d['added'][:8])}{'…' if len(d['added']) > 8 else ''}" if d["added"] else "")
                      + (f"; removed: {', '.join(d['removed'][:8])}{'…' if len(d['removed']) > 8 else ''}" if d["removed"] else ""))
+    lines += _behaviour_lines(doc)
     return "\n".join(lines) + "\n"
+
+
+def _behaviour_lines(doc: dict) -> list[str]:
+    """What the runs showed between adjacent releases; `compare` prints the whole of one pair."""
+    if not doc.get("behaviour_diffs"):
+        return []
+    lines = ["", "## Behaviour changes between adjacent releases", "",
+             "From the runs, not the specs: checks whose status changed, status codes an operation answered that it "
+             "did not on the release before, known deviations that appeared or went away. The whole of one pair: "
+             "`airflow-conformance compare A B --matrix-dir reports`.", ""]
+    for d in doc["behaviour_diffs"]:
+        worse = [c["id"] for c in d["status_changes"] if is_regression(c)]
+        lines.append(f"- **{d['from']} → {d['to']}**: {len(d['status_changes'])} checks changed status"
+                     + (f" ({len(worse)} worse: {', '.join(worse[:6])}{'…' if len(worse) > 6 else ''})" if worse else "")
+                     + f"; {len(d['new_statuses'])} operations answer new status codes"
+                     + f"; deviations +{len(d['deviations_appeared'])} / -{len(d['deviations_gone'])}")
+    return lines
 
 
 def _client_rows(doc: dict, versions: list[str]) -> list[str]:
@@ -203,12 +224,6 @@ def render_html(doc: dict) -> str:
 
 
 def write(doc: dict, out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
     files = {"compatibility.json": json.dumps(doc, indent=1, ensure_ascii=False) + "\n",
              "compatibility.md": render_markdown(doc), "compatibility.html": render_html(doc)}
-    paths = []
-    for name, text in files.items():
-        path = out_dir / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+    return write_texts(out_dir, files)

@@ -159,7 +159,8 @@ class RunResults:
 
 
 def operations_table(spec_ops: list[str], results: list[Result], requests_by_op: dict, refused_by_op: dict,
-                     answers_by_op: dict | None = None, tags: dict | None = None) -> dict:
+                     answers_by_op: dict | None = None, tags: dict | None = None,
+                     statuses_by_op: dict | None = None) -> dict:
     """Every operationId of the reference spec with a status, request count, coverage and reason.
 
     Coverage counts what the answers say: `reached` (2xx/3xx), `validated` (4xx other than
@@ -182,7 +183,8 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
         tally = {k: int(v) for k, v in (answers_by_op.get(op) or {}).items()}
         coverage = {k: tally.get(k, 0) for k in ("reached", "validated", "refused", "server_error", "not_sent")}
         exercised = coverage["reached"] + coverage["validated"] + coverage["server_error"] > 0
-        row: dict = {"requests": count, **coverage, "exercised": exercised}
+        row: dict = {"requests": count, **coverage, "exercised": exercised,
+                     "statuses": dict(sorted((statuses_by_op or {}).get(op, {}).items()))}
         if tags is not None:
             row["tag"] = tags.get(op, "")
         if decided:

@@ -24,11 +24,17 @@ def write_all(run: RunResults, out_dir: Path, redactor: Redactor) -> list[Path]:
         "report.html": render_html(data),
         "summary.md": render_summary(data),
     }
+    return write_texts(out_dir, {name: redactor.redact(text) for name, text in texts.items()})
+
+
+def write_texts(out_dir: Path, texts: dict[str, str]) -> list[Path]:
+    """Each text into its file in `out_dir`, replacing it whole: a reader never sees a half-written report."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in texts.items():
         path = out_dir / name
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(redactor.redact(text), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
         written.append(path)
     return written

@@ -155,7 +155,8 @@ class ConformanceRun:
         stats = ctx.session.stats
         run.requests = stats.requests
         run.operations = operations_table(list(ctx.router.by_id), self.results, dict(stats.by_operation),
-                                          dict(stats.refused_by_operation), dict(stats.answers), operation_tags(ctx.spec))
+                                          dict(stats.refused_by_operation), dict(stats.answers), operation_tags(ctx.spec),
+                                          dict(stats.statuses))
         if ctx.auth_denied:
             run.refused_by_configuration = (f"{ctx.target.url} refuses valid credentials by configuration "
                                             "(deny_all, the default [api] auth_backend of Airflow 2.0-2.2): "

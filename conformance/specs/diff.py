@@ -455,7 +455,7 @@ def format_text(diff: SpecDiff) -> str:
     lines += _section("Renamed operations",
                       [f"  ~ {r.method:<{width}} {r.new_path}  {r.old_id} -> {r.new_id}"
                        for r in diff.operations_renamed])
-    lines += _section("Changed operations", [row for c in diff.operations_changed for row in _operation_rows(c)],
+    lines += _section("Changed operations", [row for c in diff.operations_changed for row in operation_rows(c)],
                       count=len(diff.operations_changed))
     lines += _section("Added schemas", [f"  + {n}" for n in diff.schemas_added])
     lines += _section("Removed schemas", [f"  - {n}" for n in diff.schemas_removed])
@@ -487,7 +487,7 @@ def _headline(diff: SpecDiff) -> list[str]:
     ]
 
 
-def _operation_rows(c: OperationChange) -> list[str]:
+def operation_rows(c: OperationChange) -> list[str]:
     head = f"  ~ {c.operation_id}  {c.method} {c.path}"
     if c.renamed_from:
         head += f"  (was {c.renamed_from})"
