@@ -9,12 +9,15 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
+import shlex
 import signal
 import ssl
 import subprocess
 import sys
 import threading
 import time
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -320,3 +323,20 @@ def test_the_plugin_runs_the_suite_with_the_run_flags_spelled_airflow_star(live,
     assert data["profile"] == "readonly" and data["configuration"]["request_timeout"] == 20.0
     assert data["configuration"]["headers"] == ["X-Tenant: ***"] and data["summary"]["passed"] >= 3
     assert GATEWAY_KEY not in proc.stdout + proc.stderr + _files(tmp_path)
+
+
+def test_the_reports_rerun_command_runs_exactly_that_check(live, tmp_path):
+    """The command report.html gives for a known deviation runs that check again, and only it."""
+    first = run_suite(live.url, live.auth_spec, tmp_path / "first", only="scenarios", keyword="patch_update_mask or partial_patch")
+    assert first.returncode == 0, first.stderr[-2000:]
+    html = (tmp_path / "first" / "report.html").read_text()
+    commands = [shlex.split(unescape(c)) for c in re.findall(r'<pre class="rerun">([^<]+)</pre>', html)]
+    assert commands, "no re-run command in report.html"
+    args = commands[0]
+    assert args[:2] == ["airflow-conformance", "run"] and args[args.index("--seed") + 1] == str(first.results["seed"])
+    selected = args[args.index("-k") + 1]
+    env = dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec)  # as the report says: credentials from the environment
+    again = cli(*args[1:], "--report-dir", str(tmp_path / "again"), timeout=300, env=env)
+    assert again.returncode == 0, again.stderr[-2000:]
+    ran = [r["id"] for r in json.loads((tmp_path / "again" / "results.json").read_text())["results"]]
+    assert ran == [selected.strip("[]")]
