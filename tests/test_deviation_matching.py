@@ -18,9 +18,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from conformance.checks.registry import check_names
+from conformance.clients.versions import PUBLISHED
 from conformance.expectations import all_deviations, load, raw_deviations
 from conformance.expectations.deviations import (
     BACKENDS,
+    CLIENT_CHECK,
     Deviation,
     Observation,
     RequestFacts,
@@ -129,10 +131,14 @@ def _put(node, parts, value):
 
 
 def scopes(dev: Deviation) -> list[tuple[str, str, str]]:
-    """(result id, operation, step) of the first operation and the first scenario step the entry names."""
+    """(result id, operation, step) of the first operation and the first scenario step the entry names.
+
+    An entry that excuses only the official clients' reading is about `client.<operationId>` results.
+    """
     out = []
     if dev.operations:
-        out.append((f"property.{dev.operations[0]}", dev.operations[0], ""))
+        kind = "client" if dev.checks == (CLIENT_CHECK,) else "property"
+        out.append((f"{kind}.{dev.operations[0]}", dev.operations[0], ""))
     if dev.scenarios:
         rid, step = dev.scenarios[0]
         out.append((rid, "", step))
@@ -152,8 +158,17 @@ def positive(dev: Deviation, *, result_id: str, operation: str, step: str) -> Ob
         body=body, json=doc,
         schema_error=sample(sig.schema_error) if sig.schema_error is not None else "",
         invalid=frozenset(req.invalid), query=frozenset(req.query), body_fields=frozenset(req.body),
-        body_empty=req.body_empty, backend=dev.backend,
+        body_empty=req.body_empty, backend=dev.backend, client=client_in(dev),
     )
+
+
+def client_in(dev: Deviation) -> str:
+    """A published client release the entry is recorded for ("" for a server defect: any reader)."""
+    if not dev.client:
+        return ""
+    inside = [v for v in PUBLISHED if Version(v) in SpecifierSet(dev.client)]
+    assert inside, f"{dev.id}: no published client release in `client: {dev.client}`"
+    return inside[-1]
 
 
 def _obs_or_skip(dev: Deviation, scope) -> Observation:
@@ -197,6 +212,15 @@ def test_entry_rejects_other_check_and_status(dev: Deviation, scope):
     assert not dev.covers(_replace(obs, status=None))
 
 
+@pytest.mark.parametrize("dev", [d for d in DEVIATIONS if d.client], ids=_dev_id)
+def test_client_defect_rejects_other_client_releases_and_server_checks(dev: Deviation):
+    obs = _obs_or_skip(dev, scopes(dev)[0])
+    outside = [v for v in PUBLISHED
+               if Version(v) not in SpecifierSet(dev.client)]
+    assert all(not dev.covers(_replace(obs, client=v)) for v in outside)
+    assert not dev.covers(_replace(obs, client=""))  # the same answer judged by a server check
+
+
 @pytest.mark.parametrize(("dev", "scope"), _scope_params())
 def test_entry_rejects_other_scope(dev: Deviation, scope):
     obs = _obs_or_skip(dev, scope)
@@ -204,7 +228,7 @@ def test_entry_rejects_other_scope(dev: Deviation, scope):
     if operation:
         other = "acf_not_an_operation"
         assert other not in dev.operations
-        assert not dev.covers(_replace(obs, result_id=f"property.{other}", operation=other))
+        assert not dev.covers(_replace(obs, result_id=f"{result_id.split('.')[0]}.{other}", operation=other))
         # the operation must be the one the result is about: a property result with no operation is never excused
         assert not dev.covers(_replace(obs, operation=""))
     else:

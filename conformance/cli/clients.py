@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from conformance.cli.common import echo_err
+from conformance.clients.reading import ABSENT
 from conformance.errors import ConfigError
 
 
@@ -72,5 +73,6 @@ def _echo(reading: dict, server: str, as_json: bool) -> None:
     for op, row in reading["operations"].items():
         for refusal in row["refusals"]:
             if not refusal["deviation"]:
-                say(f"  {op}: HTTP {refusal['status']} into {refusal['model']}: field {refusal['field']} = "
-                    f"{json.dumps(refusal['value'], default=str)[:120]}: {refusal['error'][:300]}")
+                value = refusal["value"] if refusal["value"] == ABSENT else json.dumps(refusal["value"], default=str)[:120]
+                where = f"field {refusal['field']} = {value}: " if refusal["field"] else ""
+                say(f"  {op}: HTTP {refusal['status']} into {refusal['model']}: {where}{refusal['error'][:300]}")

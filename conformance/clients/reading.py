@@ -25,6 +25,7 @@ from conformance.expectations import Expectations
 from conformance.expectations.deviations import CLIENT_CHECK, Deviation, Observation
 
 RUNNER = Path(__file__).with_name("runner.py")
+ABSENT = "(absent)"  # the runner's word for a field the answer does not carry
 RUN_TIMEOUT_S = 600
 Progress = Callable[[str], None]
 
@@ -42,11 +43,21 @@ class Refusal:
     curl: str
     deviation: Deviation | None = None
 
-    def describe(self) -> str:
+    @property
+    def shown_value(self) -> str:
+        """The value the server sent, as JSON (cut), or `(absent)` when it sent no such field."""
+        if self.value == ABSENT:
+            return ABSENT
         value = json.dumps(self.value, default=str)
-        value = value if len(value) <= 120 else value[:119] + "…"
-        where = f": field {self.field} = {value}" if self.field else ""
-        return f"HTTP {self.status} into {self.model}{where}: {self.error}"
+        return value if len(value) <= 120 else value[:119] + "…"
+
+    @property
+    def signature(self) -> str:
+        """`<field> = <value>: <the client's error>`, what a deviation's `schema_error` is matched against."""
+        return f"{self.field} = {self.shown_value}: {self.error}" if self.field else self.error
+
+    def describe(self) -> str:
+        return f"HTTP {self.status} into {self.model}: " + (f"field {self.signature}" if self.field else self.error)
 
 
 @dataclass
@@ -157,7 +168,7 @@ def observation(entry: dict, refusal: Refusal, version: str) -> Observation:
     ctype = str(headers.get("content-type", "")).split(";")[0].strip()
     return Observation(result_id=f"client.{entry['operation']}", check=CLIENT_CHECK, status=int(entry["status"]),
                        content_type=ctype, body=json.dumps(entry["body"])[:8000], json=entry["body"],
-                       operation=entry["operation"], schema_error=f"{refusal.field}: {refusal.error}", client=version)
+                       operation=entry["operation"], schema_error=refusal.signature, client=version)
 
 
 def replay_reader(server_version: str, progress: Progress = lambda _m: None) -> Callable:
@@ -190,6 +201,9 @@ def replay_reader(server_version: str, progress: Progress = lambda _m: None) -> 
         except ConformanceError as exc:
             progress(f"apache-airflow-client {client} could not read the replayed answer: {exc}")
             return []
-        return [f"{verdict.get('field', '')}: {verdict.get('error', '')}"] if verdict.get("outcome") == "failed" else []
+        if verdict.get("outcome") != "failed":
+            return []
+        return [Refusal(route.operation_id, response.status_code, str(verdict.get("field", "")), verdict.get("value"),
+                        str(verdict.get("error", "")), str(verdict.get("model", "")), "").signature]
 
     return read_answer

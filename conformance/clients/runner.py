@@ -177,26 +177,41 @@ def _v2_failure(exc: BaseException, data: object) -> dict:
     if not errors:  # a oneOf/anyOf wrapper says what matched how often, in text
         return {"field": "", "value": None, "error": one_line(f"{type(exc).__name__}: {exc}")}
     first = errors[0]
-    loc = "/".join(str(p) for p in first.get("loc", ()))
+    where = list(first.get("loc", ()))
+    loc = "/".join(str(p) for p in where)
     model = getattr(exc, "title", "")
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return {"field": f"{model} /{loc}" if model else f"/{loc}", "value": shown(first.get("input")),
+    # the generated from_dict reads fields with obj.get(): a field the server left out reaches pydantic as None
+    value = ABSENT if where and isinstance(where[0], str) and not _has_key(data, where[0]) else shown(first.get("input"))
+    return {"field": f"{model} /{loc}" if model else f"/{loc}", "value": value,
             "error": f"{model}: {first.get('msg')} [{first.get('type')}]{more}"}
 
 
 # ----------------------------------------------------------------- both
+
+ABSENT = "(absent)"
+
+
+def _has_key(data: object, key: str) -> bool:
+    """Whether any object in the answer has `key` (the refusing model's own object is not located)."""
+    if isinstance(data, dict):
+        return key in data or any(_has_key(v, key) for v in data.values())
+    if isinstance(data, list):
+        return any(_has_key(v, key) for v in data)
+    return False
+
 
 def _at(data: object, keys: list) -> object:
     """The value at `keys`; "(absent)" when an object lacks the key, the scalar itself when a wrapper key follows it."""
     for key in keys:
         if isinstance(data, dict):
             if key not in data:
-                return "(absent)"
+                return ABSENT
             data = data[key]
         elif isinstance(data, list) and isinstance(key, int) and key < len(data):
             data = data[key]
         elif isinstance(data, list):
-            return "(absent)"
+            return ABSENT
         else:  # 2.x wraps enums and simple types in a model with a `value`: the scalar is what was refused
             break
     return shown(data)

@@ -52,7 +52,18 @@ def bindings(ctx) -> dict[str, str]:
         vacant = str(found) if found is not None else vacant
     return {"probe_dag": PROBE_DAG_ID, "disposable_dag": DISPOSABLE_DAG_ID, "task": PROBE_TASK_ID,
             "xcom_key": XCOM_KEY, "missing": f"{ctx.prefix}missing", "prefix": ctx.prefix, "file_token": token,
-            "run": f"{ctx.prefix}replay_run", "vacant_id": vacant}
+            "run": f"{ctx.prefix}replay_run", "vacant_id": vacant, "asset": _listed_asset(ctx) or vacant}
+
+
+def _listed_asset(ctx) -> str:
+    """The id of an asset the target lists (one read), for reproductions that need an existing one ("" if none)."""
+    if "get_assets" not in ctx.router.by_id:
+        return ""
+    try:
+        items = ctx.session.call("GET", "/assets", params={"limit": 1}).json().get("assets") or []
+    except (requests.RequestException, ValueError, AttributeError, RequestRefused):
+        return ""
+    return str(items[0].get("id", "")) if items and isinstance(items[0], dict) else ""
 
 
 def _path_params(ctx) -> set[str]:
