@@ -123,7 +123,7 @@ def test_html_gives_each_failure_and_deviation_its_curl_and_rerun(written):
         if r.status in ("failed", "error", "known_deviation"):
             command = findings.rerun_command(run.as_dict(), r.id)
             assert f'<pre class="rerun">{command.replace(chr(39), "&#39;")}</pre>' in html, r.id
-    assert "airflow-conformance run --target http://airflow.test --seed 7 -k &#39;[property.get_pool]&#39;" in html
+    assert "airflow-conformance run --target http://airflow.test --seed 7 --client none -k &#39;[property.get_pool]&#39;" in html
     assert html.count('<pre class="curl">curl -X PATCH') == 1 and html.count('<pre class="curl">') == 3
 
 
@@ -150,7 +150,8 @@ def test_upstream_references_become_links_and_rerun_selects_exactly_one_check():
         {"text": "unreported", "url": ""}]
     data = {"target": {"url": "https://air flow.example"}, "seed": 3, "profile": "readonly"}
     assert findings.rerun_command(data, "property.get_pool") == (
-        "airflow-conformance run --target 'https://air flow.example' --seed 3 --profile readonly -k '[property.get_pool]'")
+        "airflow-conformance run --target 'https://air flow.example' --seed 3 --profile readonly --client none "
+        "-k '[property.get_pool]'")
 
 
 def test_summary_md_is_a_short_table_naming_the_failure(written):

@@ -167,6 +167,8 @@ def _create_role_users(spec: VersionSpec, home: home_mod.Home, airflow: str, env
     if spec.major != 2:
         return
     progress(f"creating one user per built-in role ({', '.join(home_mod.ROLE_USERS[2])})")
+    # a fresh database knows only Admin until FAB syncs its built-in roles (the webserver does it at start)
+    _run_init([airflow, "sync-perm"], env=env, home=home, shown="sync-perm")
     for role, user in home_mod.ROLE_USERS[2].items():
         _create_user(home, airflow, env, user, role, home.role_passwords[user])
 

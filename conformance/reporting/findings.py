@@ -45,6 +45,8 @@ def rerun_command(data: dict, result_id: str) -> str:
             "--seed", str(data.get("seed"))]
     if data.get("profile") not in (None, "sandbox"):
         args += ["--profile", str(data["profile"])]
+    if not result_id.startswith("client."):  # exactly that check: the official clients' reading would add results
+        args += ["--client", "none"]
     args += ["-k", keyword_for(result_id)]
     return " ".join(shlex.quote(a) for a in args)
 
