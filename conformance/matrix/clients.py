@@ -69,7 +69,7 @@ def cells(columns) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for col in columns:
         for r in col.clients:
-            refused = sorted({f"{op} {x['field']}" for op, o in (r.get("operations") or {}).items()
+            refused = sorted({f"{op} {x['field']}".strip() for op, o in (r.get("operations") or {}).items()
                               for x in o.get("refusals") or [] if not x.get("deviation")})
             out.setdefault(r["client"], {})[col.version] = {
                 "relation": r.get("relation", ""), "parsed": r.get("parsed", 0), "failed": r.get("failed", 0),
