@@ -3,8 +3,8 @@
 - `run --only authorization` with every built-in role of the local target (found by URL) exits 0:
   every (identity, operation) pair is decided or skipped with a reason, every identity (the roles and
   anonymous) appears for every operation, and the reports carry the role x group table without secrets.
-- `run --profile readonly --auth <viewer>` exits 0 with no error: the checks a viewer may not make are
-  skipped, naming the permission it lacks.
+- `run --profile readonly --auth <viewer>` (scenarios, properties, posture) exits 0 with no error: the
+  checks a viewer may not make are skipped, naming the permission it lacks.
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ def test_every_pair_is_decided_or_skipped_with_a_reason(live, tmp_path):
 def test_a_viewer_runs_the_readonly_profile_conformant(live, tmp_path):
     viewer = next(spec for role, spec in live.roles.items() if role.lower() == "viewer")
     env = {**os.environ, "ACF_VIEWER_AUTH": viewer}
+    # the authorization tier is left out here (its pairs do not depend on the run's own identity; the test
+    # above runs it): on 2.10.5 it would add a minute of password hashing to CI
     proc, data = _run(live, tmp_path, "--auth", "env:ACF_VIEWER_AUTH", "--profile", "readonly",
-                      "--max-examples", "3", env=env)
+                      "--only", "scenarios,properties,posture", "--max-examples", "3", env=env)
     bad = [f"{r['id']}: {r['status']}: {r['message'][:400]}" for r in data.get("results", [])
            if r["status"] in ("failed", "error")]
     assert proc.returncode == 0 and not bad, (proc.returncode, bad, proc.stderr[-1500:])

@@ -115,3 +115,18 @@ def test_pairs_become_a_result_and_the_table(v2):
     assert table["pairs"] == {"total": 3, "decided": 3, "allowed": 1, "denied": 1, "unexpected": 1, "skipped": 0, "error": 0}
     text = "\n".join(authorization_lines(table))
     assert "| Variable | 1 / 0 / 0 | 0 / 1 / 0 | **0 / 0 / 1** |" in text
+
+
+def test_the_html_report_shows_the_table_and_the_unexpected_pair(v2):
+    from conformance.reporting.html import render_html  # noqa: PLC0415
+    from conformance.reporting.results import RunResults  # noqa: PLC0415
+
+    cells = [Cell("Viewer", "denied", UNEXPECTED, 200, "answered 200 although Viewer lacks can_create on Variables",
+                  "curl -X POST -H 'Authorization: Basic ***' http://h/api/v1/variables")]
+    conclusion = conclude("post_variables", v2.operations["post_variables"], cells)
+    run = RunResults(results=[Result("authorization.post_variables", "authorization", "Who may POST /variables",
+                                     ["post_variables"], conclusion.status, conclusion.message,
+                                     reproduce=conclusion.reproduce, cells=conclusion.cells, group=conclusion.group)])
+    html = render_html(run.as_dict())
+    assert "Authorization (role × operation group)" in html and "<th>Viewer</th>" in html
+    assert "0 / 0 / 1" in html and "authorization.post_variables" in html and "Basic ***" in html

@@ -38,6 +38,11 @@ def markdown_table(checks: dict[str, Meta]) -> str:
     lines.append("")
     lines += ["| response check | MUST |", "|---|---|"]
     lines += [f"| `{name}` | {must_of(name)} |" for name in response_checks()]
+    lines.append("")
+    lines.append("The authorization tier adds one check per operationId (`authorization.<operationId>`): it MUST let "
+                 "through exactly the built-in roles the release grants the operation's permission, refuse the others "
+                 "with 403 and the release's error body without changing anything, and refuse a request without "
+                 "credentials with 401 unless the operation is public (see Who may do what).")
     return "\n".join(lines)
 
 

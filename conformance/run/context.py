@@ -178,9 +178,10 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     ctx = RunContext(options, target, spec, spec_version, router, ledger, guard, session, redactor,
                      load_expectations(version, backend), validator, clients=clients, clients_off=clients_off,
                      access=load_access(version))
-    ctx.identities = identities.resolve(options, local, ctx.access, version)
-    for spec_of_role in ctx.identities.values():
-        _keep_secret(redactor, spec_of_role)
+    if cleanup_prefix is None:  # cleanup acts as the run's own identity only
+        ctx.identities = identities.resolve(options, local, ctx.access, version)
+        for spec_of_role in ctx.identities.values():
+            _keep_secret(redactor, spec_of_role)
     _check_credentials(ctx)
     ctx.primary_role = identities.primary_role(options, auth, local, ctx)
     if cleanup_prefix is None and not ctx.auth_denied:

@@ -20,7 +20,10 @@ PLUGIN = "tests.faultproxy.timeline"
 
 def _check_id(item: pytest.Item) -> str:
     marker = item.get_closest_marker("conformance")
-    return marker.args[0].result_id if marker is not None else item.nodeid
+    if marker is not None:
+        return marker.args[0].result_id
+    generated = item.get_closest_marker("conformance_property")  # property and authorization items
+    return generated.kwargs.get("result_id", item.nodeid) if generated is not None else item.nodeid
 
 
 def _write(event: str, item: pytest.Item) -> None:
