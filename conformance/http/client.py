@@ -213,7 +213,7 @@ class TargetSession(requests.Session):
             try:
                 response = super().send(request, **kwargs)
             except (requests.ConnectionError, requests.Timeout):
-                if attempt + 1 >= attempts:
+                if attempt + 1 >= attempts or self.interrupts.stopping.is_set():  # interrupted: no new attempt
                     raise
                 time.sleep(0.5 * (attempt + 1))
                 continue
