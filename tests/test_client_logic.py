@@ -145,6 +145,14 @@ def test_cassette_bounds_its_size(tmp_path, monkeypatch):
     assert c.total <= 3000 and c.dropped["over the cassette's total bound"] == 1
 
 
+def test_an_answer_the_cassette_cannot_keep_never_breaks_the_exchange():
+    c = Cassette(Redactor())
+    deep = b"[" * 5000 + b"]" * 5000  # JSON, nested deeper than the masking can walk
+    req, resp, _ = _exchange("http://airflow.test/api/v2/variables", 200, {})
+    c.record("get_variables", "/api/v2/variables", req, resp, deep)
+    assert c.entries() == [] and sum(c.dropped.values()) == 1
+
+
 def test_not_a_cassette_is_one_line(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text('{"entries": []}')

@@ -116,7 +116,12 @@ class Cassette:
             self.seen[operation] += 1
             if not self._wanted((operation, status), len(body), digest):
                 return
-        entry = self._entry(operation, template, request, response, body)
+        try:
+            entry = self._entry(operation, template, request, response, body)
+        except (RecursionError, TypeError, ValueError) as exc:  # recording must never break the exchange it watches
+            with self.lock:
+                self.dropped[f"could not be recorded ({type(exc).__name__})"] += 1
+            return
         if entry is None:
             return
         with self.lock:

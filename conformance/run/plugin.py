@@ -235,4 +235,5 @@ def _summarize(tr, run: RunResults) -> None:
         tr.write_line(line)
     for problem in run.cleanup_problems:
         tr.write_line(f"cleanup problem (exit 3 unless a check failed): {problem}")
-    tr.write_line(f"reports: {run.configuration.get('report_dir')}/results.json, junit.xml, report.html, summary.md")
+    tr.write_line(f"reports: {run.configuration.get('report_dir')}/results.json, junit.xml, report.html, summary.md, "
+                  "cassette.json")
