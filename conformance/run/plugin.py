@@ -161,7 +161,9 @@ class ConformanceRun:
             run.refused_by_configuration = (f"{ctx.target.url} refuses valid credentials by configuration "
                                             "(deny_all, the default [api] auth_backend of Airflow 2.0-2.2): "
                                             "set [api] auth_backend to airflow.api.auth.backend.basic_auth to test its API")
-        run.configuration = {**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url}
+        run.configuration = {**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url,
+                             "auth_roles": {role: spec.redacted for role, spec in ctx.identities.items()},
+                             "own_role": ctx.primary_role or "unknown"}
         run.cleanup_problems = problems
         run.clients = clients
         if exitstatus == pytest.ExitCode.INTERRUPTED or clients.pop("interrupted", False):

@@ -31,6 +31,7 @@ from conformance.http.client import SAFE_METHODS
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
 from conformance.safety.guard import READONLY_POSTS
 from conformance.safety.vacancy import VACANT_ID_BASE
+from conformance.specs.catalog import resolve
 from conformance.tiers.properties.operations import BULK_FIELDS, NAMED_CREATES, NAMED_UPDATES
 
 MARKER = "acf-authorization-probe"  # a value no run object holds: a denied update that was applied shows it
@@ -139,6 +140,11 @@ def build(ctx, op_id: str, values: dict[str, str], *, is_harmless: bool = False)
 def _shape_body(ctx, probe: Probe, rel: str, params: dict[str, str], values: dict[str, str]) -> None:
     """What the spec's minimum leaves out: an update names its own object, a bulk body one entity, a clear one run."""
     body = probe.body
+    schema = body_schema(ctx.spec, operation_spec(ctx.spec, ctx.router.by_id[probe.op_id])) or {}
+    props = schema.get("properties") or {}
+    if isinstance(body, dict):  # a read-only field a spec also calls required (2.0 DAGRun.dag_id) is refused first
+        for name in [k for k in body if (resolve(ctx.spec, props.get(k)) or {}).get("readOnly")]:
+            del body[name]
     if isinstance(body, dict) and "dag_id" in body:  # a body naming its DAG (backfills) names the probe's DAG
         body["dag_id"] = values["dag_id"]
     if isinstance(body, dict) and "asset_id" in body:  # an asset event names a vacant asset (a negative probe)
@@ -153,10 +159,8 @@ def _shape_body(ctx, probe: Probe, rel: str, params: dict[str, str], values: dic
         body["dag_run_id"] = f"{ctx.prefix}authz_run_{secrets.token_hex(3)}"
     elif rel.endswith("/clearDagRuns") and isinstance(body, dict):
         body.update({"dag_runs": [{"dag_run_id": values["dag_run_id"]}], "dry_run": True})
-    elif probe.method == "PATCH" and body == {}:
-        schema = body_schema(ctx.spec, operation_spec(ctx.spec, ctx.router.by_id[probe.op_id])) or {}
-        if "note" in (schema.get("properties") or {}):
-            probe.body = {"note": MARKER}
+    elif probe.method == "PATCH" and body == {} and "note" in props:
+        probe.body = {"note": MARKER}
 
 
 def _read_back(ctx, route, rel: str, probe: Probe) -> ReadBack | None:

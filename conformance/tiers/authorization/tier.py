@@ -57,9 +57,8 @@ class AccessTier:
 
     def session(self, identity: str, op_id: str):
         rel = self.ctx.router.relative(self.ctx.router.by_id[op_id].template)
-        if identity == ANONYMOUS:
-            anon = self.ctx.session_as(None)
-            return anon
+        if identity == ANONYMOUS:  # a new session each time: no cookie of an earlier answer stands in for credentials
+            return self.ctx.session_as(None)
         if rel in REVOKES_CREDENTIALS:  # a logout revokes the token it carries: never the identity's own
             session = self.ctx.session_for(identity, fresh=True)
             session.disposable_credentials = True
