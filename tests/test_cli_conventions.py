@@ -71,7 +71,7 @@ def test_every_flag_reads_airflow_conformance_flag(path):
 
 def test_environment_stands_in_for_flags_and_the_command_line_wins():
     env = {"AIRFLOW_CONFORMANCE_TARGET": "https://airflow.example", "AIRFLOW_CONFORMANCE_MAX_FAILURES": "2",
-           "AIRFLOW_CONFORMANCE_HEADER": f"X-Gateway-Key: {SECRET}\nX-Tenant: blue",
+           "AIRFLOW_CONFORMANCE_HEADER": f"X-Gateway-Key: {SECRET}\nX-Tenant: blue\n",  # as a YAML `|` block ends
            "AIRFLOW_CONFORMANCE_TLS_VERIFY": "false", "AIRFLOW_CONFORMANCE_REQUEST_TIMEOUT": "7.5",
            "AIRFLOW_CONFORMANCE_KEYWORD": "posture"}
     params = _params("run", [], env)
