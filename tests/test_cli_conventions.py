@@ -71,7 +71,7 @@ def test_every_flag_reads_airflow_conformance_flag(path):
 
 def test_environment_stands_in_for_flags_and_the_command_line_wins():
     env = {"AIRFLOW_CONFORMANCE_TARGET": "https://airflow.example", "AIRFLOW_CONFORMANCE_MAX_FAILURES": "2",
-           "AIRFLOW_CONFORMANCE_HEADER": f"X-Gateway-Key: {SECRET}\nX-Tenant: blue",
+           "AIRFLOW_CONFORMANCE_HEADER": f"X-Gateway-Key: {SECRET}\nX-Tenant: blue\n",  # as a YAML `|` block ends
            "AIRFLOW_CONFORMANCE_TLS_VERIFY": "false", "AIRFLOW_CONFORMANCE_REQUEST_TIMEOUT": "7.5",
            "AIRFLOW_CONFORMANCE_KEYWORD": "posture"}
     params = _params("run", [], env)
@@ -151,12 +151,12 @@ def _url(server: socket.socket) -> str:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupt_before_the_run_exits_3(silent_server, sig):
     proc = subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target", _url(silent_server), "--auth", "none",
-                             "--request-timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--request-timeout", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     conn, _ = silent_server.accept()  # the suite connected and waits for an answer that never comes
     time.sleep(0.2)
     proc.send_signal(sig)
     try:  # the connection stays open until the suite is gone: the signal alone must end it, whenever it lands
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=60)
     finally:
         conn.close()
     assert proc.returncode == 3, err

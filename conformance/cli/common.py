@@ -42,6 +42,10 @@ class HeaderType(click.ParamType):
     name = "NAME:VALUE"
     envvar_list_splitter = "\n"
 
+    def split_envvar_value(self, rv: str) -> list[str]:
+        """One header per line; blank lines (a YAML block scalar ends with one) are no headers."""
+        return [line for line in (rv or "").splitlines() if line.strip()]
+
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
