@@ -94,9 +94,8 @@ def _forwarded(module, fn: ast.FunctionDef):
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                 and inspect.ismodule(module.__dict__.get(func.value.id)):
             return module.__dict__[func.value.id], func.attr
-        if isinstance(func, ast.Name) and inspect.isfunction(module.__dict__.get(func.id)) \
-                and getattr(module.__dict__[func.id], "__module__", "") == module.__name__:
-            return module, func.id
+        if isinstance(func, ast.Name) and _function(module, func.id)[1] is not None:
+            return module, func.id  # a function of the same file (also on a stand-in module, 2.0-2.2 and 2.7)
     return None
 
 
@@ -107,13 +106,15 @@ def _fab_needs(call: ast.Call, namespace: dict, has_dag_id: bool) -> list[list[s
     kwargs = {k.arg: _evaluate(k.value, namespace) for k in call.keywords}
     if name == "requires_access":
         return [list(p) for p in (args[0] if args else kwargs.get("permissions") or [])]
-    fam = importlib.import_module("airflow.providers.fab.auth_manager.fab_auth_manager")
+    fam = _fab_auth_manager_module()
     manager = fam.FabAuthManager
     method = args[0] if args else kwargs.get("method")
     if name == "requires_access_view":
         view = args[0] if args else kwargs["access_view"]
         resource = fam._MAP_ACCESS_VIEW_TO_FAB_RESOURCE_TYPE[view]
         return [[manager._get_fab_action("MENU" if view.name == "DOCS" else "GET"), resource]]
+    if name == "requires_access_custom_view" and str(method).startswith("can_"):
+        return [[method, args[1] if len(args) > 1 else kwargs["resource_name"]]]  # 2.8: a FAB action already
     action = manager._get_fab_action(method)
     if name == "requires_access_custom_view":
         return [[action, args[1] if len(args) > 1 else kwargs["resource_name"]]]
@@ -128,6 +129,14 @@ def _fab_needs(call: ast.Call, namespace: dict, has_dag_id: bool) -> list[list[s
     kind = name[len("requires_access_"):]
     source, fn = _function_in_class(manager, f"is_authorized_{kind}")
     return [[action, _resource_type(fn, fam.__dict__, manager)]]
+
+
+def _fab_auth_manager_module():
+    """FabAuthManager: in the fab provider from 2.9 on, in Airflow core (`airflow.auth.managers.fab`) on 2.8."""
+    try:
+        return importlib.import_module("airflow.providers.fab.auth_manager.fab_auth_manager")
+    except ImportError:
+        return importlib.import_module("airflow.auth.managers.fab.fab_auth_manager")
 
 
 def _function_in_class(cls, name: str):
@@ -198,11 +207,18 @@ def _fab_operation(op: dict) -> dict:
 
 
 def _fab_roles() -> dict:
-    try:
-        mod = importlib.import_module("airflow.providers.fab.auth_manager.security_manager.override")
-        cls = mod.FabAirflowSecurityManagerOverride
+    for where in ("airflow.providers.fab.auth_manager.security_manager.override",
+                  "airflow.auth.managers.fab.security_manager.override"):  # 2.9+ provider, 2.8 core
+        try:
+            mod = importlib.import_module(where)
+        except ImportError:
+            continue
+        cls = getattr(mod, "FabAirflowSecurityManagerOverride", None)
+        if not hasattr(cls, "ROLE_CONFIGS"):  # 2.7: the override exists, the role configs are still in www
+            continue
         admin_rule = "update_admin_permission"
-    except ImportError:
+        break
+    else:
         mod = importlib.import_module("airflow.www.security")
         cls = mod.AirflowSecurityManager
         admin_rule = "update_admin_perm_view"
