@@ -252,6 +252,16 @@ def _v2_operations(site: Path) -> dict:
     return out
 
 
+def _dag_backed(name: str) -> str | None:
+    """The kind a DAG-backed dependency authorizes, if this release's dependency really asks about the DAG:
+    3.0's `requires_access_backfill` still asks `is_authorized_backfill` (kind backfill, Op and up may write)."""
+    if name == "requires_access_backfill":
+        security = importlib.import_module("airflow.api_fastapi.core_api.security")
+        if "is_authorized_backfill" in inspect.getsource(security.requires_access_backfill):
+            return None
+    return DAG_BACKED.get(name)
+
+
 def _simple_needs(route: dict) -> dict:
     needs = []
     for call in route["calls"]:
@@ -266,7 +276,7 @@ def _simple_needs(route: dict) -> dict:
         elif name == "requires_authenticated":
             continue
         else:
-            kind = DAG_BACKED.get(name) or name[len("requires_access_"):]
+            kind = _dag_backed(name) or name[len("requires_access_"):]
             needs.append(f"{method} {kind}")
     text = "; ".join("Depends(" + _segment(route["source_text"], c) + ")" for c in route["calls"])
     return {"needs": needs, "text": text}
@@ -280,7 +290,7 @@ def _simple_roles() -> dict:
     for role in SIMPLE_ROLES:
         user = user_mod.SimpleAuthManagerUser(username="acf-extract", role=role)
         grants = []
-        for kind in SIMPLE_KINDS:
+        for kind in SIMPLE_KINDS + (("backfill",) if _dag_backed("requires_access_backfill") is None else ()):
             for method in METHODS:
                 check = getattr(manager, f"is_authorized_{kind}")
                 extra = {"access_view": list(_access_views())[0]} if kind == "view" else \
