@@ -412,7 +412,7 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
             auth={"kind": "basic" if spec.major == 2 else "jwt", "user": home_mod.ADMIN_USER,
                   "password": home.password},
             roles=home_mod.role_identities(home, spec.major),
-            home=str(home.path), venv=str(venv), auth_config=auth_config,
+            home=str(home.path), venv=str(venv), auth_config=auth_config, page_limits=dict(home_mod.PAGE_LIMITS),
             started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
         _launch(spec, target, home, airflow, env, progress)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from conformance.errors import ConfigError, ConformanceError
-from conformance.matrix import clients
+from conformance.matrix import auth_default, clients
 from conformance.options import ENV_PREFIX, env_name
 
 HEARTBEAT_S = 60.0
@@ -153,9 +153,15 @@ def _in_turn(names: list[str], progress: Callable[[str], None],
         col = Column(name)
         columns.append(col)
         started = time.monotonic()
-        turn(col, lambda message, i=i: progress(f"[{i}/{len(names)}] {message}"))
+        turn(col, lambda message, i=i, t0=started: progress(f"[{i}/{len(names)}] {_clock(t0)} {message}"))
         col.duration_s = time.monotonic() - started
     return columns
+
+
+def _clock(started: float) -> str:
+    """Time since a release's turn began, `+4:07`, so a quiet phase shows how long it has lasted."""
+    seconds = int(time.monotonic() - started)
+    return f"+{seconds // 60}:{seconds % 60:02d}"
 
 
 def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child,
@@ -163,7 +169,7 @@ def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path
     from conformance.local import instance  # noqa: PLC0415
 
     version = col.version
-    say(f"Airflow {version}: provisioning")
+    say(f"Airflow {version}: install/start (a cached venv and initialized home are reused)")
     already = {t.version for t in instance.running()}
     try:
         local = instance.start(version, python=python, progress=say)
@@ -174,13 +180,61 @@ def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path
         say(f"Airflow {version}: {col.reason}")
         return
     try:
-        say(f"Airflow {version}: running the suite")
+        say(f"Airflow {version}: started at {local.url}; running the suite")
         _run_into(col, local.url, local.auth_spec, report_dir, child, say)
     finally:
         if version not in already:
             instance.stop(version)
+    if col.results and auth_default.pending(col.results):
+        _auth_default_run(col, say, report_dir, child, python, already)
     say(f"Airflow {version}: {col.status}"
         + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}"))
+
+
+def _auth_default_run(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child, python: str | None,
+                      already: set[str]) -> None:
+    """Restart the release with Airflow's default auth config, decide the checks waiting for it, merge them in."""
+    from conformance.local import instance  # noqa: PLC0415
+
+    version, waiting = col.version, [r["id"] for r in auth_default.pending(col.results)]
+    if version in already:  # someone else's running target: never restart it under them
+        say(f"Airflow {version}: {', '.join(waiting)} stay undecided: the target was already running, not restarted")
+        return
+    say(f"Airflow {version}: deny_all restart: --auth-config default for {', '.join(waiting)}")
+    flags = _without(child.flags, "--only", "--time-budget") + ["--only", auth_default.kinds(col.results), "--client", "none"]
+    out = report_dir / "runs" / version / auth_default.DIR
+    try:
+        local = instance.start(version, python=python, auth_config="default", progress=say)
+    except ConformanceError as exc:
+        say(f"Airflow {version}: deny_all restart failed, {', '.join(waiting)} stay undecided: {exc}")
+        return
+    try:
+        code, reason = run_one(local.url, local.auth_spec, out, _Child(flags, child.env, child.timeout), say)
+    finally:
+        instance.stop(version)
+    second = auth_default.load(report_dir / "runs" / version)
+    if second is None:
+        say(f"Airflow {version}: the default-auth run gave no results ({reason or f'exit {code}'}); "
+            f"{', '.join(waiting)} stay undecided")
+        return
+    col.results = auth_default.merge(col.results, second)
+    if col.results.get("verdict") != "conformant":
+        col.exit_code = col.exit_code or 1
+    say(f"Airflow {version}: merged {', '.join(col.results['auth_default_run']['checks']) or 'nothing'} "
+        "from the default-auth run")
+
+
+def _without(flags: list[str], *names: str) -> list[str]:
+    """A flag list without the named options and their values."""
+    out, skip = [], False
+    for flag in flags:
+        if skip:
+            skip = False
+        elif flag in names:
+            skip = True
+        else:
+            out.append(flag)
+    return out
 
 
 def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child, timeout: float = 600) -> list:
@@ -246,6 +300,8 @@ def load_runs(report_dir: Path, progress: Callable[[str], None] = lambda _m: Non
         readings = (clients.load(results.parent) if (results.parent / clients.FILE).is_file()
                     else clients.read_neighbours(results.parent, data, progress))
         version = data.get("target", {}).get("airflow_version") or results.parent.name
+        second = auth_default.load(results.parent)
+        data = auth_default.merge(data, second) if second and auth_default.pending(data) else data
         columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
                               duration_s=float(data.get("duration_s") or 0.0), results=data,
                               replays=_replays(results.parent / "deviations.json"), clients=readings))
