@@ -129,7 +129,7 @@ class ConformanceRun:
         info = item.stash.get(META_KEY, None)
         if info is not None and info["kind"] != self._phase:  # say when a tier begins (the matrix passes it on)
             self._phase = info["kind"]
-            print(f"phase: {KIND_OF[self._phase]} (+{time.time() - self.context.started:.0f} s)", file=sys.stderr, flush=True)
+            _say(item.config, f"phase: {KIND_OF[self._phase]} (+{time.time() - self.context.started:.0f} s)")
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -154,7 +154,7 @@ class ConformanceRun:
         gone = _target_gone(ctx)
         problems = _clean_up(ctx, gone)
         if ctx.clients:
-            print(f"phase: clients (+{time.time() - ctx.started:.0f} s)", file=sys.stderr, flush=True)
+            _say(session.config, f"phase: clients (+{time.time() - ctx.started:.0f} s)")
         clients = _read_with_clients(ctx, self.results, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         run = RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
                          target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
@@ -185,6 +185,13 @@ class ConformanceRun:
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         if self.run is not None:
             _summarize(terminalreporter, self.run)
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    """A progress line on the real stderr, also while pytest captures a test's output."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+        print(f"\n{line}", file=sys.stderr, flush=True)  # on its own line, also after pytest's progress dots
 
 
 def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict:

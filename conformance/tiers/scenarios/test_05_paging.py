@@ -171,7 +171,8 @@ def _judge_page(api, verdict, state: dict, limit: int, offset: int) -> None:
         full = state["listing"]
         items, t = _page(api, verdict, limit=limit, offset=offset)
         if _reference_total(api, verdict) == full.total:
-            want = _ids(full.items)[offset:offset + limit]
+            served = min(limit, state["maximum"])  # a limit above maximum_page_limit is clamped (its own check)
+            want = _ids(full.items)[offset:offset + served]
             verdict.that(t == full.total, f"total_entries {t} with limit={limit} offset={offset}, {full.total} without")
             verdict.that(_ids(items) == want,
                          f"limit={limit} offset={offset} returned {_ids(items)[:5]}..., expected {want[:5]}...")
@@ -200,7 +201,7 @@ def test_pages_partition(api, verdict, ctx):
     verdict.that(len(full_ids) == listing.total,
                  f"paging through the list gave {len(full_ids)} items, total_entries says {listing.total}")
     verdict.that(len(set(full_ids)) == len(full_ids), "the same DAG appears on two pages")
-    state = {"listing": listing, "unjudged": 0}
+    state = {"listing": listing, "unjudged": 0, "maximum": ctx.page_limits.maximum}
 
     # hypothesis derives the seed from the test itself (derandomize) and keeps its default phases
     @generation_settings(min(15, ctx.options.max_examples), derandomize=True, phases=tuple(Phase))
