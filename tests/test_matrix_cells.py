@@ -152,3 +152,14 @@ def test_bad_page_limits_and_time_budget_are_one_line_and_exit_2():
     assert result.exit_code == 2 and "MAX,FALLBACK" in result.output and "Traceback" not in result.output
     result = CliRunner().invoke(main, ["matrix", "--airflow", "2.10.5", "--time-budget", "0"])
     assert result.exit_code == 2 and "--time-budget" in result.output
+
+
+def test_a_per_operation_check_missing_from_a_release_is_na_only_where_its_spec_lacks_the_operation():
+    col = _col("2.10.5", [_r("scenario.a", "passed")], {"get_dags": {"status": "passed", "requests": 1}})
+    assert cells.missing_cell("client", col, "client.get_assets")["status"] == cells.NOT_APPLICABLE
+    assert cells.missing_cell("authorization", col, "authorization.get_assets")["status"] == cells.NOT_APPLICABLE
+    no_answer = cells.missing_cell("client", col, "client.get_dags")  # in the spec, but nothing for the client to read
+    assert no_answer["status"] == cells.UNDECIDED and "no recorded answer" in no_answer["message"]
+    col.results["configuration"]["only"] = ["scenarios"]
+    assert "authorization tier was not run" in cells.missing_cell("authorization", col, "authorization.get_dags")["message"]
+    assert cells.missing_cell("scenario", col, "scenario.b")["status"] == cells.NOT_APPLICABLE

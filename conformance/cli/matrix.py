@@ -12,7 +12,7 @@ from conformance.options import DEFAULT_MAX_EXAMPLES, PROFILES, env_name
 # The property tier's time per release (--time-budget). The whole matrix, 16 minors with every tier, must fit in
 # an hour of suite time on a 2-core machine: 225 s per release, of which start, scenarios, authorization, clients,
 # the deviation replay (and on 2.0-2.2 the deny_all restart) took ~TBD s when measured (README, "Matrix").
-DEFAULT_PROPERTY_BUDGET = 90
+DEFAULT_PROPERTY_BUDGET = 60
 
 
 def child_settings(header=(), tls_verify=True, cacert=None, request_timeout=None) -> dict[str, str]:

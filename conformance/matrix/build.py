@@ -90,7 +90,7 @@ def _checks(columns: list[Column]) -> tuple[dict[str, dict], dict[str, str]]:
             checks.setdefault(r["id"], {})[col.version] = cell_of.result_cell(r)
     for cid, row in checks.items():
         for col in columns:
-            row.setdefault(col.version, cell_of.missing_cell(kinds[cid], col))
+            row.setdefault(col.version, cell_of.missing_cell(kinds[cid], col, cid))
     return checks, titles
 
 

@@ -14,6 +14,8 @@ from conformance.run.selection import NOT_APPLICABLE_PREFIX
 NOT_APPLICABLE = "not_applicable"
 UNDECIDED = "undecided"
 DECIDED = ("passed", "failed", "known_deviation")
+PER_OPERATION = ("client", "authorization", "property")  # kinds whose check id is `<kind>.<operationId>`
+TIER_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture", "authorization": "authorization"}
 LABELS = {"passed": "✅ passed", "failed": "❌ failed", "known_deviation": "⚠️ known", "error": "💥 error",
           NOT_APPLICABLE: "n/a", UNDECIDED: "❔ undecided"}
 LEGEND = ("✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 error (the suite could not finish the check) · "
@@ -34,15 +36,30 @@ def result_cell(result: dict) -> dict:
     return {"status": status, "message": (result.get("message") or "")[:300], "upstream": result.get("upstream", "")}
 
 
-def missing_cell(kind: str, column) -> dict:
-    """The cell of a check a release's results do not hold: why it is not there."""
+def missing_cell(kind: str, column, check_id: str = "") -> dict:
+    """The cell of a check a release's results do not hold: why it is not there.
+
+    Checks of one operation (`client.<op>`, `authorization.<op>`, `property.<op>`) are not applicable where the
+    release's spec lacks the operation; where it has it, the check applied and was not decided.
+    """
     if column.status != "ran":
-        return {"status": UNDECIDED, "message": f"the release's run did not complete: {column.reason}"[:300], "upstream": ""}
+        return _cell(UNDECIDED, f"the release's run did not complete: {column.reason}")
+    operation = check_id.split(".", 1)[1] if kind in PER_OPERATION and "." in check_id else None
+    if operation is not None and operation not in (column.results.get("operations") or {}):
+        return _cell(NOT_APPLICABLE, f"{operation} is not an operation of this release's reference spec")
     only = ((column.results.get("configuration") or {}).get("only")) or []
-    if only and _kind_option(kind) not in only:
-        return {"status": UNDECIDED, "message": f"the {_kind_option(kind)} tier was not run (--only)", "upstream": ""}
-    return {"status": NOT_APPLICABLE, "message": "not among this release's checks (its spec or roles do not have it)",
-            "upstream": ""}
+    if kind in TIER_OF and only and TIER_OF[kind] not in only:
+        return _cell(UNDECIDED, f"the {TIER_OF[kind]} tier was not run (--only)")
+    if kind == "client":
+        off = (column.results.get("clients") or {}).get("off") or "the official client read no recorded answer of it"
+        return _cell(UNDECIDED, str(off))
+    if operation is not None:
+        return _cell(UNDECIDED, f"no {kind} result for {operation} on this release")
+    return _cell(NOT_APPLICABLE, "not among this release's checks")
+
+
+def _cell(status: str, message: str) -> dict:
+    return {"status": status, "message": message[:300], "upstream": ""}
 
 
 def operation_cell(info: dict | None, column) -> dict:
@@ -78,6 +95,3 @@ def score_text(s: dict | None) -> str:
     return f"{s['passed']}/{s['decided']} ({100 * s['ratio']:.1f}%)"
 
 
-def _kind_option(kind: str) -> str:
-    return {"scenario": "scenarios", "property": "properties", "posture": "posture",
-            "authorization": "authorization", "client": "clients"}.get(kind, kind)
