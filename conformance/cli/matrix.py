@@ -40,7 +40,7 @@ def child_settings(header=(), tls_verify=True, cacert=None, request_timeout=None
 @click.option("--seed", type=int, default=None, help="Same seed for every release (random when omitted).")
 @click.option("--time-budget", type=click.FloatRange(1, None), default=DEFAULT_PROPERTY_BUDGET, show_default=True,
               metavar="SECONDS", help="Property-tier time per release (run --time-budget); the default fits 16 releases "
-                                      "in an hour. Env AIRFLOW_CONFORMANCE_TIME_BUDGET.")
+                                      "in an hour.")
 @click.option("--timeout", type=click.IntRange(60, None), default=1800, show_default=True, help="Seconds allowed per release.")
 @click.option("--rebuild", is_flag=True, help="Only re-render the matrix from the runs already in --report-dir/runs/.")
 @transport_flags
