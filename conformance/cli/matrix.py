@@ -44,8 +44,7 @@ def child_settings(header=(), tls_verify=True, cacert=None, request_timeout=None
 @click.option("--timeout", type=click.IntRange(60, None), default=1800, show_default=True, help="Seconds allowed per release.")
 @click.option("--rebuild", is_flag=True, help="Only re-render the matrix from the runs already in --report-dir/runs/.")
 @transport_flags
-def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, time_budget, timeout, rebuild,
-           **transport) -> int:
+def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild, **transport) -> int:
     """Run the suite against several Airflow releases and write the compatibility matrix.
 
     A release that cannot be provisioned becomes an error column with the
@@ -54,6 +53,7 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
     from conformance.local import versions as supported  # noqa: PLC0415
     from conformance.matrix import build, collect  # noqa: PLC0415
 
+    time_budget = transport.pop("time_budget")  # not a transport flag: taken out before they go to the children
     if rebuild:
         columns = collect.load_runs(Path(report_dir), echo_err)
         if not columns:

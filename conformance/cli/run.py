@@ -7,10 +7,10 @@ import sys
 import click
 import pytest
 
-from conformance.cli.common import (check_page_limits, echo_err, exclusive, parse_only, parse_roles, transport_flags,
-                                    transport_settings)
+from conformance.cli.common import echo_err, exclusive, parse_only, parse_roles, transport_flags, transport_settings
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
+from conformance.cli.common import check_page_limits
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
 
 # pytest's own exit codes that mean "the user asked for something impossible"
@@ -74,7 +74,7 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
               help="Official apache-airflow-client releases that read every recorded answer after the run "
                    "(default auto: the client matching the server).")
 @transport_flags
-def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_examples, max_rps, time_budget, page_limits, workers, seed, keyword, python,
+def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
         allow_disruptive, max_failures, client, **transport) -> int:
     """Run the conformance suite against a target and write the reports.
 
@@ -83,7 +83,7 @@ def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_exa
     """
     url, local_version = exclusive(("url", url), ("local_version", local_version), "--target and --airflow exclude each other")
     options = RunOptions.from_env(url=url, auth=auth, auth_roles=auth_roles, profile=profile, only=parse_only(only), report_dir=report_dir,
-                                  max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, page_limits=page_limits, workers=workers, seed=seed,
+                                  max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, page_limits=transport.pop("page_limits"), workers=workers, seed=seed,
                                   keyword=keyword, allow_disruptive=allow_disruptive, max_failures=max_failures, client=client,
                                   **transport_settings(**transport))
     client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned

@@ -412,7 +412,7 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
             auth={"kind": "basic" if spec.major == 2 else "jwt", "user": home_mod.ADMIN_USER,
                   "password": home.password},
             roles=home_mod.role_identities(home, spec.major),
-            home=str(home.path), venv=str(venv), auth_config=auth_config, page_limits=dict(home_mod.PAGE_LIMITS),
+            home=str(home.path), venv=str(venv), auth_config=auth_config,
             started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
         _launch(spec, target, home, airflow, env, progress)
@@ -448,6 +448,7 @@ def _log_ports(api_port: int) -> tuple[int, int]:
 def _launch(spec: VersionSpec, target: LocalTarget, home: home_mod.Home, airflow: str, env: dict[str, str],
             progress: Progress) -> None:
     """Start every component and wait until the target is ready; on any failure stop what was started."""
+    target.page_limits = dict(home_mod.PAGE_LIMITS)  # what home.environment configures: the run judges paging by it
     procs: dict[str, subprocess.Popen] = {}
     launched = time.monotonic()
     try:

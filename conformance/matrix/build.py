@@ -9,9 +9,9 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from conformance import __version__
-from conformance.matrix import cells as cell_of
 from conformance.matrix import clients
 from conformance.matrix.collect import Column
+from conformance.matrix import cells as cell_of
 from conformance.reporting.charts import STATUS_ORDER, releases_chart
 from conformance.reporting.html import environment
 from conformance.matrix.compare import adjacent, is_regression

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Callable
 
 from conformance.errors import ConfigError, ConformanceError
-from conformance.matrix import auth_default, clients
+from conformance.matrix import clients
 from conformance.options import ENV_PREFIX, env_name
+from conformance.matrix import auth_default
 
 HEARTBEAT_S = 60.0
 _PYTEST_PROGRESS = re.compile(r"^[.sxXFE]+\s*(\[\s*\d+%\])?$")  # pytest's dots: not worth repeating
@@ -166,10 +167,21 @@ def _clock(started: float) -> str:
 
 def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child,
                        python: str | None) -> None:
+    """The release's run; then, where checks wait for Airflow's default auth config (2.0-2.2), a restart for them."""
+    from conformance.local import instance  # noqa: PLC0415
+
+    already = {t.version for t in instance.running()}
+    _provision_and_run_once(col, say, report_dir, child, python)
+    if col.results and auth_default.pending(col.results):
+        _auth_default_run(col, say, report_dir, child, python, already)
+
+
+def _provision_and_run_once(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child,
+                            python: str | None) -> None:
     from conformance.local import instance  # noqa: PLC0415
 
     version = col.version
-    say(f"Airflow {version}: install/start (a cached venv and initialized home are reused)")
+    say(f"Airflow {version}: provisioning")
     already = {t.version for t in instance.running()}
     try:
         local = instance.start(version, python=python, progress=say)
@@ -180,13 +192,11 @@ def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path
         say(f"Airflow {version}: {col.reason}")
         return
     try:
-        say(f"Airflow {version}: started at {local.url}; running the suite")
+        say(f"Airflow {version}: running the suite")
         _run_into(col, local.url, local.auth_spec, report_dir, child, say)
     finally:
         if version not in already:
             instance.stop(version)
-    if col.results and auth_default.pending(col.results):
-        _auth_default_run(col, say, report_dir, child, python, already)
     say(f"Airflow {version}: {col.status}"
         + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}"))
 
@@ -297,11 +307,11 @@ def load_runs(report_dir: Path, progress: Callable[[str], None] = lambda _m: Non
             data = json.loads(results.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise ConfigError(f"{results} is not a results.json of this suite ({exc.__class__.__name__})") from exc
+        second = auth_default.load(results.parent)  # the checks decided on a restart with Airflow's default auth
+        data = auth_default.merge(data, second) if second and auth_default.pending(data) else data
         readings = (clients.load(results.parent) if (results.parent / clients.FILE).is_file()
                     else clients.read_neighbours(results.parent, data, progress))
         version = data.get("target", {}).get("airflow_version") or results.parent.name
-        second = auth_default.load(results.parent)
-        data = auth_default.merge(data, second) if second and auth_default.pending(data) else data
         columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
                               duration_s=float(data.get("duration_s") or 0.0), results=data,
                               replays=_replays(results.parent / "deviations.json"), clients=readings))
