@@ -279,6 +279,8 @@ class _Readiness:
     def _version(self) -> None:
         target, spec = self.target, self.spec
         owner = processes.port_owner(target.port, processes.members(_groups(target)))
+        if owner == "other":  # a child that began listening after the process snapshot (gunicorn's master): look again
+            owner = processes.port_owner(target.port, processes.members(_groups(target)))
         if owner is None:
             raise _NotYet("nothing listens on the port yet")
         if owner == "other":
