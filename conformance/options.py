@@ -58,6 +58,9 @@ class RunOptions:
     max_examples: int = DEFAULT_MAX_EXAMPLES
     max_rps: float | None = None
     time_budget: float | None = None  # seconds for the property tier; None: --max-examples alone decides
+    # the target's [api] maximum_page_limit,fallback_page_limit as the user states them ("MAX,FALLBACK"); None: a local
+    # target's recorded ones, else Airflow's documented defaults for the release (conformance.expectations.page_limits)
+    page_limits: str | None = None
     workers: int = 1
     seed: int | None = None
     run_id: str = field(default_factory=new_run_id)
@@ -98,6 +101,7 @@ class RunOptions:
             "max_examples": self.max_examples,
             "max_rps": self.max_rps,
             "time_budget": self.time_budget,
+            "page_limits": self.page_limits,
             "workers": self.workers,
             "seed": self.seed,
             "run_id": self.run_id,

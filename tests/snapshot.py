@@ -23,9 +23,9 @@ def _all(s: requests.Session, url: str, key: str) -> list[dict]:
         body = s.get(url, params={"limit": 100, "offset": offset}, timeout=60).json()
         page = body.get(key, [])
         items += page
-        if len(page) < 100:
+        if not page or len(items) >= body.get("total_entries", 0):  # pages may be shorter than asked (maximum_page_limit)
             return items
-        offset += 100
+        offset += len(page)
 
 
 def _db_rows(home: Path, query: str) -> list[tuple]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from conformance.matrix import build, collect
 
@@ -21,9 +22,13 @@ def test_failed_release_becomes_an_error_column_and_the_rest_runs(targets, tmp_p
     assert columns["2.10.5"]["status"] == "ran" and columns["2.10.5"]["verdict"] == "conformant"
     assert any("2.9.3" in m for m in messages), "no progress line for the failing release"
     # the release's run speaks while it runs: its own lines come through, prefixed with its place
-    assert any(m.startswith("[1/1] target ") and ": Airflow 2.10.5 (API v1)" in m for m in messages), messages
-    assert any(m.startswith("[1/1] verdict: conformant") for m in messages), messages
-    assert "[1/1] replaying the recorded deviations" in messages
+    # ... with the time its turn has taken so far ("[1/1] +0:42 ...")
+    lines = [re.sub(r"^(\[\d+/\d+\]) \+\d+:\d\d ", r"\1 ", m) for m in messages]
+    assert all(re.match(r"^\[\d+/\d+\] \+\d+:\d\d ", m) for m in messages if m.startswith("[")), messages
+    assert any(m.startswith("[1/1] target ") and ": Airflow 2.10.5 (API v1)" in m for m in lines), messages
+    assert any(m.startswith("[1/1] phase: posture") for m in lines), messages
+    assert any(m.startswith("[1/1] verdict: conformant") for m in lines), messages
+    assert "[1/1] replaying the recorded deviations" in lines
     md = (tmp_path / "compatibility.md").read_text()
     assert "| 2.9.3 | error: could not provision" in md and "| 2.10.5 | conformant |" in md
     assert json.loads((tmp_path / "compatibility.json").read_text())["spec_diffs"][0]["from"] == "2.9.3"

@@ -29,6 +29,19 @@ def parse_only(value: str | None) -> tuple[str, ...]:
     return kinds
 
 
+def check_page_limits(ctx, param, value: str | None) -> str | None:
+    """`--page-limits 25,10`: two positive integers, else a usage error (exit 2) before anything runs."""
+    if value is None:
+        return None
+    from conformance.expectations.page_limits import parse  # noqa: PLC0415
+
+    try:
+        parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return value
+
+
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
 

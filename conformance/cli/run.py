@@ -10,6 +10,7 @@ import pytest
 from conformance.cli.common import echo_err, exclusive, parse_only, parse_roles, transport_flags, transport_settings
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
+from conformance.cli.common import check_page_limits
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
 
 # pytest's own exit codes that mean "the user asked for something impossible"
@@ -59,6 +60,9 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("--time-budget", type=click.FloatRange(1, None), default=None, metavar="SECONDS",
               help="Time for the property tier; once an operation has used its share, it sends no further cases "
                    "(each operation still gets at least one).")
+@click.option("--page-limits", "page_limits", metavar="MAX,FALLBACK", callback=check_page_limits,
+              help="The target's [api] maximum_page_limit,fallback_page_limit, which the paging checks judge by "
+                   "(default: a local target's own, else Airflow's documented defaults for the release).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel property-test workers.")
 @click.option("--seed", type=int, default=None, help="Hypothesis seed (random when omitted; always recorded in results.json).")
 @click.option("-k", "keyword", metavar="EXPR", help="Only checks whose id matches this pytest -k expression.")
@@ -79,7 +83,7 @@ def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_exa
     """
     url, local_version = exclusive(("url", url), ("local_version", local_version), "--target and --airflow exclude each other")
     options = RunOptions.from_env(url=url, auth=auth, auth_roles=auth_roles, profile=profile, only=parse_only(only), report_dir=report_dir,
-                                  max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, workers=workers, seed=seed,
+                                  max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, page_limits=transport.pop("page_limits"), workers=workers, seed=seed,
                                   keyword=keyword, allow_disruptive=allow_disruptive, max_failures=max_failures, client=client,
                                   **transport_settings(**transport))
     client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned

@@ -16,6 +16,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from conformance.expectations.deviations import Deviation, Observation, parse_all
+from conformance.expectations.page_limits import PageLimits
 
 DATA_FILE = Path(__file__).with_name("expectations.yaml")
 
@@ -39,8 +40,18 @@ class Expectations:
 
     def dialect(self) -> dict:
         """How this version's API spells things (field names, paths): data, so tests need no version branches."""
+        return self._section("dialect")
+
+    def default_page_limits(self) -> PageLimits:
+        """Airflow's documented page limits for this version (what a target is judged by when nothing says otherwise)."""
+        data = self._section("page_limits")
+        return PageLimits(int(data["maximum"]), int(data["fallback"]),
+                          f"Airflow {self.version}'s documented defaults")
+
+    def _section(self, name: str) -> dict:
+        """The merged entries of a top-level, version-keyed section whose range includes this version."""
         merged: dict = {}
-        for entry in _raw().get("dialect", []):
+        for entry in _raw().get(name, []):
             if self.version in SpecifierSet(entry.get("versions", ""), prereleases=True):
                 merged.update({k: v for k, v in entry.items() if k != "versions"})
         return merged

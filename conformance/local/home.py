@@ -29,6 +29,11 @@ ADMIN_ROLE = {2: "Admin", 3: "admin"}
 SECRETS_FILE = "conformance-credentials.json"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json"
 _BASIC = "airflow.api.auth.backend.basic_auth"
+# [api] page limits of every local target, low enough that a limit above the maximum, a list without limit and
+# limit=0 each give a page shorter than the lists the paging checks read (2.0.2 lists ~28 DAGs with the probe DAGs,
+# 3.3.2 ~115; event logs grow with every run), so clamping and the default page size are decided on every release.
+# Recorded in the target's state: the run judges by them (conformance.run.context.page_limits_of).
+PAGE_LIMITS = {"maximum": 20, "fallback": 10}
 _SESSION = "airflow.api.auth.backend.session"
 
 # Anonymous API requests must get 401, not FAB >= 1.5.4's "Public" role (403).
@@ -195,6 +200,8 @@ def _common_settings(home: Home, log_ports: tuple[int, int], venv: Path) -> dict
         "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
         "AIRFLOW__SCHEDULER__PROCESSOR_POLL_INTERVAL": "1",
         "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "1",
+        "AIRFLOW__API__MAXIMUM_PAGE_LIMIT": str(PAGE_LIMITS["maximum"]),
+        "AIRFLOW__API__FALLBACK_PAGE_LIMIT": str(PAGE_LIMITS["fallback"]),
     }
 
 

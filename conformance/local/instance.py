@@ -279,6 +279,8 @@ class _Readiness:
     def _version(self) -> None:
         target, spec = self.target, self.spec
         owner = processes.port_owner(target.port, processes.members(_groups(target)))
+        if owner == "other":  # a child that began listening after the process snapshot (gunicorn's master): look again
+            owner = processes.port_owner(target.port, processes.members(_groups(target)))
         if owner is None:
             raise _NotYet("nothing listens on the port yet")
         if owner == "other":
@@ -448,6 +450,7 @@ def _log_ports(api_port: int) -> tuple[int, int]:
 def _launch(spec: VersionSpec, target: LocalTarget, home: home_mod.Home, airflow: str, env: dict[str, str],
             progress: Progress) -> None:
     """Start every component and wait until the target is ready; on any failure stop what was started."""
+    target.page_limits = dict(home_mod.PAGE_LIMITS)  # what home.environment configures: the run judges paging by it
     procs: dict[str, subprocess.Popen] = {}
     launched = time.monotonic()
     try:

@@ -25,6 +25,7 @@ class LocalTarget:
     home: str = ""
     venv: str = ""
     auth_config: str = "conformance"
+    page_limits: dict[str, int] = field(default_factory=dict)  # [api] {"maximum", "fallback"} it was started with
     started_at: str = ""
     ready: bool = False
 

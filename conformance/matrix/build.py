@@ -11,12 +11,13 @@ from packaging.version import InvalidVersion, Version
 from conformance import __version__
 from conformance.matrix import clients
 from conformance.matrix.collect import Column
+from conformance.matrix import cells as cell_of
 from conformance.reporting.charts import STATUS_ORDER, releases_chart
 from conformance.reporting.html import environment
 from conformance.matrix.compare import adjacent, is_regression
 from conformance.reporting.writer import write_texts
 
-SYMBOL = {"passed": "✅", "failed": "❌", "known_deviation": "⚠️", "skipped": "·", "error": "💥", None: " "}
+SYMBOL = cell_of.LABELS  # every cell has a status: the matrix never leaves one blank or a bare dot
 
 
 def _sort_key(col: Column):
@@ -75,29 +76,54 @@ def deviation_cell(cell: dict | None) -> str:
     return text + (f", excused {len(cell['excused'])}" if cell["excused"] else "")
 
 
-def build(columns: list[Column]) -> dict:
-    """The compatibility document (compatibility.json)."""
-    columns = sorted(columns, key=_sort_key)
-    versions = [c.version for c in columns]
+def _checks(columns: list[Column]) -> tuple[dict[str, dict], dict[str, str]]:
+    """{check id: {release: cell}} for every check any release reported (properties are the operations table),
+    each release's cell classified, and one filled in where a release does not report the check."""
     checks: dict[str, dict] = {}
-    operations: dict[str, dict] = {}
     titles: dict[str, str] = {}
+    kinds: dict[str, str] = {}
     for col in columns:
         for r in col.results.get("results", []):
             if r["kind"] == "property":
                 continue
-            titles[r["id"]] = r["title"]
-            checks.setdefault(r["id"], {})[col.version] = {"status": r["status"], "message": r["message"][:300],
-                                                           "upstream": r.get("upstream", "")}
-        for op, info in col.results.get("operations", {}).items():
-            operations.setdefault(op, {})[col.version] = {"status": info["status"], "requests": info["requests"]}
+            titles[r["id"]], kinds[r["id"]] = r["title"], r["kind"]
+            checks.setdefault(r["id"], {})[col.version] = cell_of.result_cell(r)
+    for cid, row in checks.items():
+        for col in columns:
+            row.setdefault(col.version, cell_of.missing_cell(kinds[cid], col, cid))
+    return checks, titles
+
+
+def _operations(columns: list[Column]) -> dict[str, dict]:
+    """{operationId: {release: cell}}: each release's status of the operation, `not_applicable` outside its spec."""
+    names = {op for col in columns for op in col.results.get("operations", {})}
+    return {op: {col.version: cell_of.operation_cell(col.results.get("operations", {}).get(op), col) for col in columns}
+            for op in names}
+
+
+def _version_row(col: Column) -> dict:
+    """A release's summary row: its run, its results by matrix status, and its score (passed / decided)."""
+    row = col.as_dict()
+    if col.results:
+        tally = cell_of.counts(col.results.get("results", []))
+        row.update(counts=tally, score=cell_of.score(tally),
+                   auth_default_run=col.results.get("auth_default_run"))
+    return row
+
+
+def build(columns: list[Column]) -> dict:
+    """The compatibility document (compatibility.json)."""
+    columns = sorted(columns, key=_sort_key)
+    versions = [c.version for c in columns]
+    checks, titles = _checks(columns)
+    operations = _operations(columns)
     config = next((c.results.get("configuration") for c in columns if c.results.get("configuration")), {}) or {}
     deviations = _deviations(columns)
     return {
         "suite_version": __version__,
         "configuration": {k: config.get(k) for k in ("profile", "only", "max_examples", "seed")},
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "versions": [c.as_dict() for c in columns],
+        "versions": [_version_row(c) for c in columns],
         "checks": {k: {"title": titles[k], "cells": checks[k]} for k in sorted(checks)},
         "operations": {k: operations[k] for k in sorted(operations)},
         "deviations": {k: deviations[k] for k in sorted(deviations)},
@@ -114,19 +140,25 @@ def render_markdown(doc: dict) -> str:
              "Each column is a real Airflow release provisioned locally (pip, SQLite) and run through the suite: "
              f"checks {', '.join(doc['configuration'].get('only') or [])}, profile {doc['configuration'].get('profile')}, "
              f"seed {doc['configuration'].get('seed')}. Time is the suite's own run, provisioning excluded.", "",
-             "| version | verdict | passed | failed | known deviations | skipped | errors | operations | time (s) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "Score: passed / decided (passed, failed and known deviations), so what was not decided is never "
+             "counted as conformance.", "",
+             "| version | verdict | score | passed | failed | known deviations | undecided | n/a | errors | operations | time (s) |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for v in doc["versions"]:
-        s = v.get("summary") or {}
-        ops = sum(1 for cells in doc["operations"].values() if v["version"] in cells)
+        s = v.get("counts") or {}
+        ops = sum(1 for cells in doc["operations"].values() if cells.get(v["version"], {}).get("status") != cell_of.NOT_APPLICABLE)
         verdict = v.get("verdict") or f"error: {v['reason']}"
-        lines.append(f"| {v['version']} | {verdict} | {s.get('passed', '')} | {s.get('failed', '')} | "
-                     f"{s.get('known_deviation', '')} | {s.get('skipped', '')} | {s.get('error', '')} | {ops} | {v['duration_s']} |")
-    lines += ["", "## Checks", "", "✅ passed · ❌ failed · ⚠️ known upstream deviation · `·` skipped (not applicable) · 💥 error", "",
-              "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
+        lines.append(f"| {v['version']} | {verdict} | {cell_of.score_text(v.get('score'))} | {s.get('passed', '')} | "
+                     f"{s.get('failed', '')} | {s.get('known_deviation', '')} | {s.get(cell_of.UNDECIDED, '')} | "
+                     f"{s.get(cell_of.NOT_APPLICABLE, '')} | {s.get('error', '')} | {ops} | {v['duration_s']} |")
+    lines += ["", "## Checks", "", cell_of.LEGEND, "", "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
     for cid, row in doc["checks"].items():
-        cells = [SYMBOL.get(row["cells"].get(v, {}).get("status")) for v in versions]
-        lines.append(f"| `{cid}` | " + " | ".join(cells) + " |")
+        lines.append(f"| `{cid}` | " + " | ".join(SYMBOL[row["cells"][v]["status"]] for v in versions) + " |")
+    lines += ["", "## Operations", "", "Each operation of each release's reference spec, by the worst outcome of its "
+              "checks (property tier, scenarios, authorization); `n/a`: not in that release's spec.", "",
+              "| operation | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
+    for op, row in doc["operations"].items():
+        lines.append(f"| `{op}` | " + " | ".join(SYMBOL.get(row[v]["status"], row[v]["status"]) for v in versions) + " |")
     if doc.get("deviations"):
         lines += ["", "## Known deviations by release", "",
                   "`occurs n/m`: `deviations verify` reproduced it on n of the m operations it replayed there; "
@@ -215,7 +247,8 @@ def _deviation_statuses(cells: dict) -> str:
 _env = environment("conformance.matrix")
 _env.globals.update(deviation_cell=deviation_cell, deviation_status=deviation_status, deviation_lines=deviation_lines,
                     row_statuses=_row_statuses, statuses=_statuses, deviation_statuses=_deviation_statuses,
-                    client_cell=clients.cell_text)
+                    client_cell=clients.cell_text, score_text=cell_of.score_text,
+                    cell_label=lambda status: {"not_applicable": "n/a"}.get(status))
 
 
 def render_html(doc: dict) -> str:

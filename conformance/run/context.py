@@ -17,6 +17,8 @@ from conformance.expectations import Expectations
 from conformance.expectations import load as load_expectations
 from conformance.expectations.access import Access
 from conformance.expectations.access import load as load_access
+from conformance.expectations.page_limits import PageLimits, from_record
+from conformance.expectations.page_limits import parse as parse_page_limits
 from conformance.http.cassette import Cassette
 from conformance.http.client import Stats, Transport
 from conformance.http.interrupts import Interrupts
@@ -60,6 +62,7 @@ class RunContext:
     access: Access | None = None
     identities: dict[str, AuthSpec] = field(default_factory=dict)
     primary_role: str | None = None
+    page_limits: PageLimits | None = None  # what the paging checks judge by (page_limits_of)
     _role_sessions: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -178,6 +181,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     ctx = RunContext(options, target, spec, spec_version, router, ledger, guard, session, redactor,
                      load_expectations(version, backend), validator, clients=clients, clients_off=clients_off,
                      access=load_access(version))
+    ctx.page_limits = page_limits_of(options, local, ctx.expectations)
     if cleanup_prefix is None:  # cleanup acts as the run's own identity only
         ctx.identities = identities.resolve(options, local, ctx.access, version)
         for spec_of_role in ctx.identities.values():
@@ -190,6 +194,18 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
         ledger.note("target", root)  # `cleanup` replays a ledger only against the target it belongs to
         _find_probe_dags(ctx)
     return ctx
+
+
+def page_limits_of(options: RunOptions, local, expectations: Expectations) -> PageLimits:
+    """The page limits the target serves with: as the user states them, else a local target's recorded ones, else
+    Airflow's documented defaults for the release (a deployment that changed them needs --page-limits)."""
+    if options.page_limits:
+        try:
+            return parse_page_limits(options.page_limits)
+        except ValueError as exc:
+            raise ConfigError(f"--page-limits: {exc}") from None
+    recorded = from_record(getattr(local, "page_limits", None), "the local target's configuration") if local else None
+    return recorded or expectations.default_page_limits()
 
 
 def _keep_secret(redactor: Redactor, auth: AuthSpec) -> None:

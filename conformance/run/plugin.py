@@ -36,6 +36,7 @@ class ConformanceRun:
         self.results: list[Result] = []
         self.run: RunResults | None = None
         self._stack = contextlib.ExitStack()
+        self._phase = ""  # the kind of the checks running now
 
     # -- lifecycle ------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -125,6 +126,10 @@ class ConformanceRun:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.context.session.forget()
         item.stash[TIME_KEY] = time.monotonic()
+        info = item.stash.get(META_KEY, None)
+        if info is not None and info["kind"] != self._phase:  # say when a tier begins (the matrix passes it on)
+            self._phase = info["kind"]
+            _say(item.config, f"phase: {KIND_OF[self._phase]} (+{time.time() - self.context.started:.0f} s)")
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -148,6 +153,8 @@ class ConformanceRun:
         ctx = self.context
         gone = _target_gone(ctx)
         problems = _clean_up(ctx, gone)
+        if ctx.clients:
+            _say(session.config, f"phase: clients (+{time.time() - ctx.started:.0f} s)")
         clients = _read_with_clients(ctx, self.results, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         run = RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
                          target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
@@ -163,7 +170,8 @@ class ConformanceRun:
                                             "set [api] auth_backend to airflow.api.auth.backend.basic_auth to test its API")
         run.configuration = {**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url,
                              "auth_roles": {role: spec.redacted for role, spec in ctx.identities.items()},
-                             "own_role": ctx.primary_role or "unknown"}
+                             "own_role": ctx.primary_role or "unknown",
+                             "page_limits": ctx.page_limits.as_dict() if ctx.page_limits else None}
         run.cleanup_problems = problems
         run.clients = clients
         if exitstatus == pytest.ExitCode.INTERRUPTED or clients.pop("interrupted", False):
@@ -177,6 +185,13 @@ class ConformanceRun:
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         if self.run is not None:
             _summarize(terminalreporter, self.run)
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    """A progress line on the real stderr, also while pytest captures a test's output."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+        print(f"\n{line}", file=sys.stderr, flush=True)  # on its own line, also after pytest's progress dots
 
 
 def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict:

@@ -14,6 +14,10 @@ from conformance.checks.metadata import Meta
 from conformance.options import PROFILES
 
 KIND_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture", "authorization": "authorization"}
+# how a skip says the check is not part of the release (the matrix tells "not applicable" from "not decided" by it)
+NOT_APPLICABLE_PREFIX = "not applicable to Airflow "
+# how a skip says the check needs a target with Airflow's default auth config (the matrix restarts 2.0-2.2 for it)
+AUTH_DEFAULT_REASON = "needs a target running Airflow's default auth settings (airflow-conformance up --auth-config default)"
 DENY_ALL_REASON = ("the target refuses valid credentials by configuration (Airflow's default [api] auth_backend "
                    "deny_all on 2.0-2.2); only the auth-default checks apply")
 
@@ -50,11 +54,11 @@ def skip_reason(ctx, meta: Meta | None, kind: str, operations=()) -> str | None:
     version = ctx.target.version
     if not meta.applies_to(version):
         rng = " and ".join(x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x)
-        return f"not applicable to Airflow {ctx.target.airflow_version} (applies to {rng})"
+        return f"{NOT_APPLICABLE_PREFIX}{ctx.target.airflow_version} (applies to {rng})"
     if PROFILES.index(meta.tier) > PROFILES.index(ctx.options.profile):
         return f"needs the {meta.tier} profile; this run uses --profile {ctx.options.profile}"
     if "auth_default" in meta.needs and not ctx.auth_denied:
-        return "needs a target running Airflow's default auth settings (airflow-conformance up --auth-config default)"
+        return AUTH_DEFAULT_REASON
     if ctx.auth_denied and "auth_default" not in meta.needs:
         return DENY_ALL_REASON
     lacking = lacks_reason(ctx, meta.privileged_operations())

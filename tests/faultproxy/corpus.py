@@ -428,7 +428,7 @@ CORPUS: list[Mutation] = [
     Mutation(
         "default_page_size_wrong", ("scenario.paging.default_page_size",),
         "without `limit` the server uses a page size other than the documented default",
-        path=DAGS, query=no_param("limit"), request=set_query(limit="10")),
+        path=DAGS, query=no_param("limit"), request=set_query(limit="3")),  # below any default page (local: 10/20)
     Mutation(
         "large_limit_rejected", ("scenario.paging.limit_above_maximum_clamped",),
         "a limit above the maximum is an error instead of being clamped",

@@ -27,7 +27,7 @@ from conformance.tiers.properties.shaping import drop_undeclared_properties, str
 
 CHAIN_EXAMPLES = 3
 PAGE = 100
-MAX_PAGES = 10
+MAX_PAGES = 25  # pages of up to PAGE items; a target with a low maximum_page_limit serves fewer per page
 
 # collection -> routes (relative), identifying field, list key, fields a lifecycle needs, the update
 CRUD = {
@@ -193,9 +193,11 @@ class ChainRunner:
             items = data.get(list_key) or [] if isinstance(data, dict) else []
             if any(isinstance(i, dict) and i.get(field) == name for i in items):
                 return True, resp
-            if len(items) < PAGE:
+            total = data.get("total_entries") if isinstance(data, dict) else None
+            # a server may serve fewer than asked ([api] maximum_page_limit): advance by what came back
+            if not items or (isinstance(total, int) and offset + len(items) >= total):
                 return False, resp
-            offset += PAGE
+            offset += len(items)
         return (False, last) if last is not None else None
 
     # -- the DAG-run chain --------------------------------------------------------

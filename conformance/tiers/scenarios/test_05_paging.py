@@ -18,6 +18,7 @@ import pytest
 from hypothesis import Phase, given
 from hypothesis import strategies as st
 
+from conformance.expectations.page_limits import page_size
 from conformance.generation import generation_settings
 from conformance.http.paging import Listing, list_all
 from conformance.checks.metadata import scenario
@@ -42,6 +43,12 @@ def _page(api, verdict, **params) -> tuple[list, int]:
     if not isinstance(items, list) or not isinstance(total, int):
         verdict.violation(f"{what}: no `{COLLECTION[1]}` list with an integer total_entries", resp=resp)
     return items, total
+
+
+def _limits_text(ctx) -> str:
+    """The page limits judged by and where they come from (a deployment with others needs --page-limits)."""
+    limits = ctx.page_limits
+    return f"maximum_page_limit {limits.maximum}, fallback_page_limit {limits.fallback}: {limits.source}"
 
 
 def _ids(items) -> list:
@@ -81,17 +88,22 @@ def _quiet_listing(api, verdict) -> Listing | None:
 @scenario("paging.default_page_size", "Without limit the documented default page size applies",
           "A list without `limit` MUST return min(total, default page size) items.",
           operations=["get_dags"])
-def test_default_page_size(api, verdict, expect):
+def test_default_page_size(api, verdict, expect, ctx):
     items, total = _page(api, verdict)
-    want = min(total, expect["default_limit"])
-    verdict.that(len(items) == want, f"no limit: {len(items)} items for total {total}, expected {want}")
+    size = page_size(expect["page_size"], ctx.page_limits)
+    if total <= size:
+        pytest.skip(f"GET {COLLECTION[0]} holds {total} items, not more than the default page of {size} "
+                    f"({_limits_text(ctx)}); the default page size is not observable")
+    verdict.that(len(items) == size, f"no limit: {len(items)} items for total {total}, expected {size} "
+                 f"({_limits_text(ctx)})")
 
 
 @scenario("paging.limit_above_maximum_clamped", "A limit above the maximum is clamped",
           "A `limit` above maximum_page_limit MUST be clamped to the maximum, never an error, on every collection.",
           operations=["get_dags", "get_event_logs"], optional=["get_event_logs"])
-def test_limit_clamped(api, verdict, ctx):
-    total = 0
+def test_limit_clamped(api, verdict, ctx, expect):
+    maximum = page_size(expect["page_size"], ctx.page_limits)
+    largest = 0
     for path, key, op_id in CLAMP_CANDIDATES:
         if ctx.primary_lacks(op_id):  # a collection the run's identity may not read tells nothing about paging
             continue
@@ -99,24 +111,30 @@ def test_limit_clamped(api, verdict, ctx):
         if not verdict.status(resp, 200, f"GET {path}?limit=100000"):
             return
         n, total = len(resp.json()[key]), resp.json()["total_entries"]
-        if n < total:
+        verdict.that(n == min(total, maximum), f"GET {path}?limit=100000 returned {n} of {total} items, expected "
+                     f"{min(total, maximum)} ({_limits_text(ctx)})")
+        largest = max(largest, total)
+        if total > maximum:
             break
     else:
-        pytest.skip(f"no collection holds more items than the page maximum (largest: {total}); clamping is not observable")
-    above = api.call("GET", path, params={"limit": n + 1}).json()[key]
-    verdict.that(len(above) == n, f"limit={n + 1} returned {len(above)} items; the maximum seen was {n}")
-    below = api.call("GET", path, params={"limit": n - 1}).json()[key]
-    verdict.that(len(below) == n - 1, f"limit={n - 1} returned {len(below)} items")
-    verdict.notes.append(f"maximum page size observed on {path}: {n} (Airflow's default maximum_page_limit is 100)")
+        pytest.skip(f"no collection holds more items than the page maximum {maximum} (largest: {largest}; "
+                    f"{_limits_text(ctx)}); clamping is not observable")
+    above = api.call("GET", path, params={"limit": maximum + 1}).json()[key]
+    verdict.that(len(above) == maximum, f"limit={maximum + 1} returned {len(above)} items; the maximum is {maximum}")
+    if maximum > 1:  # limit=0 would be the fallback page, another check
+        below = api.call("GET", path, params={"limit": maximum - 1}).json()[key]
+        verdict.that(len(below) == maximum - 1, f"limit={maximum - 1} returned {len(below)} items")
+    verdict.notes.append(f"clamped to {maximum} on {path} ({_limits_text(ctx)})")
 
 
 @scenario("paging.limit_zero", "limit=0 behaves as the version documents",
           "`limit=0` MUST return the version's documented page (fallback page size on 2.x, empty on 3.x).",
           operations=["get_dags"])
-def test_limit_zero(api, verdict, expect):
+def test_limit_zero(api, verdict, expect, ctx):
     items, total = _page(api, verdict, limit=0)
-    want = min(total, expect["limit_zero_items"]) if expect["limit_zero_items"] else 0
-    verdict.that(len(items) == want, f"limit=0 returned {len(items)} items (total {total}), expected {want}")
+    want = min(total, page_size(expect["page_size"], ctx.page_limits))
+    verdict.that(len(items) == want, f"limit=0 returned {len(items)} items (total {total}), expected {want} "
+                 f"({_limits_text(ctx)})")
 
 
 @scenario("paging.negative_limit_rejected", "A negative limit is rejected",
@@ -153,7 +171,8 @@ def _judge_page(api, verdict, state: dict, limit: int, offset: int) -> None:
         full = state["listing"]
         items, t = _page(api, verdict, limit=limit, offset=offset)
         if _reference_total(api, verdict) == full.total:
-            want = _ids(full.items)[offset:offset + limit]
+            served = min(limit, state["maximum"])  # a limit above maximum_page_limit is clamped (its own check)
+            want = _ids(full.items)[offset:offset + served]
             verdict.that(t == full.total, f"total_entries {t} with limit={limit} offset={offset}, {full.total} without")
             verdict.that(_ids(items) == want,
                          f"limit={limit} offset={offset} returned {_ids(items)[:5]}..., expected {want[:5]}...")
@@ -182,7 +201,7 @@ def test_pages_partition(api, verdict, ctx):
     verdict.that(len(full_ids) == listing.total,
                  f"paging through the list gave {len(full_ids)} items, total_entries says {listing.total}")
     verdict.that(len(set(full_ids)) == len(full_ids), "the same DAG appears on two pages")
-    state = {"listing": listing, "unjudged": 0}
+    state = {"listing": listing, "unjudged": 0, "maximum": ctx.page_limits.maximum}
 
     # hypothesis derives the seed from the test itself (derandomize) and keeps its default phases
     @generation_settings(min(15, ctx.options.max_examples), derandomize=True, phases=tuple(Phase))

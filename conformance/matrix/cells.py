@@ -1,0 +1,97 @@
+"""What a matrix cell says: decided (passed, failed, known deviation), error, not applicable, or not decided.
+
+A run reports `skipped` both for a check that is not part of a release (another
+version range, an operation its spec does not have) and for one it could not
+decide here (profile, missing probe DAGs, credentials refused by configuration).
+The matrix must not show both as the same dot, or it over-states coverage: a
+check that applies and was not decided is `undecided`, with the reason.
+"""
+
+from __future__ import annotations
+
+from conformance.run.selection import NOT_APPLICABLE_PREFIX
+
+NOT_APPLICABLE = "not_applicable"
+UNDECIDED = "undecided"
+DECIDED = ("passed", "failed", "known_deviation")
+PER_OPERATION = ("client", "authorization", "property")  # kinds whose check id is `<kind>.<operationId>`
+TIER_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture", "authorization": "authorization"}
+LABELS = {"passed": "✅ passed", "failed": "❌ failed", "known_deviation": "⚠️ known", "error": "💥 error",
+          NOT_APPLICABLE: "n/a", UNDECIDED: "❔ undecided"}
+LEGEND = ("✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 error (the suite could not finish the check) · "
+          "`n/a` not applicable to the release (another version range, an operation its spec does not have) · "
+          "`❔ undecided` applies to the release but was not decided (the reason is in compatibility.json and the html)")
+
+
+def classify(status: str, message: str = "") -> str:
+    """A result's matrix status: `skipped` becomes not applicable or undecided, by the reason it was skipped for."""
+    if status != "skipped":
+        return status
+    return NOT_APPLICABLE if (message or "").startswith(NOT_APPLICABLE_PREFIX) else UNDECIDED
+
+
+def result_cell(result: dict) -> dict:
+    """A check's cell from one result of a release's results.json."""
+    status = classify(result["status"], result.get("message", ""))
+    return {"status": status, "message": (result.get("message") or "")[:300], "upstream": result.get("upstream", "")}
+
+
+def missing_cell(kind: str, column, check_id: str = "") -> dict:
+    """The cell of a check a release's results do not hold: why it is not there.
+
+    Checks of one operation (`client.<op>`, `authorization.<op>`, `property.<op>`) are not applicable where the
+    release's spec lacks the operation; where it has it, the check applied and was not decided.
+    """
+    if column.status != "ran":
+        return _cell(UNDECIDED, f"the release's run did not complete: {column.reason}")
+    operation = check_id.split(".", 1)[1] if kind in PER_OPERATION and "." in check_id else None
+    if operation is not None and operation not in (column.results.get("operations") or {}):
+        return _cell(NOT_APPLICABLE, f"{operation} is not an operation of this release's reference spec")
+    only = ((column.results.get("configuration") or {}).get("only")) or []
+    if kind in TIER_OF and only and TIER_OF[kind] not in only:
+        return _cell(UNDECIDED, f"the {TIER_OF[kind]} tier was not run (--only)")
+    if kind == "client":
+        off = (column.results.get("clients") or {}).get("off") or "the official client read no recorded answer of it"
+        return _cell(UNDECIDED, str(off))
+    if operation is not None:
+        return _cell(UNDECIDED, f"no {kind} result for {operation} on this release")
+    return _cell(NOT_APPLICABLE, "not among this release's checks")
+
+
+def _cell(status: str, message: str) -> dict:
+    return {"status": status, "message": message[:300], "upstream": ""}
+
+
+def operation_cell(info: dict | None, column) -> dict:
+    """An operation's cell: its status on the release, or not applicable when the release's spec lacks it."""
+    if info is None:
+        if column.status != "ran":
+            return {"status": UNDECIDED, "requests": 0, "reason": f"the release's run did not complete: {column.reason}"[:300]}
+        return {"status": NOT_APPLICABLE, "requests": 0, "reason": "not an operation of this release's reference spec"}
+    reason = info.get("reason", "") or ""
+    return {"status": classify(info["status"], reason), "requests": info.get("requests", 0), "reason": reason[:300]}
+
+
+def counts(results: list[dict]) -> dict[str, int]:
+    """How many of a release's results are in each matrix status."""
+    out = {s: 0 for s in (*DECIDED, "error", NOT_APPLICABLE, UNDECIDED)}
+    for r in results:
+        status = classify(r.get("status", ""), r.get("message", ""))
+        out[status] = out.get(status, 0) + 1
+    return out
+
+
+def score(tally: dict[str, int]) -> dict:
+    """passed / decided (passed, failed, known deviations): how much of what was decided conforms."""
+    decided = sum(tally.get(s, 0) for s in DECIDED)
+    passed = tally.get("passed", 0)
+    return {"passed": passed, "decided": decided, "ratio": round(passed / decided, 4) if decided else None}
+
+
+def score_text(s: dict | None) -> str:
+    """`412/430 (95.8%)`, or `–` when nothing was decided."""
+    if not s or not s.get("decided"):
+        return "–"
+    return f"{s['passed']}/{s['decided']} ({100 * s['ratio']:.1f}%)"
+
+

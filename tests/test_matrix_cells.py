@@ -1,0 +1,165 @@
+"""Matrix cells, scores, the default-auth merge and the page-limit expectations (no Airflow needed).
+
+The matrix must not over-state coverage: a check that applies and was not decided is
+`undecided` with its reason, never the same mark as one that is not part of the release;
+a merge of the default-auth run never turns a failure into a pass; and the paging checks
+judge a target by the page limits it runs with.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from conformance.expectations import load as load_expectations
+from conformance.expectations.page_limits import PageLimits, from_record, page_size, parse
+from conformance.matrix import auth_default, cells
+from conformance.matrix.build import build, render_html, render_markdown
+from conformance.matrix.collect import Column
+from conformance.options import RunOptions
+from conformance.run.context import page_limits_of
+from conformance.run.selection import AUTH_DEFAULT_REASON, NOT_APPLICABLE_PREFIX
+
+
+def _r(cid: str, status: str, message: str = "", kind: str = "scenario") -> dict:
+    return {"id": cid, "kind": kind, "title": cid, "status": status, "message": message, "operation_ids": []}
+
+
+def _col(version: str, results: list[dict], operations: dict | None = None, verdict: str = "conformant") -> Column:
+    summary: dict[str, int] = {}
+    for r in results:
+        summary[r["status"]] = summary.get(r["status"], 0) + 1
+    data = {"results": results, "operations": operations or {}, "verdict": verdict, "summary": summary,
+            "configuration": {"only": ["scenarios", "properties", "posture", "authorization"]},
+            "target": {"airflow_version": version}}
+    return Column(version, status="ran", exit_code=0 if verdict == "conformant" else 1, results=data)
+
+
+def test_a_skip_outside_the_version_range_is_not_applicable_and_any_other_skip_is_undecided():
+    assert cells.classify("skipped", f"{NOT_APPLICABLE_PREFIX}3.3.2 (applies to < 2.3)") == cells.NOT_APPLICABLE
+    assert cells.classify("skipped", "needs the disruptive profile; this run uses --profile sandbox") == cells.UNDECIDED
+    assert cells.classify("skipped", AUTH_DEFAULT_REASON) == cells.UNDECIDED
+    assert cells.classify("skipped", "") == cells.UNDECIDED  # no reason is no licence to call it not applicable
+    for status in ("passed", "failed", "known_deviation", "error"):
+        assert cells.classify(status, NOT_APPLICABLE_PREFIX) == status
+
+
+def test_score_is_passed_over_decided_and_undecided_checks_never_count():
+    tally = cells.counts([_r("a", "passed"), _r("b", "failed"), _r("c", "known_deviation"), _r("d", "skipped", "x"),
+                          _r("e", "skipped", NOT_APPLICABLE_PREFIX + "2.0.2"), _r("f", "error")])
+    assert tally == {"passed": 1, "failed": 1, "known_deviation": 1, "error": 1, cells.NOT_APPLICABLE: 1, cells.UNDECIDED: 1}
+    assert cells.score(tally) == {"passed": 1, "decided": 3, "ratio": 0.3333}
+    assert cells.score_text(cells.score(tally)) == "1/3 (33.3%)"
+    assert cells.score_text(cells.score(cells.counts([_r("d", "skipped", "x")]))) == "–"
+
+
+def test_every_cell_of_the_matrix_says_decided_not_applicable_or_undecided_with_a_label():
+    old = _col("2.0.2", [_r("scenario.only_old", "passed"), _r("scenario.both", "skipped", "probe DAGs missing")],
+               {"get_dags": {"status": "passed", "requests": 3}})
+    new = _col("3.3.2", [_r("scenario.only_old", "skipped", NOT_APPLICABLE_PREFIX + "3.3.2 (applies to < 2.3)"),
+                         _r("scenario.both", "failed", "wrong"), _r("scenario.only_new", "passed")],
+               {"get_dags": {"status": "failed", "requests": 5, "reason": "500"},
+                "get_assets": {"status": "skipped", "requests": 0, "reason": "needs the disruptive profile"}})
+    broken = Column("2.10.5", status="error", reason="could not provision: no python")
+    doc = build([new, broken, old])
+    checks = {cid: {v: c["status"] for v, c in row["cells"].items()} for cid, row in doc["checks"].items()}
+    assert checks["scenario.only_old"] == {"2.0.2": "passed", "2.10.5": "undecided", "3.3.2": "not_applicable"}
+    assert checks["scenario.both"] == {"2.0.2": "undecided", "2.10.5": "undecided", "3.3.2": "failed"}
+    assert checks["scenario.only_new"]["2.0.2"] == "not_applicable"  # not among 2.0.2's checks
+    assert "could not provision" in doc["checks"]["scenario.both"]["cells"]["2.10.5"]["message"]
+    ops = {op: {v: c["status"] for v, c in row.items()} for op, row in doc["operations"].items()}
+    assert ops["get_assets"] == {"2.0.2": "not_applicable", "2.10.5": "undecided", "3.3.2": "undecided"}
+    assert ops["get_dags"]["3.3.2"] == "failed"
+    rows = {v["version"]: v for v in doc["versions"]}
+    assert rows["3.3.2"]["score"] == {"passed": 1, "decided": 2, "ratio": 0.5}
+    md = render_markdown(doc)
+    assert "| `scenario.only_old` | ✅ passed | ❔ undecided | n/a |" in md
+    assert "| `get_assets` | n/a | ❔ undecided | ❔ undecided |" in md
+    assert "| 3.3.2 | conformant | 1/2 (50.0%) |" in md
+    grid = md.split("## Checks")[1].split("## Spec changes")[0]
+    assert "| · " not in grid and "|  |" not in grid  # no cell is a bare dot or blank
+    html = render_html(doc)
+    assert "s-undecided" in html and "s-not_applicable" in html and "probe DAGs missing" in html
+
+
+def test_the_default_auth_run_decides_its_checks_and_never_turns_a_failure_into_a_pass():
+    main = _col("2.0.2", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON), _r("scenario.x", "failed")],
+                verdict="not conformant")
+    assert [r["id"] for r in auth_default.pending(main.results)] == ["scenario.auth.deny_all_default"]
+    assert auth_default.kinds(main.results) == "scenarios"
+    second = {"run_id": "acf_1", "results": [_r("scenario.auth.deny_all_default", "passed"),
+                                             _r("scenario.x", "skipped", "refused by configuration")]}
+    merged = auth_default.merge(main.results, second)
+    statuses = {r["id"]: r["status"] for r in merged["results"]}
+    assert statuses == {"scenario.auth.deny_all_default": "passed", "scenario.x": "failed"}  # only the waiting check
+    assert merged["summary"] == {"skipped": 0, "failed": 1, "passed": 1}
+    assert merged["verdict"] == "not conformant" and merged["auth_default_run"]["checks"] == ["scenario.auth.deny_all_default"]
+
+    clean = _col("2.1.4", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON)])
+    failed = auth_default.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "failed", "200")]})
+    assert failed["verdict"] == "not conformant" and failed["summary"]["failed"] == 1
+    still = auth_default.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON)]})
+    assert still["results"][0]["status"] == "skipped" and still["auth_default_run"]["checks"] == []
+
+
+def test_page_limits_are_parsed_strictly_and_page_sizes_are_resolved_from_data():
+    assert parse("25,10") == PageLimits(25, 10, "--page-limits")
+    for bad in ("25", "25,0", "a,b", "25,10,5", "-1,10", ""):
+        with pytest.raises(ValueError, match="MAX,FALLBACK"):
+            parse(bad)
+    limits = PageLimits(20, 10)
+    assert page_size([100, "maximum"], limits) == 20 and page_size(["fallback"], limits) == 10 and page_size([0], limits) == 0
+    for bad in ([], ["minimum"], [True], "maximum"):
+        with pytest.raises(ValueError):
+            page_size(bad, limits)
+    assert from_record({"maximum": 20, "fallback": 10}, "local") == PageLimits(20, 10, "local")
+    assert from_record({}, "local") is None and from_record({"maximum": "20", "fallback": 10}, "local") is None
+
+
+@pytest.mark.parametrize("version, defaults, default_page, zero_page, clamped", [
+    ("2.0.2", (100, 100), 100, 100, 100),
+    ("2.10.5", (100, 100), 100, 100, 100),
+    ("3.3.2", (100, 50), 50, 0, 100),
+])
+def test_documented_defaults_and_the_paging_expectations_per_release(version, defaults, default_page, zero_page, clamped):
+    exp = load_expectations(version)
+    limits = exp.default_page_limits()
+    assert (limits.maximum, limits.fallback) == defaults
+    size = {sid: page_size(exp.for_scenario(f"paging.{sid}")["page_size"], limits)
+            for sid in ("default_page_size", "limit_zero", "limit_above_maximum_clamped")}
+    assert size == {"default_page_size": default_page, "limit_zero": zero_page, "limit_above_maximum_clamped": clamped}
+    low = PageLimits(20, 10)  # what local targets run with: 2.x's default page is the spec's 100 clamped to 20
+    assert page_size(exp.for_scenario("paging.default_page_size")["page_size"], low) == (20 if version < "3" else 10)
+
+
+def test_the_run_judges_by_the_stated_limits_then_a_local_targets_then_the_documented_defaults():
+    exp = load_expectations("2.10.5")
+    local = SimpleNamespace(page_limits={"maximum": 20, "fallback": 10})
+    assert page_limits_of(RunOptions(page_limits="50,40"), local, exp) == PageLimits(50, 40, "--page-limits")
+    assert (page_limits_of(RunOptions(), local, exp).maximum, page_limits_of(RunOptions(), local, exp).fallback) == (20, 10)
+    started_before = SimpleNamespace(page_limits={})  # a target started before limits were recorded: Airflow's defaults
+    assert page_limits_of(RunOptions(), started_before, exp).maximum == 100
+    assert page_limits_of(RunOptions(), None, exp).source == "Airflow 2.10.5's documented defaults"
+
+
+def test_bad_page_limits_and_time_budget_are_one_line_and_exit_2():
+    from click.testing import CliRunner
+
+    from conformance.cli import main
+
+    result = CliRunner().invoke(main, ["run", "--target", "http://127.0.0.1:9", "--page-limits", "100"])
+    assert result.exit_code == 2 and "MAX,FALLBACK" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["matrix", "--airflow", "2.10.5", "--time-budget", "0"])
+    assert result.exit_code == 2 and "--time-budget" in result.output
+
+
+def test_a_per_operation_check_missing_from_a_release_is_na_only_where_its_spec_lacks_the_operation():
+    col = _col("2.10.5", [_r("scenario.a", "passed")], {"get_dags": {"status": "passed", "requests": 1}})
+    assert cells.missing_cell("client", col, "client.get_assets")["status"] == cells.NOT_APPLICABLE
+    assert cells.missing_cell("authorization", col, "authorization.get_assets")["status"] == cells.NOT_APPLICABLE
+    no_answer = cells.missing_cell("client", col, "client.get_dags")  # in the spec, but nothing for the client to read
+    assert no_answer["status"] == cells.UNDECIDED and "no recorded answer" in no_answer["message"]
+    col.results["configuration"]["only"] = ["scenarios"]
+    assert "authorization tier was not run" in cells.missing_cell("authorization", col, "authorization.get_dags")["message"]
+    assert cells.missing_cell("scenario", col, "scenario.b")["status"] == cells.NOT_APPLICABLE
