@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from conformance.errors import ConfigError
+from conformance.options import env_name
 from conformance.local import instance
 from conformance.probes import dags as probe_dag_files
 from conformance.local.home import SECRETS_FILE
@@ -56,7 +57,7 @@ def _database_text(target: LocalTarget) -> str:
 def database_option(help_text: str):
     """--database sqlite|postgres (env AIRFLOW_CONFORMANCE_DATABASE), shared by up, down, run and matrix."""
     return click.option("--database", "database", type=click.Choice(DATABASES), default="sqlite", show_default=True,
-                        help=help_text)
+                        envvar=env_name("database"), show_envvar=True, help=help_text)
 
 
 @click.command()
