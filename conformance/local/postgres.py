@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import secrets
 import shutil
 import signal
@@ -35,6 +34,11 @@ from conformance import paths
 from conformance.errors import ConfigError
 from conformance.local import processes
 from conformance.local.venv import MARKER_NAME, build_venv, cached_venv, read_marker
+
+try:
+    import pwd
+except ImportError:  # Windows: local targets are refused there (processes.require_posix) before any use
+    pwd = None  # type: ignore[assignment]
 
 PGSERVER = "pgserver==0.1.4"  # PostgreSQL 16.2 binaries in a wheel (manylinux, macOS)
 DATABASE = "airflow"
