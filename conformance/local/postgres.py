@@ -208,7 +208,8 @@ def query(home: Path, port: int, sql: str) -> str:
                            "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
                           env=env, capture_output=True, text=True, timeout=60, check=False)
     if proc.returncode != 0:
-        raise ConfigError(f"PostgreSQL query failed: {proc.stderr.strip().splitlines()[-1:]}")
+        lines = proc.stderr.strip().splitlines()
+        raise ConfigError(f"PostgreSQL query failed: {lines[-1] if lines else f'psql exited {proc.returncode}'}")
     return proc.stdout
 
 
@@ -269,7 +270,7 @@ def start(name: str, home: Path, port: int, log: Path, *, fresh: bool,
     except BaseException:
         stop(server)
         raise
-    progress(f"PostgreSQL {port} ready (pid {proc.pid}, data {data})")
+    progress(f"PostgreSQL ready on 127.0.0.1:{port} (pid {proc.pid}, data {data})")
     return server, created
 
 
