@@ -45,10 +45,10 @@ def _target(url: str | None, local_version: str | None, auth: str | None, python
     if local_version:
         from conformance.local import instance  # noqa: PLC0415
 
-        already = {t.version for t in instance.running()}
+        already = {t.key for t in instance.running()}
         local = instance.start(local_version, python=python, progress=echo_err)
         url, auth = local.url, auth or local.auth_spec
-        stop = None if local_version in already else local_version
+        stop = None if local.key in already else local.version
     options = RunOptions.from_env(url=url, auth=auth, profile="sandbox", **transport_settings(**transport))
     try:
         yield runtime.build(options)

@@ -13,10 +13,11 @@ from pathlib import Path
 import click
 
 from conformance.errors import ConfigError
+from conformance.options import env_name
 from conformance.local import instance
 from conformance.probes import dags as probe_dag_files
 from conformance.local.home import SECRETS_FILE
-from conformance.local.target import LocalTarget
+from conformance.local.target import DATABASE_LABELS, DATABASES, LocalTarget
 from conformance.local.versions import NEWEST, supported
 
 
@@ -28,6 +29,7 @@ def _print_target(target: LocalTarget) -> None:
     click.echo(f"url:      {target.url}")
     click.echo(f"api:      {target.api} ({target.api_root})")
     click.echo(f"version:  {target.version}")
+    click.echo(f"database: {_database_text(target)}")
     click.echo(f"auth:     {target.redacted_auth_spec}"
                + ("  (--auth-config default: the API refuses every credential)"
                   if target.auth_config == "default" and target.api == "v1" else ""))
@@ -36,9 +38,26 @@ def _print_target(target: LocalTarget) -> None:
     click.echo(f"home:     {target.home}")
     click.echo(
         f"hint:     passwords in {Path(target.home) / SECRETS_FILE}; run the suite with "
-        f"`airflow-conformance run --local {target.version}`; stop with "
-        f"`airflow-conformance down --airflow {target.version}`"
+        f"`airflow-conformance run --local {target.version}{_flag(target)}`; stop with "
+        f"`airflow-conformance down --airflow {target.version}{_flag(target)}`"
     )
+
+
+def _flag(target: LocalTarget) -> str:
+    return "" if target.database == "sqlite" else f" --database {target.database}"
+
+
+def _database_text(target: LocalTarget) -> str:
+    """"SQLite" or "PostgreSQL on 127.0.0.1:PORT" (never the connection URL: it holds the password)."""
+    label = DATABASE_LABELS.get(target.database, target.database)
+    port = (target.db_server or {}).get("port")
+    return f"{label} on 127.0.0.1:{port}" if port else label
+
+
+def database_option(help_text: str):
+    """--database sqlite|postgres (env AIRFLOW_CONFORMANCE_DATABASE), shared by up, down, run and matrix."""
+    return click.option("--database", "database", type=click.Choice(DATABASES), default="sqlite", show_default=True,
+                        envvar=env_name("database"), show_envvar=True, help=help_text)
 
 
 @click.command()
@@ -49,10 +68,13 @@ def _print_target(target: LocalTarget) -> None:
               help="Interpreter for the release's venv (default: pythonX.Y on PATH, then pyenv).")
 @click.option("--auth-config", type=click.Choice(instance.AUTH_CONFIGS), default="conformance", show_default=True,
               help="'default' keeps Airflow's own API auth settings (2.0-2.2: deny_all).")
-def up(version: str, port: int | None, python: str | None, auth_config: str) -> None:
+@database_option("Metadata database: Airflow's SQLite file, or a PostgreSQL server of the target's own "
+                 "(from the pgserver wheel on PyPI; stopped by `down`).")
+def up(version: str, port: int | None, python: str | None, auth_config: str, database: str) -> None:
     """Start a real local Airflow of VERSION and print how to reach it."""
     started = time.monotonic()
-    target = instance.start(version, port=port, python=python, auth_config=auth_config, progress=_progress)
+    target = instance.start(version, port=port, python=python, auth_config=auth_config, database=database,
+                            progress=_progress)
     _progress(f"up took {time.monotonic() - started:.1f} s")
     _print_target(target)
 
@@ -60,30 +82,29 @@ def up(version: str, port: int | None, python: str | None, auth_config: str) -> 
 @click.command()
 @click.option("--airflow", "version", default=None, metavar="VERSION", help="Release to stop.")
 @click.option("--all", "stop_all", is_flag=True, help="Stop every local target.")
-def down(version: str | None, stop_all: bool) -> None:
-    """Stop local Airflow targets started by `up` (by recorded process group, never by name)."""
+@database_option("With --airflow: which target of the release to stop (a PostgreSQL target's server stops too).")
+def down(version: str | None, stop_all: bool, database: str) -> None:
+    """Stop local Airflow targets started by `up` (by recorded process group and PID, never by name)."""
     if version and stop_all:
         raise ConfigError("pass either --airflow VERSION or --all, not both")
     targets = instance.running()
     if stop_all:
-        versions = [t.version for t in targets]
+        chosen = [(t.version, t.database) for t in targets]
     elif version:
-        versions = [version]
+        chosen = [(version, database)]
     elif len(targets) <= 1:
-        versions = [t.version for t in targets]
+        chosen = [(t.version, t.database) for t in targets]
     else:
         raise ConfigError(
-            f"several local targets are running ({', '.join(t.version for t in targets)}); "
-            "pass --airflow VERSION or --all"
+            f"several local targets are running ({', '.join(t.key for t in targets)}); "
+            "pass --airflow VERSION (and --database) or --all"
         )
-    if not versions:
+    if not chosen:
         click.echo("no local Airflow targets running")
         return
-    for v in versions:
-        if instance.stop(v):
-            click.echo(f"stopped Airflow {v}")
-        else:
-            click.echo(f"Airflow {v} is not running")
+    for v, db in chosen:
+        label = f"Airflow {v}" + ("" if db == "sqlite" else f" on {DATABASE_LABELS[db]}")
+        click.echo(f"stopped {label}" if instance.stop(v, db) else f"{label} is not running")
 
 
 @click.command()
@@ -93,9 +114,9 @@ def status() -> None:
     if not targets:
         click.echo("no local Airflow targets running")
         return
-    rows = [("VERSION", "URL", "API", "AUTH", "STATE", "STARTED")]
-    rows += [(t.version, t.url, t.api, t.redacted_auth_spec, "ready" if t.ready else "starting", t.started_at)
-             for t in targets]
+    rows = [("VERSION", "DATABASE", "URL", "API", "AUTH", "STATE", "STARTED")]
+    rows += [(t.version, _database_text(t), t.url, t.api, t.redacted_auth_spec, "ready" if t.ready else "starting",
+              t.started_at) for t in targets]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from conformance.cli.common import echo_err, exclusive, parse_only, transport_flags
+from conformance.cli.local import database_option
 from conformance.options import DEFAULT_MAX_EXAMPLES, PROFILES, env_name
 
 # The property tier's time per release (--time-budget). The whole matrix, 16 minors with every tier, must fit in
@@ -43,8 +44,10 @@ def child_settings(header=(), tls_verify=True, cacert=None, request_timeout=None
                                       "in an hour.")
 @click.option("--timeout", type=click.IntRange(60, None), default=1800, show_default=True, help="Seconds allowed per release.")
 @click.option("--rebuild", is_flag=True, help="Only re-render the matrix from the runs already in --report-dir/runs/.")
+@database_option("With --airflow: the releases' metadata database; postgres adds 'V · PostgreSQL' columns (runs/V-postgres/) "
+                 "beside the SQLite ones already in --report-dir.")
 @transport_flags
-def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild, **transport) -> int:
+def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild, database, **transport) -> int:
     """Run the suite against several Airflow releases and write the compatibility matrix.
 
     A release that cannot be provisioned becomes an error column with the
@@ -73,11 +76,15 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
         wanted = supported.supported() if versions.strip() == "all" else [v.strip() for v in versions.split(",") if v.strip()]
         for v in wanted:
             supported.resolve(v)  # unknown version -> ConfigError before anything runs
-        columns = collect.collect_local(wanted, out, extra, echo_err, timeout=timeout, env=child_settings(**transport))
+        columns = collect.collect_local(wanted, out, extra, echo_err, timeout=timeout, env=child_settings(**transport),
+                                        database=database)
+    elif database != "sqlite":
+        raise click.UsageError("--database applies to releases provisioned here (--airflow), not to --target URLs")
     else:
         columns = collect.collect_targets(list(urls), auth or "", out, extra, echo_err, timeout=timeout,
                                           env=child_settings(**transport))
-    doc = build.build(columns)
+    shown = collect.with_stored(columns, out, database, echo_err) if versions else columns  # exit code: this run's only
+    doc = build.build(shown)
     for path in build.write(doc, out):
         click.echo(str(path))
     failed = [c for c in columns if c.status != "ran" or c.exit_code]

@@ -61,6 +61,7 @@ class Home:
     secret_key: str
     fernet_key: str
     role_passwords: dict = field(default_factory=dict)  # role user -> password (never printed)
+    backend: str = "sqlite"  # the metadata database kind: "sqlite" (airflow.db here) or "postgres"
 
     @property
     def dags(self) -> Path:
@@ -82,8 +83,9 @@ class Home:
         return self.path / ".conformance-initialized"
 
 
-def home_dir(version: str) -> Path:
-    return paths.cache_dir() / "homes" / f"airflow-{version}"
+def home_dir(version: str, database: str = "sqlite") -> Path:
+    """homes/airflow-V for SQLite, homes/airflow-V-postgres for PostgreSQL: the two never share files."""
+    return paths.cache_dir() / "homes" / ("-".join([f"airflow-{version}"] + ([database] if database != "sqlite" else [])))
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -133,14 +135,14 @@ def _load_or_create_secrets(path: Path) -> tuple[dict[str, str], bool]:
     return _with_role_passwords(file, data), True
 
 
-def prepare(spec: VersionSpec) -> Home:
+def prepare(spec: VersionSpec, database: str = "sqlite") -> Home:
     """Create the home folder, its secrets, probe DAGs and auxiliary config files."""
-    path = home_dir(spec.version)
+    path = home_dir(spec.version, database)
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     data, created = _load_or_create_secrets(path)
     home = Home(path, data["password"], data["jwt_secret"], data["secret_key"], data["fernet_key"],
-                dict(data["role_passwords"]))
+                dict(data["role_passwords"]), database)
     if created:
         # a database from older secrets holds another admin password and Fernet key: start over
         home.database.unlink(missing_ok=True)
@@ -164,10 +166,18 @@ def environment(
     log_ports: tuple[int, int],
     auth_config: str = "conformance",
     venv: Path,
+    sql_conn: str | None = None,
 ) -> dict[str, str]:
-    """The process environment for every `airflow` command of this target."""
+    """The process environment for every `airflow` command of this target.
+
+    `sql_conn` (a PostgreSQL URL with its password) replaces the default SQLite file; 2.0-2.2 read
+    it from [core], 2.3+ from [database].
+    """
     env = _inherited()
     env.update(_common_settings(home, log_ports, venv))
+    if sql_conn:
+        section = "CORE" if spec.version_tuple < (2, 3) else "DATABASE"
+        env[f"AIRFLOW__{section}__SQL_ALCHEMY_CONN"] = sql_conn
     if spec.major == 2:
         env.update(_airflow2_settings(home, port, log_ports[0], auth_config))
     else:

@@ -24,9 +24,9 @@ import requests
 
 from conformance.errors import ConfigError, SuiteError
 from conformance.local import home as home_mod
-from conformance.local import processes, state
+from conformance.local import postgres, processes, state
 from conformance.probes.dags import BROKEN_FILENAME, PROBE_DAG_ID
-from conformance.local.target import LocalTarget
+from conformance.local.target import DATABASES, LocalTarget, target_key
 from conformance.local.venv import airflow_bin, ensure_venv
 from conformance.local.versions import VersionSpec, resolve, supported
 
@@ -37,6 +37,7 @@ READY_TIMEOUT_S = 240
 REJECTED_GRACE_S = 30  # credentials refused this long after the API answers: a real rejection
 INIT_TIMEOUT_S = 600
 BASE_PORT = 28080  # default port of a release: BASE_PORT + its row in the table
+POSTGRES_PORT_OFFSET = 100  # the PostgreSQL target of a release: BASE_PORT + 100 + its row
 
 
 def _stderr(msg: str) -> None:
@@ -66,7 +67,7 @@ def _free_port(avoid: set[int]) -> int:
     raise SuiteError("could not find a free TCP port on 127.0.0.1")
 
 
-def _choose_port(spec: VersionSpec, port: int | None) -> int:
+def _choose_port(spec: VersionSpec, port: int | None, database: str = "sqlite") -> int:
     if port is not None:
         if not 0 < port < 65536:
             raise ConfigError(f"--port {port} is not a TCP port number")
@@ -74,7 +75,7 @@ def _choose_port(spec: VersionSpec, port: int | None) -> int:
             raise ConfigError(f"port {port} on 127.0.0.1 is already in use; pass another --port or leave it out")
         return port
     try:
-        default = BASE_PORT + supported().index(spec.version)
+        default = BASE_PORT + supported().index(spec.version) + (POSTGRES_PORT_OFFSET if database != "sqlite" else 0)
     except ValueError:
         default = 0
     if default and port_is_free(default):
@@ -134,7 +135,7 @@ def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[
         state_of = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         state_of = {}
-    if state_of.get("version") == spec.version and home.database.exists():
+    if state_of.get("version") == spec.version and (home.backend != "sqlite" or home.database.exists()):
         if not state_of.get("role_users"):  # a home initialised before role users existed
             _create_role_users(spec, home, airflow, env, progress)
             marker.write_text(json.dumps({"version": spec.version, "role_users": True}), encoding="utf-8")
@@ -383,30 +384,26 @@ def _groups(target: LocalTarget) -> dict[int, int]:
 
 
 def _alive(target: LocalTarget) -> bool:
+    server = postgres.Server.from_json(target.db_server) if target.db_server else None
     return any(processes.is_alive(pid, target.starttimes.get(comp)) for comp, pid in target.pids.items()) \
-        or bool(processes.members(_groups(target)))
+        or bool(processes.members(_groups(target))) or (server is not None and postgres.is_alive(server))
 
 
 def start(version: str, *, port: int | None = None, python: str | None = None,
-          auth_config: str = "conformance", progress: Progress = _stderr) -> LocalTarget:
-    """Start (or return the already running) local Airflow `version`; see the module docstring."""
+          auth_config: str = "conformance", database: str = "sqlite", progress: Progress = _stderr) -> LocalTarget:
+    """Start (or return the already running) local Airflow `version` on `database`; see the module docstring."""
     processes.require_posix()
     spec = resolve(version)
-    if auth_config not in AUTH_CONFIGS:
-        raise ConfigError(f"--auth-config must be one of {', '.join(AUTH_CONFIGS)}, not {auth_config!r}")
-    with state.locked(f"airflow-{spec.version}"):
-        existing = _reusable(spec, port, auth_config, progress)
+    _check_choices(auth_config, database)
+    key = target_key(spec.version, database)
+    with state.locked(f"airflow-{key}"):
+        existing = _reusable(spec, key, port, auth_config, progress)
         if existing is not None:
             return existing
-        chosen = _choose_port(spec, port)
-        venv = ensure_venv(spec, python=python, progress=progress)
-        home = home_mod.prepare(spec)
-        env = home_mod.environment(spec, home, port=chosen, log_ports=_log_ports(chosen),
-                                   auth_config=auth_config, venv=venv)
-        airflow = str(airflow_bin(venv))
-        _initialize(spec, home, airflow, env, progress)
-        if not port_is_free(chosen):  # taken while we were installing
-            raise ConfigError(f"port {chosen} on 127.0.0.1 was taken meanwhile; run `up` again")
+        chosen = _choose_port(spec, port, database)
+        venv = ensure_venv(spec, python=python, progress=progress,
+                           extras=("postgres",) if database == "postgres" else ())
+        home = home_mod.prepare(spec, database)
         target = LocalTarget(
             version=spec.version,
             url=f"http://127.0.0.1:{chosen}",
@@ -415,15 +412,56 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
                   "password": home.password},
             roles=home_mod.role_identities(home, spec.major),
             home=str(home.path), venv=str(venv), auth_config=auth_config,
-            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), database=database,
         )
+        try:
+            sql_conn = _start_database(target, home, chosen, progress)
+            env = home_mod.environment(spec, home, port=chosen, log_ports=_log_ports(chosen),
+                                       auth_config=auth_config, venv=venv, sql_conn=sql_conn)
+            airflow = str(airflow_bin(venv))
+            _initialize(spec, home, airflow, env, progress)
+            if not port_is_free(chosen):  # taken while we were installing
+                raise ConfigError(f"port {chosen} on 127.0.0.1 was taken meanwhile; run `up` again")
+        except BaseException:
+            _stop_target(target)
+            state.remove(key)
+            raise
         _launch(spec, target, home, airflow, env, progress)
         return target
 
 
-def _reusable(spec: VersionSpec, port: int | None, auth_config: str, progress: Progress) -> LocalTarget | None:
-    """The recorded target of this release when it is up; the record of a crashed or interrupted `up` is cleared."""
-    existing = state.get(spec.version)
+def _check_choices(auth_config: str, database: str) -> None:
+    if auth_config not in AUTH_CONFIGS:
+        raise ConfigError(f"--auth-config must be one of {', '.join(AUTH_CONFIGS)}, not {auth_config!r}")
+    if database not in DATABASES:
+        raise ConfigError(f"--database must be one of {', '.join(DATABASES)}, not {database!r}")
+    if database != "sqlite" and auth_config == "default":
+        raise ConfigError("--auth-config default is only available with --database sqlite (readiness is read "
+                          "from the SQLite file while the API refuses every credential)")
+
+
+def _start_database(target: LocalTarget, home: home_mod.Home, api_port: int, progress: Progress) -> str | None:
+    """Start the target's own PostgreSQL (recorded in the state at once, so `down` finds it); its SQLAlchemy URL.
+
+    None for SQLite: Airflow's default file in the home. A cluster created anew means a new Airflow
+    database, so the home's initialised marker goes too.
+    """
+    if target.database != "postgres":
+        return None
+    fresh = not home.initialized_marker.exists()
+    server, created = postgres.start(target.key, home.path, _free_port({api_port}), home.component_log("postgres"),
+                                     fresh=fresh, progress=progress)
+    target.db_server = server.to_json()
+    state.put(target)
+    if created:
+        home.initialized_marker.unlink(missing_ok=True)
+    return postgres.connection_url(home.path, server.port)
+
+
+def _reusable(spec: VersionSpec, key: str, port: int | None, auth_config: str,
+              progress: Progress) -> LocalTarget | None:
+    """The recorded target `key` when it is up; the record of a crashed or interrupted `up` is cleared."""
+    existing = state.get(key)
     if existing is None:
         return None
     if existing.ready and _alive(existing):
@@ -437,7 +475,7 @@ def _reusable(spec: VersionSpec, port: int | None, auth_config: str, progress: P
                      f"{existing.auth_config}; run `down --airflow {spec.version}` first to change it")
         return existing
     _stop_target(existing)
-    state.remove(spec.version)
+    state.remove(key)
     return None
 
 
@@ -467,7 +505,7 @@ def _launch(spec: VersionSpec, target: LocalTarget, home: home_mod.Home, airflow
         _wait_ready(spec, target, procs, home, progress)
     except BaseException:
         _stop_target(target)
-        state.remove(spec.version)
+        state.remove(target.key)
         raise
     target.ready = True
     state.put(target)
@@ -475,31 +513,36 @@ def _launch(spec: VersionSpec, target: LocalTarget, home: home_mod.Home, airflow
 
 
 def _stop_target(target: LocalTarget) -> None:
+    """Stop Airflow's process groups, then (its clients gone) the target's PostgreSQL server by its recorded PID."""
     left = processes.terminate(_groups(target))
+    server = postgres.Server.from_json(target.db_server) if target.db_server else None
+    if server is not None:
+        left |= postgres.stop(server)
     if left:
         raise SuiteError(f"could not stop processes {sorted(left)} of Airflow {target.version}")
 
 
-def stop(version: str) -> bool:
-    """Stop the local Airflow `version`; False if it was not recorded as running."""
-    with state.locked(f"airflow-{version}"):
-        target = state.get(version)
+def stop(version: str, database: str = "sqlite") -> bool:
+    """Stop the local Airflow `version` on `database`; False if it was not recorded as running."""
+    key = target_key(version, database)
+    with state.locked(f"airflow-{key}"):
+        target = state.get(key)
         if target is None:
             return False
         _stop_target(target)
-        state.remove(version)
+        state.remove(key)
         return True
 
 
 def running() -> list[LocalTarget]:
     """Targets whose processes are alive; entries whose processes are all gone are pruned."""
     alive = []
-    for version, target in state.load_all().items():
+    for key, target in state.load_all().items():
         if _alive(target):
             alive.append(target)
         else:
-            state.remove(version)
-    return sorted(alive, key=lambda t: tuple(int(p) for p in t.version.split(".") if p.isdigit()))
+            state.remove(key)
+    return sorted(alive, key=lambda t: (tuple(int(p) for p in t.version.split(".") if p.isdigit()), t.database))
 
 
 def _normalise(url: str) -> tuple[str, int | None]:

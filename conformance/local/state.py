@@ -59,24 +59,25 @@ def _write(targets: dict[str, dict]) -> None:
 
 
 def load_all() -> dict[str, LocalTarget]:
-    """Every recorded target, by version (alive or not: callers prune)."""
+    """Every recorded target, by key (alive or not: callers prune)."""
     with locked():
         return {v: LocalTarget.from_json(d) for v, d in _read().items()}
 
 
-def get(version: str) -> LocalTarget | None:
-    return load_all().get(version)
+def get(key: str) -> LocalTarget | None:
+    """The target recorded under `key` (see LocalTarget.key: "3.3.2" or "3.3.2-postgres")."""
+    return load_all().get(key)
 
 
 def put(target: LocalTarget) -> None:
     with locked():
         targets = _read()
-        targets[target.version] = target.to_json()
+        targets[target.key] = target.to_json()
         _write(targets)
 
 
-def remove(version: str) -> None:
+def remove(key: str) -> None:
     with locked():
         targets = _read()
-        if targets.pop(version, None) is not None:
+        if targets.pop(key, None) is not None:
             _write(targets)

@@ -6,6 +6,15 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
+DATABASES = ("sqlite", "postgres")
+DATABASE_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+def target_key(version: str, database: str = "sqlite") -> str:
+    """"2.10.5" for the SQLite target of a release, "2.10.5-postgres" for its PostgreSQL one."""
+    return version if database == "sqlite" else f"{version}-{database}"
+
+
 @dataclass
 class LocalTarget:
     """A running local Airflow: where it answers, how to authenticate, which processes are its.
@@ -28,6 +37,13 @@ class LocalTarget:
     page_limits: dict[str, int] = field(default_factory=dict)  # [api] {"maximum", "fallback"} it was started with
     started_at: str = ""
     ready: bool = False
+    database: str = "sqlite"  # metadata database kind: "sqlite" or "postgres"
+    db_server: dict[str, Any] = field(default_factory=dict)  # the PostgreSQL server: pid, starttime, port, data
+
+    @property
+    def key(self) -> str:
+        """Name of the target in the state file: the release, plus the database when it is not SQLite."""
+        return target_key(self.version, self.database)
 
     @property
     def port(self) -> int:
@@ -62,4 +78,4 @@ class LocalTarget:
 
     def __repr__(self) -> str:  # keep the password out of reprs and tracebacks
         return (f"LocalTarget(version={self.version!r}, url={self.url!r}, api={self.api!r}, "
-                f"auth={self.redacted_auth_spec!r}, ready={self.ready!r})")
+                f"auth={self.redacted_auth_spec!r}, database={self.database!r}, ready={self.ready!r})")

@@ -33,8 +33,9 @@ def cached_venv(name: str) -> Path:
     return paths.cache_dir() / "venvs" / name
 
 
-def venv_dir(version: str) -> Path:
-    return cached_venv(f"airflow-{version}")
+def venv_dir(version: str, extras: tuple[str, ...] = ()) -> Path:
+    """One venv per release and set of extras: a release with the postgres extra is another venv."""
+    return cached_venv("-".join([f"airflow-{version}", *extras]))
 
 
 def airflow_bin(venv: Path) -> Path:
@@ -134,14 +135,16 @@ def build_venv(venv: Path, interpreter: str, install_args: list[str], log: Path,
                 log, what=what, progress=progress)
 
 
-def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progress = lambda _m: None) -> Path:
-    """Return a venv with apache-airflow==spec.version installed, building it if needed."""
-    venv = venv_dir(spec.version)
+def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progress = lambda _m: None,
+                extras: tuple[str, ...] = ()) -> Path:
+    """Return a venv with apache-airflow[extras]==spec.version installed, building it if needed."""
+    venv = venv_dir(spec.version, extras)
     if not spec.constraints_file.is_file():
         raise ConfigError(f"no pinned constraints for Airflow {spec.version} ({spec.constraints_file})")
     digest = _constraints_digest(spec)
     marker = read_marker(venv)
-    if marker and marker.get("constraints") == digest and airflow_bin(venv).exists():
+    if marker and marker.get("constraints") == digest and list(marker.get("extras", [])) == list(extras) \
+            and airflow_bin(venv).exists():
         if python is None:
             return venv
         info = interpreter_minor(python)
@@ -152,11 +155,12 @@ def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progr
         progress(f"removing incomplete or outdated venv {venv}")
         shutil.rmtree(venv)
     venv.parent.mkdir(parents=True, exist_ok=True)
-    log = venv.parent / f"airflow-{spec.version}.install.log"
+    log = venv.parent / f"{venv.name}.install.log"
     log.write_text("", encoding="utf-8")
     started = time.monotonic()
-    build_venv(venv, interpreter, [*spec.requirements, "-c", str(spec.constraints_file)], log,
-               what=f"apache-airflow {spec.version}", progress=progress, expect="~10-30 s")
+    what = f"apache-airflow{'[' + ','.join(extras) + ']' if extras else ''} {spec.version}"
+    build_venv(venv, interpreter, [*spec.requirements_with(extras), "-c", str(spec.constraints_file)], log,
+               what=what, progress=progress, expect="~10-30 s")
     if not airflow_bin(venv).exists():
         raise ConfigError(f"installing Airflow {spec.version} left no airflow command in {venv} (log: {log})")
     info = interpreter_minor(venv / "bin" / "python")
@@ -165,6 +169,7 @@ def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progr
             "version": spec.version,
             "python": info[0] if info else spec.python,
             "constraints": digest,
+            "extras": list(extras),
             "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }),
         encoding="utf-8",

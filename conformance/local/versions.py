@@ -74,6 +74,12 @@ class VersionSpec:
         return Version(self.version).major
 
     @property
+    def version_tuple(self) -> tuple[int, int]:
+        """(major, minor), e.g. (2, 3): where settings moved between sections."""
+        v = Version(self.version)
+        return (v.major, v.minor)
+
+    @property
     def api(self) -> str:
         """API generation served: /api/v1 on 2.x, /api/v2 on 3.x."""
         return "v1" if self.major == 2 else "v2"
@@ -86,7 +92,11 @@ class VersionSpec:
     @property
     def requirements(self) -> tuple[str, ...]:
         """What to install; 2.x also gets setuptools (pkg_resources), pinned by the constraints."""
-        airflow = f"apache-airflow=={self.version}"
+        return self.requirements_with(())
+
+    def requirements_with(self, extras: tuple[str, ...]) -> tuple[str, ...]:
+        """What to install with Airflow's `extras` (e.g. ("postgres",): psycopg2 and the provider)."""
+        airflow = f"apache-airflow[{','.join(extras)}]=={self.version}" if extras else f"apache-airflow=={self.version}"
         return (airflow, "setuptools") if self.major == 2 else (airflow,)
 
     @property

@@ -6,10 +6,9 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
 
 from conformance import __version__
-from conformance.matrix import clients
+from conformance.matrix import clients, databases
 from conformance.matrix.collect import Column
 from conformance.matrix import cells as cell_of
 from conformance.reporting.charts import STATUS_ORDER, releases_chart
@@ -21,10 +20,7 @@ SYMBOL = cell_of.LABELS  # every cell has a status: the matrix never leaves one 
 
 
 def _sort_key(col: Column):
-    try:
-        return (0, Version(col.version))
-    except InvalidVersion:
-        return (1, col.version)
+    return databases.sort_key(col.version)  # "2.10.5 · PostgreSQL" sits right after "2.10.5"
 
 
 def _spec_diffs(versions: list[str]) -> list[dict]:
@@ -128,7 +124,7 @@ def build(columns: list[Column]) -> dict:
         "operations": {k: operations[k] for k in sorted(operations)},
         "deviations": {k: deviations[k] for k in sorted(deviations)},
         "clients": clients.cells(columns),
-        "spec_diffs": _spec_diffs([v for v in versions if _sort_key(Column(v))[0] == 0]),
+        "spec_diffs": _spec_diffs([v for v in versions if _sort_key(Column(v))[0] == 0 and v == databases.split_label(v)[0]]),
         "behaviour_diffs": adjacent([(c.version, c.results) for c in columns if c.results]),
     }
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from conformance.errors import ConfigError, ConformanceError
-from conformance.matrix import clients
+from conformance.matrix import clients, databases
 from conformance.options import ENV_PREFIX, env_name
 from conformance.matrix import auth_default
 
@@ -119,13 +119,16 @@ def _reason(lines: list[str]) -> str:
 
 
 def collect_local(versions: list[str], report_dir: Path, extra: list[str], progress: Callable[[str], None],
-                  timeout: float = 1800, python: str | None = None, env: dict[str, str] | None = None) -> list[Column]:
-    """Provision each release locally in turn, run the suite, stop it (unless it was already running).
+                  timeout: float = 1800, python: str | None = None, env: dict[str, str] | None = None,
+                  database: str = "sqlite") -> list[Column]:
+    """Provision each release locally in turn (on `database`), run the suite, stop it (unless it was already running).
 
-    `extra` are flags for every `run`; `env` settings every child gets in its environment.
+    `extra` are flags for every `run`; `env` settings every child gets in its environment. A
+    PostgreSQL column is labelled "V · PostgreSQL" and runs into runs/V-postgres/.
     """
     child = _Child(extra, env or {}, timeout)
-    return _in_turn(versions, progress, lambda col, say: _provision_and_run(col, say, report_dir, child, python))
+    labels = [databases.column_label(v, database) for v in versions]
+    return _in_turn(labels, progress, lambda col, say: _provision_and_run(col, say, report_dir, child, python))
 
 
 def collect_targets(urls: list[str], auth: str, report_dir: Path, extra: list[str], progress: Callable[[str], None],
@@ -180,24 +183,25 @@ def _provision_and_run_once(col: Column, say: Callable[[str], None], report_dir:
                             python: str | None) -> None:
     from conformance.local import instance  # noqa: PLC0415
 
-    version = col.version
-    say(f"Airflow {version}: provisioning")
-    already = {t.version for t in instance.running()}
+    version, database = databases.split_label(col.version)
+    say(f"Airflow {col.version}: provisioning")
+    already = {t.key for t in instance.running()}
     try:
-        local = instance.start(version, python=python, progress=say)
+        local = instance.start(version, python=python, database=database, progress=say)
     except ConformanceError as exc:
         col.status, col.reason = "error", f"could not provision: {exc}"
-        (report_dir / "runs" / version).mkdir(parents=True, exist_ok=True)
-        (report_dir / "runs" / version / "error.txt").write_text(col.reason + "\n", encoding="utf-8")
-        say(f"Airflow {version}: {col.reason}")
+        folder = report_dir / "runs" / databases.run_dir_name(col.version)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "error.txt").write_text(col.reason + "\n", encoding="utf-8")
+        say(f"Airflow {col.version}: {col.reason}")
         return
     try:
-        say(f"Airflow {version}: running the suite")
+        say(f"Airflow {col.version}: running the suite")
         _run_into(col, local.url, local.auth_spec, report_dir, child, say)
     finally:
-        if version not in already:
-            instance.stop(version)
-    say(f"Airflow {version}: {col.status}"
+        if local.key not in already:
+            instance.stop(version, database)
+    say(f"Airflow {col.version}: {col.status}"
         + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}"))
 
 
@@ -266,7 +270,7 @@ def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child, timeout
 
 
 def _run_into(col: Column, url: str, auth: str, report_dir: Path, child: _Child, say: Callable[[str], None]) -> None:
-    out = report_dir / "runs" / col.version.replace("/", "_").replace(":", "_")
+    out = report_dir / "runs" / databases.run_dir_name(col.version)
     code, reason = run_one(url, auth, out, child, say)
     if code in (0, 1):
         say("replaying the recorded deviations")
@@ -311,10 +315,23 @@ def load_runs(report_dir: Path, progress: Callable[[str], None] = lambda _m: Non
         data = auth_default.merge(data, second) if second and auth_default.pending(data) else data
         readings = (clients.load(results.parent) if (results.parent / clients.FILE).is_file()
                     else clients.read_neighbours(results.parent, data, progress))
-        version = data.get("target", {}).get("airflow_version") or results.parent.name
+        version = databases.label_of_dir(results.parent.name, data.get("target", {}).get("airflow_version"))
         columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
                               duration_s=float(data.get("duration_s") or 0.0), results=data,
                               replays=_replays(results.parent / "deviations.json"), clients=readings))
     for reason_file in sorted((report_dir / "runs").glob("*/error.txt")):
-        columns.append(Column(reason_file.parent.name, status="error", reason=reason_file.read_text().strip()))
+        columns.append(Column(databases.label_of_dir(reason_file.parent.name), status="error",
+                              reason=reason_file.read_text().strip()))
     return columns
+
+
+def with_stored(columns: list[Column], report_dir: Path, database: str,
+                progress: Callable[[str], None] = lambda _m: None) -> list[Column]:
+    """`columns` plus the stored runs of the other databases, so a PostgreSQL matrix adds columns beside SQLite's.
+
+    Runs on the same database as this invocation are left out as before: it replaces them.
+    """
+    have = {c.version for c in columns}
+    stored = [c for c in load_runs(report_dir, progress)
+              if c.version not in have and databases.split_label(c.version)[1] != database]
+    return columns + stored
