@@ -41,6 +41,9 @@ def test_a_skip_outside_the_version_range_is_not_applicable_and_any_other_skip_i
     assert cells.classify("skipped", "needs the disruptive profile; this run uses --profile sandbox") == cells.UNDECIDED
     assert cells.classify("skipped", AUTH_DEFAULT_REASON) == cells.UNDECIDED
     assert cells.classify("skipped", "") == cells.UNDECIDED  # no reason is no licence to call it not applicable
+    # a client release that predates the operation has nothing to read it with; one that has it and read nothing did not decide
+    assert cells.classify("skipped", "apache-airflow-client 2.3.0: this client has no such operation") == cells.NOT_APPLICABLE
+    assert cells.classify("skipped", "the official client read no recorded answer of it") == cells.UNDECIDED
     for status in ("passed", "failed", "known_deviation", "error"):
         assert cells.classify(status, NOT_APPLICABLE_PREFIX) == status
 

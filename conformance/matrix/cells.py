@@ -23,11 +23,18 @@ LEGEND = ("✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 e
           "`❔ undecided` applies to the release but was not decided (the reason is in compatibility.json and the html)")
 
 
+# a client check of an operation the checked client release does not have (its minor predates the operation)
+CLIENT_LACKS_OPERATION = "this client has no such operation"
+
+
 def classify(status: str, message: str = "") -> str:
     """A result's matrix status: `skipped` becomes not applicable or undecided, by the reason it was skipped for."""
     if status != "skipped":
         return status
-    return NOT_APPLICABLE if (message or "").startswith(NOT_APPLICABLE_PREFIX) else UNDECIDED
+    message = message or ""
+    if message.startswith(NOT_APPLICABLE_PREFIX) or message.endswith(CLIENT_LACKS_OPERATION):
+        return NOT_APPLICABLE
+    return UNDECIDED
 
 
 def result_cell(result: dict) -> dict:
