@@ -7,11 +7,23 @@ Airflow venvs are built once and reused.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 from tests.targets import VERSIONS, Target, TargetPool, cli_env
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Give the suite's child processes a working Ctrl-C even when pytest itself was started in the background.
+
+    A shell without job control starts `cmd &` with SIGINT ignored, children inherit that, and the
+    interrupt tests would then test nothing but the shell. A Python handler here resets to the default
+    in every child at exec.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
