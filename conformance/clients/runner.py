@@ -33,6 +33,7 @@ from types import SimpleNamespace
 PARAM = re.compile(r"\{[^}]*\}")
 API_PREFIX = re.compile(r"^/api/v[12](?=/)")
 VALUE_LIMIT = 300
+NO_SUCH_OPERATION = "this client has no such operation"  # the matrix reads it as not applicable
 
 
 def normalized(method: str, path: str) -> tuple[str, str]:
@@ -221,7 +222,7 @@ def _one(entry: dict, generation: int, client, table: dict, by_name: dict) -> di
     key = normalized(entry["method"], entry["path"])
     found = table.get(key) or by_name.get(entry.get("operation", ""))
     if found is None:
-        return {"outcome": "skipped", "reason": "this client has no such operation"}
+        return {"outcome": "skipped", "reason": NO_SUCH_OPERATION}
     op, declared = found
     status = int(entry["status"])
     if generation == 2:

@@ -9,6 +9,7 @@ check that applies and was not decided is `undecided`, with the reason.
 
 from __future__ import annotations
 
+from conformance.clients.runner import NO_SUCH_OPERATION
 from conformance.run.selection import NOT_APPLICABLE_PREFIX
 
 NOT_APPLICABLE = "not_applicable"
@@ -23,16 +24,12 @@ LEGEND = ("✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 e
           "`❔ undecided` applies to the release but was not decided (the reason is in compatibility.json and the html)")
 
 
-# a client check of an operation the checked client release does not have (its minor predates the operation)
-CLIENT_LACKS_OPERATION = "this client has no such operation"
-
-
 def classify(status: str, message: str = "") -> str:
     """A result's matrix status: `skipped` becomes not applicable or undecided, by the reason it was skipped for."""
     if status != "skipped":
         return status
     message = message or ""
-    if message.startswith(NOT_APPLICABLE_PREFIX) or message.endswith(CLIENT_LACKS_OPERATION):
+    if message.startswith(NOT_APPLICABLE_PREFIX) or message.endswith(NO_SUCH_OPERATION):  # or a client minor older than the operation
         return NOT_APPLICABLE
     return UNDECIDED
 
