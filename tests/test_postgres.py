@@ -69,6 +69,26 @@ def test_airflow_writes_its_metadata_to_postgresql(pg_target):
         requests.delete(f"{target.api_root}/variables/{key}", headers=headers, timeout=30)
 
 
+def test_run_local_finds_the_running_postgresql_target(pg_target, tmp_path):
+    """`up --database postgres` then `run --local V` (no --database) runs on that target, never a new SQLite one.
+
+    When V's SQLite target runs too (CI starts it), the choice is ambiguous: one line, exit 2, nothing started.
+    """
+    target, _, _ = pg_target
+    before = {t.key for t in instance.running()}
+    proc = cli("run", "--local", VERSION, "--only", "scenarios", "-k", "health", "--client", "none",
+               "--report-dir", str(tmp_path), timeout=600)
+    assert {t.key for t in instance.running()} == before  # nothing started, nothing stopped
+    if VERSION in before:
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
+        assert "runs on sqlite and postgres" in lines[0] and "--database" in lines[0]
+        return
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["target"]["url"] == target.url and results["summary"]["passed"] >= 1
+
+
 def test_down_stops_airflow_and_postgresql_by_their_recorded_pids(pg_target):
     target, _, started_here = pg_target
     if not started_here:

@@ -45,8 +45,10 @@ def test_the_connection_goes_to_the_section_the_release_reads(monkeypatch, tmp_p
     env = home_mod.environment(spec, home, port=1, log_ports=(2, 3), venv=tmp_path, sql_conn=url)
     assert env[key] == url and other not in env
     assert url.startswith("postgresql+psycopg2://airflow:") and url.endswith("@127.0.0.1:5999/airflow")
-    sqlite_env = home_mod.environment(spec, home_mod.prepare(spec), port=1, log_ports=(2, 3), venv=tmp_path)
-    assert not any(k.endswith("SQL_ALCHEMY_CONN") for k in sqlite_env)
+    sqlite_home = home_mod.prepare(spec)
+    sqlite_env = home_mod.environment(spec, sqlite_home, port=1, log_ports=(2, 3), venv=tmp_path)
+    # the SQLite target names Airflow's own file, with a busy timeout, in the same section
+    assert sqlite_env[key] == f"sqlite:///{sqlite_home.path / 'airflow.db'}?timeout=60" and other not in sqlite_env
 
 
 def test_passwords_are_generated_once_and_kept_private(tmp_path):

@@ -18,7 +18,7 @@ from conformance.local import instance
 from conformance.probes import dags as probe_dag_files
 from conformance.local.home import SECRETS_FILE
 from conformance.local.target import DATABASE_LABELS, DATABASES, LocalTarget
-from conformance.local.versions import NEWEST, supported
+from conformance.local.versions import NEWEST, resolve, supported
 
 
 def _progress(msg: str) -> None:
@@ -54,10 +54,34 @@ def _database_text(target: LocalTarget) -> str:
     return f"{label} on 127.0.0.1:{port}" if port else label
 
 
-def database_option(help_text: str):
-    """--database sqlite|postgres (env AIRFLOW_CONFORMANCE_DATABASE), shared by up, down, run and matrix."""
-    return click.option("--database", "database", type=click.Choice(DATABASES), default="sqlite", show_default=True,
-                        envvar=env_name("database"), show_envvar=True, help=help_text)
+def database_option(help_text: str, default: str | None = "sqlite"):
+    """--database sqlite|postgres (env AIRFLOW_CONFORMANCE_DATABASE), shared by up, down, run and matrix.
+
+    `default=None` is for commands that act on a target already running (run, down): without the
+    flag they find the release's running target, so `up --database postgres` then `run --local V`
+    reaches the PostgreSQL target instead of starting a second one on SQLite.
+    """
+    return click.option("--database", "database", type=click.Choice(DATABASES), default=default,
+                        show_default=default is not None, envvar=env_name("database"), show_envvar=True, help=help_text)
+
+
+def running_database(version: str, database: str | None) -> str:
+    """The database of the target `version` to act on: the one asked for, else the one already running, else SQLite.
+
+    Two running targets of the release (SQLite and PostgreSQL) are ambiguous: one clear line, exit 2.
+    """
+    if database is not None:
+        return database
+    found = _running_of(version)
+    if len(found) > 1:
+        raise ConfigError(f"Airflow {version} runs on {' and '.join(t.database for t in found)}; "
+                          "pass --database to say which target")
+    return found[0].database if found else "sqlite"
+
+
+def _running_of(version: str) -> list[LocalTarget]:
+    wanted = resolve(version).version  # '3.3' and '3.3.2' name the same target
+    return [t for t in instance.running() if t.version == wanted]
 
 
 @click.command()
@@ -82,16 +106,19 @@ def up(version: str, port: int | None, python: str | None, auth_config: str, dat
 @click.command()
 @click.option("--airflow", "version", default=None, metavar="VERSION", help="Release to stop.")
 @click.option("--all", "stop_all", is_flag=True, help="Stop every local target.")
-@database_option("With --airflow: which target of the release to stop (a PostgreSQL target's server stops too).")
-def down(version: str | None, stop_all: bool, database: str) -> None:
+@database_option("With --airflow: which target of the release to stop (a PostgreSQL target's server stops too; "
+                 "default: every running target of the release).", default=None)
+def down(version: str | None, stop_all: bool, database: str | None) -> None:
     """Stop local Airflow targets started by `up` (by recorded process group and PID, never by name)."""
     if version and stop_all:
         raise ConfigError("pass either --airflow VERSION or --all, not both")
     targets = instance.running()
     if stop_all:
         chosen = [(t.version, t.database) for t in targets]
-    elif version:
+    elif version and database:
         chosen = [(version, database)]
+    elif version:
+        chosen = [(t.version, t.database) for t in _running_of(version)] or [(version, "sqlite")]
     elif len(targets) <= 1:
         chosen = [(t.version, t.database) for t in targets]
     else:

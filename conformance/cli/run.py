@@ -7,7 +7,7 @@ import sys
 import click
 import pytest
 
-from conformance.cli.local import database_option
+from conformance.cli.local import database_option, running_database
 from conformance.cli.common import echo_err, exclusive, parse_only, parse_roles, transport_flags, transport_settings
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
@@ -68,7 +68,8 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("--seed", type=int, default=None, help="Hypothesis seed (random when omitted; always recorded in results.json).")
 @click.option("-k", "keyword", metavar="EXPR", help="Only checks whose id matches this pytest -k expression.")
 @click.option("--python", "python", metavar="PATH", help="With --airflow: the interpreter for the Airflow venv.")
-@database_option("With --airflow: the provisioned target's metadata database (postgres: a PostgreSQL server of its own).")
+@database_option("With --airflow: the provisioned target's metadata database (postgres: a PostgreSQL server of its own; "
+                 "default: the release's running target's, else sqlite).", default=None)
 @click.option("--i-accept-disruptive-writes", "allow_disruptive", is_flag=True, help="Allow --profile disruptive on a target the suite did not start.")
 @click.option("-x", "--max-failures", "max_failures", type=click.IntRange(1, None), is_flag=False, flag_value=1, default=None,
               metavar="[N]", help="Stop after N failed checks (-x alone: after the first); cleanup and reports still happen.")
@@ -90,13 +91,14 @@ def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_exa
                                   **transport_settings(**transport))
     client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned
     if url:
-        if database != "sqlite":
+        if database not in (None, "sqlite"):
             raise ConfigError("--database applies only to a target provisioned here (--airflow/--local VERSION); "
                               "a deployed target's database is its own")
         return run_suite(options)
     from conformance.local import instance, versions  # noqa: PLC0415
 
     version = local_version or versions.NEWEST
+    database = running_database(version, database)
     already = {t.key for t in instance.running()}
     local = instance.start(version, python=python, database=database, progress=echo_err)
     options.url = local.url

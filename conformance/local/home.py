@@ -170,19 +170,28 @@ def environment(
 ) -> dict[str, str]:
     """The process environment for every `airflow` command of this target.
 
-    `sql_conn` (a PostgreSQL URL with its password) replaces the default SQLite file; 2.0-2.2 read
-    it from [core], 2.3+ from [database].
+    `sql_conn` (a PostgreSQL URL with its password) replaces the SQLite file; 2.0-2.2 read it from
+    [core], 2.3+ from [database]. The SQLite file is Airflow's own (`airflow.db` in the home), named
+    with a busy timeout: under load the scheduler, task heartbeats and the API write at once, and with
+    sqlite3's 5 s default a writer gives up with "database is locked" (a 3.3.2 scheduler died of it).
     """
     env = _inherited()
     env.update(_common_settings(home, log_ports, venv))
-    if sql_conn:
-        section = "CORE" if spec.version_tuple < (2, 3) else "DATABASE"
-        env[f"AIRFLOW__{section}__SQL_ALCHEMY_CONN"] = sql_conn
+    section = "CORE" if spec.version_tuple < (2, 3) else "DATABASE"
+    env[f"AIRFLOW__{section}__SQL_ALCHEMY_CONN"] = sql_conn or sqlite_url(home.database)
     if spec.major == 2:
         env.update(_airflow2_settings(home, port, log_ports[0], auth_config))
     else:
         env.update(_airflow3_settings(home, port))
     return env
+
+
+SQLITE_BUSY_TIMEOUT_S = 60
+
+
+def sqlite_url(database: Path) -> str:
+    """SQLAlchemy's URL of the target's SQLite file, with the busy timeout pysqlite (and aiosqlite) read from it."""
+    return f"sqlite:///{database}?timeout={SQLITE_BUSY_TIMEOUT_S}"
 
 
 def _inherited() -> dict[str, str]:
