@@ -82,7 +82,7 @@ def test_run_local_finds_the_running_postgresql_target(pg_target, tmp_path):
     if VERSION in before:
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
-        assert "runs on sqlite and postgres" in lines[0] and "--database" in lines[0]
+        assert "runs on postgres and sqlite" in lines[0] and "--database" in lines[0]
         return
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
