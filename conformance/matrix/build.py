@@ -102,7 +102,7 @@ def _version_row(col: Column) -> dict:
     row = col.as_dict()
     if col.results:
         tally = cell_of.counts(col.results.get("results", []))
-        row.update(counts=tally, score=cell_of.score(tally),
+        row.update(counts=tally, score=cell_of.score(tally), suite_s=round(float(col.results.get("duration_s") or 0), 1),
                    auth_default_run=col.results.get("auth_default_run"))
     return row
 
@@ -138,7 +138,7 @@ def render_markdown(doc: dict) -> str:
              f"seed {doc['configuration'].get('seed')}. Time is the suite's own run, provisioning excluded.", "",
              "Score: passed / decided (passed, failed and known deviations), so what was not decided is never "
              "counted as conformance.", "",
-             "| version | verdict | score | passed | failed | known deviations | undecided | n/a | errors | operations | time (s) |",
+             "| version | verdict | score | passed | failed | known deviations | undecided | n/a | errors | operations | suite time (s) |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for v in doc["versions"]:
         s = v.get("counts") or {}
@@ -146,7 +146,7 @@ def render_markdown(doc: dict) -> str:
         verdict = v.get("verdict") or f"error: {v['reason']}"
         lines.append(f"| {v['version']} | {verdict} | {cell_of.score_text(v.get('score'))} | {s.get('passed', '')} | "
                      f"{s.get('failed', '')} | {s.get('known_deviation', '')} | {s.get(cell_of.UNDECIDED, '')} | "
-                     f"{s.get(cell_of.NOT_APPLICABLE, '')} | {s.get('error', '')} | {ops} | {v['duration_s']} |")
+                     f"{s.get(cell_of.NOT_APPLICABLE, '')} | {s.get('error', '')} | {ops} | {v.get('suite_s', '')} |")
     lines += ["", "## Checks", "", cell_of.LEGEND, "", "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
     for cid, row in doc["checks"].items():
         lines.append(f"| `{cid}` | " + " | ".join(SYMBOL[row["cells"][v]["status"]] for v in versions) + " |")
