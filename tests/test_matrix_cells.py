@@ -144,6 +144,9 @@ def test_the_disruptive_pass_waits_for_guard_refusals_outside_disruptive_and_the
     assert "--client" in (f := passes.flags(v3.results, DISRUPTIVE, [])) and f[f.index("--client") + 1] == "none"
     enabled = _with_client(_col("2.5.3", [], {"test_connection": {}}), ["test_connection"])  # on by default before 2.7
     assert passes.waiting(enabled.results, DISRUPTIVE) == []
+    posture = _with_client(_col("2.10.5", [], {"test_connection": {}}), [])
+    posture.results["configuration"]["only"] = ["posture"]  # the tier that would send it was not asked for
+    assert passes.waiting(posture.results, DISRUPTIVE) == []
 
 
 def test_the_disruptive_merge_takes_only_the_waiting_cells_and_says_so():

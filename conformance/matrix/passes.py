@@ -78,14 +78,17 @@ def pending(results: dict, p: Pass) -> list[dict]:
 def pending_clients(results: dict, p: Pass) -> list[str]:
     """The operations of `p.client_ops` the release has and its official client read no answer of.
 
-    Only where a client did read the run (a run with `--client none` has no client cells to decide).
+    Only where a client did read the run (a run with `--client none` has no client cells to decide), and
+    where the run's --only had the tier whose request gives the answer (a restart does not widen a selection).
     """
     readings = (results.get("clients") or {}).get("readings") or []
     if not readings:
         return []
     have = {r["id"] for r in results.get("results", []) if r.get("kind") == "client"}
     ops = results.get("operations") or {}
-    return [op for op in p.client_ops if op in ops and f"client.{op}" not in have]
+    only = (results.get("configuration") or {}).get("only") or list(TIERS.values())
+    return [op for op, kind in p.client_ops.items()
+            if op in ops and f"client.{op}" not in have and TIERS[kind] in only]
 
 
 def waiting(results: dict, p: Pass) -> list[str]:
