@@ -83,6 +83,25 @@ def test_users_and_roles_only_as_negative_probes(tmp_path):
     assert probe.allowed and "negative probe" in probe.reason
 
 
+def test_a_user_or_role_the_run_created_may_only_be_deleted_and_only_from_its_ledger(tmp_path):
+    """A disruptive run's users and roles (prefixed, in its ledger): cleanup deletes them in any profile, nothing else."""
+    from conformance.safety.guard import FORBIDDEN_AREA_REASON, WHOLE_COLLECTION_REASON  # noqa: PLC0415
+
+    guard, base = _guard("2.10.5", "sandbox", tmp_path)
+    guard.ledger.created(Entry("user", f"{P}authz_user_1"))
+    guard.ledger.created(Entry("role", f"{P}replay_name_1"))
+    assert guard.decide("DELETE", base + f"/users/{P}authz_user_1").reason == "deletes the user this run created"
+    assert guard.decide("DELETE", base + f"/roles/{P}replay_name_1").allowed
+    patch = guard.decide("PATCH", base + f"/users/{P}authz_user_1", json.dumps({"username": f"{P}authz_user_1"}))
+    assert not patch.allowed and patch.reason == FORBIDDEN_AREA_REASON
+    assert not guard.decide("POST", base + "/roles", json.dumps({"name": f"{P}r", "actions": []})).allowed
+    guard, base = _guard("2.10.5", "disruptive", tmp_path)
+    assert guard.decide("POST", base + "/users", json.dumps({"username": f"{P}u"})).allowed
+    guard, base = _guard("3.3.2", "sandbox", tmp_path)
+    assert guard.decide("POST", base + "/connections/defaults").reason.endswith(WHOLE_COLLECTION_REASON)
+    assert _guard("3.3.2", "disruptive", tmp_path)[0].decide("POST", base + "/connections/defaults").allowed
+
+
 def test_ledger_grants_runs_without_prefix(tmp_path):
     guard, base = _guard("2.10.5", "sandbox", tmp_path)
     run = "manual__2024-01-01T00:00:00+00:00"

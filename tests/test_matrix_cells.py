@@ -1,9 +1,9 @@
-"""Matrix cells, scores, the default-auth merge and the page-limit expectations (no Airflow needed).
+"""Matrix cells, scores, the second passes' selection and merge, and the page-limit expectations (no Airflow needed).
 
 The matrix must not over-state coverage: a check that applies and was not decided is
 `undecided` with its reason, never the same mark as one that is not part of the release;
-a merge of the default-auth run never turns a failure into a pass; and the paging checks
-judge a target by the page limits it runs with.
+a merge of a second pass (deny_all, disruptive) never turns a failure into a pass, and takes only
+the checks waiting for it; and the paging checks judge a target by the page limits it runs with.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import pytest
 
 from conformance.expectations import load as load_expectations
 from conformance.expectations.page_limits import PageLimits, from_record, page_size, parse
-from conformance.matrix import auth_default, cells
+from conformance.matrix import cells, passes
 from conformance.matrix.build import build, render_html, render_markdown
 from conformance.matrix.collect import Column
 from conformance.options import RunOptions
 from conformance.run.context import page_limits_of
 from conformance.run.selection import AUTH_DEFAULT_REASON, NOT_APPLICABLE_PREFIX
+from conformance.safety.guard import FORBIDDEN_AREA_REASON, WHOLE_COLLECTION_REASON
 
 
 def _r(cid: str, status: str, message: str = "", kind: str = "scenario") -> dict:
@@ -86,24 +87,120 @@ def test_every_cell_of_the_matrix_says_decided_not_applicable_or_undecided_with_
     assert "s-undecided" in html and "s-not_applicable" in html and "probe DAGs missing" in html
 
 
+DENY_ALL, DISRUPTIVE = passes.PASSES
+
+
 def test_the_default_auth_run_decides_its_checks_and_never_turns_a_failure_into_a_pass():
     main = _col("2.0.2", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON), _r("scenario.x", "failed")],
                 verdict="not conformant")
-    assert [r["id"] for r in auth_default.pending(main.results)] == ["scenario.auth.deny_all_default"]
-    assert auth_default.kinds(main.results) == "scenarios"
+    assert passes.waiting(main.results, DENY_ALL) == ["scenario.auth.deny_all_default"]
+    assert passes.waiting(main.results, DISRUPTIVE) == []
+    flags = passes.flags(main.results, DENY_ALL, ["--profile", "sandbox", "--only", "scenarios,posture", "--time-budget", "60"])
+    assert flags == ["--profile", "sandbox", "--only", "scenarios", "--client", "none"]  # the matrix's profile stays
     second = {"run_id": "acf_1", "results": [_r("scenario.auth.deny_all_default", "passed"),
                                              _r("scenario.x", "skipped", "refused by configuration")]}
-    merged = auth_default.merge(main.results, second)
+    merged = passes.merge(main.results, second, DENY_ALL)
     statuses = {r["id"]: r["status"] for r in merged["results"]}
     assert statuses == {"scenario.auth.deny_all_default": "passed", "scenario.x": "failed"}  # only the waiting check
     assert merged["summary"] == {"skipped": 0, "failed": 1, "passed": 1}
-    assert merged["verdict"] == "not conformant" and merged["auth_default_run"]["checks"] == ["scenario.auth.deny_all_default"]
+    assert merged["verdict"] == "not conformant"
+    assert merged["second_passes"]["deny_all"]["checks"] == ["scenario.auth.deny_all_default"]
 
     clean = _col("2.1.4", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON)])
-    failed = auth_default.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "failed", "200")]})
+    failed = passes.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "failed", "200")]}, DENY_ALL)
     assert failed["verdict"] == "not conformant" and failed["summary"]["failed"] == 1
-    still = auth_default.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON)]})
-    assert still["results"][0]["status"] == "skipped" and still["auth_default_run"]["checks"] == []
+    still = passes.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON)]},
+                         DENY_ALL)
+    assert still["results"][0]["status"] == "skipped" and still["second_passes"]["deny_all"]["checks"] == []
+
+
+def _guard_skip(op: str, reason: str) -> dict:
+    return _r(f"authorization.{op}", "skipped", f"{passes.GUARD_REFUSAL}{reason}", kind="authorization")
+
+
+def _with_client(col: Column, ops: list[str]) -> Column:
+    """A column whose official client read the run, and read an answer of `ops` (not of the other operations)."""
+    col.results["clients"] = {"readings": [{"client": "2.10.0"}], "off": ""}
+    col.results["results"] += [_r(f"client.{op}", "passed", kind="client") for op in ops]
+    return col
+
+
+def test_the_disruptive_pass_waits_for_guard_refusals_outside_disruptive_and_the_client_of_a_disabled_operation():
+    main = _with_client(_col("2.10.5", [
+        _guard_skip("post_user", FORBIDDEN_AREA_REASON), _guard_skip("post_role", FORBIDDEN_AREA_REASON),
+        _guard_skip("patch_dag", "DAG 'x' is not one of the suite's probe DAGs"),  # a sandbox rule no restart lifts
+        _r("authorization.get_dags", "passed", kind="authorization"),
+        _r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON)],
+        {"test_connection": {}, "get_connection": {}, "post_user": {}}), ["get_connection"])
+    assert passes.waiting(main.results, DISRUPTIVE) == ["authorization.post_user", "authorization.post_role",
+                                                         "client.test_connection"]
+    flags = passes.flags(main.results, DISRUPTIVE, ["--profile", "sandbox", "--only", "scenarios", "--seed", "1"])
+    assert flags == ["--seed", "1", "--only", "authorization", "--client", "auto", "--profile", "disruptive", "-k",
+                     "test_authorization[post_role] or test_authorization[post_user] or test_authorization[test_connection]"]
+    assert DISRUPTIVE.settings == {"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"} and DISRUPTIVE.auth_config == "conformance"
+    v3 = _col("3.3.2", [_guard_skip("create_default_connections", f"POST /connections/defaults {WHOLE_COLLECTION_REASON}")],
+              {"test_connection": {}})
+    assert passes.waiting(v3.results, DISRUPTIVE) == ["authorization.create_default_connections"]  # no client read the run
+    assert "--client" in (f := passes.flags(v3.results, DISRUPTIVE, [])) and f[f.index("--client") + 1] == "none"
+    enabled = _with_client(_col("2.5.3", [], {"test_connection": {}}), ["test_connection"])  # on by default before 2.7
+    assert passes.waiting(enabled.results, DISRUPTIVE) == []
+    posture = _with_client(_col("2.10.5", [], {"test_connection": {}}), [])
+    posture.results["configuration"]["only"] = ["posture"]  # the tier that would send it was not asked for
+    assert passes.waiting(posture.results, DISRUPTIVE) == []
+
+
+def test_the_disruptive_merge_takes_only_the_waiting_cells_and_says_so():
+    main = _with_client(_col("2.10.5", [_guard_skip("post_user", FORBIDDEN_AREA_REASON),
+                                        _guard_skip("post_role", FORBIDDEN_AREA_REASON),
+                                        _r("authorization.test_connection", "passed", "403 from [core] test_connection",
+                                           kind="authorization")],
+                             {op: {"status": "passed"} for op in ("test_connection", "post_user", "post_role")}), [])
+    second = {"run_id": "acf_2", "results": [
+        _r("authorization.post_user", "passed", "needs can_create on Users", kind="authorization"),
+        _r("authorization.post_role", "failed", "Viewer: unexpected (200)", kind="authorization"),
+        _r("authorization.test_connection", "failed", "a different answer with the setting on", kind="authorization"),
+        _r("client.test_connection", "passed", "apache-airflow-client 2.10.0 read 2 answer(s)", kind="client"),
+        _r("client.get_dags", "failed", "not waiting here", kind="client")]}
+    merged = passes.merge(main.results, second, DISRUPTIVE)
+    by_id = {r["id"]: r for r in merged["results"]}
+    assert {k: r["status"] for k, r in by_id.items()} == {
+        "authorization.post_user": "passed", "authorization.post_role": "failed",
+        "authorization.test_connection": "passed",  # decided under the default config: not replaced
+        "client.test_connection": "passed"}  # added: the main run had no client cell for it
+    assert merged["verdict"] == "not conformant"  # the failure of the pass counts
+    assert merged["summary"] == {"skipped": 0, "passed": 3, "failed": 1}
+    assert merged["second_passes"]["disruptive"]["checks"] == ["authorization.post_user", "authorization.post_role",
+                                                               "client.test_connection"]
+    assert by_id["authorization.post_user"]["message"].startswith("decided on the matrix's disruptive pass (a restart "
+                                                                 "with --profile disruptive")
+    assert by_id["authorization.post_user"]["second_pass"] == "disruptive"
+    doc = build([Column("2.10.5", status="ran", results=merged)])
+    cell = doc["checks"]["authorization.post_user"]["cells"]["2.10.5"]
+    assert cell["second_pass"] == "disruptive" and "disruptive pass" in cell["message"]
+    assert doc["versions"][0]["second_passes"]["disruptive"]["run_id"] == "acf_2"
+    md = render_markdown(doc)
+    assert "| `authorization.post_user` | ✅ passed † |" in md and "† decided on a restart" in md
+    html = render_html(doc)
+    assert "decided on the matrix&#39;s disruptive pass" in html or "decided on the matrix's disruptive pass" in html
+
+
+def test_a_rebuild_merges_every_stored_pass(tmp_path):
+    import json  # noqa: PLC0415
+
+    from conformance.matrix.collect import load_runs  # noqa: PLC0415
+
+    main = _with_client(_col("2.2.5", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON),
+                                       _guard_skip("post_role", FORBIDDEN_AREA_REASON)], {"post_role": {}}), [])
+    run = tmp_path / "runs" / "2.2.5"
+    for folder, results in (("", main.results), ("auth-default", {"run_id": "a", "results": [_r("scenario.auth.deny_all_default", "passed")]}),
+                            ("disruptive", {"run_id": "b", "results": [_r("authorization.post_role", "passed", kind="authorization")]})):
+        (run / folder).mkdir(parents=True, exist_ok=True)
+        (run / folder / "results.json").write_text(json.dumps(results))
+    (run / "clients.json").write_text("[]")
+    [col] = load_runs(tmp_path)
+    assert {r["id"]: r["status"] for r in col.results["results"]} == {"scenario.auth.deny_all_default": "passed",
+                                                                      "authorization.post_role": "passed"}
+    assert set(col.results["second_passes"]) == {"deny_all", "disruptive"}
 
 
 def test_page_limits_are_parsed_strictly_and_page_sizes_are_resolved_from_data():

@@ -390,14 +390,20 @@ def _alive(target: LocalTarget) -> bool:
 
 
 def start(version: str, *, port: int | None = None, python: str | None = None,
-          auth_config: str = "conformance", database: str = "sqlite", progress: Progress = _stderr) -> LocalTarget:
-    """Start (or return the already running) local Airflow `version` on `database`; see the module docstring."""
+          auth_config: str = "conformance", database: str = "sqlite", progress: Progress = _stderr,
+          settings: dict[str, str] | None = None) -> LocalTarget:
+    """Start (or return the already running) local Airflow `version` on `database`; see the module docstring.
+
+    `settings`: Airflow options over the home's own, as `AIRFLOW__SECTION__KEY` variables (the matrix's
+    second pass turns `[core] test_connection` on this way); recorded in the state with the target.
+    """
     processes.require_posix()
     spec = resolve(version)
     _check_choices(auth_config, database)
+    settings = _check_settings(settings or {})
     key = target_key(spec.version, database)
     with state.locked(f"airflow-{key}"):
-        existing = _reusable(spec, key, port, auth_config, progress)
+        existing = _reusable(spec, key, port, auth_config, progress, settings)
         if existing is not None:
             return existing
         chosen = _choose_port(spec, port, database)
@@ -412,12 +418,13 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
                   "password": home.password},
             roles=home_mod.role_identities(home, spec.major),
             home=str(home.path), venv=str(venv), auth_config=auth_config,
-            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), database=database,
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), database=database, settings=dict(settings),
         )
         try:
             sql_conn = _start_database(target, home, chosen, progress)
             env = home_mod.environment(spec, home, port=chosen, log_ports=_log_ports(chosen),
                                        auth_config=auth_config, venv=venv, sql_conn=sql_conn)
+            env.update(settings)
             airflow = str(airflow_bin(venv))
             _initialize(spec, home, airflow, env, progress)
             if not port_is_free(chosen):  # taken while we were installing
@@ -440,6 +447,14 @@ def _check_choices(auth_config: str, database: str) -> None:
                           "from the SQLite file while the API refuses every credential)")
 
 
+def _check_settings(settings: dict[str, str]) -> dict[str, str]:
+    """Only Airflow options: a variable that is not `AIRFLOW__SECTION__KEY` could point Airflow elsewhere."""
+    wrong = [k for k in settings if not (k.startswith("AIRFLOW__") and k.count("__") >= 2 and k == k.upper())]
+    if wrong:
+        raise ConfigError(f"not Airflow options (AIRFLOW__SECTION__KEY): {', '.join(sorted(wrong))}")
+    return dict(settings)
+
+
 def _start_database(target: LocalTarget, home: home_mod.Home, api_port: int, progress: Progress) -> str | None:
     """Start the target's own PostgreSQL (recorded in the state at once, so `down` finds it); its SQLAlchemy URL.
 
@@ -459,7 +474,7 @@ def _start_database(target: LocalTarget, home: home_mod.Home, api_port: int, pro
 
 
 def _reusable(spec: VersionSpec, key: str, port: int | None, auth_config: str,
-              progress: Progress) -> LocalTarget | None:
+              progress: Progress, settings: dict[str, str] | None = None) -> LocalTarget | None:
     """The recorded target `key` when it is up; the record of a crashed or interrupted `up` is cleared."""
     existing = state.get(key)
     if existing is None:
@@ -473,6 +488,9 @@ def _reusable(spec: VersionSpec, key: str, port: int | None, auth_config: str,
         if existing.auth_config != auth_config:
             progress(f"Airflow {spec.version} is already running with --auth-config "
                      f"{existing.auth_config}; run `down --airflow {spec.version}` first to change it")
+        if existing.settings != (settings or {}):
+            progress(f"Airflow {spec.version} is already running with settings {existing.settings or 'of its home'}; "
+                     f"run `down --airflow {spec.version}` first to change them")
         return existing
     _stop_target(existing)
     state.remove(key)

@@ -39,6 +39,7 @@ class LocalTarget:
     ready: bool = False
     database: str = "sqlite"  # metadata database kind: "sqlite" or "postgres"
     db_server: dict[str, Any] = field(default_factory=dict)  # the PostgreSQL server: pid, starttime, port, data
+    settings: dict[str, str] = field(default_factory=dict)  # Airflow options it was started with over its home's
 
     @property
     def key(self) -> str:

@@ -103,7 +103,7 @@ def _version_row(col: Column) -> dict:
     if col.results:
         tally = cell_of.counts(col.results.get("results", []))
         row.update(counts=tally, score=cell_of.score(tally), suite_s=round(float(col.results.get("duration_s") or 0), 1),
-                   auth_default_run=col.results.get("auth_default_run"))
+                   second_passes=col.results.get("second_passes"))
     return row
 
 
@@ -129,6 +129,11 @@ def build(columns: list[Column]) -> dict:
     }
 
 
+def _symbol(cell: dict) -> str:
+    """A check cell in the markdown grid; `†` where a second pass (a restart of the release) decided it."""
+    return SYMBOL[cell["status"]] + (f" {cell_of.SECOND_PASS_MARK}" if cell.get("second_pass") else "")
+
+
 def render_markdown(doc: dict) -> str:
     versions = [v["version"] for v in doc["versions"]]
     lines = ["# Airflow REST API compatibility matrix", "",
@@ -149,7 +154,7 @@ def render_markdown(doc: dict) -> str:
                      f"{s.get(cell_of.NOT_APPLICABLE, '')} | {s.get('error', '')} | {ops} | {v.get('suite_s', '')} |")
     lines += ["", "## Checks", "", cell_of.LEGEND, "", "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
     for cid, row in doc["checks"].items():
-        lines.append(f"| `{cid}` | " + " | ".join(SYMBOL[row["cells"][v]["status"]] for v in versions) + " |")
+        lines.append(f"| `{cid}` | " + " | ".join(_symbol(row["cells"][v]) for v in versions) + " |")
     lines += ["", "## Operations", "", "Each operation of each release's reference spec, by the worst outcome of its "
               "checks (property tier, scenarios, authorization); `n/a`: not in that release's spec.", "",
               "| operation | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]

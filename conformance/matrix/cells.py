@@ -19,9 +19,12 @@ PER_OPERATION = ("client", "authorization", "property")  # kinds whose check id 
 TIER_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture", "authorization": "authorization"}
 LABELS = {"passed": "✅ passed", "failed": "❌ failed", "known_deviation": "⚠️ known", "error": "💥 error",
           NOT_APPLICABLE: "n/a", UNDECIDED: "❔ undecided"}
+SECOND_PASS_MARK = "†"  # beside a cell decided on a restart of the release (a second pass), not its main run
 LEGEND = ("✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 error (the suite could not finish the check) · "
           "`n/a` not applicable to the release (another version range, an operation its spec does not have) · "
-          "`❔ undecided` applies to the release but was not decided (the reason is in compatibility.json and the html)")
+          "`❔ undecided` applies to the release but was not decided (the reason is in compatibility.json and the html) · "
+          f"{SECOND_PASS_MARK} decided on a restart of the release (the matrix's deny_all or disruptive pass; "
+          "the cell's message in compatibility.json and the html says which)")
 
 
 def classify(status: str, message: str = "") -> str:
@@ -37,7 +40,10 @@ def classify(status: str, message: str = "") -> str:
 def result_cell(result: dict) -> dict:
     """A check's cell from one result of a release's results.json."""
     status = classify(result["status"], result.get("message", ""))
-    return {"status": status, "message": (result.get("message") or "")[:300], "upstream": result.get("upstream", "")}
+    cell = {"status": status, "message": (result.get("message") or "")[:300], "upstream": result.get("upstream", "")}
+    if result.get("second_pass"):  # decided on a restart (conformance.matrix.passes): its message says which
+        cell["second_pass"] = result["second_pass"]
+    return cell
 
 
 def missing_cell(kind: str, column, check_id: str = "") -> dict:

@@ -23,7 +23,7 @@ from typing import Callable
 from conformance.errors import ConfigError, ConformanceError
 from conformance.matrix import clients, databases
 from conformance.options import ENV_PREFIX, env_name
-from conformance.matrix import auth_default
+from conformance.matrix import passes
 
 HEARTBEAT_S = 60.0
 _PYTEST_PROGRESS = re.compile(r"^[.sxXFE]+\s*(\[\s*\d+%\])?$")  # pytest's dots: not worth repeating
@@ -170,13 +170,14 @@ def _clock(started: float) -> str:
 
 def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child,
                        python: str | None) -> None:
-    """The release's run; then, where checks wait for Airflow's default auth config (2.0-2.2), a restart for them."""
+    """The release's run; then a restart for each second pass whose checks wait (conformance.matrix.passes)."""
     from conformance.local import instance  # noqa: PLC0415
 
-    already = {t.version for t in instance.running()}
+    already = {t.key for t in instance.running()}
     _provision_and_run_once(col, say, report_dir, child, python)
-    if col.results and auth_default.pending(col.results):
-        _auth_default_run(col, say, report_dir, child, python, already)
+    for p in passes.PASSES:
+        if col.results and passes.waiting(col.results, p):
+            _second_pass(col, p, say, report_dir, child, python, already)
 
 
 def _provision_and_run_once(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child,
@@ -205,50 +206,40 @@ def _provision_and_run_once(col: Column, say: Callable[[str], None], report_dir:
         + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}"))
 
 
-def _auth_default_run(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child, python: str | None,
-                      already: set[str]) -> None:
-    """Restart the release with Airflow's default auth config, decide the checks waiting for it, merge them in."""
+def _second_pass(col: Column, p: passes.Pass, say: Callable[[str], None], report_dir: Path, child: _Child,
+                 python: str | None, already: set[str]) -> None:
+    """Restart the release as pass `p` configures it, decide the checks waiting for it, merge them in."""
     from conformance.local import instance  # noqa: PLC0415
+    from conformance.local.target import target_key  # noqa: PLC0415
 
-    version, waiting = col.version, [r["id"] for r in auth_default.pending(col.results)]
-    if version in already:  # someone else's running target: never restart it under them
-        say(f"Airflow {version}: {', '.join(waiting)} stay undecided: the target was already running, not restarted")
+    version, database = databases.split_label(col.version)
+    waiting = ", ".join(passes.waiting(col.results, p))
+    if target_key(version, database) in already:  # someone else's running target: never restart it under them
+        say(f"Airflow {col.version}: {waiting} stay undecided: the target was already running, not restarted")
         return
-    say(f"Airflow {version}: deny_all restart: --auth-config default for {', '.join(waiting)}")
-    flags = _without(child.flags, "--only", "--time-budget") + ["--only", auth_default.kinds(col.results), "--client", "none"]
-    out = report_dir / "runs" / version / auth_default.DIR
+    say(f"Airflow {col.version}: {p.name} restart: {p.describe} for {waiting}")
+    flags = passes.flags(col.results, p, child.flags)
+    out = report_dir / "runs" / databases.run_dir_name(col.version) / p.folder
     try:
-        local = instance.start(version, python=python, auth_config="default", progress=say)
+        local = instance.start(version, python=python, database=database, auth_config=p.auth_config,
+                               settings=p.settings, progress=say)
     except ConformanceError as exc:
-        say(f"Airflow {version}: deny_all restart failed, {', '.join(waiting)} stay undecided: {exc}")
+        say(f"Airflow {col.version}: {p.name} restart failed, {waiting} stay undecided: {exc}")
         return
     try:
         code, reason = run_one(local.url, local.auth_spec, out, _Child(flags, child.env, child.timeout), say)
     finally:
-        instance.stop(version)
-    second = auth_default.load(report_dir / "runs" / version)
+        instance.stop(version, database)
+    second = passes.load(out.parent, p)
     if second is None:
-        say(f"Airflow {version}: the default-auth run gave no results ({reason or f'exit {code}'}); "
-            f"{', '.join(waiting)} stay undecided")
+        say(f"Airflow {col.version}: the {p.name} run gave no results ({reason or f'exit {code}'}); "
+            f"{waiting} stay undecided")
         return
-    col.results = auth_default.merge(col.results, second)
+    col.results = passes.merge(col.results, second, p)
     if col.results.get("verdict") != "conformant":
         col.exit_code = col.exit_code or 1
-    say(f"Airflow {version}: merged {', '.join(col.results['auth_default_run']['checks']) or 'nothing'} "
-        "from the default-auth run")
-
-
-def _without(flags: list[str], *names: str) -> list[str]:
-    """A flag list without the named options and their values."""
-    out, skip = [], False
-    for flag in flags:
-        if skip:
-            skip = False
-        elif flag in names:
-            skip = True
-        else:
-            out.append(flag)
-    return out
+    say(f"Airflow {col.version}: merged {', '.join(col.results['second_passes'][p.name]['checks']) or 'nothing'} "
+        f"from the {p.name} run")
 
 
 def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child, timeout: float = 600) -> list:
@@ -311,8 +302,7 @@ def load_runs(report_dir: Path, progress: Callable[[str], None] = lambda _m: Non
             data = json.loads(results.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise ConfigError(f"{results} is not a results.json of this suite ({exc.__class__.__name__})") from exc
-        second = auth_default.load(results.parent)  # the checks decided on a restart with Airflow's default auth
-        data = auth_default.merge(data, second) if second and auth_default.pending(data) else data
+        data = passes.merge_stored(data, results.parent)  # the checks decided on a restart (second passes)
         readings = (clients.load(results.parent) if (results.parent / clients.FILE).is_file()
                     else clients.read_neighbours(results.parent, data, progress))
         version = databases.label_of_dir(results.parent.name, data.get("target", {}).get("airflow_version"))

@@ -29,6 +29,18 @@ COLLECTIONS = {
     "pool": ("/pools", "pools", "name"),
     "connection": ("/connections", "connections", "connection_id"),
 }
+# users and roles: only a disruptive run creates them (named with its prefix), and only 2.x's API has them
+ADMIN_COLLECTIONS = {
+    "user": ("/users", "users", "username"),
+    "role": ("/roles", "roles", "name"),
+}
+
+
+def _collections(session) -> dict[str, tuple[str, str, str]]:
+    """The collections a sweep lists: the admin ones only where the target's spec has them (no request for a 404)."""
+    router = getattr(getattr(session, "guard", None), "router", None)
+    templates = {router.relative(r.template) for r in router.routes if r.method == "GET"} if router else set()
+    return {**COLLECTIONS, **{k: v for k, v in ADMIN_COLLECTIONS.items() if v[0] in templates}}
 
 
 def _path(entry: Entry) -> str:
@@ -36,7 +48,8 @@ def _path(entry: Entry) -> str:
         return f"/dags/{quote(entry.dag_id, safe='')}/dagRuns/{quote(entry.key, safe='')}"
     if entry.kind == "backfill":
         return f"/backfills/{quote(entry.key, safe='')}/cancel"
-    return f"{COLLECTIONS[entry.kind][0]}/{quote(entry.key, safe='')}"
+    collection = (COLLECTIONS.get(entry.kind) or ADMIN_COLLECTIONS[entry.kind])[0]
+    return f"{collection}/{quote(entry.key, safe='')}"
 
 
 def delete_entry(session, entry: Entry) -> str | None:
@@ -128,10 +141,10 @@ def _list_all(session, path: str, field: str, ident: str, problems: list[str]) -
 
 
 def sweep(session, prefix: str, probe_dag_ids) -> tuple[list[Entry], list[str]]:
-    """Find objects named with `prefix` (variables, pools, connections, probe DAG runs) and delete them."""
+    """Find objects named with `prefix` (variables, pools, connections, users, roles, probe DAG runs) and delete them."""
     found: list[Entry] = []
     problems: list[str] = []
-    for kind, (path, field, ident) in COLLECTIONS.items():
+    for kind, (path, field, ident) in _collections(session).items():
         for item in _list_all(session, path, field, ident, problems):
             name = item.get(ident) if isinstance(item, dict) else None
             if isinstance(name, str) and name.startswith(prefix):

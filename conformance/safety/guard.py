@@ -27,6 +27,12 @@ GLOBAL_PREFIX = "acf_"
 READONLY_POSTS = frozenset({"get_dag_runs_batch", "get_task_instances_batch", "get_list_dag_runs_batch"})
 # Administrative areas never written outside the disruptive profile.
 FORBIDDEN_AREAS = ("/users", "/roles", "/permissions", "/auth/fab")
+FORBIDDEN_AREA_REASON = "users, roles and permissions are never written outside the disruptive profile"
+# how a collection-wide write the sandbox cannot bind is refused (after "METHOD /path ")
+WHOLE_COLLECTION_REASON = "writes a whole collection; the sandbox cannot bind it to this run's objects"
+# users and roles a disruptive run created (named with its prefix, in its ledger): the one write any profile
+# may make to them is their deletion, so `cleanup` can finish a crashed disruptive run's work
+OWN_ADMIN_OBJECTS = {"/users/{username}": ("username", "user"), "/roles/{role_name}": ("role_name", "role")}
 # Path parameters that name one of the suite's own objects, and how.
 PREFIXED_PARAMS = ("variable_key", "pool_name", "connection_id", "uri")  # uri: 2.x dataset (queued events)
 BINDABLE_PARAMS = frozenset(
@@ -129,7 +135,7 @@ class Guard:
         if probe is not None:
             return probe
         if any(area in rel for area in FORBIDDEN_AREAS):
-            return Decision(False, "users, roles and permissions are never written outside the disruptive profile", match)
+            return self._admin_object(method, rel, match)
         params = match.path_params
         unknown = [p for p in params if p not in BINDABLE_PARAMS]
         if unknown:
@@ -158,14 +164,22 @@ class Guard:
         if params and method in ("PATCH", "DELETE", "POST") and self.allow_creates:
             anchor_name = match.route.params[0]
             anchor = params[anchor_name]
-            created = self.ledger.contains({"variable_key": "variable", "pool_name": "pool",
-                                            "connection_id": "connection"}.get(anchor_name, ""), anchor)
+            created = self.ledger.contains({"variable_key": "variable", "pool_name": "pool", "connection_id": "connection",
+                                            "username": "user", "role_name": "role"}.get(anchor_name, ""), anchor)
             if anchor.startswith(self.run_prefix) and not created and anchor_name != "dag_run_id":
                 return Decision(True, f"negative probe: {anchor_name} '{anchor}' does not exist", match)
         pattern = (query.get("dag_id_pattern") or [""])[0]
         if method == "PATCH" and not params and pattern.startswith(self.run_prefix):
             return Decision(True, "negative probe: dag_id_pattern matches no DAG", match)
         return None
+
+    def _admin_object(self, method: str, rel: str, match: Match) -> Decision:
+        """Only the deletion of a user or role this run created (a disruptive run's, finished by cleanup)."""
+        param, kind = OWN_ADMIN_OBJECTS.get(rel, ("", ""))
+        name = match.path_params.get(param, "") if param else ""
+        if method == "DELETE" and name.startswith(self.run_prefix) and self.ledger.contains(kind, name):
+            return Decision(True, f"deletes the {kind} this run created", match)
+        return Decision(False, FORBIDDEN_AREA_REASON, match)
 
     def _object_write(self, method: str, rel: str, match: Match, body: bytes | str | None = None) -> Decision:
         params = match.path_params
@@ -219,7 +233,7 @@ class Guard:
         asset = data.get("asset_id") if isinstance(data, dict) else None
         if method == "POST" and rel == "/assets/events" and str(asset) in self.vacant_ids.get("asset_id", ()):
             return Decision(True, f"negative probe: asset {asset} does not exist", match)
-        return Decision(False, f"{method} {rel} writes a whole collection; the sandbox cannot bind it to this run's objects", match)
+        return Decision(False, f"{method} {rel} {WHOLE_COLLECTION_REASON}", match)
 
     def _bulk(self, rel: str, match: Match, data: object) -> Decision:
         field = BULK_KEYS[rel]

@@ -20,7 +20,7 @@ from conformance.paths import cache_dir
 class Entry:
     """One object the run created. `key` identifies it within its kind."""
 
-    kind: str  # variable | pool | connection | dag_run | backfill
+    kind: str  # variable | pool | connection | dag_run | backfill | user | role (users and roles: disruptive runs only)
     key: str
     dag_id: str = ""
 

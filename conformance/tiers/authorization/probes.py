@@ -161,6 +161,29 @@ def _shape_body(ctx, probe: Probe, rel: str, params: dict[str, str], values: dic
         body.update({"dag_runs": [{"dag_run_id": values["dag_run_id"]}], "dry_run": True})
     elif probe.method == "PATCH" and body == {} and "note" in props:
         probe.body = {"note": MARKER}
+    if probe.method == "POST" and isinstance(probe.body, dict) and rel in ADMIN_CREATES:
+        probe.body.update(ADMIN_CREATES[rel](ctx.prefix))
+    if probe.method == "POST" and isinstance(probe.body, dict) and rel == "/connections/test":
+        probe.body.update(HARMLESS_TEST)  # where [core] test_connection is on, this one is tested for real
+
+
+def _user(prefix: str) -> dict:
+    """A complete user (the spec requires none of its fields; the handler needs them), named with the run prefix.
+
+    Its role is Public, the one without permissions (2.10.5 answers 500 to a user without roles: its
+    registration role is not found). The password is thrown away, and the end of the run deletes the user
+    (the ledger records it from the answer).
+    """
+    name = f"{prefix}authz_user_{secrets.token_hex(3)}"
+    return {"username": name, "email": f"{name}@example.com", "first_name": "conformance", "last_name": "probe",
+            "roles": [{"name": "Public"}], "password": secrets.token_urlsafe(16)}
+
+
+# 2.x user and role creates (disruptive profile only): bodies the handler accepts, so an allowed role creates
+# exactly one object named with the run prefix (a role with no permission), which the run deletes
+ADMIN_CREATES = {"/users": _user, "/roles": lambda prefix: {"actions": []}}
+# a connection test that needs no network and no file: the filesystem hook of `fs`, no host
+HARMLESS_TEST = {"conn_type": "fs"}
 
 
 def _read_back(ctx, route, rel: str, probe: Probe) -> ReadBack | None:

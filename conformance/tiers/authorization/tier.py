@@ -18,7 +18,7 @@ from conformance.expectations.access import ANONYMOUS, Expected
 from conformance.probes.dags import PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
 from conformance.safety.guard import RequestRefused
-from conformance.tiers.authorization import probes
+from conformance.tiers.authorization import probes, unnamed
 from conformance.tiers.authorization.judge import ALLOWED, DENIED, ERROR, SKIPPED, UNEXPECTED, Cell, changed, judge
 from conformance.tiers.properties.operations import REVOKES_CREDENTIALS
 from conformance.tiers.properties.samples import SampleBuilder
@@ -85,7 +85,8 @@ class AccessTier:
                               f"{self.access.release}", group=group)
         expected = {i: self.access.expect(i, op_id) for i in self.identities}
         order = sorted(self.identities, key=lambda i: expected[i].allowed)  # the refused first: real objects intact
-        cells = [self._pair(op_id, i, expected[i]) for i in order]
+        with unnamed.recorded(self.ctx, op_id):  # a create naming nothing: what it made goes into the ledger
+            cells = [self._pair(op_id, i, expected[i]) for i in order]
         cells.sort(key=lambda c: self.identities.index(c.identity))
         return conclude(op_id, req, cells)
 
