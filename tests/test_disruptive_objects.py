@@ -16,7 +16,8 @@ from conformance.safety import cleanup
 from conformance.safety.ledger import Entry, Ledger
 from conformance.safety.tracking import record
 from conformance.specs.catalog import load_spec
-from conformance.tiers.authorization import probes, unnamed
+from conformance.safety import unnamed
+from conformance.tiers.authorization import probes
 
 P = "acf_0000beef_"
 

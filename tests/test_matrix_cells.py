@@ -115,7 +115,7 @@ def test_the_default_auth_run_decides_its_checks_and_never_turns_a_failure_into_
 
 
 def _guard_skip(op: str, reason: str) -> dict:
-    return _r(f"authorization.{op}", "skipped", f"{passes.GUARD_REFUSAL}{reason}", kind="authorization")
+    return _r(f"authorization.{op}", "skipped", f"{passes.GUARD_REFUSAL}: {reason}", kind="authorization")
 
 
 def _with_client(col: Column, ops: list[str]) -> Column:
@@ -147,6 +147,28 @@ def test_the_disruptive_pass_waits_for_guard_refusals_outside_disruptive_and_the
     posture = _with_client(_col("2.10.5", [], {"test_connection": {}}), [])
     posture.results["configuration"]["only"] = ["posture"]  # the tier that would send it was not asked for
     assert passes.waiting(posture.results, DISRUPTIVE) == []
+
+
+def test_the_disruptive_pass_decides_the_property_tier_of_a_refused_operation_and_its_operations_row():
+    refused = f"{passes.GUARD_REFUSAL} (20 generated cases): {FORBIDDEN_AREA_REASON}"
+    main = _col("2.10.5", [_r("property.post_user", "skipped", refused, kind="property"),
+                           _r("property.patch_dag", "skipped", f"{passes.GUARD_REFUSAL} (3 generated cases): DAG 'x' "
+                              "is not one of the suite's probe DAGs", kind="property"),  # a sandbox rule: no restart
+                           _guard_skip("post_user", FORBIDDEN_AREA_REASON)],
+                {"post_user": {"status": "skipped", "reason": refused}, "patch_dag": {"status": "skipped"}})
+    assert passes.waiting(main.results, DISRUPTIVE) == ["property.post_user", "authorization.post_user"]
+    flags = passes.flags(main.results, DISRUPTIVE, [])
+    assert flags[flags.index("--only") + 1] == "authorization,properties"
+    assert flags[flags.index("-k") + 1] == "test_authorization[post_user] or test_operation[post_user]"
+    second = {"run_id": "acf_3", "results": [_r("property.post_user", "failed", "HTTP 500", kind="property"),
+                                             _r("authorization.post_user", "passed", kind="authorization")],
+              "operations": {"post_user": {"status": "failed", "requests": 20, "reason": "HTTP 500"}}}
+    merged = passes.merge(main.results, second, DISRUPTIVE)
+    row = merged["operations"]["post_user"]
+    assert row["status"] == "failed" and row["requests"] == 20 and row["second_pass"] == "disruptive"
+    assert row["reason"].startswith("decided on the matrix's disruptive pass") and row["reason"].endswith("HTTP 500")
+    assert merged["operations"]["patch_dag"] == {"status": "skipped"}  # not the pass's: left as it was
+    assert merged["verdict"] == "not conformant"
 
 
 def test_the_disruptive_merge_takes_only_the_waiting_cells_and_says_so():

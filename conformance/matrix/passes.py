@@ -5,11 +5,11 @@ default settings. Some checks that apply cannot be decided there, and say why in
 
 - `deny_all`: checks that need Airflow's default auth config (2.0-2.2: `deny_all`) are skipped with
   AUTH_DEFAULT_REASON; the release restarts with `--auth-config default`.
-- `disruptive`: authorization checks the guard refused outside the disruptive profile (user and role
-  creates, `POST /connections/defaults`), and the official client's reading of `test_connection`,
-  whose only answer is 403 while `[core] test_connection` is off (the default from 2.7). The release
-  restarts with that setting on, and the authorization tier runs for those operations alone with
-  `--profile disruptive` (allowed: the matrix started the target). Every request still goes through
+- `disruptive`: authorization and property checks the guard refused outside the disruptive profile
+  (user and role creates, `POST /connections/defaults`), and the official client's reading of
+  `test_connection`, whose only answer is 403 while `[core] test_connection` is off (the default from
+  2.7). The release restarts with that setting on, and the authorization and property tiers run for
+  those operations alone with `--profile disruptive` (allowed: the matrix started the target). Every request still goes through
   the guard; what the pass creates is in its ledger and deleted at its end.
 
 Each pass is data (which results wait for it, the restart's config, the run's flags); the matrix
@@ -29,8 +29,12 @@ from typing import Callable
 from conformance.run.selection import AUTH_DEFAULT_REASON
 from conformance.safety.guard import FORBIDDEN_AREA_REASON, WHOLE_COLLECTION_REASON
 
-GUARD_REFUSAL = "refused by the safety guard: "  # how the authorization tier says the guard kept a request back
+# how the authorization tier ("...: <reason>") and the property tier ("... (N generated cases): <reason>") say
+# the guard kept an operation's requests back
+GUARD_REFUSAL = "refused by the safety guard"
 TIERS = {"scenario": "scenarios", "posture": "posture", "property": "properties", "authorization": "authorization"}
+# the test function of each per-operation tier a narrow pass selects from: its items are `<function>[<operationId>]`
+ITEM_OF = {"authorization": "test_authorization", "property": "test_operation"}
 
 
 def _needs_auth_default(result: dict) -> bool:
@@ -38,9 +42,9 @@ def _needs_auth_default(result: dict) -> bool:
 
 
 def _refused_outside_disruptive(result: dict) -> bool:
-    """An authorization check the guard kept back only because the run was not disruptive."""
+    """An authorization or property check the guard kept back only because the run was not disruptive."""
     message = result.get("message") or ""
-    return (result.get("kind") == "authorization" and message.startswith(GUARD_REFUSAL)
+    return (result.get("kind") in ITEM_OF and message.startswith(GUARD_REFUSAL)
             and (message.endswith(FORBIDDEN_AREA_REASON) or message.endswith(WHOLE_COLLECTION_REASON)))
 
 
@@ -114,9 +118,6 @@ def flags(results: dict, p: Pass, base: list[str]) -> list[str]:
     return out
 
 
-# the test function of each per-operation tier a narrow pass selects from: its items are `<function>[<operationId>]`
-ITEM_OF = {"authorization": "test_authorization"}
-
 
 def _without(flag_list: list[str], *names: str) -> list[str]:
     """A flag list without the named options and their values."""
@@ -163,9 +164,19 @@ def merge(results: dict, second: dict, p: Pass) -> dict:
         new = taken(by_id.get(check_id))
         if new is not None:
             merged["results"].append(new)
+    _merge_operations(merged, second, decided, note, p)
     merged.setdefault("second_passes", {})[p.name] = {"run_id": second.get("run_id"), "folder": p.folder,
                                                       "restart": p.describe, "checks": decided}
     return merged
+
+
+def _merge_operations(merged: dict, second: dict, decided: list[str], note: str, p: Pass) -> None:
+    """The operations table follows: an operation whose per-operation checks the pass decided takes its row there."""
+    ops, theirs = merged.setdefault("operations", {}), second.get("operations") or {}
+    for op in {_operation(c) for c in decided if c.split(".", 1)[0] in ITEM_OF}:
+        row = theirs.get(op)
+        if row is not None and row.get("status") != "skipped":
+            ops[op] = {**row, "reason": note + (row.get("reason") or ""), "second_pass": p.name}
 
 
 def load(run_dir: Path, p: Pass) -> dict | None:

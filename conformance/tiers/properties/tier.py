@@ -27,6 +27,7 @@ from conformance.tiers.properties.outcome import Outcome, summarize
 from conformance.tiers.properties.samples import SampleBuilder
 from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
 from conformance.safety.guard import RequestRefused
+from conformance.safety import unnamed
 from conformance.checks.registry import must_of
 from conformance.verdict import Conclusion, UndecidedCheck, excuses, settle  # noqa: F401 (UndecidedCheck: re-exported)
 
@@ -72,7 +73,8 @@ class Tier:
         info = self.engine.ops[op_id]
         self._prepare(info)
         try:
-            return self.engine.run(op_id, self.max_examples, self._deadline())
+            with unnamed.recorded(self.ctx, op_id):  # a create naming nothing (disruptive only): what it made goes into the ledger
+                return self.engine.run(op_id, self.max_examples, self._deadline())
         finally:
             self._restore(info)
 
