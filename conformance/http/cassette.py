@@ -6,7 +6,9 @@ answers afterwards (`run --client`, the matrix's client rows) without sending
 a single extra request to the target.
 
 What is kept, per operation and status: the richest few distinct 2xx JSON
-answers (largest first), each with its method, path template, status,
+answers (largest first), or one answer without a body (`"body": null,
+"no_body": true`: a 201/204 whose spec declares no content is read by a client
+too, as None; one whose spec declares a body is a finding the client shows), each with its method, path template, status,
 Content-Type and the redacted curl of the request. Bounded in size: a body
 over MAX_BODY_BYTES has its lists cut to their first LIST_CUT items (a shorter
 collection is still a valid one), and the cassette stops growing at
@@ -109,7 +111,10 @@ class Cassette:
         """Keep this answer if it is a 2xx JSON body richer (larger) than what its slot holds (no-op otherwise)."""
         status = response.status_code
         ctype = response.headers.get("Content-Type") or ""
-        if not operation or not 200 <= status < 300 or not body or not JSON_TYPE.match(ctype):
+        if operation and 200 <= status < 300 and not body:
+            self._record_empty(operation, template, request, response)
+            return
+        if not operation or not 200 <= status < 300 or not JSON_TYPE.match(ctype):
             return
         digest = hashlib.sha256(body).hexdigest()
         with self.lock:
@@ -127,6 +132,21 @@ class Cassette:
         with self.lock:
             if self._wanted((operation, status), len(body), digest):
                 self._place((operation, status), Kept(len(body), len(json.dumps(entry["body"])), digest, entry))
+
+    def _record_empty(self, operation: str, template: str, request, response: requests.Response) -> None:
+        """Keep one answer without a body per (operation, status): what a client makes of "nothing"."""
+        digest = hashlib.sha256(b"").hexdigest()
+        with self.lock:
+            self.seen[operation] += 1
+            if not self._wanted((operation, response.status_code), 0, digest):
+                return
+        headers = {name: self.redactor.redact(response.headers[name]) for name in KEPT_HEADERS if name in response.headers}
+        entry = {"operation": operation, "method": (request.method or "GET").upper(), "path": template,
+                 "status": response.status_code, "headers": headers, "body": None, "no_body": True,
+                 "request": self.redactor.curl(request)}
+        with self.lock:
+            if self._wanted((operation, response.status_code), 0, digest):
+                self._place((operation, response.status_code), Kept(0, 0, digest, entry))
 
     def _wanted(self, slot: tuple, rank: int, digest: str) -> bool:
         kept = self.slots.get(slot, [])
