@@ -15,6 +15,7 @@ import subprocess
 
 import pytest
 
+from conformance.errors import ConfigError
 from conformance.local import venv as local_venv
 from conformance.local import versions as local_versions
 from conformance.probes import dags
@@ -36,7 +37,10 @@ print(json.dumps({"errors": {k: str(v)[:300] for k, v in bag.import_errors.items
 def test_the_2x_probe_dag_parses_and_maps_a_task_where_the_release_can(tmp_path, version, mapped):
     for name, content in dags.render(version).items():
         (tmp_path / name).write_bytes(content)
-    venv = local_venv.ensure_venv(local_versions.resolve(version))
+    try:
+        venv = local_venv.ensure_venv(local_versions.resolve(version))
+    except ConfigError as exc:  # e.g. no Python 3.8 for 2.0.2 on this machine
+        pytest.skip(f"Airflow {version} cannot be installed here: {exc}")
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "AIRFLOW__CORE__UNIT_TEST_MODE": "False"}
     proc = subprocess.run([str(venv / "bin" / "python"), "-c", PARSE, str(tmp_path / f"{dags.PROBE_DAG_ID}.py"),
