@@ -14,7 +14,7 @@ import json
 import pytest
 import requests
 
-from conformance.clients import versions
+from conformance.clients import runner, versions
 from conformance.clients.reading import Reading, Refusal, Tally, observation
 from conformance.errors import ConfigError
 from conformance.expectations.deviations import CLIENT_CHECK, Deviation, lint
@@ -68,18 +68,20 @@ def test_client_flag_values():
 
 
 # -- the cassette ------------------------------------------------------------------------
-def _exchange(url: str, status: int, body: object, ctype: str = "application/json") -> tuple:
+def _exchange(url: str, status: int, body: object, ctype: str = "application/json", length: str | None = None) -> tuple:
     req = requests.Request("GET", url, headers={"Authorization": f"Basic {SECRET}"}).prepare()
     resp = requests.Response()
     resp.status_code = status
     resp.headers["Content-Type"] = ctype
+    if length is not None:
+        resp.headers["Content-Length"] = length
     resp.headers["Set-Cookie"] = f"session={SECRET}"
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return req, resp, raw
 
 
-def _record(c: Cassette, op: str, status: int, body: object, ctype: str = "application/json") -> None:
-    req, resp, raw = _exchange(f"http://airflow.test/api/v2/{op}", status, body, ctype)
+def _record(c: Cassette, op: str, status: int, body: object, ctype: str = "application/json", length: str | None = None) -> None:
+    req, resp, raw = _exchange(f"http://airflow.test/api/v2/{op}", status, body, ctype, length)
     c.record(op, f"/api/v2/{op}", req, resp, raw)
 
 
@@ -97,6 +99,29 @@ def test_cassette_keeps_only_successful_json_answers():
     resp.headers["content-type"] = "application/json"  # uvicorn's spelling: kept under the one name readers use
     c.record("get_version", "/api/v2/version", req, resp, raw)
     assert [e["headers"] for e in c.entries() if e["operation"] == "get_version"] == [{"Content-Type": "application/json"}]
+
+
+def test_cassette_keeps_one_answer_without_body_per_operation_and_status():
+    c = Cassette(Redactor([SECRET]))
+    for _ in range(3):  # 2.x PUT /parseDagFile answers 201 with no body, as its spec declares
+        _record(c, "reparse_dag_file", 201, b"", "text/html; charset=utf-8", length="0")
+    _record(c, "delete_pool", 204, b"", "")
+    _record(c, "delete_pool", 404, b"", "")
+    _record(c, "wait_dag_run_until_finished", 200, b"", "application/x-ndjson")  # a silent stream, cut off: not "no body"
+    kept = {(e["operation"], e["status"]): e for e in c.entries()}
+    assert sorted(kept) == [("delete_pool", 204), ("reparse_dag_file", 201)]
+    entry = kept[("reparse_dag_file", 201)]
+    assert entry["body"] is None and entry["no_body"] is True and SECRET not in json.dumps(entry)
+    assert c.seen["reparse_dag_file"] == 3
+
+
+def test_a_client_reads_an_answer_without_body_as_the_spec_declares_it():
+    table = {runner.normalized("PUT", "/parseDagFile/{file_token}"): ("reparse_dag_file", None)}
+    entry = {"operation": "reparse_dag_file", "method": "PUT", "path": "/api/v1/parseDagFile/{file_token}", "status": 201}
+    # no body and no model declared: the client's method returns None, a reading that passes
+    assert runner._one({**entry, "body": ""}, 2, None, table, {})["outcome"] == "parsed"
+    # a body the client has no model for is not read: nothing decided
+    assert runner._one({**entry, "body": "{}"}, 2, None, table, {})["outcome"] == "skipped"
 
 
 def test_cassette_keeps_the_richest_distinct_answers_per_operation_and_status():

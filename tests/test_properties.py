@@ -16,6 +16,10 @@ from tests.targets import cli
 EXAMPLES = "4"
 SEED = "20240101"
 TERMINAL = ("success", "failed")
+# operations whose 2xx answers once reached no client: the log (2.x answers text/plain unless asked for JSON), the
+# mapped task instance, a bulk clear, a re-parse (2.x: 201 without a body), a task
+CLIENT_READ_OPERATIONS = ("get_log", "get_mapped_task_instance", "get_mapped_task_instance_try_details", "clear_dag_runs",
+                          "reparse_dag_file", "get_task")
 
 
 def listing(live) -> dict:
@@ -93,6 +97,15 @@ def test_sandbox_run_leaves_nothing_of_its_own_behind(live, tmp_path):
     chains = {r["id"]: r["status"] for r in results["results"] if r["id"].startswith("property.chain.")}
     assert set(chains) == {f"property.chain.{c}" for c in ("variables", "pools", "connections", "dag_runs")}
     assert all(status in ("passed", "known_deviation") for status in chains.values()), chains
+    # an operation the run got a 2xx answer of is read by the official client (the cell is decided, not `undecided`)
+    clients = {r["id"]: r["status"] for r in results["results"] if r["kind"] == "client"}
+    for op in CLIENT_READ_OPERATIONS:
+        statuses = (results["operations"].get(op) or {}).get("statuses") or {}
+        if any(str(code).startswith("2") for code in statuses):
+            assert clients.get(f"client.{op}") in ("passed", "known_deviation", "failed"), (op, statuses, clients.get(f"client.{op}"))
+    # the dag-runs chain reaches these on every run where the release has them (the 2.x probe DAG maps a task from 2.3)
+    reached = {op: (results["operations"].get(op) or {}).get("statuses") or {} for op in ("get_log", "clear_dag_runs")}
+    assert all(any(str(c).startswith("2") for c in st) for op, st in reached.items() if op in ops), reached
 
 
 def test_time_budget_cuts_examples_but_reaches_every_read(targets, tmp_path):

@@ -110,7 +110,8 @@ class Reading:
 def run_client(python: Path, entries: list[dict]) -> dict:
     """The runner's verdicts for `entries`, computed by `python` (a client venv's interpreter)."""
     payload = {"entries": [{"operation": e["operation"], "method": e["method"], "path": e["path"], "status": e["status"],
-                            "headers": e.get("headers") or {}, "body": json.dumps(e["body"])} for e in entries]}
+                            "headers": e.get("headers") or {}, "body": "" if e.get("no_body") else json.dumps(e["body"])}
+                           for e in entries]}
     try:
         proc = subprocess.run([str(python), str(RUNNER)], input=json.dumps(payload), capture_output=True, text=True,
                               timeout=RUN_TIMEOUT_S, check=False)

@@ -6,7 +6,10 @@ answers afterwards (`run --client`, the matrix's client rows) without sending
 a single extra request to the target.
 
 What is kept, per operation and status: the richest few distinct 2xx JSON
-answers (largest first), each with its method, path template, status,
+answers (largest first), or one answer the server declared empty (204/205,
+Content-Length 0; kept as `"body": null, "no_body": true`: a client with no
+model for it reads None, as a spec without content says; one with a model
+shows the mismatch), each with its method, path template, status,
 Content-Type and the redacted curl of the request. Bounded in size: a body
 over MAX_BODY_BYTES has its lists cut to their first LIST_CUT items (a shorter
 collection is still a valid one), and the cassette stops growing at
@@ -109,7 +112,10 @@ class Cassette:
         """Keep this answer if it is a 2xx JSON body richer (larger) than what its slot holds (no-op otherwise)."""
         status = response.status_code
         ctype = response.headers.get("Content-Type") or ""
-        if not operation or not 200 <= status < 300 or not body or not JSON_TYPE.match(ctype):
+        if operation and 200 <= status < 300 and not body and _declared_empty(response):
+            self._record_empty(operation, template, request, response)
+            return
+        if not operation or not 200 <= status < 300 or not JSON_TYPE.match(ctype):
             return
         digest = hashlib.sha256(body).hexdigest()
         with self.lock:
@@ -127,6 +133,21 @@ class Cassette:
         with self.lock:
             if self._wanted((operation, status), len(body), digest):
                 self._place((operation, status), Kept(len(body), len(json.dumps(entry["body"])), digest, entry))
+
+    def _record_empty(self, operation: str, template: str, request, response: requests.Response) -> None:
+        """Keep one answer without a body per (operation, status): what a client makes of "nothing"."""
+        digest = hashlib.sha256(b"").hexdigest()
+        with self.lock:
+            self.seen[operation] += 1
+            if not self._wanted((operation, response.status_code), 0, digest):
+                return
+        headers = {name: self.redactor.redact(response.headers[name]) for name in KEPT_HEADERS if name in response.headers}
+        entry = {"operation": operation, "method": (request.method or "GET").upper(), "path": template,
+                 "status": response.status_code, "headers": headers, "body": None, "no_body": True,
+                 "request": self.redactor.curl(request)}
+        with self.lock:
+            if self._wanted((operation, response.status_code), 0, digest):
+                self._place((operation, response.status_code), Kept(0, 0, digest, entry))
 
     def _wanted(self, slot: tuple, rank: int, digest: str) -> bool:
         kept = self.slots.get(slot, [])
@@ -187,6 +208,11 @@ class Cassette:
         tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         tmp.replace(path)
         return path
+
+
+def _declared_empty(response: requests.Response) -> bool:
+    """Whether the server said it sends no body (204/205, Content-Length 0), not a stream cut off while silent."""
+    return response.status_code in (204, 205) or (response.headers.get("Content-Length") or "").strip() == "0"
 
 
 def load(path: Path) -> list[dict]:

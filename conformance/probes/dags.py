@@ -24,6 +24,7 @@ from conformance.errors import ConfigError
 PROBE_DAG_ID = "conformance_probe"
 DISPOSABLE_DAG_ID = "conformance_probe_disposable"
 PROBE_TASK_ID = "echo"
+MAPPED_TASK_ID = "mapped"  # 2.x probe DAG on 2.3+: one mapped task instance, map index 0 (no XCom)
 XCOM_KEY = "probe"
 BROKEN_FILENAME = "conformance_broken.py"
 MARKER = "AIRFLOW-CONFORMANCE-PROBE-MARKER"
@@ -69,7 +70,7 @@ def render(version: str) -> dict[str, bytes]:
     files = {BROKEN_FILENAME: broken}
     for dag_id, purpose in PURPOSES.items():
         source = template.render(major=major, dag_id=dag_id, purpose=purpose, marker=MARKER,
-                                 task_id=PROBE_TASK_ID, xcom_key=XCOM_KEY)
+                                 task_id=PROBE_TASK_ID, xcom_key=XCOM_KEY, mapped_task_id=MAPPED_TASK_ID)
         files[f"{dag_id}.py"] = source.encode("utf-8")
     return dict(sorted(files.items()))
 

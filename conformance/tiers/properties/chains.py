@@ -8,7 +8,10 @@ content type, schema, Airflow checks); each step also checks what the step
 promises (the object reads back as written, is listed, is gone after DELETE).
 
 The DAG-run chain triggers the probe DAG with a generated `conf`, waits
-for the run, and reaches its task instance, XCom and log on the way.
+for the run, and reaches its task instance, XCom and log on the way: the log
+also as JSON (2.x answers text/plain unless asked, and the official client
+reads only the JSON form), the probe's mapped task instance where the DAG has
+one (2.3+), and a dry-run clear of the run where the release has bulk clears.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from hypothesis import strategies as st
 
 from conformance.expectations.mutations import body_schema
 from conformance.generation import generation_settings
-from conformance.probes.dags import PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY, unique_logical_date
+from conformance.probes.dags import MAPPED_TASK_ID, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY, unique_logical_date
 from conformance.probes.runs import run_path, wait_until_done
 from conformance.tiers.properties.outcome import Outcome
 from conformance.tiers.properties.shaping import drop_undeclared_properties, strip_credentials
@@ -67,6 +70,9 @@ RUN_ROUTES = {
     "log_v2": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{try_number}"),
     "note_v1": ("PATCH", "/dags/{dag_id}/dagRuns/{dag_run_id}/setNote"),
     "note_v2": ("PATCH", "/dags/{dag_id}/dagRuns/{dag_run_id}"),
+    "mapped_ti": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}"),
+    "mapped_try": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}/tries/{task_try_number}"),
+    "clear_runs": ("POST", "/dags/{dag_id}/clearDagRuns"),
 }
 CHAINS = ("variables", "pools", "connections", "dag_runs")
 
@@ -88,7 +94,7 @@ class ChainRunner:
         self.by_route = {(info.method, info.rel): info for info in self.engine.ops.values()}
 
     # -- one step -------------------------------------------------------------
-    def step(self, outcome: Outcome, route, *, path=None, query=None, body=None, expect=(), what=""):
+    def step(self, outcome: Outcome, route, *, path=None, query=None, body=None, headers=None, expect=(), what=""):
         """Send one request of the chain, check it; returns the response or None."""
         info = self.by_route.get(route)
         if info is None:
@@ -98,7 +104,7 @@ class ChainRunner:
                                    media_type="application/json" if body is not None else None)
         strip_credentials(case)
         _, session, _ = self.engine.worker()
-        response = self.engine.send(case, session, outcome)
+        response = self.engine.send(case, session, outcome, headers)
         if response is None:
             return None
         if expect and response.status_code not in expect:
@@ -240,9 +246,9 @@ class ChainRunner:
         _, session, _ = self.engine.worker()  # polling is bookkeeping, not a checked step of the chain
         state = wait_until_done(session, run_path(PROBE_DAG_ID, run_id)).get("state", "")
         ti_path = {**run_params, "task_id": PROBE_TASK_ID}
-        self.expect_listed(outcome, r["tis"], run_params, ("task_instances", "task_id", PROBE_TASK_ID),
-                           "chain_task_instances", "list the run's task instances",
-                           f"task instance {PROBE_TASK_ID!r} is not listed for the run")
+        listed = self.expect_listed(outcome, r["tis"], run_params, ("task_instances", "task_id", PROBE_TASK_ID),
+                                    "chain_task_instances", "list the run's task instances",
+                                    f"task instance {PROBE_TASK_ID!r} is not listed for the run")
         self.step(outcome, r["ti"], path=ti_path, expect=(200,), what="read the task instance")
         if state == "success":
             self.expect_listed(outcome, r["xcoms"], ti_path, ("xcom_entries", "key", XCOM_KEY), "chain_xcom",
@@ -251,6 +257,16 @@ class ChainRunner:
             v1 = bool(self.by_route.get(r["log_v1"]))
             log_route, attempt = (r["log_v1"], "task_try_number") if v1 else (r["log_v2"], "try_number")
             self.step(outcome, log_route, path={**ti_path, attempt: 1}, expect=(200,), what="read the log")
+            self.step(outcome, log_route, path={**ti_path, attempt: 1}, query={"full_content": "true"},
+                      headers={"Accept": "application/json"}, expect=(200,), what="read the log as JSON")
+        if MAPPED_TASK_ID in listed:  # the 2.x probe DAG maps a task from 2.3 on (3.x: not part of the probe)
+            mapped = {**run_params, "task_id": MAPPED_TASK_ID, "map_index": 0}
+            self.step(outcome, r["mapped_ti"], path=mapped, expect=(200,), what="read the mapped task instance")
+            if state == "success":
+                self.step(outcome, r["mapped_try"], path={**mapped, "task_try_number": 1}, expect=(200,),
+                          what="read the mapped task instance's first try")
+        self.step(outcome, r["clear_runs"], path={"dag_id": PROBE_DAG_ID}, expect=(200,),
+                  body={"dag_runs": [{"dag_run_id": run_id}], "dry_run": True}, what="clear the run (dry run)")
         note = r["note_v1"] if self.by_route.get(r["note_v1"]) else r["note_v2"]  # 3.x: the run's own PATCH
         if _takes_field(self.by_route.get(note), "note"):  # run notes exist from 2.5 on; before, PATCH sets only the state
             self.step(outcome, note, path=run_params, body={"note": "acf chain note"}, expect=(200,),
@@ -264,17 +280,19 @@ class ChainRunner:
             self.step(outcome, r["read"], path=run_params, expect=(404,), what="read the deleted run")
 
     def expect_listed(self, outcome: Outcome, route, path: dict, wanted: tuple[str, str, str], check: str,
-                      what: str, missing: str) -> None:
-        """One page of the run's task instances or XComs must hold what the probe task made.
+                      what: str, missing: str) -> list:
+        """One page of the run's task instances or XComs must hold what the probe task made; returns what it listed.
 
         `wanted` is (list key, item field, value); unlike `find_in_list` these lists are short: no paging.
         """
         list_key, field, value = wanted
         resp = self.step(outcome, route, path=path, expect=(200,), what=what)
-        if resp is not None and resp.status_code == 200:
-            found = [item.get(field) for item in _json(resp).get(list_key) or []]
-            if value not in found:
-                self.fail(outcome, check, resp, self.by_route[route].op_id, f"{missing} (got {found[:5]})")
+        if resp is None or resp.status_code != 200:
+            return []
+        found = [item.get(field) for item in _json(resp).get(list_key) or [] if isinstance(item, dict)]
+        if value not in found:
+            self.fail(outcome, check, resp, self.by_route[route].op_id, f"{missing} (got {found[:5]})")
+        return found
 
 
 def _takes_field(info, field: str) -> bool:

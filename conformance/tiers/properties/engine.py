@@ -191,10 +191,14 @@ class PropertyEngine:
         if info.protected and not outcome.anon_checked:
             self.check_anonymous(info, case, anon, outcome)
 
-    def send(self, case, session, outcome: Outcome):
-        """Send one case, count it and check the answer; None when refused or not answered."""
+    def send(self, case, session, outcome: Outcome, headers: dict | None = None):
+        """Send one case, count it and check the answer; None when refused or not answered.
+
+        `headers` win over the session's defaults (a case's own headers do not: schemathesis lets the
+        session's `Accept: */*` replace them), e.g. the Accept that asks 2.x for a log as JSON.
+        """
         try:
-            response = case.call(session=session, base_url=self.base_url)
+            response = case.call(session=session, base_url=self.base_url, **({"headers": headers} if headers else {}))
         except RequestRefused as exc:
             outcome.refused.append(exc.reason)
             return None

@@ -41,6 +41,9 @@ class Samples:
     write: dict[str, list] = field(default_factory=dict)
     # coherent (dag_id, dag_run_id, task_id, ...) sets: a run id only makes sense with its DAG
     run_anchor: dict = field(default_factory=dict)
+    # (dag_id, task_id) of a task outside the probe DAG, for reads of a task that need no run: a server
+    # defect that only the probe's task meets (2.2.x get_task after its log was read) must not hide every answer
+    task_anchors: list[dict] = field(default_factory=list)
     owned: dict[str, str] = field(default_factory=dict)  # kind -> name of the stable object this run created
     notes: list[str] = field(default_factory=list)
     unpaused: dict[str, bool] = field(default_factory=dict)  # probe DAG -> is_paused while properties run
@@ -174,6 +177,7 @@ class SampleBuilder:
             _add(r, "dag_id", d.get("dag_id"))
             if not self.v2:
                 _add(r, "file_token", d.get("file_token"))
+        s.task_anchors = self._other_task(r.get("dag_id", []))
         if not s.run_anchor:
             s.run_anchor = self._existing_run(probe is not None)
         a = s.run_anchor
@@ -208,6 +212,16 @@ class SampleBuilder:
             _add(r, "uri", *[i.get("uri") for i in _items(_get(sess, "/datasets", limit=3), "datasets")])
             _add(r, "username", *[i.get("username") for i in _items(_get(sess, "/users", limit=2), "users")])
             _add(r, "role_name", *[i.get("name") for i in _items(_get(sess, "/roles", limit=2), "roles")])
+
+    def _other_task(self, dag_ids: list) -> list[dict]:
+        """The first task of the first listed DAG that is not a probe DAG (reads only), or nothing."""
+        for dag_id in dag_ids:
+            if dag_id in (PROBE_DAG_ID, DISPOSABLE_DAG_ID):
+                continue
+            tasks = _items(_get(self.session, f"/dags/{dag_id}/tasks"), "tasks")
+            if tasks and tasks[0].get("task_id"):
+                return [{"dag_id": dag_id, "task_id": tasks[0]["task_id"]}]
+        return []
 
     def _existing_run(self, has_probe: bool) -> dict:
         """A run that already exists (readonly): the probe DAG's newest, else any DAG's."""

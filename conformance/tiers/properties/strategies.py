@@ -60,7 +60,10 @@ class Strategies:
                 return []
             per_param[p] = values
             width = max(width, len(values))
-        return [{p: vals[i % len(vals)] for p, vals in per_param.items()} for i in range(min(width, MAX_PATH_SETS))]
+        combos = [{p: vals[i % len(vals)] for p, vals in per_param.items()} for i in range(min(width, MAX_PATH_SETS))]
+        if not write and "task_id" in info.path_params and "dag_run_id" not in info.path_params:
+            combos += [{**combos[0], **task} for task in s.task_anchors]  # a task of another DAG besides the probe's
+        return combos
 
     def strategy(self, info: OperationInfo, mode: GenerationMode, combo_index: int | None, combos: list[dict]):
         key = (info.op_id, mode, combo_index)
