@@ -9,8 +9,8 @@ default settings. Some checks that apply cannot be decided there, and say why in
   (user and role creates, `POST /connections/defaults`), and the official client's reading of
   `test_connection`, whose only answer is 403 while `[core] test_connection` is off (the default from
   2.7). The release restarts with that setting on, and the authorization and property tiers run for
-  those operations alone with `--profile disruptive` (allowed: the matrix started the target). Every request still goes through
-  the guard; what the pass creates is in its ledger and deleted at its end.
+  those operations alone with `--profile disruptive` (allowed: the matrix started the target). Every
+  request still goes through the guard; what the pass creates is in its ledger and deleted at its end.
 
 Each pass is data (which results wait for it, the restart's config, the run's flags); the matrix
 runs one restart per pass a release needs, into `runs/<V>/<folder>/`, and merges the waiting cells
