@@ -63,23 +63,22 @@ def test_failed_release_becomes_an_error_column_and_the_rest_runs(targets, tmp_p
 
 
 def test_the_disruptive_pass_decides_what_the_sandbox_and_the_default_settings_cannot(tmp_path):
-    """A 2.x and a 3.x release: after the main run, one restart (`--profile disruptive`, `[core] test_connection`
-    on) decides the authorization cells the guard keeps back in the sandbox (user and role creates, default
-    connections) and the official client's `test_connection`; what it created is gone (its ledger is discarded,
-    no cleanup problem) and no target is left running. Not 2.10.5/3.3.2: other modules keep those running, and
-    the matrix never restarts a target that was running before it."""
+    """After the main run, one restart (`--profile disruptive`, `[core] test_connection` on) decides the
+    authorization cells the guard keeps back in the sandbox (default connections) and the official client's
+    `test_connection`; what it created is gone (its ledger is discarded, no cleanup problem) and no target is
+    left running. Not 3.3.2: other modules keep it running, and the matrix never restarts a target that was
+    running before it. (2.x user and role creates: test_safety's disruptive run, on the running 2.10.5.)"""
     from conformance.local import instance  # noqa: PLC0415
     from conformance.matrix import cells as cell_of  # noqa: PLC0415
     from conformance.safety.ledger import ledger_dir  # noqa: PLC0415
 
-    releases = ["2.9.3", "3.2.2"]
+    releases = ["3.2.2"]
     if {t.key for t in instance.running()} & set(releases):
         pytest.skip("a release of this test is already running: the matrix would not restart it")
     messages: list[str] = []
     columns = collect.collect_local(releases, tmp_path, ["--only", "authorization", "--seed", "20261201"], messages.append)
     doc = build.build(columns)
-    waiting = {"2.9.3": ["authorization.post_user", "authorization.post_role", "client.test_connection"],
-               "3.2.2": ["authorization.create_default_connections", "client.test_connection"]}
+    waiting = {"3.2.2": ["authorization.create_default_connections", "client.test_connection"]}
     for version, checks in waiting.items():
         assert any(f"Airflow {version}: disruptive restart: --profile disruptive" in m for m in messages), messages
         for check in checks:

@@ -33,7 +33,9 @@ print(json.dumps({"errors": {k: str(v)[:300] for k, v in bag.import_errors.items
 """
 
 
-@pytest.mark.parametrize(("version", "mapped"), [("2.0.2", False), ("2.2.5", False), ("2.3.4", True), ("2.10.5", True)])
+# 2.2.5: the newest release without mapping (the guard is the same on 2.0-2.2); 2.10.5: mapping, and the
+# release CI already runs (every minor parses it for real in the published matrix, whose chain reads the mapped task)
+@pytest.mark.parametrize(("version", "mapped"), [("2.2.5", False), ("2.10.5", True)])
 def test_the_2x_probe_dag_parses_and_maps_a_task_where_the_release_can(tmp_path, version, mapped):
     for name, content in dags.render(version).items():
         (tmp_path / name).write_bytes(content)

@@ -58,6 +58,30 @@ def test_default_run_changes_nothing_it_did_not_create(seeded, tmp_path):
     assert data["cleanup_problems"] == []
 
 
+# what only a disruptive run may write: 2.x users and roles, 3.x Airflow's default connections
+DISRUPTIVE_OPS = {"v1": ("post_user", "post_role"), "v2": ("create_default_connections",)}
+
+
+def test_disruptive_run_deletes_the_users_roles_and_default_connections_it_created(seeded, tmp_path):
+    """`--profile disruptive` (allowed: the suite started this target) creates users and roles (2.x) or Airflow's
+    default connections (3.x) for real; afterwards every user, role, role permission and connection that existed
+    is as it was, and none the run made is left (the snapshot reads the metadata database)."""
+    ops = DISRUPTIVE_OPS[seeded.api]
+    before = snapshot(seeded, seeded.home)
+    proc = cli("run", "--target", seeded.url, "--auth", seeded.auth_spec, "--profile", "disruptive",
+               "--only", "authorization,properties", "-k", " or ".join(ops), "--client", "none",
+               "--max-examples", "5", "--seed", "1", "--report-dir", str(tmp_path), timeout=900)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    data = json.loads((tmp_path / "results.json").read_text())
+    ran = {r["id"]: r for r in data["results"]}
+    for op in ops:  # both tiers really wrote (a refusal would prove nothing about cleanup)
+        for kind in ("property", "authorization"):
+            assert ran[f"{kind}.{op}"]["status"] != "skipped", ran[f"{kind}.{op}"]
+        assert data["operations"][op]["requests"] > 0
+    assert data["cleanup_problems"] == []
+    _compare(before, snapshot(seeded, seeded.home))
+
+
 def _start_run(live, report_dir, *extra: str) -> subprocess.Popen:
     args = list(extra) if "--only" in extra else ["--only", "scenarios", *extra]
     return subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target", live.url,
