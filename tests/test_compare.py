@@ -87,3 +87,19 @@ def test_unknown_input_is_one_line_and_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "conformance", "compare", str(tmp_path / "bad.json"), "9.9.9",
                            "--matrix-dir", str(tmp_path)], capture_output=True, text=True, check=False)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_a_matrix_release_is_compared_with_the_cells_its_second_passes_decided(tmp_path):
+    from conformance.safety.guard import FORBIDDEN_AREA_REASON  # noqa: PLC0415
+
+    main = _run("2.10.5", "2.10.5", {"dags.get": "passed"}, {}, {})
+    main["results"].append({"id": "authorization.post_user", "kind": "authorization", "title": "", "operation_ids": [],
+                            "status": "skipped", "message": f"refused by the safety guard: {FORBIDDEN_AREA_REASON}"})
+    second = {"run_id": "acf_x", "results": [{"id": "authorization.post_user", "kind": "authorization",
+                                               "status": "failed", "message": "Viewer allowed (200)"}]}
+    folder = tmp_path / "runs" / "2.10.5"
+    (folder / "disruptive").mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(main))
+    (folder / "disruptive" / "results.json").write_text(json.dumps(second))
+    side = load_side("2.10.5", tmp_path)
+    assert side.results["authorization.post_user"]["status"] == "failed" and side.verdict == "not conformant"

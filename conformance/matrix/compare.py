@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.errors import ConfigError
+from conformance.matrix import passes
 
 # worse first among decided statuses; `skipped` decides nothing, so a change from or to it is no regression
 RANK = {"failed": 0, "error": 1, "known_deviation": 2, "passed": 3}
@@ -41,15 +42,21 @@ class Side:
 
 
 def load_side(ref: str, matrix_dir: Path) -> Side:
-    """A results.json path, a report folder holding one, or a release of the matrix in `matrix_dir/runs/<V>/`."""
+    """A results.json path, a report folder holding one, or a release of the matrix in `matrix_dir/runs/<V>/`.
+
+    Where the folder holds second-pass runs (`auth-default/`, `disruptive/`), their cells are merged in, so a
+    comparison of two matrix releases says what their matrix columns say.
+    """
     candidates = [Path(ref), Path(ref) / "results.json", matrix_dir / "runs" / ref / "results.json"]
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
         raise ConfigError(f"'{ref}' is neither a results.json, a report folder with one, "
                           f"nor a release with a run under {matrix_dir}/runs/")
     try:
-        return side_from_data(ref, json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        # a matrix run folder: the cells its second passes decided, merged as the matrix shows them
+        return side_from_data(ref, passes.merge_stored(data, path.parent))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"{path} is not a results.json of this suite ({type(exc).__name__}: {exc})") from None
 
 
