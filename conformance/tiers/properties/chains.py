@@ -11,7 +11,8 @@ The DAG-run chain triggers the probe DAG with a generated `conf`, waits
 for the run, and reaches its task instance, XCom and log on the way: the log
 also as JSON (2.x answers text/plain unless asked, and the official client
 reads only the JSON form), the probe's mapped task instance where the DAG has
-one (2.3+), and a dry-run clear of the run where the release has bulk clears.
+one (2.3+), a dry-run state change of its task instance where the release's body
+has `dry_run` (2.x), and a dry-run clear of the run where the release has bulk clears.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ RUN_ROUTES = {
     "mapped_ti": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}"),
     "mapped_try": ("GET", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}/tries/{task_try_number}"),
     "clear_runs": ("POST", "/dags/{dag_id}/clearDagRuns"),
+    "patch_ti": ("PATCH", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"),
 }
 CHAINS = ("variables", "pools", "connections", "dag_runs")
 
@@ -265,6 +267,9 @@ class ChainRunner:
             if state == "success":
                 self.step(outcome, r["mapped_try"], path={**mapped, "task_try_number": 1}, expect=(200,),
                           what="read the mapped task instance's first try")
+        if state == "success" and _takes_field(self.by_route.get(r["patch_ti"]), "dry_run"):  # 2.5-2.11: a dry run changes nothing
+            self.step(outcome, r["patch_ti"], path=ti_path, body={"dry_run": True, "new_state": "success"}, expect=(200,),
+                      what="set the task instance's state (dry run)")
         self.step(outcome, r["clear_runs"], path={"dag_id": PROBE_DAG_ID}, expect=(200,),
                   body={"dag_runs": [{"dag_run_id": run_id}], "dry_run": True}, what="clear the run (dry run)")
         note = r["note_v1"] if self.by_route.get(r["note_v1"]) else r["note_v2"]  # 3.x: the run's own PATCH
