@@ -19,7 +19,7 @@ from conformance.errors import ConfigError, RequestRefused  # noqa: F401 (re-exp
 from conformance.http.client import SAFE_METHODS
 from conformance.http.router import Match, Router
 from conformance.options import PROFILES
-from conformance.safety.ledger import Ledger
+from conformance.safety.ledger import PARAM_KINDS, Ledger
 
 GLOBAL_PREFIX = "acf_"
 
@@ -32,7 +32,7 @@ FORBIDDEN_AREA_REASON = "users, roles and permissions are never written outside 
 WHOLE_COLLECTION_REASON = "writes a whole collection; the sandbox cannot bind it to this run's objects"
 # users and roles a disruptive run created (named with its prefix, in its ledger): the one write any profile
 # may make to them is their deletion, so `cleanup` can finish a crashed disruptive run's work
-OWN_ADMIN_OBJECTS = {"/users/{username}": ("username", "user"), "/roles/{role_name}": ("role_name", "role")}
+OWN_ADMIN_OBJECTS = {"/users/{username}": "username", "/roles/{role_name}": "role_name"}  # path -> naming parameter
 # Path parameters that name one of the suite's own objects, and how.
 PREFIXED_PARAMS = ("variable_key", "pool_name", "connection_id", "uri")  # uri: 2.x dataset (queued events)
 BINDABLE_PARAMS = frozenset(
@@ -164,8 +164,7 @@ class Guard:
         if params and method in ("PATCH", "DELETE", "POST") and self.allow_creates:
             anchor_name = match.route.params[0]
             anchor = params[anchor_name]
-            created = self.ledger.contains({"variable_key": "variable", "pool_name": "pool", "connection_id": "connection",
-                                            "username": "user", "role_name": "role"}.get(anchor_name, ""), anchor)
+            created = self.ledger.contains(PARAM_KINDS.get(anchor_name, ""), anchor)
             if anchor.startswith(self.run_prefix) and not created and anchor_name != "dag_run_id":
                 return Decision(True, f"negative probe: {anchor_name} '{anchor}' does not exist", match)
         pattern = (query.get("dag_id_pattern") or [""])[0]
@@ -175,8 +174,8 @@ class Guard:
 
     def _admin_object(self, method: str, rel: str, match: Match) -> Decision:
         """Only the deletion of a user or role this run created (a disruptive run's, finished by cleanup)."""
-        param, kind = OWN_ADMIN_OBJECTS.get(rel, ("", ""))
-        name = match.path_params.get(param, "") if param else ""
+        param = OWN_ADMIN_OBJECTS.get(rel, "")
+        kind, name = PARAM_KINDS.get(param, ""), match.path_params.get(param, "") if param else ""
         if method == "DELETE" and name.startswith(self.run_prefix) and self.ledger.contains(kind, name):
             return Decision(True, f"deletes the {kind} this run created", match)
         return Decision(False, FORBIDDEN_AREA_REASON, match)

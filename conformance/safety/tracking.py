@@ -10,13 +10,11 @@ import json
 
 from conformance.http.client import SAFE_METHODS
 from conformance.http.router import Match
-from conformance.safety.ledger import Entry, Ledger
+from conformance.safety.ledger import PARAM_KINDS, Entry, Ledger
 
 # collection template suffix -> (ledger kind, identifying field)
 KINDS = {"/variables": ("variable", "key"), "/pools": ("pool", "name"), "/connections": ("connection", "connection_id"),
          "/users": ("user", "username"), "/roles": ("role", "name")}  # users, roles: only a disruptive run creates them
-PARAM_KINDS = {"variable_key": "variable", "pool_name": "pool", "connection_id": "connection", "username": "user",
-               "role_name": "role"}
 
 
 def _json(data: bytes | str | None) -> object:
