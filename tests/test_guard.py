@@ -11,6 +11,8 @@ import json
 import pytest
 
 from conformance.http.router import Router
+from conformance.probes.dags import ASSETS_DAG_ID, DISPOSABLE_DAG_ID
+from conformance.run.context import PROBE_DAG_IDS
 from conformance.safety.guard import Guard
 from conformance.safety.ledger import Entry, Ledger
 from conformance.specs.catalog import load_spec
@@ -161,3 +163,26 @@ def test_writes_that_cannot_change_anything_whatever_the_server_does(tmp_path):
     guard.learn_vacant("asset_id", 2147480000)
     assert guard.decide("POST", base + "/assets/events", json.dumps({"asset_id": 2147480000})).allowed
     assert not guard.decide("POST", base + "/assets/events", json.dumps({"asset_id": 1})).allowed
+
+
+@pytest.mark.parametrize("version", ["3.0.6", "3.3.2"])
+def test_no_sandbox_run_touches_the_queued_event_up_left(version, tmp_path):
+    """The asset probe DAG is not one of the run's probe DAGs: its queue, its pause state, its runs and its
+    asset are out of reach, so the one queued event `up` posted outlives every sandbox run."""
+    router = Router(load_spec(version))
+    guard = Guard("sandbox", run_prefix=P, ledger=Ledger("acf_0000beef", tmp_path / "ledger.jsonl"),
+                  probe_dag_ids=PROBE_DAG_IDS, disposable_dag_ids=(DISPOSABLE_DAG_ID,), router=router)
+    base = "http://airflow.test" + router.api_prefix
+    dag, asset = ASSETS_DAG_ID, 19
+    for method, rel, body in (("DELETE", f"/dags/{dag}/assets/queuedEvents", None),
+                              ("DELETE", f"/dags/{dag}/assets/{asset}/queuedEvents", None),
+                              ("DELETE", f"/assets/{asset}/queuedEvents", None),
+                              ("PATCH", f"/dags/{dag}", {"is_paused": False}),
+                              ("POST", f"/dags/{dag}/dagRuns", {"logical_date": None}),
+                              ("POST", "/assets/events", {"asset_id": asset}),
+                              ("DELETE", f"/dags/{dag}", None)):
+        d = guard.decide(method, base + rel, json.dumps(body) if body is not None else None)
+        assert not d.allowed, (method, rel, d.reason)
+    assert guard.decide("GET", base + f"/dags/{dag}/assets/queuedEvents").allowed
+    # the probe DAG's own queue may be cleared: it is not the fixture's
+    assert guard.decide("DELETE", base + f"/dags/{PROBE_DAG_IDS[0]}/assets/queuedEvents").allowed

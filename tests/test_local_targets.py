@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from conformance.local import instance, processes
-from conformance.probes.dags import BROKEN_FILENAME, DISPOSABLE_DAG_ID, MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.probes.dags import (ASSETS_DAG_ID, BROKEN_FILENAME, DISPOSABLE_DAG_ID, MARKER, PROBE_DAG_ID,
+                                     PROBE_TASK_ID, QUEUED_ASSET, XCOM_KEY)
 from conformance.local.target import LocalTarget
 from tests.targets import VERSIONS, cli
 
@@ -79,7 +80,8 @@ def test_probe_dags_install_copies_the_major_set(tmp_path, version, marker_impor
     proc = cli("probe-dags", "install", str(tmp_path), "--airflow", version)
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == [BROKEN_FILENAME, "conformance_probe.py", "conformance_probe_disposable.py"]
+    assets = [f"{ASSETS_DAG_ID}.py"] if version.startswith("3.") else []  # 3.x: the asset probe DAG too
+    assert names == sorted([BROKEN_FILENAME, "conformance_probe.py", "conformance_probe_disposable.py", *assets])
     assert marker_import in (tmp_path / "conformance_probe.py").read_text()
     for dag_id in (PROBE_DAG_ID, DISPOSABLE_DAG_ID):  # each file declares what the scenarios look for
         source = (tmp_path / f"{dag_id}.py").read_text()
@@ -178,6 +180,38 @@ def test_probe_dag_run_succeeds_with_xcom(up_target):
     x = s.get(f"{dag}/dagRuns/{run_id}/taskInstances/{PROBE_TASK_ID}/xcomEntries/{XCOM_KEY}", timeout=30)
     assert x.status_code == 200
     assert MARKER in str(x.json()["value"])
+
+
+@pytest.mark.slow
+def test_a_3x_target_holds_one_queued_asset_event_and_up_again_adds_none(up_target):
+    """`up` leaves the asset probe DAG paused with one event of its first asset queued (conformance.local.fixtures),
+    and a warm `up` posts no second event."""
+    target, proc = up_target
+    if target.api != "v2":
+        pytest.skip("the queued asset event is a 3.x fixture")
+    check_queued_asset_event(target, proc.stderr)
+
+
+def check_queued_asset_event(target: LocalTarget, up_stderr: str) -> None:
+    s = _session(target)
+    dag = f"{target.api_root}/dags/{ASSETS_DAG_ID}"
+    assert f"for {ASSETS_DAG_ID}" in up_stderr, up_stderr[-2000:]
+    queued = s.get(f"{dag}/assets/queuedEvents", timeout=30)
+    assert queued.status_code == 200, queued.text
+    [event] = queued.json()["queued_events"]
+    assets = s.get(f"{target.api_root}/assets", params={"name_pattern": QUEUED_ASSET}, timeout=30).json()["assets"]
+    assert event["asset_id"] in [a["id"] for a in assets if a["name"] == QUEUED_ASSET]
+
+    def events() -> int:
+        return s.get(f"{target.api_root}/assets/events", params={"asset_id": event["asset_id"]},
+                     timeout=30).json()["total_entries"]
+
+    before = events()
+    again = cli("up", "--airflow", target.version)
+    assert again.returncode == 0 and "present" in again.stderr, again.stderr
+    assert events() == before
+    assert s.get(dag, timeout=30).json()["is_paused"] is True
+    assert s.get(f"{dag}/dagRuns", timeout=30).json()["total_entries"] == 0
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ import requests
 
 from conformance.errors import ConfigError, SuiteError
 from conformance.local import home as home_mod
-from conformance.local import postgres, processes, state
+from conformance.local import fixtures, postgres, processes, state
 from conformance.probes.dags import BROKEN_FILENAME, PROBE_DAG_ID
 from conformance.local.target import DATABASES, LocalTarget, target_key
 from conformance.local.venv import airflow_bin, ensure_venv
@@ -185,7 +185,7 @@ def _component_cmd(spec: VersionSpec, airflow: str, component: str, port: int) -
 
 
 class _Api:
-    """Minimal authenticated client used only to decide readiness."""
+    """Minimal authenticated client: decides readiness and seeds the target's fixtures (conformance.local.fixtures)."""
 
     def __init__(self, target: LocalTarget) -> None:
         self.t = target
@@ -194,8 +194,15 @@ class _Api:
         self.token: str | None = None
 
     def get(self, path: str, *, auth: bool = False) -> requests.Response:
+        return self.call("GET", path, auth=auth)
+
+    def call(self, method: str, path: str, *, auth: bool = True, body: dict | None = None,
+             params: dict | None = None) -> requests.Response:
+        """One request under the API root, as the admin unless `auth` is False (also seeds `up`'s fixtures)."""
         headers = {}
-        kwargs = {}
+        kwargs: dict = {"json": body} if body is not None else {}
+        if params:
+            kwargs["params"] = params
         if auth and self.t.auth["kind"] == "jwt":
             if self.token is None:
                 r = self.s.post(f"{self.t.url}/auth/token", timeout=10,
@@ -208,7 +215,7 @@ class _Api:
             headers["Authorization"] = f"Bearer {self.token}"
         elif auth:
             kwargs["auth"] = (self.t.auth["user"], self.t.auth["password"])
-        return self.s.get(f"{self.t.api_root}{path}", headers=headers, timeout=10, **kwargs)
+        return self.s.request(method, f"{self.t.api_root}{path}", headers=headers, timeout=10, **kwargs)
 
 
 class _NotYet(Exception):
@@ -405,6 +412,7 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
     with state.locked(f"airflow-{key}"):
         existing = _reusable(spec, key, port, auth_config, progress, settings)
         if existing is not None:
+            _seed(spec, existing, progress)
             return existing
         chosen = _choose_port(spec, port, database)
         venv = ensure_venv(spec, python=python, progress=progress,
@@ -434,7 +442,22 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
             state.remove(key)
             raise
         _launch(spec, target, home, airflow, env, progress)
+        _seed(spec, target, progress)
         return target
+
+
+def _seed(spec: VersionSpec, target: LocalTarget, progress: Progress) -> None:
+    """The fixtures a ready target holds before any run (conformance.local.fixtures), on a fresh or a warm start.
+
+    3.x only (2.x answers an empty queue with 200 and an empty list), and only where the API takes the
+    admin's credentials (not with --auth-config default).
+    """
+    if spec.major != 3 or target.auth_config == "default":
+        return
+    try:
+        fixtures.ensure_queued_asset_event(_Api(target), Path(target.home) / "dags", progress)
+    except (_Rejected, _NotYet) as exc:
+        progress(f"no queued asset event: {exc}")
 
 
 def _check_choices(auth_config: str, database: str) -> None:

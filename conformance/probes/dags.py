@@ -5,8 +5,9 @@ XComs or look for import errors need files deployed next to a target's DAGs.
 The probe DAGs are rendered from one template (conformance/probe_dags/) per
 Airflow major and DAG id, so the ids, task id, XCom key and marker the
 scenarios look for are the constants below and nowhere else; the broken file
-ships as it is. `up` installs them into local targets, `probe-dags install DIR`
-into any folder.
+ships as it is. On 3.x a third file, the asset probe DAG, consumes two assets of
+its own so a local target can hold one queued asset event (conformance/local/fixtures.py).
+`up` installs them into local targets, `probe-dags install DIR` into any folder.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ MARKER = "AIRFLOW-CONFORMANCE-PROBE-MARKER"
 
 SOURCE_DIR = paths.PACKAGE_DIR / "probe_dags"
 TEMPLATE = "probe_dag.py.j2"
+ASSETS_TEMPLATE = "probe_assets.py.j2"
 TERMINAL = ("success", "failed")  # run and task states after which a probe run is done
 
 # What each probe DAG is for, as its file's docstring tells whoever finds it in a DAGs folder.
@@ -40,6 +42,31 @@ PURPOSES = {
     DISPOSABLE_DAG_ID: f"a twin of {PROBE_DAG_ID} that scenarios may delete over the API; it comes back "
                        "when its file is parsed again.",
 }
+
+
+# The asset probe DAG (3.x only). Not one of the run's probe DAGs: the guard lets no run write to it
+# (pause, trigger, clear its queue), so the one queued event `up` leaves behind stays for every run to read.
+ASSETS_DAG_ID = "conformance_probe_assets"
+ASSETS_TASK_ID = "wait"
+# name -> URI of its two assets ("x-" URI schemes are kept as written on every 3.x); the first gets the
+# queued event, the second never gets one, so the DAG (scheduled on both) is queued but never runs
+QUEUED_ASSET = "conformance_probe_queued"
+HELD_ASSET = "conformance_probe_held"
+ASSETS = {QUEUED_ASSET: "x-conformance://probe/queued", HELD_ASSET: "x-conformance://probe/held"}
+ASSETS_PURPOSE = ("the suite's asset probe DAG: it waits on two assets, so one event of the first stays queued "
+                  "for the queued-event reads to find (Airflow 3.0 answers 404 when nothing is queued).")
+
+
+def queued_asset_id(assets: object) -> int | None:
+    """The id of the asset probe DAG's first asset among the items of a GET /assets page, or None.
+
+    Name and URI must both match (the list is asked for with `name_pattern`, which matches substrings).
+    """
+    for item in assets if isinstance(assets, list) else []:
+        if isinstance(item, dict) and item.get("name") == QUEUED_ASSET and item.get("uri") == ASSETS[QUEUED_ASSET] \
+                and isinstance(item.get("id"), int):
+            return item["id"]
+    return None
 
 
 def unique_logical_date() -> str:
@@ -63,7 +90,7 @@ def render(version: str) -> dict[str, bytes]:
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined)
     try:
-        template = env.get_template(TEMPLATE)
+        template, assets_template = env.get_template(TEMPLATE), env.get_template(ASSETS_TEMPLATE)
         broken = (SOURCE_DIR / BROKEN_FILENAME).read_bytes()
     except (OSError, jinja2.TemplateNotFound):
         raise ConfigError(f"no probe DAG sources found in {SOURCE_DIR}; the package is incomplete") from None
@@ -72,6 +99,11 @@ def render(version: str) -> dict[str, bytes]:
         source = template.render(major=major, dag_id=dag_id, purpose=purpose, marker=MARKER,
                                  task_id=PROBE_TASK_ID, xcom_key=XCOM_KEY, mapped_task_id=MAPPED_TASK_ID)
         files[f"{dag_id}.py"] = source.encode("utf-8")
+    if major == 3:
+        source = assets_template.render(
+            purpose=ASSETS_PURPOSE, dag_id=ASSETS_DAG_ID, task_id=ASSETS_TASK_ID, queued_asset=QUEUED_ASSET,
+            queued_uri=ASSETS[QUEUED_ASSET], held_asset=HELD_ASSET, held_uri=ASSETS[HELD_ASSET])
+        files[f"{ASSETS_DAG_ID}.py"] = source.encode("utf-8")
     return dict(sorted(files.items()))
 
 

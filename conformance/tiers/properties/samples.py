@@ -19,13 +19,17 @@ from dataclasses import dataclass, field
 
 import requests
 
-from conformance.probes.dags import (DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY,
-                                         unique_logical_date)
+from conformance.probes.dags import (ASSETS_DAG_ID, DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, QUEUED_ASSET,
+                                     TERMINAL, XCOM_KEY, queued_asset_id, unique_logical_date)
 from conformance.probes.runs import RUN_WAIT_S, run_path, set_paused, wait_until_done
 from conformance.safety.guard import RequestRefused
 from conformance.safety.vacancy import VACANT_PARAMS, vacant_id
 
 log = logging.getLogger(__name__)
+
+# Reads that answer 200 only for a DAG or asset with a queued asset event on Airflow 3.0 (404 otherwise)
+QUEUED_EVENT_READS = ("/assets/{asset_id}/queuedEvents", "/dags/{dag_id}/assets/queuedEvents",
+                      "/dags/{dag_id}/assets/{asset_id}/queuedEvents")
 
 
 @dataclass
@@ -47,8 +51,12 @@ class Samples:
     owned: dict[str, str] = field(default_factory=dict)  # kind -> name of the stable object this run created
     notes: list[str] = field(default_factory=list)
     unpaused: dict[str, bool] = field(default_factory=dict)  # probe DAG -> is_paused while properties run
+    # route -> parameter -> values that replace `read` for that route's reads (the one object worth reading)
+    focus: dict[str, dict[str, list]] = field(default_factory=dict)
 
-    def values(self, param: str, *, write: bool) -> list:
+    def values(self, param: str, *, write: bool, rel: str = "") -> list:
+        if not write and param in self.focus.get(rel, {}):
+            return list(self.focus[rel][param])
         source = self.write if write else self.read
         return list(source.get(param) or [])
 
@@ -203,6 +211,7 @@ class SampleBuilder:
         _add(r, "option", "dags_folder")
         if self.v2:
             _add(r, "asset_id", *[i.get("id") for i in _items(_get(sess, "/assets", limit=3), "assets")])
+            self._focus_queued_event(s)
             _add(r, "asset_alias_id", *[i.get("id") for i in _items(_get(sess, "/assets/aliases", limit=3), "asset_aliases")])
             _add(r, "backfill_id", *[i.get("id") for i in _items(_get(sess, "/backfills", dag_id=PROBE_DAG_ID, limit=3), "backfills")])
             _add(r, "version_number", 1)
@@ -213,10 +222,27 @@ class SampleBuilder:
             _add(r, "username", *[i.get("username") for i in _items(_get(sess, "/users", limit=2), "users")])
             _add(r, "role_name", *[i.get("name") for i in _items(_get(sess, "/roles", limit=2), "roles")])
 
+    def _focus_queued_event(self, s: Samples) -> None:
+        """Aim the queued-event reads at the asset probe DAG while it holds a queued event (reads only).
+
+        `up` leaves one event of its first asset queued on a local 3.x target (conformance.local.fixtures):
+        the one object of which Airflow 3.0 answers the queued-event reads with 200 instead of 404. Any
+        other DAG or asset would only answer 404 (as generated values do), so these three reads take the
+        pair alone. Never the writes: they keep to the probe DAG and vacant asset ids, and the guard
+        refuses any write to this DAG or to an asset that exists, so no sandbox run clears the queue.
+        """
+        body = _get(self.session, f"/dags/{ASSETS_DAG_ID}/assets/queuedEvents")
+        queued = {e.get("asset_id") for e in _items(body, "queued_events")}
+        asset_id = queued_asset_id(_items(_get(self.session, "/assets", name_pattern=QUEUED_ASSET, limit=10), "assets"))
+        if asset_id is None or asset_id not in queued:
+            return
+        for rel in QUEUED_EVENT_READS:
+            s.focus[rel] = {"dag_id": [ASSETS_DAG_ID], "asset_id": [asset_id]}
+
     def _other_task(self, dag_ids: list) -> list[dict]:
         """The first task of the first listed DAG that is not a probe DAG (reads only), or nothing."""
         for dag_id in dag_ids:
-            if dag_id in (PROBE_DAG_ID, DISPOSABLE_DAG_ID):
+            if dag_id in (PROBE_DAG_ID, DISPOSABLE_DAG_ID, ASSETS_DAG_ID):
                 continue
             tasks = _items(_get(self.session, f"/dags/{dag_id}/tasks"), "tasks")
             if tasks and tasks[0].get("task_id"):

@@ -53,7 +53,7 @@ class Strategies:
             if p in ("dag_id", "dag_run_id", "task_id") and run_scoped and anchor:
                 per_param[p] = [anchor.get(p)]
                 continue
-            values = s.values(p, write=write)
+            values = s.values(p, write=write, rel=info.rel)
             if p == "dag_id" and info.method == "DELETE" and info.rel == "/dags/{dag_id}":
                 values = [DISPOSABLE_DAG_ID]
             if not values:
