@@ -96,6 +96,9 @@ def test_an_unpaused_dag_is_left_paused_after_the_event(tmp_path):
     api = FakeApi(paused=False)
     assert fixtures.ensure_queued_asset_event(api, _dags_folder(tmp_path), lambda _m: None, wait_s=0)
     assert api.paused and len(api.events) == 1
+    api.paused = False  # a disruptive run's bulk PATCH /dags (pattern conformance_probe): `up` pauses it again
+    assert fixtures.ensure_queued_asset_event(api, _dags_folder(tmp_path), lambda _m: None, wait_s=0)
+    assert api.paused and len(api.events) == 1
 
 
 def test_nothing_is_sent_without_the_dag_file(tmp_path):

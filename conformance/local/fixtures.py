@@ -16,9 +16,10 @@ throw-away target, makes it instead, once per home:
 
 Idempotent: nothing is posted while the DAG already has the event queued, so repeated `up`
 on a warm home adds no events. The DAG is not one of the run's probe DAGs, so the guard
-lets no sandbox run pause, trigger or clear it; only a disruptive run may consume the
-event, and the next `up` queues a new one. Failing to seed never fails `up`: the two
-reads then stay undecided, as before, and progress says why.
+lets no sandbox run pause, trigger or clear it (a disruptive run's guard would, but no
+write of the suite is aimed at it); should anything consume the event, the next `up`
+queues a new one. Failing to seed never fails `up`: the two reads then stay undecided,
+as before, and progress says why.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def ensure_queued_asset_event(api, dags_folder: Path, progress: Callable[[str], 
     try:
         asset_id, paused = _wait_for_dag(api, wait_s)
         if _queued(api, asset_id):
+            if not paused:  # e.g. a disruptive run's PATCH /dags?dag_id_pattern=conformance_probe matches it too
+                # (unpausing consumes nothing: the DAG still waits on its second asset); paused as `up` left it
+                _set_paused(api, True)
             progress(f"queued asset event of {QUEUED_ASSET} (asset {asset_id}) for {ASSETS_DAG_ID}: present")
             return True
         _post_event(api, asset_id, paused)
