@@ -82,8 +82,9 @@ print(json.dumps({"errors": {k: str(v)[:300] for k, v in bag.import_errors.items
 """
 
 
-# 3.0.6: the release whose empty queue answers 404 (the one the fixture exists for); 3.3.2: the newest
-@pytest.mark.parametrize("version", ["3.0.6", "3.3.2"])
+# 3.3.2: the newest, already installed where the tests run (CI installs no 3.0.6 for this parse; the matrix's
+# 3.0.6 column, whose empty queue answers 404, is where the fixture's reads are seen to answer 200)
+@pytest.mark.parametrize("version", ["3.3.2"])
 def test_the_3x_asset_probe_dag_waits_on_both_of_its_assets(tmp_path, version):
     for name, content in dags.render(version).items():
         (tmp_path / name).write_bytes(content)
