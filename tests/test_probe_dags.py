@@ -33,10 +33,8 @@ print(json.dumps({"errors": {k: str(v)[:300] for k, v in bag.import_errors.items
 """
 
 
-# 2.2.5: the newest release without mapping (the guard is the same on 2.0-2.2); 2.10.5: mapping, and the
-# release CI already runs (every minor parses it for real in the published matrix, whose chain reads the mapped task)
-@pytest.mark.parametrize(("version", "mapped"), [("2.2.5", False), ("2.10.5", True)])
-def test_the_2x_probe_dag_parses_and_maps_a_task_where_the_release_can(tmp_path, version, mapped):
+def _parsed(tmp_path, version: str, script: str, dag_id: str) -> dict:
+    """What `script` prints (its last line, JSON) after the release's own DagBag read `dag_id`'s rendered file."""
     for name, content in dags.render(version).items():
         (tmp_path / name).write_bytes(content)
     try:
@@ -45,10 +43,17 @@ def test_the_2x_probe_dag_parses_and_maps_a_task_where_the_release_can(tmp_path,
         pytest.skip(f"Airflow {version} cannot be installed here: {exc}")
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "AIRFLOW__CORE__UNIT_TEST_MODE": "False"}
-    proc = subprocess.run([str(venv / "bin" / "python"), "-c", PARSE, str(tmp_path / f"{dags.PROBE_DAG_ID}.py"),
-                           dags.PROBE_DAG_ID], capture_output=True, text=True, env=env, timeout=300, check=False)
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", script, str(tmp_path / f"{dag_id}.py"), dag_id],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# 2.2.5: the newest release without mapping (the guard is the same on 2.0-2.2); 2.10.5: mapping, and the
+# release CI already runs (every minor parses it for real in the published matrix, whose chain reads the mapped task)
+@pytest.mark.parametrize(("version", "mapped"), [("2.2.5", False), ("2.10.5", True)])
+def test_the_2x_probe_dag_parses_and_maps_a_task_where_the_release_can(tmp_path, version, mapped):
+    out = _parsed(tmp_path, version, PARSE, dags.PROBE_DAG_ID)
     assert out["errors"] == {}
     expected = sorted([dags.PROBE_TASK_ID, *([dags.MAPPED_TASK_ID] if mapped else [])])
     assert out["tasks"] == expected
@@ -86,18 +91,7 @@ print(json.dumps({"errors": {k: str(v)[:300] for k, v in bag.import_errors.items
 # 3.0.6 column, whose empty queue answers 404, is where the fixture's reads are seen to answer 200)
 @pytest.mark.parametrize("version", ["3.3.2"])
 def test_the_3x_asset_probe_dag_waits_on_both_of_its_assets(tmp_path, version):
-    for name, content in dags.render(version).items():
-        (tmp_path / name).write_bytes(content)
-    try:
-        venv = local_venv.ensure_venv(local_versions.resolve(version))
-    except ConfigError as exc:
-        pytest.skip(f"Airflow {version} cannot be installed here: {exc}")
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__CORE__UNIT_TEST_MODE": "False"}
-    proc = subprocess.run([str(venv / "bin" / "python"), "-c", PARSE_ASSETS, str(tmp_path / f"{dags.ASSETS_DAG_ID}.py"),
-                           dags.ASSETS_DAG_ID], capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = _parsed(tmp_path, version, PARSE_ASSETS, dags.ASSETS_DAG_ID)
     assert out["errors"] == {}
     assert out["tasks"] == [dags.ASSETS_TASK_ID]
     assert out["paused_at_creation"] is True
