@@ -25,7 +25,7 @@ from conformance.expectations.deviations import (
     CLIENT_CHECK,
     Deviation,
     Observation,
-    RequestFacts,
+    Trigger,
     Signature,
     lint,
 )
@@ -149,7 +149,7 @@ def positive(dev: Deviation, *, result_id: str, operation: str, step: str) -> Ob
     sig = dev.response
     body = sample(sig.body) if sig.body is not None else UNRELATED_BODY
     doc = _doc_for(sig.pointer) if sig.pointer else None
-    req = dev.request
+    req = dev.trigger
     return Observation(
         result_id=result_id, operation=operation, step=step,
         check=dev.checks[0],
@@ -278,10 +278,10 @@ def test_entry_with_schema_error_rejects_other_schema_error(dev: Deviation):
     assert not dev.covers(_replace(obs, schema_error="/acf_field: 1 is not of type 'string'"))
 
 
-@pytest.mark.parametrize("dev", [d for d in DEVIATIONS if d.request != RequestFacts()], ids=_dev_id)
+@pytest.mark.parametrize("dev", [d for d in DEVIATIONS if d.trigger], ids=_dev_id)
 def test_entry_with_request_facts_needs_them(dev: Deviation):
     obs = _obs_or_skip(dev, scopes(dev)[0])
-    req = dev.request
+    req = dev.trigger
     if req.query:
         assert not dev.covers(_replace(obs, query=frozenset()))
     if req.body:
@@ -341,13 +341,13 @@ def test_signature_parse_and_matches_without_deviation():
 
 
 def test_request_facts_invalid_must_all_be_named():
-    facts = RequestFacts.parse({"invalid": ["query:type", "query:anyOf"]})
+    facts = Trigger.parse({"invalid": ["query:type", "query:anyOf"]})
     obs = Observation(result_id="property.x", check="negative_data_rejection")
     assert facts.matches(_replace(obs, invalid=frozenset({"query:type"})))
     assert facts.matches(_replace(obs, invalid=frozenset({"query:type", "query:anyOf"})))
     assert not facts.matches(_replace(obs, invalid=frozenset({"query:type", "body:required"})))
     assert not facts.matches(_replace(obs, invalid=frozenset()))
-    assert RequestFacts.parse(None).matches(obs)
+    assert Trigger.parse(None).matches(obs)
 
 
 # -- lint ------------------------------------------------------------------------------
@@ -413,7 +413,7 @@ def test_lint_accepts_the_good_entries():
     pytest.param(_mutated(GOOD, checks=["acf_no_such_check"]), "unknown check 'acf_no_such_check'", id="unknown-check"),
     pytest.param(_mutated(GOOD, versions="2.10"), "not a PEP 440 specifier", id="bad-versions"),
     pytest.param(_mutated(GOOD, backend="oracle"), "backend 'oracle'", id="bad-backend"),
-    pytest.param(_mutated(GOOD, request={"text": "limit=0"}), "structured facts", id="request-text"),
+    pytest.param(_mutated(GOOD, trigger={"text": "limit=0"}), "structured facts", id="request-text"),
     pytest.param(_mutated(GOOD, response={"status": 400, "body": "("}), "bad pattern", id="bad-regex"),
     pytest.param(_mutated(GOOD, response={"status": 400, "body": "x", "headers": "y"}), "unknown response keys",
                  id="unknown-response-key"),

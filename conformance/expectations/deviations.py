@@ -20,16 +20,18 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from conformance.expectations.mutations import MUTATIONS
+from conformance.model.classes import FailureClass, classify
 
 UNREPORTED = "unreported"
 UPSTREAM_REF = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
 GLOB = re.compile(r"[*?\[\]]")
-ENTRY_KEYS = frozenset({"id", "versions", "client", "operations", "scenarios", "checks", "response", "request", "backend",
-                        "intermittent", "reproduce", "upstream", "summary", "spec_says", "observed_on"})
+ENTRY_KEYS = frozenset({"id", "versions", "client", "operations", "scenarios", "checks", "response", "trigger", "control",
+                        "backend", "intermittent", "reproduce", "upstream", "summary", "spec_says", "observed_on"})
 CLIENT_CHECK = "client_parse"  # an official client's reading of a recorded answer (conformance.clients)
 SCOPED_BY_OPERATION = ("property.", "client.")  # result ids excused per operation, not per scenario step
 RESPONSE_KEYS = frozenset({"status", "content_type", "body", "pointer", "schema_error"})
-REQUEST_KEYS = frozenset({"query", "body", "body_empty", "invalid"})
+TRIGGER_KEYS = frozenset({"query", "body", "body_empty", "invalid", "body_types"})
+JSON_TYPES = frozenset({"object", "array", "string", "number", "boolean", "null"})
 REPRODUCE_KEYS = frozenset({"operation", "path", "query", "body", "headers", "anonymous", "setup", "each",
                             "content_type", "data", "mutate"})
 BACKENDS = ("sqlite", "postgres", "mysql")
@@ -60,6 +62,7 @@ class Observation:
     body_empty: bool | None = None
     backend: str = ""
     client: str = ""  # the apache-airflow-client release that read the answer (client checks only)
+    request_json: object = None  # the request body as JSON (for a trigger's `body_types`), None when not JSON
 
 
 def _as_tuple(value) -> tuple:
@@ -141,27 +144,83 @@ def _json_text(value: object) -> str:
 
 
 @dataclass(frozen=True)
-class RequestFacts:
-    """Structured facts about the request that help identify a defect (never its text)."""
+class Trigger:
+    """What in the request causes the defect, as structured facts (never the request's text).
+
+    An answer that cannot tell one defect from another (a bare 5xx page, a framework's
+    generic message) is excused only when the request carried the trigger: query
+    parameters or top-level body fields present, an empty body, the kinds of invalid
+    input generated, or JSON types at body pointers (`/actions/*/entities/*: object`).
+    """
 
     query: frozenset[str] = frozenset()
     body: frozenset[str] = frozenset()
     body_empty: bool | None = None
     invalid: frozenset[str] = frozenset()
+    body_types: tuple[tuple[str, str], ...] = ()  # (pointer with `*` for any index or key, JSON type)
 
     @classmethod
-    def parse(cls, raw: dict | None) -> RequestFacts:
+    def parse(cls, raw: dict | None) -> Trigger:
         raw = raw or {}
+        types = tuple((str(p), str(t)) for p, t in (raw.get("body_types") or {}).items())
         return cls(frozenset(_as_tuple(raw.get("query"))), frozenset(_as_tuple(raw.get("body"))),
-                   raw.get("body_empty"), frozenset(_as_tuple(raw.get("invalid"))))
+                   raw.get("body_empty"), frozenset(_as_tuple(raw.get("invalid"))), types)
+
+    def __bool__(self) -> bool:
+        return bool(self.query or self.body or self.body_empty is not None or self.invalid or self.body_types)
 
     def matches(self, obs: Observation) -> bool:
         if not self.query <= obs.query or not self.body <= obs.body_fields:
             return False
         if self.body_empty is not None and obs.body_empty is not self.body_empty:
             return False
+        if any(json_type(value) != want for pointer, want in self.body_types
+               for value in _at(obs.request_json, pointer) or [_MISSING]):
+            return False
         # every kind of invalid input generated must be one the deviation names
         return not self.invalid or (bool(obs.invalid) and obs.invalid <= self.invalid)
+
+    def describe(self) -> str:
+        parts = [f"query parameter {q!r} present" for q in sorted(self.query)]
+        parts += [f"body field {b!r} present" for b in sorted(self.body)]
+        if self.body_empty is not None:
+            parts.append("an empty body" if self.body_empty else "a non-empty body")
+        parts += [f"body {p} is a JSON {t}" for p, t in self.body_types]
+        if self.invalid:
+            parts.append("invalid input of kind " + " or ".join(sorted(self.invalid)))
+        return "; ".join(parts)
+
+
+def json_type(value: object) -> str:
+    """The JSON Schema type name of a parsed JSON value ('missing' for the sentinel)."""
+    if value is _MISSING:
+        return "missing"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else type(value).__name__
+
+
+def _at(doc: object, pointer: str) -> list:
+    """Every value at a JSON pointer whose `*` parts stand for any index or key (empty when none)."""
+    nodes = [doc]
+    for raw in [p for p in pointer.lstrip("/").split("/") if p]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        nxt: list = []
+        for node in nodes:
+            if part == "*":
+                nxt += list(node.values()) if isinstance(node, dict) else list(node) if isinstance(node, list) else []
+            elif isinstance(node, dict) and part in node:
+                nxt.append(node[part])
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                nxt.append(node[int(part)])
+        nodes = nxt
+    return nodes
 
 
 @dataclass(frozen=True)
@@ -176,7 +235,8 @@ class Deviation:
     summary: str
     operations: tuple[str, ...] = ()
     scenarios: tuple[tuple[str, str], ...] = ()  # (result id, step)
-    request: RequestFacts = field(default_factory=RequestFacts)
+    trigger: Trigger = field(default_factory=Trigger)
+    control: tuple[dict, ...] = ()  # the reproduction without the trigger: must not produce the answer
     backend: str = ""
     intermittent: str = ""  # why it may or may not occur in a given run ("" when it always does)
     reproduce: tuple[dict, ...] = ()
@@ -193,7 +253,8 @@ class Deviation:
             response=Signature.parse(raw.get("response") or {}),
             upstream=str(raw.get("upstream", "")), summary=str(raw.get("summary", "")),
             operations=tuple(str(o) for o in _as_tuple(raw.get("operations"))), scenarios=scenarios,
-            request=RequestFacts.parse(raw.get("request")), backend=str(raw.get("backend") or ""),
+            trigger=Trigger.parse(raw.get("trigger")), backend=str(raw.get("backend") or ""),
+            control=tuple(r for r in _as_tuple(raw.get("control")) if isinstance(r, dict)),
             intermittent=str(raw.get("intermittent") or ""),
             reproduce=tuple(r for r in _as_tuple(raw.get("reproduce")) if isinstance(r, dict)),
             spec_says=str(raw.get("spec_says") or ""), client=str(raw.get("client") or ""), raw=raw,
@@ -230,7 +291,7 @@ class Deviation:
             return False
         if not self.response.matches(obs.status, obs.content_type, obs.body, obs.json, obs.schema_error):
             return False
-        return self.request.matches(obs)
+        return self.trigger.matches(obs)
 
     def excuses_result(self, result_id: str) -> bool:
         """Whether a result is one this entry is recorded for (to notice when it stopped occurring)."""
@@ -241,6 +302,13 @@ class Deviation:
     @property
     def reference(self) -> str:
         return self.upstream or UNREPORTED
+
+    @property
+    def failure_class(self) -> FailureClass:
+        """The class of what it excuses: its first check on its lowest recorded status."""
+        status = min(self.response.status) if self.response.status else None
+        kind = "client" if self.checks == (CLIENT_CHECK,) else ""
+        return classify(self.checks[0] if self.checks else "", status, kind)
 
     def describe(self) -> str:
         return f"known upstream deviation {self.id} ({self.reference}): {self.summary}"
@@ -318,9 +386,11 @@ def _lint_entry(raw: dict, known_checks: set[str]) -> list[str]:
                 re.compile(str(pattern))
             except re.error as exc:
                 out.append(f"bad pattern {pattern!r}: {exc}")
-    request = raw.get("request") or {}
-    if not isinstance(request, dict) or set(request) - REQUEST_KEYS:
-        out.append(f"`request` may hold only structured facts {sorted(REQUEST_KEYS)}")
+    trigger = raw.get("trigger") or {}
+    if not isinstance(trigger, dict) or set(trigger) - TRIGGER_KEYS:
+        out.append(f"`trigger` may hold only structured facts {sorted(TRIGGER_KEYS)}")
+    elif any(t not in JSON_TYPES for t in (trigger.get("body_types") or {}).values()):
+        out.append(f"`trigger.body_types` names JSON types only ({', '.join(sorted(JSON_TYPES))})")
     if raw.get("backend") and raw["backend"] not in BACKENDS:
         out.append(f"backend {raw['backend']!r} is not one of {BACKENDS}")
     if "intermittent" in raw and not isinstance(raw["intermittent"], str):

@@ -115,26 +115,27 @@ def observe(result_id: str, check: str, response, operation: str, *, schema_erro
     query: frozenset = frozenset()
     fields: frozenset = frozenset()
     empty = None
+    sent_json = None
     if isinstance(request, requests.PreparedRequest):
         query = frozenset(k for k, _ in parse_qsl(urlsplit(request.url or "").query, keep_blank_values=True))
-        empty, fields = _body_facts(request.body)
+        empty, fields, sent_json = _body_facts(request.body)
     return Observation(result_id=result_id, check=check, status=int(response.status_code),
                        content_type=content_type_of(response), body=text, json=doc, operation=operation,
                        schema_error=schema_error, invalid=invalid, query=query, body_fields=fields,
-                       body_empty=empty, backend=backend)
+                       body_empty=empty, backend=backend, request_json=sent_json)
 
 
-def _body_facts(sent) -> tuple[bool, frozenset]:
-    """(whether the request body was empty, the top-level field names it carried)."""
+def _body_facts(sent) -> tuple[bool, frozenset, object]:
+    """(whether the request body was empty, the top-level field names it carried, the body as JSON or None)."""
     if isinstance(sent, bytes):
         sent = sent.decode("utf-8", "replace")
     if sent in (None, ""):
-        return True, frozenset()
+        return True, frozenset(), None
     try:
         parsed = json.loads(sent)
     except ValueError:
-        parsed = sent
-    return parsed in ({}, [], ""), frozenset(parsed) if isinstance(parsed, dict) else frozenset()
+        return False, frozenset(), None
+    return parsed in ({}, [], ""), frozenset(parsed) if isinstance(parsed, dict) else frozenset(), parsed
 
 
 def schema_error_of(failure) -> str:

@@ -1,0 +1,62 @@
+"""The class of a failure or a known deviation: what kind of promise the server broke.
+
+A release gate rarely wants one word for everything: a team that only consumes
+successful answers can live with an error body of the wrong shape, but not with a
+5xx or a 2xx answer its client cannot read. Every failed check and every known
+deviation therefore carries one class, derived from *which check failed on which
+status*, never from message wording, so the same answer always gets the same class.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class FailureClass(str, Enum):
+    """What kind of contract a failure broke (stable names: `run --fail-on` and results.json use them)."""
+
+    SERVER_ERROR = "server_error"  # the server answered 5xx
+    CONTRACT_BREAK = "contract_break"  # a successful answer, or a status a client relies on, is not as documented
+    ERROR_SHAPE = "error_shape"  # an error answer (4xx) has a body or content type the spec does not document
+    UNDOCUMENTED_STATUS = "undocumented_status"  # a 4xx status the operation does not document
+    SECURITY = "security"  # authentication, authorization or posture
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ALL_CLASSES: tuple[FailureClass, ...] = tuple(FailureClass)
+SECURITY_KINDS = frozenset({"posture", "authorization"})
+SECURITY_CHECKS = frozenset({"auth_not_ignored"})
+STATUS_CHECKS = frozenset({"status_code_conformance"})
+SHAPE_CHECKS = frozenset({"content_type_conformance", "response_schema_conformance", "response_schema", "json"})
+
+
+def classify(check: str, status: int | None, kind: str = "") -> FailureClass:
+    """The class of one failed check on an answer of `status` in a result of `kind`.
+
+    Order matters: a 5xx is a server error whichever check noticed it; an undocumented
+    4xx is an undocumented status; a wrong body on a 4xx is an error shape; anything on a
+    2xx/3xx answer (or a refused valid request, a wrong scenario step) breaks the contract.
+    """
+    if kind in SECURITY_KINDS or check in SECURITY_CHECKS:
+        return FailureClass.SECURITY
+    if status is not None and status >= 500:
+        return FailureClass.SERVER_ERROR
+    if check in STATUS_CHECKS and status is not None and status >= 400:
+        return FailureClass.UNDOCUMENTED_STATUS
+    if check in SHAPE_CHECKS and status is not None and status >= 400:
+        return FailureClass.ERROR_SHAPE
+    return FailureClass.CONTRACT_BREAK
+
+
+def parse_classes(text: str) -> frozenset[FailureClass]:
+    """`server_error,contract_break` (or `all`) as classes; ValueError names an unknown one."""
+    words = [w.strip() for w in (text or "").split(",") if w.strip()]
+    if not words or words == ["all"]:
+        return frozenset(ALL_CLASSES)
+    known = {c.value: c for c in ALL_CLASSES}
+    unknown = [w for w in words if w not in known]
+    if unknown:
+        raise ValueError(f"unknown failure class(es) {', '.join(unknown)}; choose from {', '.join(known)} or all")
+    return frozenset(known[w] for w in words)
