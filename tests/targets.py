@@ -23,6 +23,7 @@ from typing import Iterable, Iterator
 import requests
 
 from conformance.local.home import PAGE_LIMITS
+from conformance.reporting.findings import keyword_for as findings_keyword
 from tests.faultproxy.proxy import Credentials
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -270,3 +271,11 @@ def keyword_for(result_ids: Iterable[str]) -> str:
 
 def no_traceback(outcome: RunOutcome) -> bool:
     return "Traceback (most recent call last)" not in outcome.stdout + outcome.stderr
+
+
+def exact_keyword(result_ids: Iterable[str]) -> str:
+    """A `run -k` expression selecting exactly these results, none whose id merely starts with one of them.
+
+    `keyword_for` matches substrings: `property.clear_dag_run` would also run `property.clear_dag_runs`.
+    """
+    return " or ".join(findings_keyword(r) for r in sorted(set(result_ids)))

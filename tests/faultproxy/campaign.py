@@ -27,7 +27,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .mutation import Mutation
 from .proxy import FaultProxy, Logged
@@ -128,12 +128,29 @@ class Campaign:
     """Runs the clean baseline, then every applicable mutation, against one target."""
 
     def __init__(self, target: Target, corpus: Iterable[Mutation], workdir: Path,
-                 *, pycache: Path | None = None, isolated: bool = False) -> None:
+                 *, pycache: Path | None = None, isolated: bool = False, only: str = "scenarios,posture",
+                 scope: Iterable[str] | None = None, extra: tuple[str, ...] = (),
+                 keyword: Callable[[Iterable[str]], str] = keyword_for,
+                 controls: Iterable[Mutation] = ()) -> None:
+        """`only`, `scope`, `extra` and `keyword` let a campaign judge another tier than scenarios+posture.
+
+        `scope`: the result ids of the clean run (None: the whole tier); `extra`: CLI arguments of every
+        run (`--max-examples`, `--seed` for the property tier); `keyword`: how result ids become `-k`;
+        `controls`: negative controls armed in the baseline run (a fault whose result must NOT fail, e.g. an
+        answer a known deviation excuses), so they cost no run of their own; their targets' baseline is the
+        control's result, and `clean_proxy` tells whether they fired.
+        """
         self.target = target
         self.mutations = [m for m in corpus if m.applies_to(target.version)]
         self.workdir = workdir
         self.pycache = pycache
         self.isolated = isolated
+        self.only = only
+        self.scope = sorted(scope) if scope is not None else None
+        self.extra = extra
+        self.keyword = keyword
+        self.controls = [m for m in controls if m.applies_to(target.version)]
+        self.clean_proxy: FaultProxy | None = None
         self.clean: RunOutcome | None = None
         self.clean_timeline: Timeline | None = None
         self.footprints: dict[str, set[str]] = {}
@@ -185,7 +202,7 @@ class Campaign:
     def _run_once(self, label: str, mutations: list[Mutation], targets: set[str] | None,
                   record: bool) -> tuple[RunOutcome, FaultProxy, Timeline]:
         self._precondition(targets)
-        keyword = keyword_for(targets) if targets is not None else self._clean_keyword()
+        keyword = self.keyword(targets) if targets is not None else self._clean_keyword()
         self._runs += 1
         run_dir = self.workdir / f"{self._runs:03d}-{label}"
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -194,7 +211,7 @@ class Campaign:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         env["PYTEST_ADDOPTS"] = (env.get("PYTEST_ADDOPTS", "") + f" -p {TIMELINE_PLUGIN}").strip()
         env[TIMELINE_ENV] = str(timeline_file)
-        only = "scenarios,posture"
+        only = self.only
         # role identities only for runs that judge authorization (the clean run, authorization batches): they log
         # in at the start of a run, and a fault aimed at logins (any password accepted) would end the run there
         if self.authz and (targets is None or any(t.startswith("authorization.") for t in targets)):
@@ -205,7 +222,7 @@ class Campaign:
         with FaultProxy(self.target.url, mutations, credentials=self.target.credentials,
                         record_requests=record) as proxy:
             outcome = run_suite(proxy.url, self.target.auth_spec, run_dir / "report", keyword=keyword,
-                                timeout=RUN_TIMEOUT, env=env, only=only)
+                                timeout=RUN_TIMEOUT, env=env, only=only, extra=self.extra)
         if any(_deletes(m) for m in mutations) and outcome.results.get("run_id"):
             # a swallowed DELETE told the run's ledger the object was gone: sweep it by the run's prefix
             cli("cleanup", "--target", self.target.url, "--auth", self.target.auth_spec,
@@ -213,18 +230,20 @@ class Campaign:
         return outcome, proxy, Timeline(timeline_file)
 
     def _clean_keyword(self) -> str | None:
-        """The clean run: every scenario and posture check, and of the authorization tier the targeted checks."""
+        """The clean run: the scope, or every check of the tier and of the authorization tier the targeted checks."""
+        if self.scope is not None:
+            return self.keyword([*self.scope, *self.authz])
         if not self.authz:
             return None
-        return "not authorization or " + keyword_for(self.authz)
+        return "not authorization or " + self.keyword(self.authz)
 
     # -- 1. baseline and footprints ------------------------------------------
     def run_clean(self) -> RunOutcome:
         if self.clean is None:
             if self._original_pause is None:
                 self.prepare()
-            outcome, proxy, timeline = self._run("clean", [], None, record=True)
-            self.clean, self.clean_timeline = outcome, timeline
+            outcome, proxy, timeline = self._run("clean", self.controls, None, record=True)
+            self.clean, self.clean_timeline, self.clean_proxy = outcome, timeline, proxy
             self.footprints = self._footprints(proxy, timeline)
         return self.clean
 

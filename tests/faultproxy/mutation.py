@@ -38,6 +38,8 @@ class Mutation:
       whole URL path; `{api}` stands for `/api/v1` or `/api/v2`).
     - `anonymous`: True = only requests without credentials, False = only with, None = both.
     - `query`/`body`: optional predicates on the query dict and the parsed JSON body.
+    - `where`: an optional predicate on the whole request, for a fault that depends on several of
+      its parts at once (its operation and what its query and body carry, see faultproxy/crashes.py).
     - `status`: the response hook runs only when upstream answered one of these.
     - `skip`: let the first N matching exchanges through (e.g. the suite's own version detection).
     - `times`: apply to at most N exchanges (None: every matching one).
@@ -52,6 +54,7 @@ class Mutation:
     anonymous: bool | None = None
     query: Callable[[dict[str, list[str]]], bool] | None = None
     body: Callable[[Any], bool] | None = None
+    where: Callable[[Request], bool] | None = None
     status: tuple[int, ...] = ()
     request: RequestHook | None = None
     response: ResponseHook | None = None
@@ -80,7 +83,7 @@ class Mutation:
             return False
         if self.body is not None and not self.body(request.json()):
             return False
-        return True
+        return self.where is None or self.where(request)
 
     # -- hooks (called by the proxy) -----------------------------------------
     def apply_request(self, exchange: Exchange) -> Reply:
@@ -107,6 +110,17 @@ def reply(status: int, json: Any = None, *, content_type: str = "application/jso
         resp = Response.of_json(status, json, content_type) if json is not None else Response(status)
         for name, value in (headers or {}).items():
             resp.headers.set(name, value)
+        return resp
+
+    return hook
+
+
+def reply_page(status: int, page: str, content_type: str) -> RequestHook:
+    """Answer without asking the target, with a page that is not JSON (a framework's bare crash page)."""
+
+    def hook(ex: Exchange) -> Reply:
+        resp = Response(status, body=page.encode())
+        resp.headers.set("Content-Type", content_type)
         return resp
 
     return hook
