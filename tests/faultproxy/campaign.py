@@ -131,14 +131,16 @@ class Campaign:
                  *, pycache: Path | None = None, isolated: bool = False, only: str = "scenarios,posture",
                  scope: Iterable[str] | None = None, extra: tuple[str, ...] = (),
                  keyword: Callable[[Iterable[str]], str] = keyword_for,
-                 controls: Iterable[Mutation] = ()) -> None:
+                 controls: Iterable[Mutation] = (), isolate_uncaught: bool = True) -> None:
         """`only`, `scope`, `extra` and `keyword` let a campaign judge another tier than scenarios+posture.
 
         `scope`: the result ids of the clean run (None: the whole tier); `extra`: CLI arguments of every
         run (`--max-examples`, `--seed` for the property tier); `keyword`: how result ids become `-k`;
         `controls`: negative controls armed in the baseline run (a fault whose result must NOT fail, e.g. an
         answer a known deviation excuses), so they cost no run of their own; their targets' baseline is the
-        control's result, and `clean_proxy` tells whether they fired.
+        control's result, and `clean_proxy` tells whether they fired; `isolate_uncaught=False`: a mutation
+        cleanly attributed in its batch is decided there even when not caught (cases that are expected to
+        show a miss, where re-running each alone would only cost a run apiece).
         """
         self.target = target
         self.mutations = [m for m in corpus if m.applies_to(target.version)]
@@ -150,6 +152,7 @@ class Campaign:
         self.extra = extra
         self.keyword = keyword
         self.controls = [m for m in controls if m.applies_to(target.version)]
+        self.isolate_uncaught = isolate_uncaught
         self.clean_proxy: FaultProxy | None = None
         self.clean: RunOutcome | None = None
         self.clean_timeline: Timeline | None = None
@@ -295,7 +298,10 @@ class Campaign:
         return self.detections
 
     def run_batch(self, mutations: list[Mutation], label: str) -> tuple[dict[str, Detection], list[Mutation]]:
-        """Run mutations together; returns the cleanly attributed, caught ones and the rest (to isolate)."""
+        """Run mutations together; returns the cleanly attributed, caught ones and the rest (to isolate).
+
+        Without `isolate_uncaught`, a cleanly attributed mutation is returned as decided whether caught or not.
+        """
         targets = {c for m in mutations for c in m.catches}
         outcome, proxy, timeline = self._run(label.replace(" ", ""), mutations, targets)
         fired_in = self._fired_in(proxy.log, timeline)
@@ -307,7 +313,7 @@ class Campaign:
             detection = self._detection(m, outcome, proxy, f"{label} ({len(mutations)} mutations)")
             if foreign:
                 detection.note = f"other mutations fired while its checks ran: {sorted(foreign)}"
-            if foreign or not hit or not detection.caught:
+            if foreign or not hit or (self.isolate_uncaught and not detection.caught):
                 unclear.append(m)
             else:
                 decided[m.name] = detection
