@@ -30,6 +30,7 @@ tests/test_crash_triggers.py -k "3.3.2 and create_xcom"`.
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -63,16 +64,18 @@ def airflow(request: pytest.FixtureRequest):
 
 
 @pytest.fixture(scope="module")
-def outcomes(request: pytest.FixtureRequest):
-    """Each case's final status per release, printed at the end of the module (the table the tests decide)."""
+def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Each case's final status per release: printed at the end of the module and written to crash-triggers.json."""
     board: dict[str, dict[str, str]] = {}
     yield board
-    lines = [f"bare 5xx without trigger, Airflow {v}: " + ", ".join(f"{op} {s}" for op, s in sorted(rows.items()))
-             for v, rows in board.items()]
-    if lines:
-        capture = request.config.pluginmanager.getplugin("capturemanager")
-        with capture.global_and_fixture_disabled():
-            print("\n" + "\n".join(lines))
+    if not board:
+        return
+    path = tmp_path_factory.getbasetemp() / "crash-triggers.json"
+    path.write_text(json.dumps(board, indent=2) + "\n", encoding="utf-8")
+    lines = [f"{label}:\n" + "\n".join(f"  {op}: {row}" for op, row in sorted(rows.items())) for label, rows in board.items()]
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("\n" + "\n".join(lines) + f"\nwritten to {path}")
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +99,13 @@ def campaign(airflow: targets.Target, tmp_path_factory, pycache):
         c.restore()
 
 
+def _row(result: dict, fired: int) -> str:
+    """A line of the printed table: the result's status, and what excused the crash check's failures if anything did."""
+    row = next((c for c in result.get("checks", []) if c.get("name") == CHECK), {})
+    excused = f", {CHECK} excused {row.get('excused')}x by {', '.join(row['deviations'])}" if row.get("deviations") else ""
+    return f"{result.get('status')} ({fired} answered{excused})"
+
+
 @pytest.mark.parametrize("crash", selected(CRASHES), ids=lambda c: c.name)
 def test_crash_without_trigger_is_failed(campaign: Campaign, crash: Crash, outcomes: dict):
     """The entry's own answer to requests without its trigger: the operation's result is `failed`, naming that answer."""
@@ -110,7 +120,7 @@ def test_crash_without_trigger_is_failed(campaign: Campaign, crash: Crash, outco
         f"failure under the fault would prove nothing; {before.get('message', '')[:600]}")
     detection = campaign.run()[crash.name]
     status, message = detection.statuses.get(crash.result), detection.messages.get(crash.result, "")
-    outcomes.setdefault(version, {})[crash.operation] = status if detection.fired else f"{status} (fault never fired)"
+    outcomes.setdefault(f"Airflow {version}, bare 5xx without trigger", {})[crash.operation] = _row(detection.results.get(crash.result, {}), detection.fired)
     assert detection.fired > 0, f"{crash.name} never fired: no generated request of {crash.operation} lacked the trigger"
     assert status == "failed", (
         f"{crash.result} ended {status} on Airflow {version} although no crashed request carried the trigger of "
@@ -129,8 +139,8 @@ def test_crash_with_trigger_is_known_deviation(campaign: Campaign, outcomes: dic
     crash, dev = control_for(version, CRASHES)
     result = campaign.run_clean().result(crash.result)
     fired = campaign.clean_proxy.fired(control.name)
-    outcomes.setdefault(f"{version} (control: {dev.id} on {crash.operation}, with trigger)", {})[crash.operation] = \
-        f"{result.get('status')} ({fired} answered)"
+    outcomes.setdefault(f"Airflow {version}, control: {dev.id}'s answer with its trigger", {})[crash.operation] = \
+        _row(result, fired)
     assert fired > 0, (
         f"no generated request of {crash.operation} carried {dev.trigger.describe()}: the control decided nothing; "
         f"{result.get('message', '')[:400]}")

@@ -100,6 +100,7 @@ class Detection:
     run: str  # "batch N (k mutations)" or "alone"
     duration_s: float  # the deciding run's duration (shared by a batch)
     note: str = ""
+    results: dict[str, dict] = field(default_factory=dict)  # target check id -> its whole result in the deciding run
 
     @property
     def caught(self) -> bool:
@@ -333,7 +334,8 @@ class Campaign:
         statuses = {c: outcome.status_of(c) for c in m.catches}
         messages = {c: outcome.result(c).get("message", "") for c in m.catches}
         note = "" if outcome.results else f"no results.json (exit {outcome.returncode}): {outcome.stderr.strip()[-300:]}"
-        return Detection(m, statuses, messages, proxy.fired(m.name), how, outcome.duration_s, note)
+        return Detection(m, statuses, messages, proxy.fired(m.name), how, outcome.duration_s, note,
+                         {c: outcome.result(c) for c in m.catches})
 
     # -- summary ----------------------------------------------------------------
     def score(self) -> dict:
