@@ -14,6 +14,10 @@ neither failed nor recorded as an upstream defect.
 - An Accept header the server cannot match may be disregarded: RFC 9110 §12.5.1,
   "the origin server can either honor the header field by sending a 406 (Not
   Acceptable) response or disregard the header field".
+- An answer without content needs no Content-Type: RFC 9110 §8.3, "A sender that
+  generates a message containing content SHOULD generate a Content-Type header
+  field" (a bare redirect has none to describe; its missing *body* is judged by the
+  schema check, not here).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ IGNORABLE_QUERY = "query:additionalProperties"
 IGNORABLE_ACCEPT = "header:enum"
 REFUSAL_CHECK = "positive_data_acceptance"
 REJECTION_CHECK = "negative_data_rejection"
+CONTENT_TYPE_CHECK = "content_type_conformance"
+JUDGED_HERE = frozenset({REFUSAL_CHECK, REJECTION_CHECK, CONTENT_TYPE_CHECK})
 
 
 def refusal_permitted(op: Mapping, status: int) -> bool:
@@ -52,10 +58,13 @@ def _only_accept_has_enum(op: Mapping) -> bool:
     return bool(headers) and all(str(p.get("name", "")).lower() == "accept" for p in headers)
 
 
-def permitted(check: str, op: Mapping, status: int, invalid: Iterable[str] = ()) -> bool:
+def permitted(check: str, op: Mapping, status: int, invalid: Iterable[str] = (), *, content_type: str = "",
+              body: bytes | str = b"x") -> bool:
     """Whether a failure of `check` on an answer of `status` is behaviour the spec permits."""
     if check == REFUSAL_CHECK:
         return refusal_permitted(op, status)
     if check == REJECTION_CHECK:
         return status < 400 and acceptance_permitted(op, invalid)
+    if check == CONTENT_TYPE_CHECK:
+        return not body and not content_type
     return False

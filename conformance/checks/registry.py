@@ -86,7 +86,8 @@ def registered_checks() -> tuple[str, ...]:
 OTHER_CHECKS: dict[str, str] = {
     "not_a_server_error": "A response MUST NOT be a server error (5xx).",
     "status_code_conformance": "A response status MUST be one the reference spec documents for the operation.",
-    "content_type_conformance": "A response Content-Type MUST be one the reference spec documents.",
+    "content_type_conformance": "A response Content-Type MUST be one the reference spec documents (an answer without "
+                                "content needs none: RFC 9110 8.3).",
     "response_schema_conformance": "A response body MUST match the schema the reference spec documents.",
     "negative_data_rejection": "Input that violates the reference spec MUST be rejected with 4xx (an undeclared query "
                                "parameter and an unmatched Accept header MAY be ignored: OpenAPI names no duty to "

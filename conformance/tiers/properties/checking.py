@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conformance.checks.permitted import REFUSAL_CHECK, REJECTION_CHECK, permitted
+from conformance.checks.permitted import JUDGED_HERE, REJECTION_CHECK, permitted
 from conformance.checks.registry import content_type_of, registered_checks, run_all
 from conformance.tiers.properties.messages import describe_exception, failure_text
 from conformance.tiers.properties.outcome import Failure, Outcome, invalid_facts, observe, schema_error_of
@@ -78,11 +78,12 @@ class Checker:
     @staticmethod
     def _permitted(check: str, case, response) -> bool:
         """A data check's failure on an answer the spec permits (conformance.checks.permitted) is no failure."""
-        if check not in (REFUSAL_CHECK, REJECTION_CHECK):
+        if check not in JUDGED_HERE:
             return False
         op = case.operation.definition.raw
         invalid = invalid_facts(case) if check == REJECTION_CHECK else ()
-        return permitted(check, op, int(response.status_code), invalid)
+        return permitted(check, op, int(response.status_code), invalid, content_type=content_type_of(response),
+                         body=response.content or b"")
 
     def failure(self, check: str, response, message: str, operation: str = "", *, case=None,
                 schema_error: str = "") -> Failure:
