@@ -72,7 +72,7 @@ def from_conclusion(conclusion: Conclusion, base: dict, ctx) -> Result:
     return Result(status=conclusion.status, message=conclusion.message, upstream=conclusion.upstream,
                   reproduce=conclusion.reproduce or (ctx.session.last_curl() if conclusion.status != "passed" else ""),
                   deviations=[e.as_dict() for e in conclusion.excused], checks=conclusion.checks,
-                  cells=conclusion.cells, group=conclusion.group, **base)
+                  cells=conclusion.cells, group=conclusion.group, classes=conclusion.classes(base["kind"]), **base)
 
 
 def _skip_message(rep) -> str:

@@ -29,7 +29,7 @@ from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.safety import unnamed
 from conformance.checks.registry import must_of
-from conformance.verdict import Conclusion, UndecidedCheck, excuses, settle  # noqa: F401 (UndecidedCheck: re-exported)
+from conformance.verdict import Conclusion, UndecidedCheck, excuses, result_classes, settle  # noqa: F401 (UndecidedCheck: re-exported)
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 5  # distinct violations a failed result lists one by one
@@ -214,7 +214,8 @@ class Tier:
             if known:
                 lines.append(f"(also {len(known)} failure(s) explained by known upstream deviations: "
                              + ", ".join(e.deviation.id for e in excused) + ")")
-            return Conclusion("failed", "\n".join(lines), excused, checks, repro)
+            return Conclusion("failed", "\n".join(lines), excused, checks, repro,
+                              failures=[(f.check, f.status) for f in unknown])
         if problems:
             text = f"{title} could not be decided ({summarize(outcome)}; {seed_text}): " + "; ".join(problems)
             if known:
@@ -270,6 +271,9 @@ def per_check(outcome: Outcome) -> list[dict]:
         if excused:
             row["excused"] = excused
             row["deviations"] = sorted({f.deviation.id for f in mine if f.deviation is not None})
+        if status in ("failed", "known_deviation"):
+            row["classes"] = result_classes(status, "property", [(f.check, f.status) for f in mine if f.deviation is None],
+                                            [f.deviation for f in mine if f.deviation is not None])
         if crashed:
             row["crashed"] = crashed
         rows.append(row)
