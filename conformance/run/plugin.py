@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.model.classes import parse_classes
 from conformance.run.outcomes import META_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
 from conformance.reporting.findings import keyword_for
 from conformance.reporting.results import Result, RunResults, client_lines, operations_table
@@ -158,7 +159,8 @@ class ConformanceRun:
         clients = _read_with_clients(ctx, self.results, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         run = RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
                          target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
-                         duration_s=time.time() - ctx.started, results=self.results)
+                         duration_s=time.time() - ctx.started, results=self.results,
+                         fail_on=parse_classes(ctx.options.fail_on))
         stats = ctx.session.stats
         run.requests = stats.requests
         run.operations = operations_table(list(ctx.router.by_id), self.results, dict(stats.by_operation),
@@ -245,7 +247,7 @@ def _summarize(tr, run: RunResults) -> None:
         tr.write_line(f"airflow-conformance: {run.refused_by_configuration}")
     elif run.nothing_decided:
         tr.write_line(f"nothing was decided: {run.nothing_decided}")
-    tr.write_line(f"verdict: {run.verdict} - passed {s['passed']}, failed {s['failed']}, "
+    tr.write_line(f"verdict: {run.verdict} ({run.gate_text()}) - passed {s['passed']}, failed {s['failed']}, "
                   f"known deviations {s['known_deviation']}, skipped {s['skipped']}, errors {s['error']}, "
                   f"requests {s['requests']}")
     for line in client_lines(run.clients):
