@@ -81,3 +81,9 @@ def describe_gate(gated: Iterable[FailureClass | str]) -> str:
     """`all classes`, or the gated class names in the enum's order (the verdict line and the reports say it)."""
     names = ordered(gated)
     return "all classes" if len(names) == len(ALL_CLASSES) else ", ".join(names) or "no class"
+
+
+def gate_text(gated: Iterable[FailureClass | str], outside: int, label: str = "gated: ") -> str:
+    """`gated: all classes`, or `gated: server_error, contract_break; 3 failed results outside the gate`."""
+    return f"{label}{describe_gate(gated)}" + (
+        f"; {outside} failed result{'s' if outside != 1 else ''} outside the gate" if outside else "")

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from conformance import __version__
-from conformance.model.classes import ALL_CLASSES, FailureClass, classify, describe_gate, ordered
+from conformance.model.classes import ALL_CLASSES, FailureClass, classify, gate_text, ordered
 
 STATUSES = ("passed", "failed", "known_deviation", "skipped", "error")
 SCHEMA_VERSION = "1.1"  # 1.1: failure classes (results, checks, deviations), the gate, reason codes
@@ -123,9 +123,7 @@ class RunResults:
 
     def gate_text(self) -> str:
         """`gated: all classes`, or `gated: server_error, contract_break; 3 failed results outside the gate`."""
-        outside = self.ungated_failures
-        return f"gated: {describe_gate(self.fail_on)}" + (
-            f"; {outside} failed result{'s' if outside != 1 else ''} outside the gate" if outside else "")
+        return gate_text(self.fail_on, self.ungated_failures)
 
     @property
     def exercised(self) -> int:
