@@ -9,10 +9,14 @@ check that applies and was not decided is `undecided`, with the reason.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from conformance.clients.runner import NO_SUCH_OPERATION
+from conformance.model.classes import ordered
 from conformance.run.selection import NOT_APPLICABLE_PREFIX
 
 NOT_APPLICABLE = "not_applicable"
+UNCLASSIFIED = "unclassified"  # a failed result of a run written before results carried failure classes
 UNDECIDED = "undecided"
 DECIDED = ("passed", "failed", "known_deviation")
 PER_OPERATION = ("client", "authorization", "property")  # kinds whose check id is `<kind>.<operationId>`
@@ -89,6 +93,21 @@ def counts(results: list[dict]) -> dict[str, int]:
         status = classify(r.get("status", ""), r.get("message", ""))
         out[status] = out.get(status, 0) + 1
     return out
+
+
+def class_counts(results: list[dict]) -> dict[str, int]:
+    """How many of a release's failed results carry each failure class (a result of two classes counts in both).
+
+    A run written before results carried classes (results schema 1.0) has its failures counted as
+    `unclassified`, never guessed from their messages.
+    """
+    tally = Counter(c for r in results if r.get("status") == "failed" for c in (r.get("classes") or [UNCLASSIFIED]))
+    return {c: tally[c] for c in [*ordered(set(tally) - {UNCLASSIFIED}), *([UNCLASSIFIED] if UNCLASSIFIED in tally else [])]}
+
+
+def class_text(tally: dict[str, int] | None) -> str:
+    """`server_error 3 · contract_break 40`, or `–` when nothing failed."""
+    return " · ".join(f"{name} {n}" for name, n in (tally or {}).items()) or "–"
 
 
 def score(tally: dict[str, int]) -> dict:
