@@ -102,6 +102,7 @@ class Conclusion:
     group: str = ""  # the operation's group (its tag in the reference spec), for the role x group table
     # (check, HTTP status or None) of every unexplained failure: what the result's classes are derived from
     failures: list[tuple[str, int | None]] = field(default_factory=list)
+    reason_code: str = ""  # skipped and error conclusions: a ReasonCode value
 
     @property
     def upstream(self) -> str:

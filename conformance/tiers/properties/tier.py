@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import requests
 
+from conformance.model.reasons import ReasonCode
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
 from conformance.tiers.properties.engine import PropertyEngine
@@ -201,6 +202,7 @@ class Tier:
         repro = next((f.curl for f in unknown + known if f.curl), "")
         seed_text = f"seed {ctx.options.seed} (rerun with --seed {ctx.options.seed} to generate the same requests)"
         problems = _problems(outcome)
+        undecided = _undecided_code(outcome)
         if unknown:
             lines = [f"{len(unknown)} distinct contract violation(s) of {title} in {summarize(outcome)}; {seed_text}:"]
             for f in unknown[:MAX_LISTED]:
@@ -220,7 +222,7 @@ class Tier:
             text = f"{title} could not be decided ({summarize(outcome)}; {seed_text}): " + "; ".join(problems)
             if known:
                 text += " (other failures were known deviations: " + ", ".join(e.deviation.id for e in excused) + ")"
-            return Conclusion("error", text, excused, checks, repro)
+            return Conclusion("error", text, excused, checks, repro, reason_code=undecided)
         if known:
             observed = "; ".join(f.describe() for f in known[:3])
             text = "; ".join(e.deviation.describe() for e in excused) + f" | observed: {observed} | {summarize(outcome)}"
@@ -229,9 +231,21 @@ class Tier:
             if outcome.refused:
                 reason = Counter(outcome.refused).most_common(1)[0][0]
                 return Conclusion("skipped", f"refused by the safety guard ({len(outcome.refused)} generated cases): {reason}",
-                                  checks=checks)
-            return Conclusion("skipped", "no request could be generated for this operation", checks=checks)
+                                  checks=checks, reason_code=ReasonCode.REFUSED_BY_GUARD.value)
+            return Conclusion("skipped", "no request could be generated for this operation", checks=checks,
+                              reason_code=ReasonCode.NOTHING_GENERATED.value)
         return Conclusion("passed", summarize(outcome), checks=checks)
+
+
+def _undecided_code(outcome: Outcome) -> str:
+    """The ReasonCode of the first of `_problems` (the same order), "" when nothing kept the suite from judging."""
+    answered = sum(outcome.statuses.values())
+    for present, code in ((outcome.check_errors, ReasonCode.CHECK_CRASHED), (outcome.internal_errors, ReasonCode.CASE_UNHANDLED),
+                          (answered and outcome.statuses.get(401, 0) == answered, ReasonCode.CREDENTIALS_REFUSED),
+                          (outcome.transport_errors, ReasonCode.NO_ANSWER)):
+        if present:
+            return code.value
+    return ""
 
 
 def _problems(outcome: Outcome) -> list[str]:
