@@ -105,7 +105,7 @@ def _version_row(col: Column) -> dict:
     row = col.as_dict()
     if col.results:
         tally = cell_of.counts(col.results.get("results", []))
-        row.update(counts=tally, score=cell_of.score(tally), suite_s=round(float(col.results.get("duration_s") or 0), 1),
+        row.update(counts=tally, score=cell_of.score(tally), classes=cell_of.class_counts(col.results.get("results", [])), suite_s=round(float(col.results.get("duration_s") or 0), 1),
                    second_passes=col.results.get("second_passes"))
     return row
 
@@ -146,14 +146,17 @@ def render_markdown(doc: dict) -> str:
              f"seed {doc['configuration'].get('seed')}. Time is the suite's own run, provisioning excluded.", "",
              "Score: passed / decided (passed, failed and known deviations), so what was not decided is never "
              "counted as conformance.", "",
-             "| version | verdict | score | passed | failed | known deviations | undecided | n/a | errors | operations | suite time (s) |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "Failed by class: the failure classes of the failed results (what `run --fail-on` gates on); `unclassified`: "
+             "a run written before results carried classes.", "",
+             "| version | verdict | score | passed | failed | failed by class | known deviations | undecided | n/a | errors | "
+             "operations | suite time (s) |",
+             "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for v in doc["versions"]:
         s = v.get("counts") or {}
         ops = sum(1 for cells in doc["operations"].values() if cells.get(v["version"], {}).get("status") != cell_of.NOT_APPLICABLE)
         verdict = v.get("verdict") or f"error: {v['reason']}"
         lines.append(f"| {v['version']} | {verdict} | {cell_of.score_text(v.get('score'))} | {s.get('passed', '')} | "
-                     f"{s.get('failed', '')} | {s.get('known_deviation', '')} | {s.get(cell_of.UNDECIDED, '')} | "
+                     f"{s.get('failed', '')} | {cell_of.class_text(v.get('classes')) if s else ''} | {s.get('known_deviation', '')} | {s.get(cell_of.UNDECIDED, '')} | "
                      f"{s.get(cell_of.NOT_APPLICABLE, '')} | {s.get('error', '')} | {ops} | {v.get('suite_s', '')} |")
     lines += ["", "## Checks", "", cell_of.LEGEND, "", "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
     for cid, row in doc["checks"].items():
@@ -257,7 +260,7 @@ _env.globals.update(deviation_cell=deviation_cell, deviation_status=deviation_st
 
 def render_html(doc: dict) -> str:
     return _env.get_template("compatibility.html.j2").render(doc=doc, versions=[v["version"] for v in doc["versions"]],
-                                                             release_chart=releases_chart(doc["versions"]))
+                                                             release_chart=releases_chart(doc["versions"]), class_text=cell_of.class_text)
 
 
 def write(doc: dict, out_dir: Path) -> list[Path]:
