@@ -145,6 +145,10 @@ def _write_all(devs: list, matrix: dict | None, matrix_path: Path, out: Path) ->
     from conformance.reporting.upstream_issue import index  # noqa: PLC0415
     from conformance.reporting.writer import write_texts  # noqa: PLC0415
 
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # before the drafting: an unwritable folder is said at once
+    except OSError as exc:
+        raise ConfigError(f"cannot write the reports to {out}: {exc.strerror or exc.__class__.__name__}") from None
     texts, rows = {}, []
     for dev in devs:
         text, evidence = report(dev, matrix, matrix_path)

@@ -11,6 +11,7 @@ made them; the text is written by conformance.reporting.upstream_issue.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -97,11 +98,7 @@ def _replayed_curl(replays: list[dict], label: str, runs: Path) -> Recorded | No
 def _excused_curl(dev: Deviation, label: str, runs: Path) -> Recorded | None:
     """The curl of a run result excused by this deviation alone (a result with others may show another's)."""
     path = runs / databases.run_dir_name(label) / "results.json"
-    try:
-        results = json.loads(path.read_text(encoding="utf-8")).get("results") or []
-    except (OSError, ValueError, AttributeError):
-        return None
-    for result in results:
+    for result in _results(str(path)):
         devs = result.get("deviations") or []
         if result.get("status") == "known_deviation" and result.get("reproduce") and \
                 [d.get("id") for d in devs] == [dev.id]:
@@ -109,6 +106,15 @@ def _excused_curl(dev: Deviation, label: str, runs: Path) -> Recorded | None:
             return Recorded(label, str(operation), str(result["reproduce"]), f"excused in the run's `{result.get('id')}`",
                             _relative(path, runs))
     return None
+
+
+@functools.lru_cache(maxsize=32)
+def _results(path: str) -> tuple:
+    """A run's results (read once: a report of every deviation looks in the same few runs, a megabyte each)."""
+    try:
+        return tuple(json.loads(Path(path).read_text(encoding="utf-8")).get("results") or [])
+    except (OSError, ValueError, AttributeError):
+        return ()
 
 
 def _controls(replay: dict, label: str, runs: Path) -> list[Recorded]:
