@@ -26,8 +26,11 @@ def lint_cmd() -> int:
     from conformance.expectations import DATA_FILE, raw_deviations  # noqa: PLC0415
     from conformance.expectations.deviations import lint  # noqa: PLC0415
 
+    from conformance.local.versions import supported  # noqa: PLC0415
+    from conformance.specs.catalog import load_spec, reference_version_for  # noqa: PLC0415
+
     entries = raw_deviations()
-    problems = lint(entries, check_names())
+    problems = lint(entries, check_names(), lambda v: load_spec(reference_version_for(v)), supported())
     for problem in problems:
         click.echo(problem)
     click.echo(f"{len(entries)} deviation(s) in {DATA_FILE.name}: {len(problems)} problem(s)")
@@ -71,13 +74,15 @@ def _target(url: str | None, local_version: str | None, auth: str | None, python
 @click.option("--python", metavar="PATH", help="With --airflow: the interpreter for the Airflow venv.")
 @transport_flags
 def verify_cmd(url, local_version, auth, ids, as_json, python, **transport) -> int:
-    """Replay the reproduction of every deviation that applies to the target; print occurs / does not occur.
+    """Replay every deviation that applies to the target and its negative controls; judge each answer.
 
-    Exit 0 when every replayed (deviation, operation) pair occurs (intermittent ones may be absent),
-    1 otherwise.
+    A pair `occurs` only when the answer matches the entry's signature AND fails the checks it names,
+    judged against the release's reference spec (else: `passes its checks`, behaviour the spec permits).
+    Exit 0 when every pair occurs (intermittent ones may be absent) and no negative control produces
+    the answer, 1 otherwise.
     """
     from conformance.run import context as runtime  # noqa: PLC0415
-    from conformance.expectations.replay import ABSENT, NOT_REPLAYED, OCCURS, verify  # noqa: PLC0415
+    from conformance.expectations.replay import ABSENT, CONTROL_FAILS, NOT_REPLAYED, OCCURS, PERMITTED, verify  # noqa: PLC0415
     from conformance.clients.reading import replay_reader  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
@@ -93,14 +98,19 @@ def verify_cmd(url, local_version, auth, ids, as_json, python, **transport) -> i
             problems = finish(ctx.session, ctx.ledger, runtime.PROBE_DAG_IDS, prefix=ctx.prefix)
     if as_json:
         click.echo(json.dumps([{"id": o.deviation.id, "operation": o.operation, "verdict": o.verdict,
-                                "detail": o.detail, "curl": o.curl} for o in outcomes], indent=2))
+                                "detail": o.detail, "curl": o.curl, **({"control": True} if o.control else {})}
+                               for o in outcomes], indent=2))
     else:
         for o in outcomes:
             click.echo(o.line())
-    counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in (OCCURS, ABSENT, NOT_REPLAYED)}
-    bad = [o for o in outcomes if o.verdict != OCCURS and not o.deviation.intermittent]
-    echo_err(f"{len(outcomes)} replayed pair(s): {counts[OCCURS]} occur, {counts[ABSENT]} do not occur, "
-             f"{counts[NOT_REPLAYED]} not replayed" + (f"; cleanup problems: {'; '.join(problems)}" if problems else ""))
+    counts = {v: sum(1 for o in outcomes if o.verdict == v and not o.control)
+              for v in (OCCURS, ABSENT, NOT_REPLAYED, PERMITTED)}
+    failing_controls = sum(1 for o in outcomes if o.verdict == CONTROL_FAILS)
+    bad = [o for o in outcomes if o.bad]
+    echo_err(f"{sum(not o.control for o in outcomes)} replayed pair(s): {counts[OCCURS]} occur, "
+             f"{counts[ABSENT]} do not occur, {counts[PERMITTED]} pass their checks (not deviations), "
+             f"{counts[NOT_REPLAYED]} not replayed; {sum(o.control for o in outcomes)} negative control(s), "
+             f"{failing_controls} produce the answer" + (f"; cleanup problems: {'; '.join(problems)}" if problems else ""))
     return 1 if bad or problems else 0
 
 

@@ -2,8 +2,8 @@
 
 The matrix keys its `deviations` section by column label ("3.3.2", "3.3.2 ·
 PostgreSQL"), and each column's evidence lives in `runs/<column folder>/` next
-to compatibility.json: `deviations.json` (the replays; a `curl` per replay and
-a `control` outcome when the replay recorded them) and `results.json` (a run's
+to compatibility.json: `deviations.json` (the replays, each with its redacted
+`curl` when it was recorded, and the negative controls' replays marked `control`) and `results.json` (a run's
 results, whose `reproduce` curl is this deviation's when the result was excused
 by it alone). Labels are parsed by conformance.matrix.databases, as the matrix
 made them; the text is written by conformance.reporting.upstream_issue.
@@ -52,7 +52,7 @@ def gather(dev: Deviation, matrix: dict | None, matrix_file: Path) -> Evidence:
     for label in _preferred(seen, dev.backend):
         replays = [r for r in _read_list(runs / databases.run_dir_name(label) / "deviations.json")
                    if isinstance(r, dict) and r.get("id") == dev.id]
-        controls += [c for r in replays for c in _controls(r, label, runs)]
+        controls += _controls(replays, label, runs)
         curl = curl or _replayed_curl(replays, label, runs) or _excused_curl(dev, label, runs)
     return Evidence(tuple(seen), f"observed in {matrix_file.name}", tuple(occurs_on), curl, tuple(controls))
 
@@ -89,7 +89,7 @@ def _relative(path: Path, runs: Path) -> str:
 
 def _replayed_curl(replays: list[dict], label: str, runs: Path) -> Recorded | None:
     """The curl of a replay that reproduced the deviation (`deviations verify --json` records one per replay)."""
-    hit = next((r for r in replays if r.get("verdict") == "occurs" and r.get("curl")), None)
+    hit = next((r for r in replays if r.get("verdict") == "occurs" and r.get("curl") and not r.get("control")), None)
     source = _relative(runs / databases.run_dir_name(label) / "deviations.json", runs)
     return Recorded(label, str(hit.get("operation")), str(hit["curl"]), str(hit.get("detail") or ""), source) \
         if hit else None
@@ -117,14 +117,12 @@ def _results(path: str) -> tuple:
         return ()
 
 
-def _controls(replay: dict, label: str, runs: Path) -> list[Recorded]:
-    """The negative control's recorded outcome(s) of one replay (a `control` dict or list), when there are any."""
-    raw = replay.get("control")
-    items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+def _controls(replays: list[dict], label: str, runs: Path) -> list[Recorded]:
+    """The negative control's recorded outcomes: the replays `deviations verify --json` marks `control: true`."""
     source = _relative(runs / databases.run_dir_name(label) / "deviations.json", runs)
-    return [Recorded(label, str(replay.get("operation")), str(c.get("curl") or ""),
-                     " ".join(str(c.get(k)) for k in ("verdict", "detail") if c.get(k)), source)
-            for c in items if isinstance(c, dict)]
+    return [Recorded(label, str(r.get("operation")), str(r.get("curl") or ""),
+                     ": ".join(str(r[k]) for k in ("verdict", "detail") if r.get(k)), source)
+            for r in replays if r.get("control")]
 
 
 def reference(dev: Deviation, evidence: Evidence) -> tuple[str, list[Documented]]:
