@@ -8,6 +8,7 @@ written here, so a new entry or a new matrix is covered as it comes.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -28,8 +29,14 @@ DEVIATIONS = all_deviations()
 OCCURRED = ("occurs", "excused")
 
 
+@functools.lru_cache(maxsize=1)
+def _matrix() -> dict:
+    """The committed matrix, parsed once (tests only read it)."""
+    return read_matrix(MATRIX)
+
+
 def _cells(dev_id: str) -> dict:
-    return json.loads(MATRIX.read_text(encoding="utf-8"))["deviations"].get(dev_id) or {}
+    return _matrix()["deviations"].get(dev_id) or {}
 
 
 def _seen(dev_id: str) -> list[str]:
@@ -76,7 +83,7 @@ def _leaks(text: str) -> list[str]:
 
 @pytest.mark.parametrize("dev", DEVIATIONS, ids=lambda d: d.id)
 def test_every_deviation_renders_from_the_committed_matrix(dev):
-    text, evidence = report(dev, read_matrix(MATRIX), MATRIX)
+    text, evidence = report(dev, _matrix(), MATRIX)
     seen = _seen(dev.id)
     if seen:
         assert sorted(evidence.releases) == sorted(seen), "affected releases are where the matrix saw it"
@@ -104,7 +111,7 @@ def test_postgresql_columns_are_releases_on_postgresql_in_release_then_database_
     with_pg = [d for d in DEVIATIONS if any(databases.split_label(lb)[1] == "postgres" for lb in _seen(d.id))]
     assert with_pg, "the committed matrix has PostgreSQL columns"
     for dev in with_pg:
-        releases = gather(dev, read_matrix(MATRIX), MATRIX).releases
+        releases = gather(dev, _matrix(), MATRIX).releases
         order = [(Version(databases.split_label(lb)[0]), databases.split_label(lb)[1] != "sqlite") for lb in releases]
         assert order == sorted(order) and any(" · PostgreSQL" in lb for lb in releases)
 
@@ -123,6 +130,27 @@ def test_a_replay_curl_recorded_on_a_postgresql_column_is_the_reproduction(tmp_p
     text, evidence = report(dev, read_matrix(tmp_path / "compatibility.json"), tmp_path / "compatibility.json")
     assert evidence.releases == (label,) and evidence.curl and evidence.curl.column == label
     assert curl in text and "runs/3.3.2-postgres/deviations.json" in text and "Airflow 3.3.2 · PostgreSQL" in text
+
+
+def test_the_recorded_negative_control_is_shown_beside_the_control_request(tmp_path):
+    """A control replay (`control: true` in deviations.json) is reported with its outcome under the control."""
+    dev = next(d for d in DEVIATIONS if d.control and _seen(d.id))
+    label = _seen(dev.id)[-1]
+    curl = next(iter(next(iter(_recorded_curls().values()))))
+    op = dev.control[0]["operation"]
+    replays = [{"id": dev.id, "operation": op, "verdict": "occurs", "detail": "HTTP 500 text/html", "curl": curl},
+               {"id": dev.id, "operation": op, "verdict": "control clean", "detail": "HTTP 201 application/json",
+                "curl": curl.replace("-X ", "-X  "), "control": True}]
+    folder = tmp_path / "runs" / databases.run_dir_name(label)
+    folder.mkdir(parents=True)
+    (folder / "deviations.json").write_text(json.dumps(replays))
+    (tmp_path / "compatibility.json").write_text(json.dumps({"deviations": {dev.id: {label: _cells(dev.id)[label]}}}))
+    text, evidence = report(dev, read_matrix(tmp_path / "compatibility.json"), tmp_path / "compatibility.json")
+    assert evidence.curl and evidence.curl.curl == curl, "the reproduction is the replay, never the control"
+    assert [c.detail for c in evidence.controls] == ["control clean: HTTP 201 application/json"]
+    control_part = text.split("## Trigger and negative control")[1].split("## Expected")[0]
+    assert f"operation `{op}`" in control_part and "control clean: HTTP 201 application/json" in control_part
+    assert dev.trigger.describe() in control_part if dev.trigger else "not recorded" in control_part
 
 
 def test_all_writes_one_file_per_deviation_and_an_index_with_the_recorded_curls(tmp_path):

@@ -171,7 +171,8 @@ def search_terms(dev: Deviation, documented: list[Documented]) -> list[str]:
     patterns = [p.pattern for p in (dev.response.body, dev.response.schema_error) if p is not None]
     patterns += [rx.pattern for _pointer, rx in dev.response.pointer]
     for pattern in patterns:
-        words = [w.strip(" '\"`:,;") for w in _REGEX_SYNTAX.split(pattern)]
+        # quotes dropped: GitHub's phrase search ignores punctuation, and a quote inside a term would end it
+        words = [w.replace('"', "").replace("'", "").strip(" `:,;") for w in _REGEX_SYNTAX.split(pattern)]
         terms += [w for w in sorted(words, key=len, reverse=True)[:1] if len(w) >= 4]
     if dev.response.status and min(dev.response.status) >= 400:  # "200" would match every issue with a response
         terms.append(str(min(dev.response.status)))
