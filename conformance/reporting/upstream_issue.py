@@ -164,7 +164,8 @@ def _schema_excerpt(dev: Deviation, documented: list[Documented]) -> str:
 
 
 def search_terms(dev: Deviation, documented: list[Documented]) -> list[str]:
-    """A few terms an existing issue would contain: the operation path and the signature's literal words."""
+    """A few terms an existing issue would contain: the operation path, the signature's literal words, the
+    message the summary quotes, the error status."""
     terms = []
     if documented:
         terms.append(re.sub(r"^/api/v\d+", "", documented[0].path))
@@ -174,6 +175,7 @@ def search_terms(dev: Deviation, documented: list[Documented]) -> list[str]:
         # quotes dropped: GitHub's phrase search ignores punctuation, and a quote inside a term would end it
         words = [w.replace('"', "").replace("'", "").strip(" `:,;") for w in _REGEX_SYNTAX.split(pattern)]
         terms += [w for w in sorted(words, key=len, reverse=True)[:1] if len(w) >= 4]
+    terms += re.findall(r'"([^"]{6,80})"', dev.summary)[:1]  # a message the summary quotes: what a reporter pastes
     if dev.response.status and min(dev.response.status) >= 400:  # "200" would match every issue with a response
         terms.append(str(min(dev.response.status)))
     return list(dict.fromkeys(terms))[:4]
