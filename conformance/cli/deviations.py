@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -97,8 +98,8 @@ def verify_cmd(url, local_version, auth, ids, as_json, python, **transport) -> i
             problems = finish(ctx.session, ctx.ledger, runtime.PROBE_DAG_IDS, prefix=ctx.prefix)
     if as_json:
         click.echo(json.dumps([{"id": o.deviation.id, "operation": o.operation, "verdict": o.verdict,
-                                "detail": o.detail, **({"control": True} if o.control else {})} for o in outcomes],
-                              indent=2))
+                                "detail": o.detail, "curl": o.curl, **({"control": True} if o.control else {})}
+                               for o in outcomes], indent=2))
     else:
         for o in outcomes:
             click.echo(o.line())
@@ -114,20 +115,60 @@ def verify_cmd(url, local_version, auth, ids, as_json, python, **transport) -> i
 
 
 @deviations.command("report")
-@click.argument("deviation_id")
+@click.argument("deviation_id", required=False)
+@click.option("--all", "every", is_flag=True, help="A report for every deviation in the data (with --out).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="With --all: write DIR/<id>.md per deviation and DIR/index.md.")
 @click.option("--matrix", "matrix_file", type=click.Path(dir_okay=False), default="reports/compatibility.json",
-              show_default=True, help="Compatibility matrix to read the affected releases from.")
-def report_cmd(deviation_id, matrix_file) -> int:
-    """Print a ready-to-file upstream issue for one deviation (title, releases, curl, spec vs server)."""
-    from conformance.expectations import all_deviations  # noqa: PLC0415
-    from conformance.expectations.report import draft  # noqa: PLC0415
+              show_default=True, help="Compatibility matrix to read the affected releases from (its runs/ beside it "
+                                      "hold the recorded curls).")
+def report_cmd(deviation_id, every, out_dir, matrix_file) -> int:
+    """Print a ready-to-file upstream issue for one deviation, or write one per deviation with --all --out DIR.
 
-    found = [d for d in all_deviations() if d.id == deviation_id]
-    if not found:
+    Each holds the title, class, affected releases, a minimal curl (recorded and redacted when the matrix
+    reproduced it), the trigger and negative control, the spec's documented answer vs the server's, and a search.
+    """
+    from conformance.expectations import all_deviations  # noqa: PLC0415
+    from conformance.matrix.upstream import read_matrix, report  # noqa: PLC0415
+
+    if bool(deviation_id) == every:
+        raise click.UsageError("name one deviation ID or --all, not both" if every else "name a deviation ID or --all")
+    if every and not out_dir:
+        raise click.UsageError("--all writes one file per deviation: name the folder with --out DIR")
+    devs = all_deviations() if every else [d for d in all_deviations() if d.id == deviation_id]
+    if not devs:
         raise ConfigError(f"no deviation {deviation_id!r}; `airflow-conformance deviations lint` lists the data file")
-    click.echo(draft(found[0], matrix_file))
-    sys.stdout.flush()
+    matrix_path = Path(matrix_file)
+    matrix = read_matrix(matrix_path)
+    if not every:
+        click.echo(report(devs[0], matrix, matrix_path)[0], nl=False)
+        sys.stdout.flush()
+        return 0
+    _write_all(devs, matrix, matrix_path, Path(out_dir))
+    click.echo(f"{len(devs)} deviation report(s) and index.md written to {out_dir}")
     return 0
+
+
+def _write_all(devs: list, matrix: dict | None, matrix_path: Path, out: Path) -> None:
+    """DIR/<id>.md for each deviation and DIR/index.md; a folder that cannot be written is a usage error."""
+    from conformance.matrix.upstream import report  # noqa: PLC0415
+    from conformance.reporting.upstream_issue import index  # noqa: PLC0415
+    from conformance.reporting.writer import write_texts  # noqa: PLC0415
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # before the drafting: an unwritable folder is said at once
+    except OSError as exc:
+        raise ConfigError(f"cannot write the reports to {out}: {exc.strerror or exc.__class__.__name__}") from None
+    texts, rows = {}, []
+    for dev in devs:
+        text, evidence = report(dev, matrix, matrix_path)
+        texts[f"{dev.id}.md"] = text
+        rows.append((dev, evidence))
+    texts["index.md"] = index(rows)
+    try:
+        write_texts(out, texts)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the reports to {out}: {exc.strerror or exc.__class__.__name__}") from None
 
 
 COMMANDS = (deviations,)
