@@ -67,40 +67,61 @@ def _target(url: str | None, local_version: str | None, auth: str | None, python
 @click.option("--auth", metavar="SPEC", help="Auth spec, as for run.")
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Only these deviations (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+@click.option("--every-entry", is_flag=True,
+              help="Replay every entry of the data, whatever its version range or backend says (evidence for "
+                   "`deviations range`); the exit code then judges only the entries whose range includes the target.")
 @click.option("--python", metavar="PATH", help="With --airflow: the interpreter for the Airflow venv.")
 @transport_flags
-def verify_cmd(url, local_version, auth, ids, as_json, python, **transport) -> int:
+def verify_cmd(url, local_version, auth, ids, as_json, every_entry, python, **transport) -> int:
     """Replay the reproduction of every deviation that applies to the target; print occurs / does not occur.
 
-    Exit 0 when every replayed (deviation, operation) pair occurs (intermittent ones may be absent),
-    1 otherwise.
+    Exit 0 when every replayed (deviation, operation) pair of an entry whose range includes the target
+    occurs (intermittent ones may be absent), 1 otherwise. With --every-entry the entries outside their
+    range are replayed too: where they occur or not is evidence, not a failure of this command.
     """
     from conformance.run import context as runtime  # noqa: PLC0415
     from conformance.expectations.replay import ABSENT, NOT_REPLAYED, OCCURS, verify  # noqa: PLC0415
     from conformance.clients.reading import replay_reader  # noqa: PLC0415
+    from conformance.expectations import all_deviations  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
     with _target(url, local_version, auth, python, transport) as ctx:
-        devs = [d for d in ctx.expectations.deviations if not ids or d.id in ids]
+        recorded = {d.id for d in ctx.expectations.deviations}  # the entries whose range includes this target
+        pool = all_deviations() if every_entry else ctx.expectations.deviations
+        devs = [d for d in pool if not ids or d.id in ids]
         if ids and not devs:
-            raise ConfigError(f"none of {', '.join(ids)} applies to Airflow {ctx.target.airflow_version}")
-        echo_err(f"replaying {len(devs)} deviation(s) recorded for Airflow {ctx.target.airflow_version} "
-                 f"on {ctx.target.url}")
+            raise ConfigError(f"none of {', '.join(ids)} applies to Airflow {ctx.target.airflow_version}"
+                              + ("" if every_entry else " (--every-entry replays entries outside their range too)"))
+        echo_err(f"replaying {len(devs)} deviation(s) "
+                 + ("of the data, every entry" if every_entry else "recorded")
+                 + f" for Airflow {ctx.target.airflow_version} on {ctx.target.url}")
         try:
             outcomes = verify(ctx, devs, replay_reader(ctx.target.airflow_version, echo_err))
         finally:
             problems = finish(ctx.session, ctx.ledger, runtime.PROBE_DAG_IDS, prefix=ctx.prefix)
     if as_json:
         click.echo(json.dumps([{"id": o.deviation.id, "operation": o.operation, "verdict": o.verdict,
-                                "detail": o.detail} for o in outcomes], indent=2))
+                                "detail": o.detail, "in_range": o.deviation.id in recorded}
+                               for o in outcomes], indent=2))
     else:
         for o in outcomes:
-            click.echo(o.line())
+            click.echo(o.line() + ("" if o.deviation.id in recorded else "  [outside its range]"))
     counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in (OCCURS, ABSENT, NOT_REPLAYED)}
-    bad = [o for o in outcomes if o.verdict != OCCURS and not o.deviation.intermittent]
+    if every_entry:
+        echo_err(_outside_summary(outcomes, recorded))
+    bad = [o for o in outcomes if o.verdict != OCCURS and not o.deviation.intermittent and o.deviation.id in recorded]
     echo_err(f"{len(outcomes)} replayed pair(s): {counts[OCCURS]} occur, {counts[ABSENT]} do not occur, "
              f"{counts[NOT_REPLAYED]} not replayed" + (f"; cleanup problems: {'; '.join(problems)}" if problems else ""))
     return 1 if bad or problems else 0
+
+
+def _outside_summary(outcomes: list, recorded: set[str]) -> str:
+    """How much of an every-entry replay occurred outside the entries' ranges: the range data is then wrong."""
+    from conformance.expectations.replay import OCCURS  # noqa: PLC0415
+
+    outside = [o for o in outcomes if o.verdict == OCCURS and o.deviation.id not in recorded]
+    return (f"{len(outside)} replayed pair(s) of {len({o.deviation.id for o in outside})} entries occur outside "
+            "their entry's range: `deviations range` compares every range with the matrix's evidence")
 
 
 @deviations.command("report")
