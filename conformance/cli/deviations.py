@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
 from conformance.cli.common import echo_err, exclusive, transport_flags, transport_settings
+from conformance.cli.local import database_option
 from conformance.errors import ConfigError
 from conformance.options import RunOptions
 
@@ -18,19 +20,72 @@ def deviations() -> None:
     """Known upstream deviations: `lint` the data, `verify` it against a target, `report` one upstream."""
 
 
+MATRIX_FILE = "reports/compatibility.json"
+
+
 @deviations.command("lint")
-def lint_cmd() -> int:
-    """Reject entries without a response-side signature, with request-text matching, wildcards, or no reproduction."""
+@click.option("--evidence", "evidence_file", type=click.Path(dir_okay=False), default=MATRIX_FILE, show_default=True,
+              help="The matrix whose replays each entry's version range must agree with (skipped when the file is absent).")
+@click.option("--no-evidence", is_flag=True, help="Lint the data alone, without the matrix's replays.")
+def lint_cmd(evidence_file, no_evidence) -> int:
+    """Reject entries without a response-side signature, with request-text matching, wildcards, or no reproduction,
+    and entries whose version range disagrees with the releases where the matrix's replay decided them."""
     from conformance.checks.registry import check_names  # noqa: PLC0415
     from conformance.expectations import DATA_FILE, raw_deviations  # noqa: PLC0415
-    from conformance.expectations.deviations import lint  # noqa: PLC0415
+    from conformance.expectations.deviations import lint, parse_all  # noqa: PLC0415
 
     entries = raw_deviations()
     problems = lint(entries, check_names())
+    if not no_evidence and Path(evidence_file).is_file():
+        problems += _range_problems(parse_all(entries), Path(evidence_file))
+    elif not no_evidence:
+        echo_err(f"no matrix at {evidence_file}: version ranges not compared with replays (--evidence FILE)")
     for problem in problems:
         click.echo(problem)
     click.echo(f"{len(entries)} deviation(s) in {DATA_FILE.name}: {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _range_problems(devs: list, matrix_file: Path) -> list[str]:
+    """One lint line per entry whose range disagrees with the columns where its replay was decided."""
+    from conformance.local.versions import supported  # noqa: PLC0415
+    from conformance.matrix import evidence  # noqa: PLC0415
+
+    out = []
+    for entry in evidence.disagreeing(devs, evidence.load(matrix_file)):
+        hint, backend = entry.suggested(supported()), entry.suggested_backend()
+        hint = f"{hint} with backend: {backend}" if hint and backend else hint
+        out.append(f"deviation {entry.deviation.id}: {entry.disagreement()} (replays in {matrix_file}; "
+                   + (f"suggested: {hint})" if hint else "it occurs nowhere: stale)"))
+    return out
+
+
+@deviations.command("range")
+@click.argument("ids", nargs=-1, metavar="[ID ...]")
+@click.option("--matrix", "matrix_file", type=click.Path(dir_okay=False), default=MATRIX_FILE, show_default=True,
+              help="The matrix whose replays are the evidence.")
+def range_cmd(ids, matrix_file) -> int:
+    """Per entry, the releases where the matrix's replay occurs and where not, against the data's range.
+
+    Prints `agrees`, `DISAGREES: ...` or the columns without evidence, and the smallest specifier set
+    that selects exactly the supported releases where it occurs. Exit 1 when any entry disagrees.
+    """
+    from conformance.expectations import all_deviations  # noqa: PLC0415
+    from conformance.local.versions import supported  # noqa: PLC0415
+    from conformance.matrix import evidence, range_report  # noqa: PLC0415
+
+    devs = [d for d in all_deviations() if not ids or d.id in ids]
+    unknown = sorted(set(ids) - {d.id for d in devs})
+    if unknown:
+        raise ConfigError(f"no deviation {', '.join(unknown)}; `airflow-conformance deviations lint` lists the data file")
+    doc = evidence.load(Path(matrix_file))
+    entries = [evidence.of(d, doc) for d in devs]
+    for entry in entries:
+        click.echo("\n".join(range_report.lines(entry, evidence.columns_of(doc), supported())))
+    wrong = [e.deviation.id for e in entries if not e.agrees]
+    echo_err(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}: {len(entries) - len(wrong)} agree with "
+             f"the replays in {matrix_file}, {len(wrong)} disagree")
+    return 1 if wrong else 0
 
 
 @contextmanager
@@ -122,6 +177,35 @@ def _outside_summary(outcomes: list, recorded: set[str]) -> str:
     outside = [o for o in outcomes if o.verdict == OCCURS and o.deviation.id not in recorded]
     return (f"{len(outside)} replayed pair(s) of {len({o.deviation.id for o in outside})} entries occur outside "
             "their entry's range: `deviations range` compares every range with the matrix's evidence")
+
+
+@deviations.command("sweep")
+@click.option("--airflow", "versions", required=True, metavar="V1,V2,...",
+              help="Releases to replay on, in turn (`all`: every supported release).")
+@click.option("--report-dir", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="The matrix folder: runs/<column>/deviations.json are rewritten, then the matrix re-rendered.")
+@click.option("--timeout", type=click.IntRange(60, None), default=900, show_default=True,
+              help="Seconds allowed for one release's replay.")
+@click.option("--python", metavar="PATH", help="The interpreter for the Airflow venvs.")
+@database_option("The releases' metadata database (postgres: the 'V · PostgreSQL' columns).")
+def sweep_cmd(versions, report_dir, timeout, python, database) -> int:
+    """Replay every entry on each release (started here, stopped again; a running one is left running),
+    then re-render the matrix from the runs on disk, as `matrix --rebuild`.
+
+    The suite is not run again: only the deviation evidence (`deviations range`) is refreshed.
+    Exit 1 when a release gave no replay (its evidence stays as it was).
+    """
+    from conformance.local.versions import resolve, supported  # noqa: PLC0415
+    from conformance.matrix import sweep  # noqa: PLC0415
+
+    wanted = supported() if versions.strip() == "all" else [v.strip() for v in versions.split(",") if v.strip()]
+    wanted = [resolve(v).version for v in wanted]  # an unknown release: one clear line before anything starts
+    outcomes = [sweep.replay_release(v, database, Path(report_dir), echo_err, python, timeout) for v in wanted]
+    for path in sweep.rebuild(Path(report_dir), echo_err):
+        click.echo(str(path))
+    missed = [label for label, pairs in outcomes if pairs is None]
+    echo_err(f"{len(outcomes) - len(missed)} release(s) replayed" + (f"; no replay on {', '.join(missed)}" if missed else ""))
+    return 1 if missed else 0
 
 
 @deviations.command("report")

@@ -242,7 +242,7 @@ def _second_pass(col: Column, p: passes.Pass, say: Callable[[str], None], report
         f"from the {p.name} run")
 
 
-def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child, timeout: float = 600) -> list:
+def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child | None = None, timeout: float = 600) -> list:
     """`deviations verify --every-entry --json` in a child process: which deviations of the data occur on this release.
 
     A run only meets the deviations its generated cases happen to hit; the replay asks
@@ -250,7 +250,7 @@ def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child, timeout
     is replayed, whatever its range says, so the evidence also shows a range that is too
     narrow (`deviations range`); each outcome says whether the release is `in_range`.
     """
-    env = _child_env(auth, child)
+    env = _child_env(auth, child or _Child([], {}, timeout))
     cmd = [sys.executable, "-m", "conformance", "deviations", "verify", "--target", url, "--every-entry", "--json"]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
