@@ -33,9 +33,11 @@ def lint_cmd(evidence_file, no_evidence) -> int:
     from conformance.checks.registry import check_names  # noqa: PLC0415
     from conformance.expectations import DATA_FILE, raw_deviations  # noqa: PLC0415
     from conformance.expectations.deviations import lint, parse_all  # noqa: PLC0415
+    from conformance.local.versions import supported  # noqa: PLC0415
+    from conformance.specs.catalog import load_spec, reference_version_for  # noqa: PLC0415
 
     entries = raw_deviations()
-    problems = lint(entries, check_names())
+    problems = lint(entries, check_names(), lambda v: load_spec(reference_version_for(v)), supported())
     if not no_evidence and Path(evidence_file).is_file():
         problems += _range_problems(parse_all(entries), Path(evidence_file))
     elif not no_evidence:
@@ -128,14 +130,16 @@ def _target(url: str | None, local_version: str | None, auth: str | None, python
 @click.option("--python", metavar="PATH", help="With --airflow: the interpreter for the Airflow venv.")
 @transport_flags
 def verify_cmd(url, local_version, auth, ids, as_json, every_entry, python, **transport) -> int:
-    """Replay the reproduction of every deviation that applies to the target; print occurs / does not occur.
+    """Replay every deviation that applies to the target and its negative controls; judge each answer.
 
-    Exit 0 when every replayed (deviation, operation) pair of an entry whose range includes the target
-    occurs (intermittent ones may be absent), 1 otherwise. With --every-entry the entries outside their
-    range are replayed too: where they occur or not is evidence, not a failure of this command.
+    A pair `occurs` only when the answer matches the entry's signature AND fails the checks it names,
+    judged against the release's reference spec (else: `passes its checks`, behaviour the spec permits).
+    Exit 0 when every pair occurs (intermittent ones may be absent) and no negative control produces
+    the answer, 1 otherwise. With --every-entry the entries outside their range are replayed too: where
+    they occur or not is evidence (`deviations range`), never a failure of this command.
     """
     from conformance.run import context as runtime  # noqa: PLC0415
-    from conformance.expectations.replay import ABSENT, NOT_REPLAYED, OCCURS, verify  # noqa: PLC0415
+    from conformance.expectations.replay import verify  # noqa: PLC0415
     from conformance.clients.reading import replay_reader  # noqa: PLC0415
     from conformance.expectations import all_deviations  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
@@ -156,18 +160,29 @@ def verify_cmd(url, local_version, auth, ids, as_json, every_entry, python, **tr
             problems = finish(ctx.session, ctx.ledger, runtime.PROBE_DAG_IDS, prefix=ctx.prefix)
     if as_json:
         click.echo(json.dumps([{"id": o.deviation.id, "operation": o.operation, "verdict": o.verdict,
-                                "detail": o.detail, "in_range": o.deviation.id in recorded}
-                               for o in outcomes], indent=2))
+                                "detail": o.detail, "in_range": o.deviation.id in recorded,
+                                **({"control": True} if o.control else {})} for o in outcomes], indent=2))
     else:
         for o in outcomes:
             click.echo(o.line() + ("" if o.deviation.id in recorded else "  [outside its range]"))
-    counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in (OCCURS, ABSENT, NOT_REPLAYED)}
     if every_entry:
         echo_err(_outside_summary(outcomes, recorded))
-    bad = [o for o in outcomes if o.verdict != OCCURS and not o.deviation.intermittent and o.deviation.id in recorded]
-    echo_err(f"{len(outcomes)} replayed pair(s): {counts[OCCURS]} occur, {counts[ABSENT]} do not occur, "
-             f"{counts[NOT_REPLAYED]} not replayed" + (f"; cleanup problems: {'; '.join(problems)}" if problems else ""))
+    echo_err(_tally(outcomes) + (f"; cleanup problems: {'; '.join(problems)}" if problems else ""))
+    bad = [o for o in outcomes if o.bad and o.deviation.id in recorded]
     return 1 if bad or problems else 0
+
+
+def _tally(outcomes: list) -> str:
+    """The closing count of a replay: pairs by verdict, and the negative controls."""
+    from conformance.expectations.replay import ABSENT, CONTROL_FAILS, NOT_REPLAYED, OCCURS, PERMITTED  # noqa: PLC0415
+
+    counts = {v: sum(1 for o in outcomes if o.verdict == v and not o.control)
+              for v in (OCCURS, ABSENT, NOT_REPLAYED, PERMITTED)}
+    failing_controls = sum(1 for o in outcomes if o.verdict == CONTROL_FAILS)
+    return (f"{sum(not o.control for o in outcomes)} replayed pair(s): {counts[OCCURS]} occur, "
+            f"{counts[ABSENT]} do not occur, {counts[PERMITTED]} pass their checks (not deviations), "
+            f"{counts[NOT_REPLAYED]} not replayed; {sum(o.control for o in outcomes)} negative control(s), "
+            f"{failing_controls} produce the answer")
 
 
 def _outside_summary(outcomes: list, recorded: set[str]) -> str:

@@ -53,7 +53,10 @@ def _deviations(columns: list[Column]) -> dict[str, dict]:
         for replay in col.replays:
             cell = out.setdefault(replay["id"], {}).setdefault(col.version, {"occurs": [], "absent": [], "not_replayed": [],
                                                                           "excused": []})
-            key = {"occurs": "occurs", "does not occur": "absent"}.get(replay["verdict"], "not_replayed")
+            if replay.get("control"):  # a negative control says nothing about where the defect occurs
+                continue
+            key = {"occurs": "occurs", "does not occur": "absent", "passes its checks": "absent"}.get(
+                replay["verdict"], "not_replayed")
             cell[key].append(replay["operation"])
             if "in_range" in replay:  # an every-entry replay: whether the data's range includes this column
                 cell["in_range"] = bool(replay["in_range"])
