@@ -58,6 +58,8 @@ def _deviations(columns: list[Column]) -> dict[str, dict]:
             key = {"occurs": "occurs", "does not occur": "absent", "passes its checks": "absent"}.get(
                 replay["verdict"], "not_replayed")
             cell[key].append(replay["operation"])
+            if "in_range" in replay:  # an every-entry replay: whether the data's range includes this column
+                cell["in_range"] = bool(replay["in_range"])
         for result in col.results.get("results", []):
             for dev in result.get("deviations") or []:
                 cell = out.setdefault(dev["id"], {}).setdefault(col.version, {"occurs": [], "absent": [],
@@ -71,7 +73,10 @@ def deviation_cell(cell: dict | None) -> str:
     if not cell:
         return "·"
     tried = len(cell["occurs"]) + len(cell["absent"])
-    text = f"occurs {len(cell['occurs'])}/{tried}" if cell["occurs"] else (f"stale 0/{tried}" if tried else "not replayed")
+    outside = cell.get("in_range") is False  # replayed although the data's range leaves this column out
+    stale = "absent" if outside else "stale"
+    text = f"occurs {len(cell['occurs'])}/{tried}" if cell["occurs"] else (f"{stale} 0/{tried}" if tried else "not replayed")
+    text += " (outside its range)" if outside and cell["occurs"] else ""
     return text + (f", excused {len(cell['excused'])}" if cell["excused"] else "")
 
 
@@ -169,7 +174,8 @@ def render_markdown(doc: dict) -> str:
     if doc.get("deviations"):
         lines += ["", "## Known deviations by release", "",
                   "`occurs n/m`: `deviations verify` reproduced it on n of the m operations it replayed there; "
-                  "`stale`: recorded for the release but not reproduced; `excused k`: the run excused it on k operations.",
+                  "`stale`: recorded for the release but not reproduced; `absent`: replayed outside its recorded range and not "
+                  "reproduced (`(outside its range)`: reproduced there); `excused k`: the run excused it on k operations.",
                   "", "| deviation | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
         for dev_id, cells in doc["deviations"].items():
             lines.append(f"| `{dev_id}` | " + " | ".join(deviation_cell(cells.get(v)) for v in versions) + " |")
@@ -226,7 +232,7 @@ def deviation_status(cell: dict) -> str:
     """`known_deviation` where the replay reproduced it, `stale` where it was tried and never occurred."""
     if cell["occurs"] or cell["excused"]:
         return "known_deviation"
-    return "stale" if cell["absent"] else "skipped"
+    return "stale" if cell["absent"] and cell.get("in_range") is not False else "skipped"
 
 
 def deviation_lines(cell: dict) -> list[str]:
