@@ -38,6 +38,7 @@ def parse_header(text: str) -> tuple[str, str]:
         shown = name if name and not any(c.isspace() for c in name) else "?"
         raise ValueError(f"expected NAME:VALUE (got a header {shown!r} without a value, or without a name)")
     return name, value.strip()
+DEFAULT_FAIL_ON = "all"  # every failure class fails the run (conformance.model.classes.parse_classes)
 DEFAULT_CLIENT = "auto"  # the official client release matching the server (conformance.clients.versions)
 
 
@@ -72,6 +73,8 @@ class RunOptions:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_failures: int | None = None  # stop after this many failed checks (-x: 1)
     client: str = DEFAULT_CLIENT  # official client releases that read the recorded answers: auto, none, or V[,V]
+    # failure classes whose failed results fail the run (`all`, or a comma list; conformance.model.classes parses it)
+    fail_on: str = DEFAULT_FAIL_ON
 
     def __post_init__(self) -> None:
         if self.seed is None:  # random unless given, and always recorded, so any run can be repeated
@@ -113,6 +116,7 @@ class RunOptions:
             "request_timeout": self.request_timeout,
             "max_failures": self.max_failures,
             "client": self.client,
+            "fail_on": self.fail_on,
         }
 
 

@@ -18,7 +18,8 @@ import os
 import pytest
 
 from conformance.errors import ConfigError, ConformanceError
-from conformance.options import (DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, DEFAULT_REQUEST_TIMEOUT, KINDS, PROFILES,
+from conformance.model.classes import parse_classes
+from conformance.options import (DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, DEFAULT_REQUEST_TIMEOUT, KINDS, PROFILES,
                                  RunOptions, env_name, parse_header, parse_role_assignment)
 from conformance.run.plugin import ConformanceRun
 from conformance.run.selection import meta_of
@@ -40,6 +41,8 @@ FLAGS = {
     "cacert": (str, None, "CA bundle (PEM) the target's certificate is checked against"),
     "request-timeout": (float, DEFAULT_REQUEST_TIMEOUT, "seconds one request may take"),
     "client": (str, None, "official client releases that read the recorded answers: auto (default), none, or V[,V]"),
+    "fail-on": (str, DEFAULT_FAIL_ON, "failure classes that fail the run: all (default) or a comma list of "
+                                      "server_error, contract_break, error_shape, undocumented_status, security"),
 }
 
 XDIST = ("airflow-conformance: pytest-xdist (-n) would give every worker its own run, ledger and cleanup; "
@@ -94,6 +97,11 @@ def _options(config: pytest.Config) -> RunOptions:
         except ValueError as exc:
             raise ConfigError(f"--airflow-auth-role: {exc}") from None
         roles[role] = spec
+    fail_on = _setting(config, "fail-on")
+    try:
+        parse_classes(fail_on)
+    except ValueError as exc:
+        raise ConfigError(f"--airflow-fail-on: {exc}") from None
     profile = _setting(config, "profile")
     if profile not in PROFILES:
         raise ConfigError(f"--airflow-profile must be one of {', '.join(PROFILES)}, not {profile!r}")
@@ -105,7 +113,7 @@ def _options(config: pytest.Config) -> RunOptions:
         workers=_setting(config, "workers"), seed=_setting(config, "seed"), run_id=_setting(config, "run-id"),
         allow_disruptive=config.getoption("airflow_allow_disruptive") or None, headers=headers, tls_verify=tls,
         cacert=_setting(config, "cacert"), request_timeout=_setting(config, "request-timeout"),
-        max_failures=config.getoption("maxfail") or None, client=_setting(config, "client"),
+        max_failures=config.getoption("maxfail") or None, client=_setting(config, "client"), fail_on=fail_on,
     )
 
 

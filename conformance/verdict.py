@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from conformance.expectations.deviations import Deviation, Observation
+from conformance.model.classes import SECURITY_KINDS, FailureClass, classify, ordered
 
 MAX_SHOWN = 5
 # where a check leaves its structured verdict for the plugin (property results)
@@ -69,6 +70,7 @@ class Violation:
     step: str = ""
     deviation: Deviation | None = None
     reproduce: str = ""
+    status: int | None = None  # the answer's HTTP status (None when no answer was involved): its class reads it
 
 
 @dataclass
@@ -83,7 +85,7 @@ class Excuse:
     def as_dict(self) -> dict:
         d = self.deviation
         return {"id": d.id, "upstream": d.reference, "summary": d.summary, "checks": sorted(self.checks),
-                "operations": sorted(self.operations), "count": self.count,
+                "operations": sorted(self.operations), "count": self.count, "class": d.failure_class.value,
                 **({"intermittent": True} if d.intermittent else {})}
 
 
@@ -98,10 +100,35 @@ class Conclusion:
     reproduce: str = ""
     cells: list[dict] = field(default_factory=list)  # per-identity outcomes (authorization results)
     group: str = ""  # the operation's group (its tag in the reference spec), for the role x group table
+    # (check, HTTP status or None) of every unexplained failure: what the result's classes are derived from
+    failures: list[tuple[str, int | None]] = field(default_factory=list)
+    reason_code: str = ""  # skipped and error conclusions: a ReasonCode value
 
     @property
     def upstream(self) -> str:
         return ", ".join(dict.fromkeys(e.deviation.reference for e in self.excused))
+
+    def classes(self, kind: str) -> list[str]:
+        """The classes of what made this result failed (its unexplained failures) or a known deviation (its excuses)."""
+        return result_classes(self.status, kind, self.failures, [e.deviation for e in self.excused])
+
+
+def excused_class(deviation: Deviation, kind: str) -> FailureClass:
+    """A deviation's class as a result of `kind` carries it: a security kind stays security whatever the data says."""
+    return FailureClass.SECURITY if kind in SECURITY_KINDS else deviation.failure_class
+
+
+def result_classes(status: str, kind: str, failures, deviations) -> list[str]:
+    """Classes of a result: of its unexplained (check, status) failures when failed, of its deviations when excused.
+
+    A failed result always has one: a failure nobody described (a plain assertion, an
+    authorization cell) is classed by its kind alone, so no failure escapes a gate unclassed.
+    """
+    if status == "failed":
+        return ordered(classify(check, code, kind) for check, code in failures) or [classify("", None, kind).value]
+    if status == "known_deviation":
+        return ordered(excused_class(d, kind) for d in deviations)
+    return []
 
 
 def excuses(pairs) -> list[Excuse]:
@@ -138,7 +165,7 @@ class Verdict:
         curl = ""
         if resp is not None and isinstance(getattr(resp, "request", None), requests.PreparedRequest):
             curl = self.session.redactor.curl(resp.request) if hasattr(self.session, "redactor") else ""
-        v = Violation(summary, check, step, dev, curl)
+        v = Violation(summary, check, step, dev, curl, resp.status_code if resp is not None else None)
         self.violations.append(v)
         return v
 
@@ -199,7 +226,8 @@ class Verdict:
             if known:
                 lines.append("(also explained by known deviations: " + ", ".join(e.deviation.id for e in ex) + ")")
             repro = next((v.reproduce for v in unexplained if v.reproduce), "")
-            return Conclusion("failed", "\n".join(lines), ex, reproduce=repro)
+            return Conclusion("failed", "\n".join(lines), ex, reproduce=repro,
+                              failures=[(v.check, v.status) for v in unexplained])
         if stopped_by is not None and not isinstance(stopped_by, StopCheck):
             return None  # an exception with no violation recorded: the plugin reports it as an error
         if known:

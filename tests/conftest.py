@@ -54,7 +54,8 @@ FAST_MODULES = frozenset({
     "test_guard", "test_matrix_cells", "test_interrupts", "test_specs", "test_paging_helper", "test_deviation_matching",
     "test_verdict_soft", "test_results_model", "test_property_verdict", "test_deviation_data", "test_mutations", "test_matrix_deviations",
     "test_registry_checks", "test_report_rendering", "test_layers", "test_processes", "test_report_browser", "test_cli_conventions", "test_client_logic", "test_access_data", "test_authorization_judge",
-    "test_identities", "test_compare", "test_postgres_logic", "test_disruptive_objects", "test_property_paths", "test_crash_cases",
+    "test_identities", "test_compare", "test_postgres_logic", "test_disruptive_objects", "test_property_paths",
+    "test_failure_classes", "test_reason_codes", "test_upstream_reports", "test_deviation_trust", "test_crash_cases",
 })
 
 

@@ -189,7 +189,7 @@ def test_not_a_cassette_is_one_line(tmp_path):
 
 # -- client deviations -------------------------------------------------------------------
 CLIENT_DEFECT = {
-    "id": "client-example", "versions": ">=3.1", "client": ">=3.0,<3.1", "operations": ["get_assets"],
+    "id": "client-example", "versions": ">=3.1,<3.4", "client": ">=3.0,<3.1", "operations": ["get_assets"],
     "checks": [CLIENT_CHECK], "response": {"status": 200, "schema_error": "consuming_dags"},
     "reproduce": [{"operation": "get_assets"}], "upstream": "unreported", "summary": "client 3.0 rejects null",
 }

@@ -176,7 +176,7 @@ def test_max_rps_bounds_the_whole_run(airflow, tmp_path, env):
                                     extra=("--profile", "readonly", "--workers", str(workers), "--max-rps", str(rate),
                                            "--max-examples", "10"), timeout=600, env=env)
     assert targets.no_traceback(outcome), outcome.stderr[-2000:]
-    assert outcome.returncode == 0, outcome.stderr[-2000:]
+    assert outcome.returncode in (0, 1), outcome.stderr[-2000:]  # the release's verdict; the rate is the point
     times = sorted(e.at for e in proxy.log)
     assert len(times) >= 40, f"too few requests ({len(times)}) to judge the rate"
     busiest = max(sum(1 for t in times[i:] if t - start <= window) for i, start in enumerate(times))

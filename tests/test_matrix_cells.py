@@ -285,3 +285,19 @@ def test_a_per_operation_check_missing_from_a_release_is_na_only_where_its_spec_
     col.results["configuration"]["only"] = ["scenarios"]
     assert "authorization tier was not run" in cells.missing_cell("authorization", col, "authorization.get_dags")["message"]
     assert cells.missing_cell("scenario", col, "scenario.b")["status"] == cells.NOT_APPLICABLE
+
+
+def test_each_release_counts_its_failed_results_per_class_and_older_runs_are_unclassified():
+    from tests.sample_run import sample_run  # noqa: PLC0415
+
+    new = Column("3.3.2", status="ran", results=sample_run("3.3.2").as_dict())
+    old_data = sample_run("3.2.2").as_dict()
+    for r in old_data["results"]:
+        r.pop("classes", None)  # a results.json written before 1.1
+    doc = build([new, Column("3.2.2", status="ran", results=old_data)])
+    rows = {v["version"]: v for v in doc["versions"]}
+    assert rows["3.3.2"]["classes"] == {"contract_break": 2, "error_shape": 1}
+    assert rows["3.2.2"]["classes"] == {"unclassified": 3}
+    md = render_markdown(doc)
+    assert "| failed by class |" in md and "contract_break 2 · error_shape 1" in md and "unclassified 3" in md
+    assert "contract_break 2 · error_shape 1" in render_html(doc)

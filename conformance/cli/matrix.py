@@ -30,11 +30,22 @@ def child_settings(header=(), tls_verify=True, cacert=None, request_timeout=None
     return env
 
 
+def _consistency(report_dir: Path) -> int:
+    """`matrix --consistency`: the checks whose same answer got another status on another release (exit 1 if any)."""
+    from conformance.matrix import consistency  # noqa: PLC0415
+
+    found = consistency.splits(consistency.load_results(report_dir))
+    for line in consistency.report(found):
+        click.echo(line)
+    return 1 if found else 0
+
+
 @click.command("matrix")
 @click.option("--airflow", "versions", metavar="V1,V2,...", help="Releases to provision locally in turn (or `all`).")
 @click.option("--target", "urls", multiple=True, metavar="URL", help="Already deployed targets instead (repeatable).")
 @click.option("--auth", metavar="SPEC", help="With --target: the auth spec for every target.")
-@click.option("--report-dir", default="reports", show_default=True, help="Where compatibility.{json,md,html} and runs/<V>/ go.")
+@click.option("--report-dir", "--matrix-dir", "report_dir", default="reports", show_default=True,
+              help="Where compatibility.{json,md,html} and runs/<V>/ go (--matrix-dir: the same folder, read).")
 @click.option("--profile", type=click.Choice(PROFILES), default="sandbox", show_default=True)
 @click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture (default: all).")
 @click.option("--max-examples", type=click.IntRange(1, 10000), default=DEFAULT_MAX_EXAMPLES, show_default=True)
@@ -44,10 +55,14 @@ def child_settings(header=(), tls_verify=True, cacert=None, request_timeout=None
                                       "in an hour.")
 @click.option("--timeout", type=click.IntRange(60, None), default=1800, show_default=True, help="Seconds allowed per release.")
 @click.option("--rebuild", is_flag=True, help="Only re-render the matrix from the runs already in --report-dir/runs/.")
+@click.option("--consistency", is_flag=True,
+              help="Only check the runs in --report-dir/runs/: the same answer to the same request must have the same "
+                   "status on every release; print each check where it does not and a total; exit 1 unless it is 0.")
 @database_option("With --airflow: the releases' metadata database; postgres adds 'V · PostgreSQL' columns (runs/V-postgres/) "
                  "beside the SQLite ones already in --report-dir.")
 @transport_flags
-def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild, database, **transport) -> int:
+def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild, consistency, database,
+           **transport) -> int:
     """Run the suite against several Airflow releases and write the compatibility matrix.
 
     A release that cannot be provisioned becomes an error column with the
@@ -57,6 +72,8 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
     from conformance.matrix import build, collect  # noqa: PLC0415
 
     time_budget = transport.pop("time_budget")  # not a transport flag: taken out before they go to the children
+    if consistency:
+        return _consistency(Path(report_dir))
     if rebuild:
         columns = collect.load_runs(Path(report_dir), echo_err)
         if not columns:

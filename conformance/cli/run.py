@@ -11,8 +11,8 @@ from conformance.cli.local import database_option, running_database
 from conformance.cli.common import echo_err, exclusive, parse_only, parse_roles, transport_flags, transport_settings
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
-from conformance.cli.common import check_page_limits
-from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
+from conformance.cli.common import check_fail_on, check_page_limits
+from conformance.options import DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
 
 # pytest's own exit codes that mean "the user asked for something impossible"
 _PYTEST_USAGE = {int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_COLLECTED)}
@@ -76,9 +76,12 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("--client", "client", metavar="auto|VERSION[,VERSION]|none",
               help="Official apache-airflow-client releases that read every recorded answer after the run "
                    "(default auto: the client matching the server).")
+@click.option("--fail-on", "fail_on", metavar="CLASSES", default=DEFAULT_FAIL_ON, show_default=True, callback=check_fail_on,
+              help="Failure classes that fail the run (exit 1): a comma list of server_error, contract_break, error_shape, "
+                   "undocumented_status, security, or all. Failures of other classes are still reported.")
 @transport_flags
 def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_examples, max_rps, time_budget, workers, seed, keyword, python,
-        database, allow_disruptive, max_failures, client, **transport) -> int:
+        database, allow_disruptive, max_failures, client, fail_on, **transport) -> int:
     """Run the conformance suite against a target and write the reports.
 
     With neither --target nor --airflow, the newest supported Airflow is
@@ -88,7 +91,7 @@ def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_exa
     options = RunOptions.from_env(url=url, auth=auth, auth_roles=auth_roles, profile=profile, only=parse_only(only), report_dir=report_dir,
                                   max_examples=max_examples, max_rps=max_rps, time_budget=time_budget, page_limits=transport.pop("page_limits"), workers=workers, seed=seed,
                                   keyword=keyword, allow_disruptive=allow_disruptive, max_failures=max_failures, client=client,
-                                  **transport_settings(**transport))
+                                  fail_on=fail_on, **transport_settings(**transport))
     client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned
     if url:
         if database not in (None, "sqlite"):

@@ -20,6 +20,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from conformance.expectations.mutations import MUTATIONS
+from conformance.expectations.trust import SpecFor
+from conformance.expectations.trust import problems as trust_problems
 from conformance.model.classes import FailureClass, classify
 
 UNREPORTED = "unreported"
@@ -30,7 +32,7 @@ ENTRY_KEYS = frozenset({"id", "versions", "client", "operations", "scenarios", "
 CLIENT_CHECK = "client_parse"  # an official client's reading of a recorded answer (conformance.clients)
 SCOPED_BY_OPERATION = ("property.", "client.")  # result ids excused per operation, not per scenario step
 RESPONSE_KEYS = frozenset({"status", "content_type", "body", "pointer", "schema_error"})
-TRIGGER_KEYS = frozenset({"query", "body", "body_empty", "invalid", "body_types"})
+TRIGGER_KEYS = frozenset({"query", "body", "body_empty", "invalid", "body_types", "body_values"})
 JSON_TYPES = frozenset({"object", "array", "string", "number", "boolean", "null"})
 REPRODUCE_KEYS = frozenset({"operation", "path", "query", "body", "headers", "anonymous", "setup", "each",
                             "content_type", "data", "mutate"})
@@ -157,24 +159,30 @@ class Trigger:
     body: frozenset[str] = frozenset()
     body_empty: bool | None = None
     invalid: frozenset[str] = frozenset()
-    body_types: tuple[tuple[str, str], ...] = ()  # (pointer with `*` for any index or key, JSON type)
+    body_types: tuple[tuple[str, frozenset[str]], ...] = ()  # (pointer, `*` for any index or key; JSON types)
+    body_values: tuple[tuple[str, str], ...] = ()  # (pointer, the exact JSON value there, as JSON text)
 
     @classmethod
     def parse(cls, raw: dict | None) -> Trigger:
         raw = raw or {}
-        types = tuple((str(p), str(t)) for p, t in (raw.get("body_types") or {}).items())
+        types = tuple((str(p), frozenset(str(x) for x in _as_tuple(t))) for p, t in (raw.get("body_types") or {}).items())
+        values = tuple((str(p), _json_text(v)) for p, v in (raw.get("body_values") or {}).items())
         return cls(frozenset(_as_tuple(raw.get("query"))), frozenset(_as_tuple(raw.get("body"))),
-                   raw.get("body_empty"), frozenset(_as_tuple(raw.get("invalid"))), types)
+                   raw.get("body_empty"), frozenset(_as_tuple(raw.get("invalid"))), types, values)
 
     def __bool__(self) -> bool:
-        return bool(self.query or self.body or self.body_empty is not None or self.invalid or self.body_types)
+        return bool(self.query or self.body or self.body_empty is not None or self.invalid or self.body_types
+                    or self.body_values)
 
     def matches(self, obs: Observation) -> bool:
         if not self.query <= obs.query or not self.body <= obs.body_fields:
             return False
         if self.body_empty is not None and obs.body_empty is not self.body_empty:
             return False
-        if any(json_type(value) != want for pointer, want in self.body_types
+        if any(json_type(value) not in want for pointer, want in self.body_types
+               for value in _at(obs.request_json, pointer) or [_MISSING]):
+            return False
+        if any(_json_text(value) != want for pointer, want in self.body_values
                for value in _at(obs.request_json, pointer) or [_MISSING]):
             return False
         # every kind of invalid input generated must be one the deviation names
@@ -185,7 +193,8 @@ class Trigger:
         parts += [f"body field {b!r} present" for b in sorted(self.body)]
         if self.body_empty is not None:
             parts.append("an empty body" if self.body_empty else "a non-empty body")
-        parts += [f"body {p} is a JSON {t}" for p, t in self.body_types]
+        parts += [f"body {p or '(root)'} is a JSON {' or '.join(sorted(t))}" for p, t in self.body_types]
+        parts += [f"body {p} is {v}" for p, v in self.body_values]
         if self.invalid:
             parts.append("invalid input of kind " + " or ".join(sorted(self.invalid)))
         return "; ".join(parts)
@@ -319,7 +328,8 @@ def parse_all(raw_entries: Iterable[dict]) -> list[Deviation]:
 
 
 # -- lint -----------------------------------------------------------------------
-def lint(raw_entries: list, known_checks: Iterable[str] = ()) -> list[str]:
+def lint(raw_entries: list, known_checks: Iterable[str] = (), spec_for: SpecFor | None = None,
+         releases: Iterable[str] = ()) -> list[str]:
     """Problems with the deviation data (empty when every entry is acceptable).
 
     An entry is acceptable when it is scoped to explicit operations or scenario
@@ -338,6 +348,7 @@ def lint(raw_entries: list, known_checks: Iterable[str] = ()) -> list[str]:
         ident = str(raw.get("id") or "")
         where = f"deviation {ident or '#' + str(index + 1)}"
         problems += [f"{where}: {p}" for p in _lint_entry(raw, checks_ok)]
+        problems += [f"{where}: {p}" for p in trust_problems(raw, _in_range(raw, releases), spec_for)]
         if ident in seen:
             problems.append(f"{where}: duplicate id")
         seen.add(ident)
@@ -389,7 +400,7 @@ def _lint_entry(raw: dict, known_checks: set[str]) -> list[str]:
     trigger = raw.get("trigger") or {}
     if not isinstance(trigger, dict) or set(trigger) - TRIGGER_KEYS:
         out.append(f"`trigger` may hold only structured facts {sorted(TRIGGER_KEYS)}")
-    elif any(t not in JSON_TYPES for t in (trigger.get("body_types") or {}).values()):
+    elif any(t not in JSON_TYPES for ts in (trigger.get("body_types") or {}).values() for t in _as_tuple(ts)):
         out.append(f"`trigger.body_types` names JSON types only ({', '.join(sorted(JSON_TYPES))})")
     if raw.get("backend") and raw["backend"] not in BACKENDS:
         out.append(f"backend {raw['backend']!r} is not one of {BACKENDS}")
@@ -400,6 +411,15 @@ def _lint_entry(raw: dict, known_checks: set[str]) -> list[str]:
         out.append(f"upstream {upstream!r} is neither `unreported` nor owner/repo#N references")
     out += _lint_reproduce(raw, operations)
     return out
+
+
+def _in_range(raw: dict, releases: Iterable[str]) -> list[str]:
+    """The given releases inside the entry's version range (none when the range does not parse)."""
+    try:
+        spec = SpecifierSet(str(raw.get("versions", "")), prereleases=True)
+    except InvalidSpecifier:
+        return []
+    return [v for v in releases if Version(v) in spec]
 
 
 def _lint_client(raw: dict) -> list[str]:

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import requests
 
+from conformance.checks.documented import operation
 from conformance.expectations.deviations import CLIENT_CHECK, Deviation
+from conformance.expectations.judge import verdicts
 from conformance.expectations.mutations import NothingToMutate, mutate
 from conformance.expectations.mutations import fill as _fill
 from conformance.probes import runs
@@ -28,19 +30,32 @@ from conformance.safety.guard import RequestRefused
 from conformance.safety.vacancy import VACANT_PARAMS, vacant_id
 
 OCCURS, ABSENT, NOT_REPLAYED = "occurs", "does not occur", "not replayed"
+# the answer matches the signature but passes the named checks against the release's spec: not a deviation
+PERMITTED = "passes its checks"
+# a negative control (the request without the trigger): clean when it does not produce the answer
+CONTROL_CLEAN, CONTROL_FAILS = "control clean", "control produces the answer"
 
 
 @dataclass
 class Replay:
     deviation: Deviation
     operation: str
-    verdict: str  # OCCURS | ABSENT | NOT_REPLAYED
+    verdict: str  # OCCURS | ABSENT | NOT_REPLAYED | PERMITTED | CONTROL_CLEAN | CONTROL_FAILS
     detail: str = ""
     curl: str = ""
+    control: bool = False  # a replay of the entry's negative control, not of its reproduction
 
     def line(self) -> str:
         flag = " (intermittent)" if self.deviation.intermittent and self.verdict != OCCURS else ""
-        return f"{self.deviation.id:<48} {self.operation:<44} {self.verdict}{flag}" + (f": {self.detail}" if self.detail else "")
+        what = f"control {self.operation}" if self.control else self.operation
+        return f"{self.deviation.id:<48} {what:<44} {self.verdict}{flag}" + (f": {self.detail}" if self.detail else "")
+
+    @property
+    def bad(self) -> bool:
+        """Whether this replay contradicts the entry: the defect is absent or permitted, or its control fails."""
+        if self.control:
+            return self.verdict == CONTROL_FAILS
+        return self.verdict != OCCURS and not self.deviation.intermittent
 
 
 def bindings(ctx) -> dict[str, str]:
@@ -194,9 +209,34 @@ def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]
     else:  # a signature on the response-schema error needs the error, as the run's validation reports it
         errors = (ctx.validator.errors(resp) or [""]) if dev.response.schema_error else [""]
     if any(dev.response.matches(resp.status_code, ctype, resp.text[:8000], doc, error) for error in errors):
+        passed = _passed_checks(ctx, dev, op_id, rep, resp, ctype)
+        if passed:
+            return Replay(dev, op_id, PERMITTED, f"HTTP {resp.status_code} {ctype or '-'} matches, but passes "
+                          f"{', '.join(passed)} against the {ctx.spec_version} spec: behaviour the spec permits", curl)
         return Replay(dev, op_id, OCCURS, f"HTTP {resp.status_code} {ctype}", curl)
     seen = " ".join(resp.text[:160].split())
     return Replay(dev, op_id, ABSENT, f"HTTP {resp.status_code} {ctype or '-'}: {seen}", curl)
+
+
+def _passed_checks(ctx, dev: Deviation, op_id: str, rep: dict, resp: requests.Response, ctype: str) -> list[str]:
+    """The named checks the replayed answer passes when judged against the release's reference spec."""
+    mutations = rep.get("mutate") or []
+    needs_schema = any(c in ("response_schema_conformance", "response_schema") for c in dev.checks)
+    judged = verdicts(dev.checks, ctx.spec, operation(ctx.spec, op_id), resp.status_code, ctype, resp.content,
+                      schema_errors=ctx.validator.errors(resp) if needs_schema else (),
+                      mutations=[mutations] if isinstance(mutations, str) else mutations)
+    return [check for check, fails in judged.items() if fails is False]
+
+
+def controls(dev: Deviation, available: set[str]) -> list[tuple[str, dict]]:
+    """(operation, control reproduction) pairs: the same requests without the trigger."""
+    return [(rep["operation"], rep) for rep in dev.control if rep.get("operation") in available]
+
+
+def _as_control(replay: Replay) -> Replay:
+    """A control is clean when its answer is not the recorded defect (absent, or permitted by the spec)."""
+    verdict = {OCCURS: CONTROL_FAILS, NOT_REPLAYED: NOT_REPLAYED}.get(replay.verdict, CONTROL_CLEAN)
+    return Replay(replay.deviation, replay.operation, verdict, replay.detail, replay.curl, control=True)
 
 
 def _send(session, step: dict) -> requests.Response:
@@ -222,6 +262,7 @@ def verify(ctx, deviations: list[Deviation], read_answer=None) -> list[Replay]:
             out.append(Replay(dev, "-", NOT_REPLAYED, "no listed operation exists in this release's spec"))
         for op_id, rep in pairs:
             out.append(replay_one(ctx, dev, op_id, rep, names, read_answer))
+        out += [_as_control(replay_one(ctx, dev, op_id, rep, names, read_answer)) for op_id, rep in controls(dev, available)]
     if DISPOSABLE_DAG_ID in ctx.probe_dags:  # leave the probe DAGs as found: a replayed DELETE may have removed it
         bring_back(ctx.session, ctx.probe_dags, DISPOSABLE_DAG_ID)
     return out

@@ -53,8 +53,13 @@ def _deviations(columns: list[Column]) -> dict[str, dict]:
         for replay in col.replays:
             cell = out.setdefault(replay["id"], {}).setdefault(col.version, {"occurs": [], "absent": [], "not_replayed": [],
                                                                           "excused": []})
-            key = {"occurs": "occurs", "does not occur": "absent"}.get(replay["verdict"], "not_replayed")
+            if replay.get("control"):  # a negative control says nothing about where the defect occurs
+                continue
+            key = {"occurs": "occurs", "does not occur": "absent", "passes its checks": "absent"}.get(
+                replay["verdict"], "not_replayed")
             cell[key].append(replay["operation"])
+            if "in_range" in replay:  # an every-entry replay: whether the data's range includes this column
+                cell["in_range"] = bool(replay["in_range"])
         for result in col.results.get("results", []):
             for dev in result.get("deviations") or []:
                 cell = out.setdefault(dev["id"], {}).setdefault(col.version, {"occurs": [], "absent": [],
@@ -68,7 +73,10 @@ def deviation_cell(cell: dict | None) -> str:
     if not cell:
         return "·"
     tried = len(cell["occurs"]) + len(cell["absent"])
-    text = f"occurs {len(cell['occurs'])}/{tried}" if cell["occurs"] else (f"stale 0/{tried}" if tried else "not replayed")
+    outside = cell.get("in_range") is False  # replayed although the data's range leaves this column out
+    stale = "absent" if outside else "stale"
+    text = f"occurs {len(cell['occurs'])}/{tried}" if cell["occurs"] else (f"{stale} 0/{tried}" if tried else "not replayed")
+    text += " (outside its range)" if outside and cell["occurs"] else ""
     return text + (f", excused {len(cell['excused'])}" if cell["excused"] else "")
 
 
@@ -102,7 +110,7 @@ def _version_row(col: Column) -> dict:
     row = col.as_dict()
     if col.results:
         tally = cell_of.counts(col.results.get("results", []))
-        row.update(counts=tally, score=cell_of.score(tally), suite_s=round(float(col.results.get("duration_s") or 0), 1),
+        row.update(counts=tally, score=cell_of.score(tally), classes=cell_of.class_counts(col.results.get("results", [])), suite_s=round(float(col.results.get("duration_s") or 0), 1),
                    second_passes=col.results.get("second_passes"))
     return row
 
@@ -143,14 +151,17 @@ def render_markdown(doc: dict) -> str:
              f"seed {doc['configuration'].get('seed')}. Time is the suite's own run, provisioning excluded.", "",
              "Score: passed / decided (passed, failed and known deviations), so what was not decided is never "
              "counted as conformance.", "",
-             "| version | verdict | score | passed | failed | known deviations | undecided | n/a | errors | operations | suite time (s) |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "Failed by class: the failure classes of the failed results (what `run --fail-on` gates on); `unclassified`: "
+             "a run written before results carried classes.", "",
+             "| version | verdict | score | passed | failed | failed by class | known deviations | undecided | n/a | errors | "
+             "operations | suite time (s) |",
+             "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for v in doc["versions"]:
         s = v.get("counts") or {}
         ops = sum(1 for cells in doc["operations"].values() if cells.get(v["version"], {}).get("status") != cell_of.NOT_APPLICABLE)
         verdict = v.get("verdict") or f"error: {v['reason']}"
         lines.append(f"| {v['version']} | {verdict} | {cell_of.score_text(v.get('score'))} | {s.get('passed', '')} | "
-                     f"{s.get('failed', '')} | {s.get('known_deviation', '')} | {s.get(cell_of.UNDECIDED, '')} | "
+                     f"{s.get('failed', '')} | {cell_of.class_text(v.get('classes')) if s else ''} | {s.get('known_deviation', '')} | {s.get(cell_of.UNDECIDED, '')} | "
                      f"{s.get(cell_of.NOT_APPLICABLE, '')} | {s.get('error', '')} | {ops} | {v.get('suite_s', '')} |")
     lines += ["", "## Checks", "", cell_of.LEGEND, "", "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
     for cid, row in doc["checks"].items():
@@ -163,7 +174,8 @@ def render_markdown(doc: dict) -> str:
     if doc.get("deviations"):
         lines += ["", "## Known deviations by release", "",
                   "`occurs n/m`: `deviations verify` reproduced it on n of the m operations it replayed there; "
-                  "`stale`: recorded for the release but not reproduced; `excused k`: the run excused it on k operations.",
+                  "`stale`: recorded for the release but not reproduced; `absent`: replayed outside its recorded range and not "
+                  "reproduced (`(outside its range)`: reproduced there); `excused k`: the run excused it on k operations.",
                   "", "| deviation | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
         for dev_id, cells in doc["deviations"].items():
             lines.append(f"| `{dev_id}` | " + " | ".join(deviation_cell(cells.get(v)) for v in versions) + " |")
@@ -220,7 +232,7 @@ def deviation_status(cell: dict) -> str:
     """`known_deviation` where the replay reproduced it, `stale` where it was tried and never occurred."""
     if cell["occurs"] or cell["excused"]:
         return "known_deviation"
-    return "stale" if cell["absent"] else "skipped"
+    return "stale" if cell["absent"] and cell.get("in_range") is not False else "skipped"
 
 
 def deviation_lines(cell: dict) -> list[str]:
@@ -254,7 +266,7 @@ _env.globals.update(deviation_cell=deviation_cell, deviation_status=deviation_st
 
 def render_html(doc: dict) -> str:
     return _env.get_template("compatibility.html.j2").render(doc=doc, versions=[v["version"] for v in doc["versions"]],
-                                                             release_chart=releases_chart(doc["versions"]))
+                                                             release_chart=releases_chart(doc["versions"]), class_text=cell_of.class_text)
 
 
 def write(doc: dict, out_dir: Path) -> list[Path]:

@@ -9,10 +9,15 @@ check that applies and was not decided is `undecided`, with the reason.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from conformance.clients.runner import NO_SUCH_OPERATION
+from conformance.model.classes import ordered
+from conformance.model.reasons import ReasonCode
 from conformance.run.selection import NOT_APPLICABLE_PREFIX
 
 NOT_APPLICABLE = "not_applicable"
+UNCLASSIFIED = "unclassified"  # a failed result of a run written before results carried failure classes
 UNDECIDED = "undecided"
 DECIDED = ("passed", "failed", "known_deviation")
 PER_OPERATION = ("client", "authorization", "property")  # kinds whose check id is `<kind>.<operationId>`
@@ -27,10 +32,16 @@ LEGEND = ("✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 e
           "the cell's message in compatibility.json and the html says which)")
 
 
-def classify(status: str, message: str = "") -> str:
-    """A result's matrix status: `skipped` becomes not applicable or undecided, by the reason it was skipped for."""
+def classify(status: str, message: str = "", reason_code: str = "") -> str:
+    """A result's matrix status: `skipped` becomes not applicable or undecided, by the reason it was skipped for.
+
+    Its `reason_code` decides where the result has one (results.json 1.1); older files and the
+    client check's skips are read by the message's fixed prefix or suffix.
+    """
     if status != "skipped":
         return status
+    if reason_code:
+        return NOT_APPLICABLE if reason_code == ReasonCode.NOT_APPLICABLE.value else UNDECIDED
     message = message or ""
     if message.startswith(NOT_APPLICABLE_PREFIX) or message.endswith(NO_SUCH_OPERATION):  # or a client minor older than the operation
         return NOT_APPLICABLE
@@ -39,7 +50,7 @@ def classify(status: str, message: str = "") -> str:
 
 def result_cell(result: dict) -> dict:
     """A check's cell from one result of a release's results.json."""
-    status = classify(result["status"], result.get("message", ""))
+    status = classify(result["status"], result.get("message", ""), result.get("reason_code", ""))
     cell = {"status": status, "message": (result.get("message") or "")[:300], "upstream": result.get("upstream", "")}
     if result.get("second_pass"):  # decided on a restart (conformance.matrix.passes): its message says which
         cell["second_pass"] = result["second_pass"]
@@ -86,9 +97,24 @@ def counts(results: list[dict]) -> dict[str, int]:
     """How many of a release's results are in each matrix status."""
     out = {s: 0 for s in (*DECIDED, "error", NOT_APPLICABLE, UNDECIDED)}
     for r in results:
-        status = classify(r.get("status", ""), r.get("message", ""))
+        status = classify(r.get("status", ""), r.get("message", ""), r.get("reason_code", ""))
         out[status] = out.get(status, 0) + 1
     return out
+
+
+def class_counts(results: list[dict]) -> dict[str, int]:
+    """How many of a release's failed results carry each failure class (a result of two classes counts in both).
+
+    A run written before results carried classes (results schema 1.0) has its failures counted as
+    `unclassified`, never guessed from their messages.
+    """
+    tally = Counter(c for r in results if r.get("status") == "failed" for c in (r.get("classes") or [UNCLASSIFIED]))
+    return {c: tally[c] for c in [*ordered(set(tally) - {UNCLASSIFIED}), *([UNCLASSIFIED] if UNCLASSIFIED in tally else [])]}
+
+
+def class_text(tally: dict[str, int] | None) -> str:
+    """`server_error 3 · contract_break 40`, or `–` when nothing failed."""
+    return " · ".join(f"{name} {n}" for name, n in (tally or {}).items()) or "–"
 
 
 def score(tally: dict[str, int]) -> dict:

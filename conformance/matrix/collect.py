@@ -242,14 +242,16 @@ def _second_pass(col: Column, p: passes.Pass, say: Callable[[str], None], report
         f"from the {p.name} run")
 
 
-def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child, timeout: float = 600) -> list:
-    """`deviations verify --json` in a child process: which recorded deviations occur on this release.
+def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child | None = None, timeout: float = 600) -> list:
+    """`deviations verify --every-entry --json` in a child process: which deviations of the data occur on this release.
 
     A run only meets the deviations its generated cases happen to hit; the replay asks
-    each one directly, so an entry that no longer occurs shows up as stale.
+    each one directly, so an entry that no longer occurs shows up as stale. Every entry
+    is replayed, whatever its range says, so the evidence also shows a range that is too
+    narrow (`deviations range`); each outcome says whether the release is `in_range`.
     """
-    env = _child_env(auth, child)
-    cmd = [sys.executable, "-m", "conformance", "deviations", "verify", "--target", url, "--json"]
+    env = _child_env(auth, child or _Child([], {}, timeout))
+    cmd = [sys.executable, "-m", "conformance", "deviations", "verify", "--target", url, "--every-entry", "--json"]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         replays = json.loads(proc.stdout) if proc.stdout.strip() else []

@@ -9,6 +9,7 @@ status*, never from message wording, so the same answer always gets the same cla
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 
 
@@ -27,9 +28,13 @@ class FailureClass(str, Enum):
 
 ALL_CLASSES: tuple[FailureClass, ...] = tuple(FailureClass)
 SECURITY_KINDS = frozenset({"posture", "authorization"})
-SECURITY_CHECKS = frozenset({"auth_not_ignored"})
+CLIENT_KIND = "client"  # an official client's reading of a recorded successful answer
+# checks whose failure exposes something whatever the status: a protected operation answered without
+# credentials, a refusal that carries the refused data, a connection password sent back
+SECURITY_CHECKS = frozenset({"auth_not_ignored", "auth_error_carries_no_data", "connection_password_hidden"})
 STATUS_CHECKS = frozenset({"status_code_conformance"})
-SHAPE_CHECKS = frozenset({"content_type_conformance", "response_schema_conformance", "response_schema", "json"})
+SHAPE_CHECKS = frozenset({"content_type_conformance", "response_schema_conformance", "response_schema", "json",
+                          "error_body_shape"})
 
 
 def classify(check: str, status: int | None, kind: str = "") -> FailureClass:
@@ -38,9 +43,13 @@ def classify(check: str, status: int | None, kind: str = "") -> FailureClass:
     Order matters: a 5xx is a server error whichever check noticed it; an undocumented
     4xx is an undocumented status; a wrong body on a 4xx is an error shape; anything on a
     2xx/3xx answer (or a refused valid request, a wrong scenario step) breaks the contract.
+    A security check or kind is security on any status; an official client's refusal of a
+    recorded (successful) answer breaks the contract.
     """
     if kind in SECURITY_KINDS or check in SECURITY_CHECKS:
         return FailureClass.SECURITY
+    if kind == CLIENT_KIND:  # the client could not read a successful answer it relies on
+        return FailureClass.CONTRACT_BREAK
     if status is not None and status >= 500:
         return FailureClass.SERVER_ERROR
     if check in STATUS_CHECKS and status is not None and status >= 400:
@@ -60,3 +69,21 @@ def parse_classes(text: str) -> frozenset[FailureClass]:
     if unknown:
         raise ValueError(f"unknown failure class(es) {', '.join(unknown)}; choose from {', '.join(known)} or all")
     return frozenset(known[w] for w in words)
+
+
+def ordered(classes: Iterable[FailureClass | str]) -> list[str]:
+    """Class names without repeats, in the enum's order (so results.json and reports list them the same way)."""
+    seen = {FailureClass(c) for c in classes}
+    return [c.value for c in ALL_CLASSES if c in seen]
+
+
+def describe_gate(gated: Iterable[FailureClass | str]) -> str:
+    """`all classes`, or the gated class names in the enum's order (the verdict line and the reports say it)."""
+    names = ordered(gated)
+    return "all classes" if len(names) == len(ALL_CLASSES) else ", ".join(names) or "no class"
+
+
+def gate_text(gated: Iterable[FailureClass | str], outside: int, label: str = "gated: ") -> str:
+    """`gated: all classes`, or `gated: server_error, contract_break; 3 failed results outside the gate`."""
+    return f"{label}{describe_gate(gated)}" + (
+        f"; {outside} failed result{'s' if outside != 1 else ''} outside the gate" if outside else "")

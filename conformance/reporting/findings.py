@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections import Counter
 from dataclasses import dataclass, field
 
+from conformance.model.classes import gate_text as _gate_text, ordered
 from conformance.reporting.charts import status_label
 
 _REFERENCE = re.compile(r"([\w.-]+)/([\w.-]+)#(\d+)")
@@ -63,6 +65,7 @@ class Group:
     occurrences: int = 0  # how many answers it concerned (deviations), or how many results (checks)
     operations: set[str] = field(default_factory=set)
     members: list[dict] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)  # failure classes among the members (in the enum's order)
 
     @property
     def statuses(self) -> str:
@@ -74,7 +77,23 @@ def _member(data: dict, result: dict, operations) -> dict:
     return {"id": result["id"], "status": result["status"], "status_label": status_label(result["status"]),
             "title": result.get("title", ""), "message": result.get("message", ""),
             "operations": sorted(operations or result.get("operation_ids") or []),
-            "reproduce": result.get("reproduce", ""), "rerun": rerun_command(data, result["id"])}
+            "reproduce": result.get("reproduce", ""), "rerun": rerun_command(data, result["id"]),
+            "classes": list(result.get("classes") or [])}
+
+
+def class_counts(data: dict, status: str = "failed") -> dict[str, int]:
+    """How many results of `status` carry each failure class (from results.json; counted anew for older files)."""
+    recorded = (data.get("classes") or {}).get(status)
+    if recorded is not None:
+        return dict(recorded)
+    tally = Counter(c for r in data.get("results", []) if r["status"] == status for c in r.get("classes") or [])
+    return {c: tally[c] for c in ordered(tally)}
+
+
+def gate_text(data: dict, label: str = "gated: ") -> str:
+    """`gated: all classes` / `gated: server_error; 3 failed results outside the gate` ("" before results carried a gate)."""
+    gate = data.get("gate")
+    return _gate_text(gate.get("fail_on") or [], int(gate.get("failed_outside") or 0), label) if gate else ""
 
 
 def failure_groups(data: dict) -> list[Group]:
@@ -92,7 +111,11 @@ def failure_groups(data: dict) -> list[Group]:
                 group.status = "failed"
             group.occurrences += 1
             group.operations.update(r.get("operation_ids") or [])
-            group.members.append(_member(data, r, r.get("operation_ids")))
+            member = _member(data, r, r.get("operation_ids"))
+            if check is not None:  # the check's own classes, not the whole result's
+                member["classes"] = list(check.get("classes") or [])
+            group.members.append(member)
+            group.classes = ordered({*group.classes, *member["classes"]})
     return sorted(groups.values(), key=lambda g: (-g.occurrences, g.key))
 
 
@@ -116,5 +139,8 @@ def deviation_groups(data: dict) -> list[Group]:
                                                   status="known_deviation", upstream=upstream_links(dev.get("upstream", "")))
             group.occurrences += int(dev.get("count") or 1)
             group.operations.update(dev.get("operations") or [])
-            group.members.append(_member(data, r, dev.get("operations")))
+            member = _member(data, r, dev.get("operations"))
+            member["classes"] = [dev["class"]] if dev.get("class") else []
+            group.members.append(member)
+            group.classes = ordered({*group.classes, *member["classes"]})
     return sorted(groups.values(), key=lambda g: (-len(g.operations), -g.occurrences, g.key))

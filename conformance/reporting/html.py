@@ -13,7 +13,7 @@ from typing import Iterable
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from conformance.reporting import charts
-from conformance.reporting.findings import deviation_groups, failure_groups, upstream_links
+from conformance.reporting.findings import class_counts, deviation_groups, failure_groups, gate_text, upstream_links
 
 
 def environment(*packages: str) -> Environment:
@@ -22,7 +22,7 @@ def environment(*packages: str) -> Environment:
     env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html", "j2"]))
     env.globals.update(status_label=charts.status_label, upstream_links=upstream_links,
                        coverage_kind=charts.coverage_kind, coverage_keys=charts.COVERAGE[:-1],
-                       statuses_of=_statuses_of_groups, statuses_of_rows=_statuses_of_rows)
+                       statuses_of=_statuses_of_groups, statuses_of_rows=_statuses_of_rows, class_counts=class_counts)
     return env
 
 
@@ -64,4 +64,5 @@ def render_html(data: dict) -> str:
     tags = operation_tags(data)
     views = {"status": charts.status_chart(data["summary"]), "coverage": charts.coverage_chart(data["operations"], tags)}
     return _env.get_template("report.html.j2").render(data=data, failures=failure_groups(data),
-                                                      deviations=deviation_groups(data), charts=views, tags=tags)
+                                                      deviations=deviation_groups(data), charts=views, tags=tags,
+                                                      gate=gate_text(data, label=""))

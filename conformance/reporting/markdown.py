@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conformance.model.classes import ordered
+from conformance.reporting.findings import class_counts, gate_text
 from conformance.reporting.results import client_lines
 
 MAX_ROWS = 20
@@ -28,13 +30,15 @@ def render_summary(data: dict) -> str:
         f"| {s['passed']} | {s['failed']} | {s['known_deviation']} | {s['skipped']} | {s['error']} | {exercised} / {len(ops)} |",
         "",
     ]
+    lines += class_lines(data)
     lines += authorization_lines(data.get("authorization") or {})
     clients = client_lines(data.get("clients") or {})
     if clients:
         lines += [f"- {_cell(line, 300)}" for line in clients] + [""]
     bad = [r for r in data["results"] if r["status"] in ("failed", "error")]
-    lines += _table("Failures", ["check", "status", "message"],
-                    [f"| `{r['id']}` | {r['status']} | {_cell(r['message'])} |" for r in bad],
+    lines += _table("Failures", ["check", "status", "class", "message"],
+                    [f"| `{r['id']}` | {r['status']} | {', '.join(r.get('classes') or [])} | {_cell(r['message'])} |"
+                     for r in bad],
                     "| … | | {} more in report.html |")
     known = [r for r in data["results"] if r["status"] == "known_deviation"]
     lines += _table("Known upstream deviations", ["check", "upstream"],
@@ -58,6 +62,18 @@ def _table(title: str, columns: list[str], rows: list[str], more: str) -> list[s
     if len(rows) > MAX_ROWS:
         lines.append(more.format(len(rows) - MAX_ROWS))
     return [*lines, ""]
+
+
+def class_lines(data: dict) -> list[str]:
+    """The gate (`--fail-on`) and, when anything failed or was excused, a per-class count table."""
+    failed, known = class_counts(data, "failed"), class_counts(data, "known_deviation")
+    gate = gate_text(data, label="")
+    lines = [f"Failure classes that fail the run (`--fail-on`): {gate}.", ""] if gate else []
+    names = ordered({*failed, *known})
+    if names:
+        lines += ["| class | failed | known deviations |", "|---|---:|---:|"]
+        lines += [f"| {name} | {failed.get(name, 0)} | {known.get(name, 0)} |" for name in names] + [""]
+    return lines
 
 
 def authorization_lines(table: dict) -> list[str]:

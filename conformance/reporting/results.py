@@ -15,9 +15,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from conformance import __version__
+from conformance.model.classes import ALL_CLASSES, FailureClass, classify, gate_text, ordered
 
 STATUSES = ("passed", "failed", "known_deviation", "skipped", "error")
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: failure classes (results, checks, deviations), the gate, reason codes
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 
 
@@ -46,10 +47,18 @@ class Result:
     # authorization results: one cell per identity (expected allowed/denied, outcome, status, reason, curl)
     cells: list[dict] = field(default_factory=list)
     group: str = ""  # authorization results: the operation's group (spec tag)
+    # failed and known_deviation results: the FailureClass names of what failed (or of the deviations that excused it)
+    classes: list[str] = field(default_factory=list)
+    reason_code: str = ""  # skipped and error results: why, as a ReasonCode name (what code reads, never the message)
+
+    def __post_init__(self) -> None:
+        """A failed result always carries a class: one nobody classed is classed by its kind (see result_classes)."""
+        if self.status == "failed" and not self.classes:
+            self.classes = [classify("", None, self.kind).value]
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        for key in ("stale_deviation", "deviations", "checks", "cells", "group"):
+        for key in ("stale_deviation", "deviations", "checks", "cells", "group", "classes", "reason_code"):
             if not data[key]:
                 del data[key]
         return data
@@ -77,12 +86,44 @@ class RunResults:
     refused_by_configuration: str = ""
     # the official clients' reading of the run's cassette: {"cassette": {...}, "readings": [...], "off": why not}
     clients: dict = field(default_factory=dict)
+    # `run --fail-on`: a failed result fails the run only when one of its classes is in this set
+    fail_on: frozenset[FailureClass] = frozenset(ALL_CLASSES)
 
     def summary(self) -> dict:
         counts = Counter(r.status for r in self.results)
         out = {status: counts.get(status, 0) for status in STATUSES}
         out["requests"] = self.requests
         return out
+
+    # -- the gate: the one place that says which failures fail the run ---------------------------
+    def gated(self, result: Result) -> bool:
+        """Whether a failed result fails the run: any of its classes is gated (a result of several classes counts once)."""
+        return result.status == "failed" and any(FailureClass(c) in self.fail_on for c in result.classes)
+
+    @property
+    def gated_failures(self) -> int:
+        return sum(1 for r in self.results if self.gated(r))
+
+    @property
+    def ungated_failures(self) -> int:
+        """Failed results none of whose classes is gated: reported, but they do not fail the run."""
+        return sum(1 for r in self.results if r.status == "failed" and not self.gated(r))
+
+    def class_counts(self) -> dict[str, dict[str, int]]:
+        """How many failed and known_deviation results carry each class (a result of two classes counts in both)."""
+        out: dict[str, dict[str, int]] = {}
+        for status in ("failed", "known_deviation"):
+            tally = Counter(c for r in self.results if r.status == status for c in r.classes)
+            out[status] = {c: tally[c] for c in ordered(tally)}
+        return out
+
+    def gate(self) -> dict:
+        """The gate as results.json records it: the classes that fail the run, and failures outside it."""
+        return {"fail_on": ordered(self.fail_on), "failed_outside": self.ungated_failures}
+
+    def gate_text(self) -> str:
+        """`gated: all classes`, or `gated: server_error, contract_break; 3 failed results outside the gate`."""
+        return gate_text(self.fail_on, self.ungated_failures)
 
     @property
     def exercised(self) -> int:
@@ -103,8 +144,9 @@ class RunResults:
 
     @property
     def conformant(self) -> bool:
+        """No gated failure and nothing undecided (an error has no class: it fails every gate)."""
         s = self.summary()
-        return (s["failed"] == 0 and s["error"] == 0 and not self.aborted and not self.nothing_decided
+        return (self.gated_failures == 0 and s["error"] == 0 and not self.aborted and not self.nothing_decided
                 and not self.cleanup_problems and not self.refused_by_configuration)
 
     @property
@@ -116,7 +158,7 @@ class RunResults:
         if self.conformant:
             return "conformant"
         s = self.summary()
-        if self.cleanup_problems and s["failed"] == 0 and s["error"] == 0 and not self.nothing_decided:
+        if self.cleanup_problems and self.gated_failures == 0 and s["error"] == 0 and not self.nothing_decided:
             return "cleanup incomplete"
         return "not conformant"
 
@@ -145,6 +187,8 @@ class RunResults:
             "verdict": self.verdict,
             "verdict_reason": self.refused_by_configuration or self.nothing_decided or "",
             "summary": self.summary(),
+            "gate": self.gate(),
+            "classes": self.class_counts(),
             **({"authorization": table} if (table := authorization_table(self.results)) else {}),
             "operations": self.operations,
             "results": [r.as_dict() for r in self.results],

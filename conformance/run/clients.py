@@ -18,7 +18,7 @@ from conformance.checks.registry import must_of
 from conformance.clients.reading import Reading, Tally, read
 from conformance.expectations.deviations import CLIENT_CHECK
 from conformance.reporting.results import Result
-from conformance.verdict import excuses
+from conformance.verdict import excuses, result_classes
 
 MAX_LISTED = 5
 RANK = {"failed": 0, "known_deviation": 1, "passed": 2, "skipped": 3}
@@ -73,11 +73,13 @@ def _operation_result(op: str, rows: list[tuple[str, Tally]]) -> Result:
             lines += [f"- apache-airflow-client {version}: {refusal.describe()}", f"  reproduce: {refusal.curl}"]
         if len(unknown) > MAX_LISTED:
             lines.append(f"- ... and {len(unknown) - MAX_LISTED} more")
-        return Result(status="failed", message="\n".join(lines), reproduce=unknown[0][1].curl, **base)
+        return Result(status="failed", message="\n".join(lines), reproduce=unknown[0][1].curl,
+                      classes=_classes("failed", [r for _, r in unknown]), **base)
     if status == "known_deviation":
         seen = "; ".join(f"{v}: {r.describe()}" for v, t in rows for r in t.refusals[:1])
         text = "; ".join(e.deviation.describe() for e in excused) + f" | observed: {seen}"
-        return Result(status=status, message=text, reproduce=known_curl(rows), **base)
+        return Result(status=status, message=text, reproduce=known_curl(rows),
+                      classes=_classes(status, [r for _, t in rows for r in t.refusals]), **base)
     if status == "skipped":
         return Result(status="skipped", message="; ".join(f"apache-airflow-client {v}: {t.skip_reason}" for v, t in rows), **base)
     return Result(status="passed", message="; ".join(
@@ -99,4 +101,12 @@ def _row(version: str, tally: Tally) -> dict:
         row["deviations"] = sorted({r.deviation.id for r in tally.refusals if r.deviation is not None})
     if tally.skipped:
         row["skipped"] = tally.skipped
+    if tally.status in ("failed", "known_deviation"):
+        row["classes"] = _classes(tally.status, tally.refusals)
     return row
+
+
+def _classes(status: str, refusals) -> list[str]:
+    """The classes of a client's refusals: unexplained ones when it failed, the excusing deviations' otherwise."""
+    return result_classes(status, "client", [(CLIENT_CHECK, r.status) for r in refusals if r.deviation is None],
+                          [r.deviation for r in refusals if r.deviation is not None])

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from conformance.model.reasons import ReasonCode
 from conformance.reporting.results import Result
 from conformance.verdict import CONCLUSION_KEY, Conclusion
 
@@ -19,6 +20,7 @@ from conformance.verdict import CONCLUSION_KEY, Conclusion
 META_KEY = pytest.StashKey()
 VERDICT_KEY = pytest.StashKey()
 TIME_KEY = pytest.StashKey()
+REASON_KEY = pytest.StashKey()  # the ReasonCode of a skip decided before the check ran (selection, the guard)
 
 
 def align_report(rep, result: Result) -> None:
@@ -37,15 +39,18 @@ def result_from(item, info, call, rep, ctx) -> Result | None:
                 operation_ids=[op for op in info.get("operations", []) if op in ctx.router.by_id])
     started = item.stash.get(TIME_KEY, time.monotonic())
     base["duration_s"] = time.monotonic() - started
+    skip_code = str(item.stash.get(REASON_KEY, ""))
     if rep.when == "setup":
         if rep.skipped:
-            return Result(status="skipped", message=_skip_message(rep), **base)
+            return Result(status="skipped", message=_skip_message(rep), reason_code=skip_code, **base)
         if rep.failed:
-            return Result(status="error", message=_error_message(call), reproduce=ctx.session.last_curl(), **base)
+            return Result(status="error", message=_error_message(call), reproduce=ctx.session.last_curl(),
+                          reason_code=ReasonCode.SETUP_ERROR.value, **base)
         return None
     if rep.when == "teardown":
         if rep.failed:
-            return Result(status="error", message="teardown: " + _error_message(call), **base)
+            return Result(status="error", message="teardown: " + _error_message(call),
+                          reason_code=ReasonCode.TEARDOWN_ERROR.value, **base)
         return None
     exc = call.excinfo.value if call.excinfo is not None else None
     conclusion = item.stash.get(CONCLUSION_KEY, None)
@@ -56,10 +61,11 @@ def result_from(item, info, call, rep, ctx) -> Result | None:
         return from_conclusion(conclusion, base, ctx)
     notes = verdict.notes if verdict else []
     if rep.skipped:
-        return Result(status="skipped", message=_skip_message(rep), **base)
+        return Result(status="skipped", message=_skip_message(rep), reason_code=skip_code, **base)
     if rep.failed:
         status = "failed" if isinstance(exc, AssertionError) else "error"  # undecidable: unreachable, timeout, bug
-        return Result(status=status, message=_error_message(call), reproduce=ctx.session.last_curl(), **base)
+        return Result(status=status, message=_error_message(call), reproduce=ctx.session.last_curl(),
+                      reason_code="" if status == "failed" else ReasonCode.EXCEPTION.value, **base)
     stale = [d for d in ctx.expectations.expected_for(info["result_id"])
              if not d.intermittent and not info["result_id"].startswith("property.")]
     return Result(status="passed", message="; ".join(notes),
@@ -72,7 +78,8 @@ def from_conclusion(conclusion: Conclusion, base: dict, ctx) -> Result:
     return Result(status=conclusion.status, message=conclusion.message, upstream=conclusion.upstream,
                   reproduce=conclusion.reproduce or (ctx.session.last_curl() if conclusion.status != "passed" else ""),
                   deviations=[e.as_dict() for e in conclusion.excused], checks=conclusion.checks,
-                  cells=conclusion.cells, group=conclusion.group, **base)
+                  cells=conclusion.cells, group=conclusion.group, classes=conclusion.classes(base["kind"]),
+                  reason_code=str(conclusion.reason_code or ""), **base)
 
 
 def _skip_message(rep) -> str:

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance.run.outcomes import META_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
+from conformance.model.classes import parse_classes
+from conformance.model.reasons import ReasonCode
+from conformance.run.outcomes import META_KEY, REASON_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
 from conformance.reporting.findings import keyword_for
 from conformance.reporting.results import Result, RunResults, client_lines, operations_table
 from conformance.safety.guard import RequestRefused
 from conformance.specs.catalog import operation_tags
 from conformance.tiers.context import CONTEXT_KEY
-from conformance.run.selection import KIND_OF, meta_of, skip_reason
+from conformance.run.selection import KIND_OF, meta_of, skip_of
 from conformance.verdict import Verdict
 
 
@@ -64,9 +66,10 @@ class ConformanceRun:
                 drop.append(item)
                 continue
             item.stash[META_KEY] = info
-            reason = skip_reason(self.context, info.get("meta"), info["kind"], info.get("operations", ()))
-            if reason:
-                item.add_marker(pytest.mark.skip(reason=reason))
+            skip = skip_of(self.context, info.get("meta"), info["kind"], info.get("operations", ()))
+            if skip:
+                item.stash[REASON_KEY] = skip.code
+                item.add_marker(pytest.mark.skip(reason=skip.text))
             keep.append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
@@ -141,6 +144,7 @@ class ConformanceRun:
         if call.excinfo is not None and call.excinfo.errisinstance(RequestRefused):
             rep.outcome = "skipped"
             rep.longrepr = (str(item.path), 0, f"Skipped: refused by the safety guard: {call.excinfo.value.reason}")
+            item.stash[REASON_KEY] = ReasonCode.REFUSED_BY_GUARD
         result = result_from(item, info, call, rep, self.context)
         if result is not None:
             align_report(rep, result)
@@ -158,7 +162,8 @@ class ConformanceRun:
         clients = _read_with_clients(ctx, self.results, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         run = RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
                          target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
-                         duration_s=time.time() - ctx.started, results=self.results)
+                         duration_s=time.time() - ctx.started, results=self.results,
+                         fail_on=parse_classes(ctx.options.fail_on))
         stats = ctx.session.stats
         run.requests = stats.requests
         run.operations = operations_table(list(ctx.router.by_id), self.results, dict(stats.by_operation),
@@ -245,7 +250,7 @@ def _summarize(tr, run: RunResults) -> None:
         tr.write_line(f"airflow-conformance: {run.refused_by_configuration}")
     elif run.nothing_decided:
         tr.write_line(f"nothing was decided: {run.nothing_decided}")
-    tr.write_line(f"verdict: {run.verdict} - passed {s['passed']}, failed {s['failed']}, "
+    tr.write_line(f"verdict: {run.verdict} ({run.gate_text()}) - passed {s['passed']}, failed {s['failed']}, "
                   f"known deviations {s['known_deviation']}, skipped {s['skipped']}, errors {s['error']}, "
                   f"requests {s['requests']}")
     for line in client_lines(run.clients):

@@ -8,9 +8,12 @@ probe DAGs, or credentials the target refuses by configuration.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 
 from conformance.checks.metadata import Meta
+from conformance.model.reasons import ReasonCode
 from conformance.options import PROFILES
 
 KIND_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture", "authorization": "authorization"}
@@ -35,6 +38,13 @@ def meta_of(item: pytest.Item) -> dict | None:
     return None
 
 
+class Skip(NamedTuple):
+    """Why a check is skipped: a code for machines, a sentence for people."""
+
+    code: ReasonCode
+    text: str
+
+
 def lacks_reason(ctx, operations) -> str | None:
     """Why the run's own identity cannot decide a check that makes these operations (None: it may make them all)."""
     for op_id in operations:
@@ -47,24 +57,31 @@ def lacks_reason(ctx, operations) -> str | None:
 
 def skip_reason(ctx, meta: Meta | None, kind: str, operations=()) -> str | None:
     """Why this check cannot be decided on this target with these options; None when it can."""
+    skip = skip_of(ctx, meta, kind, operations)
+    return skip.text if skip else None
+
+
+def skip_of(ctx, meta: Meta | None, kind: str, operations=()) -> Skip | None:
+    """The code and the sentence of `skip_reason` (None when the check can be decided)."""
     if meta is None:  # generated items (properties, authorization): the run-wide reasons, and the identity's privileges
         if ctx.auth_denied:
-            return DENY_ALL_REASON
-        return lacks_reason(ctx, operations) if kind == "property" else None
+            return Skip(ReasonCode.DENY_ALL, DENY_ALL_REASON)
+        lacking = lacks_reason(ctx, operations) if kind == "property" else None
+        return Skip(ReasonCode.PRIVILEGE, lacking) if lacking else None
     version = ctx.target.version
     if not meta.applies_to(version):
         rng = " and ".join(x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x)
-        return f"{NOT_APPLICABLE_PREFIX}{ctx.target.airflow_version} (applies to {rng})"
+        return Skip(ReasonCode.NOT_APPLICABLE, f"{NOT_APPLICABLE_PREFIX}{ctx.target.airflow_version} (applies to {rng})")
     if PROFILES.index(meta.tier) > PROFILES.index(ctx.options.profile):
-        return f"needs the {meta.tier} profile; this run uses --profile {ctx.options.profile}"
+        return Skip(ReasonCode.PROFILE, f"needs the {meta.tier} profile; this run uses --profile {ctx.options.profile}")
     if "auth_default" in meta.needs and not ctx.auth_denied:
-        return AUTH_DEFAULT_REASON
+        return Skip(ReasonCode.AUTH_DEFAULT, AUTH_DEFAULT_REASON)
     if ctx.auth_denied and "auth_default" not in meta.needs:
-        return DENY_ALL_REASON
+        return Skip(ReasonCode.DENY_ALL, DENY_ALL_REASON)
     lacking = lacks_reason(ctx, meta.privileged_operations())
     if lacking:
-        return lacking
+        return Skip(ReasonCode.PRIVILEGE, lacking)
     if "probe_dags" in meta.needs and not ctx.probe_dags:
-        return ("the suite's probe DAGs are not deployed on the target; deploy them with "
-                "`airflow-conformance probe-dags install DAGS_FOLDER --airflow VERSION`")
+        return Skip(ReasonCode.PROBE_DAGS, "the suite's probe DAGs are not deployed on the target; deploy them with "
+                                           "`airflow-conformance probe-dags install DAGS_FOLDER --airflow VERSION`")
     return None

@@ -18,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from conformance.checks.permitted import JUDGED_HERE, REJECTION_CHECK, permitted
 from conformance.checks.registry import content_type_of, registered_checks, run_all
 from conformance.tiers.properties.messages import describe_exception, failure_text
 from conformance.tiers.properties.outcome import Failure, Outcome, invalid_facts, observe, schema_error_of
@@ -57,11 +58,15 @@ class Checker:
             try:
                 case.validate_response(response, checks=[fn])
             except FailureGroup as group:
+                if self._permitted(name, case, response):
+                    continue
                 for failure in group.exceptions:
                     message = failure.title + (": " + failure.message if failure.message else "")
                     outcome.add(self.failure(name, response, message, op_id, case=case,
                                              schema_error=schema_error_of(failure)))
             except AssertionError as exc:
+                if self._permitted(name, case, response):
+                    continue
                 outcome.add(self.failure(name, response, str(exc), op_id, case=case))
             except Exception as exc:  # noqa: BLE001 - a check that cannot judge is reported, not passed
                 outcome.check_errors.append((name, describe_exception(exc)))
@@ -69,6 +74,16 @@ class Checker:
             outcome.add(self.failure(name, response, message, op_id, case=case))
         for name in registered_checks():
             outcome.judged(name)
+
+    @staticmethod
+    def _permitted(check: str, case, response) -> bool:
+        """A data check's failure on an answer the spec permits (conformance.checks.permitted) is no failure."""
+        if check not in JUDGED_HERE:
+            return False
+        op = case.operation.definition.raw
+        invalid = invalid_facts(case) if check == REJECTION_CHECK else ()
+        return permitted(check, op, int(response.status_code), invalid, content_type=content_type_of(response),
+                         body=response.content or b"")
 
     def failure(self, check: str, response, message: str, operation: str = "", *, case=None,
                 schema_error: str = "") -> Failure:

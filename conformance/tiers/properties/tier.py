@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import requests
 
+from conformance.model.reasons import ReasonCode
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
 from conformance.tiers.properties.engine import PropertyEngine
@@ -29,7 +30,7 @@ from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.safety import unnamed
 from conformance.checks.registry import must_of
-from conformance.verdict import Conclusion, UndecidedCheck, excuses, settle  # noqa: F401 (UndecidedCheck: re-exported)
+from conformance.verdict import Conclusion, UndecidedCheck, excuses, result_classes, settle  # noqa: F401 (UndecidedCheck: re-exported)
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 5  # distinct violations a failed result lists one by one
@@ -201,6 +202,7 @@ class Tier:
         repro = next((f.curl for f in unknown + known if f.curl), "")
         seed_text = f"seed {ctx.options.seed} (rerun with --seed {ctx.options.seed} to generate the same requests)"
         problems = _problems(outcome)
+        undecided = _undecided_code(outcome)
         if unknown:
             lines = [f"{len(unknown)} distinct contract violation(s) of {title} in {summarize(outcome)}; {seed_text}:"]
             for f in unknown[:MAX_LISTED]:
@@ -214,12 +216,13 @@ class Tier:
             if known:
                 lines.append(f"(also {len(known)} failure(s) explained by known upstream deviations: "
                              + ", ".join(e.deviation.id for e in excused) + ")")
-            return Conclusion("failed", "\n".join(lines), excused, checks, repro)
+            return Conclusion("failed", "\n".join(lines), excused, checks, repro,
+                              failures=[(f.check, f.status) for f in unknown])
         if problems:
             text = f"{title} could not be decided ({summarize(outcome)}; {seed_text}): " + "; ".join(problems)
             if known:
                 text += " (other failures were known deviations: " + ", ".join(e.deviation.id for e in excused) + ")"
-            return Conclusion("error", text, excused, checks, repro)
+            return Conclusion("error", text, excused, checks, repro, reason_code=undecided)
         if known:
             observed = "; ".join(f.describe() for f in known[:3])
             text = "; ".join(e.deviation.describe() for e in excused) + f" | observed: {observed} | {summarize(outcome)}"
@@ -228,9 +231,21 @@ class Tier:
             if outcome.refused:
                 reason = Counter(outcome.refused).most_common(1)[0][0]
                 return Conclusion("skipped", f"refused by the safety guard ({len(outcome.refused)} generated cases): {reason}",
-                                  checks=checks)
-            return Conclusion("skipped", "no request could be generated for this operation", checks=checks)
+                                  checks=checks, reason_code=ReasonCode.REFUSED_BY_GUARD.value)
+            return Conclusion("skipped", "no request could be generated for this operation", checks=checks,
+                              reason_code=ReasonCode.NOTHING_GENERATED.value)
         return Conclusion("passed", summarize(outcome), checks=checks)
+
+
+def _undecided_code(outcome: Outcome) -> str:
+    """The ReasonCode of the first of `_problems` (the same order), "" when nothing kept the suite from judging."""
+    answered = sum(outcome.statuses.values())
+    for present, code in ((outcome.check_errors, ReasonCode.CHECK_CRASHED), (outcome.internal_errors, ReasonCode.CASE_UNHANDLED),
+                          (answered and outcome.statuses.get(401, 0) == answered, ReasonCode.CREDENTIALS_REFUSED),
+                          (outcome.transport_errors, ReasonCode.NO_ANSWER)):
+        if present:
+            return code.value
+    return ""
 
 
 def _problems(outcome: Outcome) -> list[str]:
@@ -270,6 +285,9 @@ def per_check(outcome: Outcome) -> list[dict]:
         if excused:
             row["excused"] = excused
             row["deviations"] = sorted({f.deviation.id for f in mine if f.deviation is not None})
+        if status in ("failed", "known_deviation"):
+            row["classes"] = result_classes(status, "property", [(f.check, f.status) for f in mine if f.deviation is None],
+                                            [f.deviation for f in mine if f.deviation is not None])
         if crashed:
             row["crashed"] = crashed
         rows.append(row)

@@ -1,0 +1,36 @@
+"""Why a result was skipped or could not be decided, as codes code can read.
+
+The message says it to a person and may change wording; the code is what the
+matrix, a dashboard or a gate reads (design: "every skipped, refused or
+undecided result carries a reason_code, and code that classifies results reads
+codes, never message wording").
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ReasonCode(str, Enum):
+    """Stable names (results.json `reason_code`)."""
+
+    # skipped: the check does not apply, or this run may not decide it
+    NOT_APPLICABLE = "not_applicable"  # another Airflow version range
+    PROFILE = "profile"  # needs a more permissive --profile
+    AUTH_DEFAULT = "auth_default"  # needs a target with Airflow's default auth settings
+    DENY_ALL = "deny_all"  # the target refuses valid credentials by configuration
+    PRIVILEGE = "privilege"  # the run's own identity lacks a permission the check needs
+    PROBE_DAGS = "probe_dags"  # the suite's probe DAGs are not deployed
+    REFUSED_BY_GUARD = "refused_by_guard"  # the safety guard kept the requests back
+    NOTHING_GENERATED = "nothing_generated"  # no request could be generated for the operation
+    # error: the suite could not decide
+    SETUP_ERROR = "setup_error"
+    TEARDOWN_ERROR = "teardown_error"
+    EXCEPTION = "exception"  # the check stopped on an exception that is not a contract violation
+    CHECK_CRASHED = "check_crashed"  # a response check crashed on an answer
+    CASE_UNHANDLED = "case_unhandled"  # a generated case the suite could not check
+    CREDENTIALS_REFUSED = "credentials_refused"  # every authenticated request answered 401
+    NO_ANSWER = "no_answer"  # requests got no answer (timeout, connection)
+
+    def __str__(self) -> str:
+        return self.value
