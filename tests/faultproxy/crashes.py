@@ -38,12 +38,12 @@ CHECK = "not_a_server_error"
 # What the frameworks answer to an unhandled exception: Starlette's plain text (3.x), Flask's page (2.x).
 PAGES = {
     "text/plain": "Internal Server Error",
+    "application/json": '{"detail": "Internal Server Error"}',  # FastAPI's generic 500, no "Database error" reason
     "text/html": ("<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
                   "<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to "
                   "complete your request. Either the server is overloaded or there is an error in the "
                   "application.</p>\n"),
 }
-CHARSET = "; charset=utf-8"
 
 
 def is_bare_5xx(dev: Deviation) -> bool:
@@ -102,7 +102,7 @@ def observation(crash: Crash, request: Request) -> Observation:
     sent = requests.Request(request.method, "http://proxied" + request.target, data=request.body or None).prepare()
     answer = requests.Response()
     answer.status_code = crash.status
-    answer.headers["Content-Type"] = crash.content_type + CHARSET
+    answer.headers["Content-Type"] = header(crash)
     answer._content = page(crash).encode()  # noqa: SLF001 - a Response the suite's own observe() can read
     answer.request = sent
     return observe(crash.result, CHECK, answer, crash.operation)
@@ -115,6 +115,11 @@ def carries_trigger(dev: Deviation, obs: Observation) -> bool:
 
 def page(crash: Crash) -> str:
     return PAGES.get(crash.content_type, PAGES["text/plain"])
+
+
+def header(crash: Crash) -> str:
+    """The Content-Type header of the page (text comes with its charset, as the frameworks send it)."""
+    return crash.content_type + ("; charset=utf-8" if crash.content_type.startswith("text/") else "")
 
 
 def _of_operation(crash: Crash, version: str) -> Callable[[Request], bool]:
@@ -139,7 +144,7 @@ def untriggered(crash: Crash, version: str) -> Mutation:
                     f"without the trigger of {', '.join(d.id for d in entries)}",
                     method=router_for(version).by_id[crash.operation].method, versions=f"=={version}",
                     anonymous=False, where=where,
-                    request=reply_page(crash.status, page(crash), crash.content_type + CHARSET))
+                    request=reply_page(crash.status, page(crash), header(crash)))
 
 
 def triggered(crash: Crash, dev: Deviation, version: str) -> Mutation:
@@ -150,17 +155,35 @@ def triggered(crash: Crash, dev: Deviation, version: str) -> Mutation:
                     f"{dev.trigger.describe()} ({dev.id})",
                     method=router_for(version).by_id[crash.operation].method, versions=f"=={version}",
                     anonymous=False, where=lambda request: is_op(request) and carries_trigger(dev, observation(crash, request)),
-                    request=reply_page(crash.status, page(crash), crash.content_type + CHARSET))
+                    request=reply_page(crash.status, page(crash), header(crash)))
 
 
 def control_for(version: str, candidates: list[Crash]) -> tuple[Crash, Deviation] | None:
     """An entry with a trigger the proxy can see, on an operation no trigger-less entry of the same answer covers.
 
-    Reads first (cheap, change nothing), then by name, so the choice is stable. A trigger naming kinds of
-    invalid input is left out: those are facts of how the suite generated a case, not of the request.
+    The control must see generated requests that carry the trigger, so triggers a valid request tends to
+    carry come first (a parameter or field present, an object where the spec allows one), then reads
+    (cheap, change nothing), then by name, so the choice is stable. A trigger naming kinds of invalid
+    input is left out: those are facts of how the suite generated a case, not of the request.
     """
     usable = [(c, d) for c in candidates if c.applies_to(version)
               if all(e.trigger for e in c.on(version))
               for d in c.on(version) if d.trigger and not d.trigger.invalid]
-    usable.sort(key=lambda cd: (router_for(version).by_id[cd[0].operation].method != "GET", cd[0].operation))
+    usable.sort(key=lambda cd: (_rarity(cd[1]), router_for(version).by_id[cd[0].operation].method != "GET",
+                                cd[0].operation))
     return usable[0] if usable else None
+
+
+def _rarity(dev: Deviation) -> int:
+    """0: presence of a parameter or field; 1: an object at a pointer; 2: anything else (odd types or values)."""
+    trigger = dev.trigger
+    if (trigger.query or trigger.body) and not trigger.body_types and not getattr(trigger, "body_values", ()):
+        return 0
+    if trigger.body_types and all(_types(want) == {"object"} for _, want in trigger.body_types):
+        return 1
+    return 2
+
+
+def _types(want: object) -> frozenset[str]:
+    """The JSON types a `body_types` entry names (one name or a set of them, by the model's version)."""
+    return frozenset([want]) if isinstance(want, str) else frozenset(want)
