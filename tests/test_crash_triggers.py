@@ -116,8 +116,10 @@ def test_crash_without_trigger_is_failed(campaign: Campaign, crash: Crash, outco
     answer = f"[{CHECK}] HTTP {crash.status} {crash.content_type}"
     before = campaign.run_clean().result(crash.result)
     assert before.get("status") and not (before["status"] == "failed" and answer in before.get("message", "")), (
-        f"{crash.result} is {before.get('status')} through a clean proxy, on the very answer the fault gives: its "
-        f"failure under the fault would prove nothing; {before.get('message', '')[:600]}")
+        f"{crash.result} is {before.get('status')} through a clean proxy, on the very answer the fault gives: the real "
+        f"Airflow {version} answers it to a request without the trigger of {[d.id for d in crash.on(version)]}, so the "
+        f"trigger does not describe when the defect occurs (widen it, or record the other defect), and a failure "
+        f"under the fault would prove nothing; {before.get('message', '')[:900]}")
     detection = campaign.run()[crash.name]
     status, message = detection.statuses.get(crash.result), detection.messages.get(crash.result, "")
     outcomes.setdefault(f"Airflow {version}, bare 5xx without trigger", {})[crash.operation] = _row(detection.results.get(crash.result, {}), detection.fired)
