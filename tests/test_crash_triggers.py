@@ -92,7 +92,8 @@ def campaign(airflow: targets.Target, tmp_path_factory, pycache):
                  tmp_path_factory.mktemp(f"crashes-{version}"), pycache=pycache, only="properties",
                  scope=[crash.result for crash in mine] + ([picked[0].result] if picked else []),
                  extra=_extra(EXAMPLES), keyword=targets.exact_keyword,
-                 controls=[triggered(*picked, version)] if picked else [], isolate_uncaught=False)
+                 controls=[triggered(*picked, version)] if picked else [], isolate_uncaught=False,
+                 probe_paused=False)
     try:
         yield c
     finally:

@@ -132,7 +132,7 @@ class Campaign:
                  *, pycache: Path | None = None, isolated: bool = False, only: str = "scenarios,posture",
                  scope: Iterable[str] | None = None, extra: tuple[str, ...] = (),
                  keyword: Callable[[Iterable[str]], str] = keyword_for,
-                 controls: Iterable[Mutation] = (), isolate_uncaught: bool = True) -> None:
+                 controls: Iterable[Mutation] = (), isolate_uncaught: bool = True, probe_paused: bool = True) -> None:
         """`only`, `scope`, `extra` and `keyword` let a campaign judge another tier than scenarios+posture.
 
         `scope`: the result ids of the clean run (None: the whole tier); `extra`: CLI arguments of every
@@ -141,7 +141,8 @@ class Campaign:
         answer a known deviation excuses), so they cost no run of their own; their targets' baseline is the
         control's result, and `clean_proxy` tells whether they fired; `isolate_uncaught=False`: a mutation
         cleanly attributed in its batch is decided there even when not caught (cases that are expected to
-        show a miss, where re-running each alone would only cost a run apiece).
+        show a miss, where re-running each alone would only cost a run apiece); `probe_paused`: the state the
+        probe DAG is held in while the campaign runs (see `prepare`).
         """
         self.target = target
         self.mutations = [m for m in corpus if m.applies_to(target.version)]
@@ -154,6 +155,7 @@ class Campaign:
         self.keyword = keyword
         self.controls = [m for m in controls if m.applies_to(target.version)]
         self.isolate_uncaught = isolate_uncaught
+        self.probe_paused = probe_paused
         self.clean_proxy: FaultProxy | None = None
         self.clean: RunOutcome | None = None
         self.clean_timeline: Timeline | None = None
@@ -169,22 +171,25 @@ class Campaign:
 
     # -- the target's state around the campaign ------------------------------
     def prepare(self) -> None:
-        """Pause the probe DAG (its state after `up`) for the campaign; `restore` puts it back.
+        """Hold the probe DAG paused (its state after `up` is unpaused) for the campaign; `restore` puts it back.
 
         Runs the suite triggers outside the probe-run fixture then stay queued. On an
         unpaused DAG they would be executing when the run's cleanup deletes them, and
         Airflow 2.10.5's scheduler dies on that race (StaleDataError on dag_run).
+        A property campaign holds it unpaused instead (`probe_paused=False`): the property
+        tier unpauses it anyway to finish the run its samples need, settles the runs it
+        made before deleting them, and a DAG unpaused beforehand spares each run the wait.
         """
         dag = self.target.dag(PROBE_DAG)
         if dag is None:
             raise CampaignError(f"the probe DAG {PROBE_DAG} is not deployed on {self.target.url}")
         self._original_pause = bool(dag.get("is_paused"))
-        if not self._original_pause:
-            self.target.set_paused(PROBE_DAG, True)
+        if self._original_pause != self.probe_paused:
+            self.target.set_paused(PROBE_DAG, self.probe_paused)
 
     def restore(self) -> None:
-        if self._original_pause is False:
-            self.target.set_paused(PROBE_DAG, False)
+        if self._original_pause is not None and self._original_pause != self.probe_paused:
+            self.target.set_paused(PROBE_DAG, self._original_pause)
 
     def _precondition(self, targets: set[str] | None) -> None:
         if not self.target.scheduler_healthy():
