@@ -40,14 +40,14 @@ def _agreeing() -> evidence.EntryEvidence:
 
 # -- the suggested specifier set --------------------------------------------------------------------------------
 @pytest.mark.parametrize("occurs, expected", [
-    (X3, ">=3.0"),  # all of 3.x, nothing above: no upper bound
-    (["3.3.2"], ">=3.3"),
+    (X3, ">=3.0,<3.4"),  # all of 3.x: bounded after the newest release where it occurs
+    (["3.3.2"], ">=3.3,<3.4"),
     (["3.0.6", "3.1.8", "3.2.2"], ">=3.0,<3.3"),
     (X2, "<3"),  # all of 2.x: the next major, not <3.0.6
     ([v for v in X2 if Version(v) >= Version("2.6")], ">=2.6,<3"),
     (["2.10.5"], ">=2.10,<2.11"),
-    (["3.0.6", "3.1.8", "3.3.2"], ">=3.0,!=3.2.*"),  # a release in the middle without it: a hole, not two ranges
-    (S, ">=2.0"),  # every release: still a visible range, never an empty string
+    (["3.0.6", "3.1.8", "3.3.2"], ">=3.0,<3.4,!=3.2.*"),  # a release in the middle without it: a hole, not two ranges
+    (S, "<3.4"),  # every release: bounded above all the same, never an empty string
 ])
 def test_the_suggestion_selects_exactly_the_releases_where_it_occurs(occurs, expected):
     assert suggest(occurs, S) == expected

@@ -119,3 +119,18 @@ def test_a_documented_4xx_refusing_valid_input_is_permitted_an_undocumented_one_
     assert refusal_permitted(operation(V2, "patch_pool"), 400)  # 2.10.5 documents 400 there
     assert not refusal_permitted(operation(V2, "get_dags"), 405)
     assert not refusal_permitted(operation(V2, "patch_pool"), 500)
+
+
+def test_a_control_is_clean_unless_it_reproduces_the_answer_and_a_permitted_answer_is_no_deviation():
+    from conformance.expectations.deviations import Deviation
+    from conformance.expectations.replay import (ABSENT, CONTROL_CLEAN, CONTROL_FAILS, NOT_REPLAYED, OCCURS, PERMITTED,
+                                                 Replay, _as_control, controls)
+
+    dev = Deviation.parse(BULK)
+    assert controls(dev, {"bulk_pools"}) == [("bulk_pools", BULK["control"][0])]
+    assert controls(dev, {"get_pools"}) == []  # a release without the operation has no control to replay
+    mapped = {v: _as_control(Replay(dev, "bulk_pools", v)) for v in (OCCURS, ABSENT, PERMITTED, NOT_REPLAYED)}
+    assert {v: r.verdict for v, r in mapped.items()} == {
+        OCCURS: CONTROL_FAILS, ABSENT: CONTROL_CLEAN, PERMITTED: CONTROL_CLEAN, NOT_REPLAYED: NOT_REPLAYED}
+    assert all(r.control for r in mapped.values()) and mapped[OCCURS].bad and not mapped[ABSENT].bad
+    assert Replay(dev, "bulk_pools", PERMITTED).bad and not Replay(dev, "bulk_pools", OCCURS).bad

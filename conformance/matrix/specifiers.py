@@ -1,7 +1,7 @@
 """The smallest PEP 440 specifier set that selects exactly a given set of releases.
 
 `deviations range` prints it so that fixing a deviation's `versions:` after a sweep is a
-copy-paste. The data's ranges are written in the project's style (`>=3.0`, `<3.4`, `<3`):
+copy-paste. The data's ranges are written in the project's style (`>=3.0,<3.4`, `<3`), always with an upper bound:
 bounds on a minor or a major rather than on a patch, because the suite supports one
 release per minor and a bound on a patch would read as if the next patch were known.
 """
@@ -30,10 +30,11 @@ def suggest(occurs: set[str] | list[str], releases: list[str]) -> str | None:
     if below:
         clauses.append(">=" + _lower_bound(max(below), low))
     above = [v for v in left_out if v > high]
-    if above:
-        clauses.append("<" + _upper_bound(high, min(above)))
+    # always an upper bound (lint asks for one): the next minor after the newest release where it occurs, so
+    # a release nobody has replayed on yet is never excused in advance
+    clauses.append("<" + (_upper_bound(high, min(above)) if above else f"{high.major}.{high.minor + 1}"))
     clauses += [f"!={_hole(v, wanted)}" for v in left_out if low < v < high]
-    text = ",".join(clauses) or f">={low.major}.0"  # every release: still a range a reader can see
+    text = ",".join(clauses)
     assert selects(text, universe) == wanted, (text, wanted)  # the suggestion is exact or it is a bug
     return text
 
