@@ -1,6 +1,6 @@
 """The words of `deviations range`: per entry, where its replay occurs, where not, the data's range and the verdict.
 
-    v2-undocumented-400-order-by
+    api-undocumented-400-order-by
       occurs on 3.0.6…3.3.2 · PostgreSQL (6 columns); not on 2.x (13 columns: operation absent)
       data: >=3.3,<3.4
       DISAGREES: data says >=3.3,<3.4 but it occurs on 3.0.6, 3.1.8, 3.2.2
