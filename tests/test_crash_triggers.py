@@ -23,7 +23,7 @@ not (a miss is what a trigger-less entry is expected to show, and re-running eac
 run apiece); one whose fault also fired elsewhere is decided alone. The baseline may fail for other
 reasons (a real SQLite "Database error" 500 is excused only when the run knows its backend), never on
 the answer the fault gives. Small runs:
-`--max-examples 5`, a fixed seed, no official-client reading. Select one case with FAULTPROXY_ONLY
+`--max-examples 8` (so an operation with two triggers, like the XCom create, still gets requests carrying neither), a fixed seed, no official-client reading. Select one case with FAULTPROXY_ONLY
 (as in test_detection.py), e.g. `FAULTPROXY_ONLY=bare_500_plain_create_xcom_entry pytest
 tests/test_crash_triggers.py -k "3.3.2 and create_xcom"`.
 """
@@ -41,7 +41,7 @@ from tests.faultproxy.crashes import CHECK, Crash, control_for, crashes, trigger
 
 pytestmark = [pytest.mark.slow]
 
-EXAMPLES = "5"
+EXAMPLES = "8"
 SEED = "20240101"
 CRASHES = crashes()
 

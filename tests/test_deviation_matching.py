@@ -517,6 +517,8 @@ def test_expectations_known_uses_covers():
     assert dev.covers(obs)
     assert exp.known(obs) is dev
     assert exp.known(_replace(obs, request_json=names)) is None  # the same crash without the trigger: a failure
+    mixed = {"actions": [{"action": "delete", "entities": ["acf_q", {"name": "acf_p", "slots": 1}]}]}
+    assert exp.known(_replace(obs, request_json=mixed)) is dev  # one object entity carries the trigger
     assert exp.known(_replace(obs, request_json=None)) is None
 
 

@@ -152,7 +152,8 @@ class Trigger:
     An answer that cannot tell one defect from another (a bare 5xx page, a framework's
     generic message) is excused only when the request carried the trigger: query
     parameters or top-level body fields present, an empty body, the kinds of invalid
-    input generated, or JSON types at body pointers (`/actions/*/entities/*: object`).
+    input generated, or JSON types at body pointers (`/actions/*/entities/*: object`: carried when any
+    value the pointer reaches has the type) or exact values there (`body_values`).
     """
 
     query: frozenset[str] = frozenset()
@@ -179,11 +180,10 @@ class Trigger:
             return False
         if self.body_empty is not None and obs.body_empty is not self.body_empty:
             return False
-        if any(json_type(value) not in want for pointer, want in self.body_types
-               for value in _at(obs.request_json, pointer) or [_MISSING]):
+        # a `*` pointer is carried when any value there has the type (or value): one object entity is enough
+        if not all(any(json_type(v) in want for v in _at(obs.request_json, pointer)) for pointer, want in self.body_types):
             return False
-        if any(_json_text(value) != want for pointer, want in self.body_values
-               for value in _at(obs.request_json, pointer) or [_MISSING]):
+        if not all(any(_json_text(v) == want for v in _at(obs.request_json, pointer)) for pointer, want in self.body_values):
             return False
         # every kind of invalid input generated must be one the deviation names
         return not self.invalid or (bool(obs.invalid) and obs.invalid <= self.invalid)
