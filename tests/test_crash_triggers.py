@@ -31,12 +31,11 @@ tests/test_crash_triggers.py -k "3.3.2 and create_xcom"`.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from tests import targets
-from tests.faultproxy.campaign import Campaign
+from tests.faultproxy.campaign import Campaign, only_named
 from tests.faultproxy.crashes import CHECK, Crash, control_for, crashes, triggered, untriggered
 
 pytestmark = [pytest.mark.slow]
@@ -52,7 +51,7 @@ def _extra(examples: str) -> tuple[str, ...]:
 
 def selected(cases: list[Crash]) -> list[Crash]:
     """The cases FAULTPROXY_ONLY names (comma-separated), or every case when it is unset."""
-    only = {n.strip() for n in os.environ.get("FAULTPROXY_ONLY", "").split(",") if n.strip()}
+    only = only_named()
     return [c for c in cases if not only or c.name in only]
 
 

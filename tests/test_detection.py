@@ -36,7 +36,7 @@ import os
 import pytest
 
 from tests import targets
-from tests.faultproxy.campaign import Campaign
+from tests.faultproxy.campaign import Campaign, only_named
 from tests.faultproxy.corpus import CLIENT_CORPUS, CLIENT_FIELD, CLIENT_VIA, CORPUS
 from tests.faultproxy.mutation import Mutation
 from tests.faultproxy.proxy import FaultProxy
@@ -69,7 +69,7 @@ def scores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def selected(corpus: list[Mutation]) -> list[Mutation]:
     """The mutations FAULTPROXY_ONLY names (comma-separated), or the whole corpus when it is unset."""
-    only = {n.strip() for n in os.environ.get("FAULTPROXY_ONLY", "").split(",") if n.strip()}
+    only = only_named()
     unknown = only - {m.name for m in (*CORPUS, *CLIENT_CORPUS)}
     if unknown:
         raise pytest.UsageError(f"FAULTPROXY_ONLY names no mutation of the corpus: {sorted(unknown)}")

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from conformance.specs.catalog import resolve
+from conformance.specs.documented import response_key
+
 
 def operation(spec: Mapping, operation_id: str) -> dict:
     """The operation object with this operationId ({} when the spec has none)."""
@@ -25,10 +28,8 @@ def operation(spec: Mapping, operation_id: str) -> dict:
 def response_for(op: Mapping, status: int) -> object:
     """The response object documented for `status` (exact, then `NXX`, then `default`), or None."""
     responses = op.get("responses") or {}
-    for key in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default"):
-        if key in responses:
-            return responses[key]
-    return None
+    key = response_key(responses, status)
+    return responses[key] if key else None
 
 
 def is_documented(op: Mapping, status: int) -> bool:
@@ -37,22 +38,8 @@ def is_documented(op: Mapping, status: int) -> bool:
 
 def media_types(spec: Mapping, op: Mapping, status: int) -> tuple[str, ...] | None:
     """The media types documented for `status` (() for a body-less answer, None when the status is undocumented)."""
-    found = _resolve(spec, response_for(op, status))
+    found = resolve(spec, response_for(op, status))  # type: ignore[arg-type]
     if found is None:
         return None
     content = found.get("content") if isinstance(found, dict) else None
     return tuple(str(t).split(";")[0].strip().lower() for t in (content or {}))
-
-
-def _resolve(spec: Mapping, node: object) -> object:
-    """Follow local `$ref`s (components/responses/...) to the response object."""
-    seen = 0
-    while isinstance(node, dict) and "$ref" in node and seen < 8:
-        ref = str(node["$ref"])
-        if not ref.startswith("#/"):
-            return node
-        target: object = spec
-        for part in ref[2:].split("/"):
-            target = target.get(part) if isinstance(target, dict) else None
-        node, seen = target, seen + 1
-    return node

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from conformance.checks.documented import is_documented, operation
-from conformance.checks.permitted import refusal_permitted
+from conformance.checks.documented import operation
+from conformance.expectations.judge import violates
 
 # Bodies that every defect of their kind produces; a pattern matching one tells no defect apart.
 GENERIC_BODIES = (
@@ -31,10 +31,9 @@ GENERIC_BODIES = (
 )
 ROOT_ANYOF_ERROR = "/: {'x': 1} is not valid under any of the given schemas (anyOf)"
 DATA_CHECKS = frozenset({"negative_data_rejection", "positive_data_acceptance"})
-# checks that fire only on a status the operation does not document (or a 5xx)
-STATUS_BOUND = {"status_code_conformance": lambda op, s: not is_documented(op, s),
-                "not_a_server_error": lambda op, s: s >= 500,
-                "positive_data_acceptance": lambda op, s: 400 <= s < 500 and not refusal_permitted(op, s)}
+# checks that fire on the status alone: judged as the replay judges them (expectations.judge), one rule for both
+STATUS_BOUND = {check: (lambda op, status, check=check: bool(violates(check, {}, op, status, "", b"")))
+                for check in ("status_code_conformance", "not_a_server_error", "positive_data_acceptance")}
 
 SpecFor = Callable[[str], Mapping]
 

@@ -17,6 +17,14 @@ from conformance.specs.catalog import full_path, resolve
 EXCERPT_LINES = 40  # a schema longer than this is cut: the report quotes it, the spec holds the rest
 
 
+def response_key(responses: dict, status: int | None) -> str:
+    """The key of `responses` that documents an answer of `status`: its own, its class (`4XX`), then `default`."""
+    if status is None:
+        return ""
+    return next((k for k in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default")
+                 if k in responses), "")
+
+
 @dataclass(frozen=True)
 class Documented:
     """One operation as its spec documents it (responses with `$ref` resolved one level)."""
@@ -38,10 +46,8 @@ class Documented:
         return "; ".join(f"{s} {', '.join(self.content_types(s)) or '(no body)'}" for s in self.statuses())
 
     def answer_for(self, status: int | None) -> str:
-        """The documented response that stands for an answer of `status`: its own, its class (`4XX`), `default`."""
-        if status is None:
-            return ""
-        return next((k for k in (str(status), f"{str(status)[0]}XX", "default") if k in self.responses), "")
+        """The documented response that stands for an answer of `status` ("" when none does)."""
+        return response_key(self.responses, status)
 
     def schema_excerpt(self, status: str, max_lines: int = EXCERPT_LINES) -> str:
         """The JSON schema of the documented `status` answer (top `$ref` resolved), cut to `max_lines` lines."""

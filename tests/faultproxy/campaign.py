@@ -360,3 +360,8 @@ class Campaign:
 def _deletes(m: Mutation) -> bool:
     methods = (m.method,) if isinstance(m.method, str) else m.method
     return "DELETE" in methods
+
+
+def only_named() -> set[str]:
+    """The case names FAULTPROXY_ONLY lists (comma-separated; empty: every case), to rerun one fault by name."""
+    return {n.strip() for n in os.environ.get("FAULTPROXY_ONLY", "").split(",") if n.strip()}
