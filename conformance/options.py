@@ -75,6 +75,9 @@ class RunOptions:
     client: str = DEFAULT_CLIENT  # official client releases that read the recorded answers: auto, none, or V[,V]
     # failure classes whose failed results fail the run (`all`, or a comma list; conformance.model.classes parses it)
     fail_on: str = DEFAULT_FAIL_ON
+    # the deployed target's metadata database as the user declares it (sqlite|postgres); None: unknown, so
+    # deviations recorded for one backend excuse nothing (a target the suite started is known without it)
+    database: str | None = None
 
     def __post_init__(self) -> None:
         if self.seed is None:  # random unless given, and always recorded, so any run can be repeated
@@ -117,6 +120,7 @@ class RunOptions:
             "max_failures": self.max_failures,
             "client": self.client,
             "fail_on": self.fail_on,
+            "database": self.database,
         }
 
 

@@ -18,6 +18,7 @@ import os
 import pytest
 
 from conformance.errors import ConfigError, ConformanceError
+from conformance.local.target import DATABASES
 from conformance.model.classes import parse_classes
 from conformance.options import (DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, DEFAULT_REQUEST_TIMEOUT, KINDS, PROFILES,
                                  RunOptions, env_name, parse_header, parse_role_assignment)
@@ -43,6 +44,8 @@ FLAGS = {
     "client": (str, None, "official client releases that read the recorded answers: auto (default), none, or V[,V]"),
     "fail-on": (str, DEFAULT_FAIL_ON, "failure classes that fail the run: all (default) or a comma list of "
                                       "server_error, contract_break, error_shape, undocumented_status, security"),
+    "database": (str, None, "the deployment's metadata database (sqlite or postgres), so deviations recorded for it "
+                            "only may excuse its answers (default: unknown)"),
 }
 
 XDIST = ("airflow-conformance: pytest-xdist (-n) would give every worker its own run, ledger and cleanup; "
@@ -102,6 +105,9 @@ def _options(config: pytest.Config) -> RunOptions:
         parse_classes(fail_on)
     except ValueError as exc:
         raise ConfigError(f"--airflow-fail-on: {exc}") from None
+    database = _setting(config, "database")
+    if database not in (None, *DATABASES):
+        raise ConfigError(f"--airflow-database must be one of {', '.join(DATABASES)}, not {database!r}")
     profile = _setting(config, "profile")
     if profile not in PROFILES:
         raise ConfigError(f"--airflow-profile must be one of {', '.join(PROFILES)}, not {profile!r}")
@@ -114,6 +120,7 @@ def _options(config: pytest.Config) -> RunOptions:
         allow_disruptive=config.getoption("airflow_allow_disruptive") or None, headers=headers, tls_verify=tls,
         cacert=_setting(config, "cacert"), request_timeout=_setting(config, "request-timeout"),
         max_failures=config.getoption("maxfail") or None, client=_setting(config, "client"), fail_on=fail_on,
+        database=database,
     )
 
 

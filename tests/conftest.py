@@ -48,20 +48,16 @@ def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-# Modules that need no Airflow: the fast layer (`pytest -m "not airflow"`, seconds). Every other
-# module talks to a real local Airflow and is marked `airflow` here, in one place.
-FAST_MODULES = frozenset({
-    "test_guard", "test_matrix_cells", "test_interrupts", "test_specs", "test_paging_helper", "test_deviation_matching",
-    "test_verdict_soft", "test_results_model", "test_property_verdict", "test_deviation_data", "test_mutations", "test_matrix_deviations",
-    "test_registry_checks", "test_report_rendering", "test_layers", "test_processes", "test_report_browser", "test_cli_conventions", "test_client_logic", "test_access_data", "test_authorization_judge",
-    "test_identities", "test_compare", "test_postgres_logic", "test_disruptive_objects", "test_property_paths",
-    "test_failure_classes", "test_reason_codes", "test_upstream_reports", "test_deviation_trust", "test_crash_cases",
-})
+# The live layer: a test is marked `airflow` when it uses one of these fixtures (directly or through
+# another fixture), or when its module declares `pytestmark = pytest.mark.airflow` (it reaches a real
+# Airflow some other way: its own `up`, a release's venv). Everything else is the fast layer, the
+# default of plain `pytest` (pyproject's addopts); `pytest -m airflow` runs the live layer.
+AIRFLOW_FIXTURES = frozenset({"targets", "live", "airflow"})
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] not in FAST_MODULES:
+        if AIRFLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.airflow)
 
 

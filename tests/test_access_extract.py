@@ -12,6 +12,8 @@ from conformance import paths
 from conformance.expectations import access
 from conformance.expectations.access_extract import extract
 
+pytestmark = pytest.mark.airflow  # reaches a real Airflow (or a release's venv) without the shared target fixtures
+
 
 @pytest.mark.parametrize("release", [e["release"] for e in access.releases()])
 def test_recorded_role_model_matches_the_release_source(release):

@@ -287,6 +287,7 @@ def test_max_failures_stops_the_run_and_still_reports(live, tmp_path):
     assert first.results["configuration"]["max_failures"] == 1 and no_traceback(first)
 
 
+@pytest.mark.airflow
 @pytest.mark.parametrize("moment", ["installing apache-airflow", "starting Airflow"])
 def test_an_interrupt_while_provisioning_exits_3_and_leaves_nothing_running(tmp_path, moment):
     """Ctrl-C while a release is installed, or while its components start: exit 3, nothing of it left running."""

@@ -30,8 +30,7 @@ SECRET = "gw-7f3a-never-shown"
 ENV_COMMANDS = ("run", "matrix", "up", "cleanup", "deviations verify")
 # run's flags the plugin has no --airflow-<flag> for, and why
 CLI_ONLY = {"--airflow": "provisioning is the CLI's job", "--local": "the same", "--python": "with --airflow only",
-            "--max-failures": "pytest's own --maxfail/-x", "--i-accept-disruptive-writes": "the same name in the plugin",
-            "--database": "with --airflow only (the provisioned target's database)"}
+            "--max-failures": "pytest's own --maxfail/-x", "--i-accept-disruptive-writes": "the same name in the plugin"}
 
 
 def _command(path: str) -> click.Command:

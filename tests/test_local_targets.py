@@ -20,6 +20,8 @@ from conformance.probes.dags import (ASSETS_DAG_ID, BROKEN_FILENAME, DISPOSABLE_
 from conformance.local.target import LocalTarget
 from tests.targets import VERSIONS, cli
 
+pytestmark = pytest.mark.airflow  # reaches a real Airflow (or a release's venv) without the shared target fixtures
+
 
 def _one_plain_line(proc) -> str:
     err = proc.stderr.strip()

@@ -65,6 +65,7 @@ def test_failed_release_becomes_an_error_column_and_the_rest_runs(targets, tmp_p
     assert bare["clients"] == {} and "## Official clients" not in build.render_markdown(bare)
 
 
+@pytest.mark.airflow
 def test_the_disruptive_pass_decides_what_the_sandbox_and_the_default_settings_cannot(tmp_path):
     """After the main run, one restart (`--profile disruptive`, `[core] test_connection` on) decides the
     authorization cells the guard keeps back in the sandbox (default connections) and the official client's

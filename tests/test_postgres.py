@@ -15,6 +15,8 @@ from conformance.local import instance, postgres, processes
 from conformance.local.target import LocalTarget
 from tests.targets import UP_TIMEOUT, cli
 
+pytestmark = pytest.mark.airflow  # reaches a real Airflow (or a release's venv) without the shared target fixtures
+
 VERSION = "3.3.2"
 
 

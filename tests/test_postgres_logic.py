@@ -78,7 +78,7 @@ def test_bad_combinations_are_config_errors():
 
 @pytest.mark.parametrize("args, words", [
     (["up", "--airflow", "3.3.2", "--database", "oracle"], "oracle"),
-    (["run", "--target", "http://127.0.0.1:9", "--database", "postgres"], "--database applies only"),
+    (["run", "--target", "http://127.0.0.1:9", "--database", "oracle"], "oracle"),
     (["matrix", "--target", "http://127.0.0.1:9", "--database", "postgres"], "--database applies to releases"),
 ])
 def test_database_misuse_is_one_line_exit_2(args, words):
@@ -125,3 +125,14 @@ def test_a_postgres_matrix_adds_columns_beside_the_stored_sqlite_ones(tmp_path):
     # a SQLite matrix keeps the stored PostgreSQL columns, and replaces its own
     assert [c.version for c in collect.with_stored([collect.Column("2.10.5")], tmp_path, "sqlite")] == \
         ["2.10.5", "2.10.5 · PostgreSQL"]
+
+
+def test_declared_database_of_a_deployed_target():
+    """A deployed target's database is what the user declares (unknown without it); the suite's own target's is its own."""
+    from conformance.run.context import _backend
+
+    own = LocalTarget(version="3.3.2", url="http://127.0.0.1:9", api="v2", auth={}, database="sqlite")
+    assert _backend(None, None) == "" and _backend(None, "postgres") == "postgres"
+    assert _backend(own, None) == "sqlite" == _backend(own, "sqlite")
+    with pytest.raises(ConfigError, match="suite's own Airflow 3.3.2 on sqlite"):
+        _backend(own, "postgres")

@@ -20,10 +20,13 @@ from conformance.local import venv as local_venv
 from conformance.local import versions as local_versions
 from conformance.probes import dags
 
+pytestmark = pytest.mark.airflow  # reaches a real Airflow (or a release's venv) without the shared target fixtures
+
 PARSE = """
 import json, sys
 from airflow.models.dagbag import DagBag
 from airflow.serialization.serialized_objects import SerializedDAG
+
 bag = DagBag(sys.argv[1], include_examples=False)
 dag = bag.dags.get(sys.argv[2])
 if dag is not None:

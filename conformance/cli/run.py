@@ -32,7 +32,9 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
         roles = ", ".join(f"{role} ({spec.redacted})" for role, spec in ctx.identities.items()) or "none (anonymous only)"
         echo_err(f"role identities: {roles}; the run's own role: {ctx.primary_role or 'unknown'}")
     packages = [f"conformance.tiers.{kind}" for kind in options.only]  # collect only what was asked for
-    args = ["--pyargs", *packages, "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
+    # `-o addopts=`: the pytest settings of whatever project the command runs in (this checkout's `-m "not airflow"`,
+    # a user's own) must not change which checks run
+    args = ["--pyargs", *packages, "-o", "addopts=", "-p", "no:cacheprovider", "--no-header", "-q" if not quiet else "-qq", "--tb=no", "-rfE",
             "-W", "ignore::pytest.PytestAssertRewriteWarning", "--assert=plain",
             "-o", "python_files=test_*.py", "-W", "ignore::DeprecationWarning"]
     if options.keyword:
@@ -69,7 +71,9 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
 @click.option("-k", "keyword", metavar="EXPR", help="Only checks whose id matches this pytest -k expression.")
 @click.option("--python", "python", metavar="PATH", help="With --airflow: the interpreter for the Airflow venv.")
 @database_option("With --airflow: the provisioned target's metadata database (postgres: a PostgreSQL server of its own; "
-                 "default: the release's running target's, else sqlite).", default=None)
+                 "default: the release's running target's, else sqlite). With --target: the deployment's metadata "
+                 "database as you know it, so deviations recorded for that database only may excuse its answers "
+                 "(default: unknown, and they excuse nothing).", default=None)
 @click.option("--i-accept-disruptive-writes", "allow_disruptive", is_flag=True, help="Allow --profile disruptive on a target the suite did not start.")
 @click.option("-x", "--max-failures", "max_failures", type=click.IntRange(1, None), is_flag=False, flag_value=1, default=None,
               metavar="[N]", help="Stop after N failed checks (-x alone: after the first); cleanup and reports still happen.")
@@ -94,9 +98,7 @@ def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_exa
                                   fail_on=fail_on, **transport_settings(**transport))
     client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned
     if url:
-        if database not in (None, "sqlite"):
-            raise ConfigError("--database applies only to a target provisioned here (--airflow/--local VERSION); "
-                              "a deployed target's database is its own")
+        options.database = database
         return run_suite(options)
     from conformance.local import instance, versions  # noqa: PLC0415
 

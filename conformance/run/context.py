@@ -112,6 +112,17 @@ def _local_target(url: str):
     return find_by_url(url)
 
 
+def _backend(local, declared: str | None) -> str:
+    """The metadata database deviations are matched against: a local target's own, else the declared one, else unknown ("")."""
+    if local is None:
+        return declared or ""
+    actual = getattr(local, "database", "sqlite") or "sqlite"
+    if declared and declared != actual:
+        raise ConfigError(f"--database {declared}: the target at this URL is the suite's own Airflow {local.version} "
+                          f"on {actual}")
+    return actual
+
+
 def _session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSession) -> GuardedSession:
     """A session with the run's credentials that shares the rate limit, accounting and interrupts of `like`."""
     session = _login_session(target, guard, redactor, like)
@@ -146,7 +157,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     root = normalize_url(options.url)
     local = _local_target(root)
     is_local, auth_config = local is not None, local.auth_config if local else "conformance"
-    backend = (getattr(local, "database", "sqlite") or "sqlite") if local else ""
+    backend = _backend(local, options.database)
     auth: AuthSpec = parse_auth(options.auth if options.auth else local.auth_spec if local else None)
     redactor = Redactor()
     _keep_secret(redactor, auth)
