@@ -38,8 +38,49 @@ def _nullable_as_validators_read_it(node):
     return node
 
 
+def _where(error) -> str:
+    return "/".join(str(p) for p in error.absolute_path) or "<body>"
+
+
+def _leaf(error) -> str:
+    """One error of a branch, short; a oneOf that more than one schema satisfies is named as such.
+
+    jsonschema raises oneOf with no sub-errors exactly when several schemas matched, so the
+    structure, not the message's wording, tells that overlap from "none matched".
+    """
+    if error.validator == "oneOf" and not error.context:
+        return f"{_where(error)} [oneOf] matches more than one of its schemas"
+    return f"{_where(error)} [{error.validator}] {str(error.message)[:160]}"
+
+
+def _branches(error) -> list[str]:
+    """For an anyOf/oneOf no schema satisfied: one line per schema, with every error that schema found.
+
+    The root line alone ("not valid under any of") is the same for every way an answer can fail,
+    so nothing could be told apart by it; a branch's line says why that schema refused the answer.
+    """
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return []
+    by_branch: dict[int, list[str]] = {}
+    for sub in error.context:
+        branch = sub.relative_schema_path[0] if sub.relative_schema_path else -1
+        by_branch.setdefault(int(branch), []).append(_leaf(sub))
+    return [f"{_where(error)} {error.validator}/{branch}: " + "; ".join(sorted(leaves)[:20])
+            for branch, leaves in sorted(by_branch.items())]
+
+
+def _schema_details(exc: BaseException) -> list[str]:
+    """Each schema error of the exception chain on its own (they say what to fix); [] when none is one."""
+    return _walk(exc)[0]
+
+
 def _flatten(exc: BaseException) -> list[str]:
-    """Each schema error on its own (they say what to fix); else the exception chain, briefly."""
+    """Each schema error on its own; else the exception chain, briefly."""
+    details, chain = _walk(exc)
+    return details or ["; ".join(chain)[:1500]]
+
+
+def _walk(exc: BaseException) -> tuple[list[str], list[str]]:
     details: list[str] = []
     chain: list[str] = []
     cause: BaseException | None = exc
@@ -48,14 +89,15 @@ def _flatten(exc: BaseException) -> list[str]:
         errors = getattr(cause, "schema_errors", None)
         if errors:
             # the keyword that failed ends the line: a long instance would otherwise cut it off
-            details.extend(f"{'/'.join(str(p) for p in e.absolute_path) or '<body>'}: {str(e.message)[:200]}"
-                           + (f" [{e.validator}]" if getattr(e, "validator", None) else "")
+            # an anyOf/oneOf error carries its schemas' own errors on the lines below it, in the same entry
+            details.extend("\n".join([f"{_where(e)}: {str(e.message)[:200]}"
+                                       + (f" [{e.validator}]" if getattr(e, "validator", None) else ""), *_branches(e)])
                            for e in list(errors)[:20])
         else:
             chain.append(str(cause)[:200])
         cause = cause.__cause__ or cause.__context__
         seen += 1
-    return details or ["; ".join(chain)[:1500]]
+    return details, chain
 
 
 class ResponseValidator:
@@ -83,4 +125,12 @@ class ResponseValidator:
             self.api.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
         except Exception as exc:  # openapi-core raises a family of validation errors
             return _flatten(exc)
+        return []
+
+    def schema_errors(self, response: requests.Response) -> list[str]:
+        """Only the body's schema errors, each an entry of its own ([] when the body conforms or cannot be judged)."""
+        try:
+            self.api.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
+        except Exception as exc:  # noqa: BLE001 - openapi-core raises a family of validation errors
+            return _schema_details(exc)
         return []

@@ -18,10 +18,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conformance.checks.permitted import JUDGED_HERE, REJECTION_CHECK, permitted
+from conformance.checks.permitted import JUDGED_HERE, REJECTION_CHECK, only_in_query, permitted
 from conformance.checks.registry import content_type_of, registered_checks, run_all
+from conformance.checks.wire import query_as_sent_is_valid
 from conformance.tiers.properties.messages import describe_exception, failure_text
-from conformance.tiers.properties.outcome import Failure, Outcome, invalid_facts, observe, schema_error_of
+from conformance.tiers.properties.outcome import Failure, Outcome, SchemaFailure, invalid_facts, observe, schema_error_of
 
 SCHEMATHESIS_CHECKS = (
     not_a_server_error,
@@ -35,6 +36,7 @@ SCHEMATHESIS_CHECKS = (
 ANONYMOUS_CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
                     response_schema_conformance)
 AUTH_CHECK = "auth_not_ignored"
+SCHEMA_CHECK = "response_schema_conformance"
 
 
 class Checker:
@@ -60,7 +62,7 @@ class Checker:
             except FailureGroup as group:
                 if self._permitted(name, case, response):
                     continue
-                for failure in group.exceptions:
+                for failure in self._schema_failures(name, group.exceptions, response):
                     message = failure.title + (": " + failure.message if failure.message else "")
                     outcome.add(self.failure(name, response, message, op_id, case=case,
                                              schema_error=schema_error_of(failure)))
@@ -75,6 +77,21 @@ class Checker:
         for name in registered_checks():
             outcome.judged(name)
 
+    def _schema_failures(self, check: str, failures, response) -> list:
+        """A schema failure as one failure per error the run's validator finds (else schemathesis' own).
+
+        Each error is judged on its own, as the scenarios do it (verdict.schema), with the schemas of an
+        anyOf/oneOf and their own errors beside it: a known defect in one field never hides an unknown
+        one in another, and a deviation can name the branch error that is its defect.
+        """
+        if check != SCHEMA_CHECK:
+            return list(failures)
+        lines = self.ctx.validator.schema_errors(response)
+        if not lines:
+            return list(failures)
+        title = next((f.title for f in failures), "Response violates schema")
+        return [SchemaFailure(title, line) for line in lines]
+
     @staticmethod
     def _permitted(check: str, case, response) -> bool:
         """A data check's failure on an answer the spec permits (conformance.checks.permitted) is no failure."""
@@ -82,8 +99,10 @@ class Checker:
             return False
         op = case.operation.definition.raw
         invalid = invalid_facts(case) if check == REJECTION_CHECK else ()
+        as_sent = only_in_query(invalid) and query_as_sent_is_valid(case.operation.schema.raw_schema, op,
+                                                                      str(getattr(response.request, "url", "") or ""))
         return permitted(check, op, int(response.status_code), invalid, content_type=content_type_of(response),
-                         body=response.content or b"")
+                         body=response.content or b"", query_valid_as_sent=as_sent)
 
     def failure(self, check: str, response, message: str, operation: str = "", *, case=None,
                 schema_error: str = "") -> Failure:

@@ -194,11 +194,13 @@ class PropertyEngine:
     def send(self, case, session, outcome: Outcome, headers: dict | None = None):
         """Send one case, count it and check the answer; None when refused or not answered.
 
-        `headers` win over the session's defaults (a case's own headers do not: schemathesis lets the
+        The session's timeout (`--request-timeout`) is passed on: schemathesis would otherwise send its own
+        10 s, and a slow but correct answer would leave the case undecided. `headers` win over the session's defaults (a case's own headers do not: schemathesis lets the
         session's `Accept: */*` replace them), e.g. the Accept that asks 2.x for a log as JSON.
         """
         try:
-            response = case.call(session=session, base_url=self.base_url, **({"headers": headers} if headers else {}))
+            response = case.call(session=session, base_url=self.base_url, timeout=session.timeout,
+                                 **({"headers": headers} if headers else {}))
         except RequestRefused as exc:
             outcome.refused.append(exc.reason)
             return None
@@ -213,7 +215,7 @@ class PropertyEngine:
     def check_anonymous(self, info: OperationInfo, case, anon, outcome: Outcome) -> None:
         anon.cookies.clear()  # a cookie picked up from an earlier answer must not stand in for credentials
         try:
-            response = case.call(session=anon, base_url=self.base_url)
+            response = case.call(session=anon, base_url=self.base_url, timeout=anon.timeout)
         except RequestRefused:
             return
         except requests.RequestException as exc:

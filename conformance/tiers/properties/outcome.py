@@ -138,8 +138,22 @@ def _body_facts(sent) -> tuple[bool, frozenset, object]:
     return parsed in ({}, [], ""), frozenset(parsed) if isinstance(parsed, dict) else frozenset(), parsed
 
 
+@dataclass(frozen=True)
+class SchemaFailure:
+    """One schema error of an answer as the run's validator states it (conformance.checks.schema)."""
+
+    title: str
+    message: str
+
+    @property
+    def schema_error(self) -> str:
+        return self.message
+
+
 def schema_error_of(failure) -> str:
     """`<instance path>: <message>` of a response-schema failure (derived from the response)."""
+    if isinstance(failure, SchemaFailure):
+        return failure.schema_error
     path = getattr(failure, "instance_path", None)
     raw = getattr(failure, "_raw_message", None) or getattr(failure, "validation_message", None)
     if path is None and raw is None:
