@@ -9,9 +9,9 @@ Measured in one run against the same target:
 - the suite's peak RSS (the `run` child process, from wait4's rusage);
 - raw schemathesis (its CLI) on exactly the operations the readonly property tier exercised,
   with the same example budget and workers.
-Figures are printed as a Markdown table of ratios for the README and written to --out.
+Figures are printed as a Markdown table of ratios for docs/benchmark.md and written to --out.
 Targets: property tier >= 0.8 x server-bound rate with workers; wall time <= raw schemathesis;
-RSS <= 400 MB. Nothing here asserts them: this measures, the README reports.
+RSS <= 400 MB. Nothing here asserts them: this measures, docs/benchmark.md reports.
 """
 
 from __future__ import annotations

@@ -56,15 +56,32 @@ def test_list_prints_every_check_with_metadata():
     assert "scenario.dag_runs.state_is_read_only" in ids and "posture.config_not_exposed" in ids
 
 
-def test_readme_table_is_generated_from_metadata():
+def test_checks_table_is_generated_from_metadata():
     from pathlib import Path  # noqa: PLC0415
 
-    from conformance.cli.catalog import README_BEGIN, README_END  # noqa: PLC0415
+    from conformance.cli.catalog import CHECKS_BEGIN, CHECKS_END, CHECKS_PAGE  # noqa: PLC0415
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    table = readme.split(README_BEGIN, 1)[1].split(README_END, 1)[0].strip()
+    page = (Path(__file__).resolve().parents[1] / CHECKS_PAGE).read_text()
+    table = page.split(CHECKS_BEGIN, 1)[1].split(CHECKS_END, 1)[0].strip()
     assert table == cli("list", "--format", "markdown").stdout.strip(), \
-        "README checks table is stale: regenerate it with `airflow-conformance list --format markdown`"
+        f"the checks table of {CHECKS_PAGE} is stale: regenerate it with `airflow-conformance list --update-readme {CHECKS_PAGE}`"
+
+
+def test_update_readme_rewrites_only_the_table(tmp_path):
+    from conformance.cli.catalog import CHECKS_BEGIN, CHECKS_END  # noqa: PLC0415
+
+    page = tmp_path / "checks.md"
+    page.write_text(f"# Checks\nbefore\n\n{CHECKS_BEGIN}\nstale\n{CHECKS_END}\nafter\n")
+    proc = cli("list", "--update-readme", str(page))
+    assert proc.returncode == 0, proc.stderr
+    text = page.read_text()
+    assert text.startswith("# Checks\nbefore\n\n") and text.endswith(f"{CHECKS_END}\nafter\n")
+    assert "stale" not in text and "| `auth.token_login` |" in text
+    older = tmp_path / "README.md"  # the marker of the time the table lived in the README still works
+    older.write_text("<!-- checks:begin (generated: airflow-conformance list --update-readme README.md) -->\n"
+                     f"stale\n{CHECKS_END}\n")
+    assert cli("list", "--update-readme", str(older)).returncode == 0 and "stale" not in older.read_text()
+    assert cli("list", "--update-readme", str(tmp_path / "absent.md")).returncode == 2
 
 
 def test_unreachable_target_is_one_line_exit_2():

@@ -213,7 +213,7 @@ def test_pytest_xdist_is_refused_with_one_line(tmp_path):
     assert XDIST in proc.stdout + proc.stderr and "Traceback" not in proc.stdout + proc.stderr
 
 
-# -- the GitHub Actions workflows the README tells people to copy ------------------------------
+# -- the GitHub Actions workflows the README and docs/staging-and-ci.md tell people to copy -----
 WORKFLOWS = sorted((REPO_ROOT / ".ci").glob("*.github.yml"))
 
 

@@ -2,7 +2,7 @@
 
 Like Kubernetes conformance tests, each check declares a stable id, a title,
 one MUST sentence, the operations it touches, the Airflow versions it
-applies to and its safety tier. `airflow-conformance list`, the README table
+applies to and its safety tier. `airflow-conformance list`, the checks table of docs/checks.md
 and the plugin's skip decisions all read this one registry.
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from pathlib import Path
 
@@ -12,8 +13,12 @@ from conformance.checks.registry import check_names, must_of
 from conformance.errors import ConfigError
 from conformance.checks.metadata import Meta
 
-README_BEGIN = "<!-- checks:begin (generated: airflow-conformance list --update-readme README.md) -->"
-README_END = "<!-- checks:end -->"
+# the page that holds the generated table (the documented target of --update-readme, and what a test compares)
+CHECKS_PAGE = "docs/checks.md"
+CHECKS_BEGIN = f"<!-- checks:begin (generated: airflow-conformance list --update-readme {CHECKS_PAGE}) -->"
+CHECKS_END = "<!-- checks:end -->"
+# any begin marker, whatever command it names (a file made when the table lived in the README keeps working)
+BEGIN_MARKER = re.compile(r"<!-- checks:begin\b[^>]*-->")
 
 
 def _versions(meta: Meta) -> str:
@@ -27,7 +32,7 @@ def _versions(meta: Meta) -> str:
 
 
 def markdown_table(checks: dict[str, Meta]) -> str:
-    """The docs table in the README; a test keeps the README in step with this output."""
+    """The checks table of docs/checks.md; a test keeps that page in step with this output."""
     lines = ["| id | kind | title | versions | tier | MUST |", "|---|---|---|---|---|---|"]
     for meta in checks.values():
         lines.append(f"| `{meta.id}` | {meta.kind} | {meta.title} | {_versions(meta)} | {meta.tier} | {meta.must} |")
@@ -42,7 +47,7 @@ def markdown_table(checks: dict[str, Meta]) -> str:
     lines.append("The authorization tier adds one check per operationId (`authorization.<operationId>`): it MUST let "
                  "through exactly the built-in roles the release grants the operation's permission, refuse the others "
                  "with 403 and the release's error body without changing anything, and refuse a request without "
-                 "credentials with 401 unless the operation is public (see Who may do what).")
+                 "credentials with 401 unless the operation is public (see [Who may do what](authorization.md)).")
     return "\n".join(lines)
 
 
@@ -51,27 +56,27 @@ def response_checks() -> list[str]:
     return sorted(check_names())
 
 
-def update_readme(path: Path, checks: dict[str, Meta]) -> None:
-    """Rewrite the generated checks table between the README markers."""
+def update_table(path: Path, checks: dict[str, Meta]) -> None:
+    """Rewrite the generated checks table between the markers of `path` (docs/checks.md)."""
     text = path.read_text(encoding="utf-8")
-    if README_BEGIN not in text or README_END not in text:
-        raise ConfigError(f"{path} has no generated checks section ({README_BEGIN} ... {README_END})")
-    head, rest = text.split(README_BEGIN, 1)
-    tail = rest.split(README_END, 1)[1]
-    path.write_text(f"{head}{README_BEGIN}\n{markdown_table(checks)}\n{README_END}{tail}", encoding="utf-8")
+    begin = BEGIN_MARKER.search(text)
+    end = text.find(CHECKS_END, begin.end()) if begin else -1
+    if begin is None or end < 0:
+        raise ConfigError(f"{path} has no generated checks section ({CHECKS_BEGIN} ... {CHECKS_END})")
+    path.write_text(f"{text[:begin.end()]}\n{markdown_table(checks)}\n{text[end:]}", encoding="utf-8")
 
 
 @click.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--update-readme", "readme", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Rewrite the checks table in this README instead of printing.")
+              help=f"Rewrite the generated checks table between the markers in FILE ({CHECKS_PAGE}) instead of printing.")
 def list_checks(fmt: str, readme: Path | None) -> None:
     """List every check: scenarios and posture (id, title, versions, tier), then the response checks and their MUST."""
     checks = load_all()
     if readme is not None:
         if not readme.exists():
             raise ConfigError(f"{readme} does not exist")
-        update_readme(readme, checks)
+        update_table(readme, checks)
         click.echo(f"updated the checks table in {readme} ({len(checks)} checks)")
     elif fmt == "json":
         responses = [{"id": name, "kind": "response", "must": must_of(name)} for name in response_checks()]
