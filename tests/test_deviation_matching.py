@@ -169,7 +169,8 @@ def trigger_body(trigger) -> object:
     """A request body that carries the trigger's JSON types and values (`*` as the first list item)."""
     doc: object = None
     for pointer, value in [(p, SAMPLE_OF_TYPE[sorted(t)[0]]) for p, t in trigger.body_types] + \
-                          [(p, json.loads(v)) for p, v in trigger.body_values]:
+                          [(p, json.loads(v)) for p, v in trigger.body_values] + \
+                          [(p, "x-none-of-" + "-".join(sorted(a))) for p, a in getattr(trigger, "body_not_in", ())]:
         doc = _put(doc, [x for x in pointer.split("/") if x], value)
     return doc
 
@@ -178,6 +179,11 @@ def _put(node: object, parts: list, value: object) -> object:
     if not parts:
         return value
     head, rest = parts[0], parts[1:]
+    where = re.match(r"^\[([^=\]]+)=([^\]]*)\]$", head)
+    if where:  # an item of a list that has key=value
+        items = node if isinstance(node, list) else []
+        first = items[0] if items and isinstance(items[0], dict) else {}
+        return [{**_put(first, rest, value), where.group(1): where.group(2)}] if rest else [{where.group(1): where.group(2)}]
     if head == "*":
         items = node if isinstance(node, list) else []
         return [_put(items[0] if items else None, rest, value)]
@@ -373,6 +379,35 @@ def test_request_facts_invalid_must_all_be_named():
     assert Trigger.parse(None).matches(obs)
 
 
+@pytest.mark.parametrize(("body", "carried"), [
+    ({"actions": [{"action_on_existence": "fail"}]}, True),  # absent
+    ({"actions": [{"action": "", "entities": []}]}, True),  # a string none of the allowed
+    ({"actions": [{"action": None}]}, True),  # null
+    ({"actions": [{"action": "delete"}, {"action": "frobnicate"}]}, True),  # one entry is enough
+    ({"actions": [{"action": "delete", "entities": []}, {"action": "create"}]}, False),
+    ({"actions": []}, False),  # no action entry at all: nothing lacks the field
+    (None, False),
+])
+def test_body_not_in_is_carried_by_an_absent_or_unlisted_value(body, carried):
+    """`body_not_in`: the value at the pointer is none of the listed ones, or the object lacks it."""
+    trigger = Trigger.parse({"body_not_in": {"/actions/*/action": ["create", "update", "delete"]}})
+    obs = Observation(result_id="property.bulk_pools", check="not_a_server_error", request_json=body)
+    assert trigger.matches(obs) is carried
+    assert "absent or none of" in trigger.describe()
+
+
+@pytest.mark.parametrize(("body", "carried"), [
+    ({"actions": [{"action": "delete", "entities": [{"name": "p"}]}]}, True),
+    ({"actions": [{"action": "create", "entities": [{"name": "p"}]}, {"action": "delete", "entities": ["q"]}]}, False),
+    ({"actions": [{"action": "create", "entities": [{"name": "p"}]}]}, False),
+])
+def test_a_filter_part_reaches_only_the_items_it_names(body, carried):
+    """`[action=delete]`: an object among a create's entities is no object among a delete's."""
+    trigger = Trigger.parse({"body_types": {"/actions/[action=delete]/entities/*": "object"}})
+    obs = Observation(result_id="property.bulk_pools", check="not_a_server_error", request_json=body)
+    assert trigger.matches(obs) is carried
+
+
 # -- lint ------------------------------------------------------------------------------
 KNOWN = check_names()
 GOOD = {
@@ -508,7 +543,7 @@ def test_load_filters_by_backend():
 def test_expectations_known_uses_covers():
     """A bare 500 on bulk_pools is excused only when the request carried the trigger (entities as objects)."""
     exp = load("3.3.2", "sqlite")
-    dev = next(d for d in exp.deviations if d.id == "v2-bulk-pool-delete-entity-objects-500")
+    dev = next(d for d in exp.deviations if d.id == "v2-bulk-delete-entity-objects-500")
     objects = {"actions": [{"action": "delete", "entities": [{"name": "acf_p", "slots": 1}]}]}
     names = {"actions": [{"action": "delete", "entities": ["acf_p"]}]}
     obs = Observation(result_id="property.bulk_pools", operation="bulk_pools", check="not_a_server_error", status=500,
@@ -520,5 +555,7 @@ def test_expectations_known_uses_covers():
     mixed = {"actions": [{"action": "delete", "entities": ["acf_q", {"name": "acf_p", "slots": 1}]}]}
     assert exp.known(_replace(obs, request_json=mixed)) is dev  # one object entity carries the trigger
     assert exp.known(_replace(obs, request_json=None)) is None
+    created = {"actions": [{"action": "create", "entities": [{"name": "acf_p", "slots": 1}]}]}
+    assert exp.known(_replace(obs, request_json=created)) is None  # objects of a create are no delete's objects
 
 

@@ -32,7 +32,7 @@ ENTRY_KEYS = frozenset({"id", "versions", "client", "operations", "scenarios", "
 CLIENT_CHECK = "client_parse"  # an official client's reading of a recorded answer (conformance.clients)
 SCOPED_BY_OPERATION = ("property.", "client.")  # result ids excused per operation, not per scenario step
 RESPONSE_KEYS = frozenset({"status", "content_type", "body", "pointer", "schema_error"})
-TRIGGER_KEYS = frozenset({"query", "body", "body_empty", "invalid", "body_types", "body_values"})
+TRIGGER_KEYS = frozenset({"query", "body", "body_empty", "invalid", "body_types", "body_values", "body_not_in"})
 JSON_TYPES = frozenset({"object", "array", "string", "number", "boolean", "null"})
 REPRODUCE_KEYS = frozenset({"operation", "path", "query", "body", "headers", "anonymous", "setup", "each",
                             "content_type", "data", "mutate"})
@@ -162,18 +162,22 @@ class Trigger:
     invalid: frozenset[str] = frozenset()
     body_types: tuple[tuple[str, frozenset[str]], ...] = ()  # (pointer, `*` for any index or key; JSON types)
     body_values: tuple[tuple[str, str], ...] = ()  # (pointer, the exact JSON value there, as JSON text)
+    # (pointer, the JSON values allowed there, as JSON texts): carried when a value there is none of them, or is absent
+    body_not_in: tuple[tuple[str, frozenset[str]], ...] = ()
 
     @classmethod
     def parse(cls, raw: dict | None) -> Trigger:
         raw = raw or {}
         types = tuple((str(p), frozenset(str(x) for x in _as_tuple(t))) for p, t in (raw.get("body_types") or {}).items())
         values = tuple((str(p), _json_text(v)) for p, v in (raw.get("body_values") or {}).items())
+        not_in = tuple((str(p), frozenset(_json_text(v) for v in _as_tuple(allowed)))
+                       for p, allowed in (raw.get("body_not_in") or {}).items())
         return cls(frozenset(_as_tuple(raw.get("query"))), frozenset(_as_tuple(raw.get("body"))),
-                   raw.get("body_empty"), frozenset(_as_tuple(raw.get("invalid"))), types, values)
+                   raw.get("body_empty"), frozenset(_as_tuple(raw.get("invalid"))), types, values, not_in)
 
     def __bool__(self) -> bool:
         return bool(self.query or self.body or self.body_empty is not None or self.invalid or self.body_types
-                    or self.body_values)
+                    or self.body_values or self.body_not_in)
 
     def matches(self, obs: Observation) -> bool:
         if not self.query <= obs.query or not self.body <= obs.body_fields:
@@ -185,6 +189,9 @@ class Trigger:
             return False
         if not all(any(_json_text(v) == want for v in _at(obs.request_json, pointer)) for pointer, want in self.body_values):
             return False
+        if not all(any(v is _MISSING or _json_text(v) not in allowed for v in _at_or_absent(obs.request_json, pointer))
+                   for pointer, allowed in self.body_not_in):
+            return False
         # every kind of invalid input generated must be one the deviation names
         return not self.invalid or (bool(obs.invalid) and obs.invalid <= self.invalid)
 
@@ -195,6 +202,7 @@ class Trigger:
             parts.append("an empty body" if self.body_empty else "a non-empty body")
         parts += [f"body {p or '(root)'} is a JSON {' or '.join(sorted(t))}" for p, t in self.body_types]
         parts += [f"body {p} is {v}" for p, v in self.body_values]
+        parts += [f"body {p} absent or none of {', '.join(sorted(allowed))}" for p, allowed in self.body_not_in]
         if self.invalid:
             parts.append("invalid input of kind " + " or ".join(sorted(self.invalid)))
         return "; ".join(parts)
@@ -215,21 +223,42 @@ def json_type(value: object) -> str:
     return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else type(value).__name__
 
 
+_WHERE = re.compile(r"^\[([^=\]]+)=([^\]]*)\]$")
+
+
 def _at(doc: object, pointer: str) -> list:
-    """Every value at a JSON pointer whose `*` parts stand for any index or key (empty when none)."""
+    """Every value at a JSON pointer whose `*` parts stand for any index or key (empty when none).
+
+    A part `[key=value]` stands for the items (or values) that are objects whose `key` is that string:
+    `/actions/[action=delete]/entities/*` reaches the entities of delete actions only.
+    """
     nodes = [doc]
     for raw in [p for p in pointer.lstrip("/").split("/") if p]:
         part = raw.replace("~1", "/").replace("~0", "~")
+        where = _WHERE.match(part)
         nxt: list = []
         for node in nodes:
-            if part == "*":
-                nxt += list(node.values()) if isinstance(node, dict) else list(node) if isinstance(node, list) else []
+            children = list(node.values()) if isinstance(node, dict) else list(node) if isinstance(node, list) else []
+            if where:
+                nxt += [c for c in children if isinstance(c, dict) and c.get(where.group(1)) == where.group(2)]
+            elif part == "*":
+                nxt += children
             elif isinstance(node, dict) and part in node:
                 nxt.append(node[part])
             elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 nxt.append(node[int(part)])
         nodes = nxt
     return nodes
+
+
+def _at_or_absent(doc: object, pointer: str) -> list:
+    """The values at the pointer, and the absent marker for each object where its last key is missing."""
+    parent, _, last = pointer.rpartition("/")
+    key = last.replace("~1", "/").replace("~0", "~")
+    found = _at(doc, pointer)
+    if key != "*" and not _WHERE.match(key):
+        found += [_MISSING for node in _at(doc, parent) if isinstance(node, dict) and key not in node]
+    return found
 
 
 @dataclass(frozen=True)
