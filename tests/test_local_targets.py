@@ -17,6 +17,7 @@ import requests
 from conformance.local import instance, processes
 from conformance.probes.dags import (ASSETS_DAG_ID, BROKEN_FILENAME, DISPOSABLE_DAG_ID, MARKER, PROBE_DAG_ID,
                                      PROBE_TASK_ID, QUEUED_ASSET, XCOM_KEY)
+from conformance.local.logins import ROUNDS
 from conformance.local.target import LocalTarget
 from tests.targets import VERSIONS, cli
 
@@ -153,6 +154,24 @@ def test_auth_spec_works_and_wrong_password_is_rejected(up_target):
                             timeout=10)
     assert bad.status_code == 401
     assert requests.get(f"{target.api_root}/dags", timeout=10).status_code == 401
+
+
+@pytest.mark.slow
+def test_2x_users_are_stored_with_cheap_hashes_and_still_checked(up_target):
+    """Every Basic-auth request re-checks the password: the suite's own users of a 2.x home are stored with few
+    rounds (conformance.local.logins), read from the metadata database; every role user still logs in."""
+    target, _ = up_target
+    if target.api != "v1":
+        pytest.skip("3.x users are SimpleAuthManager's, with JWT logins: no per-request password check")
+    import sqlite3  # noqa: PLC0415
+
+    with sqlite3.connect(Path(target.home) / "airflow.db") as db:
+        stored = dict(db.execute("SELECT username, password FROM ab_user").fetchall())
+    ours = {"admin", *(spec["user"] for spec in target.roles.values())}
+    assert ours <= set(stored) and all(stored[u].startswith(f"pbkdf2:sha256:{ROUNDS}$") for u in ours), stored.keys()
+    for spec in target.roles.values():
+        r = requests.get(f"{target.api_root}/version", auth=(spec["user"], spec["password"]), timeout=10)
+        assert r.status_code == 200, spec["user"]
 
 
 @pytest.mark.slow

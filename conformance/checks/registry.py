@@ -91,7 +91,8 @@ OTHER_CHECKS: dict[str, str] = {
     "response_schema_conformance": "A response body MUST match the schema the reference spec documents.",
     "negative_data_rejection": "Input that violates the reference spec MUST be rejected with 4xx (an undeclared query "
                                "parameter and an unmatched Accept header MAY be ignored: OpenAPI names no duty to "
-                               "refuse them; RFC 9110 12.5.1 lets a server disregard Accept).",
+                               "refuse them; RFC 9110 12.5.1 lets a server disregard Accept; a query value is judged "
+                               "as the text sent, and `format` is an annotation).",
     "positive_data_acceptance": "Input that satisfies the reference spec MUST NOT be refused with a status the operation "
                                 "does not document (a documented 4xx is a response the spec lists, whatever its reason).",
     "auth_not_ignored": "A protected operation MUST refuse a request without credentials (401/403).",

@@ -24,7 +24,7 @@ import requests
 
 from conformance.errors import ConfigError, SuiteError
 from conformance.local import home as home_mod
-from conformance.local import fixtures, postgres, processes, state
+from conformance.local import fixtures, logins, postgres, processes, state
 from conformance.probes.dags import BROKEN_FILENAME, PROBE_DAG_ID
 from conformance.local.target import DATABASES, LocalTarget, target_key
 from conformance.local.venv import airflow_bin, ensure_venv
@@ -138,7 +138,8 @@ def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[
     if state_of.get("version") == spec.version and (home.backend != "sqlite" or home.database.exists()):
         if not state_of.get("role_users"):  # a home initialised before role users existed
             _create_role_users(spec, home, airflow, env, progress)
-            marker.write_text(json.dumps({"version": spec.version, "role_users": True}), encoding="utf-8")
+        cheap = state_of.get("cheap_logins") or _cheap_logins(spec, home, airflow, env, progress)  # older homes
+        marker.write_text(json.dumps({"version": spec.version, "role_users": True, "cheap_logins": cheap}), encoding="utf-8")
         return
     started = time.monotonic()
     progress(f"initialising the Airflow {spec.version} database (airflow db {spec.db_command})")
@@ -146,10 +147,27 @@ def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[
     if spec.major == 2:
         _create_user(home, airflow, env, home_mod.ADMIN_USER, "Admin", home.password)
     _create_role_users(spec, home, airflow, env, progress)
+    cheap = _cheap_logins(spec, home, airflow, env, progress)
     if spec.reserialize:
         _run_init([airflow, "dags", "reserialize"], env=env, home=home, shown="dags reserialize")
-    marker.write_text(json.dumps({"version": spec.version, "role_users": True}), encoding="utf-8")
+    marker.write_text(json.dumps({"version": spec.version, "role_users": True, "cheap_logins": cheap}), encoding="utf-8")
     progress(f"database ready in {time.monotonic() - started:.0f} s")
+
+
+def _cheap_logins(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str], progress: Progress) -> bool:
+    """Store the 2.x users' password hashes with few rounds (conformance.local.logins); whether that is done.
+
+    A failure costs speed only (every request keeps its slow password check), so it is said and provisioning goes on.
+    """
+    if spec.major != 2:
+        return True
+    users = {home_mod.ADMIN_USER: home.password, **{u: home.role_passwords[u] for u in home_mod.ROLE_USERS[2].values()}}
+    try:
+        logins.cheapen(Path(airflow).parent / "python", env, home.path, users, home.logs / "init.log")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        progress(f"could not store cheap password hashes ({exc}); every API request keeps its slow password check")
+        return False
+    return True
 
 
 def _create_user(home: home_mod.Home, airflow: str, env: dict[str, str], user: str, role: str, password: str) -> None:

@@ -195,8 +195,9 @@ class PropertyEngine:
         """Send one case, count it and check the answer; None when refused or not answered.
 
         The session's timeout (`--request-timeout`) is passed on: schemathesis would otherwise send its own
-        10 s, and a slow but correct answer would leave the case undecided. `headers` win over the session's defaults (a case's own headers do not: schemathesis lets the
-        session's `Accept: */*` replace them), e.g. the Accept that asks 2.x for a log as JSON.
+        10 s, and a slow but correct answer would leave the case undecided. `headers` win over the
+        session's defaults (a case's own headers do not: schemathesis lets the session's `Accept: */*`
+        replace them), e.g. the Accept that asks 2.x for a log as JSON.
         """
         try:
             response = case.call(session=session, base_url=self.base_url, timeout=session.timeout,
