@@ -8,6 +8,7 @@ failed. A check that crashes is recorded (an `error`), never taken for a pass.
 from __future__ import annotations
 
 import requests
+from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -37,6 +38,21 @@ ANONYMOUS_CHECKS = (not_a_server_error, status_code_conformance, content_type_co
                     response_schema_conformance)
 AUTH_CHECK = "auth_not_ignored"
 SCHEMA_CHECK = "response_schema_conformance"
+
+
+def as_requests_response(response) -> requests.Response:
+    """schemathesis' answer (lower-case headers with list values) as the `requests` answer openapi-core reads."""
+    if isinstance(response, requests.Response):
+        return response
+    converted = requests.Response()
+    converted.status_code = int(response.status_code)
+    converted._content = bytes(response.content or b"")
+    converted.headers = CaseInsensitiveDict({name: ", ".join(values) if isinstance(values, list) else str(values)
+                                            for name, values in (response.headers or {}).items()})
+    converted.request = response.request
+    converted.url = str(getattr(response.request, "url", "") or "")
+    converted.encoding = getattr(response, "encoding", None)
+    return converted
 
 
 class Checker:
@@ -86,7 +102,7 @@ class Checker:
         """
         if check != SCHEMA_CHECK:
             return list(failures)
-        lines = self.ctx.validator.schema_errors(response)
+        lines = self.ctx.validator.schema_errors(as_requests_response(response))
         if not lines:
             return list(failures)
         title = next((f.title for f in failures), "Response violates schema")
