@@ -79,3 +79,17 @@ def test_a_further_break_of_the_same_schema_is_not_the_defect(validator, break_i
 
 def test_a_conforming_answer_has_no_schema_error(validator):
     assert validator.schema_errors(_answer({"task_instances": [], "total_entries": 0})) == []
+
+
+def test_the_property_tier_reads_schemathesis_answers_the_same_way(validator):
+    """schemathesis hands the property tier its own answer object (list-valued, lower-case headers); converted,
+    the validator finds the same errors as on the `requests` answer (unconverted it judged nothing)."""
+    from schemathesis.core.transport import Response as SchemathesisResponse
+
+    from conformance.tiers.properties.checking import as_requests_response
+
+    plain = _answer(ANSWER["body"])
+    wrapped = SchemathesisResponse(status_code=200, headers={"Content-Type": ["application/json"]}, content=plain.content,
+                                   request=plain.request, elapsed=0.01, verify=True)
+    assert validator.schema_errors(wrapped) == []  # what the tier saw before: nothing, so nothing could be named
+    assert validator.schema_errors(as_requests_response(wrapped)) == validator.schema_errors(plain) != []
