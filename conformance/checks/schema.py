@@ -121,16 +121,18 @@ class ResponseValidator:
 
     def errors(self, response: requests.Response) -> list[str]:
         """Every way the response breaks the documented contract (empty when it conforms)."""
-        try:
-            self.api.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
-        except Exception as exc:  # openapi-core raises a family of validation errors
-            return _flatten(exc)
-        return []
+        exc = self._validate(response)
+        return _flatten(exc) if exc is not None else []
 
     def schema_errors(self, response: requests.Response) -> list[str]:
         """Only the body's schema errors, each an entry of its own ([] when the body conforms or cannot be judged)."""
+        exc = self._validate(response)
+        return _schema_details(exc) if exc is not None else []
+
+    def _validate(self, response: requests.Response) -> BaseException | None:
+        """What openapi-core raised for the response (None when it conforms)."""
         try:
             self.api.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
         except Exception as exc:  # noqa: BLE001 - openapi-core raises a family of validation errors
-            return _schema_details(exc)
-        return []
+            return exc
+        return None

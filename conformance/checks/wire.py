@@ -37,7 +37,7 @@ def query_as_sent_is_valid(spec: Mapping, op: Mapping, url: str) -> bool:
     """
     sent = parse_qs(urlsplit(url).query, keep_blank_values=True)
     for raw in op.get("parameters") or ():
-        param = resolve(dict(spec), raw)
+        param = resolve(spec, raw)
         if not isinstance(param, dict) or param.get("in") != "query":
             continue
         values = sent.get(str(param.get("name")))
@@ -52,7 +52,7 @@ def query_as_sent_is_valid(spec: Mapping, op: Mapping, url: str) -> bool:
 
 def _values_ok(spec: Mapping, values: list[str], schema: Any) -> bool:
     """The repeated values of one parameter: an array's items, else exactly one scalar."""
-    schema = resolve(dict(spec), schema)
+    schema = resolve(spec, schema)
     if not isinstance(schema, dict):
         return False
     for key in ("anyOf", "oneOf"):
@@ -68,7 +68,7 @@ def _values_ok(spec: Mapping, values: list[str], schema: Any) -> bool:
 
 def _text_ok(spec: Mapping, text: str, schema: Any) -> bool:
     """Whether one value's text is accepted by the schema (some alternative of it)."""
-    schema = resolve(dict(spec), schema)
+    schema = resolve(spec, schema)
     if not isinstance(schema, dict) or "not" in schema:
         return False
     for key in ("anyOf", "oneOf"):

@@ -16,6 +16,7 @@ import copy
 import functools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,7 +204,7 @@ def full_path(spec: dict, path: str) -> str:
     return _prefix(spec) + path
 
 
-def resolve(spec: dict, node: Any) -> Any:
+def resolve(spec: Mapping, node: Any) -> Any:
     """Follow local ``$ref`` pointers (``#/components/...``) until a non-ref node."""
     seen = set()
     while isinstance(node, dict) and isinstance(node.get("$ref"), str):
