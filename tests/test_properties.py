@@ -1,4 +1,5 @@
-"""The property tier against real Airflow 2.10.5 and 3.3.2: coverage, the readonly promise, and sandbox cleanup.
+"""The property tier against real Airflow 2.10.5 and 3.3.2: coverage, the readonly promise, the time budget
+(what a sandbox run reaches is judged on test_safety's default run: `assert_sandbox_coverage`).
 
 No mocks: the target is started through the public CLI (`up`, reused when it
 already runs, stopped at the end only if this session started it), the suite
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from tests.snapshot import leftovers, snapshot
+from tests.snapshot import snapshot
 from tests.targets import cli
 
 EXAMPLES = "4"
@@ -75,20 +76,11 @@ def test_readonly_run_changes_nothing_and_covers_every_operation(live, tmp_path)
     assert all(r["status"] != "skipped" or r["message"] for r in results["results"]), "every skip says why"
 
 
-def test_sandbox_run_leaves_nothing_of_its_own_behind(live, tmp_path):
-    before = listing(live)
-    proc, results = _run(live, tmp_path)
-    assert proc.returncode in (0, 1) and not _undecided(results), (proc.stderr[-1500:], _undecided(results))
-    after = listing(live)
-    prefix = results["run_id"] + "_"  # other tests' interrupted runs are not this run's business
-    assert [x for x in leftovers(after) if str(x[1]).startswith(prefix)] == [], f"objects of {prefix} left behind"
-    for kind in before:
-        if kind != "dag_runs":  # the probe DAG's runs: the run adds and deletes its own
-            assert before[kind] == after[kind], f"the sandbox run changed {kind}"
-    foreign = [r for r in before["dag_runs"] if not r[0].startswith("conformance")]
-    assert foreign == [r for r in after["dag_runs"] if not r[0].startswith("conformance")]
+def assert_sandbox_coverage(results: dict, version: str) -> None:
+    """What a sandbox run must reach, judged on its results.json (test_safety's default run calls it: one run
+    proves both that nothing foreign changed and that the run covered what it should)."""
     assert results["cleanup_problems"] == []
-    ops = _spec_operations(live.version)
+    ops = _spec_operations(version)
     assert set(results["operations"]) == set(ops)
     exercised = [op for op, e in results["operations"].items() if e["status"] in ("passed", "failed", "known_deviation")]
     assert len(exercised) >= 0.95 * len(ops), f"only {len(exercised)} of {len(ops)} operations exercised"
@@ -111,7 +103,7 @@ def test_sandbox_run_leaves_nothing_of_its_own_behind(live, tmp_path):
 def test_time_budget_cuts_examples_but_reaches_every_read(targets, tmp_path):
     """--time-budget: operations share the time; once an operation's share is spent it sends no more
     cases, yet every operation still gets at least one. 200 examples per operation would take minutes."""
-    live = targets.get("2.10.5")
+    live = targets.get("3.3.2")  # the faster local target: the budget's logic does not depend on the release
     proc = cli("run", "--target", live.url, "--auth", live.auth_spec, "--only", "properties", "--profile", "readonly",
                "--max-examples", "200", "--time-budget", "20", "--seed", SEED, "--report-dir", str(tmp_path),
                timeout=1500)
