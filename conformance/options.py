@@ -11,7 +11,9 @@ import secrets
 from dataclasses import dataclass, field
 
 PROFILES = ("readonly", "sandbox", "disruptive")
-KINDS = ("scenarios", "properties", "posture", "authorization")
+# the tiers (what --only accepts), in the order a run collects them: scenarios first (fixed requests), the effects
+# tier on objects of its own, then generated cases, the deployment's posture, and the per-identity pass
+KINDS = ("scenarios", "effects", "properties", "posture", "authorization")
 ROLE_ENV_PREFIX = "AIRFLOW_CONFORMANCE_AUTH_"  # AIRFLOW_CONFORMANCE_AUTH_<ROLE>: a role identity (as --auth-role ROLE=SPEC)
 DEFAULT_REPORT_DIR = "reports/latest"
 DEFAULT_MAX_EXAMPLES = 20

@@ -30,7 +30,7 @@ from conformance.tiers.context import CONTEXT_KEY, NO_RUN
 FLAGS = {
     "auth": (str, None, "auth spec: basic:U:P, jwt:U:P, bearer:T, env:VAR, none, kerberos"),
     "profile": (str, "sandbox", f"safety profile: {', '.join(PROFILES)} (default sandbox)"),
-    "only": (str, ",".join(KINDS), "comma list of scenarios,properties,posture,authorization"),
+    "only": (str, ",".join(KINDS), "comma list of " + ",".join(KINDS)),
     "report-dir": (str, DEFAULT_REPORT_DIR, "where results.json and the reports go"),
     "max-examples": (int, DEFAULT_MAX_EXAMPLES, "property examples per operation"),
     "max-rps": (float, None, "requests per second across all workers"),

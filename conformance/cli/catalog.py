@@ -66,12 +66,41 @@ def update_table(path: Path, checks: dict[str, Meta]) -> None:
     path.write_text(f"{text[:begin.end()]}\n{markdown_table(checks)}\n{text[end:]}", encoding="utf-8")
 
 
+def print_effects(versions: tuple[str, ...], fmt: str) -> None:
+    """The effects table of each release's reference spec: every effect with its class and observation, then the counts."""
+    from conformance.specs.catalog import load_spec, reference_version_for  # noqa: PLC0415
+    from conformance.specs.effects import effects_of, summary  # noqa: PLC0415
+
+    out = {}
+    for version in versions:
+        table = effects_of(load_spec(reference_version_for(version)))
+        out[version] = {"summary": summary(table), "effects": [e.as_dict() for e in table]}
+        if fmt == "json":
+            continue
+        for e in table:
+            field = f" ({e.field})" if e.field and e.field != e.parameter else ""
+            click.echo(f"{version}  {e.operation_id:<42} {e.location:<5} {e.parameter + field:<40} "
+                       f"{e.effect_class.value:<10} {e.observation.value:<14} {e.reason}")
+        figures = out[version]["summary"]
+        click.echo(f"Airflow {version}: {figures['documented']} documented effects: {figures['checked']} checked, "
+                   f"{figures['not_observable']} not observable (with the reason), {figures['unchecked']} unchecked")
+    if fmt == "json":
+        click.echo(json.dumps(out, indent=2))
+
+
 @click.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--update-readme", "readme", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"Rewrite the generated checks table between the markers in FILE ({CHECKS_PAGE}) instead of printing.")
-def list_checks(fmt: str, readme: Path | None) -> None:
+@click.option("--effects", "effects", metavar="VERSION", multiple=True,
+              help="Print the documented effects of VERSION's reference spec (every parameter and body field, its class, "
+                   "and whether it is checked, not observable or unchecked, with the reason) instead of the checks; "
+                   "repeatable. --format json gives them as data.")
+def list_checks(fmt: str, readme: Path | None, effects: tuple[str, ...]) -> None:
     """List every check: scenarios and posture (id, title, versions, tier), then the response checks and their MUST."""
+    if effects:
+        print_effects(effects, fmt)
+        return
     checks = load_all()
     if readme is not None:
         if not readme.exists():

@@ -12,7 +12,7 @@ from conformance.cli.common import echo_err, exclusive, parse_only, parse_roles,
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
 from conformance.cli.common import check_fail_on, check_page_limits
-from conformance.options import DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
+from conformance.options import DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, KINDS, PROFILES, RunOptions
 
 # pytest's own exit codes that mean "the user asked for something impossible"
 _PYTEST_USAGE = {int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_COLLECTED)}
@@ -56,7 +56,7 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
               help="A role identity for the authorization checks (repeatable; SPEC as for --auth, env:VAR keeps it off "
                    "argv; env AIRFLOW_CONFORMANCE_AUTH_<ROLE>).")
 @click.option("--profile", type=click.Choice(PROFILES), default="sandbox", show_default=True, help="What the suite may change on the target.")
-@click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture, authorization (default: all).")
+@click.option("--only", "only", metavar="KINDS", help="Comma list of " + ", ".join(KINDS) + " (default: all).")
 @click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True, help="Where results.json, junit.xml, report.html, summary.md go.")
 @click.option("--max-examples", type=click.IntRange(1, 10000), default=DEFAULT_MAX_EXAMPLES, show_default=True, help="Generated examples per operation.")
 @click.option("--max-rps", type=click.FloatRange(0.1, None), default=None, help="Upper bound on requests per second (all workers together).")

@@ -13,6 +13,7 @@ from collections import Counter
 
 from conformance.clients.runner import NO_SUCH_OPERATION
 from conformance.model.classes import ordered
+from conformance.model.kinds import TIER_OF_KIND
 from conformance.model.reasons import ReasonCode
 from conformance.run.selection import NOT_APPLICABLE_PREFIX
 
@@ -21,7 +22,7 @@ UNCLASSIFIED = "unclassified"  # a failed result of a run written before results
 UNDECIDED = "undecided"
 DECIDED = ("passed", "failed", "known_deviation")
 PER_OPERATION = ("client", "authorization", "property")  # kinds whose check id is `<kind>.<operationId>`
-TIER_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture", "authorization": "authorization"}
+TIER_OF = TIER_OF_KIND
 LABELS = {"passed": "✅ passed", "failed": "❌ failed", "known_deviation": "⚠️ known", "error": "💥 error",
           NOT_APPLICABLE: "n/a", UNDECIDED: "❔ undecided"}
 SECOND_PASS_MARK = "†"  # beside a cell decided on a restart of the release (a second pass), not its main run

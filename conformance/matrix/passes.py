@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from conformance.model.kinds import TIER_OF_KIND
 from conformance.run.selection import AUTH_DEFAULT_REASON
 from conformance.safety.guard import FORBIDDEN_AREA_REASON, WHOLE_COLLECTION_REASON
 
 # how the authorization tier ("...: <reason>") and the property tier ("... (N generated cases): <reason>") say
 # the guard kept an operation's requests back
 GUARD_REFUSAL = "refused by the safety guard"
-TIERS = {"scenario": "scenarios", "posture": "posture", "property": "properties", "authorization": "authorization"}
+TIERS = TIER_OF_KIND
 # the test function of each per-operation tier a narrow pass selects from: its items are `<function>[<operationId>]`
 ITEM_OF = {"authorization": "test_authorization", "property": "test_operation"}
 

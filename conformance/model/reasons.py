@@ -23,6 +23,7 @@ class ReasonCode(str, Enum):
     PROBE_DAGS = "probe_dags"  # the suite's probe DAGs are not deployed
     REFUSED_BY_GUARD = "refused_by_guard"  # the safety guard kept the requests back
     NOTHING_GENERATED = "nothing_generated"  # no request could be generated for the operation
+    NO_DATA = "no_data"  # the target holds no data that could show the effect (effects tier)
     # error: the suite could not decide
     SETUP_ERROR = "setup_error"
     TEARDOWN_ERROR = "teardown_error"

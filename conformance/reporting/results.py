@@ -18,7 +18,7 @@ from conformance import __version__
 from conformance.model.classes import ALL_CLASSES, FailureClass, classify, gate_text, ordered
 
 STATUSES = ("passed", "failed", "known_deviation", "skipped", "error")
-SCHEMA_VERSION = "1.1"  # 1.1: failure classes (results, checks, deviations), the gate, reason codes
+SCHEMA_VERSION = "1.2"  # 1.1: failure classes (results, checks, deviations), the gate, reason codes; 1.2: effects
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 
 
@@ -86,6 +86,8 @@ class RunResults:
     refused_by_configuration: str = ""
     # the official clients' reading of the run's cassette: {"cassette": {...}, "readings": [...], "off": why not}
     clients: dict = field(default_factory=dict)
+    # documented effects: the reference spec's table and what the effects tier decided ({} when not computed)
+    effects: dict = field(default_factory=dict)
     # `run --fail-on`: a failed result fails the run only when one of its classes is in this set
     fail_on: frozenset[FailureClass] = frozenset(ALL_CLASSES)
 
@@ -190,6 +192,7 @@ class RunResults:
             "gate": self.gate(),
             "classes": self.class_counts(),
             **({"authorization": table} if (table := authorization_table(self.results)) else {}),
+            **({"effects": self.effects} if self.effects else {}),
             "operations": self.operations,
             "results": [r.as_dict() for r in self.results],
             "configuration": self.configuration,

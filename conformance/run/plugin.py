@@ -152,7 +152,9 @@ class ConformanceRun:
 
     @pytest.hookimpl(trylast=True)  # after pytest's own teardown: the property workers have stopped
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        from conformance.reporting.effects import effects_figures, per_operation  # noqa: PLC0415
         from conformance.reporting.writer import write_all  # noqa: PLC0415
+        from conformance.specs.effects import effects_of  # noqa: PLC0415
 
         ctx = self.context
         gone = _target_gone(ctx)
@@ -177,6 +179,11 @@ class ConformanceRun:
                              "auth_roles": {role: spec.redacted for role, spec in ctx.identities.items()},
                              "own_role": ctx.primary_role or "unknown",
                              "page_limits": ctx.page_limits.as_dict() if ctx.page_limits else None}
+        table = effects_of(ctx.spec)
+        run.effects = effects_figures(table, self.results)
+        for op_id, figures in per_operation(table, self.results).items():
+            if op_id in run.operations and figures["documented"]:
+                run.operations[op_id]["effects"] = figures
         run.cleanup_problems = problems
         run.clients = clients
         if exitstatus == pytest.ExitCode.INTERRUPTED or clients.pop("interrupted", False):

@@ -13,10 +13,11 @@ from typing import NamedTuple
 import pytest
 
 from conformance.checks.metadata import Meta
+from conformance.model.kinds import TIER_OF_KIND
 from conformance.model.reasons import ReasonCode
 from conformance.options import PROFILES
 
-KIND_OF = {"scenario": "scenarios", "property": "properties", "posture": "posture", "authorization": "authorization"}
+KIND_OF = TIER_OF_KIND
 # how a skip says the check is not part of the release (the matrix tells "not applicable" from "not decided" by it)
 NOT_APPLICABLE_PREFIX = "not applicable to Airflow "
 # how a skip says the check needs a target with Airflow's default auth config (the matrix restarts 2.0-2.2 for it)
@@ -66,7 +67,7 @@ def skip_of(ctx, meta: Meta | None, kind: str, operations=()) -> Skip | None:
     if meta is None:  # generated items (properties, authorization): the run-wide reasons, and the identity's privileges
         if ctx.auth_denied:
             return Skip(ReasonCode.DENY_ALL, DENY_ALL_REASON)
-        lacking = lacks_reason(ctx, operations) if kind == "property" else None
+        lacking = lacks_reason(ctx, operations) if kind in ("property", "effect") else None
         return Skip(ReasonCode.PRIVILEGE, lacking) if lacking else None
     version = ctx.target.version
     if not meta.applies_to(version):

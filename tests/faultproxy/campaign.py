@@ -129,7 +129,7 @@ class Campaign:
     """Runs the clean baseline, then every applicable mutation, against one target."""
 
     def __init__(self, target: Target, corpus: Iterable[Mutation], workdir: Path,
-                 *, pycache: Path | None = None, isolated: bool = False, only: str = "scenarios,posture",
+                 *, pycache: Path | None = None, isolated: bool = False, only: str = "scenarios,effects,posture",
                  scope: Iterable[str] | None = None, extra: tuple[str, ...] = (),
                  keyword: Callable[[Iterable[str]], str] = keyword_for,
                  controls: Iterable[Mutation] = (), isolate_uncaught: bool = True, probe_paused: bool = True) -> None:

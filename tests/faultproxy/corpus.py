@@ -510,6 +510,29 @@ CORPUS: list[Mutation] = [
         "an unknown import error id answers 200 with a made-up entry",
         path=r"{api}/importErrors/\d+", status=(404,), response=_fabricate_import_error),
 
+    # ---------------------------------------------------------- documented effects (the effects tier)
+    Mutation(
+        "order_by_ignored", ("effect.get_pools",),
+        "order_by is ignored: pools come in the server's default order",
+        path=r"{api}/pools", query=param("order_by"), request=set_query(order_by=None)),
+    Mutation(
+        "filter_ignored", ("effect.get_event_logs",),
+        "the event filter of the event log is ignored: every entry comes back",
+        path=r"{api}/eventLogs", query=param("event"), request=set_query(event=None)),
+    Mutation(
+        "update_mask_ignored", ("effect.patch_connection",),
+        "a patch applies every field of its body whatever update_mask names",
+        method="PATCH", path=r"{api}/connections/[^/]+", query=param("update_mask"), request=set_query(update_mask=None)),
+    Mutation(
+        "write_answers_but_keeps", ("effect.patch_connection",),
+        "a patch without a mask answers 200 with the object but changes nothing",
+        method="PATCH", path=r"{api}/connections/[^/]+", query=no_param("update_mask"), request=pretend_applied(200)),
+    Mutation(
+        "valid_create_500", ("effect.post_pool",),
+        "a valid create of a pool answers 500",
+        method="POST", path=r"{api}/pools", body=has_key("name", "slots"),
+        request=reply(500, _problem(500, "Internal Server Error"))),
+
     # ---------------------------------------------------------- authorization (role identities of the local target)
     Mutation(
         "viewer_write_applied", ("authorization.patch_variable",),

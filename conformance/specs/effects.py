@@ -1,0 +1,205 @@
+"""The effects table of a reference spec: every documented effect of every parameter and body field.
+
+Derived from the spec by the parameter's name and the answer's item schema (a
+`state` parameter of a list whose items have a `state` field filters by it, a
+`*_gte` parameter bounds its field, ...), so a new release's parameters appear
+in the table without anyone listing them. Whether an effect is checked is
+decided here too, from what the effects tier can read back
+(`conformance.tiers.effects`), so `list --effects`, results.json and the tier
+never disagree about what is covered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from conformance.model.effects import Effect, EffectClass, Observation
+from conformance.specs.catalog import operations, resolve
+
+SCALAR_ITEM = "_value"  # the field name a list of plain values (3.x dagTags) gives its items
+# a parameter's stem -> the item field it is read on, where the names differ
+FIELD_ALIASES = {
+    "variable_key": ("key",),
+    "xcom_key": ("key",),
+    "pool_name": ("name", "pool"),
+    "queue_name": ("queue",),
+    "tag_name": ("tags", SCALAR_ITEM),
+    "owner": ("owners",),
+    "run_id": ("dag_run_id", "run_id"),
+    "operator_name": ("operator_name", "operator"),
+    "dag_display_name": ("dag_display_name",),
+    "name": ("name",),
+    "section": ("name",),
+}
+RANGE_SUFFIXES = ("_gte", "_gt", "_lte", "_lt")
+PAGE_PARAMS = ("limit", "offset")
+CHECK_FILTER = "effects: every item of the filtered answer matches (values taken from the target's data)"
+CHECK_ORDER = "effects: the items come in the named field's order, both directions, on the suite's own objects"
+CHECK_PAGE = "effects: limit bounds the page and offset shifts it by exactly that many items"
+CHECK_MASK = "effects: a masked patch changes the masked field and no other (read back)"
+CHECK_DRY_RUN = "effects: a dry run answers what it would change and changes nothing (read back)"
+CHECK_ROUND_TRIP = "effects: the written value is read back"
+NO_FIELD = "the answer's items carry no `{field}` field: seeing the filter needs a read of another object"
+NOT_YET = "no check of this effect yet"
+WRITE_ONLY = "write-only: the API never returns it (scenario connections.password_write_only checks that)"
+
+# writes whose effects the tier reads back on objects it owns: operationId -> the collection it reads
+OWNED_WRITES = {
+    "post_variables": "variables", "patch_variable": "variables",
+    "post_pool": "pools", "patch_pool": "pools",
+    "post_connection": "connections", "patch_connection": "connections",
+}
+WRITE_ONLY_FIELDS = {"password"}
+# body fields whose effect needs a deployment set up for it
+NEEDS_SETUP = {"team_name": "needs a deployment in multi-team mode ([core] multi_team) with a team to name"}
+DRY_RUN_CHECKED: set[str] = set()
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """Where a list answer keeps its items, and the fields an item has."""
+
+    key: str
+    fields: frozenset[str]
+
+
+def _properties(spec: Mapping, schema: Any) -> dict:
+    """An object schema's properties, `allOf` parts merged (one level is what the Airflow specs use)."""
+    schema = resolve(spec, schema)
+    if not isinstance(schema, dict):
+        return {}
+    props = dict(schema.get("properties") or {})
+    for part in schema.get("allOf") or ():
+        props.update(_properties(spec, part))
+    return props
+
+
+def list_shape(spec: Mapping, raw_op: Mapping) -> ListShape | None:
+    """The item list of an operation's 200 answer (an array property beside `total_entries`), or None."""
+    content = (resolve(spec, (raw_op.get("responses") or {}).get("200") or {}).get("content") or {})
+    schema = (content.get("application/json") or {}).get("schema")
+    props = _properties(spec, schema)
+    arrays = [(name, resolve(spec, p)) for name, p in props.items() if resolve(spec, p).get("type") == "array"]
+    if len(arrays) != 1:
+        return None
+    name, array = arrays[0]
+    items = resolve(spec, array.get("items") or {})
+    if isinstance(items, dict) and items.get("type") in ("string", "integer", "number"):
+        return ListShape(name, frozenset({SCALAR_ITEM}))
+    return ListShape(name, frozenset(_properties(spec, items)))
+
+
+def raw_operations(spec: Mapping) -> dict[str, Mapping]:
+    """operationId -> the operation object as the spec has it (responses, requestBody)."""
+    return {op["operationId"]: op for item in (spec.get("paths") or {}).values()
+            for op in resolve(spec, item).values() if isinstance(op, dict) and "operationId" in op}
+
+
+def _field_of(stem: str, fields: frozenset[str]) -> str | None:
+    for candidate in (stem, *FIELD_ALIASES.get(stem, ())):
+        if candidate in fields:
+            return candidate
+    return None
+
+
+def _query_effect(op, name: str, shape: ListShape | None) -> Effect:
+    """One query parameter's effect, classified by its name and read on the list's item fields."""
+    def make(cls: EffectClass, field: str | None, obs: Observation, reason: str) -> Effect:
+        return Effect(op.operation_id, op.method, name, "query", cls, field, obs, reason)
+
+    if name == "update_mask":
+        checked = op.operation_id in OWNED_WRITES
+        return make(EffectClass.MASK, None, Observation.CHECKED if checked else Observation.UNCHECKED,
+                    CHECK_MASK if checked else NOT_YET)
+    if name == "dry_run":
+        return make(EffectClass.DRY_RUN, None, Observation.UNCHECKED, NOT_YET)
+    if shape is None:
+        return make(EffectClass.OTHER, None, Observation.UNCHECKED, NOT_YET)
+    if name in PAGE_PARAMS:
+        return make(EffectClass.PAGE, None, Observation.CHECKED, CHECK_PAGE)
+    if name == "order_by":
+        return make(EffectClass.ORDER, None, Observation.CHECKED, CHECK_ORDER)
+    if name == "cursor":
+        return make(EffectClass.CURSOR, None, Observation.UNCHECKED, NOT_YET)
+    if name == "fields":
+        return make(EffectClass.PROJECTION, None, Observation.UNCHECKED, NOT_YET)
+    cls, stem = _filter_class(name)
+    field = _field_of(stem, shape.fields)
+    if field is None:
+        return make(cls, None, Observation.UNCHECKED, NO_FIELD.format(field=stem))
+    return make(cls, field, Observation.CHECKED, CHECK_FILTER)
+
+
+def _filter_class(name: str) -> tuple[EffectClass, str]:
+    if name.endswith("_prefix_pattern"):
+        return EffectClass.PREFIX, name[: -len("_prefix_pattern")]
+    if name.endswith("_pattern"):
+        return EffectClass.PATTERN, name[: -len("_pattern")]
+    for suffix in RANGE_SUFFIXES:
+        if name.endswith(suffix):
+            return EffectClass.RANGE, name[: -len(suffix)]
+    return EffectClass.EQUALS, name
+
+
+def _body_fields(spec: Mapping, raw_op: Mapping) -> dict:
+    """The request body's input fields (`readOnly` ones are answers, not inputs: 2.x pools list them)."""
+    content = (resolve(spec, raw_op.get("requestBody") or {}).get("content") or {})
+    props = _properties(spec, (content.get("application/json") or {}).get("schema"))
+    return {name: p for name, p in props.items() if not resolve(spec, p).get("readOnly")}
+
+
+def _body_effect(op, name: str) -> Effect:
+    def make(cls: EffectClass, obs: Observation, reason: str) -> Effect:
+        return Effect(op.operation_id, op.method, name, "body", cls, name, obs, reason)
+
+    if name == "dry_run":
+        checked = op.operation_id in DRY_RUN_CHECKED
+        return make(EffectClass.DRY_RUN, Observation.CHECKED if checked else Observation.UNCHECKED,
+                    CHECK_DRY_RUN if checked else NOT_YET)
+    if name in NEEDS_SETUP:
+        return make(EffectClass.BODY_FIELD, Observation.UNCHECKED, NEEDS_SETUP[name])
+    if op.operation_id in OWNED_WRITES:
+        if name in WRITE_ONLY_FIELDS:
+            return make(EffectClass.BODY_FIELD, Observation.NOT_OBSERVABLE, WRITE_ONLY)
+        return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_ROUND_TRIP)
+    return make(EffectClass.BODY_FIELD, Observation.UNCHECKED, NOT_YET)
+
+
+def effects_of(spec: Mapping) -> list[Effect]:
+    """Every documented effect of the spec's operations, in the spec's order."""
+    raw = raw_operations(spec)
+    table: list[Effect] = []
+    for op in operations(dict(spec)):
+        raw_op = raw.get(op.operation_id) or {}
+        shape = list_shape(spec, raw_op) if op.method == "GET" else None
+        for param in op.parameters:
+            if param.get("in") == "query":
+                table.append(_query_effect(op, str(param.get("name")), shape))
+        if op.method in ("POST", "PATCH", "PUT"):
+            table.extend(_body_effect(op, name) for name in _body_fields(spec, raw_op))
+    return table
+
+
+def summary(table: list[Effect]) -> dict:
+    """Counts per observation, overall and per class (the figures results.json and `list --effects` show)."""
+    counts = {obs.value: 0 for obs in Observation}
+    by_class: dict[str, dict[str, int]] = {}
+    for effect in table:
+        counts[effect.observation.value] += 1
+        row = by_class.setdefault(effect.effect_class.value, {obs.value: 0 for obs in Observation})
+        row[effect.observation.value] += 1
+    return {"documented": len(table), **counts, "by_class": by_class}
+
+
+_LIKE_SPECIALS = re.compile(r"[%_]")
+
+
+def like_regex(pattern: str, *, prefix: bool = False) -> re.Pattern[str]:
+    """A SQL LIKE pattern (`%` any run, `_` any one character) as a case-insensitive regex over the whole value."""
+    parts = []
+    for token in re.split(r"([%_])", pattern):
+        parts.append(".*" if token == "%" else "." if token == "_" else re.escape(token))
+    body = "".join(parts)
+    return re.compile(("^" + body + ".*$") if prefix else ("^.*" + body + ".*$"), re.IGNORECASE | re.DOTALL)

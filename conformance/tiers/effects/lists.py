@@ -1,0 +1,244 @@
+"""The effects of a list operation's query parameters, read back: filters, order_by, limit and offset.
+
+Every value sent comes from the target's own data (a state some item has, a
+pivot between two items' dates), so the request is valid by construction and a
+filter that keeps everything, or an order that is not applied, shows. An effect
+is decided only when the data can tell: a filter every item passes, or an
+order over fewer than two comparable values, is `not decided`, never a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from conformance.model.effects import Effect, EffectClass
+from conformance.specs.effects import ListShape, like_regex
+from conformance.tiers.effects.reading import Page, as_query, out_of_order, read, scalars, sort_key
+
+BASE_LIMIT = 50
+ID_FIELDS = ("dag_id", "dag_run_id", "run_id", "task_id", "map_index", "try_number", "key", "name", "connection_id",
+             "pool", "event_log_id", "id", "asset_id", "dataset_id", "timestamp", "when", "uri", "filename")
+ORDER_FIELDS_AT_MOST = 4
+RETRIES = 3
+
+PASSED, FAILED, NOT_DECIDED = "passed", "failed", "not_decided"
+
+
+@dataclass
+class Outcome:
+    """What reading one effect back showed."""
+
+    effect: Effect
+    status: str
+    detail: str = ""
+    recorded: bool = True  # a failure is already a violation of the check's verdict (False: the caller records it)
+
+    def as_dict(self) -> dict:
+        """A `checks` entry of results.json: an effect not decided is `skipped` there, with the reason as detail."""
+        status = "skipped" if self.status == NOT_DECIDED else self.status
+        return {"name": f"{self.effect.location}:{self.effect.parameter}", "status": status,
+                "effect_class": self.effect.effect_class.value, "detail": self.detail[:300]}
+
+
+def identity(item: dict) -> tuple:
+    return tuple((f, str(item.get(f))) for f in ID_FIELDS if f in item)
+
+
+class ListJudge:
+    """Judges one list operation's effects on one path (its path parameters filled)."""
+
+    def __init__(self, api, verdict, path: str, shape: ListShape, *, byte_order: bool, owned: Callable[[dict], bool]):
+        self.api, self.verdict, self.path, self.shape = api, verdict, path, shape
+        self.byte_order, self.owned = byte_order, owned
+        self.base: Page | None = None
+
+    # -- reading ----------------------------------------------------------------
+    def page(self, step: str, **params) -> Page | None:
+        """A read that must answer 200 with the list (the request is valid by construction)."""
+        page = read(self.api, self.path, self.shape.key, params)
+        what = f"GET {self.path} {params}"
+        if not self.verdict.status(page.resp, 200, what, step=step):
+            return None
+        if page.items is None:
+            self.verdict.that(False, f"{what}: no `{self.shape.key}` list in the answer", step=step, resp=page.resp)
+            return None
+        return page
+
+    def load_base(self) -> bool:
+        self.base = self.page("base", limit=BASE_LIMIT)
+        return self.base is not None
+
+    # -- paging -----------------------------------------------------------------
+    def limit(self, effect: Effect) -> Outcome:
+        assert self.base is not None
+        if (self.base.total or len(self.base.items or ())) < 2:
+            return Outcome(effect, NOT_DECIDED, "fewer than two items: a limit of one cannot show")
+        got = self.page("limit", limit=1)
+        if got is None:
+            return Outcome(effect, FAILED, "limit=1 was not answered with a list")
+        ok = self.verdict.that(len(got.items or ()) == 1, f"GET {self.path}?limit=1 answered {len(got.items or ())} items",
+                               step="limit", resp=got.resp)
+        return Outcome(effect, PASSED if ok else FAILED)
+
+    def offset(self, effect: Effect) -> Outcome:
+        for _ in range(RETRIES):
+            first = self.page("offset", limit=3)
+            shifted = self.page("offset", limit=2, offset=1)
+            again = self.page("offset", limit=3)
+            if first is None or shifted is None or again is None:
+                return Outcome(effect, FAILED, "a paging read was not answered with a list")
+            ids = [identity(i) for i in first.items or ()]
+            if len(ids) < 3:
+                return Outcome(effect, NOT_DECIDED, "fewer than three items: an offset of one cannot show")
+            if ids != [identity(i) for i in again.items or ()]:
+                continue  # the list moved between the reads: read again
+            ok = self.verdict.that([identity(i) for i in shifted.items or ()] == ids[1:3],
+                                   f"GET {self.path}?offset=1&limit=2 is not items 2-3 of the list", step="offset",
+                                   resp=shifted.resp)
+            return Outcome(effect, PASSED if ok else FAILED)
+        return Outcome(effect, NOT_DECIDED, "the list changed between every attempt")
+
+    # -- order ------------------------------------------------------------------
+    def order_fields(self) -> list[str]:
+        """Item fields whose values the base page can order (at least two distinct comparable ones)."""
+        fields = []
+        for name in sorted(self.shape.fields):
+            keys = {sort_key(i.get(name), self.byte_order) for i in (self.base.items or ())} - {None}
+            if len(keys) >= 2:
+                fields.append(name)
+        preferred = [f for f in ID_FIELDS if f in fields]
+        return (preferred + [f for f in fields if f not in preferred])[:ORDER_FIELDS_AT_MOST]
+
+    def order(self, effect: Effect) -> Outcome:
+        judged, refused = [], []
+        for name in self.order_fields():
+            asc = read(self.api, self.path, self.shape.key, {"order_by": name, "limit": BASE_LIMIT})
+            if asc.resp.status_code in (400, 422):  # a field this release does not order by
+                refused.append(name)
+                continue
+            desc = self.page("order_by", order_by=f"-{name}", limit=BASE_LIMIT)
+            if not self.verdict.status(asc.resp, 200, f"GET {self.path}?order_by={name}", step="order_by") \
+                    or desc is None or asc.items is None:
+                return Outcome(effect, FAILED, f"order_by={name} was not answered with a list")
+            for page, descending in ((asc, False), (desc, True)):
+                wrong = out_of_order([i.get(name) for i in page.items or ()], descending, self.byte_order)
+                sign = "-" if descending else ""
+                if not self.verdict.that(wrong is None, f"GET {self.path}?order_by={sign}{name}: {wrong} out of order",
+                                         step="order_by", resp=page.resp):
+                    return Outcome(effect, FAILED, f"order_by={sign}{name}")
+            judged.append(name)
+        if not judged:
+            why = f"every field tried was refused ({', '.join(refused)})" if refused else "no field with two comparable values"
+            return Outcome(effect, NOT_DECIDED, why)
+        return Outcome(effect, PASSED, "ordered by " + ", ".join(judged) + (f"; refused: {', '.join(refused)}" if refused else ""))
+
+    # -- filters ----------------------------------------------------------------
+    def filter(self, effect: Effect) -> Outcome:
+        assert self.base is not None and effect.field is not None
+        choice = self._filter_value(effect)
+        if choice is None:
+            return Outcome(effect, NOT_DECIDED, f"no value of `{effect.field}` in the data tells items apart")
+        value, test = choice
+        value = getattr(test, "text", value)  # a prefix filter is sent the prefix, not the whole value
+        got = self.page(effect.parameter, **{effect.parameter: as_query(value), "limit": BASE_LIMIT})
+        if got is None:
+            return Outcome(effect, FAILED, f"{effect.parameter}={as_query(value)} was not answered with a list")
+        wrong = [i for i in got.items or () if test(i.get(effect.field)) is False]
+        shown = as_query(value)
+        if not self.verdict.that(not wrong, f"GET {self.path}?{effect.parameter}={shown}: {len(wrong)} item(s) do not match, "
+                                 f"e.g. {effect.field}={wrong[0].get(effect.field)!r}" if wrong else "",
+                                 step=effect.parameter, resp=got.resp):
+            return Outcome(effect, FAILED, f"{effect.parameter}={shown} kept non-matching items")
+        missing = self._owned_missing(got, test, effect)
+        if not self.verdict.that(not missing, f"GET {self.path}?{effect.parameter}={shown} leaves out the suite's matching "
+                                 f"{missing}", step=effect.parameter, resp=got.resp):
+            return Outcome(effect, FAILED, f"{effect.parameter}={shown} left out matching items")
+        return Outcome(effect, PASSED, f"{effect.parameter}={shown}")
+
+    def _owned_missing(self, got: Page, test, effect: Effect) -> list:
+        """The suite's own matching items of the base page that a complete filtered answer lacks."""
+        if got.total is None or got.total > len(got.items or ()):
+            return []
+        present = {identity(i) for i in got.items or ()}
+        return [identity(i) for i in self.base.items or () if self.owned(i) and test(i.get(effect.field)) is True
+                and identity(i) not in present]
+
+    def _filter_value(self, effect: Effect) -> tuple[Any, Callable[[Any], bool]] | None:
+        """A value from the data and the predicate the filter documents, chosen so some base item fails it."""
+        items = self.base.items or ()
+        values = [v for i in sorted(items, key=lambda i: not self.owned(i)) for v in scalars(i.get(effect.field))
+                  if v is not None]
+        if effect.effect_class is EffectClass.RANGE:
+            values = midpoints(values)
+        for value in dict.fromkeys(map(_hashable, values)):
+            test = _predicate(effect, value)
+            if test is None:
+                continue
+            verdicts = [test(i.get(effect.field)) for i in items]  # True, False, or None (an unset value: unknown)
+            if False in verdicts and True in verdicts:
+                return value, test
+        return None
+
+
+def midpoints(values: list[Any]) -> list[Any]:
+    """Bounds halfway between neighbouring distinct values: a bound equal to a stored value would make the answer
+    depend on how the database rounds it (SQLite computes a run's duration as a float of its own)."""
+    keyed = sorted({k: v for v in values if (k := sort_key(v, byte_order=False)) is not None and k[0] < 2}.items())
+    out: list[Any] = []
+    for (ka, a), (kb, b) in zip(keyed, keyed[1:]):
+        if ka[0] != kb[0]:
+            continue
+        if ka[0] == 0:
+            out.append((a + b) / 2)
+        else:
+            out.append((ka[1] + (kb[1] - ka[1]) / 2).isoformat())
+    return out
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _predicate(effect: Effect, value: Any) -> Callable[[Any], bool] | None:
+    cls = effect.effect_class
+    if cls is EffectClass.EQUALS:
+        return lambda v: as_query(value) in [as_query(s) for s in scalars(v)]
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return None
+    if cls is EffectClass.PATTERN:
+        rx = like_regex(str(value))
+        return lambda v: any(rx.match(as_query(s)) for s in scalars(v) if s is not None)
+    if cls is EffectClass.PREFIX:
+        text = str(value)[: max(1, len(str(value)) // 2)]
+        rx = like_regex(text, prefix=True)
+        return _PrefixTest(rx, text)
+    if cls is EffectClass.RANGE:
+        return _range_test(effect.parameter, value)
+    return None
+
+
+class _PrefixTest:
+    """A prefix predicate that sends its own (shortened) value: the filter is asked for the prefix, not the item."""
+
+    def __init__(self, rx, text: str) -> None:
+        self.rx, self.text = rx, text
+
+    def __call__(self, v: Any) -> bool:
+        return any(self.rx.match(as_query(s)) for s in scalars(v) if s is not None)
+
+
+def _range_test(parameter: str, pivot: Any) -> Callable[[Any], bool] | None:
+    key = sort_key(pivot, byte_order=False)
+    if key is None or key[0] == 2:
+        return None
+    ops = {"_gte": lambda a, b: a >= b, "_gt": lambda a, b: a > b, "_lte": lambda a, b: a <= b, "_lt": lambda a, b: a < b}
+    compare = next(fn for suffix, fn in ops.items() if parameter.endswith(suffix))
+
+    def test(v: Any) -> bool | None:
+        if v is None:  # unknown: the spec does not say how a bound treats an unset value (3.x reads a null date as now)
+            return None
+        k = sort_key(v, byte_order=False)
+        return k is not None and k[0] == key[0] and compare(k, key)
+
+    return test

@@ -1,0 +1,151 @@
+"""The effects tier's plan: which operations have checked effects, and how each operation is judged.
+
+The table comes from `conformance.specs.effects` (one place decides what is
+checked); here each operation's checked effects are read back, a list through
+`ListJudge`, a create or a patch of the tier's own objects through `Writer`,
+and the per-effect outcomes become the result's `checks`.
+"""
+
+from __future__ import annotations
+
+from conformance.model.effects import Effect, EffectClass, Observation
+from conformance.model.reasons import ReasonCode
+from conformance.probes.dags import PROBE_DAG_ID
+from conformance.specs.effects import effects_of, list_shape, raw_operations
+from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, ListJudge, Outcome
+from conformance.tiers.effects.reading import read
+from conformance.tiers.effects.writes import BY_OPERATION, Writer
+from conformance.verdict import Conclusion, settle
+
+MUST = ("Each documented effect of {title}'s parameters and body fields MUST hold when read back: a filter keeps "
+        "exactly the matching items, order_by orders in both directions, limit and offset page, update_mask limits "
+        "a patch to the masked field, and a written field reads back as written.")
+
+
+def table_by_operation(spec: dict) -> dict[str, list[Effect]]:
+    out: dict[str, list[Effect]] = {}
+    for effect in effects_of(spec):
+        out.setdefault(effect.operation_id, []).append(effect)
+    return out
+
+
+def _judged_here(op_id: str, method: str, effects: list[Effect], spec: dict, raw: dict) -> bool:
+    if not any(e.observation is Observation.CHECKED for e in effects):
+        return False
+    if method == "GET":
+        return list_shape(spec, raw.get(op_id) or {}) is not None
+    return op_id in BY_OPERATION
+
+
+def checked_operations(ctx) -> list[tuple[str, str, str]]:
+    """(operationId, title, MUST) of every operation with a checked effect, in the spec's order."""
+    raw = raw_operations(ctx.spec)
+    out = []
+    for op_id, effects in table_by_operation(ctx.spec).items():
+        route = ctx.router.by_id.get(op_id)
+        if route is None or not _judged_here(op_id, route.method, effects, ctx.spec, raw):
+            continue
+        title = f"{route.method} {ctx.router.relative(route.template)}"
+        out.append((op_id, f"{title}: documented effects", MUST.format(title=title)))
+    return out
+
+
+class Plan:
+    """One per run: the table, the tier's own objects, and the judging of each operation."""
+
+    def __init__(self, ctx, api) -> None:
+        self.ctx, self.api = ctx, api
+        self.by_op = table_by_operation(ctx.spec)
+        self.raw = raw_operations(ctx.spec)
+        self.writer: Writer | None = None
+        self.byte_order = getattr(ctx.expectations, "backend", "") == "sqlite"
+
+    def prepare(self) -> None:
+        if self.ctx.options.profile == "readonly" or self.ctx.auth_denied:
+            return
+        self.writer = Writer(self.api, self.ctx.prefix)
+        self.writer.create_all(self.by_op)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.delete_all()  # what stays is swept by the run's cleanup from the ledger
+
+    # -- judging ----------------------------------------------------------------
+    def judge(self, op_id: str, verdict, node) -> None:
+        effects = [e for e in self.by_op.get(op_id, []) if e.observation is Observation.CHECKED]
+        route = self.ctx.router.by_id[op_id]
+        if route.method == "GET":
+            outcomes = self._list(op_id, self.ctx.router.relative(route.template), effects, verdict)
+        elif self.writer is None:
+            settle(Conclusion("skipped", f"needs the sandbox profile to write; this run uses --profile "
+                              f"{self.ctx.options.profile}", reason_code=ReasonCode.PROFILE.value), node)
+            return
+        else:
+            outcomes = self._write(op_id, effects, verdict)
+        for o in outcomes:
+            if o.status == FAILED and not o.recorded:
+                verdict.that(False, f"{o.effect.location} field {o.effect.parameter}: {o.detail}", step="read_back")
+        settle(self._conclusion(outcomes, verdict), node)
+
+    def _conclusion(self, outcomes: list[Outcome], verdict) -> Conclusion:
+        checks = [o.as_dict() for o in outcomes]
+        found = verdict.conclusion()
+        if found is not None:
+            found.checks = checks
+            return found
+        decided = [o for o in outcomes if o.status != NOT_DECIDED]
+        if not decided:
+            why = "; ".join(dict.fromkeys(o.detail for o in outcomes)) or "nothing to judge"
+            return Conclusion("skipped", f"no effect could be decided on this target's data: {why}"[:600], checks=checks,
+                              reason_code=ReasonCode.NO_DATA.value)
+        passed = sum(1 for o in decided if o.status == PASSED)
+        return Conclusion("passed", f"{passed} of {len(outcomes)} checked effects decided and held", checks=checks)
+
+    def _owned(self, item: dict) -> bool:
+        return any(isinstance(v, str) and v.startswith(self.ctx.prefix) for v in item.values())
+
+    def _path(self, template: str, key: str) -> str | None:
+        """The template with its path parameters filled so the list answers: `~` (every DAG / run), else the probe DAG."""
+        names = [p[1:-1] for p in template.split("/") if p.startswith("{")]
+        candidates = [{n: "~" for n in names}]
+        if "dag_id" in names and self.ctx.probe_dags.get(PROBE_DAG_ID):
+            candidates.append({n: (PROBE_DAG_ID if n == "dag_id" else "~") for n in names})
+        for values in candidates:
+            path = template
+            for name, value in values.items():
+                path = path.replace("{" + name + "}", value)
+            if read(self.api, path, key, {"limit": 1}).items is not None:
+                return path
+        return None
+
+    def _list(self, op_id: str, template: str, effects: list[Effect], verdict) -> list[Outcome]:
+        shape = list_shape(self.ctx.spec, self.raw.get(op_id) or {})
+        assert shape is not None
+        path = self._path(template, shape.key)
+        if path is None:
+            return [Outcome(e, NOT_DECIDED, "no list to read: its path needs values of existing objects") for e in effects]
+        judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned)
+        if not judge.load_base():
+            return [Outcome(e, FAILED, "the list did not answer") for e in effects]
+        outcomes = []
+        for effect in effects:
+            if effect.effect_class is EffectClass.PAGE:
+                outcomes.append(judge.limit(effect) if effect.parameter == "limit" else judge.offset(effect))
+            elif effect.effect_class is EffectClass.ORDER:
+                outcomes.append(judge.order(effect))
+            else:
+                outcomes.append(judge.filter(effect))
+        return outcomes
+
+    def _write(self, op_id: str, effects: list[Effect], verdict) -> list[Outcome]:
+        assert self.writer is not None
+        kind = BY_OPERATION[op_id]
+        if op_id == kind.create:
+            refused = self.writer.refused.get(op_id)
+            if refused is not None:
+                verdict.status(refused, [200, 201], f"POST /{kind.collection} of the tier's own object", step="create")
+            done = self.writer.outcomes.get(op_id)
+            if done is None:
+                return [Outcome(e, FAILED, "the create did not succeed") for e in effects]
+            return done
+        return self.writer.judge_patch(verdict, kind, effects, self.ctx.router.required_fields.get(op_id, ()))

@@ -1,0 +1,83 @@
+"""The effects table derived from the reference specs, and the predicates the effects tier judges answers by.
+
+Fast: no Airflow. The live side (each effect read back on real 2.10.5 and 3.3.2,
+and each broken by the fault proxy) is tests/test_effects_live.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.model.effects import EffectClass, Observation
+from conformance.specs.catalog import load_spec
+from conformance.specs.effects import effects_of, like_regex, summary
+from conformance.tiers.effects.lists import _predicate, midpoints
+from conformance.tiers.effects.reading import out_of_order
+
+
+def _table(version: str) -> dict[str, object]:
+    return {e.key: e for e in effects_of(load_spec(version))}
+
+
+@pytest.mark.parametrize("version", ["2.0.2", "2.10.5", "3.0.6", "3.3.2"])
+def test_every_query_parameter_of_the_spec_is_in_the_table(version):
+    spec = load_spec(version)
+    table = _table(version)
+    from conformance.specs.catalog import operations  # noqa: PLC0415
+
+    expected = {f"{op.operation_id}:query:{p['name']}" for op in operations(spec) for p in op.parameters
+                if p.get("in") == "query"}
+    assert expected and expected <= set(table)
+    figures = summary(list(table.values()))
+    assert figures["documented"] == figures["checked"] + figures["not_observable"] + figures["unchecked"]
+    assert all(e.reason for e in table.values()), "every entry says how it is checked or why it is not"
+
+
+def test_parameters_are_classified_by_their_documented_effect():
+    table = _table("3.3.2")
+    expect = {
+        "get_dag_runs:query:state": (EffectClass.EQUALS, "state"),
+        "get_dag_runs:query:start_date_gte": (EffectClass.RANGE, "start_date"),
+        "get_variables:query:variable_key_pattern": (EffectClass.PATTERN, "key"),
+        "get_pools:query:pool_name_prefix_pattern": (EffectClass.PREFIX, "name"),
+        "get_dag_tags:query:tag_name_pattern": (EffectClass.PATTERN, "_value"),
+        "get_dags:query:order_by": (EffectClass.ORDER, None),
+        "get_dags:query:limit": (EffectClass.PAGE, None),
+        "patch_pool:query:update_mask": (EffectClass.MASK, None),
+    }
+    for key, (cls, field) in expect.items():
+        assert (table[key].effect_class, table[key].field) == (cls, field), key
+        assert table[key].observation is Observation.CHECKED, key
+    assert table["get_dags:query:paused"].observation is Observation.UNCHECKED  # the item's field is `is_paused`
+    assert table["post_connection:body:password"].observation is Observation.NOT_OBSERVABLE
+    assert "post_pool:body:occupied_slots" not in _table("2.10.5"), "readOnly fields are answers, not inputs"
+
+
+def test_like_patterns_follow_sql_wildcards_case_insensitively():
+    assert like_regex("acf_b").match("xx ACFxB yy")  # `_` is any one character
+    assert not like_regex("acf_b").match("acfb")
+    assert like_regex("a%c").match("zzabbbczz")
+    assert like_regex("ab", prefix=True).match("ABc") and not like_regex("ab", prefix=True).match("cab")
+    assert like_regex("a.b").match("a.b") and not like_regex("a.b").match("axb")  # regex characters are literal
+
+
+def test_order_is_judged_only_where_every_database_agrees():
+    assert out_of_order([1, 3, 2], descending=False, byte_order=False) == (3, 2)
+    assert out_of_order([3, 2, 1], descending=True, byte_order=False) is None
+    assert out_of_order(["2026-01-02T00:00:00Z", "2026-01-01T00:00:00+00:00"], False, False) is not None
+    # "a_b" vs "ab": C and SQLite put "_" after "A-Z" but a PostgreSQL locale may ignore it: judged only byte-wise
+    assert out_of_order(["ab", "a_b"], descending=False, byte_order=False) is None
+    assert out_of_order(["ab", "a_b"], descending=False, byte_order=True) == ("ab", "a_b")
+
+
+def test_range_bounds_fall_between_stored_values():
+    assert midpoints([3, 1, 2]) == [1.5, 2.5]
+    assert midpoints(["2026-01-01T00:00:00+00:00", "2026-01-01T00:00:10+00:00"]) == ["2026-01-01T00:00:05+00:00"]
+    table = _table("3.3.2")
+    gte = _predicate(table["get_dag_runs:query:duration_gte"], 2.5)
+    assert gte(3) is True and gte(2) is False
+    assert gte(None) is None, "an unset value is not judged either way (3.x reads a null start_date as now)"
+    equals = _predicate(table["get_dag_runs:query:state"], "success")
+    assert equals("success") and not equals("failed") and not equals(None)
+    tags = _predicate(table["get_dags:query:tags"], "example")
+    assert tags([{"name": "example"}, {"name": "x"}]) and not tags([{"name": "x"}])
