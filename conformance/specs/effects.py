@@ -54,7 +54,9 @@ OWNED_WRITES = {
 WRITE_ONLY_FIELDS = {"password"}
 # body fields whose effect needs a deployment set up for it
 NEEDS_SETUP = {"team_name": "needs a deployment in multi-team mode ([core] multi_team) with a team to name"}
-DRY_RUN_CHECKED: set[str] = set()
+# writes on the task instances of the tier's own probe run: operationId -> the body fields read back
+TI_WRITES = {"post_clear_task_instances": {"dry_run"}, "patch_task_instance": {"dry_run", "new_state"}}
+CHECK_NEW_STATE = "effects: the task instance's state reads back as the new_state written"
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,11 @@ def _body_effect(op, name: str) -> Effect:
         return Effect(op.operation_id, op.method, name, "body", cls, name, obs, reason)
 
     if name == "dry_run":
-        checked = op.operation_id in DRY_RUN_CHECKED
+        checked = "dry_run" in TI_WRITES.get(op.operation_id, ())
         return make(EffectClass.DRY_RUN, Observation.CHECKED if checked else Observation.UNCHECKED,
                     CHECK_DRY_RUN if checked else NOT_YET)
+    if name in TI_WRITES.get(op.operation_id, ()):
+        return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_NEW_STATE)
     if name in NEEDS_SETUP:
         return make(EffectClass.BODY_FIELD, Observation.UNCHECKED, NEEDS_SETUP[name])
     if op.operation_id in OWNED_WRITES:

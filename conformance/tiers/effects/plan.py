@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from conformance.model.effects import Effect, EffectClass, Observation
 from conformance.model.reasons import ReasonCode
-from conformance.probes.dags import PROBE_DAG_ID
-from conformance.specs.effects import effects_of, list_shape, raw_operations
+from conformance.specs.catalog import operations
+from conformance.specs.effects import TI_WRITES, effects_of, list_shape, raw_operations
 from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, ListJudge, Outcome
+from conformance.tiers.effects.probe_run import ProbeRun
 from conformance.tiers.effects.reading import read
 from conformance.tiers.effects.writes import BY_OPERATION, Writer
 from conformance.verdict import Conclusion, settle
@@ -34,7 +35,7 @@ def _judged_here(op_id: str, method: str, effects: list[Effect], spec: dict, raw
         return False
     if method == "GET":
         return list_shape(spec, raw.get(op_id) or {}) is not None
-    return op_id in BY_OPERATION
+    return op_id in BY_OPERATION or op_id in TI_WRITES
 
 
 def checked_operations(ctx) -> list[tuple[str, str, str]]:
@@ -58,11 +59,18 @@ class Plan:
         self.by_op = table_by_operation(ctx.spec)
         self.raw = raw_operations(ctx.spec)
         self.writer: Writer | None = None
+        self.run = ProbeRun(ctx, api)
         self.byte_order = getattr(ctx.expectations, "backend", "") == "sqlite"
+        self.required_query = {op.operation_id: [p["name"] for p in op.parameters
+                                                 if p.get("in") == "query" and p.get("required")]
+                               for op in operations(ctx.spec)}
 
     def prepare(self) -> None:
+        """Trigger the probe run first (the scheduler works on it while the objects are made and the lists read)."""
         if self.ctx.options.profile == "readonly" or self.ctx.auth_denied:
+            self.run.why = f"needs the sandbox profile to trigger a run; this run uses --profile {self.ctx.options.profile}"
             return
+        self.run.start()
         self.writer = Writer(self.api, self.ctx.prefix)
         self.writer.create_all(self.by_op)
 
@@ -104,27 +112,34 @@ class Plan:
     def _owned(self, item: dict) -> bool:
         return any(isinstance(v, str) and v.startswith(self.ctx.prefix) for v in item.values())
 
-    def _path(self, template: str, key: str) -> str | None:
-        """The template with its path parameters filled so the list answers: `~` (every DAG / run), else the probe DAG."""
+    def _path(self, op_id: str, template: str, key: str) -> tuple[str, dict] | None:
+        """The template with its path parameters (and the operation's required query parameters) filled so the
+        list answers: `~` (every DAG, every run), else the objects of the tier's probe run."""
         names = [p[1:-1] for p in template.split("/") if p.startswith("{")]
-        candidates = [{n: "~" for n in names}]
-        if "dag_id" in names and self.ctx.probe_dags.get(PROBE_DAG_ID):
-            candidates.append({n: (PROBE_DAG_ID if n == "dag_id" else "~") for n in names})
+        required = self.required_query.get(op_id, [])
+        candidates = [] if required else [{n: "~" for n in names}]
+        if names or required:
+            run_values = self.run.mapped_values() if template.endswith("/listMapped") else self.run.values()
+            if run_values and all(n in run_values for n in names + required):
+                candidates.append(run_values)
         for values in candidates:
             path = template
-            for name, value in values.items():
-                path = path.replace("{" + name + "}", value)
-            if read(self.api, path, key, {"limit": 1}).items is not None:
-                return path
+            for name in names:
+                path = path.replace("{" + name + "}", values[name])
+            query = {name: values[name] for name in required}
+            if read(self.api, path, key, {"limit": 1, **query}).items is not None:
+                return path, query
         return None
 
     def _list(self, op_id: str, template: str, effects: list[Effect], verdict) -> list[Outcome]:
         shape = list_shape(self.ctx.spec, self.raw.get(op_id) or {})
         assert shape is not None
-        path = self._path(template, shape.key)
-        if path is None:
-            return [Outcome(e, NOT_DECIDED, "no list to read: its path needs values of existing objects") for e in effects]
-        judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned)
+        found = self._path(op_id, template, shape.key)
+        if found is None:
+            why = self.run.why or "no list to read: its path needs values of existing objects"
+            return [Outcome(e, NOT_DECIDED, f"no list to read ({why})") for e in effects]
+        path, query = found
+        judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned, query=query)
         if not judge.load_base():
             return [Outcome(e, FAILED, "the list did not answer") for e in effects]
         outcomes = []
@@ -139,6 +154,10 @@ class Plan:
 
     def _write(self, op_id: str, effects: list[Effect], verdict) -> list[Outcome]:
         assert self.writer is not None
+        if op_id == "post_clear_task_instances":
+            return self.run.judge_clear(verdict, effects)
+        if op_id == "patch_task_instance":
+            return self.run.judge_state_change(verdict, effects)
         kind = BY_OPERATION[op_id]
         if op_id == kind.create:
             refused = self.writer.refused.get(op_id)

@@ -1,0 +1,122 @@
+"""The effects tier's own run of the probe DAG, and the effects of writes on its task instances.
+
+Task-instance lists, tries, mapped instances and XComs need a finished run to
+show anything, and a dry run or a state change needs task instances the suite
+owns. The run is triggered when the tier starts and waited for only when a
+check first needs it, so the list checks before it overlap the scheduler's
+work. A dry run must answer the task instances it would change and change
+none of them (read back); a state change must be visible when read back.
+"""
+
+from __future__ import annotations
+
+from conformance.model.effects import Effect, EffectClass, Observation
+from conformance.probes.dags import MAPPED_TASK_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, unique_logical_date
+from conformance.probes.runs import run_path, set_paused, wait_until_done
+from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, Outcome
+
+NEW_STATE = "failed"  # a state change the probe task (which succeeds) can only get from the API
+
+
+class ProbeRun:
+    """One run of the probe DAG named with the run prefix; `values()` fills path and query parameters from it."""
+
+    def __init__(self, ctx, api) -> None:
+        self.ctx, self.api = ctx, api
+        self.run_id: str | None = None
+        self.state = ""
+        self.why = ""
+        self._waited = False
+
+    def start(self) -> None:
+        if not self.ctx.probe_dags.get(PROBE_DAG_ID):
+            self.why = "the probe DAGs are not deployed"
+            return
+        set_paused(self.api, PROBE_DAG_ID, False)  # the run's cleanup puts the pause state back as it found it
+        field = self.ctx.expectations.dialect().get("logical_date_field", "execution_date")
+        wanted = f"{self.ctx.prefix}eff_run"
+        resp = self.api.call("POST", f"/dags/{PROBE_DAG_ID}/dagRuns",
+                             json={field: unique_logical_date(), "dag_run_id": wanted, "conf": {"acf": "effects"}})
+        if resp.status_code not in (200, 201):
+            self.why = f"triggering a run of the probe DAG answered {resp.status_code}"
+            return
+        self.run_id = (resp.json() or {}).get("dag_run_id") or wanted
+
+    def finished(self) -> bool:
+        """Wait (once) for the run to end; whether it ended."""
+        if self.run_id is None:
+            return False
+        if not self._waited:
+            self._waited = True
+            self.state = str(wait_until_done(self.api, run_path(PROBE_DAG_ID, self.run_id)).get("state", ""))
+            if self.state not in TERMINAL:
+                self.why = f"the probe run {self.run_id} did not finish (state {self.state!r})"
+        return self.state in TERMINAL
+
+    def values(self) -> dict[str, str]:
+        """Path and query parameter values that name the run's objects."""
+        if not self.finished():
+            return {}
+        return {"dag_id": PROBE_DAG_ID, "dag_run_id": self.run_id or "", "run_id": self.run_id or "",
+                "task_id": PROBE_TASK_ID, "map_index": "-1"}
+
+    def mapped_values(self) -> dict[str, str]:
+        return {**self.values(), "task_id": MAPPED_TASK_ID} if self.values() else {}
+
+    # -- writes on its task instances -------------------------------------------
+    def ti_path(self) -> str:
+        return f"{run_path(PROBE_DAG_ID, self.run_id or '')}/taskInstances/{PROBE_TASK_ID}"
+
+    def ti_state(self) -> str | None:
+        resp = self.api.call("GET", self.ti_path())
+        return (resp.json() or {}).get("state") if resp.status_code == 200 else None
+
+    def judge_clear(self, verdict, effects: list[Effect]) -> list[Outcome]:
+        """`dry_run: true` on a clear of the run's echo task: answered with that task instance, state unchanged."""
+        effect = next((e for e in effects if e.effect_class is EffectClass.DRY_RUN), None)
+        if effect is None:
+            return []
+        if not self.finished():
+            return [Outcome(effect, NOT_DECIDED, self.why)]
+        before = self.ti_state()
+        body = {"dry_run": True, "dag_run_id": self.run_id, "task_ids": [PROBE_TASK_ID], "only_failed": False,
+                "only_running": False, "reset_dag_runs": False}
+        resp = self.api.call("POST", f"/dags/{PROBE_DAG_ID}/clearTaskInstances", json=body)
+        if not verdict.status(resp, 200, "POST /dags/{dag_id}/clearTaskInstances with dry_run", step="dry_run"):
+            return [Outcome(effect, FAILED, f"answered {resp.status_code}")]
+        listed = [ti for ti in (resp.json() or {}).get("task_instances") or () if isinstance(ti, dict)]
+        named = any(ti.get("task_id") == PROBE_TASK_ID and ti.get("dag_run_id", ti.get("run_id")) in (self.run_id, None)
+                    for ti in listed)
+        ok_listed = verdict.that(named, f"the dry run did not answer the task instance it would clear: {listed[:3]}",
+                                 step="dry_run", resp=resp)
+        after = self.ti_state()
+        ok_kept = verdict.that(after == before, f"the dry run changed the task instance's state: {before!r} -> {after!r}",
+                               step="dry_run", resp=resp)
+        return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept, answer listed it")]
+
+    def judge_state_change(self, verdict, effects: list[Effect]) -> list[Outcome]:
+        """PATCH a task instance: with `dry_run` nothing changes; without it `new_state` reads back."""
+        by_name = {e.parameter: e for e in effects if e.location == "body" and e.observation is Observation.CHECKED}
+        if not by_name:
+            return []
+        if not self.finished():
+            return [Outcome(e, NOT_DECIDED, self.why) for e in by_name.values()]
+        outcomes = []
+        before = self.ti_state()
+        if "dry_run" in by_name:
+            resp = self.api.call("PATCH", self.ti_path(), json={"dry_run": True, "new_state": NEW_STATE})
+            if verdict.status(resp, 200, "PATCH the task instance with dry_run", step="dry_run"):
+                after = self.ti_state()
+                ok = verdict.that(after == before, f"a dry run changed the state {before!r} -> {after!r}", step="dry_run")
+                outcomes.append(Outcome(by_name["dry_run"], PASSED if ok else FAILED, f"state {before!r} kept"))
+            else:
+                outcomes.append(Outcome(by_name["dry_run"], FAILED, f"answered {resp.status_code}"))
+        if "new_state" in by_name:
+            resp = self.api.call("PATCH", self.ti_path(), json={"dry_run": False, "new_state": NEW_STATE})
+            if verdict.status(resp, 200, f"PATCH the task instance to new_state {NEW_STATE}", step="new_state"):
+                after = self.ti_state()
+                ok = verdict.that(after == NEW_STATE, f"new_state {NEW_STATE} reads back as {after!r}", step="new_state")
+                outcomes.append(Outcome(by_name["new_state"], PASSED if ok else FAILED, f"{before!r} -> {after!r}"))
+            else:
+                outcomes.append(Outcome(by_name["new_state"], FAILED, f"answered {resp.status_code}"))
+        return outcomes
