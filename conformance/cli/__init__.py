@@ -15,9 +15,9 @@ import threading
 import click
 
 from conformance import __version__
-from conformance.errors import ConformanceError
+from conformance.errors import ConformanceError, ExitCode
 
-INTERRUPTED = INTERNAL = 3  # README: the suite could not finish (interrupted, internal error)
+INTERRUPTED = INTERNAL = ExitCode.INCOMPLETE  # README: the suite could not finish (interrupted, internal error)
 
 
 def _keep_traceback() -> str:
@@ -56,7 +56,7 @@ class _Group(click.Group):
             sys.exit(INTERRUPTED)
         except click.ClickException as exc:  # usage errors: one line, exit 2
             click.echo(f"airflow-conformance: {exc.format_message()}", err=True)
-            sys.exit(2)
+            sys.exit(ExitCode.USAGE)
         except ConformanceError as exc:
             click.echo(f"airflow-conformance: {exc}", err=True)
             sys.exit(exc.exit_code)
