@@ -10,6 +10,8 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
+from conformance.errors import ConfigError
+
 PROFILES = ("readonly", "sandbox", "disruptive")
 KINDS = ("scenarios", "properties", "posture", "authorization")
 ROLE_ENV_PREFIX = "AIRFLOW_CONFORMANCE_AUTH_"  # AIRFLOW_CONFORMANCE_AUTH_<ROLE>: a role identity (as --auth-role ROLE=SPEC)
@@ -26,8 +28,20 @@ def env_name(flag: str) -> str:
     return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
 
 
+def env_value(name: str) -> str | None:
+    """A variable's value, None when it is not set; set but empty (or blank) is a ConfigError, never "unset".
+
+    An empty AIRFLOW_CONFORMANCE_TARGET is what a CI variable that did not expand looks like; taken as
+    unset, `run` would provision a local Airflow and judge that instead.
+    """
+    value = os.environ.get(name)
+    if value is not None and not value.strip():
+        raise ConfigError(f"{name} is set but empty; give a value, or leave it out (an empty value never means 'unset')")
+    return value
+
+
 def url_from_env() -> str | None:
-    return next((os.environ[name] for name in URL_ENV if os.environ.get(name)), None)
+    return next((value for value in map(env_value, URL_ENV) if value), None)
 
 
 def parse_header(text: str) -> tuple[str, str]:
@@ -85,8 +99,12 @@ class RunOptions:
 
     @classmethod
     def from_env(cls, **overrides) -> RunOptions:
-        opts = cls(url=url_from_env(), auth=os.environ.get(env_name("auth")),
-                   client=os.environ.get(env_name("client")) or DEFAULT_CLIENT, auth_roles=roles_from_env())
+        """The options given (`overrides`), the environment for the rest; a given value never reads its variable."""
+        given = {key for key, value in overrides.items() if value is not None}
+        opts = cls(url=None if "url" in given else url_from_env(),
+                   auth=None if "auth" in given else env_value(env_name("auth")),
+                   client=(None if "client" in given else env_value(env_name("client"))) or DEFAULT_CLIENT,
+                   auth_roles=roles_from_env())
         roles = overrides.pop("auth_roles", None) or {}
         for key, value in overrides.items():
             if value is not None:
@@ -125,9 +143,12 @@ class RunOptions:
 
 
 def roles_from_env() -> dict[str, str]:
-    """Role identities from AIRFLOW_CONFORMANCE_AUTH_<ROLE> variables (role names are matched case-insensitively)."""
-    return {name[len(ROLE_ENV_PREFIX):].lower(): value for name, value in os.environ.items()
-            if name.startswith(ROLE_ENV_PREFIX) and len(name) > len(ROLE_ENV_PREFIX) and value}
+    """Role identities from AIRFLOW_CONFORMANCE_AUTH_<ROLE> variables (role names are matched case-insensitively).
+
+    An empty one is a ConfigError: the role's checks would otherwise silently run without that identity.
+    """
+    return {name[len(ROLE_ENV_PREFIX):].lower(): env_value(name) or "" for name in sorted(os.environ)
+            if name.startswith(ROLE_ENV_PREFIX) and len(name) > len(ROLE_ENV_PREFIX)}
 
 
 def parse_role_assignment(text: str) -> tuple[str, str]:

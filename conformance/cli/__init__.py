@@ -82,6 +82,7 @@ def main() -> None:
 def _register() -> None:
     """Attach sub-commands; each module owns one area of the CLI."""
     from conformance.cli import catalog, cleanup, clients, compare, deviations, local, matrix, run, specs  # noqa: PLC0415
+    from conformance.cli.blanks import refuse_empty_inputs  # noqa: PLC0415
     from conformance.cli.common import flags_from_env  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
@@ -97,6 +98,7 @@ def _register() -> None:
     # the commands that run something against a target or a release take every flag from the environment too
     for cmd in (run.run, matrix.matrix, cleanup.cleanup, local.up, deviations.verify_cmd):
         flags_from_env(cmd)
+    refuse_empty_inputs(main)  # after flags_from_env: it refuses the variables those flags read, when empty
 
 
 _register()
