@@ -135,13 +135,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config, "workerinput", None) is not None or _xdist_workers(config):
         pytest.exit(XDIST, returncode=2)
     from conformance.run import context as runtime  # noqa: PLC0415
+    from conformance.run import preflight  # noqa: PLC0415
 
     try:
         if not target.strip():
             raise ConfigError("--airflow-target is empty; give the URL of the Airflow API server")
-        ctx = runtime.build(_options(config))  # bad options are a ConfigError too: one line, exit 2
+        options = _options(config)  # bad options are a ConfigError too: one line, exit 2
+        preflight.check(options, keyword=config.getoption("keyword", "") or "", report_flag="--airflow-report-dir")
+        ctx = runtime.build(options)
     except ConformanceError as exc:
         pytest.exit(f"airflow-conformance: {exc}", returncode=exc.exit_code)
+    except KeyboardInterrupt:  # while connecting: nothing was created yet
+        pytest.exit("airflow-conformance: interrupted", returncode=3)
     config.pluginmanager.register(ConformanceRun(ctx), "airflow-conformance-run")
 
 

@@ -13,6 +13,7 @@ from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
 from conformance.cli.common import check_fail_on, check_page_limits
 from conformance.options import DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
+from conformance.run import preflight
 
 # pytest's own exit codes that mean "the user asked for something impossible"
 _PYTEST_USAGE = {int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_COLLECTED)}
@@ -97,6 +98,7 @@ def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_exa
                                   keyword=keyword, allow_disruptive=allow_disruptive, max_failures=max_failures, client=client,
                                   fail_on=fail_on, **transport_settings(**transport))
     client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned
+    preflight.check(options)  # -k, the URL, the folders written: exit 2 before any request or provisioning
     if url:
         options.database = database
         return run_suite(options)
