@@ -13,11 +13,15 @@ same AIRFLOW_CONFORMANCE_<FLAG> variables; the environment never starts a run.
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import pytest
 
-from conformance.errors import ConfigError, ConformanceError
+from conformance.errors import ConfigError, ConformanceError, ExitCode
 from conformance.local.target import DATABASES
 from conformance.model.classes import parse_classes
+from conformance.paths import PACKAGE_DIR
 from conformance.options import (DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, DEFAULT_REQUEST_TIMEOUT, KINDS, PROFILES,
                                  RunOptions, env_name, env_value, parse_header, parse_role_assignment)
 from conformance.run.plugin import ConformanceRun
@@ -131,9 +135,11 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # the CLI handed its run over
     target = config.getoption("airflow_target")
     if target is None:
+        if _collects_checks(config):  # one line now, instead of a collection error per tier module later
+            pytest.exit(NO_RUN, returncode=ExitCode.USAGE)
         return
     if getattr(config, "workerinput", None) is not None or _xdist_workers(config):
-        pytest.exit(XDIST, returncode=2)
+        pytest.exit(XDIST, returncode=ExitCode.USAGE)
     from conformance.run import context as runtime  # noqa: PLC0415
     from conformance.run import preflight  # noqa: PLC0415
 
@@ -146,15 +152,34 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConformanceError as exc:
         pytest.exit(f"airflow-conformance: {exc}", returncode=exc.exit_code)
     except KeyboardInterrupt:  # while connecting: nothing was created yet
-        pytest.exit("airflow-conformance: interrupted", returncode=3)
+        pytest.exit("airflow-conformance: interrupted", returncode=ExitCode.INCOMPLETE)
     config.pluginmanager.register(ConformanceRun(ctx), "airflow-conformance-run")
+
+
+def _collects_checks(config: pytest.Config) -> bool:
+    """Whether the session's arguments name the suite's checks: `--pyargs conformance[.tiers...]`, or a path into them.
+
+    Only what surely collects them counts, so the plugin stays inert in any other test suite; a folder above
+    the package still ends at collection (`pytest_collection_modifyitems` below), in more lines.
+    """
+    tiers = PACKAGE_DIR / "tiers"
+    for arg in config.args:
+        name = str(arg).split("::")[0]
+        if config.getoption("pyargs", False) and (name == "conformance" or name.startswith("conformance.tiers")):
+            return True
+        path = Path(config.invocation_params.dir, name)
+        with contextlib.suppress(OSError):
+            path = path.resolve()
+        if path == PACKAGE_DIR or path == tiers or tiers in path.parents:
+            return True
+    return False
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Checks collected without a run (no target given) cannot run: say so instead of erroring on fixtures."""
     if CONTEXT_KEY not in config.stash and any(meta_of(item) for item in items):
-        pytest.exit(NO_RUN, returncode=2)
+        pytest.exit(NO_RUN, returncode=ExitCode.USAGE)
 
 
 def _xdist_workers(config: pytest.Config) -> bool:
