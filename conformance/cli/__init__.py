@@ -15,6 +15,7 @@ import threading
 import click
 
 from conformance import __version__
+from conformance.cli.exit_codes import GROUP_EPILOG
 from conformance.errors import ConformanceError, ExitCode
 
 INTERRUPTED = INTERNAL = ExitCode.INCOMPLETE  # README: the suite could not finish (interrupted, internal error)
@@ -69,14 +70,10 @@ class _Group(click.Group):
         sys.exit(0)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=GROUP_EPILOG)
 @click.version_option(__version__, prog_name="airflow-conformance")
 def main() -> None:
-    """Check that an Apache Airflow deployment honours the REST API contract of its version.
-
-    Exit codes: 0 conformant, 1 not conformant, 2 usage or configuration
-    error, 3 the suite could not finish.
-    """
+    """Check that an Apache Airflow deployment honours the REST API contract of its version."""
 
 
 def _register() -> None:
@@ -84,6 +81,7 @@ def _register() -> None:
     from conformance.cli import catalog, cleanup, clients, compare, deviations, local, matrix, run, specs  # noqa: PLC0415
     from conformance.cli.blanks import refuse_empty_inputs  # noqa: PLC0415
     from conformance.cli.common import flags_from_env  # noqa: PLC0415
+    from conformance.cli.exit_codes import add_epilogs  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
         main.add_command(cmd)
@@ -99,6 +97,7 @@ def _register() -> None:
     for cmd in (run.run, matrix.matrix, cleanup.cleanup, local.up, deviations.verify_cmd):
         flags_from_env(cmd)
     refuse_empty_inputs(main)  # after flags_from_env: it refuses the variables those flags read, when empty
+    add_epilogs(main)
 
 
 _register()

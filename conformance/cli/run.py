@@ -12,6 +12,7 @@ from conformance.cli.common import echo_err, exclusive, parse_only, parse_roles,
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError, ExitCode, SelectedNothing
 from conformance.cli.common import check_fail_on, check_page_limits
+from conformance.cli.exit_codes import RUN_EPILOG
 from conformance.options import DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, PROFILES, RunOptions
 from conformance.run import preflight
 
@@ -48,7 +49,7 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
     return code
 
 
-@click.command("run")
+@click.command("run", epilog=RUN_EPILOG)
 @click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server.")
 @click.option("--airflow", "--local", "local_version", metavar="VERSION",
               help="Provision a real Airflow VERSION here, run, then stop it (--local: the same flag).")
