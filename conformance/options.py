@@ -101,11 +101,11 @@ class RunOptions:
     def from_env(cls, **overrides) -> RunOptions:
         """The options given (`overrides`), the environment for the rest; a given value never reads its variable."""
         given = {key for key, value in overrides.items() if value is not None}
+        roles = overrides.pop("auth_roles", None) or {}
         opts = cls(url=None if "url" in given else url_from_env(),
                    auth=None if "auth" in given else env_value(env_name("auth")),
                    client=(None if "client" in given else env_value(env_name("client"))) or DEFAULT_CLIENT,
-                   auth_roles=roles_from_env())
-        roles = overrides.pop("auth_roles", None) or {}
+                   auth_roles=roles_from_env(skip={role.lower() for role in roles}))
         for key, value in overrides.items():
             if value is not None:
                 setattr(opts, key, value)
@@ -142,13 +142,15 @@ class RunOptions:
         }
 
 
-def roles_from_env() -> dict[str, str]:
+def roles_from_env(skip: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
     """Role identities from AIRFLOW_CONFORMANCE_AUTH_<ROLE> variables (role names are matched case-insensitively).
 
     An empty one is a ConfigError: the role's checks would otherwise silently run without that identity.
+    Roles in `skip` (given by a flag, which wins) are not read.
     """
-    return {name[len(ROLE_ENV_PREFIX):].lower(): env_value(name) or "" for name in sorted(os.environ)
-            if name.startswith(ROLE_ENV_PREFIX) and len(name) > len(ROLE_ENV_PREFIX)}
+    return {role: env_value(name) or "" for name in sorted(os.environ)
+            if name.startswith(ROLE_ENV_PREFIX) and len(name) > len(ROLE_ENV_PREFIX)
+            and (role := name[len(ROLE_ENV_PREFIX):].lower()) not in skip}
 
 
 def parse_role_assignment(text: str) -> tuple[str, str]:
