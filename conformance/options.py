@@ -10,6 +10,8 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
+from conformance.errors import ConfigError
+
 PROFILES = ("readonly", "sandbox", "disruptive")
 # the tiers (what --only accepts), in the order a run collects them: scenarios first (fixed requests), the effects
 # tier on objects of its own, then generated cases, the deployment's posture, and the per-identity pass
@@ -28,8 +30,20 @@ def env_name(flag: str) -> str:
     return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
 
 
+def env_value(name: str) -> str | None:
+    """A variable's value, None when it is not set; set but empty (or blank) is a ConfigError, never "unset".
+
+    An empty AIRFLOW_CONFORMANCE_TARGET is what a CI variable that did not expand looks like; taken as
+    unset, `run` would provision a local Airflow and judge that instead.
+    """
+    value = os.environ.get(name)
+    if value is not None and not value.strip():
+        raise ConfigError(f"{name} is set but empty; give a value, or leave it out (an empty value never means 'unset')")
+    return value
+
+
 def url_from_env() -> str | None:
-    return next((os.environ[name] for name in URL_ENV if os.environ.get(name)), None)
+    return next((value for value in map(env_value, URL_ENV) if value), None)
 
 
 def parse_header(text: str) -> tuple[str, str]:
@@ -87,9 +101,13 @@ class RunOptions:
 
     @classmethod
     def from_env(cls, **overrides) -> RunOptions:
-        opts = cls(url=url_from_env(), auth=os.environ.get(env_name("auth")),
-                   client=os.environ.get(env_name("client")) or DEFAULT_CLIENT, auth_roles=roles_from_env())
+        """The options given (`overrides`), the environment for the rest; a given value never reads its variable."""
+        given = {key for key, value in overrides.items() if value is not None}
         roles = overrides.pop("auth_roles", None) or {}
+        opts = cls(url=None if "url" in given else url_from_env(),
+                   auth=None if "auth" in given else env_value(env_name("auth")),
+                   client=(None if "client" in given else env_value(env_name("client"))) or DEFAULT_CLIENT,
+                   auth_roles=roles_from_env(skip={role.lower() for role in roles}))
         for key, value in overrides.items():
             if value is not None:
                 setattr(opts, key, value)
@@ -126,10 +144,15 @@ class RunOptions:
         }
 
 
-def roles_from_env() -> dict[str, str]:
-    """Role identities from AIRFLOW_CONFORMANCE_AUTH_<ROLE> variables (role names are matched case-insensitively)."""
-    return {name[len(ROLE_ENV_PREFIX):].lower(): value for name, value in os.environ.items()
-            if name.startswith(ROLE_ENV_PREFIX) and len(name) > len(ROLE_ENV_PREFIX) and value}
+def roles_from_env(skip: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
+    """Role identities from AIRFLOW_CONFORMANCE_AUTH_<ROLE> variables (role names are matched case-insensitively).
+
+    An empty one is a ConfigError: the role's checks would otherwise silently run without that identity.
+    Roles in `skip` (given by a flag, which wins) are not read.
+    """
+    return {role: env_value(name) or "" for name in sorted(os.environ)
+            if name.startswith(ROLE_ENV_PREFIX) and len(name) > len(ROLE_ENV_PREFIX)
+            and (role := name[len(ROLE_ENV_PREFIX):].lower()) not in skip}
 
 
 def parse_role_assignment(text: str) -> tuple[str, str]:

@@ -13,15 +13,17 @@ same AIRFLOW_CONFORMANCE_<FLAG> variables; the environment never starts a run.
 
 from __future__ import annotations
 
-import os
+import contextlib
+from pathlib import Path
 
 import pytest
 
-from conformance.errors import ConfigError, ConformanceError
+from conformance.errors import ConfigError, ConformanceError, ExitCode
 from conformance.local.target import DATABASES
 from conformance.model.classes import parse_classes
+from conformance.paths import PACKAGE_DIR
 from conformance.options import (DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, DEFAULT_REQUEST_TIMEOUT, KINDS, PROFILES,
-                                 RunOptions, env_name, parse_header, parse_role_assignment)
+                                 RunOptions, env_name, env_value, parse_header, parse_role_assignment)
 from conformance.run.plugin import ConformanceRun
 from conformance.run.selection import meta_of
 from conformance.tiers.context import CONTEXT_KEY, NO_RUN
@@ -74,25 +76,27 @@ def _setting(config: pytest.Config, flag: str):
     """A flag's value: the command line, else AIRFLOW_CONFORMANCE_<FLAG>, else its default."""
     kind, default, _ = FLAGS[flag]
     given = config.getoption("airflow_" + flag.replace("-", "_"))
+    if isinstance(given, str) and not given.strip():
+        raise ConfigError(f"--airflow-{flag} is empty; give a value, or leave it out")
     if given is not None:
         return given
-    raw = os.environ.get(env_name(flag))
+    raw = env_value(env_name(flag))  # set but empty: a ConfigError, never the default
     try:
-        return kind(raw) if raw not in (None, "") else default
+        return kind(raw) if raw is not None else default
     except ValueError as exc:
         raise ConfigError(f"{env_name(flag)}={raw!r} is not a valid {kind.__name__}") from exc
 
 
 def _options(config: pytest.Config) -> RunOptions:
     only = tuple(k.strip() for k in (_setting(config, "only") or "").split(",") if k.strip())
-    raw_headers = config.getoption("airflow_header") or os.environ.get(env_name("header"), "").splitlines()
+    raw_headers = config.getoption("airflow_header") or (env_value(env_name("header")) or "").splitlines()
     try:
         headers = tuple(parse_header(h) for h in raw_headers if h.strip())
     except ValueError as exc:
         raise ConfigError(f"--airflow-header: {exc}") from exc
     tls = config.getoption("airflow_tls_verify")
     if tls is None:
-        tls = os.environ.get(env_name("tls-verify"), "true").strip().lower() not in ("0", "false", "no", "off")
+        tls = (env_value(env_name("tls-verify")) or "true").strip().lower() not in ("0", "false", "no", "off")
     roles = {}
     for value in config.getoption("airflow_auth_role") or ():
         try:
@@ -129,24 +133,53 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance_property(**info): a property test of one operation")
     if CONTEXT_KEY in config.stash or any(isinstance(p, ConformanceRun) for p in config.pluginmanager.get_plugins()):
         return  # the CLI handed its run over
-    if not config.getoption("airflow_target"):
+    target = config.getoption("airflow_target")
+    if target is None:
+        if _collects_checks(config):  # one line now, instead of a collection error per tier module later
+            pytest.exit(NO_RUN, returncode=ExitCode.USAGE)
         return
     if getattr(config, "workerinput", None) is not None or _xdist_workers(config):
-        pytest.exit(XDIST, returncode=2)
+        pytest.exit(XDIST, returncode=ExitCode.USAGE)
     from conformance.run import context as runtime  # noqa: PLC0415
+    from conformance.run import preflight  # noqa: PLC0415
 
     try:
-        ctx = runtime.build(_options(config))  # bad options are a ConfigError too: one line, exit 2
+        if not target.strip():
+            raise ConfigError("--airflow-target is empty; give the URL of the Airflow API server")
+        options = _options(config)  # bad options are a ConfigError too: one line, exit 2
+        preflight.check(options, keyword=config.getoption("keyword", "") or "", report_flag="--airflow-report-dir")
+        ctx = runtime.build(options)
     except ConformanceError as exc:
         pytest.exit(f"airflow-conformance: {exc}", returncode=exc.exit_code)
+    except KeyboardInterrupt:  # while connecting: nothing was created yet
+        pytest.exit("airflow-conformance: interrupted", returncode=ExitCode.INCOMPLETE)
     config.pluginmanager.register(ConformanceRun(ctx), "airflow-conformance-run")
+
+
+def _collects_checks(config: pytest.Config) -> bool:
+    """Whether the session's arguments name the suite's checks: `--pyargs conformance[.tiers...]`, or a path into them.
+
+    Only what surely collects them counts, so the plugin stays inert in any other test suite; a folder above
+    the package still ends at collection (`pytest_collection_modifyitems` below), in more lines.
+    """
+    tiers = PACKAGE_DIR / "tiers"
+    for arg in config.args:
+        name = str(arg).split("::")[0]
+        if config.getoption("pyargs", False) and (name == "conformance" or name.startswith("conformance.tiers")):
+            return True
+        path = Path(config.invocation_params.dir, name)
+        with contextlib.suppress(OSError):
+            path = path.resolve()
+        if path == PACKAGE_DIR or path == tiers or tiers in path.parents:
+            return True
+    return False
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Checks collected without a run (no target given) cannot run: say so instead of erroring on fixtures."""
     if CONTEXT_KEY not in config.stash and any(meta_of(item) for item in items):
-        pytest.exit(NO_RUN, returncode=2)
+        pytest.exit(NO_RUN, returncode=ExitCode.USAGE)
 
 
 def _xdist_workers(config: pytest.Config) -> bool:

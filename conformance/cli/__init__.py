@@ -15,9 +15,10 @@ import threading
 import click
 
 from conformance import __version__
-from conformance.errors import ConformanceError
+from conformance.cli.exit_codes import GROUP_EPILOG
+from conformance.errors import ConformanceError, ExitCode
 
-INTERRUPTED = INTERNAL = 3  # README: the suite could not finish (interrupted, internal error)
+INTERRUPTED = INTERNAL = ExitCode.INCOMPLETE  # README: the suite could not finish (interrupted, internal error)
 
 
 def _keep_traceback() -> str:
@@ -56,7 +57,7 @@ class _Group(click.Group):
             sys.exit(INTERRUPTED)
         except click.ClickException as exc:  # usage errors: one line, exit 2
             click.echo(f"airflow-conformance: {exc.format_message()}", err=True)
-            sys.exit(2)
+            sys.exit(ExitCode.USAGE)
         except ConformanceError as exc:
             click.echo(f"airflow-conformance: {exc}", err=True)
             sys.exit(exc.exit_code)
@@ -69,20 +70,18 @@ class _Group(click.Group):
         sys.exit(0)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=GROUP_EPILOG)
 @click.version_option(__version__, prog_name="airflow-conformance")
 def main() -> None:
-    """Check that an Apache Airflow deployment honours the REST API contract of its version.
-
-    Exit codes: 0 conformant, 1 not conformant, 2 usage or configuration
-    error, 3 the suite could not finish.
-    """
+    """Check that an Apache Airflow deployment honours the REST API contract of its version."""
 
 
 def _register() -> None:
     """Attach sub-commands; each module owns one area of the CLI."""
     from conformance.cli import catalog, cleanup, clients, compare, deviations, local, matrix, run, specs  # noqa: PLC0415
+    from conformance.cli.blanks import refuse_empty_inputs  # noqa: PLC0415
     from conformance.cli.common import flags_from_env  # noqa: PLC0415
+    from conformance.cli.exit_codes import add_epilogs  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
         main.add_command(cmd)
@@ -97,6 +96,8 @@ def _register() -> None:
     # the commands that run something against a target or a release take every flag from the environment too
     for cmd in (run.run, matrix.matrix, cleanup.cleanup, local.up, deviations.verify_cmd):
         flags_from_env(cmd)
+    refuse_empty_inputs(main)  # after flags_from_env: it refuses the variables those flags read, when empty
+    add_epilogs(main)
 
 
 _register()

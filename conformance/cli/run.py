@@ -10,12 +10,11 @@ import pytest
 from conformance.cli.local import database_option, running_database
 from conformance.cli.common import echo_err, exclusive, parse_only, parse_roles, transport_flags, transport_settings
 from conformance.clients import versions as client_versions
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, ExitCode, SelectedNothing
 from conformance.cli.common import check_fail_on, check_page_limits
+from conformance.cli.exit_codes import RUN_EPILOG
 from conformance.options import DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, KINDS, PROFILES, RunOptions
-
-# pytest's own exit codes that mean "the user asked for something impossible"
-_PYTEST_USAGE = {int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_COLLECTED)}
+from conformance.run import preflight
 
 
 def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
@@ -41,13 +40,16 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
         args += ["-k", options.keyword]
     if options.max_failures:
         args += ["--maxfail", str(options.max_failures)]
-    code = int(pytest.main(args, plugins=[ConformanceRun(ctx)]))
-    if code in _PYTEST_USAGE:
-        raise ConfigError("no check was selected" + (f" by -k {options.keyword!r}" if options.keyword else ""))
+    plugin = ConformanceRun(ctx)
+    code = int(pytest.main(args, plugins=[plugin]))
+    if code == pytest.ExitCode.USAGE_ERROR:  # pytest said why on the line before; nothing ran, no report was written
+        raise ConfigError("pytest refused the run's arguments (see the line above); no report was written")
+    if code == ExitCode.SELECTED_NOTHING and not plugin.selected_nothing:  # the plugin says it when it decided it
+        raise SelectedNothing("selected nothing: no check was collected" + (f" for -k {options.keyword!r}" if options.keyword else ""))
     return code
 
 
-@click.command("run")
+@click.command("run", epilog=RUN_EPILOG)
 @click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server.")
 @click.option("--airflow", "--local", "local_version", metavar="VERSION",
               help="Provision a real Airflow VERSION here, run, then stop it (--local: the same flag).")
@@ -97,6 +99,7 @@ def run(url, local_version, auth, auth_roles, profile, only, report_dir, max_exa
                                   keyword=keyword, allow_disruptive=allow_disruptive, max_failures=max_failures, client=client,
                                   fail_on=fail_on, **transport_settings(**transport))
     client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned
+    preflight.check(options)  # -k, the URL, the folders written: exit 2 before any request or provisioning
     if url:
         options.database = database
         return run_suite(options)

@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
+from typing import Callable
 
 from conformance.errors import RequestRefused
 
@@ -31,6 +32,8 @@ class Interrupts:
         self._local = threading.local()
         self.pending = False
         self.stopping = threading.Event()
+        # how the held signal is announced; a pytest session replaces it, since its capture would swallow stderr
+        self.say: Callable[[str], None] = lambda line: print(f"\n{line}", file=sys.stderr, flush=True)
 
     @property
     def depth(self) -> int:
@@ -59,8 +62,7 @@ class Interrupts:
         self.stopping.set()
         if self.depth > 0 and not self.pending:
             self.pending = True
-            sys.stderr.write("\nairflow-conformance: stopping after the request in flight "
-                             "(signal again to stop at once)\n")
+            self.say("airflow-conformance: stopping after the request in flight (signal again to stop at once)")
             return
         self.pending = False
         raise KeyboardInterrupt

@@ -13,10 +13,10 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from conformance.errors import ExitCode
 from conformance.model.classes import parse_classes
 from conformance.model.reasons import ReasonCode
 from conformance.run.outcomes import META_KEY, REASON_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
@@ -25,6 +25,7 @@ from conformance.reporting.results import Result, RunResults, client_lines, oper
 from conformance.safety.guard import RequestRefused
 from conformance.specs.catalog import operation_tags
 from conformance.tiers.context import CONTEXT_KEY
+from conformance.run.saving import Saved, save
 from conformance.run.selection import KIND_OF, meta_of, skip_of
 from conformance.verdict import Verdict
 
@@ -39,6 +40,10 @@ class ConformanceRun:
         self.run: RunResults | None = None
         self._stack = contextlib.ExitStack()
         self._phase = ""  # the kind of the checks running now
+        self.checks = 0  # checks of the kinds asked for (--only), before `-k` deselects any
+        self.selected_nothing = ""  # why no check is left to run (the selection matched none): exit 5, no report
+        self.interrupted = False  # Ctrl-C or SIGTERM stopped the session (pytest never sees the KeyboardInterrupt)
+        self.saved: Saved | None = None
 
     # -- lifecycle ------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -46,7 +51,9 @@ class ConformanceRun:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """SIGTERM behaves like Ctrl-C so the session finishes and cleans up; both wait for a request in flight."""
-        self._stack.enter_context(self.context.session.interrupts.installed())
+        interrupts = self.context.session.interrupts
+        interrupts.say = lambda line: _line(session.config, f"\n{line}")  # past pytest's capture of the check's output
+        self._stack.enter_context(interrupts.installed())
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._stack.close()
@@ -74,6 +81,38 @@ class ConformanceRun:
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
+        self.checks = sum(1 for item in keep if META_KEY in item.stash)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """After every deselection (`--only` above, pytest's `-k` after it): a selection that left no check is no run."""
+        if session.testsfailed:  # a tier that could not be collected is an error of its own, not an empty selection
+            return
+        if not any(META_KEY in item.stash for item in session.items):
+            keyword = session.config.getoption("keyword", "") or ""
+            asked = f"-k {keyword!r}" if keyword else "the selection"
+            self.selected_nothing = (f"selected nothing: {asked} matches none of the {self.checks} checks collected for "
+                                     f"this run (Airflow {self.context.target.airflow_version}); no verdict, no report "
+                                     "written (`airflow-conformance list` shows the checks' ids)")
+
+    # -- interrupts: the run ends with its reports and one line, never pytest's KeyboardInterrupt banner ----------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection(self, session: pytest.Session):
+        try:
+            return (yield)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            session.items = []
+            return True
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session):
+        try:
+            return (yield)
+        except session.Interrupted:  # pytest's own stop (errors during collection), not a signal
+            raise
+        except KeyboardInterrupt:  # the check in flight is left undecided; cleanup and reports follow in sessionfinish
+            self.interrupted = True
+            return True
 
     # -- fixtures: prefixed, since a plugin's fixtures are visible to every test of the session ----------
     # (the suite's own modules use short names, defined in conformance/tiers/conftest.py for that folder only)
@@ -152,20 +191,41 @@ class ConformanceRun:
 
     @pytest.hookimpl(trylast=True)  # after pytest's own teardown: the property workers have stopped
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        ctx = self.context
+        if self.selected_nothing and not self.interrupted:  # no check ran: nothing was created, nothing to report
+            ctx.ledger.discard_file()
+            _line(session.config, f"airflow-conformance: {self.selected_nothing}")
+            session.exitstatus = ExitCode.SELECTED_NOTHING
+            return
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:  # pytest refused its arguments before any check ran
+            ctx.ledger.discard_file()
+            return
+        gone = _target_gone(ctx)
+        problems = _clean_up(ctx, gone)
+        try:
+            run = self._judge(session, exitstatus, gone, problems)
+        except Exception as exc:  # a defect while judging: the results so far are still written, marked aborted
+            run = self._bare(f"internal error while finishing the run: {type(exc).__name__}", problems)
+        self.run = run
+        self.saved = save(run, ctx)
+        session.exitstatus = run.exit_code()
+        if self.saved.rescued:
+            _line(session.config, f"airflow-conformance: {self.saved.problem}; they are in {self.saved.folder} (exit 3)")
+            session.exitstatus = ExitCode.INCOMPLETE
+        if self.interrupted:
+            cleaned = f"cleanup left {len(problems)} problem(s), listed in the reports" if problems else "cleaned up"
+            _line(session.config, f"airflow-conformance: interrupted; {cleaned}; reports in {self.saved.folder} (exit 3)")
+
+    def _judge(self, session: pytest.Session, exitstatus: int, gone: str, problems: list[str]) -> RunResults:
+        """The run's results: every check's, the clients', the operations table, and why it was aborted, if it was."""
         from conformance.reporting.effects import effects_figures, per_operation  # noqa: PLC0415
-        from conformance.reporting.writer import write_all  # noqa: PLC0415
         from conformance.specs.effects import effects_of  # noqa: PLC0415
 
         ctx = self.context
-        gone = _target_gone(ctx)
-        problems = _clean_up(ctx, gone)
         if ctx.clients:
             _say(session.config, f"phase: clients (+{time.time() - ctx.started:.0f} s)")
-        clients = _read_with_clients(ctx, self.results, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
-        run = RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
-                         target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
-                         duration_s=time.time() - ctx.started, results=self.results,
-                         fail_on=parse_classes(ctx.options.fail_on))
+        clients = _read_with_clients(ctx, self.results, interrupted=self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED)
+        run = self._bare("", problems)
         stats = ctx.session.stats
         run.requests = stats.requests
         run.operations = operations_table(list(ctx.router.by_id), self.results, dict(stats.by_operation),
@@ -175,8 +235,7 @@ class ConformanceRun:
             run.refused_by_configuration = (f"{ctx.target.url} refuses valid credentials by configuration "
                                             "(deny_all, the default [api] auth_backend of Airflow 2.0-2.2): "
                                             "set [api] auth_backend to airflow.api.auth.backend.basic_auth to test its API")
-        run.configuration = {**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url,
-                             "auth_roles": {role: spec.redacted for role, spec in ctx.identities.items()},
+        run.configuration = {**run.configuration, "auth_roles": {role: spec.redacted for role, spec in ctx.identities.items()},
                              "own_role": ctx.primary_role or "unknown",
                              "page_limits": ctx.page_limits.as_dict() if ctx.page_limits else None}
         table = effects_of(ctx.spec)
@@ -184,19 +243,28 @@ class ConformanceRun:
         for op_id, figures in per_operation(table, self.results).items():
             if op_id in run.operations and figures["documented"]:
                 run.operations[op_id]["effects"] = figures
-        run.cleanup_problems = problems
         run.clients = clients
-        if exitstatus == pytest.ExitCode.INTERRUPTED or clients.pop("interrupted", False):
+        if self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED or clients.pop("interrupted", False):
+            self.interrupted = True
             run.aborted = "interrupted"
         elif gone:
             run.aborted = gone
-        write_all(run, Path(ctx.options.report_dir), ctx.redactor)
-        self.run = run
-        session.exitstatus = run.exit_code()
+        elif exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+            run.aborted = "internal error: pytest stopped the session (its INTERNALERROR lines say why)"
+        return run
+
+    def _bare(self, aborted: str, problems: list[str]) -> RunResults:
+        """The results that need nothing but the run's own records: what a run that crashed while finishing still writes."""
+        ctx = self.context
+        return RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
+                          target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
+                          duration_s=time.time() - ctx.started, results=self.results,
+                          fail_on=parse_classes(ctx.options.fail_on), cleanup_problems=problems, aborted=aborted,
+                          configuration={**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url})
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
-        if self.run is not None:
-            _summarize(terminalreporter, self.run)
+        if self.run is not None and self.saved is not None:
+            _summarize(terminalreporter, self.run, self.saved.folder)
 
 
 def _say(config: pytest.Config, line: str) -> None:
@@ -206,11 +274,17 @@ def _say(config: pytest.Config, line: str) -> None:
         print(f"\n{line}", file=sys.stderr, flush=True)  # on its own line, also after pytest's progress dots
 
 
+def _line(config: pytest.Config, line: str) -> None:
+    """One line on the real stderr (the run's last word: selected nothing, interrupted, reports moved)."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+        print(line, file=sys.stderr, flush=True)
+
+
 def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict:
-    """Write the cassette next to the reports and let the official clients read it (their results join `results`)."""
+    """Let the official clients read the run's cassette (their results join `results`); it is saved with the reports."""
     from conformance.run.clients import check_clients  # noqa: PLC0415
 
-    ctx.cassette.write(Path(ctx.options.report_dir) / "cassette.json", target=ctx.target.describe())
     if interrupted:
         return {"off": "the run was interrupted", "readings": []}
     try:
@@ -248,7 +322,9 @@ def _target_gone(ctx) -> str:
     return f"the target {ctx.target.url} stopped answering during the run"
 
 
-def _summarize(tr, run: RunResults) -> None:
+def _summarize(tr, run: RunResults, folder=None) -> None:
+    """The verdict block; `folder` is where the reports went (the fallback one when --report-dir failed)."""
+    folder = folder or run.configuration.get("report_dir")
     s = run.summary()
     tr.write_sep("=", "airflow-conformance")
     tr.write_line(f"target {run.target.get('url')} Airflow {run.target.get('airflow_version')} ({run.target.get('api')}), "
@@ -264,5 +340,4 @@ def _summarize(tr, run: RunResults) -> None:
         tr.write_line(line)
     for problem in run.cleanup_problems:
         tr.write_line(f"cleanup problem (exit 3 unless a check failed): {problem}")
-    tr.write_line(f"reports: {run.configuration.get('report_dir')}/results.json, junit.xml, report.html, summary.md, "
-                  "cassette.json")
+    tr.write_line(f"reports: {folder}/results.json, junit.xml, report.html, summary.md, cassette.json")

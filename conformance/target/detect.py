@@ -18,18 +18,31 @@ _API_SUFFIXES = ("/api/v1", "/api/v2", "/api")
 
 
 def normalize_url(url: str) -> str:
-    """Root URL of the deployment: scheme://host[:port][/prefix], without /api/vN or a trailing slash."""
-    if not url or "://" not in url:
-        raise ConfigError(f"target URL '{url}' is not an http(s) URL (example: http://localhost:8080)")
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"target URL '{url}' is not an http(s) URL (example: http://localhost:8080)")
+    """Root URL of the deployment: scheme://host[:port][/prefix], without /api/vN or a trailing slash.
+
+    Every defect of the URL (no scheme, a bad port, an unclosed IPv6 bracket) is a ConfigError here, before
+    any request: urllib raises ValueError for some of them only when the port is read, which would otherwise
+    surface later as an internal error.
+    """
+    text = (url or "").strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - reading it is what validates it (range, digits)
+    except ValueError as exc:
+        raise ConfigError(f"target URL '{shown_url(text)}' is not a valid URL ({exc}); example: http://localhost:8080") from None
+    if "://" not in text or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"target URL '{shown_url(text)}' is not an http(s) URL (example: http://localhost:8080)")
     path = parts.path.rstrip("/")
     for suffix in _API_SUFFIXES:
         if path.endswith(suffix):
             path = path[: -len(suffix)]
             break
     return urlunsplit((parts.scheme, parts.netloc, path, "", "")).rstrip("/")
+
+
+def shown_url(url: str) -> str:
+    """The URL as an error message may show it: credentials written into it (`user:pass@`) become `***@`."""
+    return re.sub(r"(?<=://)[^/@]*@", "***@", url)
 
 
 def _version_of(resp: requests.Response) -> str | None:
