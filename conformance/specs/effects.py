@@ -55,7 +55,8 @@ WRITE_ONLY_FIELDS = {"password"}
 # body fields whose effect needs a deployment set up for it
 NEEDS_SETUP = {"team_name": "needs a deployment in multi-team mode ([core] multi_team) with a team to name"}
 # writes on the task instances of the tier's own probe run: operationId -> the body fields read back
-TI_WRITES = {"post_clear_task_instances": {"dry_run"}, "patch_task_instance": {"dry_run", "new_state"}}
+TI_WRITES = {"post_clear_task_instances": {"dry_run"}, "patch_task_instance": {"dry_run", "new_state"},
+             "patch_task_instance_dry_run": {"new_state"}}
 CHECK_NEW_STATE = "effects: the task instance's state reads back as the new_state written"
 
 
@@ -161,6 +162,8 @@ def _body_effect(op, name: str) -> Effect:
         return make(EffectClass.DRY_RUN, Observation.CHECKED if checked else Observation.UNCHECKED,
                     CHECK_DRY_RUN if checked else NOT_YET)
     if name in TI_WRITES.get(op.operation_id, ()):
+        if op.operation_id.endswith("_dry_run"):  # 3.x: the operation itself is the dry run of a state change
+            return make(EffectClass.DRY_RUN, Observation.CHECKED, CHECK_DRY_RUN)
         return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_NEW_STATE)
     if name in NEEDS_SETUP:
         return make(EffectClass.BODY_FIELD, Observation.UNCHECKED, NEEDS_SETUP[name])

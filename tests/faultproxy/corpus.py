@@ -528,6 +528,16 @@ CORPUS: list[Mutation] = [
         "a patch without a mask answers 200 with the object but changes nothing",
         method="PATCH", path=r"{api}/connections/[^/]+", query=no_param("update_mask"), request=pretend_applied(200)),
     Mutation(
+        "dry_run_applied", ("effect.post_clear_task_instances",),
+        "a clear with dry_run true is carried out for real",
+        method="POST", path=r"{api}/dags/[^/]+/clearTaskInstances", body=lambda b: isinstance(b, dict) and b.get("dry_run") is True,
+        request=edit_request_json(lambda b: {**b, "dry_run": False})),
+    Mutation(
+        "valid_state_change_500", ("effect.patch_task_instance",),
+        "a valid state change of an existing task instance answers 500",
+        method="PATCH", path=TASK_INSTANCE, body=lambda b: isinstance(b, dict) and "new_state" in b and b.get("dry_run") is not True,
+        request=reply(500, _problem(500, "Internal Server Error"))),
+    Mutation(
         "valid_create_500", ("effect.post_pool",),
         "a valid create of a pool answers 500",
         method="POST", path=r"{api}/pools", body=has_key("name", "slots"),

@@ -158,6 +158,8 @@ class Plan:
             return self.run.judge_clear(verdict, effects)
         if op_id == "patch_task_instance":
             return self.run.judge_state_change(verdict, effects)
+        if op_id == "patch_task_instance_dry_run":
+            return self.run.judge_dry_patch(verdict, effects)
         kind = BY_OPERATION[op_id]
         if op_id == kind.create:
             refused = self.writer.refused.get(op_id)

@@ -112,7 +112,8 @@ class ProbeRun:
             else:
                 outcomes.append(Outcome(by_name["dry_run"], FAILED, f"answered {resp.status_code}"))
         if "new_state" in by_name:
-            resp = self.api.call("PATCH", self.ti_path(), json={"dry_run": False, "new_state": NEW_STATE})
+            body = {"new_state": NEW_STATE, **({"dry_run": False} if "dry_run" in by_name else {})}  # 2.x: dry by default
+            resp = self.api.call("PATCH", self.ti_path(), json=body)
             if verdict.status(resp, 200, f"PATCH the task instance to new_state {NEW_STATE}", step="new_state"):
                 after = self.ti_state()
                 ok = verdict.that(after == NEW_STATE, f"new_state {NEW_STATE} reads back as {after!r}", step="new_state")
@@ -120,3 +121,22 @@ class ProbeRun:
             else:
                 outcomes.append(Outcome(by_name["new_state"], FAILED, f"answered {resp.status_code}"))
         return outcomes
+
+    def judge_dry_patch(self, verdict, effects: list[Effect]) -> list[Outcome]:
+        """3.x `PATCH .../dry_run`: answers the task instances a state change would affect and changes none."""
+        effect = next((e for e in effects if e.parameter == "new_state"), None)
+        if effect is None:
+            return []
+        if not self.finished():
+            return [Outcome(effect, NOT_DECIDED, self.why)]
+        before = self.ti_state()
+        resp = self.api.call("PATCH", f"{self.ti_path()}/dry_run", json={"new_state": NEW_STATE})
+        if not verdict.status(resp, 200, "PATCH the task instance's dry_run", step="dry_run"):
+            return [Outcome(effect, FAILED, f"answered {resp.status_code}")]
+        listed = [ti for ti in (resp.json() or {}).get("task_instances") or () if isinstance(ti, dict)]
+        ok_listed = verdict.that(any(ti.get("task_id") == PROBE_TASK_ID for ti in listed),
+                                 f"the dry run did not answer the task instance it would change: {listed[:3]}",
+                                 step="dry_run", resp=resp)
+        after = self.ti_state()
+        ok_kept = verdict.that(after == before, f"the dry run changed the state {before!r} -> {after!r}", step="dry_run")
+        return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept")]
