@@ -81,3 +81,17 @@ def test_range_bounds_fall_between_stored_values():
     assert equals("success") and not equals("failed") and not equals(None)
     tags = _predicate(table["get_dags:query:tags"], "example")
     assert tags([{"name": "example"}, {"name": "x"}]) and not tags([{"name": "x"}])
+
+
+@pytest.mark.parametrize("version", ["2.10.5", "3.3.2"])
+def test_the_probe_runs_task_instance_takes_the_dry_runs_and_a_state_change(version):
+    table = _table(version)
+    clear = table["post_clear_task_instances:body:dry_run"]
+    assert (clear.effect_class, clear.observation) == (EffectClass.DRY_RUN, Observation.CHECKED)
+    state = table["patch_task_instance:body:new_state"]
+    assert (state.effect_class, state.observation) == (EffectClass.BODY_FIELD, Observation.CHECKED)
+    if version.startswith("3"):  # 3.x has the dry run of a state change as an operation of its own
+        dry = table["patch_task_instance_dry_run:body:new_state"]
+        assert (dry.effect_class, dry.observation) == (EffectClass.DRY_RUN, Observation.CHECKED)
+    else:
+        assert table["patch_task_instance:body:dry_run"].observation is Observation.CHECKED

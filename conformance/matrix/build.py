@@ -112,6 +112,9 @@ def _version_row(col: Column) -> dict:
         tally = cell_of.counts(col.results.get("results", []))
         row.update(counts=tally, score=cell_of.score(tally), classes=cell_of.class_counts(col.results.get("results", [])), suite_s=round(float(col.results.get("duration_s") or 0), 1),
                    second_passes=col.results.get("second_passes"))
+        effects = col.results.get("effects") or {}
+        if effects:  # documented effects of the release's spec: how many are checked, and what its run decided
+            row["effects"] = {k: effects.get(k) for k in ("documented", "checked", "not_observable", "unchecked", "run")}
     return row
 
 
@@ -163,6 +166,7 @@ def render_markdown(doc: dict) -> str:
         lines.append(f"| {v['version']} | {verdict} | {cell_of.score_text(v.get('score'))} | {s.get('passed', '')} | "
                      f"{s.get('failed', '')} | {cell_of.class_text(v.get('classes')) if s else ''} | {s.get('known_deviation', '')} | {s.get(cell_of.UNDECIDED, '')} | "
                      f"{s.get(cell_of.NOT_APPLICABLE, '')} | {s.get('error', '')} | {ops} | {v.get('suite_s', '')} |")
+    lines += _effects_rows(doc)
     lines += ["", "## Checks", "", cell_of.LEGEND, "", "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
     for cid, row in doc["checks"].items():
         lines.append(f"| `{cid}` | " + " | ".join(_symbol(row["cells"][v]) for v in versions) + " |")
@@ -191,6 +195,23 @@ def render_markdown(doc: dict) -> str:
                      + (f"; removed: {', '.join(d['removed'][:8])}{'…' if len(d['removed']) > 8 else ''}" if d["removed"] else ""))
     lines += _behaviour_lines(doc)
     return "\n".join(lines) + "\n"
+
+
+def _effects_rows(doc: dict) -> list[str]:
+    """Per release: the documented effects of its spec, how many the suite checks, and what its run decided."""
+    rows = [v for v in doc["versions"] if v.get("effects")]
+    if not rows:
+        return []
+    lines = ["", "## Documented effects", "",
+             "What each release's parameters and body fields are documented to do ([effects](effects.md)): checked by the "
+             "suite, not observable (with a reason), unchecked (a gap); then what the release's run read back.", "",
+             "| version | documented | checked | not observable | unchecked | held | failed | not decided |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for v in rows:
+        e, run = v["effects"], v["effects"].get("run") or {}
+        lines.append(f"| {v['version']} | {e.get('documented')} | {e.get('checked')} | {e.get('not_observable')} | "
+                     f"{e.get('unchecked')} | {run.get('passed', '')} | {run.get('failed', '')} | {run.get('not_decided', '')} |")
+    return lines
 
 
 def _behaviour_lines(doc: dict) -> list[str]:

@@ -21,7 +21,7 @@ NOT_APPLICABLE = "not_applicable"
 UNCLASSIFIED = "unclassified"  # a failed result of a run written before results carried failure classes
 UNDECIDED = "undecided"
 DECIDED = ("passed", "failed", "known_deviation")
-PER_OPERATION = ("client", "authorization", "property")  # kinds whose check id is `<kind>.<operationId>`
+PER_OPERATION = ("client", "authorization", "property", "effect")  # kinds whose check id is `<kind>.<operationId>`
 TIER_OF = TIER_OF_KIND
 LABELS = {"passed": "✅ passed", "failed": "❌ failed", "known_deviation": "⚠️ known", "error": "💥 error",
           NOT_APPLICABLE: "n/a", UNDECIDED: "❔ undecided"}
