@@ -102,10 +102,11 @@ def assert_sandbox_coverage(results: dict, version: str) -> None:
 
 def test_time_budget_cuts_examples_but_reaches_every_read(targets, tmp_path):
     """--time-budget: operations share the time; once an operation's share is spent it sends no more
-    cases, yet every operation still gets at least one. 200 examples per operation would take minutes."""
-    live = targets.get("3.3.2")  # the faster local target: the budget's logic does not depend on the release
+    cases, yet every operation still gets at least one. 60 examples per operation would take minutes."""
+    # 2.10.5: generating 3.3.2's larger schemas costs more than the budget saves (227 s there, 87 s here at 200)
+    live = targets.get("2.10.5")
     proc = cli("run", "--target", live.url, "--auth", live.auth_spec, "--only", "properties", "--profile", "readonly",
-               "--max-examples", "200", "--time-budget", "20", "--seed", SEED, "--report-dir", str(tmp_path),
+               "--max-examples", "60", "--time-budget", "20", "--seed", SEED, "--report-dir", str(tmp_path),
                timeout=1500)
     results = json.loads((tmp_path / "results.json").read_text())
     assert proc.returncode in (0, 1) and not _undecided(results), (proc.stderr[-1500:], _undecided(results))
