@@ -49,16 +49,23 @@ class ListJudge:
     """Judges one list operation's effects on one path (its path parameters filled)."""
 
     def __init__(self, api, verdict, path: str, shape: ListShape, *, byte_order: bool, owned: Callable[[dict], bool],
-                 query: dict | None = None):
+                 query: dict | None = None, paged: bool = True):
         self.api, self.verdict, self.path, self.shape = api, verdict, path, shape
         self.byte_order, self.owned = byte_order, owned
         self.query = query or {}  # the operation's required query parameters, sent with every read
+        self.paged = paged  # the operation takes `limit` (2.x refuses a query parameter its operation lacks)
         self.base: Page | None = None
+
+    def _params(self, params: dict) -> dict:
+        out = {**self.query, **params}
+        if not self.paged:
+            out.pop("limit", None)
+        return out
 
     # -- reading ----------------------------------------------------------------
     def page(self, step: str, **params) -> Page | None:
         """A read that must answer 200 with the list (the request is valid by construction)."""
-        page = read(self.api, self.path, self.shape.key, {**self.query, **params})
+        page = read(self.api, self.path, self.shape.key, self._params(params))
         what = f"GET {self.path} {params}"
         if not self.verdict.status(page.resp, 200, what, step=step):
             return None
@@ -115,7 +122,7 @@ class ListJudge:
     def order(self, effect: Effect) -> Outcome:
         judged, refused = [], []
         for name in self.order_fields():
-            asc = read(self.api, self.path, self.shape.key, {**self.query, "order_by": name, "limit": BASE_LIMIT})
+            asc = read(self.api, self.path, self.shape.key, self._params({"order_by": name, "limit": BASE_LIMIT}))
             if asc.resp.status_code in (400, 422):  # a field this release does not order by
                 refused.append(name)
                 continue

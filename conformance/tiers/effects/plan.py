@@ -64,6 +64,8 @@ class Plan:
         self.required_query = {op.operation_id: [p["name"] for p in op.parameters
                                                  if p.get("in") == "query" and p.get("required")]
                                for op in operations(ctx.spec)}
+        self.paged = {op.operation_id for op in operations(ctx.spec)
+                      if any(p.get("in") == "query" and p.get("name") == "limit" for p in op.parameters)}
 
     def prepare(self) -> None:
         """Trigger the probe run first (the scheduler works on it while the objects are made and the lists read)."""
@@ -119,7 +121,8 @@ class Plan:
         required = self.required_query.get(op_id, [])
         candidates = [] if required else [{n: "~" for n in names}]
         if names or required:
-            run_values = self.run.mapped_values() if template.endswith("/listMapped") else self.run.values()
+            mapped = template.endswith("/listMapped") or "{map_index}" in template
+            run_values = self.run.mapped_values() if mapped else self.run.values()
             if run_values and all(n in run_values for n in names + required):
                 candidates.append(run_values)
         for values in candidates:
@@ -127,7 +130,8 @@ class Plan:
             for name in names:
                 path = path.replace("{" + name + "}", values[name])
             query = {name: values[name] for name in required}
-            if read(self.api, path, key, {"limit": 1, **query}).items is not None:
+            probe = {"limit": 1, **query} if op_id in self.paged else query
+            if read(self.api, path, key, probe).items is not None:
                 return path, query
         return None
 
@@ -139,7 +143,8 @@ class Plan:
             why = self.run.why or "no list to read: its path needs values of existing objects"
             return [Outcome(e, NOT_DECIDED, f"no list to read ({why})") for e in effects]
         path, query = found
-        judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned, query=query)
+        judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned, query=query,
+                          paged=op_id in self.paged)
         if not judge.load_base():
             return [Outcome(e, FAILED, "the list did not answer") for e in effects]
         outcomes = []

@@ -61,7 +61,11 @@ class ProbeRun:
                 "task_id": PROBE_TASK_ID, "map_index": "-1"}
 
     def mapped_values(self) -> dict[str, str]:
-        return {**self.values(), "task_id": MAPPED_TASK_ID} if self.values() else {}
+        return {**self.values(), "task_id": MAPPED_TASK_ID, "map_index": "0"} if self.values() else {}
+
+    def new_state(self, current: str | None) -> str:
+        """A state the task instance is not in: a change to the state it has would change nothing to show."""
+        return NEW_STATE if current != NEW_STATE else "success"
 
     # -- writes on its task instances -------------------------------------------
     def ti_path(self) -> str:
@@ -104,7 +108,7 @@ class ProbeRun:
         outcomes = []
         before = self.ti_state()
         if "dry_run" in by_name:
-            resp = self.api.call("PATCH", self.ti_path(), json={"dry_run": True, "new_state": NEW_STATE})
+            resp = self.api.call("PATCH", self.ti_path(), json={"dry_run": True, "new_state": self.new_state(before)})
             if verdict.status(resp, 200, "PATCH the task instance with dry_run", step="dry_run"):
                 after = self.ti_state()
                 ok = verdict.that(after == before, f"a dry run changed the state {before!r} -> {after!r}", step="dry_run")
@@ -112,11 +116,12 @@ class ProbeRun:
             else:
                 outcomes.append(Outcome(by_name["dry_run"], FAILED, f"answered {resp.status_code}"))
         if "new_state" in by_name:
-            body = {"new_state": NEW_STATE, **({"dry_run": False} if "dry_run" in by_name else {})}  # 2.x: dry by default
+            wanted = self.new_state(before)
+            body = {"new_state": wanted, **({"dry_run": False} if "dry_run" in by_name else {})}  # 2.x: dry by default
             resp = self.api.call("PATCH", self.ti_path(), json=body)
-            if verdict.status(resp, 200, f"PATCH the task instance to new_state {NEW_STATE}", step="new_state"):
+            if verdict.status(resp, 200, f"PATCH the task instance to new_state {wanted}", step="new_state"):
                 after = self.ti_state()
-                ok = verdict.that(after == NEW_STATE, f"new_state {NEW_STATE} reads back as {after!r}", step="new_state")
+                ok = verdict.that(after == wanted, f"new_state {wanted} reads back as {after!r}", step="new_state")
                 outcomes.append(Outcome(by_name["new_state"], PASSED if ok else FAILED, f"{before!r} -> {after!r}"))
             else:
                 outcomes.append(Outcome(by_name["new_state"], FAILED, f"answered {resp.status_code}"))
@@ -130,7 +135,7 @@ class ProbeRun:
         if not self.finished():
             return [Outcome(effect, NOT_DECIDED, self.why)]
         before = self.ti_state()
-        resp = self.api.call("PATCH", f"{self.ti_path()}/dry_run", json={"new_state": NEW_STATE})
+        resp = self.api.call("PATCH", f"{self.ti_path()}/dry_run", json={"new_state": self.new_state(before)})
         if not verdict.status(resp, 200, "PATCH the task instance's dry_run", step="dry_run"):
             return [Outcome(effect, FAILED, f"answered {resp.status_code}")]
         listed = [ti for ti in (resp.json() or {}).get("task_instances") or () if isinstance(ti, dict)]
