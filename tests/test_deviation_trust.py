@@ -123,8 +123,17 @@ def test_a_documented_4xx_refusing_valid_input_is_permitted_an_undocumented_one_
 
 def test_a_control_is_clean_unless_it_reproduces_the_answer_and_a_permitted_answer_is_no_deviation():
     from conformance.expectations.deviations import Deviation
-    from conformance.expectations.replay import (ABSENT, CONTROL_CLEAN, CONTROL_FAILS, NOT_REPLAYED, OCCURS, PERMITTED,
-                                                 Replay, _as_control, controls)
+    from conformance.expectations.replay import (
+        ABSENT,
+        CONTROL_CLEAN,
+        CONTROL_FAILS,
+        NOT_REPLAYED,
+        OCCURS,
+        PERMITTED,
+        Replay,
+        _as_control,
+        controls,
+    )
 
     dev = Deviation.parse(BULK)
     assert controls(dev, {"bulk_pools"}) == [("bulk_pools", BULK["control"][0])]

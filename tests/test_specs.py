@@ -18,7 +18,9 @@ from conformance.specs import (
     api_generation,
     available_versions,
     base_path,
+    catalog,
     diff_specs,
+    extract,
     format_text,
     load_spec,
     operations,
@@ -26,7 +28,6 @@ from conformance.specs import (
     specs_dir,
     to_dict,
 )
-from conformance.specs import catalog, extract
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 LOCK = json.loads((SPECS / "lock.json").read_text())

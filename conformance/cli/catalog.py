@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-
 from pathlib import Path
 
 import click
 
+from conformance.checks.metadata import Meta
 from conformance.checks.registry import check_names, must_of
 from conformance.errors import ConfigError
-from conformance.checks.metadata import Meta
 
 # the page that holds the generated table (the documented target of --update-readme, and what a test compares)
 CHECKS_PAGE = "docs/checks.md"

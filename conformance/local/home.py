@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance import paths
-from conformance.probes import dags as probe_dags
 from conformance.local.versions import VersionSpec
+from conformance.probes import dags as probe_dags
 
 ADMIN_USER = "admin"
 # One user per built-in role besides the admin (the authorization checks find them by URL):

@@ -23,12 +23,12 @@ from urllib.parse import urlsplit
 import requests
 
 from conformance.errors import ConfigError, SuiteError
-from conformance.local import home as home_mod
 from conformance.local import fixtures, logins, postgres, processes, state
-from conformance.probes.dags import BROKEN_FILENAME, PROBE_DAG_ID
+from conformance.local import home as home_mod
 from conformance.local.target import DATABASES, LocalTarget, target_key
 from conformance.local.venv import airflow_bin, ensure_venv
 from conformance.local.versions import VersionSpec, resolve, supported
+from conformance.probes.dags import BROKEN_FILENAME, PROBE_DAG_ID
 
 Progress = Callable[[str], None]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-
 DATABASES = ("sqlite", "postgres")
 DATABASE_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 

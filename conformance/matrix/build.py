@@ -6,14 +6,13 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-
 from conformance import __version__
+from conformance.matrix import cells as cell_of
 from conformance.matrix import clients, databases
 from conformance.matrix.collect import Column
-from conformance.matrix import cells as cell_of
+from conformance.matrix.compare import adjacent, is_regression
 from conformance.reporting.charts import STATUS_ORDER, releases_chart
 from conformance.reporting.html import environment
-from conformance.matrix.compare import adjacent, is_regression
 from conformance.reporting.writer import write_texts
 
 SYMBOL = cell_of.LABELS  # every cell has a status: the matrix never leaves one blank or a bare dot

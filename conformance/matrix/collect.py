@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Callable
 
 from conformance.errors import ConfigError, ConformanceError
-from conformance.matrix import clients, databases
+from conformance.matrix import clients, databases, passes
 from conformance.options import ENV_PREFIX, env_name
-from conformance.matrix import passes
 
 HEARTBEAT_S = 60.0
 _PYTEST_PROGRESS = re.compile(r"^[.sxXFE]+\s*(\[\s*\d+%\])?$")  # pytest's dots: not worth repeating

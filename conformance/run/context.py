@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from conformance.checks.schema import ResponseValidator
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
 from conformance.expectations import Expectations
@@ -25,16 +26,15 @@ from conformance.http.interrupts import Interrupts
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
 from conformance.http.router import Router
-from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.options import RunOptions
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
+from conformance.run import identities
 from conformance.safety.guard import Guard
 from conformance.safety.ledger import Ledger
 from conformance.safety.session import GuardedSession
 from conformance.target.auth import AuthSpec, make_auth, parse_auth
 from conformance.target.detect import detect, normalize_url
 from conformance.target.model import Target
-from conformance.checks.schema import ResponseValidator
-from conformance.run import identities
 
 PROBE_DAG_IDS = (PROBE_DAG_ID, DISPOSABLE_DAG_ID)
 

@@ -19,16 +19,15 @@ import pytest
 from conformance.errors import ExitCode
 from conformance.model.classes import parse_classes
 from conformance.model.reasons import ReasonCode
-from conformance.run.outcomes import META_KEY, REASON_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
 from conformance.reporting.findings import keyword_for
 from conformance.reporting.results import Result, RunResults, client_lines, operations_table
+from conformance.run.outcomes import META_KEY, REASON_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
+from conformance.run.saving import Saved, save
+from conformance.run.selection import KIND_OF, meta_of, skip_of
 from conformance.safety.guard import RequestRefused
 from conformance.specs.catalog import operation_tags
 from conformance.tiers.context import CONTEXT_KEY
-from conformance.run.saving import Saved, save
-from conformance.run.selection import KIND_OF, meta_of, skip_of
 from conformance.verdict import Verdict
-
 
 
 class ConformanceRun:

@@ -17,8 +17,8 @@ import requests
 from conformance.expectations.access import ANONYMOUS, Expected
 from conformance.probes.dags import PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
-from conformance.safety.guard import RequestRefused
 from conformance.safety import unnamed
+from conformance.safety.guard import RequestRefused
 from conformance.tiers.authorization import probes
 from conformance.tiers.authorization.judge import ALLOWED, DENIED, ERROR, SKIPPED, UNEXPECTED, Cell, changed, judge
 from conformance.tiers.properties.operations import REVOKES_CREDENTIALS

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import schemathesis
 
+from conformance.checks.schema import _nullable_as_validators_read_it
 from conformance.http.client import SAFE_METHODS
 from conformance.safety.guard import READONLY_POSTS
-from conformance.checks.schema import _nullable_as_validators_read_it
 
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import Phase, given
 from hypothesis import strategies as st
 
+from conformance.checks.metadata import scenario
 from conformance.expectations.page_limits import page_size
 from conformance.generation import generation_settings
 from conformance.http.paging import Listing, list_all
-from conformance.checks.metadata import scenario
 from conformance.verdict import StopCheck
 
 COLLECTION = ("/dags", "dags")  # stable while the suite runs, present on every version

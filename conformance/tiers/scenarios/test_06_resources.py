@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.http.paging import list_all
 from conformance.checks.metadata import scenario
+from conformance.http.paging import list_all
 
 # name of the collection -> (list key, id field, create body, patch body, update_mask)
 # Variables are patched without a mask here: the mask has its own scenario (a known 2.x defect).
