@@ -36,7 +36,7 @@ class UndecidedCheck(Exception):
     """The suite could not decide a check (crashed check, unhandled case, transport error): `error`."""
 
 
-def settle(conclusion: "Conclusion", node) -> "Conclusion":
+def settle(conclusion: Conclusion, node) -> Conclusion:
     """Leave a structured verdict on the pytest item for the plugin and end the test with its outcome."""
     node.stash[CONCLUSION_KEY] = conclusion
     if conclusion.status == "failed":

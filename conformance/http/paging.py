@@ -16,8 +16,9 @@ scenario can state it as a contract violation and cleanup can report it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 MAX_PAGES = 100  # request budget of one listing: 10,000 items at the usual page size of 100
 

@@ -16,9 +16,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from conformance.errors import ConfigError, ConformanceError
 from conformance.matrix import clients, databases, passes

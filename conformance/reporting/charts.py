@@ -10,7 +10,7 @@ beside it and a legend, so nothing depends on colour alone or on the network.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 WIDTH = 1000  # the viewBox width a bar's segments are laid out in
 

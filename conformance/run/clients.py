@@ -12,7 +12,7 @@ installed or run is one `client.environment` error, never a silent pass.
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from conformance.checks.registry import must_of
 from conformance.clients.reading import Reading, Tally, read

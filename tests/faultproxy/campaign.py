@@ -25,9 +25,9 @@ from __future__ import annotations
 import bisect
 import os
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from tests.targets import DISPOSABLE_DAG, PROBE_DAG, REPO_ROOT, RunOutcome, Target, cli, cli_env, keyword_for, run_suite
 

@@ -9,8 +9,9 @@ order over fewer than two comparable values, is `not decided`, never a pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from conformance.model.effects import Effect, EffectClass
 from conformance.specs.effects import ListShape, like_regex
