@@ -75,7 +75,7 @@ def coverage_chart(operations: Mapping[str, Mapping], tags: Mapping[str, str]) -
     by_tag: dict[str, Counter] = {}
     for op, row in operations.items():
         by_tag.setdefault(tags.get(op) or "untagged", Counter())[coverage_kind(row)] += 1
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for counts in by_tag.values():
         totals.update(counts)
     rows = [bar(f"{tag} ({sum(counts.values())} operations)", counts, COVERAGE) for tag, counts in sorted(by_tag.items())]

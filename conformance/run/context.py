@@ -72,7 +72,9 @@ class RunContext:
     @property
     def cassette(self) -> Cassette:
         """The successful answers of this run, recorded by every session of it."""
-        return self.session.cassette
+        cassette = self.session.cassette
+        assert cassette is not None  # every session of a run is given one (_session)
+        return cassette
 
     def new_session(self) -> GuardedSession:
         """Another session on the same guard, ledger, limiter and stats (for parallel workers)."""

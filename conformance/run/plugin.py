@@ -179,9 +179,10 @@ class ConformanceRun:
         info = item.stash.get(META_KEY, None)
         if info is None:
             return
-        if call.excinfo is not None and call.excinfo.errisinstance(RequestRefused):
+        refused = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(refused, RequestRefused):
             rep.outcome = "skipped"
-            rep.longrepr = (str(item.path), 0, f"Skipped: refused by the safety guard: {call.excinfo.value.reason}")
+            rep.longrepr = (str(item.path), 0, f"Skipped: refused by the safety guard: {refused.reason}")
             item.stash[REASON_KEY] = ReasonCode.REFUSED_BY_GUARD
         result = result_from(item, info, call, rep, self.context)
         if result is not None:
