@@ -27,7 +27,7 @@ def _spec_diffs(versions: list[str]) -> list[dict]:
     from conformance.errors import ConformanceError  # noqa: PLC0415
     from conformance.specs import catalog, diff  # noqa: PLC0415
 
-    out = []
+    out: list[dict] = []
     for a, b in zip(versions, versions[1:]):
         try:
             ra, rb = catalog.reference_version_for(a), catalog.reference_version_for(b)
@@ -120,7 +120,7 @@ def build(columns: list[Column]) -> dict:
     versions = [c.version for c in columns]
     checks, titles = _checks(columns)
     operations = _operations(columns)
-    config = next((c.results.get("configuration") for c in columns if c.results.get("configuration")), {}) or {}
+    config = next((c.results.get("configuration") for c in columns if c.results.get("configuration")), None) or {}
     deviations = _deviations(columns)
     return {
         "suite_version": __version__,

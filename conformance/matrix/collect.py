@@ -156,7 +156,11 @@ def _in_turn(names: list[str], progress: Callable[[str], None],
         col = Column(name)
         columns.append(col)
         started = time.monotonic()
-        turn(col, lambda message, i=i, t0=started: progress(f"[{i}/{len(names)}] {_clock(t0)} {message}"))
+
+        def say(message: str, i: int = i, t0: float = started) -> None:
+            progress(f"[{i}/{len(names)}] {_clock(t0)} {message}")
+
+        turn(col, say)
         col.duration_s = time.monotonic() - started
     return columns
 
