@@ -21,9 +21,20 @@ import pytest
 from conformance.errors import ConfigError, ConformanceError, ExitCode
 from conformance.local.target import DATABASES
 from conformance.model.classes import parse_classes
+from conformance.options import (
+    DEFAULT_FAIL_ON,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_REPORT_DIR,
+    DEFAULT_REQUEST_TIMEOUT,
+    KINDS,
+    PROFILES,
+    RunOptions,
+    env_name,
+    env_value,
+    parse_header,
+    parse_role_assignment,
+)
 from conformance.paths import PACKAGE_DIR
-from conformance.options import (DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, DEFAULT_REQUEST_TIMEOUT, KINDS, PROFILES,
-                                 RunOptions, env_name, env_value, parse_header, parse_role_assignment)
 from conformance.run.plugin import ConformanceRun
 from conformance.run.selection import meta_of
 from conformance.tiers.context import CONTEXT_KEY, NO_RUN

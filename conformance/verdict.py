@@ -12,6 +12,7 @@ is unexplained, known_deviation when every one is a recorded upstream defect.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import pytest
 import requests
@@ -21,7 +22,7 @@ from conformance.model.classes import SECURITY_KINDS, FailureClass, classify, or
 
 MAX_SHOWN = 5
 # where a check leaves its structured verdict for the plugin (property results)
-CONCLUSION_KEY = pytest.StashKey()
+CONCLUSION_KEY: pytest.StashKey[Conclusion] = pytest.StashKey()
 
 
 class ContractViolation(AssertionError):
@@ -36,7 +37,7 @@ class UndecidedCheck(Exception):
     """The suite could not decide a check (crashed check, unhandled case, transport error): `error`."""
 
 
-def settle(conclusion: "Conclusion", node) -> "Conclusion":
+def settle(conclusion: Conclusion, node) -> Conclusion:
     """Leave a structured verdict on the pytest item for the plugin and end the test with its outcome."""
     node.stash[CONCLUSION_KEY] = conclusion
     if conclusion.status == "failed":
@@ -170,7 +171,7 @@ class Verdict:
         return v
 
     def violation(self, summary: str, /, *, step: str = "", resp: requests.Response | None = None,
-                  check: str = "assertion") -> None:
+                  check: str = "assertion") -> NoReturn:
         """A violation after which the scenario cannot go on (never returns)."""
         self.record(summary, check=check, step=step, resp=resp)
         raise StopCheck(summary)

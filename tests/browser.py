@@ -99,7 +99,7 @@ class Browser:
                 return event
             self._events.append(event)
 
-    def open(self, url: str, width: int, height: int = 900) -> "Page":
+    def open(self, url: str, width: int, height: int = 900) -> Page:
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         self.call("Emulation.setDeviceMetricsOverride", session, width=width, height=height, deviceScaleFactor=1,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class StubAirflow:

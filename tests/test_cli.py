@@ -27,6 +27,7 @@ from tests.faultproxy.mutation import Mutation, delay
 from tests.faultproxy.proxy import FaultProxy, Response
 from tests.targets import cli, no_traceback, run_suite
 
+
 def _one_plain_line(proc) -> str:
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -133,10 +134,10 @@ def test_secrets_never_in_auth_errors():
 
 # -- against real Airflow -----------------------------------------------------
 def test_version_detection(live):
-    from conformance.safety.session import GuardedSession  # noqa: PLC0415
     from conformance.http.redact import Redactor  # noqa: PLC0415
     from conformance.safety.guard import Guard  # noqa: PLC0415
     from conformance.safety.ledger import Ledger  # noqa: PLC0415
+    from conformance.safety.session import GuardedSession  # noqa: PLC0415
     from conformance.target.detect import detect, normalize_url  # noqa: PLC0415
 
     guard = Guard("readonly", run_prefix="acf_test_", ledger=Ledger("acf_test_detect"))

@@ -96,7 +96,7 @@ class _Options:
     def __init__(self) -> None:
         self.names: set[str] = set()
 
-    def getgroup(self, *args, **kwargs) -> "_Options":
+    def getgroup(self, *args, **kwargs) -> _Options:
         return self
 
     def addoption(self, *names: str, **kwargs) -> None:

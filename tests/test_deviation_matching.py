@@ -25,8 +25,8 @@ from conformance.expectations.deviations import (
     CLIENT_CHECK,
     Deviation,
     Observation,
-    Trigger,
     Signature,
+    Trigger,
     lint,
 )
 

@@ -12,9 +12,21 @@ import pytest
 
 from conformance.checks.documented import is_documented, media_types, operation
 from conformance.checks.permitted import acceptance_permitted, permitted, refusal_permitted
+from conformance.checks.registry import check_names
 from conformance.expectations import raw_deviations
-from conformance.expectations.deviations import lint
+from conformance.expectations.deviations import Deviation, lint
 from conformance.expectations.judge import violates
+from conformance.expectations.replay import (
+    ABSENT,
+    CONTROL_CLEAN,
+    CONTROL_FAILS,
+    NOT_REPLAYED,
+    OCCURS,
+    PERMITTED,
+    Replay,
+    _as_control,
+    controls,
+)
 from conformance.expectations.trust import problems
 from conformance.local.versions import supported
 from conformance.specs.catalog import load_spec, reference_version_for
@@ -47,8 +59,6 @@ def _with(**changes) -> dict:
 
 def test_the_data_file_passes_every_rule_against_the_real_specs():
     entries = raw_deviations()
-    from conformance.checks.registry import check_names
-
     assert lint(entries, check_names(), spec_for, supported()) == []
 
 
@@ -122,10 +132,6 @@ def test_a_documented_4xx_refusing_valid_input_is_permitted_an_undocumented_one_
 
 
 def test_a_control_is_clean_unless_it_reproduces_the_answer_and_a_permitted_answer_is_no_deviation():
-    from conformance.expectations.deviations import Deviation
-    from conformance.expectations.replay import (ABSENT, CONTROL_CLEAN, CONTROL_FAILS, NOT_REPLAYED, OCCURS, PERMITTED,
-                                                 Replay, _as_control, controls)
-
     dev = Deviation.parse(BULK)
     assert controls(dev, {"bulk_pools"}) == [("bulk_pools", BULK["control"][0])]
     assert controls(dev, {"get_pools"}) == []  # a release without the operation has no control to replay

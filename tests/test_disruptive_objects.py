@@ -12,11 +12,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from conformance.http.router import Router
-from conformance.safety import cleanup
+from conformance.safety import cleanup, unnamed
 from conformance.safety.ledger import Entry, Ledger
 from conformance.safety.tracking import record
 from conformance.specs.catalog import load_spec
-from conformance.safety import unnamed
 from conformance.tiers.authorization import probes
 
 P = "acf_0000beef_"

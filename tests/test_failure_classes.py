@@ -19,10 +19,10 @@ from conformance.checks.registry import check_names
 from conformance.clients.reading import Reading, Refusal, Tally
 from conformance.expectations import all_deviations
 from conformance.expectations.deviations import CLIENT_CHECK, Deviation
+from conformance.http.redact import Redactor
 from conformance.model.classes import ALL_CLASSES, FailureClass, classify, describe_gate, ordered, parse_classes
 from conformance.reporting.results import SCHEMA_VERSION, Result, RunResults, schema
 from conformance.reporting.writer import write_all
-from conformance.http.redact import Redactor
 from conformance.run.clients import results_of
 from conformance.run.outcomes import from_conclusion
 from conformance.run.plugin import _summarize

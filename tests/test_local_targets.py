@@ -15,10 +15,18 @@ import pytest
 import requests
 
 from conformance.local import instance, processes
-from conformance.probes.dags import (ASSETS_DAG_ID, BROKEN_FILENAME, DISPOSABLE_DAG_ID, MARKER, PROBE_DAG_ID,
-                                     PROBE_TASK_ID, QUEUED_ASSET, XCOM_KEY)
 from conformance.local.logins import ROUNDS
 from conformance.local.target import LocalTarget
+from conformance.probes.dags import (
+    ASSETS_DAG_ID,
+    BROKEN_FILENAME,
+    DISPOSABLE_DAG_ID,
+    MARKER,
+    PROBE_DAG_ID,
+    PROBE_TASK_ID,
+    QUEUED_ASSET,
+    XCOM_KEY,
+)
 from tests.targets import VERSIONS, cli
 
 pytestmark = pytest.mark.airflow  # reaches a real Airflow (or a release's venv) without the shared target fixtures

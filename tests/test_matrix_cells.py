@@ -11,7 +11,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from click.testing import CliRunner
 
+from conformance.cli import main as cli_main
 from conformance.expectations import load as load_expectations
 from conformance.expectations.page_limits import PageLimits, from_record, page_size, parse
 from conformance.matrix import cells, passes
@@ -266,13 +268,9 @@ def test_the_run_judges_by_the_stated_limits_then_a_local_targets_then_the_docum
 
 
 def test_bad_page_limits_and_time_budget_are_one_line_and_exit_2():
-    from click.testing import CliRunner
-
-    from conformance.cli import main
-
-    result = CliRunner().invoke(main, ["run", "--target", "http://127.0.0.1:9", "--page-limits", "100"])
+    result = CliRunner().invoke(cli_main, ["run", "--target", "http://127.0.0.1:9", "--page-limits", "100"])
     assert result.exit_code == 2 and "MAX,FALLBACK" in result.output and "Traceback" not in result.output
-    result = CliRunner().invoke(main, ["matrix", "--airflow", "2.10.5", "--time-budget", "0"])
+    result = CliRunner().invoke(cli_main, ["matrix", "--airflow", "2.10.5", "--time-budget", "0"])
     assert result.exit_code == 2 and "--time-budget" in result.output
 
 

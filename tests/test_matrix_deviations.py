@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from conformance.expectations import all_deviations
-from conformance.matrix.upstream import gather, read_matrix
 from conformance.matrix.build import build, deviation_cell, render_markdown
 from conformance.matrix.collect import Column
+from conformance.matrix.upstream import gather, read_matrix
 
 
 def _column(version: str, replays: list, excused: dict[str, list[str]]) -> Column:

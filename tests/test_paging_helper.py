@@ -7,7 +7,8 @@ a cleanup (offset ignored, absurd total_entries), not Airflow itself.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from conformance.http.paging import Listing, list_all
 

@@ -16,6 +16,7 @@ from conformance.local.target import LocalTarget, target_key
 from conformance.local.venv import venv_dir
 from conformance.local.versions import resolve
 from conformance.matrix import build, collect, databases
+from conformance.run.context import _backend
 
 
 def test_a_postgres_target_has_its_own_key_home_venv_and_port(monkeypatch, tmp_path):
@@ -129,8 +130,6 @@ def test_a_postgres_matrix_adds_columns_beside_the_stored_sqlite_ones(tmp_path):
 
 def test_declared_database_of_a_deployed_target():
     """A deployed target's database is what the user declares (unknown without it); the suite's own target's is its own."""
-    from conformance.run.context import _backend
-
     own = LocalTarget(version="3.3.2", url="http://127.0.0.1:9", api="v2", auth={}, database="sqlite")
     assert _backend(None, None) == "" and _backend(None, "postgres") == "postgres"
     assert _backend(own, None) == "sqlite" == _backend(own, "sqlite")

@@ -226,7 +226,8 @@ def _deny_all_ctx(auth_denied: bool = True):
 def test_deny_all_skips_everything_but_the_auth_default_checks():
     """Property items (no Meta) and ordinary checks are skipped, not run into 401s; deny_all itself runs."""
     from conformance.checks.metadata import Meta  # noqa: PLC0415
-    from conformance.run.selection import DENY_ALL_REASON, skip_reason as _skip_reason  # noqa: PLC0415
+    from conformance.run.selection import DENY_ALL_REASON  # noqa: PLC0415
+    from conformance.run.selection import skip_reason as _skip_reason  # noqa: PLC0415
 
     ctx = _deny_all_ctx()
     deny_all = Meta("auth.deny_all_default", "t", "m", operations=("get_dags",), until="2.3", needs=("auth_default",))

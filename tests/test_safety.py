@@ -17,9 +17,8 @@ import time
 import pytest
 
 from tests.snapshot import leftovers, seed, snapshot
-from tests.test_properties import assert_sandbox_coverage
 from tests.targets import cli
-
+from tests.test_properties import assert_sandbox_coverage
 
 
 @pytest.fixture(scope="module")

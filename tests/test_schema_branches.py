@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 import requests
 from packaging.version import Version
+from schemathesis.core.transport import Response as SchemathesisResponse
 
 from conformance.checks.schema import ResponseValidator
 from conformance.expectations import all_deviations
 from conformance.specs.catalog import load_spec
+from conformance.tiers.properties.checking import as_requests_response
 
 ROOT = "http://127.0.0.1:9"
 ANSWER = json.loads((Path(__file__).parent / "answers" / "clear_dry_run_3.3.2.json").read_text())
@@ -84,10 +86,6 @@ def test_a_conforming_answer_has_no_schema_error(validator):
 def test_the_property_tier_reads_schemathesis_answers_the_same_way(validator):
     """schemathesis hands the property tier its own answer object (list-valued, lower-case headers); converted,
     the validator finds the same errors as on the `requests` answer (unconverted it judged nothing)."""
-    from schemathesis.core.transport import Response as SchemathesisResponse
-
-    from conformance.tiers.properties.checking import as_requests_response
-
     plain = _answer(ANSWER["body"])
     wrapped = SchemathesisResponse(status_code=200, headers={"Content-Type": ["application/json"]}, content=plain.content,
                                    request=plain.request, elapsed=0.01, verify=True)

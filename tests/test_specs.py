@@ -12,13 +12,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from openapi_spec_validator import validate
 
 from conformance.errors import ConfigError
 from conformance.specs import (
     api_generation,
     available_versions,
     base_path,
+    catalog,
     diff_specs,
+    extract,
     format_text,
     load_spec,
     operations,
@@ -26,7 +29,6 @@ from conformance.specs import (
     specs_dir,
     to_dict,
 )
-from conformance.specs import catalog, extract
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 LOCK = json.loads((SPECS / "lock.json").read_text())
@@ -171,8 +173,6 @@ def test_refs_resolve(version):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_reduced_spec_is_valid_openapi(version):
-    from openapi_spec_validator import validate
-
     validate(load_spec(version))
 
 

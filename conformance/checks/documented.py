@@ -38,7 +38,7 @@ def is_documented(op: Mapping, status: int) -> bool:
 
 def media_types(spec: Mapping, op: Mapping, status: int) -> tuple[str, ...] | None:
     """The media types documented for `status` (() for a body-less answer, None when the status is undocumented)."""
-    found = resolve(spec, response_for(op, status))  # type: ignore[arg-type]
+    found = resolve(spec, response_for(op, status))
     if found is None:
         return None
     content = found.get("content") if isinstance(found, dict) else None

@@ -188,12 +188,13 @@ def error_body_shape(response, case) -> None:
         return
     generation = api_generation(response)
     if generation == "v1":
-        missing = [k for k in ("type", "title", "status") if not isinstance(body, dict) or k not in body]
+        problem = body if isinstance(body, dict) else {}  # a body that is no object lacks every member
+        missing = [k for k in ("type", "title", "status") if k not in problem]
         assert not missing, (
             f"HTTP {status} error body lacks {missing}: Airflow 2 errors are problem details "
             f"{{type, title, status, detail}}; got {_short(body)}")
-        assert body.get("status") == status, (
-            f"HTTP {status} error body says status {body.get('status')!r}; problem details must repeat the HTTP status")
+        assert problem.get("status") == status, (
+            f"HTTP {status} error body says status {problem.get('status')!r}; problem details must repeat the HTTP status")
     elif generation == "v2":
         assert isinstance(body, dict) and "detail" in body, (
             f"HTTP {status} error body lacks `detail`: Airflow 3 errors are {{\"detail\": ...}}; got {_short(body)}")

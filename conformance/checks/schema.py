@@ -13,7 +13,6 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-
 _NULL_ONLY = {"type": "string", "nullable": True, "enum": [None]}
 
 

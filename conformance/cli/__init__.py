@@ -46,7 +46,7 @@ def _terminate(signum, frame) -> None:
 class _Group(click.Group):
     """A click group that never lets a traceback reach the user."""
 
-    def main(self, *args, **kwargs):  # type: ignore[override]
+    def main(self, *args, **kwargs):
         kwargs.setdefault("standalone_mode", False)
         if threading.current_thread() is threading.main_thread():  # a run installs its own and puts this back
             signal.signal(signal.SIGTERM, _terminate)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-
 from pathlib import Path
+from typing import Any
 
 import click
 
+from conformance.checks.metadata import Meta
 from conformance.checks.registry import check_names, must_of
 from conformance.errors import ConfigError
-from conformance.checks.metadata import Meta
 
 # the page that holds the generated table (the documented target of --update-readme, and what a test compares)
 CHECKS_PAGE = "docs/checks.md"
@@ -71,7 +71,7 @@ def print_effects(versions: tuple[str, ...], fmt: str) -> None:
     from conformance.specs.catalog import load_spec, reference_version_for  # noqa: PLC0415
     from conformance.specs.effects import effects_of, summary  # noqa: PLC0415
 
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for version in versions:
         table = effects_of(load_spec(reference_version_for(version)))
         out[version] = {"summary": summary(table), "effects": [e.as_dict() for e in table]}

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import click
 
-from conformance.options import DEFAULT_FAIL_ON, DEFAULT_REQUEST_TIMEOUT, KINDS, URL_ENV, env_name, parse_header, parse_role_assignment
+from conformance.options import (
+    DEFAULT_FAIL_ON,
+    DEFAULT_REQUEST_TIMEOUT,
+    KINDS,
+    URL_ENV,
+    env_name,
+    parse_header,
+    parse_role_assignment,
+)
 
 # option names that are mode switches of one invocation, never read from the environment
 NOT_FROM_ENV = frozenset({"rebuild", "as_json", "ids", "help", "version"})

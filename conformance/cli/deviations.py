@@ -138,10 +138,10 @@ def verify_cmd(url, local_version, auth, ids, as_json, every_entry, python, **tr
     the answer, 1 otherwise. With --every-entry the entries outside their range are replayed too: where
     they occur or not is evidence (`deviations range`), never a failure of this command.
     """
-    from conformance.run import context as runtime  # noqa: PLC0415
-    from conformance.expectations.replay import verify  # noqa: PLC0415
     from conformance.clients.reading import replay_reader  # noqa: PLC0415
     from conformance.expectations import all_deviations  # noqa: PLC0415
+    from conformance.expectations.replay import verify  # noqa: PLC0415
+    from conformance.run import context as runtime  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
     with _target(url, local_version, auth, python, transport) as ctx:

@@ -13,12 +13,12 @@ from pathlib import Path
 import click
 
 from conformance.errors import ConfigError
-from conformance.options import env_name
 from conformance.local import instance
-from conformance.probes import dags as probe_dag_files
 from conformance.local.home import SECRETS_FILE
 from conformance.local.target import DATABASE_LABELS, DATABASES, LocalTarget
 from conformance.local.versions import NEWEST, resolve, supported
+from conformance.options import env_name
+from conformance.probes import dags as probe_dag_files
 
 
 def _progress(msg: str) -> None:

@@ -7,12 +7,20 @@ import sys
 import click
 import pytest
 
+from conformance.cli.common import (
+    check_fail_on,
+    check_page_limits,
+    echo_err,
+    exclusive,
+    parse_only,
+    parse_roles,
+    transport_flags,
+    transport_settings,
+)
+from conformance.cli.exit_codes import RUN_EPILOG
 from conformance.cli.local import database_option, running_database
-from conformance.cli.common import echo_err, exclusive, parse_only, parse_roles, transport_flags, transport_settings
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError, ExitCode, SelectedNothing
-from conformance.cli.common import check_fail_on, check_page_limits
-from conformance.cli.exit_codes import RUN_EPILOG
 from conformance.options import DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, KINDS, PROFILES, RunOptions
 from conformance.run import preflight
 

@@ -17,9 +17,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from conformance.local.venv import MARKER_NAME, Progress, build_venv, cached_venv, read_marker
 

@@ -101,11 +101,13 @@ def _v1_location(exc: BaseException) -> tuple[list, str]:
     if found:
         return [int(n) if n else k for k, n in PATH_KEY.findall(found[-1])], ""
     inner = exc
-    while (inner.__cause__ or inner.__context__) is not None:
-        inner = inner.__cause__ or inner.__context__
-    if getattr(inner, "path_to_item", None):
-        return list(inner.path_to_item), ""
-    path, model = [], ""
+    while (cause := inner.__cause__ or inner.__context__) is not None:
+        inner = cause
+    at = getattr(inner, "path_to_item", None)
+    if at:
+        return list(at), ""
+    path: list = []
+    model = ""
     for frame, _ in traceback.walk_tb(inner.__traceback__):
         path = frame.f_locals.get("path_to_item", path)
         model = getattr(frame.f_locals.get("model_class") or frame.f_locals.get("cls"), "__name__", model)
@@ -127,10 +129,17 @@ def _v1_failure(exc: BaseException, data: object) -> dict:
 # ----------------------------------------------------------------- 3.x clients
 
 def _literal_map(fn: ast.FunctionDef) -> dict | None:
+    target: ast.expr
+    value: ast.expr | None
     for node in ast.walk(fn):
-        target = node.target if isinstance(node, ast.AnnAssign) else (node.targets[0] if isinstance(node, ast.Assign) else None)
-        if isinstance(target, ast.Name) and target.id == "_response_types_map" and node.value is not None:
-            return ast.literal_eval(node.value)
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign):
+            target, value = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "_response_types_map" and value is not None:
+            return ast.literal_eval(value)
     return None
 
 
@@ -138,14 +147,18 @@ def _serialized_route(fn: ast.FunctionDef) -> tuple[str, str] | None:
     for node in ast.walk(fn):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "param_serialize":
             kw = {k.arg: k.value for k in node.keywords}
-            if isinstance(kw.get("method"), ast.Constant) and isinstance(kw.get("resource_path"), ast.Constant):
-                return kw["method"].value, kw["resource_path"].value
+            method, path = kw.get("method"), kw.get("resource_path")
+            if isinstance(method, ast.Constant) and isinstance(path, ast.Constant) \
+                    and isinstance(method.value, str) and isinstance(path.value, str):
+                return method.value, path.value
     return None
 
 
 def _v2_table() -> dict:
     """{(METHOD, path): (operation name, _response_types_map)} read from the API modules' source (as the client calls them)."""
-    api_dir = Path(importlib.util.find_spec("airflow_client.client.api").origin).parent
+    spec = importlib.util.find_spec("airflow_client.client.api")
+    assert spec is not None and spec.origin is not None  # the client release is installed where this runs
+    api_dir = Path(spec.origin).parent
     table = {}
     for module in sorted(api_dir.glob("*_api.py")):
         functions = {n.name: n for n in ast.walk(ast.parse(module.read_text(encoding="utf-8")))

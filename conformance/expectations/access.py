@@ -119,7 +119,10 @@ def load(version: str) -> Access | None:
            for op_id, o in (entry.get("operations") or {}).items() if "error" not in o}
     roles = {name: frozenset(perms or ()) for name, perms in (entry.get("roles") or {}).items()}
     raw = _raw()
-    pick = lambda key: next((e for e in raw.get(key) or [] if _in(v, e)), {})  # noqa: E731
+
+    def pick(key: str) -> dict:
+        return next((e for e in raw.get(key) or [] if _in(v, e)), {})
+
     return Access(entry["release"], entry["model"], roles, entry.get("roles_source", ""), ops, pick("refusal"),
                   pick("anonymous"), [s for s in raw.get("settings") or [] if _in(v, s)],
                   [e for e in raw.get("looked_up_first") or [] if _in(v, e)])

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
 SIMPLE_KINDS = ("configuration", "connection", "dag", "asset", "asset_alias", "pool", "variable", "view", "custom_view")
@@ -56,7 +57,9 @@ def _site() -> Path:
     return Path(airflow.__file__).resolve().parent.parent
 
 
-def _rel(path: str) -> str:
+def _rel(path: str | None) -> str:
+    """A module's file relative to site-packages (every module read here has one)."""
+    assert path is not None
     return str(Path(path).resolve().relative_to(_site()))
 
 
@@ -80,7 +83,7 @@ def _call_name(node: ast.AST) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
-def _evaluate(node: ast.AST, namespace: dict):
+def _evaluate(node: ast.expr, namespace: dict):
     return eval(compile(ast.Expression(node), "<decorator>", "eval"), namespace)  # noqa: S307 (the release's own source)
 
 
@@ -181,9 +184,11 @@ def _endpoint_module(name: str):
 
         permissions = importlib.import_module("airflow.security.permissions")
         stand_in = types.ModuleType(name)
-        stand_in.__file__ = importlib.util.find_spec(name).origin
+        spec = importlib.util.find_spec(name)
+        assert spec is not None  # importing it got as far as its decorators
+        stand_in.__file__ = spec.origin
         stand_in.__dict__.update({k: v for k, v in vars(permissions).items() if not k.startswith("__")})
-        stand_in.permissions = permissions
+        stand_in.__dict__["permissions"] = permissions
         return stand_in
 
 
@@ -213,7 +218,7 @@ def _fab_roles() -> dict:
             mod = importlib.import_module(where)
         except ImportError:
             continue
-        cls = getattr(mod, "FabAirflowSecurityManagerOverride", None)
+        cls: Any = getattr(mod, "FabAirflowSecurityManagerOverride", None)
         if not hasattr(cls, "ROLE_CONFIGS"):  # 2.7: the override exists, the role configs are still in www
             continue
         admin_rule = "update_admin_permission"
@@ -235,20 +240,24 @@ def _v2_operations(site: Path) -> dict:
     root = site / "airflow/api_fastapi/core_api/routes/public"
     init = (root / "__init__.py").read_text(encoding="utf-8")
     authenticated = {n.args[0].id for n in ast.walk(ast.parse(init)) if isinstance(n, ast.Call)
-                     and _call_name(n) == "include_router" and isinstance(n.func.value, ast.Name)
-                     and n.func.value.id == "authenticated_router" and isinstance(n.args[0], ast.Name)}
+                     and _call_name(n) == "include_router" and isinstance(n.func, ast.Attribute)
+                     and isinstance(n.func.value, ast.Name) and n.func.value.id == "authenticated_router"
+                     and isinstance(n.args[0], ast.Name)}
     out = {}
     for file in sorted(root.glob("*.py")):
         source = file.read_text(encoding="utf-8")
         for fn in ast.parse(source).body:
-            for route in [d for d in getattr(fn, "decorator_list", []) if isinstance(d, ast.Call)
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):  # routes are (async) functions
+                continue
+            for route in [d for d in fn.decorator_list if isinstance(d, ast.Call)
                           and _call_name(d) in ("get", "post", "put", "patch", "delete")]:
                 op_id = next((ast.literal_eval(k.value) for k in route.keywords if k.arg == "operation_id"), fn.name)
                 calls = [n for where in (route, fn.args) for n in ast.walk(where)
                          if isinstance(n, ast.Call) and _call_name(n).startswith("requires_")]
+                router = route.func.value if isinstance(route.func, ast.Attribute) else None  # `@router.get(...)`
                 out[op_id] = {"file": f"airflow/api_fastapi/core_api/routes/public/{file.name}", "calls": calls,
                               "function": fn.name, "source_text": source,
-                              "authenticated": route.func.value.id in authenticated}
+                              "authenticated": isinstance(router, ast.Name) and router.id in authenticated}
     return out
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import copy
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from conformance.probes.dags import unique_logical_date
 from conformance.specs.catalog import full_path, resolve

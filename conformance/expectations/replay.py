@@ -24,7 +24,14 @@ from conformance.expectations.judge import verdicts
 from conformance.expectations.mutations import NothingToMutate, mutate
 from conformance.expectations.mutations import fill as _fill
 from conformance.probes import runs
-from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, XCOM_KEY, unique_logical_date
+from conformance.probes.dags import (
+    DISPOSABLE_DAG_ID,
+    PROBE_DAG_ID,
+    PROBE_TASK_ID,
+    TERMINAL,
+    XCOM_KEY,
+    unique_logical_date,
+)
 from conformance.safety.cleanup import bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.safety.vacancy import VACANT_PARAMS, vacant_id

@@ -108,7 +108,7 @@ class Cassette:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, operation: str | None, template: str, request: requests.PreparedRequest,
-               response: requests.Response, body: bytes | None) -> None:
+               response: requests.Response, body: bytes) -> None:
         """Keep this answer if it is a 2xx JSON body richer (larger) than what its slot holds (no-op otherwise)."""
         status = response.status_code
         ctype = response.headers.get("Content-Type") or ""

@@ -158,7 +158,7 @@ class TargetSession(requests.Session):
         self.trust_env = False
 
     # -- addressing --------------------------------------------------------
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+    def request(self, method, url, *args, **kwargs):
         if isinstance(url, str) and url.startswith("/"):
             url = self.root_url + url
         return super().request(method, url, *args, **kwargs)
@@ -173,10 +173,10 @@ class TargetSession(requests.Session):
         return Admission(self.router.match((request.method or "GET").upper(), request.url or "") if self.router else None)
 
     def answered(self, admission: Admission, request: requests.PreparedRequest, response: requests.Response,
-                 body: bytes | None) -> None:
+                 body: bytes) -> None:
         """Hook for what an answered request means beyond HTTP (the ledger and the cassette, in `GuardedSession`)."""
 
-    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
         decision = self.admit(request)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout

@@ -10,8 +10,8 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable
 
 from conformance.errors import RequestRefused
 

@@ -16,8 +16,9 @@ scenario can state it as a contract violation and cleanup can report it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 MAX_PAGES = 100  # request budget of one listing: 10,000 items at the usual page size of 100
 
@@ -56,17 +57,17 @@ def _total(body: dict) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _page_of(resp: Any, path: str, key: str, offset: int) -> tuple[list | None, int | None, str]:
-    """The items and total of one answer, or a problem when it is not a usable page."""
+def _page_of(resp: Any, path: str, key: str, offset: int) -> tuple[list, int | None, str]:
+    """The items and total of one answer, or a problem (and no items) when it is not a usable page."""
     if resp.status_code != 200:
-        return None, None, f"GET {path} offset={offset} answered HTTP {resp.status_code}"
+        return [], None, f"GET {path} offset={offset} answered HTTP {resp.status_code}"
     try:
         body = resp.json()
     except ValueError:
-        return None, None, f"GET {path} offset={offset} answered a body that is not JSON"
+        return [], None, f"GET {path} offset={offset} answered a body that is not JSON"
     page = body.get(key) if isinstance(body, dict) else None
     if not isinstance(page, list):
-        return None, None, f"GET {path} offset={offset} answered without a `{key}` list"
+        return [], None, f"GET {path} offset={offset} answered without a `{key}` list"
     return page, _total(body), ""
 
 

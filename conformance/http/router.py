@@ -54,8 +54,9 @@ def _compile(template: str) -> tuple[re.Pattern, tuple[str, ...]]:
         if part.startswith("{") and part.endswith("}"):
             name = part[1:-1]
             names.append(name)
+            index = len(names) - 1
             # path-typed parameters (file paths, asset uris) may contain slashes
-            pattern += "(?P<p%d>.+)" % (len(names) - 1) if name in ("path", "uri") else "(?P<p%d>[^/]+)" % (len(names) - 1)
+            pattern += f"(?P<p{index}>.+)" if name in ("path", "uri") else f"(?P<p{index}>[^/]+)"
         else:
             pattern += re.escape(part)
     return re.compile("^" + pattern + "/?$"), tuple(names)

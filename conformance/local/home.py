@@ -15,10 +15,11 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from conformance import paths
-from conformance.probes import dags as probe_dags
 from conformance.local.versions import VersionSpec
+from conformance.probes import dags as probe_dags
 
 ADMIN_USER = "admin"
 # One user per built-in role besides the admin (the authorization checks find them by URL):
@@ -106,7 +107,9 @@ def _password() -> str:
 
 def _with_role_passwords(file: Path, data: dict) -> dict:
     """A password for every role user (a home made before role users existed gains them, once)."""
-    roles = data.get("role_passwords") if isinstance(data.get("role_passwords"), dict) else {}
+    roles = data.get("role_passwords")
+    if not isinstance(roles, dict):
+        roles = {}
     users = sorted({u for table in ROLE_USERS.values() for u in table.values()})
     if all(u in roles for u in users):
         return data
@@ -115,8 +118,8 @@ def _with_role_passwords(file: Path, data: dict) -> dict:
     return data
 
 
-def _load_or_create_secrets(path: Path) -> tuple[dict[str, str], bool]:
-    """The home's secrets and whether they were created just now."""
+def _load_or_create_secrets(path: Path) -> tuple[dict[str, Any], bool]:
+    """The home's secrets (strings, and the role users' passwords by user) and whether they were created just now."""
     file = path / SECRETS_FILE
     try:
         data = json.loads(file.read_text(encoding="utf-8"))

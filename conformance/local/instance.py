@@ -16,19 +16,19 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 import requests
 
 from conformance.errors import ConfigError, SuiteError
-from conformance.local import home as home_mod
 from conformance.local import fixtures, logins, postgres, processes, state
-from conformance.probes.dags import BROKEN_FILENAME, PROBE_DAG_ID
+from conformance.local import home as home_mod
 from conformance.local.target import DATABASES, LocalTarget, target_key
 from conformance.local.venv import airflow_bin, ensure_venv
 from conformance.local.versions import VersionSpec, resolve, supported
+from conformance.probes.dags import BROKEN_FILENAME, PROBE_DAG_ID
 
 Progress = Callable[[str], None]
 

@@ -26,9 +26,9 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from conformance import paths
 from conformance.errors import ConfigError
@@ -65,7 +65,7 @@ class Server:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "Server | None":
+    def from_json(cls, data: dict) -> Server | None:
         try:
             return cls(int(data["pid"]), int(data["starttime"]), int(data["port"]), str(data["data"]))
         except (KeyError, TypeError, ValueError):

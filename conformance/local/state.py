@@ -12,8 +12,8 @@ import contextlib
 import fcntl
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from conformance import paths
 from conformance.local.target import LocalTarget

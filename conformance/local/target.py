@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-
 DATABASES = ("sqlite", "postgres")
 DATABASE_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
@@ -73,7 +72,7 @@ class LocalTarget:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "LocalTarget":
+    def from_json(cls, data: dict[str, Any]) -> LocalTarget:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

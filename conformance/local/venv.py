@@ -15,8 +15,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from conformance import paths
 from conformance.errors import ConfigError

@@ -6,14 +6,13 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-
 from conformance import __version__
+from conformance.matrix import cells as cell_of
 from conformance.matrix import clients, databases
 from conformance.matrix.collect import Column
-from conformance.matrix import cells as cell_of
+from conformance.matrix.compare import adjacent, is_regression
 from conformance.reporting.charts import STATUS_ORDER, releases_chart
 from conformance.reporting.html import environment
-from conformance.matrix.compare import adjacent, is_regression
 from conformance.reporting.writer import write_texts
 
 SYMBOL = cell_of.LABELS  # every cell has a status: the matrix never leaves one blank or a bare dot
@@ -28,7 +27,7 @@ def _spec_diffs(versions: list[str]) -> list[dict]:
     from conformance.errors import ConformanceError  # noqa: PLC0415
     from conformance.specs import catalog, diff  # noqa: PLC0415
 
-    out = []
+    out: list[dict] = []
     for a, b in zip(versions, versions[1:]):
         try:
             ra, rb = catalog.reference_version_for(a), catalog.reference_version_for(b)
@@ -124,7 +123,7 @@ def build(columns: list[Column]) -> dict:
     versions = [c.version for c in columns]
     checks, titles = _checks(columns)
     operations = _operations(columns)
-    config = next((c.results.get("configuration") for c in columns if c.results.get("configuration")), {}) or {}
+    config = next((c.results.get("configuration") for c in columns if c.results.get("configuration")), None) or {}
     deviations = _deviations(columns)
     return {
         "suite_version": __version__,

@@ -12,8 +12,8 @@ results, a failed run) simply has no client cells.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from packaging.version import Version
 

@@ -16,14 +16,13 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from conformance.errors import ConfigError, ConformanceError
-from conformance.matrix import clients, databases
+from conformance.matrix import clients, databases, passes
 from conformance.options import ENV_PREFIX, env_name
-from conformance.matrix import passes
 
 HEARTBEAT_S = 60.0
 _PYTEST_PROGRESS = re.compile(r"^[.sxXFE]+\s*(\[\s*\d+%\])?$")  # pytest's dots: not worth repeating
@@ -157,7 +156,11 @@ def _in_turn(names: list[str], progress: Callable[[str], None],
         col = Column(name)
         columns.append(col)
         started = time.monotonic()
-        turn(col, lambda message, i=i, t0=started: progress(f"[{i}/{len(names)}] {_clock(t0)} {message}"))
+
+        def say(message: str, i: int = i, t0: float = started) -> None:
+            progress(f"[{i}/{len(names)}] {_clock(t0)} {message}")
+
+        turn(col, say)
         col.duration_s = time.monotonic() - started
     return columns
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from conformance.reporting.writer import write_texts
-
 from conformance.matrix.compare import is_regression
+from conformance.reporting.writer import write_texts
 
 _env = Environment(loader=PackageLoader("conformance.matrix", "templates"), autoescape=select_autoescape(["html"]))
 FILES = ("compare.json", "compare.md", "compare.html")

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from conformance.model.kinds import TIER_OF_KIND
 from conformance.run.selection import AUTH_DEFAULT_REASON

@@ -13,8 +13,8 @@ the sweep stops only what it started.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from conformance.errors import ConformanceError
 from conformance.matrix import build, collect, databases

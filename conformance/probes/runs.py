@@ -14,7 +14,6 @@ import requests
 from conformance.errors import RequestRefused
 from conformance.probes.dags import TERMINAL
 
-
 RUN_WAIT_S = 120.0  # how long any tier waits for a probe run (or its task) to finish
 POLL_S = 1.0
 

@@ -10,7 +10,7 @@ beside it and a legend, so nothing depends on colour alone or on the network.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 WIDTH = 1000  # the viewBox width a bar's segments are laid out in
 
@@ -75,7 +75,7 @@ def coverage_chart(operations: Mapping[str, Mapping], tags: Mapping[str, str]) -
     by_tag: dict[str, Counter] = {}
     for op, row in operations.items():
         by_tag.setdefault(tags.get(op) or "untagged", Counter())[coverage_kind(row)] += 1
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for counts in by_tag.values():
         totals.update(counts)
     rows = [bar(f"{tag} ({sum(counts.values())} operations)", counts, COVERAGE) for tag, counts in sorted(by_tag.items())]

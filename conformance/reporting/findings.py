@@ -15,7 +15,8 @@ import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 
-from conformance.model.classes import gate_text as _gate_text, ordered
+from conformance.model.classes import gate_text as _gate_text
+from conformance.model.classes import ordered
 from conformance.reporting.charts import status_label
 
 _REFERENCE = re.compile(r"([\w.-]+)/([\w.-]+)#(\d+)")

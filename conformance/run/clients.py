@@ -12,7 +12,8 @@ installed or run is one `client.environment` error, never a silent pass.
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from conformance.checks.registry import must_of
 from conformance.clients.reading import Reading, Tally, read
@@ -64,7 +65,7 @@ def _operation_result(op: str, rows: list[tuple[str, Tally]]) -> Result:
     known = [(r.deviation, CLIENT_CHECK, op) for _, t in rows for r in t.refusals if r.deviation is not None]
     excused = excuses(known)
     unknown = [(version, r) for version, t in rows for r in t.refusals if r.deviation is None]
-    base = dict(id=f"client.{op}", kind="client", title=f"Official clients read the answers of {op}", operation_ids=[op],
+    base: dict[str, Any] = dict(id=f"client.{op}", kind="client", title=f"Official clients read the answers of {op}", operation_ids=[op],
                 must=must_of(CLIENT_CHECK), checks=checks, deviations=[e.as_dict() for e in excused],
                 upstream=", ".join(dict.fromkeys(e.deviation.reference for e in excused)))
     if unknown:

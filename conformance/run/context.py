@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from conformance.checks.schema import ResponseValidator
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError
 from conformance.expectations import Expectations
@@ -25,16 +26,15 @@ from conformance.http.interrupts import Interrupts
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
 from conformance.http.router import Router
-from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.options import RunOptions
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
+from conformance.run import identities
 from conformance.safety.guard import Guard
 from conformance.safety.ledger import Ledger
 from conformance.safety.session import GuardedSession
 from conformance.target.auth import AuthSpec, make_auth, parse_auth
 from conformance.target.detect import detect, normalize_url
 from conformance.target.model import Target
-from conformance.checks.schema import ResponseValidator
-from conformance.run import identities
 
 PROBE_DAG_IDS = (PROBE_DAG_ID, DISPOSABLE_DAG_ID)
 
@@ -72,7 +72,9 @@ class RunContext:
     @property
     def cassette(self) -> Cassette:
         """The successful answers of this run, recorded by every session of it."""
-        return self.session.cassette
+        cassette = self.session.cassette
+        assert cassette is not None  # every session of a run is given one (_session)
+        return cassette
 
     def new_session(self) -> GuardedSession:
         """Another session on the same guard, ledger, limiter and stats (for parallel workers)."""

@@ -14,13 +14,13 @@ import pytest
 
 from conformance.model.reasons import ReasonCode
 from conformance.reporting.results import Result
-from conformance.verdict import CONCLUSION_KEY, Conclusion
+from conformance.verdict import CONCLUSION_KEY, Conclusion, Verdict
 
 # what the run plugin leaves on each item: its check metadata, its Verdict, its start time
-META_KEY = pytest.StashKey()
-VERDICT_KEY = pytest.StashKey()
-TIME_KEY = pytest.StashKey()
-REASON_KEY = pytest.StashKey()  # the ReasonCode of a skip decided before the check ran (selection, the guard)
+META_KEY: pytest.StashKey[dict] = pytest.StashKey()
+VERDICT_KEY: pytest.StashKey[Verdict] = pytest.StashKey()
+TIME_KEY: pytest.StashKey[float] = pytest.StashKey()
+REASON_KEY: pytest.StashKey[ReasonCode] = pytest.StashKey()  # the ReasonCode of a skip decided before the check ran (selection, the guard)
 
 
 def align_report(rep, result: Result) -> None:

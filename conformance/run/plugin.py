@@ -19,16 +19,15 @@ import pytest
 from conformance.errors import ExitCode
 from conformance.model.classes import parse_classes
 from conformance.model.reasons import ReasonCode
-from conformance.run.outcomes import META_KEY, REASON_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
 from conformance.reporting.findings import keyword_for
 from conformance.reporting.results import Result, RunResults, client_lines, operations_table
+from conformance.run.outcomes import META_KEY, REASON_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
+from conformance.run.saving import Saved, save
+from conformance.run.selection import KIND_OF, meta_of, skip_of
 from conformance.safety.guard import RequestRefused
 from conformance.specs.catalog import operation_tags
 from conformance.tiers.context import CONTEXT_KEY
-from conformance.run.saving import Saved, save
-from conformance.run.selection import KIND_OF, meta_of, skip_of
 from conformance.verdict import Verdict
-
 
 
 class ConformanceRun:
@@ -180,9 +179,10 @@ class ConformanceRun:
         info = item.stash.get(META_KEY, None)
         if info is None:
             return
-        if call.excinfo is not None and call.excinfo.errisinstance(RequestRefused):
+        refused = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(refused, RequestRefused):
             rep.outcome = "skipped"
-            rep.longrepr = (str(item.path), 0, f"Skipped: refused by the safety guard: {call.excinfo.value.reason}")
+            rep.longrepr = (str(item.path), 0, f"Skipped: refused by the safety guard: {refused.reason}")
             item.stash[REASON_KEY] = ReasonCode.REFUSED_BY_GUARD
         result = result_from(item, info, call, rep, self.context)
         if result is not None:

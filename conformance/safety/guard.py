@@ -56,9 +56,12 @@ class Decision:
         return self.match.operation_id if self.match else None
 
 
-def _json_body(body: bytes | str | None) -> object:
+def _json_body(body: object) -> object:
+    """The JSON a request body holds (None without a body, _UNREADABLE when it is no JSON document)."""
     if body is None:
         return None
+    if not isinstance(body, (str, bytes, bytearray)):  # a stream or an iterable: json.loads refuses it (TypeError)
+        return _UNREADABLE
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError, TypeError):
@@ -105,7 +108,7 @@ class Guard:
         self.vacant_ids.setdefault(param, set()).add(str(value))
 
     # -- the decision ----------------------------------------------------
-    def decide(self, method: str, url: str, body: bytes | str | None = None, *, revocable: bool = False) -> Decision:
+    def decide(self, method: str, url: str, body: object = None, *, revocable: bool = False) -> Decision:
         """May this request be sent? `revocable`: its credentials are not the run's own (a throw-away
         token, or none at all), so a logout cannot cut the run off from the target."""
         method = method.upper()
@@ -129,7 +132,7 @@ class Guard:
             return Decision(False, "the readonly profile sends no state-changing request", match)
         return self._sandbox(method, match, body, parse_qs(urlsplit(url).query))
 
-    def _sandbox(self, method: str, match: Match, body: bytes | str | None, query: dict | None = None) -> Decision:
+    def _sandbox(self, method: str, match: Match, body: object, query: dict | None = None) -> Decision:
         rel = self.router.relative(match.route.template) if self.router else match.route.template
         probe = self._negative_probe(method, match, body, query or {})
         if probe is not None:
@@ -180,7 +183,7 @@ class Guard:
             return Decision(True, f"deletes the {kind} this run created", match)
         return Decision(False, FORBIDDEN_AREA_REASON, match)
 
-    def _object_write(self, method: str, rel: str, match: Match, body: bytes | str | None = None) -> Decision:
+    def _object_write(self, method: str, rel: str, match: Match, body: object = None) -> Decision:
         params = match.path_params
         for name in PREFIXED_PARAMS:
             if name in params and not params[name].startswith(self.run_prefix):
@@ -212,7 +215,7 @@ class Guard:
             return Decision(False, "cleanup creates nothing", match)
         return Decision(True, "object of this run or probe DAG", match)
 
-    def _collection_write(self, method: str, rel: str, match: Match, body: bytes | str | None) -> Decision:
+    def _collection_write(self, method: str, rel: str, match: Match, body: object) -> Decision:
         if not self.allow_creates:
             return Decision(False, "cleanup creates nothing", match)
         data = _json_body(body)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from conformance.paths import cache_dir
 
-
 # the path parameter that names an object of each ledger kind (the guard and the tracker both read it)
 PARAM_KINDS = {"variable_key": "variable", "pool_name": "pool", "connection_id": "connection", "username": "user",
                "role_name": "role"}

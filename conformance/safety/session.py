@@ -39,7 +39,7 @@ class GuardedSession(TargetSession):
         return decision
 
     def answered(self, admission: Admission, request: requests.PreparedRequest, response: requests.Response,
-                 body: bytes | None) -> None:
+                 body: bytes) -> None:
         record(self.guard.ledger, self.guard.router, admission.match, (request.method or "").upper(), request.body,
                response.status_code, body)
         if self.cassette is not None and admission.match is not None:

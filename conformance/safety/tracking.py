@@ -62,7 +62,7 @@ def record(ledger: Ledger, router, match: Match | None, method: str, request_bod
         ledger.created(Entry("backfill", str(got["id"]), str(got.get("dag_id", ""))))
         return
     for param, kind in PARAM_KINDS.items():
-        if param in params and rel.endswith("{%s}" % param):
+        if param in params and rel.endswith(f"{{{param}}}"):
             old = Entry(kind, params[param])
             if method == "DELETE":
                 ledger.deleted(old)

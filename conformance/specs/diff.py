@@ -246,7 +246,7 @@ def _params(spec: dict, op: Operation) -> dict[tuple[str, str], dict]:
         key = (str(param.get("in", "")), str(param.get("name", "")))
         schema = param.get("schema")
         if schema is None and isinstance(param.get("content"), dict):
-            first = next(iter(param["content"].values()), {})
+            first: object = next(iter(param["content"].values()), {})
             schema = first.get("schema") if isinstance(first, dict) else None
         out[key] = {
             "type": type_summary(spec, schema),
@@ -261,7 +261,7 @@ def _body_schema(spec: dict, raw_op: dict) -> tuple[bool, Any]:
         return False, None
     body = resolve(spec, body)
     content = (body or {}).get("content") or {}
-    media = content.get("application/json") or next(iter(content.values()), {})
+    media: dict = content.get("application/json") or next(iter(content.values()), {})
     return True, (media or {}).get("schema")
 
 

@@ -52,7 +52,7 @@ class Documented:
     def schema_excerpt(self, status: str, max_lines: int = EXCERPT_LINES) -> str:
         """The JSON schema of the documented `status` answer (top `$ref` resolved), cut to `max_lines` lines."""
         content = (self.responses.get(status) or {}).get("content") or {}
-        media = content.get("application/json") or next(iter(content.values()), {})
+        media: dict = content.get("application/json") or next(iter(content.values()), {})
         schema = (media or {}).get("schema")
         if schema is None:
             return ""

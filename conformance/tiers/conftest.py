@@ -8,14 +8,18 @@ folder, so the short names here never appear in anyone else's test suite.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
+_Scope = Literal["session", "function"]
+
 # short name -> scope; each stands for the run's fixture `airflow_<short name>`
-ALIASES = {"ctx": "session", "api": "session", "anon": "session", "target": "session", "dialect": "session",
-           "expect": "function", "verdict": "function"}
+ALIASES: dict[str, _Scope] = {"ctx": "session", "api": "session", "anon": "session", "target": "session",
+                              "dialect": "session", "expect": "function", "verdict": "function"}
 
 
-def _alias(short: str, scope: str):
+def _alias(short: str, scope: _Scope):
     def fixture(request: pytest.FixtureRequest):
         return request.getfixturevalue(f"airflow_{short}")
 

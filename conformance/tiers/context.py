@@ -8,9 +8,12 @@ import the run package, so dependencies keep pointing one way (run -> tiers).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-CONTEXT_KEY = pytest.StashKey()
+# holds the run's RunContext: typed Any, since the tiers never import the run package
+CONTEXT_KEY: pytest.StashKey[Any] = pytest.StashKey()
 NO_RUN = ("airflow-conformance: no target: pass --airflow-target URL (and --airflow-auth SPEC), "
           "or use `airflow-conformance run`")
 

@@ -25,13 +25,14 @@ from __future__ import annotations
 import bisect
 import os
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+
+from tests.targets import DISPOSABLE_DAG, PROBE_DAG, REPO_ROOT, RunOutcome, Target, cli, cli_env, keyword_for, run_suite
 
 from .mutation import Mutation
 from .proxy import FaultProxy, Logged
-from tests.targets import DISPOSABLE_DAG, PROBE_DAG, REPO_ROOT, RunOutcome, Target, cli, cli_env, keyword_for, run_suite
 from .timeline import ENV as TIMELINE_ENV
 from .timeline import PLUGIN as TIMELINE_PLUGIN
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import requests
 from packaging.version import Version
@@ -92,7 +92,7 @@ def crashes(deviations: list[Deviation] | None = None) -> list[Crash]:
     return [Crash(op, status, ctype, tuple(devs)) for (op, status, ctype), devs in sorted(grouped.items())]
 
 
-@lru_cache(maxsize=None)
+@cache
 def router_for(version: str) -> Router:
     return Router(load_spec(reference_version_for(version)))
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version

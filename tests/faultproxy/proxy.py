@@ -28,9 +28,10 @@ import ssl
 import struct
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
@@ -59,7 +60,7 @@ class Credentials:
     password: str = field(repr=False)
 
     @classmethod
-    def from_spec(cls, spec: str) -> "Credentials":
+    def from_spec(cls, spec: str) -> Credentials:
         """Parse an `--auth` spec such as `basic:admin:PW` or `jwt:admin:PW`."""
         kind, user, password = spec.split(":", 2)
         return cls(kind, user, password)
@@ -122,7 +123,7 @@ class Request:
         values = self.query.get(name)
         return values[0] if values else None
 
-    def without_secrets(self) -> "Request":
+    def without_secrets(self) -> Request:
         """A copy whose credentials are a placeholder (anonymity is kept)."""
         headers = CaseInsensitiveDict({k: v for k, v in self.headers.items() if k.lower() not in SECRET_HEADERS})
         if not self.anonymous:
@@ -144,7 +145,7 @@ class Response:
     body: bytes = b""
 
     @classmethod
-    def of_json(cls, status: int, value: Any, content_type: str = "application/json") -> "Response":
+    def of_json(cls, status: int, value: Any, content_type: str = "application/json") -> Response:
         resp = cls(status)
         resp.set_json(value, content_type)
         return resp
@@ -188,7 +189,7 @@ class Exchange:
     (`state`, shared by every exchange of one proxy session).
     """
 
-    def __init__(self, proxy: "FaultProxy", request: Request, state: dict) -> None:
+    def __init__(self, proxy: FaultProxy, request: Request, state: dict) -> None:
         self.proxy = proxy
         self.request = request
         self.state = state
@@ -265,7 +266,7 @@ class FaultProxy:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         self.start()
         return self
 

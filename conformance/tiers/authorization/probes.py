@@ -70,7 +70,7 @@ class Probe:
             kwargs["json"] = self.body
         return session.call(self.method, self.path, **kwargs)
 
-    def observable(self, before: dict) -> None:
+    def observable(self, before: object) -> None:
         """Make an update's body differ from what the object holds, so an update applied against the rules shows."""
         if not isinstance(self.body, dict) or self.read_back is None or not self.read_back.fields:
             return

@@ -17,12 +17,12 @@ import requests
 from conformance.expectations.access import ANONYMOUS, Expected
 from conformance.probes.dags import PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
-from conformance.safety.guard import RequestRefused
 from conformance.safety import unnamed
+from conformance.safety.guard import RequestRefused
 from conformance.tiers.authorization import probes
 from conformance.tiers.authorization.judge import ALLOWED, DENIED, ERROR, SKIPPED, UNEXPECTED, Cell, changed, judge
 from conformance.tiers.properties.operations import REVOKES_CREDENTIALS
-from conformance.tiers.properties.samples import SampleBuilder
+from conformance.tiers.properties.samples import SampleBuilder, Samples
 from conformance.verdict import Conclusion
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class AccessTier:
         roles = [r for r in (self.access.role_names if self.access else ()) if r in ctx.identities]
         self.identities = [*roles, *(r for r in ctx.identities if r not in roles), ANONYMOUS]
         self._values: dict | None = None
-        self._samples = None
+        self._samples: Samples | None = None
 
     # -- what every operation shares -------------------------------------------
     def skip_reason(self) -> str | None:
@@ -131,7 +131,7 @@ class AccessTier:
             return cell
         cell.status = resp.status_code
         cell.outcome, cell.reason = judge(self.access, op_id, identity, expected, resp)
-        if before is not None and cell.outcome == DENIED:
+        if check is not None and before is not None and cell.outcome == DENIED:
             what = changed(check, before, self._read(check))
             if what:
                 cell.outcome, cell.reason = UNEXPECTED, f"{cell.reason}, but {what}"

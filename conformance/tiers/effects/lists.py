@@ -9,8 +9,9 @@ order over fewer than two comparable values, is `not decided`, never a pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from conformance.model.effects import Effect, EffectClass
 from conformance.specs.effects import ListShape, like_regex
@@ -111,6 +112,7 @@ class ListJudge:
     # -- order ------------------------------------------------------------------
     def order_fields(self) -> list[str]:
         """Item fields whose values the base page can order (at least two distinct comparable ones)."""
+        assert self.base is not None
         fields = []
         for name in sorted(self.shape.fields):
             keys = {sort_key(i.get(name), self.byte_order) for i in (self.base.items or ())} - {None}
@@ -167,14 +169,16 @@ class ListJudge:
 
     def _owned_missing(self, got: Page, test, effect: Effect) -> list:
         """The suite's own matching items of the base page that a complete filtered answer lacks."""
+        assert self.base is not None
         if got.total is None or got.total > len(got.items or ()):
             return []
         present = {identity(i) for i in got.items or ()}
         return [identity(i) for i in self.base.items or () if self.owned(i) and test(i.get(effect.field)) is True
                 and identity(i) not in present]
 
-    def _filter_value(self, effect: Effect) -> tuple[Any, Callable[[Any], bool]] | None:
+    def _filter_value(self, effect: Effect) -> tuple[Any, Callable[[Any], bool | None]] | None:
         """A value from the data and the predicate the filter documents, chosen so some base item fails it."""
+        assert self.base is not None
         items = self.base.items or ()
         values = [v for i in sorted(items, key=lambda i: not self.owned(i)) for v in scalars(i.get(effect.field))
                   if v is not None]
@@ -209,7 +213,7 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
-def _predicate(effect: Effect, value: Any) -> Callable[[Any], bool] | None:
+def _predicate(effect: Effect, value: Any) -> Callable[[Any], bool | None] | None:
     cls = effect.effect_class
     if cls is EffectClass.EQUALS:
         return lambda v: as_query(value) in [as_query(s) for s in scalars(v)]
@@ -237,7 +241,7 @@ class _PrefixTest:
         return any(self.rx.match(as_query(s)) for s in scalars(v) if s is not None)
 
 
-def _range_test(parameter: str, pivot: Any) -> Callable[[Any], bool] | None:
+def _range_test(parameter: str, pivot: Any) -> Callable[[Any], bool | None] | None:
     key = sort_key(pivot, byte_order=False)
     if key is None or key[0] == 2:
         return None

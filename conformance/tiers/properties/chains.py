@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -35,7 +36,7 @@ PAGE = 100
 MAX_PAGES = 25  # pages of up to PAGE items; a target with a low maximum_page_limit serves fewer per page
 
 # collection -> routes (relative), identifying field, list key, fields a lifecycle needs, the update
-CRUD = {
+CRUD: dict[str, dict[str, Any]] = {
     "variables": {
         "create": ("POST", "/variables"), "read": ("GET", "/variables/{variable_key}"),
         "update": ("PATCH", "/variables/{variable_key}"), "list": ("GET", "/variables"),

@@ -23,7 +23,14 @@ from conformance.checks.permitted import JUDGED_HERE, REJECTION_CHECK, only_in_q
 from conformance.checks.registry import content_type_of, registered_checks, run_all
 from conformance.checks.wire import query_as_sent_is_valid
 from conformance.tiers.properties.messages import describe_exception, failure_text
-from conformance.tiers.properties.outcome import Failure, Outcome, SchemaFailure, invalid_facts, observe, schema_error_of
+from conformance.tiers.properties.outcome import (
+    Failure,
+    Outcome,
+    SchemaFailure,
+    invalid_facts,
+    observe,
+    schema_error_of,
+)
 
 SCHEMATHESIS_CHECKS = (
     not_a_server_error,

@@ -31,7 +31,7 @@ def failure_text(message: str, response) -> str:
         sent = request.body
         if isinstance(sent, bytes):
             sent = sent.decode("utf-8", "replace")
-        if sent is not None:
+        if isinstance(sent, str):  # the suite sends bytes or str bodies, never a stream
             text += f" body {compact_body(sent)[:4000]}"
     return text
 

@@ -12,10 +12,12 @@ import copy
 from dataclasses import dataclass
 
 import schemathesis
+from schemathesis.core.result import Err
+from schemathesis.schemas import APIOperation
 
+from conformance.checks.schema import _nullable_as_validators_read_it
 from conformance.http.client import SAFE_METHODS
 from conformance.safety.guard import READONLY_POSTS
-from conformance.checks.schema import _nullable_as_validators_read_it
 
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 
@@ -44,7 +46,7 @@ class OperationInfo:
     op_id: str
     method: str
     rel: str  # path template relative to the API base (`/dags/{dag_id}`)
-    operation: object  # schemathesis APIOperation
+    operation: APIOperation
     protected: bool
     path_params: tuple[str, ...]
 
@@ -54,20 +56,28 @@ class OperationInfo:
 
     @property
     def writes(self) -> bool:
-        return self.method not in SAFE_METHODS and self.op_id not in READONLY_POSTS
+        return _writes(self.op_id, self.method)
 
     @property
     def order(self) -> tuple:
-        """Reads first, then creates/updates, then deletes (DAG runs and DAGs last), so shared objects live long."""
-        if not self.writes:
-            return (0,)
-        if self.method != "DELETE":
-            return (1,)
-        if self.rel == "/dags/{dag_id}":
-            return (2, -1)  # first, so the disposable DAG is parsed again while the other deletes run
-        if self.rel == "/dags/{dag_id}/dagRuns/{dag_run_id}":
-            return (2, 2)
-        return (2, 1 if "dagRuns" in self.rel else 0)
+        return _order(self.op_id, self.method, self.rel)
+
+
+def _writes(op_id: str, method: str) -> bool:
+    return method not in SAFE_METHODS and op_id not in READONLY_POSTS
+
+
+def _order(op_id: str, method: str, rel: str) -> tuple:
+    """Reads first, then creates/updates, then deletes (DAG runs and DAGs last), so shared objects live long."""
+    if not _writes(op_id, method):
+        return (0,)
+    if method != "DELETE":
+        return (1,)
+    if rel == "/dags/{dag_id}":
+        return (2, -1)  # first, so the disposable DAG is parsed again while the other deletes run
+    if rel == "/dags/{dag_id}/dagRuns/{dag_run_id}":
+        return (2, 2)
+    return (2, 1 if "dagRuns" in rel else 0)
 
 
 def is_protected(raw_op: dict, spec: dict) -> bool:
@@ -75,7 +85,9 @@ def is_protected(raw_op: dict, spec: dict) -> bool:
     if "401" in (raw_op.get("responses") or {}):
         return True
     security = raw_op.get("security", spec.get("security"))
-    return bool(security) and all(req for req in security)
+    if not security:
+        return False
+    return all(req for req in security)
 
 
 def spec_operations(spec: dict, router) -> list[tuple[str, str, str, dict]]:
@@ -95,8 +107,7 @@ def ordered_operations(spec: dict, router) -> list[tuple[str, str, str, dict]]:
 
     def key(item):
         op_id, method, rel, _ = item
-        probe = OperationInfo(op_id, method, rel, None, False, ())
-        return probe.order
+        return _order(op_id, method, rel)
 
     return sorted(ops, key=key)  # stable: spec order within a phase
 
@@ -115,6 +126,8 @@ def load_operations(spec: dict, router) -> tuple[object, dict[str, OperationInfo
     schema = schemathesis.openapi.from_dict(spec, config=config)
     by_id = {}
     for result in schema.get_all_operations():
+        if isinstance(result, Err):  # an operation schemathesis cannot read: the reference spec is broken
+            raise result.err()
         operation = result.ok()
         by_id[operation.definition.raw.get("operationId")] = operation
     ops: dict[str, OperationInfo] = {}

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from conformance.checks.registry import content_type_of
-from conformance.expectations.deviations import Observation
+from conformance.expectations.deviations import Deviation, Observation
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NUMBER = re.compile(r"\d+")
@@ -32,7 +32,7 @@ class Failure:
     curl: str
     request: requests.PreparedRequest | None = None
     count: int = 1
-    deviation: object = None  # the known upstream deviation that explains it, if any
+    deviation: Deviation | None = None  # the known upstream deviation that explains it, if any
     operation: str = ""  # operationId of the request (chains span several operations)
     facts: Observation | None = None  # what deviations are matched on (the answer, structured request facts)
 

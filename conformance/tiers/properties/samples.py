@@ -19,8 +19,17 @@ from dataclasses import dataclass, field
 
 import requests
 
-from conformance.probes.dags import (ASSETS_DAG_ID, DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, QUEUED_ASSET,
-                                     TERMINAL, XCOM_KEY, queued_asset_id, unique_logical_date)
+from conformance.probes.dags import (
+    ASSETS_DAG_ID,
+    DISPOSABLE_DAG_ID,
+    PROBE_DAG_ID,
+    PROBE_TASK_ID,
+    QUEUED_ASSET,
+    TERMINAL,
+    XCOM_KEY,
+    queued_asset_id,
+    unique_logical_date,
+)
 from conformance.probes.runs import RUN_WAIT_S, run_path, set_paused, wait_until_done
 from conformance.safety.guard import RequestRefused
 from conformance.safety.vacancy import VACANT_PARAMS, vacant_id

@@ -82,7 +82,9 @@ class Strategies:
             known = self._negatable.get(info.op_id)
         if known is not None:
             return known
-        strat = self.strategy(info, GenerationMode.NEGATIVE, 0 if combos and combos[0] else None, combos)
+        # GenerationMode is an enum.StrEnum (Python 3.11+): mypy at python_version 3.10 reads its members as str
+        strat = self.strategy(info, GenerationMode.NEGATIVE, 0 if combos and combos[0] else None,  # type: ignore[arg-type]
+                              combos)
 
         @generation_settings(1, 0)
         @given(strat)

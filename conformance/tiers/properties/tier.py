@@ -19,17 +19,17 @@ from urllib.parse import quote
 
 import requests
 
+from conformance.checks.registry import must_of
 from conformance.model.reasons import ReasonCode
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
+from conformance.safety import unnamed
+from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
+from conformance.safety.guard import RequestRefused
 from conformance.tiers.properties.engine import PropertyEngine
 from conformance.tiers.properties.operations import ordered_operations
 from conformance.tiers.properties.outcome import Outcome, summarize
 from conformance.tiers.properties.samples import SampleBuilder
-from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
-from conformance.safety.guard import RequestRefused
-from conformance.safety import unnamed
-from conformance.checks.registry import must_of
 from conformance.verdict import Conclusion, UndecidedCheck, excuses, result_classes, settle  # noqa: F401 (UndecidedCheck: re-exported)
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ import requests
 from conformance.probes import runs
 from conformance.probes.dags import PROBE_DAG_ID, unique_logical_date
 
+
 class Flows:
     def __init__(self, api, dialect: dict, prefix: str) -> None:
         self.api = api

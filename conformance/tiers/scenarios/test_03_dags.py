@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.checks.metadata import scenario
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 
 
 @scenario("dags.list_fields", "DAG listing carries the documented fields",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.probes.dags import MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
 from conformance.checks.metadata import scenario
+from conformance.probes.dags import MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
 
 SANDBOX = {"tier": "sandbox", "needs": ["probe_dags"]}
 CONF = {"acf": "conf round-trip", "n": 3, "nested": {"ok": True}}

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import Phase, given
 from hypothesis import strategies as st
 
+from conformance.checks.metadata import scenario
 from conformance.expectations.page_limits import page_size
 from conformance.generation import generation_settings
 from conformance.http.paging import Listing, list_all
-from conformance.checks.metadata import scenario
-from conformance.verdict import StopCheck
+from conformance.verdict import StopCheck, Verdict
 
 COLLECTION = ("/dags", "dags")  # stable while the suite runs, present on every version
 CLAMP_CANDIDATES = (("/dags", "dags", "get_dags"), ("/eventLogs", "event_logs", "get_event_logs"))
@@ -31,7 +31,7 @@ ATTEMPTS = 5  # reads of a changing list before giving up on a strict comparison
 SETTLE_S = 1.0  # pause before attempt n+1 is n * SETTLE_S (1 + 2 + 3 + 4 = 10 s at most)
 
 
-def _page(api, verdict, **params) -> tuple[list, int]:
+def _page(api, verdict: Verdict, **params) -> tuple[list, int]:
     """One page of the collection and its total_entries; an unusable answer stops the scenario."""
     what = f"GET {COLLECTION[0]} {params}"
     resp = api.call("GET", COLLECTION[0], params=params)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from conformance.http.paging import list_all
+from collections.abc import Callable
+
 from conformance.checks.metadata import scenario
+from conformance.http.paging import list_all
 
 # name of the collection -> (list key, id field, create body, patch body, update_mask)
 # Variables are patched without a mask here: the mask has its own scenario (a known 2.x defect).
-RESOURCES = {
+RESOURCES: dict[str, tuple[str, str, Callable[[str], dict], dict, str | None]] = {
     "variables": ("variables", "key", lambda n: {"key": n, "value": "acf-value"}, {"value": "acf-changed"}, None),
     "pools": ("pools", "name", lambda n: {"name": n, "slots": 2}, {"slots": 5}, "slots"),
     "connections": ("connections", "connection_id",

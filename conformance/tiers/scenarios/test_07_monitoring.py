@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from conformance.checks.metadata import scenario
 from conformance.http.paging import list_all
 from conformance.probes.dags import BROKEN_FILENAME
-from conformance.checks.metadata import scenario
 
 
 def _broken(api, verdict) -> list[dict]:
