@@ -12,8 +12,9 @@ never disagree about what is covered.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from conformance.model.effects import Effect, EffectClass, Observation
 from conformance.specs.catalog import operations, resolve

@@ -10,8 +10,10 @@ and a masked patch changes the masked field and no other.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from conformance.model.effects import Effect, EffectClass, Observation
 from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, Outcome
@@ -43,7 +45,7 @@ def _pool(name: str, n: int) -> dict:
 def _connection(name: str, n: int) -> dict:
     return {"connection_id": name, "conn_type": "http", "description": f"acf description {n}",
             "host": f"h{n}.example.invalid", "login": f"acf-login-{n}", "port": 8000 + n, "schema": f"s{n}",
-            "extra": '{"acf": %d}' % n, "password": f"acf-secret-{n}"}
+            "extra": json.dumps({"acf": n}), "password": f"acf-secret-{n}"}
 
 
 KINDS = (
@@ -68,8 +70,6 @@ READ_AS = {"pool": "name"}
 def same(sent: Any, got: Any) -> bool:
     """A field read back equals what was written (JSON text compared as JSON, numbers as numbers)."""
     if isinstance(sent, str) and isinstance(got, str) and sent.startswith("{"):
-        import json  # noqa: PLC0415
-
         try:
             return json.loads(sent) == json.loads(got)
         except ValueError:
