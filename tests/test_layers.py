@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "conformance"
 
 # From the bottom up; a part may import parts of its own layer and of the layers before it.
 LAYERS = (
-    ("__init__", "errors", "paths", "options", "generation"),  # what every part may use (the package face: its version)
+    ("__init__", "errors", "paths", "options", "generation", "progress"),  # what every part may use (the package face: its version)
     ("model",),  # the domain vocabulary: failure classes
     ("target",),  # which Airflow answers, with which credentials
     ("http",),  # sending: session, retries, rate, interrupts, redaction, routing, paging

@@ -11,6 +11,7 @@ import time
 
 import requests
 
+from conformance import progress
 from conformance.errors import RequestRefused
 from conformance.probes.dags import TERMINAL
 
@@ -56,7 +57,9 @@ def wait_until_done(session, rel: str, timeout: float = RUN_WAIT_S) -> dict:
     """
     deadline = time.monotonic() + timeout
     last: dict = {}
+    heartbeat = progress.Heartbeat(f"GET {rel} to reach a final state", timeout)
     while time.monotonic() < deadline:
+        heartbeat.beat(str(last.get("state") or ""))
         try:
             resp = session.call("GET", rel)
             body = resp.json() if resp.status_code == 200 else None

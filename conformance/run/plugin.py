@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from conformance import progress
 from conformance.errors import ExitCode
 from conformance.model.classes import parse_classes
 from conformance.model.reasons import ReasonCode
@@ -53,6 +54,8 @@ class ConformanceRun:
         interrupts = self.context.session.interrupts
         interrupts.say = lambda line: _line(session.config, f"\n{line}")  # past pytest's capture of the check's output
         self._stack.enter_context(interrupts.installed())
+        progress.set_sink(lambda line: _say(session.config, line))  # long waits below say that they still wait
+        self._stack.callback(progress.set_sink, None)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._stack.close()

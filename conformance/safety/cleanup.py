@@ -119,12 +119,46 @@ def finish(session, ledger: Ledger, probe_dag_ids, prefix: str | None = None) ->
     so `cleanup` can finish the job later.
     """
     _pause_probe_dags(session, ledger, probe_dag_ids)  # deleting runs of an active DAG races its scheduler
-    problems = [p for p in (delete_entry(session, e) for e in ledger.live()) if p]
+    problems: list[str] = []
+    deleted: list[Entry] = []
+    for entry in ledger.live():
+        problem = delete_entry(session, entry)
+        if problem:
+            problems.append(problem)
+        else:
+            deleted.append(entry)
     if prefix:
-        problems += sweep(session, prefix, probe_dag_ids)[1]
+        swept, more = sweep(session, prefix, probe_dag_ids)
+        problems += more
+        deleted += [e for e in swept if e not in deleted]
+    problems += still_there(session, ledger, deleted)
     problems += restore_pause_states(session, ledger, probe_dag_ids)
     if not problems:
         ledger.discard_file()
+    return problems
+
+
+def still_there(session, ledger: Ledger, entries: list[Entry]) -> list[str]:
+    """Read every deleted object back: one the target still serves is a problem, and back in the ledger.
+
+    A DELETE answered 204 proves nothing about the target (a broken server may
+    answer it and keep the object); a GET that no longer finds it does. What is
+    still there stays in the ledger file, so `airflow-conformance cleanup` can
+    try again later.
+    """
+    problems = []
+    for entry in entries:
+        if entry.kind == "backfill":  # cancelled, not deleted: a cancelled backfill is still listed by design
+            continue
+        try:
+            status = session.call("GET", _path(entry)).status_code
+        except (RequestRefused, requests.RequestException) as exc:
+            problems.append(f"{entry.kind} {entry.key}: could not be read back after its deletion ({type(exc).__name__})")
+            continue
+        if status == 200:
+            ledger.created(entry)
+            problems.append(f"{entry.kind} {entry.key}: still on the target after its DELETE was answered "
+                            "(read back with GET: 200); `airflow-conformance cleanup` can try again")
     return problems
 
 
