@@ -55,10 +55,21 @@ OWNED_WRITES = {
 WRITE_ONLY_FIELDS = {"password"}
 # body fields whose effect needs a deployment set up for it
 NEEDS_SETUP = {"team_name": "needs a deployment in multi-team mode ([core] multi_team) with a team to name"}
-# writes on the task instances of the tier's own probe run: operationId -> the body fields read back
-TI_WRITES = {"post_clear_task_instances": {"dry_run"}, "patch_task_instance": {"dry_run", "new_state"},
-             "patch_task_instance_dry_run": {"new_state"}}
-CHECK_NEW_STATE = "effects: the task instance's state reads back as the new_state written"
+# writes on the tier's own probe run and its task instances: operationId -> the body fields read back
+TI_WRITES = {
+    "post_clear_task_instances": {"dry_run"},
+    "patch_task_instance": {"dry_run", "new_state", "note"},
+    "patch_task_instance_dry_run": {"new_state"},
+    "patch_mapped_task_instance": {"dry_run", "new_state"},
+    "post_set_task_instances_state": {"dry_run", "new_state"},
+    "set_task_instance_note": {"note"},
+    "set_mapped_task_instance_note": {"note"},
+    "set_dag_run_note": {"note"},
+    "update_dag_run_state": {"state"},
+    "patch_dag_run": {"state", "note"},
+    "clear_dag_run": {"dry_run"},
+}
+CHECK_NEW_STATE = "effects: the written state or note reads back on the task instance or run"
 
 
 @dataclass(frozen=True)

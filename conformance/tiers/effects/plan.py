@@ -162,9 +162,12 @@ class Plan:
         if op_id == "post_clear_task_instances":
             return self.run.judge_clear(verdict, effects)
         if op_id == "patch_task_instance":
-            return self.run.judge_state_change(verdict, effects)
+            notes = [e for e in effects if e.parameter == "note"]  # 3.x: the note goes through the mask
+            return self.run.judge_state_change(verdict, effects) + self.run.judge_run_write(op_id, verdict, notes)
         if op_id == "patch_task_instance_dry_run":
             return self.run.judge_dry_patch(verdict, effects)
+        if op_id in TI_WRITES:
+            return self.run.judge_run_write(op_id, verdict, effects)
         kind = BY_OPERATION[op_id]
         if op_id == kind.create:
             refused = self.writer.refused.get(op_id)

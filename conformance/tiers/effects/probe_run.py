@@ -100,7 +100,8 @@ class ProbeRun:
 
     def judge_state_change(self, verdict, effects: list[Effect]) -> list[Outcome]:
         """PATCH a task instance: with `dry_run` nothing changes; without it `new_state` reads back."""
-        by_name = {e.parameter: e for e in effects if e.location == "body" and e.observation is Observation.CHECKED}
+        by_name = {e.parameter: e for e in effects if e.location == "body" and e.observation is Observation.CHECKED
+                   and e.parameter in ("dry_run", "new_state")}
         if not by_name:
             return []
         if not self.finished():
@@ -143,5 +144,84 @@ class ProbeRun:
                                  f"the dry run did not answer the task instance it would change: {listed[:3]}",
                                  step="dry_run", resp=resp)
         after = self.ti_state()
+        ok_kept = verdict.that(after == before, f"the dry run changed the state {before!r} -> {after!r}", step="dry_run")
+        return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept")]
+
+    # -- notes, run states, the run's clear, and the 2.x variants of a state change ----------------
+    def _field(self, path: str, name: str) -> object:
+        resp = self.api.call("GET", path)
+        return (resp.json() or {}).get(name) if resp.status_code == 200 else None
+
+    def _write_then_read(self, verdict, effect: Effect, method: str, path: str, body: dict, read: str, name: str,
+                         want: object, params: dict | None = None) -> Outcome:
+        """One valid write on the run's own objects; its effect read back from `read`."""
+        resp = self.api.call(method, path, json=body, params=params or {})
+        if not verdict.status(resp, 200, f"{method} {path} {body}", step=effect.parameter):
+            return Outcome(effect, FAILED, f"answered {resp.status_code}")
+        got = self._field(read, name)
+        ok = verdict.that(got == want, f"{method} {path}: {name} reads back as {got!r}, not {want!r}", step=effect.parameter)
+        return Outcome(effect, PASSED if ok else FAILED, f"{name} {want!r} read back")
+
+    def judge_run_write(self, op_id: str, verdict, effects: list[Effect]) -> list[Outcome]:
+        """Notes, a run's state, the run's dry-run clear, and 2.x's mapped and bulk state changes, read back."""
+        by_name = {e.parameter: e for e in effects if e.location == "body" and e.observation is Observation.CHECKED}
+        if not by_name:
+            return []
+        if not self.finished():
+            return [Outcome(e, NOT_DECIDED, self.why) for e in by_name.values()]
+        run = run_path(PROBE_DAG_ID, self.run_id or "")
+        ti, mapped = self.ti_path(), f"{run}/taskInstances/{MAPPED_TASK_ID}/0"
+        note = f"acf note {op_id}"
+        out: list[Outcome] = []
+        if op_id in ("set_task_instance_note", "set_mapped_task_instance_note", "set_dag_run_note"):
+            target = {"set_task_instance_note": ti, "set_mapped_task_instance_note": mapped, "set_dag_run_note": run}[op_id]
+            out.append(self._write_then_read(verdict, by_name["note"], "PATCH", f"{target}/setNote", {"note": note},
+                                             target, "note", note))
+        elif op_id in ("update_dag_run_state", "patch_dag_run"):
+            current = self._field(run, "state")
+            want = "failed" if current != "failed" else "success"
+            if "state" in by_name:
+                out.append(self._write_then_read(verdict, by_name["state"], "PATCH", run, {"state": want}, run, "state",
+                                                 want, params={"update_mask": "state"} if op_id == "patch_dag_run" else None))
+            if "note" in by_name:
+                out.append(self._write_then_read(verdict, by_name["note"], "PATCH", run, {"note": note}, run, "note", note,
+                                                 params={"update_mask": "note"}))
+        elif op_id == "clear_dag_run":
+            out += self._dry_run(verdict, by_name["dry_run"], f"{run}/clear", {"dry_run": True}, ti)
+        elif op_id == "patch_mapped_task_instance":
+            current = self._field(mapped, "state")
+            want = self.new_state(current if isinstance(current, str) else None)
+            if "dry_run" in by_name:
+                out += self._dry_run(verdict, by_name["dry_run"], mapped, {"dry_run": True, "new_state": want}, mapped,
+                                     method="PATCH")
+            if "new_state" in by_name:
+                out.append(self._write_then_read(verdict, by_name["new_state"], "PATCH", mapped,
+                                                 {"dry_run": False, "new_state": want}, mapped, "state", want))
+        elif op_id == "post_set_task_instances_state":
+            want = self.new_state(self.ti_state())
+            body = {"task_id": PROBE_TASK_ID, "dag_run_id": self.run_id, "new_state": want, "include_upstream": False,
+                    "include_downstream": False, "include_future": False, "include_past": False}
+            path = f"/dags/{PROBE_DAG_ID}/updateTaskInstancesState"
+            if "dry_run" in by_name:
+                out += self._dry_run(verdict, by_name["dry_run"], path, {**body, "dry_run": True}, ti)
+            if "new_state" in by_name:
+                out.append(self._write_then_read(verdict, by_name["new_state"], "POST", path, {**body, "dry_run": False},
+                                                 ti, "state", want))
+        elif op_id == "patch_task_instance" and "note" in by_name:  # 3.x: the note through the mask
+            out.append(self._write_then_read(verdict, by_name["note"], "PATCH", ti, {"note": note}, ti, "note", note,
+                                             params={"update_mask": "note"}))
+        return out
+
+    def _dry_run(self, verdict, effect: Effect, path: str, body: dict, watched: str, method: str = "POST") -> list[Outcome]:
+        """A dry run answers the task instances it would change (a non-empty list) and changes none of them."""
+        before = self._field(watched, "state")
+        resp = self.api.call(method, path, json=body)
+        if not verdict.status(resp, 200, f"{method} {path} with dry_run", step="dry_run"):
+            return [Outcome(effect, FAILED, f"answered {resp.status_code}")]
+        listed = (resp.json() or {}).get("task_instances")
+        ok_listed = verdict.that(isinstance(listed, list) and len(listed) > 0,
+                                 f"{method} {path} with dry_run named no task instance it would change", step="dry_run",
+                                 resp=resp)
+        after = self._field(watched, "state")
         ok_kept = verdict.that(after == before, f"the dry run changed the state {before!r} -> {after!r}", step="dry_run")
         return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept")]
