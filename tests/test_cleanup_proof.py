@@ -2,8 +2,9 @@
 
 A fault-injecting proxy in front of a real Airflow (2.10.5 and 3.3.2) answers
 204 to every DELETE of a variable, pool or connection and forwards nothing: the
-objects stay. The run must name each of them in `cleanup_problems`, end with
-the verdict "cleanup incomplete" (exit 3) and keep them in its ledger, so that
+objects stay. The run (the effects tier's list checks, which pass and delete nothing themselves)
+must name each of them in `cleanup_problems`, end with the verdict "cleanup incomplete" (exit 3), say so on its
+last lines, and keep them in its ledger, so that
 `airflow-conformance cleanup --run-id` against the real target deletes them
 afterwards (read back again: gone).
 """
@@ -21,8 +22,10 @@ COLLECTIONS = {"variable": ("/variables/", "key"), "pool": ("/pools/", "name"), 
 
 def test_objects_a_delete_did_not_remove_are_reported_and_left_for_cleanup(live, tmp_path):
     with FaultProxy(live.url, [KEPT], credentials=live.credentials) as proxy:
-        outcome = targets.run_suite(proxy.url, live.auth_spec, tmp_path / "report", only="scenarios",
-                                    keyword="variables.crud or pools.crud or connections.crud", timeout=600)
+        # checks that list the effects tier's objects (and delete none themselves): each passes, so the verdict
+        # is the cleanup's own
+        outcome = targets.run_suite(proxy.url, live.auth_spec, tmp_path / "report", only="effects",
+                                    keyword="get_variables or get_pools or get_connections", timeout=600)
     assert targets.no_traceback(outcome), outcome.stderr[-2000:]
     results = outcome.results
     run_id = results["run_id"]
@@ -31,6 +34,7 @@ def test_objects_a_delete_did_not_remove_are_reported_and_left_for_cleanup(live,
     assert kinds == set(COLLECTIONS), results["cleanup_problems"]  # every kind the run created and "deleted"
     assert all(f"{run_id}_" in p for p in kept), kept
     assert results["verdict"] == "cleanup incomplete" and outcome.returncode == 3, (results["verdict"], outcome.returncode)
+    assert all(p.split(":")[0] in outcome.stdout + outcome.stderr for p in kept), "the terminal names every leftover"
     assert "still on the target" in (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     from conformance.safety.ledger import ledger_dir  # noqa: PLC0415 - reads the cache this process's CLI runs use
 

@@ -162,14 +162,14 @@ def test_a_post_is_never_retried(airflow, tmp_path, env, fault):
 # ------------------------------------------------------------------ politeness: --max-rps bounds every worker together
 
 def test_max_rps_bounds_the_whole_run(airflow, tmp_path, env):
-    """Readonly properties with 4 workers under --max-rps 5: no window of the proxy's log holds more than the budget.
+    """Readonly properties with 4 workers under --max-rps 10: no window of the proxy's log holds more than the budget.
 
     The bucket holds one token per worker (a burst of 4), so any span of W seconds may carry at
-    most 5*W + 4 requests, however the workers interleave. The proxy sees arrival times, not the
+    most 10*W + 4 requests, however the workers interleave. The proxy sees arrival times, not the
     moments tokens were granted: a request granted just before a window and delayed in transit
     can land inside it, hence a slack of 2. Without the limiter this target answers ~23 per second.
     """
-    rate, window, workers, slack = 5.0, 2.0, 4, 2
+    rate, window, workers, slack = 10.0, 2.0, 4, 2
     with FaultProxy(airflow.url, [], credentials=airflow.credentials) as proxy:
         outcome = targets.run_suite(proxy.url, airflow.auth_spec, tmp_path / "report", only="properties",
                                     keyword="get_pools or get_variables or get_connections or get_dags",

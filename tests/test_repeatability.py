@@ -6,9 +6,9 @@ Against clean official releases (real local Airflow):
   target under load sometimes answers a write with a "database is locked" 500 that the next run
   does not get; or the result's operations got different status counts); such a difference is
   printed, and a difference with identical answers fails (2.10.5 and 3.3.2);
-- three default runs of 3.3.2 with different seeds are all decided (exit 0 or 1, no `error`), each
-  verdict follows its own failures, and every scenario and posture check (fixed requests) and every
-  guard decision comes out the same, unless one side failed on a 5xx.
+- two runs of 3.3.2 with different seeds (scenarios, posture and properties: what a seed changes and what
+  it must not) are both decided (exit 0 or 1, no `error`), each verdict follows its own failures, and every
+  scenario and posture check (fixed requests) comes out the same, unless one side failed on a 5xx.
 
 Property results of different seeds may legitimately differ (one seed reaches a defect another does
 not); they must never be `error`.
@@ -104,14 +104,18 @@ def test_same_seed_same_verdicts(live, tmp_path):
     assert refused == {op: e.get("reason") for op, e in second["operations"].items() if e["status"] == "skipped"}
 
 
-# Three different seeds; fixed ones keep CI about this change, not about which upstream defects a new seed reaches.
-DEFAULT_RUN_SEEDS = ("20240101", "424242", "13")
+# Different seeds; fixed ones keep CI about this change, not about which upstream defects a new seed reaches.
+DEFAULT_RUN_SEEDS = ("20240101", "13")
+# what a seed changes (the generated cases) and what it must not (scenarios, posture); the effects, authorization
+# and client tiers send the same requests whatever the seed and are left out to keep CI short
+SEEDED_TIERS = "scenarios,posture,properties"
 
 
-def test_three_default_runs_agree(targets, tmp_path):
+def test_runs_with_different_seeds_agree(targets, tmp_path):
     live = targets.get(DEFAULT_RUNS_ON)
-    runs = [_run(live, tmp_path / f"run{i}", "--seed", seed) for i, seed in enumerate(DEFAULT_RUN_SEEDS)]
-    assert len({r["seed"] for r in runs}) == 3, "three different seeds"
+    runs = [_run(live, tmp_path / f"run{i}", "--seed", seed, "--only", SEEDED_TIERS)
+            for i, seed in enumerate(DEFAULT_RUN_SEEDS)]
+    assert len({r["seed"] for r in runs}) == len(DEFAULT_RUN_SEEDS), "different seeds"
     for r in runs:  # the verdict is its own results' (a failed result, and only that, makes it not conformant)
         failed = [x["id"] for x in r["results"] if x["status"] == "failed"]
         assert (r["verdict"] == "conformant") == (not failed), (r["verdict"], failed)
@@ -119,9 +123,8 @@ def test_three_default_runs_agree(targets, tmp_path):
     fixed = [{**_statuses(r, "scenario."), **_statuses(r, "posture.")} for r in runs]
     assert fixed[0], "no scenario results"
     assert _unexplained(runs[0], runs[1], fixed[0], fixed[1], same_requests=False) == []
-    assert _unexplained(runs[0], runs[2], fixed[0], fixed[2], same_requests=False) == []
     skipped = [sorted(op for op, e in r["operations"].items() if e["status"] == "skipped") for r in runs]
-    assert skipped[0] == skipped[1] == skipped[2]
+    assert skipped[0] == skipped[1]
     for r in runs:
         props = _statuses(r, "property.")
         assert props and set(props.values()) <= {"passed", "known_deviation", "skipped", "failed"}, props

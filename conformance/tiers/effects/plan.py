@@ -68,13 +68,17 @@ class Plan:
                       if any(p.get("in") == "query" and p.get("name") == "limit" for p in op.parameters)}
 
     def prepare(self) -> None:
-        """Trigger the probe run first (the scheduler works on it while the objects are made and the lists read)."""
+        """Make the objects, then trigger the probe run (the scheduler works on it while the lists are read).
+
+        The objects come first: a run's task processes write to the metadata database while they start, and on
+        a SQLite target a create sent meanwhile may wait for the lock (the writes do not race the run's start).
+        """
         if self.ctx.options.profile == "readonly" or self.ctx.auth_denied:
             self.run.why = f"needs the sandbox profile to trigger a run; this run uses --profile {self.ctx.options.profile}"
             return
-        self.run.start()
         self.writer = Writer(self.api, self.ctx.prefix)
         self.writer.create_all(self.by_op)
+        self.run.start()
 
     def close(self) -> None:
         if self.writer is not None:

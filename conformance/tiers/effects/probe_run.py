@@ -218,7 +218,9 @@ class ProbeRun:
         resp = self.api.call(method, path, json=body)
         if not verdict.status(resp, 200, f"{method} {path} with dry_run", step="dry_run"):
             return [Outcome(effect, FAILED, f"answered {resp.status_code}")]
-        listed = (resp.json() or {}).get("task_instances")
+        body = resp.json() or {}
+        # a list of the task instances it would change, or (2.x PATCH of one task instance) that one's reference
+        listed = body.get("task_instances") if "task_instances" in body else [body] if body.get("task_id") else []
         ok_listed = verdict.that(isinstance(listed, list) and len(listed) > 0,
                                  f"{method} {path} with dry_run named no task instance it would change", step="dry_run",
                                  resp=resp)
