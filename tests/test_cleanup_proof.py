@@ -11,13 +11,13 @@ afterwards (read back again: gone).
 
 from __future__ import annotations
 
+from conformance.safety.cleanup import COLLECTIONS
 from tests import targets
 from tests.faultproxy.mutation import Mutation, pretend_applied
 from tests.faultproxy.proxy import FaultProxy
 
 KEPT = Mutation("delete_answers_204_and_keeps", (), "DELETE answers 204 and deletes nothing",
                 method="DELETE", path=r"{api}/(variables|pools|connections)/[^/]+", request=pretend_applied(204))
-COLLECTIONS = {"variable": ("/variables/", "key"), "pool": ("/pools/", "name"), "connection": ("/connections/", "connection_id")}
 
 
 def test_objects_a_delete_did_not_remove_are_reported_and_left_for_cleanup(live, tmp_path):
@@ -47,6 +47,6 @@ def test_objects_a_delete_did_not_remove_are_reported_and_left_for_cleanup(live,
     direct = live.session()
     for problem in kept:
         kind, name = problem.split(" ")[0], problem.split(" ")[1].rstrip(":")
-        path = COLLECTIONS[kind][0] + name
+        path = f"{COLLECTIONS[kind][0]}/{name}"
         assert direct.get(live.api_root + path, timeout=30).status_code == 404, f"{path} is still there after cleanup"
     assert not ledger.exists()

@@ -8,9 +8,9 @@ run on a target without the data to show an effect never reads as covered.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
-from conformance.model.effects import Effect
+from conformance.model.effects import Effect, Observation
 from conformance.reporting.results import Result
 from conformance.specs.effects import summary
 
@@ -29,17 +29,16 @@ def effects_figures(table: list[Effect], results: list[Result]) -> dict:
 
 def per_operation(table: list[Effect], results: list[Result]) -> dict[str, dict]:
     """operationId -> its effect figures (the `effects` of its row in results.json `operations`)."""
-    out: dict[str, dict] = {}
+    out: dict[str, Counter] = defaultdict(Counter)
     for effect in table:
-        row = out.setdefault(effect.operation_id, {"documented": 0, "checked": 0, "passed": 0, "failed": 0,
-                                                   "not_decided": 0})
-        row["documented"] += 1
-        row["checked"] += effect.observation.value == "checked"
+        out[effect.operation_id]["documented"] += 1
+        out[effect.operation_id]["checked"] += effect.observation is Observation.CHECKED
     for r in results:
         if r.kind != "effect":
             continue
         for op in r.operation_ids:
-            row = out.setdefault(op, {"documented": 0, "checked": 0, "passed": 0, "failed": 0, "not_decided": 0})
+            row = out[op]
             for c in r.checks:
                 row[OUTCOME_OF.get(c.get("status", ""), "not_decided")] += 1
-    return out
+    fields = ("documented", "checked", "passed", "failed", "not_decided")
+    return {op: {k: int(row[k]) for k in fields} for op, row in out.items()}

@@ -151,7 +151,6 @@ class ListJudge:
         if choice is None:
             return Outcome(effect, NOT_DECIDED, f"no value of `{effect.field}` in the data tells items apart")
         value, test = choice
-        value = getattr(test, "text", value)  # a prefix filter is sent the prefix, not the whole value
         got = self.page(effect.parameter, **{effect.parameter: as_query(value), "limit": BASE_LIMIT})
         if got is None:
             return Outcome(effect, FAILED, f"{effect.parameter}={as_query(value)} was not answered with a list")
@@ -185,6 +184,8 @@ class ListJudge:
         if effect.effect_class is EffectClass.RANGE:
             values = midpoints(values)
         for value in dict.fromkeys(map(_hashable, values)):
+            if effect.effect_class is EffectClass.PREFIX and isinstance(value, str):
+                value = value[: max(1, len(value) // 2)]  # a prefix filter is asked for a prefix, not the whole value
             test = _predicate(effect, value)
             if test is None:
                 continue
@@ -219,26 +220,12 @@ def _predicate(effect: Effect, value: Any) -> Callable[[Any], bool | None] | Non
         return lambda v: as_query(value) in [as_query(s) for s in scalars(v)]
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return None
-    if cls is EffectClass.PATTERN:
-        rx = like_regex(str(value))
+    if cls in (EffectClass.PATTERN, EffectClass.PREFIX):
+        rx = like_regex(str(value), prefix=cls is EffectClass.PREFIX)
         return lambda v: any(rx.match(as_query(s)) for s in scalars(v) if s is not None)
-    if cls is EffectClass.PREFIX:
-        text = str(value)[: max(1, len(str(value)) // 2)]
-        rx = like_regex(text, prefix=True)
-        return _PrefixTest(rx, text)
     if cls is EffectClass.RANGE:
         return _range_test(effect.parameter, value)
     return None
-
-
-class _PrefixTest:
-    """A prefix predicate that sends its own (shortened) value: the filter is asked for the prefix, not the item."""
-
-    def __init__(self, rx, text: str) -> None:
-        self.rx, self.text = rx, text
-
-    def __call__(self, v: Any) -> bool:
-        return any(self.rx.match(as_query(s)) for s in scalars(v) if s is not None)
 
 
 def _range_test(parameter: str, pivot: Any) -> Callable[[Any], bool | None] | None:

@@ -82,21 +82,9 @@ class ProbeRun:
             return []
         if not self.finished():
             return [Outcome(effect, NOT_DECIDED, self.why)]
-        before = self.ti_state()
         body = {"dry_run": True, "dag_run_id": self.run_id, "task_ids": [PROBE_TASK_ID], "only_failed": False,
                 "only_running": False, "reset_dag_runs": False}
-        resp = self.api.call("POST", f"/dags/{PROBE_DAG_ID}/clearTaskInstances", json=body)
-        if not verdict.status(resp, 200, "POST /dags/{dag_id}/clearTaskInstances with dry_run", step="dry_run"):
-            return [Outcome(effect, FAILED, f"answered {resp.status_code}")]
-        listed = [ti for ti in (resp.json() or {}).get("task_instances") or () if isinstance(ti, dict)]
-        named = any(ti.get("task_id") == PROBE_TASK_ID and ti.get("dag_run_id", ti.get("run_id")) in (self.run_id, None)
-                    for ti in listed)
-        ok_listed = verdict.that(named, f"the dry run did not answer the task instance it would clear: {listed[:3]}",
-                                 step="dry_run", resp=resp)
-        after = self.ti_state()
-        ok_kept = verdict.that(after == before, f"the dry run changed the task instance's state: {before!r} -> {after!r}",
-                               step="dry_run", resp=resp)
-        return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept, answer listed it")]
+        return self._dry_run(verdict, effect, f"/dags/{PROBE_DAG_ID}/clearTaskInstances", body, self.ti_path())
 
     def judge_state_change(self, verdict, effects: list[Effect]) -> list[Outcome]:
         """PATCH a task instance: with `dry_run` nothing changes; without it `new_state` reads back."""
@@ -135,17 +123,8 @@ class ProbeRun:
             return []
         if not self.finished():
             return [Outcome(effect, NOT_DECIDED, self.why)]
-        before = self.ti_state()
-        resp = self.api.call("PATCH", f"{self.ti_path()}/dry_run", json={"new_state": self.new_state(before)})
-        if not verdict.status(resp, 200, "PATCH the task instance's dry_run", step="dry_run"):
-            return [Outcome(effect, FAILED, f"answered {resp.status_code}")]
-        listed = [ti for ti in (resp.json() or {}).get("task_instances") or () if isinstance(ti, dict)]
-        ok_listed = verdict.that(any(ti.get("task_id") == PROBE_TASK_ID for ti in listed),
-                                 f"the dry run did not answer the task instance it would change: {listed[:3]}",
-                                 step="dry_run", resp=resp)
-        after = self.ti_state()
-        ok_kept = verdict.that(after == before, f"the dry run changed the state {before!r} -> {after!r}", step="dry_run")
-        return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept")]
+        body = {"new_state": self.new_state(self.ti_state())}
+        return self._dry_run(verdict, effect, f"{self.ti_path()}/dry_run", body, self.ti_path(), method="PATCH")
 
     # -- notes, run states, the run's clear, and the 2.x variants of a state change ----------------
     def _field(self, path: str, name: str) -> object:
@@ -193,7 +172,7 @@ class ProbeRun:
             want = self.new_state(current if isinstance(current, str) else None)
             if "dry_run" in by_name:
                 out += self._dry_run(verdict, by_name["dry_run"], mapped, {"dry_run": True, "new_state": want}, mapped,
-                                     method="PATCH")
+                                     method="PATCH", task_id=MAPPED_TASK_ID)
             if "new_state" in by_name:
                 out.append(self._write_then_read(verdict, by_name["new_state"], "PATCH", mapped,
                                                  {"dry_run": False, "new_state": want}, mapped, "state", want))
@@ -212,18 +191,19 @@ class ProbeRun:
                                              params={"update_mask": "note"}))
         return out
 
-    def _dry_run(self, verdict, effect: Effect, path: str, body: dict, watched: str, method: str = "POST") -> list[Outcome]:
-        """A dry run answers the task instances it would change (a non-empty list) and changes none of them."""
+    def _dry_run(self, verdict, effect: Effect, path: str, body: dict, watched: str, method: str = "POST",
+                 task_id: str = PROBE_TASK_ID) -> list[Outcome]:
+        """A dry run names the task instance it would change (`task_id`) and changes none: `watched` reads the same."""
         before = self._field(watched, "state")
         resp = self.api.call(method, path, json=body)
         if not verdict.status(resp, 200, f"{method} {path} with dry_run", step="dry_run"):
             return [Outcome(effect, FAILED, f"answered {resp.status_code}")]
-        body = resp.json() or {}
+        answer = resp.json() or {}
         # a list of the task instances it would change, or (2.x PATCH of one task instance) that one's reference
-        listed = body.get("task_instances") if "task_instances" in body else [body] if body.get("task_id") else []
-        ok_listed = verdict.that(isinstance(listed, list) and len(listed) > 0,
-                                 f"{method} {path} with dry_run named no task instance it would change", step="dry_run",
-                                 resp=resp)
+        listed = answer.get("task_instances") if "task_instances" in answer else [answer]
+        named = isinstance(listed, list) and any(isinstance(ti, dict) and ti.get("task_id") == task_id for ti in listed)
+        ok_listed = verdict.that(named, f"{method} {path} with dry_run did not name {task_id}, the task instance it "
+                                 f"would change: {str(listed)[:200]}", step="dry_run", resp=resp)
         after = self._field(watched, "state")
         ok_kept = verdict.that(after == before, f"the dry run changed the state {before!r} -> {after!r}", step="dry_run")
-        return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept")]
+        return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept, answer named it")]
