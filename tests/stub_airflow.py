@@ -6,6 +6,9 @@ enough for `run --only posture` to connect, run its four checks and write its
 reports in a few seconds, and for the tests of bad input to show that nothing
 reached a target: `requests` stays empty.
 
+`health` is what its health endpoint answers (a test of what an unhealthy
+target does to `status` and to a run).
+
 `hold` names a path whose request is kept waiting until the test calls
 `release()`, so a test can act while a run is in the middle of a check
 (send a signal, take its report folder away, stop the server).
@@ -22,9 +25,10 @@ from collections.abc import Iterator
 class StubAirflow:
     """A recording Airflow 3.3.2 look-alike on 127.0.0.1 (a free port); use it as a context manager."""
 
-    def __init__(self, hold: str | None = None) -> None:
+    def __init__(self, hold: str | None = None, health: dict | None = None) -> None:
         self.requests: list[str] = []
         self.hold = hold
+        self.health = health  # the answer of GET /api/v2/monitor/health (None: 404, as any unknown path)
         self.reached = threading.Event()  # the held path was asked for
         self._release = threading.Event()
         self._dead = False
@@ -65,6 +69,8 @@ class StubAirflow:
             return None
         if method == "GET" and route == "/api/v2/version":
             return 200, {"version": "3.3.2", "git_version": None}
+        if method == "GET" and route == "/api/v2/monitor/health" and self.health is not None:
+            return 200, self.health
         if method == "GET" and route == "/api/v2/dags":
             return 200, {"dags": [], "total_entries": 0}
         return 404, {"detail": "Not Found"}

@@ -11,14 +11,16 @@ import time
 from pathlib import Path
 
 import click
+import requests
 
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, ExitCode
 from conformance.local import instance
 from conformance.local.home import SECRETS_FILE
 from conformance.local.target import DATABASE_LABELS, DATABASES, LocalTarget
 from conformance.local.versions import NEWEST, resolve, supported
 from conformance.options import env_name
 from conformance.probes import dags as probe_dag_files
+from conformance.target import health
 
 
 def _progress(msg: str) -> None:
@@ -35,6 +37,8 @@ def _print_target(target: LocalTarget) -> None:
                   if target.auth_config == "default" and target.api == "v1" else ""))
     if target.roles:
         click.echo("roles:    " + ", ".join(f"{role} ({a['kind']}:{a['user']}:***)" for role, a in target.roles.items()))
+    if target.settings:  # names only: a value may be a secret (a connection URL, a key)
+        click.echo("settings: " + ", ".join(sorted(target.settings)))
     click.echo(f"home:     {target.home}")
     click.echo(
         f"hint:     passwords in {Path(target.home) / SECRETS_FILE}; run the suite with "
@@ -94,13 +98,30 @@ def _running_of(version: str) -> list[LocalTarget]:
               help="'default' keeps Airflow's own API auth settings (2.0-2.2: deny_all).")
 @database_option("Metadata database: Airflow's SQLite file, or a PostgreSQL server of the target's own "
                  "(from the pgserver wheel on PyPI; stopped by `down`).")
-def up(version: str, port: int | None, python: str | None, auth_config: str, database: str) -> None:
+@click.option("--setting", "settings", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="An Airflow option for every component, over the home's own (repeatable), e.g. "
+                   "api_auth.jwt_expiration_time=60. A running target keeps its settings: `down` it first.")
+def up(version: str, port: int | None, python: str | None, auth_config: str, database: str,
+       settings: tuple[str, ...]) -> None:
     """Start a real local Airflow of VERSION and print how to reach it."""
     started = time.monotonic()
     target = instance.start(version, port=port, python=python, auth_config=auth_config, database=database,
-                            progress=_progress)
+                            progress=_progress, settings=airflow_options(settings))
     _progress(f"up took {time.monotonic() - started:.1f} s")
     _print_target(target)
+
+
+def airflow_options(pairs: tuple[str, ...]) -> dict[str, str]:
+    """`section.key=value` pairs as the AIRFLOW__SECTION__KEY variables Airflow reads; a malformed one is exit 2."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        section, dot, key = name.strip().partition(".")
+        if not sep or not dot or not section or not key or not all(p.replace("_", "").isalnum() for p in (section, key)):
+            raise ConfigError(f"--setting {pair.split('=', 1)[0]!r}: expected SECTION.KEY=VALUE, "
+                              "e.g. api_auth.jwt_expiration_time=60")
+        out[f"AIRFLOW__{section.upper()}__{key.upper()}"] = value
+    return out
 
 
 @click.command()
@@ -136,17 +157,37 @@ def down(version: str | None, stop_all: bool, database: str | None) -> None:
 
 @click.command()
 def status() -> None:
-    """List running local targets (credentials redacted)."""
+    """List running local targets (credentials redacted) and whether each is healthy.
+
+    STATE is "ready" only when the target's own health endpoint reports no component unhealthy
+    (scheduler, DAG processor, triggerer, metadata database); exit 1 when one is.
+    """
     targets = instance.running()
     if not targets:
         click.echo("no local Airflow targets running")
         return
+    states = {t.key: _state(t) for t in targets}
     rows = [("VERSION", "DATABASE", "URL", "API", "AUTH", "STATE", "STARTED")]
-    rows += [(t.version, _database_text(t), t.url, t.api, t.redacted_auth_spec, "ready" if t.ready else "starting",
-              t.started_at) for t in targets]
+    rows += [(t.version, _database_text(t), t.url, t.api, t.redacted_auth_spec, states[t.key], t.started_at)
+             for t in targets]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    if any(state.startswith(UNHEALTHY) for state in states.values()):
+        raise click.exceptions.Exit(int(ExitCode.NOT_CONFORMANT))
+
+
+UNHEALTHY = "unhealthy"
+
+
+def _state(target: LocalTarget) -> str:
+    """"starting", "ready", or what the target's own health endpoint says is not running."""
+    if not target.ready:
+        return "starting"
+    found = health.read(requests.Session(), health.url_of(target.url, target.api), timeout=5.0)
+    if found.problem:
+        return f"not answering ({found.problem})"
+    return f"{UNHEALTHY}: {found.describe_unhealthy()}" if found.unhealthy else "ready"
 
 
 @click.group("probe-dags")

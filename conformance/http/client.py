@@ -27,7 +27,7 @@ from conformance.http.interrupts import Interrupts
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
 from conformance.http.router import Match, Router
-from conformance.target.auth import JwtAuth
+from conformance.target.tokens import TokenAuth
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # change nothing: retried, and never judged as writes
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -189,12 +189,12 @@ class TargetSession(requests.Session):
 
     def _send_and_record(self, request: requests.PreparedRequest, decision: Admission, **kwargs) -> requests.Response:
         response = self._send_with_retries(request, **kwargs)
-        if _token_refused(response) and isinstance(self.auth, JwtAuth) and not (request.url or "").endswith("/auth/token"):
-            self.redactor.add(self.auth.refresh())
+        if _token_refused(response) and isinstance(self.auth, TokenAuth) and not self.auth.skips(request):
+            self.redactor.add(self.auth.refresh())  # once: a second 401 is the server's answer
             retry = request.copy()
             retry.headers["Authorization"] = f"Bearer {self.auth.token}"
             response = self._send_with_retries(retry, **kwargs)
-        if isinstance(self.auth, JwtAuth):
+        if isinstance(self.auth, TokenAuth) and self.auth.token:
             self.redactor.add(self.auth.token)
         # schemathesis sends with stream=True and reads the body right after; read it here, bounded, so the
         # ledger also learns what a generated request created and an endless stream cannot hang the run

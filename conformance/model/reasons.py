@@ -32,6 +32,7 @@ class ReasonCode(str, Enum):
     CASE_UNHANDLED = "case_unhandled"  # a generated case the suite could not check
     CREDENTIALS_REFUSED = "credentials_refused"  # every authenticated request answered 401
     NO_ANSWER = "no_answer"  # requests got no answer (timeout, connection)
+    SCHEDULER_NOT_RUNNING = "scheduler_not_running"  # a wait on the scheduler given up: the target's health says it is down
 
     def __str__(self) -> str:
         return self.value

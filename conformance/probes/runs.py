@@ -12,11 +12,25 @@ import time
 import requests
 
 from conformance import progress
-from conformance.errors import RequestRefused
+from conformance.errors import RequestRefused, SuiteError
+from conformance.model.reasons import ReasonCode
 from conformance.probes.dags import TERMINAL
+from conformance.target import health
 
 RUN_WAIT_S = 120.0  # how long any tier waits for a probe run (or its task) to finish
 POLL_S = 1.0
+HEALTH_AFTER_S = 10.0  # a run not finished by then: ask the target whether its scheduler runs at all, and again at
+HEALTH_EVERY_S = 15.0  # this interval (a scheduler's heartbeat is judged stale after 30 s by default)
+
+
+class SchedulerNotRunning(SuiteError):
+    """A wait on the scheduler given up because the target's own health endpoint says it is not running.
+
+    Waiting out the full limit would only say "did not finish"; this says why, in one line, 10 s into the
+    wait instead of 120 s. Each wait asks again, so a scheduler that comes back is used again.
+    """
+
+    reason_code = ReasonCode.SCHEDULER_NOT_RUNNING
 
 
 def set_paused(session, dag_id: str, paused: bool) -> requests.Response:
@@ -55,11 +69,16 @@ def wait_until_done(session, rel: str, timeout: float = RUN_WAIT_S) -> dict:
     Polling is bookkeeping, not a check: refusals, network errors and unreadable
     bodies end the wait and the caller judges the state it got.
     """
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     last: dict = {}
     heartbeat = progress.Heartbeat(f"GET {rel} to reach a final state", timeout)
+    next_health = started + HEALTH_AFTER_S
     while time.monotonic() < deadline:
         heartbeat.beat(str(last.get("state") or ""))
+        if time.monotonic() >= next_health:
+            next_health = time.monotonic() + HEALTH_EVERY_S
+            _give_up_if_scheduler_down(session, rel, time.monotonic() - started, timeout)
         try:
             resp = session.call("GET", rel)
             body = resp.json() if resp.status_code == 200 else None
@@ -71,6 +90,19 @@ def wait_until_done(session, rel: str, timeout: float = RUN_WAIT_S) -> dict:
                 return last
         time.sleep(POLL_S)
     return last
+
+
+def _give_up_if_scheduler_down(session, rel: str, waited: float, timeout: float) -> None:
+    """Raise SchedulerNotRunning when the target's health says its scheduler is unhealthy; an unreadable answer waits on."""
+    api = str(getattr(session, "api_base", "")).rsplit("/", 1)[-1]
+    if api not in health.HEALTH_PATH:
+        return
+    state = health.read(session, session.api_base + health.HEALTH_PATH[api]).of("scheduler")
+    if state.status is health.Status.UNHEALTHY:
+        line = (f"gave up waiting for GET {rel} after {waited:.0f} s of at most {timeout:.0f} s: the target's health "
+                f"endpoint says the scheduler is not running ({state.describe()})")
+        progress.say(line)
+        raise SchedulerNotRunning(line)
 
 
 def run_path(dag_id: str, run_id: str) -> str:

@@ -32,6 +32,7 @@ from conformance.run import identities
 from conformance.safety.guard import Guard
 from conformance.safety.ledger import Ledger
 from conformance.safety.session import GuardedSession
+from conformance.target import health
 from conformance.target.auth import AuthSpec, make_auth, parse_auth
 from conformance.target.detect import detect, normalize_url
 from conformance.target.model import Target
@@ -171,7 +172,7 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     plain = GuardedSession(root, probe_guard, redactor, limiter=TokenBucket(options.max_rps, burst=max(1, options.workers)),
                            stats=Stats(), interrupts=Interrupts(), transport=transport, cassette=Cassette(redactor))
     with plain:
-        version, api = detect(plain, root)
+        version, api = _detect(plain, root, local if cleanup_prefix is None else None)
 
     if options.profile == "disruptive" and not (is_local or options.allow_disruptive):
         raise ConfigError(
@@ -227,6 +228,28 @@ def _keep_secret(redactor: Redactor, auth: AuthSpec) -> None:
         redactor.add(secret)
     if auth.kind == "basic":
         redactor.add_basic(auth.user, auth.password)
+
+
+def _detect(session: requests.Session, root: str, local) -> tuple[str, str]:
+    """(version, api) of the target; a local target (given for a run, not for `cleanup`) must also be healthy."""
+    version, api = detect(session, root)
+    if local is not None:
+        _require_healthy(session, root, api, version, local.database)
+    return version, api
+
+
+def _require_healthy(session: requests.Session, root: str, api: str, version: str, database: str) -> None:
+    """A local target whose own health endpoint reports a component unhealthy stops the run before any check (exit 2).
+
+    Its probe runs would never start (a dead scheduler) and the run would end in "not decided" after
+    minutes; the cure is a restart, which only the suite's own targets can be given. A deployment
+    elsewhere is judged as it is: its waits give up on the same health answer (probes/runs.py).
+    """
+    found = health.read(session, health.url_of(root, api))
+    if found.unhealthy:
+        flag = "" if database == "sqlite" else f" --database {database}"
+        raise ConfigError(f"the local Airflow {version} is unhealthy ({found.describe_unhealthy()}); restart it: "
+                          f"airflow-conformance down --airflow {version}{flag} && airflow-conformance up --airflow {version}{flag}")
 
 
 def _check_credentials(ctx: RunContext) -> None:

@@ -10,14 +10,12 @@ otherwise it stays unknown and nothing is skipped for lack of privilege.
 
 from __future__ import annotations
 
-import base64
-import json
-
 import requests
 
 from conformance.errors import ConfigError
 from conformance.options import RunOptions
-from conformance.target.auth import AuthSpec, JwtAuth, parse_auth
+from conformance.target.auth import AuthSpec, parse_auth
+from conformance.target.tokens import TokenAuth, jwt_claims
 
 
 def resolve(options: RunOptions, local, access, version: str) -> dict[str, AuthSpec]:
@@ -66,14 +64,9 @@ def primary_role(options: RunOptions, auth: AuthSpec, local, ctx) -> str | None:
 
 def _role_claim(auth, access) -> str | None:
     """Airflow 3's SimpleAuthManager writes the user's role into the JWT it mints (`serialize_user`)."""
-    if access.model != "simple" or not isinstance(auth, JwtAuth) or not auth.token:
+    if access.model != "simple" or not isinstance(auth, TokenAuth) or not auth.token:
         return None
-    try:
-        payload = auth.token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return None
-    role = claims.get("role") if isinstance(claims, dict) else None
+    role = (jwt_claims(auth.token) or {}).get("role")
     return access.role(role) if isinstance(role, str) else None
 
 

@@ -45,7 +45,7 @@ def result_from(item, info, call, rep, ctx) -> Result | None:
             return Result(status="skipped", message=_skip_message(rep), reason_code=skip_code, **base)
         if rep.failed:
             return Result(status="error", message=_error_message(call), reproduce=ctx.session.last_curl(),
-                          reason_code=ReasonCode.SETUP_ERROR.value, **base)
+                          reason_code=_code_of(call, ReasonCode.SETUP_ERROR), **base)
         return None
     if rep.when == "teardown":
         if rep.failed:
@@ -65,12 +65,18 @@ def result_from(item, info, call, rep, ctx) -> Result | None:
     if rep.failed:
         status = "failed" if isinstance(exc, AssertionError) else "error"  # undecidable: unreachable, timeout, bug
         return Result(status=status, message=_error_message(call), reproduce=ctx.session.last_curl(),
-                      reason_code="" if status == "failed" else ReasonCode.EXCEPTION.value, **base)
+                      reason_code="" if status == "failed" else _code_of(call, ReasonCode.EXCEPTION), **base)
     stale = [d for d in ctx.expectations.expected_for(info["result_id"])
              if not d.intermittent and not info["result_id"].startswith("property.")]
     return Result(status="passed", message="; ".join(notes),
                   stale_deviation="; ".join(f"recorded deviation {d.id} ({d.reference}) did not occur" for d in stale),
                   **base)
+
+
+def _code_of(call, default: ReasonCode) -> str:
+    """An exception that knows why the suite could not judge (`reason_code`, e.g. the scheduler is down) says so."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    return str(getattr(exc, "reason_code", default).value)
 
 
 def from_conclusion(conclusion: Conclusion, base: dict, ctx) -> Result:

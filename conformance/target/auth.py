@@ -8,16 +8,16 @@ string so CI can pass them through a single environment variable.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass, field
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from conformance.errors import ConfigError
+from conformance.target.tokens import ExecAuth, TokenAuth
 
-AUTH_HELP = "basic:USER:PASS, jwt:USER:PASS, bearer:TOKEN, env:VAR, none or kerberos"
-KINDS = ("basic", "jwt", "bearer", "none", "kerberos")
+AUTH_HELP = "basic:USER:PASS, jwt:USER:PASS, bearer:TOKEN, exec:COMMAND, env:VAR, none or kerberos"
+KINDS = ("basic", "jwt", "bearer", "exec", "none", "kerberos")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class AuthSpec:
     user: str = ""
     password: str = field(default="", repr=False)
     token: str = field(default="", repr=False)
+    command: str = field(default="", repr=False)  # exec: the credential command (its arguments may hold a secret)
 
     @property
     def secrets(self) -> list[str]:
@@ -41,6 +42,8 @@ class AuthSpec:
             return f"{self.kind}:{self.user}:***"
         if self.kind == "bearer":
             return "bearer:***"
+        if self.kind == "exec":
+            return ExecAuth(self.command).shown
         return self.kind
 
     def as_string(self) -> str:
@@ -49,6 +52,8 @@ class AuthSpec:
             return f"{self.kind}:{self.user}:{self.password}"
         if self.kind == "bearer":
             return f"bearer:{self.token}"
+        if self.kind == "exec":
+            return f"exec:{self.command}"
         return self.kind
 
 
@@ -74,6 +79,9 @@ def parse_auth(text: str | None, *, _depth: int = 0) -> AuthSpec:
         if not rest:
             raise ConfigError("malformed --auth 'bearer:': expected bearer:TOKEN")
         return AuthSpec("bearer", token=rest)
+    if kind == "exec":
+        ExecAuth(rest)  # a command that cannot be split is one line now, not at the first request
+        return AuthSpec("exec", command=rest)
     if kind in ("none", "kerberos") and not rest:
         return AuthSpec(kind)
     shown = kind if kind in KINDS else text.split(":", 1)[0][:40]
@@ -91,22 +99,26 @@ class BearerAuth(AuthBase):
         return r
 
 
-class JwtAuth(AuthBase):
-    """Airflow 3 token login: mint a JWT once; the client re-mints it on a 401.
+class JwtAuth(TokenAuth):
+    """Airflow 3 token login: mint a JWT, mint a new one shortly before its `exp` and after a 401.
 
     The login request goes through the same (guarded) session as every other
     request, so it is counted and visible to the safety guard.
     """
 
     def __init__(self, base_url: str, user: str, password: str, session_factory) -> None:
+        super().__init__()
         self.base_url = base_url.rstrip("/")
         self.user = user
         self.password = password
         self._session_factory = session_factory
-        self._token: str | None = None
-        self._lock = threading.Lock()
 
     def login(self) -> str:
+        """A new token now (renewal times are kept by `current`)."""
+        with self._lock:
+            return self._take()
+
+    def obtain(self) -> tuple[str, float | None]:
         """POST /auth/token; a 401/403 means the credentials were rejected (exit 2)."""
         session = self._session_factory()
         resp = session.post(
@@ -121,27 +133,10 @@ class JwtAuth(AuthBase):
             token = resp.json()["access_token"]
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError("token login failed: POST /auth/token did not return an access_token") from exc
-        self._token = token
-        return token
+        return token, None  # the expiry is the JWT's own `exp`
 
-    @property
-    def token(self) -> str | None:
-        return self._token
-
-    def _current(self) -> str:
-        with self._lock:
-            return self._token or self.login()
-
-    def refresh(self) -> str:
-        """Re-login after a 401 (the token expired or the server restarted)."""
-        with self._lock:
-            return self.login()
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        if r.url and r.url.split("?", 1)[0].rstrip("/").endswith("/auth/token"):
-            return r
-        r.headers["Authorization"] = f"Bearer {self._current()}"
-        return r
+    def skips(self, request: requests.PreparedRequest) -> bool:
+        return bool(request.url and request.url.split("?", 1)[0].rstrip("/").endswith("/auth/token"))
 
 
 def make_auth(spec: AuthSpec, base_url: str, session_factory) -> AuthBase | None:
@@ -152,6 +147,8 @@ def make_auth(spec: AuthSpec, base_url: str, session_factory) -> AuthBase | None
         return JwtAuth(base_url, spec.user, spec.password, session_factory)
     if spec.kind == "bearer":
         return BearerAuth(spec.token)
+    if spec.kind == "exec":
+        return ExecAuth(spec.command)
     if spec.kind == "kerberos":
         try:
             from requests_kerberos import OPTIONAL, HTTPKerberosAuth  # noqa: PLC0415

@@ -71,6 +71,7 @@ class Outcome:
     classify: Callable | None = None  # failure -> known deviation or None
     check_runs: dict[str, int] = field(default_factory=dict)  # check -> responses it judged
     check_errors: list[tuple[str, str]] = field(default_factory=list)  # (check, why it could not judge)
+    waits_given_up: list[str] = field(default_factory=list)  # why a wait on the scheduler ended early
 
     def judged(self, check: str) -> None:
         self.check_runs[check] = self.check_runs.get(check, 0) + 1

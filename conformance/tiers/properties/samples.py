@@ -30,7 +30,7 @@ from conformance.probes.dags import (
     queued_asset_id,
     unique_logical_date,
 )
-from conformance.probes.runs import RUN_WAIT_S, run_path, set_paused, wait_until_done
+from conformance.probes.runs import RUN_WAIT_S, SchedulerNotRunning, run_path, set_paused, wait_until_done
 from conformance.safety.guard import RequestRefused
 from conformance.safety.vacancy import VACANT_PARAMS, vacant_id
 
@@ -177,9 +177,13 @@ class SampleBuilder:
         if run_id is None:
             s.notes.append("could not trigger a run of the probe DAG")
             return
-        state = wait_until_done(self.session, run_path(PROBE_DAG_ID, run_id)).get("state", "")
-        if state not in TERMINAL:
-            s.notes.append(f"the probe DAG run {run_id} did not finish within {RUN_WAIT_S:.0f} s (state {state!r})")
+        try:
+            state = wait_until_done(self.session, run_path(PROBE_DAG_ID, run_id)).get("state", "")
+        except SchedulerNotRunning as exc:  # the samples go on without a finished run; the reason goes with them
+            s.notes.append(str(exc))
+        else:
+            if state not in TERMINAL:
+                s.notes.append(f"the probe DAG run {run_id} did not finish within {RUN_WAIT_S:.0f} s (state {state!r})")
         s.owned["dag_run"] = run_id
         s.run_anchor = {"dag_id": PROBE_DAG_ID, "dag_run_id": run_id, "task_id": PROBE_TASK_ID}
 

@@ -240,7 +240,7 @@ class Tier:
 def _undecided_code(outcome: Outcome) -> str:
     """The ReasonCode of the first of `_problems` (the same order), "" when nothing kept the suite from judging."""
     answered = sum(outcome.statuses.values())
-    for present, code in ((outcome.check_errors, ReasonCode.CHECK_CRASHED), (outcome.internal_errors, ReasonCode.CASE_UNHANDLED),
+    for present, code in ((outcome.waits_given_up, ReasonCode.SCHEDULER_NOT_RUNNING), (outcome.check_errors, ReasonCode.CHECK_CRASHED), (outcome.internal_errors, ReasonCode.CASE_UNHANDLED),
                           (answered and outcome.statuses.get(401, 0) == answered, ReasonCode.CREDENTIALS_REFUSED),
                           (outcome.transport_errors, ReasonCode.NO_ANSWER)):
         if present:
@@ -250,7 +250,7 @@ def _undecided_code(outcome: Outcome) -> str:
 
 def _problems(outcome: Outcome) -> list[str]:
     """What kept the suite from judging every answer (each makes the result `error` unless it failed)."""
-    out = []
+    out = list(outcome.waits_given_up[:1])
     if outcome.check_errors:
         name, why = outcome.check_errors[0]
         out.append(f"check {name} crashed on {len(outcome.check_errors)} response(s): {why}")
