@@ -55,3 +55,26 @@ def test_a_run_against_an_unhealthy_local_target_stops_in_one_line():
         assert "down --airflow 3.3.2 && airflow-conformance up --airflow 3.3.2" in message
     with StubAirflow(health=_doc("healthy")) as stub, requests.Session() as session:
         _require_healthy(session, stub.url, "v2", "3.3.2", "sqlite")  # no exception: the run goes on
+
+
+def test_a_busy_scheduler_is_not_taken_for_a_stopped_one():
+    """Unhealthy with a heartbeat that moves (2.x's SequentialExecutor running a task) never starts the give-up clock."""
+    from conformance.http.client import TargetSession  # noqa: PLC0415
+    from conformance.http.redact import Redactor  # noqa: PLC0415
+    from conformance.probes.runs import _Down  # noqa: PLC0415
+
+    with StubAirflow(health=_doc("unhealthy")) as stub:
+        session = TargetSession(stub.url, None, Redactor(), api_base="/api/v2")
+        down = _Down()
+        down.read(session)
+        first = down.since
+        assert first is not None
+        down.read(session)  # the same heartbeat: still the same stretch of "down"
+        assert down.since == first
+        stub.health = {**_doc("unhealthy"), "scheduler": {"status": "unhealthy",
+                                                          "latest_scheduler_heartbeat": "2026-12-07T06:00:40+00:00"}}
+        down.read(session)  # it beat meanwhile: a new stretch begins
+        assert down.since is not None and down.since > first
+        stub.health = _doc("healthy")
+        down.read(session)
+        assert down.since is None and down.for_s() == 0.0

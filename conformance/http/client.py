@@ -27,6 +27,7 @@ from conformance.http.interrupts import Interrupts
 from conformance.http.ratelimit import TokenBucket
 from conformance.http.redact import Redactor
 from conformance.http.router import Match, Router
+from conformance.model.timing import Wait
 from conformance.target.tokens import TokenAuth
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # change nothing: retried, and never judged as writes
@@ -47,9 +48,16 @@ class Stats:
     answers: dict = field(default_factory=dict)
     # per operation: how often each HTTP status answered (what `compare` reads as "answers it did not before")
     statuses: dict = field(default_factory=dict)
+    # seconds spent waiting, by kind (conformance.model.timing.Wait): what results.json's `timing` reports per phase
+    waited: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # the last request per thread, shared by all sessions of a run (for reproductions)
     local: threading.local = field(default_factory=threading.local, repr=False)
+
+    def wait(self, kind: Wait, seconds: float) -> None:
+        if seconds > 0:
+            with self.lock:
+                self.waited[kind.value] = self.waited.get(kind.value, 0.0) + seconds
 
     def count(self, operation_id: str | None) -> None:
         with self.lock:
@@ -207,7 +215,7 @@ class TargetSession(requests.Session):
         method = (request.method or "GET").upper()
         attempts = self.retries + 1 if method in SAFE_METHODS else 1
         for attempt in range(attempts):
-            self.limiter.acquire()
+            self.stats.wait(Wait.RATE_LIMIT, self.limiter.acquire())
             match = self.router.match(method, request.url or "") if self.router else None
             self.stats.count(match.operation_id if match else None)
             try:
@@ -215,16 +223,20 @@ class TargetSession(requests.Session):
             except (requests.ConnectionError, requests.Timeout):
                 if attempt + 1 >= attempts or self.interrupts.stopping.is_set():  # interrupted: no new attempt
                     raise
-                time.sleep(0.5 * (attempt + 1))
+                self._pause(0.5 * (attempt + 1))
                 continue
             if response.status_code == 429 and attempt + 1 < attempts:
-                time.sleep(min(_retry_after(response), 10.0))
+                self._pause(min(_retry_after(response), 10.0))
                 continue
             if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
-                time.sleep(0.5 * (attempt + 1))
+                self._pause(0.5 * (attempt + 1))
                 continue
             return response
         return response
+
+    def _pause(self, seconds: float) -> None:
+        time.sleep(seconds)
+        self.stats.wait(Wait.RETRY, seconds)
 
     # -- reproduction ------------------------------------------------------
     def _remember(self, request: requests.PreparedRequest) -> None:

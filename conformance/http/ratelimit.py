@@ -16,9 +16,11 @@ class TokenBucket:
         self._last = time.monotonic()
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
+        """Take one request's token, sleeping until there is one; the seconds slept."""
         if not self.rate:
-            return
+            return 0.0
+        slept = 0.0
         while True:
             with self._lock:
                 now = time.monotonic()
@@ -26,6 +28,7 @@ class TokenBucket:
                 self._last = now
                 if self._tokens >= 1:
                     self._tokens -= 1
-                    return
+                    return slept
                 wait = (1 - self._tokens) / self.rate
             time.sleep(wait)
+            slept += wait

@@ -14,6 +14,7 @@ import requests
 from conformance import progress
 from conformance.errors import RequestRefused, SuiteError
 from conformance.model.reasons import ReasonCode
+from conformance.model.timing import Wait
 from conformance.probes.dags import TERMINAL
 from conformance.target import health
 
@@ -21,13 +22,17 @@ RUN_WAIT_S = 120.0  # how long any tier waits for a probe run (or its task) to f
 POLL_S = 1.0
 HEALTH_AFTER_S = 10.0  # a run not finished by then: ask the target whether its scheduler runs at all, and again at
 HEALTH_EVERY_S = 15.0  # this interval (a scheduler's heartbeat is judged stale after 30 s by default)
+# Given up only when the scheduler reads unhealthy with the same last heartbeat for this long: a scheduler
+# that is merely busy (2.x's SequentialExecutor runs each task inside the scheduler loop; a loaded 2.10.5 went
+# 39 s without a heartbeat and recovered) moves its heartbeat again, a stopped one never does.
+STALE_FOR_S = 60.0
 
 
 class SchedulerNotRunning(SuiteError):
     """A wait on the scheduler given up because the target's own health endpoint says it is not running.
 
-    Waiting out the full limit would only say "did not finish"; this says why, in one line, 10 s into the
-    wait instead of 120 s. Each wait asks again, so a scheduler that comes back is used again.
+    Waiting out the full limit would only say "did not finish"; this says why, in one line, about 70 s into
+    the wait instead of 120 s. Each wait asks again, so a scheduler that comes back is used again.
     """
 
     reason_code = ReasonCode.SCHEDULER_NOT_RUNNING
@@ -70,15 +75,27 @@ def wait_until_done(session, rel: str, timeout: float = RUN_WAIT_S) -> dict:
     bodies end the wait and the caller judges the state it got.
     """
     started = time.monotonic()
+    try:
+        return _wait(session, rel, timeout, started)
+    finally:
+        stats = getattr(session, "stats", None)
+        if stats is not None:
+            stats.wait(Wait.PROBE_RUN, time.monotonic() - started)
+
+
+def _wait(session, rel: str, timeout: float, started: float) -> dict:
     deadline = started + timeout
     last: dict = {}
     heartbeat = progress.Heartbeat(f"GET {rel} to reach a final state", timeout)
     next_health = started + HEALTH_AFTER_S
+    down = _Down()
     while time.monotonic() < deadline:
         heartbeat.beat(str(last.get("state") or ""))
         if time.monotonic() >= next_health:
             next_health = time.monotonic() + HEALTH_EVERY_S
-            _give_up_if_scheduler_down(session, rel, time.monotonic() - started, timeout)
+            down.read(session)
+            if down.for_s() >= STALE_FOR_S:
+                _give_up(rel, time.monotonic() - started, timeout, down)
         try:
             resp = session.call("GET", rel)
             body = resp.json() if resp.status_code == 200 else None
@@ -92,17 +109,33 @@ def wait_until_done(session, rel: str, timeout: float = RUN_WAIT_S) -> dict:
     return last
 
 
-def _give_up_if_scheduler_down(session, rel: str, waited: float, timeout: float) -> None:
-    """Raise SchedulerNotRunning when the target's health says its scheduler is unhealthy; an unreadable answer waits on."""
-    api = str(getattr(session, "api_base", "")).rsplit("/", 1)[-1]
-    if api not in health.HEALTH_PATH:
-        return
-    state = health.read(session, session.api_base + health.HEALTH_PATH[api]).of("scheduler")
-    if state.status is health.Status.UNHEALTHY:
-        line = (f"gave up waiting for GET {rel} after {waited:.0f} s of at most {timeout:.0f} s: the target's health "
-                f"endpoint says the scheduler is not running ({state.describe()})")
-        progress.say(line)
-        raise SchedulerNotRunning(line)
+class _Down:
+    """Since when the target's health has said "scheduler unhealthy" with the same last heartbeat."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.state: health.Component | None = None
+
+    def read(self, session) -> None:
+        api = str(getattr(session, "api_base", "")).rsplit("/", 1)[-1]
+        if api not in health.HEALTH_PATH:
+            return
+        state = health.read(session, session.api_base + health.HEALTH_PATH[api]).of("scheduler")
+        if state.status is not health.Status.UNHEALTHY:  # healthy, or unreadable: nothing says it is down
+            self.since, self.state = None, None
+        elif self.state is None or state.heartbeat != self.state.heartbeat:  # down, or still beating now and then
+            self.since, self.state = time.monotonic(), state
+
+    def for_s(self) -> float:
+        return 0.0 if self.since is None else time.monotonic() - self.since
+
+
+def _give_up(rel: str, waited: float, timeout: float, down: _Down) -> None:
+    assert down.state is not None
+    line = (f"gave up waiting for GET {rel} after {waited:.0f} s of at most {timeout:.0f} s: the target's health "
+            f"endpoint says the scheduler is not running ({down.state.describe()}, unchanged for {down.for_s():.0f} s)")
+    progress.say(line)
+    raise SchedulerNotRunning(line)
 
 
 def run_path(dag_id: str, run_id: str) -> str:

@@ -18,7 +18,7 @@ from conformance import __version__
 from conformance.model.classes import ALL_CLASSES, FailureClass, classify, gate_text, ordered
 
 STATUSES = ("passed", "failed", "known_deviation", "skipped", "error")
-SCHEMA_VERSION = "1.2"  # 1.1: failure classes (results, checks, deviations), the gate, reason codes; 1.2: effects
+SCHEMA_VERSION = "1.3"  # 1.1: failure classes (results, checks, deviations), the gate, reason codes; 1.2: effects; 1.3: timing
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 
 
@@ -88,6 +88,8 @@ class RunResults:
     clients: dict = field(default_factory=dict)
     # documented effects: the reference spec's table and what the effects tier decided ({} when not computed)
     effects: dict = field(default_factory=dict)
+    # where the run's time went: {"phases": [{"phase", "wall_s", "requests", "waited_s": {kind: s}}]} (conformance.run.timing)
+    timing: dict = field(default_factory=dict)
     # `run --fail-on`: a failed result fails the run only when one of its classes is in this set
     fail_on: frozenset[FailureClass] = frozenset(ALL_CLASSES)
 
@@ -199,6 +201,7 @@ class RunResults:
             "cleanup_problems": self.cleanup_problems,
             "aborted": self.aborted,
             "clients": self.clients,
+            **({"timing": self.timing} if self.timing else {}),
         }
 
     def write_json(self, path: Path) -> None:

@@ -25,6 +25,8 @@ from conformance.reporting.results import Result, RunResults, client_lines, oper
 from conformance.run.outcomes import META_KEY, REASON_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
 from conformance.run.saving import Saved, save
 from conformance.run.selection import KIND_OF, meta_of, skip_of
+from conformance.run.timing import PhaseClock
+from conformance.run.timing import describe as describe_timing
 from conformance.safety.guard import RequestRefused
 from conformance.specs.catalog import operation_tags
 from conformance.tiers.context import CONTEXT_KEY
@@ -40,6 +42,7 @@ class ConformanceRun:
         self.run: RunResults | None = None
         self._stack = contextlib.ExitStack()
         self._phase = ""  # the kind of the checks running now
+        self.clock = PhaseClock(ctx.session.stats)  # where the run's time goes, per phase
         self.checks = 0  # checks of the kinds asked for (--only), before `-k` deselects any
         self.selected_nothing = ""  # why no check is left to run (the selection matched none): exit 5, no report
         self.interrupted = False  # Ctrl-C or SIGTERM stopped the session (pytest never sees the KeyboardInterrupt)
@@ -173,6 +176,7 @@ class ConformanceRun:
         info = item.stash.get(META_KEY, None)
         if info is not None and info["kind"] != self._phase:  # say when a tier begins (the matrix passes it on)
             self._phase = info["kind"]
+            self.clock.enter(KIND_OF[self._phase])
             _say(item.config, f"phase: {KIND_OF[self._phase]} (+{time.time() - self.context.started:.0f} s)")
 
     @pytest.hookimpl(hookwrapper=True)
@@ -226,8 +230,12 @@ class ConformanceRun:
 
         ctx = self.context
         if ctx.clients:
+            self.clock.enter("clients")
             _say(session.config, f"phase: clients (+{time.time() - ctx.started:.0f} s)")
+        else:
+            self.clock.close()
         clients = _read_with_clients(ctx, self.results, interrupted=self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED)
+        self.clock.close()
         run = self._bare("", problems)
         stats = ctx.session.stats
         run.requests = stats.requests
@@ -263,7 +271,8 @@ class ConformanceRun:
                           target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
                           duration_s=time.time() - ctx.started, results=self.results,
                           fail_on=parse_classes(ctx.options.fail_on), cleanup_problems=problems, aborted=aborted,
-                          configuration={**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url})
+                          configuration={**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url},
+                          timing={"phases": self.clock.as_list()})
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         if self.run is not None and self.saved is not None:
@@ -341,6 +350,8 @@ def _summarize(tr, run: RunResults, folder=None) -> None:
                   f"requests {s['requests']}")
     for line in client_lines(run.clients):
         tr.write_line(line)
+    if run.timing.get("phases"):
+        tr.write_line(describe_timing(run.timing["phases"]))
     for problem in run.cleanup_problems:
         tr.write_line(f"cleanup problem (exit 3 unless a check failed): {problem}")
     tr.write_line(f"reports: {folder}/results.json, junit.xml, report.html, summary.md, cassette.json")
