@@ -65,3 +65,21 @@ def pytest_collection_modifyitems(config, items) -> None:
 def env(pycache: Path) -> dict[str, str]:
     """Environment for the suite's CLI in a child process (its own bytecode cache, the test's Airflow cache)."""
     return cli_env(pycache)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One headless Chromium per test module (tests/browser.py): skipped without one, failed without one in CI."""
+    from tests.browser import launch  # noqa: PLC0415 - only the browser test modules pay for it
+
+    b = launch(tmp_path_factory)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where the browser tests put their screenshots: $ACF_SCREENSHOTS (CI keeps it), else a temporary folder."""
+    from tests.browser import screenshots_dir  # noqa: PLC0415
+
+    return screenshots_dir(tmp_path_factory)

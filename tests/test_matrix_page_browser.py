@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conformance.matrix import areas, build, page
-from tests.browser import PAST_RIGHT_EDGE, launch, screenshots_dir
+from tests.browser import PAST_RIGHT_EDGE
 
 WIDE, PHONE, TALL = 1366, 400, 800
 MAX_HEIGHT = 15_000  # px at 1366 wide, groups and details closed (issue #24)
@@ -32,18 +32,6 @@ ANY_PAST_RIGHT_EDGE = """Array.from(document.querySelectorAll('body *')).filter(
   return e.getBoundingClientRect().right > window.innerWidth + 1; }).slice(0, 5).map(function (e) {
   return e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60); })"""
 SHOWN = "(function (e) { return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden'; })"
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    b = launch(tmp_path_factory)
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    return screenshots_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +103,12 @@ def test_headers_stay_in_view_while_the_grid_scrolls(browser, matrix, shots):
         room = view.js(f"(function (w) {{ w.scrollIntoView(); return [w.scrollHeight - w.clientHeight, "
                        f"w.scrollWidth - w.clientWidth]; }})({wrap})")
         assert room[0] > 400 and room[1] > 300, f"the grid does not scroll both ways ({room}): nothing to prove"
-        view.js(f"(function (w) {{ w.scrollTop = 400; w.scrollLeft = 300; }})({wrap})")
+        # scroll the grid (not the page) down to the middle of the open group's rows, and to the right
+        moved = view.js(f"""(function (w) {{
+          var rows = w.querySelectorAll('#{biggest} tr.row'), row = rows[Math.floor(rows.length / 2)];
+          w.scrollTop += row.getBoundingClientRect().top - w.getBoundingClientRect().top - w.clientHeight / 2;
+          w.scrollLeft = 300; return [w.scrollTop, w.scrollLeft]; }})({wrap})""")
+        assert moved[0] > 200 and moved[1] == 300, moved
         seen = view.js(f"""(function (w) {{
           var box = w.getBoundingClientRect(), top = box.top + w.clientTop, left = box.left + w.clientLeft;
           function at(e) {{ var r = e.getBoundingClientRect(), hit = document.elementFromPoint(r.left + 4, r.top + r.height / 2);

@@ -23,7 +23,7 @@ from conformance.http.redact import Redactor
 from conformance.matrix import build
 from conformance.matrix.collect import Column
 from conformance.reporting.writer import write_all
-from tests.browser import PAST_RIGHT_EDGE, launch, screenshots_dir
+from tests.browser import PAST_RIGHT_EDGE
 from tests.sample_run import SECRET, sample_run
 
 WIDTHS = (1400, 400)
@@ -37,13 +37,6 @@ VISIBLE = """(function (el) {
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    b = launch(tmp_path_factory)
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
     """report.html of the sample run and compatibility.html of two releases built from it."""
     out = tmp_path_factory.mktemp("browser-reports")
@@ -54,11 +47,6 @@ def pages(tmp_path_factory) -> dict[str, Path]:
         columns.append(Column(version, status="ran", exit_code=1, duration_s=12.5, results=run.as_dict()))
     build.write(build.build(columns), out)
     return {"report": out / "runs" / "3.3.2" / "report.html", "compatibility": out / "compatibility.html"}
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    return screenshots_dir(tmp_path_factory)
 
 
 def _png_size(path: Path) -> tuple[int, int]:

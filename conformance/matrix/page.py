@@ -67,9 +67,8 @@ def _summary(rows: list[dict], versions: list[str], noun: str) -> dict:
     def with_status(status: str) -> int:
         return sum(1 for r in rows if status in r["statuses"].values())
     parts = [f"{len(rows)} {noun}{'' if len(rows) == 1 else 's'}"]
-    parts += [f"{n} {word}" for word, n in (("failing", with_status("failed")), ("with a known deviation",
-                                                                                  with_status("known_deviation")))
-              if n]
+    parts += [f"{n} {word}" for word, n in (("failing on some release", with_status("failed")),
+                                             ("with a known deviation", with_status("known_deviation"))) if n]
     return {"text": ", ".join(parts),
             "cells": {v: _group_cell([r["statuses"][v] for r in rows]) for v in versions}}
 
