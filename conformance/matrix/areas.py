@@ -15,10 +15,9 @@ import re
 from collections.abc import Iterable, Mapping
 
 from conformance.model.kinds import TIER_OF_KIND
+from conformance.options import KINDS
 
 NO_OPERATION = "Deployment"  # checks that exercise no operation of the spec: posture, whole-deployment scenarios
-# the order tiers are listed in inside an area: what a client sees first (documented behaviour), then per operation
-TIER_ORDER = ("scenario", "effect", "property", "client", "authorization", "posture")
 
 
 def fold(tag: str) -> str:
@@ -56,8 +55,9 @@ def check_area(check_id: str, operations: Iterable[str], areas: Mapping[str, str
 
 
 def tier_rank(kind: str) -> int:
-    """Where a kind's rows sit inside an area (unknown kinds last, by their name)."""
-    return TIER_ORDER.index(kind) if kind in TIER_ORDER else len(TIER_ORDER)
+    """Where a kind's rows sit inside an area: in the order the tiers run (`KINDS`), kinds of no tier after them."""
+    tier = TIER_OF_KIND.get(kind)
+    return KINDS.index(tier) if tier in KINDS else len(KINDS)
 
 
 def tier_label(kind: str) -> str:
