@@ -48,27 +48,6 @@ def find_browser() -> str | None:
     return next((path for path in map(shutil.which, CANDIDATES) if path), None)
 
 
-def launch(tmp_path_factory) -> Browser:
-    """A browser for a test module; skipped without one, except in CI (CI set), where .ci/run installs one."""
-    import pytest  # noqa: PLC0415 - this module also serves scripts that have no pytest
-
-    executable = find_browser()
-    if executable is None:
-        message = "no Chromium-family browser found (apt-get install chromium, or set ACF_BROWSER=PATH)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; .ci/run installs one")
-        pytest.skip(message)
-    return Browser(executable, tmp_path_factory.mktemp("chromium-profile"))
-
-
-def screenshots_dir(tmp_path_factory) -> Path:
-    """$ACF_SCREENSHOTS (kept, as CI does), else a temporary folder."""
-    keep = os.environ.get("ACF_SCREENSHOTS")
-    path = Path(keep) if keep else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 class Browser:
     """One headless browser; `open(url, width)` gives a Page at that viewport width."""
 
