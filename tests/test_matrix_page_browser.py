@@ -213,6 +213,10 @@ def test_every_tooltip_and_folded_message_is_reachable_by_keyboard(browser, matr
         view.close()
 
 
+# the check rows the filters leave (a closed group's rows count: it says how many it holds)
+UNFILTERED = "Array.from(document.querySelectorAll('#checks-matrix tr.row')).filter(function (r) { return !r.hidden; })"
+
+
 def _differing(doc: dict, a: str, b: str) -> list[str]:
     return [cid for cid, row in doc["checks"].items() if row["cells"][a]["status"] != row["cells"][b]["status"]]
 
@@ -226,11 +230,17 @@ def test_release_picker_and_where_they_differ(browser, matrix):
         heads = view.js(f"Array.from(document.querySelectorAll('#checks-matrix thead th[data-col]')).filter({SHOWN})"
                         ".map(function (th) { return th.textContent; })")
         assert heads == [a, b]
-        rows = view.js("Array.from(document.querySelectorAll('#checks-matrix tr.row')).filter(function (r) { return !r.hidden; })"
-                       ".map(function (r) { return r.querySelector('code').textContent; })")
+        rows = view.js(f"{UNFILTERED}.map(function (r) {{ return r.querySelector('code').textContent; }})")
         assert sorted(rows) == sorted(differ)
         groups = view.js("Array.from(document.querySelectorAll('#checks-matrix tbody.group')).filter(function (g) { return !g.hidden; }).length")
         assert groups == len({areas.check_area(c, doc["checks"][c].get("operations") or [], doc.get("areas") or {}) for c in differ})
+        assert view.js("location.hash") == f"#compare={a},{b}"
+    finally:
+        view.close()
+    view = browser.open(f"{matrix['uri']}#compare={a},{b}", WIDE, TALL)  # the address of that view, shared
+    try:
+        assert view.js(f"{UNFILTERED}.length") == len(differ)
+        assert view.js("[document.getElementById('upgrade-from').value, document.getElementById('upgrade-to').value]") == [a, b]
         view.click("#only-differ")
         assert view.js("document.querySelectorAll('#checks-matrix tr.row[hidden]').length") == 0
         view.click("[data-pick=all]")
