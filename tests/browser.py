@@ -20,6 +20,25 @@ from pathlib import Path
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
+# Elements a reader finds past the right edge of the window: an element inside a box that scrolls or clips
+# (a grid's own scroll box) counts only where that box itself sticks out, since what it clips is reached by
+# scrolling the box, not the page. A list of "TAG.class text" for the first five.
+PAST_RIGHT_EDGE = """(function () {
+  function clippedBy(e) {
+    for (var a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      var o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') { return a; }
+    }
+    return null;
+  }
+  return Array.from(document.querySelectorAll('body *')).filter(function (e) {
+    var r = e.getBoundingClientRect();
+    if (r.right <= window.innerWidth + 1 || r.width === 0) { return false; }
+    var box = clippedBy(e);
+    return !box || box.getBoundingClientRect().right > window.innerWidth + 1;
+  }).slice(0, 5).map(function (e) { return e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60); });
+})()"""
+
 
 def find_browser() -> str | None:
     """A Chromium-family browser: $ACF_BROWSER, else the first candidate on PATH."""
@@ -128,6 +147,13 @@ class Page:
                           windowsVirtualKeyCode=code, nativeVirtualKeyCode=code)
         self.browser.call("Input.dispatchKeyEvent", self.session, type="keyUp", key=key, code=key,
                           windowsVirtualKeyCode=code, nativeVirtualKeyCode=code)
+
+    def click(self, selector: str) -> None:
+        """A real mouse click in the middle of the element (trusted, as a person's), scrolled into view first."""
+        x, y = self.js(f"(function (e) {{ e.scrollIntoView({{block: 'center'}}); var r = e.getBoundingClientRect(); "
+                       f"return [r.left + r.width / 2, r.top + r.height / 2]; }})(document.querySelector({selector!r}))")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.browser.call("Input.dispatchMouseEvent", self.session, type=kind, x=x, y=y, button="left", clickCount=1)
 
     def type(self, text: str) -> None:
         self.browser.call("Input.insertText", self.session, text=text)

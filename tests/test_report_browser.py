@@ -1,5 +1,7 @@
 """report.html and compatibility.html in a real headless Chromium, at 1400 px and at 400 px.
 
+(The matrix page's own workings, on the published matrix: tests/test_matrix_page_browser.py.)
+
 Rendered from a run built in the test (tests/sample_run.py, with failures), so no
 Airflow is needed. Each page is measured (nothing wider than the window), photographed,
 and used as a reader would: the verdict and a failure's curl must be on screen, the
@@ -12,7 +14,6 @@ Without a browser the module is skipped with the reason, except in CI (CI set), 
 
 from __future__ import annotations
 
-import os
 import struct
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from conformance.http.redact import Redactor
 from conformance.matrix import build
 from conformance.matrix.collect import Column
 from conformance.reporting.writer import write_all
-from tests.browser import Browser, find_browser
+from tests.browser import PAST_RIGHT_EDGE
 from tests.sample_run import SECRET, sample_run
 
 WIDTHS = (1400, 400)
@@ -36,19 +37,6 @@ VISIBLE = """(function (el) {
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    executable = find_browser()
-    if executable is None:
-        message = "no Chromium-family browser found (apt-get install chromium, or set ACF_BROWSER=PATH)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; .ci/run installs one")
-        pytest.skip(message)
-    b = Browser(executable, tmp_path_factory.mktemp("chromium-profile"))
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
     """report.html of the sample run and compatibility.html of two releases built from it."""
     out = tmp_path_factory.mktemp("browser-reports")
@@ -59,14 +47,6 @@ def pages(tmp_path_factory) -> dict[str, Path]:
         columns.append(Column(version, status="ran", exit_code=1, duration_s=12.5, results=run.as_dict()))
     build.write(build.build(columns), out)
     return {"report": out / "runs" / "3.3.2" / "report.html", "compatibility": out / "compatibility.html"}
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    keep = os.environ.get("ACF_SCREENSHOTS")
-    path = Path(keep) if keep else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -84,9 +64,7 @@ def test_no_horizontal_overflow_and_a_screenshot(browser, pages, shots, name, wi
         path = page.screenshot(shots / f"{name}-{width}.png")  # as a reader first sees it
         assert _png_size(path)[0] == width
         for state in ("as opened", "every detail unfolded"):
-            overflow = page.js("""Array.from(document.querySelectorAll('body *')).filter(function (e) {
-                return e.getBoundingClientRect().right > window.innerWidth + 1; }).slice(0, 5).map(function (e) {
-                return e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 60); })""")
+            overflow = page.js(PAST_RIGHT_EDGE)
             assert page.js("document.documentElement.scrollWidth") <= width, (state, overflow)
             assert overflow == [], state
             page.js("document.querySelectorAll('details').forEach(function (d) { d.open = true; })")
@@ -112,22 +90,12 @@ def _shown(page, box: str) -> int:
                    "{ return !e.hidden; }).length")
 
 
-def _click(page, selector: str) -> None:
-    """A real mouse click in the middle of the element (trusted, as a person's)."""
-    box = page.js(f"(function (r) {{ return [r.left + r.width / 2, r.top + r.height / 2]; }})"
-                  f"((function (e) {{ e.scrollIntoView({{block: 'center'}}); return e.getBoundingClientRect(); }})"
-                  f"(document.querySelector({selector!r})))")
-    for kind in ("mousePressed", "mouseReleased"):
-        page.browser.call("Input.dispatchMouseEvent", page.session, type=kind, x=box[0], y=box[1], button="left",
-                          clickCount=1)
-
-
 def test_filters_and_status_toggles_hide_what_they_say(browser, pages):
     page = browser.open(pages["report"].as_uri(), 400)
     try:
         total = _shown(page, "all-checks")
         assert total == 9
-        _click(page, "[data-filter-for=all-checks] input[data-status=failed]")
+        page.click("[data-filter-for=all-checks] input[data-status=failed]")
         assert _shown(page, "all-checks") == total - 3
         assert page.js("document.querySelector('[data-filter-for=all-checks] .shown').textContent") == "6 of 9 shown"
         page.js("document.querySelector('[data-filter-for=failure-groups] input[type=search]').focus()")
@@ -138,28 +106,18 @@ def test_filters_and_status_toggles_hide_what_they_say(browser, pages):
         assert _shown(page, "operations") == 1
     finally:
         page.close()
-    page = browser.open(pages["compatibility"].as_uri(), 1400)
-    try:
-        page.js("document.querySelector('[data-filter-for=checks-matrix] input[type=search]').focus()")
-        page.type("failed")  # the statuses are words in the page, not only symbols
-        assert _shown(page, "checks-matrix") == 1  # scenario.dag_runs.state_is_read_only (properties are by operation)
-        page.js("document.querySelector('[data-filter-for=checks-matrix] input[type=search]').value = ''")
-        _click(page, "[data-filter-for=checks-matrix] input[data-status=passed]")
-        assert _shown(page, "checks-matrix") == 2  # the failed scenario and the skipped one; the passed rows are hidden
-    finally:
-        page.close()
 
 
 @pytest.mark.parametrize("name, selector", [("report", "#deviation-groups > details > summary"),
-                                            ("compatibility", "#checks-matrix details > summary")])
+                                            ("compatibility", "ul.changes details > summary")])
 def test_details_open_by_click_and_by_keyboard(browser, pages, name, selector):
     page = browser.open(pages[name].as_uri(), 400)
     try:
         is_open = f"document.querySelector({selector!r}).parentElement.open"
         assert page.js(is_open) is False
-        _click(page, selector)
+        page.click(selector)
         assert page.js(is_open) is True
-        _click(page, selector)
+        page.click(selector)
         assert page.js(is_open) is False
         page.js(f"document.querySelector({selector!r}).focus()")
         page.press("Enter", 13, "\r")

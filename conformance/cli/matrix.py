@@ -55,30 +55,36 @@ def _consistency(report_dir: Path) -> int:
                                       "in an hour.")
 @click.option("--timeout", type=click.IntRange(60, None), default=1800, show_default=True, help="Seconds allowed per release.")
 @click.option("--rebuild", is_flag=True, help="Only re-render the matrix from the runs already in --report-dir/runs/.")
+@click.option("--render-only", is_flag=True,
+              help="Only render compatibility.md and .html again from --report-dir/compatibility.json (no runs needed).")
 @click.option("--consistency", is_flag=True,
               help="Only check the runs in --report-dir/runs/: the same answer to the same request must have the same "
                    "status on every release; print each check where it does not and a total; exit 1 unless it is 0.")
 @database_option("With --airflow: the releases' metadata database; postgres adds 'V · PostgreSQL' columns (runs/V-postgres/) "
                  "beside the SQLite ones already in --report-dir.")
 @transport_flags
-def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild, consistency, database,
-           **transport) -> int:
+def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild, render_only, consistency,
+           database, **transport) -> int:
     """Run the suite against several Airflow releases and write the compatibility matrix.
 
     A release that cannot be provisioned becomes an error column with the
     reason; the other releases still run.
     """
     from conformance.local import versions as supported  # noqa: PLC0415
-    from conformance.matrix import build, collect  # noqa: PLC0415
+    from conformance.matrix import build, collect, page  # noqa: PLC0415
 
     time_budget = transport.pop("time_budget")  # not a transport flag: taken out before they go to the children
     if consistency:
         return _consistency(Path(report_dir))
+    if render_only:
+        for path in build.rerender(Path(report_dir)):
+            click.echo(str(path))
+        return 0
     if rebuild:
         columns = collect.load_runs(Path(report_dir), echo_err)
         if not columns:
             raise click.UsageError(f"--rebuild found no runs under {report_dir}/runs/")
-        for path in build.write(build.build(columns), Path(report_dir)):
+        for path in build.write(build.build(columns), Path(report_dir), page.upgrades_beside(Path(report_dir))):
             click.echo(str(path))
         return 0
     versions, urls = exclusive(("versions", versions), ("urls", urls), "give either --airflow V1,V2,... or --target URL")
@@ -102,7 +108,7 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
                                           env=child_settings(**transport))
     shown = collect.with_stored(columns, out, database, echo_err) if versions else columns  # exit code: this run's only
     doc = build.build(shown)
-    for path in build.write(doc, out):
+    for path in build.write(doc, out, page.upgrades_beside(out)):
         click.echo(str(path))
     failed = [c for c in columns if c.status != "ran" or c.exit_code]
     return 1 if failed else 0

@@ -7,12 +7,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from conformance import __version__
+from conformance.matrix import areas, clients, databases, page
 from conformance.matrix import cells as cell_of
-from conformance.matrix import clients, databases
 from conformance.matrix.collect import Column
 from conformance.matrix.compare import adjacent, is_regression
-from conformance.reporting.charts import STATUS_ORDER, releases_chart
-from conformance.reporting.html import environment
+from conformance.matrix.deviation_cells import deviation_cell, deviation_lines, deviation_status
+
+__all__ = ["build", "deviation_cell", "deviation_lines", "deviation_status", "render_html", "render_markdown", "write"]
+from conformance.reporting.html import operation_tags, spec_tags
 from conformance.reporting.writer import write_texts
 
 SYMBOL = cell_of.LABELS  # every cell has a status: the matrix never leaves one blank or a bare dot
@@ -67,34 +69,41 @@ def _deviations(columns: list[Column]) -> dict[str, dict]:
     return out
 
 
-def deviation_cell(cell: dict | None) -> str:
-    """`occurs 3/3` (reproduced), `stale 0/2` (recorded but not reproduced), `·` (not for this release)."""
-    if not cell:
-        return "·"
-    tried = len(cell["occurs"]) + len(cell["absent"])
-    outside = cell.get("in_range") is False  # replayed although the data's range leaves this column out
-    stale = "absent" if outside else "stale"
-    text = f"occurs {len(cell['occurs'])}/{tried}" if cell["occurs"] else (f"{stale} 0/{tried}" if tried else "not replayed")
-    text += " (outside its range)" if outside and cell["occurs"] else ""
-    return text + (f", excused {len(cell['excused'])}" if cell["excused"] else "")
-
-
-def _checks(columns: list[Column]) -> tuple[dict[str, dict], dict[str, str]]:
-    """{check id: {release: cell}} for every check any release reported (properties are the operations table),
-    each release's cell classified, and one filled in where a release does not report the check."""
-    checks: dict[str, dict] = {}
-    titles: dict[str, str] = {}
-    kinds: dict[str, str] = {}
+def _checks(columns: list[Column]) -> dict[str, dict]:
+    """{check id: {title, kind, operations, cells: {release: cell}}} for every check any release reported
+    (properties are the operations table), each release's cell classified, and one filled in where a release
+    does not report the check. `operations`: every operation the check exercised on some release (its area)."""
+    rows: dict[str, dict] = {}
     for col in columns:
         for r in col.results.get("results", []):
             if r["kind"] == "property":
                 continue
-            titles[r["id"]], kinds[r["id"]] = r["title"], r["kind"]
-            checks.setdefault(r["id"], {})[col.version] = cell_of.result_cell(r)
-    for cid, row in checks.items():
+            row = rows.setdefault(r["id"], {"title": r["title"], "kind": r["kind"], "operations": set(), "cells": {}})
+            row["title"] = r["title"]
+            row["operations"].update(r.get("operation_ids") or [])
+            row["cells"][col.version] = cell_of.result_cell(r)
+    for cid, row in rows.items():
         for col in columns:
-            row.setdefault(col.version, cell_of.missing_cell(kinds[cid], col, cid))
-    return checks, titles
+            row["cells"].setdefault(col.version, cell_of.missing_cell(row["kind"], col, cid))
+        row["operations"] = sorted(row["operations"])
+    return {cid: rows[cid] for cid in sorted(rows)}
+
+
+def _areas(columns: list[Column]) -> dict[str, str]:
+    """{operationId: API area}: the tags the releases' reference specs give their operations (newest names it)."""
+    return areas.operation_areas(operation_tags(c.results) for c in columns if c.results)
+
+
+def deviation_notes(ids) -> dict[str, dict]:
+    """{deviation id: its summary, failure class, upstream reference and recorded range} from the data file.
+
+    An id the data no longer holds (a run older than the entry's removal) gets no note, not a guess.
+    """
+    from conformance.expectations import all_deviations  # noqa: PLC0415
+
+    known = {d.id: d for d in all_deviations()}
+    return {i: {"summary": known[i].summary, "class": known[i].failure_class.value, "upstream": known[i].upstream,
+                "versions": known[i].versions} for i in sorted(ids) if i in known}
 
 
 def _operations(columns: list[Column]) -> dict[str, dict]:
@@ -121,7 +130,7 @@ def build(columns: list[Column]) -> dict:
     """The compatibility document (compatibility.json)."""
     columns = sorted(columns, key=_sort_key)
     versions = [c.version for c in columns]
-    checks, titles = _checks(columns)
+    checks = _checks(columns)
     operations = _operations(columns)
     config = next((c.results.get("configuration") for c in columns if c.results.get("configuration")), None) or {}
     deviations = _deviations(columns)
@@ -130,12 +139,15 @@ def build(columns: list[Column]) -> dict:
         "configuration": {k: config.get(k) for k in ("profile", "only", "max_examples", "seed")},
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": [_version_row(c) for c in columns],
-        "checks": {k: {"title": titles[k], "cells": checks[k]} for k in sorted(checks)},
+        "checks": checks,
         "operations": {k: operations[k] for k in sorted(operations)},
+        "areas": _areas(columns),
         "deviations": {k: deviations[k] for k in sorted(deviations)},
+        "deviation_notes": deviation_notes(deviations),
         "clients": clients.cells(columns),
         "spec_diffs": _spec_diffs([v for v in versions if _sort_key(Column(v))[0] == 0 and v == databases.split_label(v)[0]]),
-        "behaviour_diffs": adjacent([(c.version, c.results) for c in columns if c.results]),
+        "behaviour_diffs": adjacent([(c.version, c.results) for c in columns if c.results],
+                                    databases.change_pairs(versions)),
     }
 
 
@@ -248,48 +260,44 @@ def _client_rows(doc: dict, versions: list[str]) -> list[str]:
     return lines
 
 
-def deviation_status(cell: dict) -> str:
-    """`known_deviation` where the replay reproduced it, `stale` where it was tried and never occurred."""
-    if cell["occurs"] or cell["excused"]:
-        return "known_deviation"
-    return "stale" if cell["absent"] and cell.get("in_range") is not False else "skipped"
+def render_html(doc: dict, upgrades: frozenset[tuple[str, str]] = frozenset()) -> str:
+    """compatibility.html (conformance.matrix.page); `upgrades`: the (FROM, TO) pairs whose upgrade page exists."""
+    return page.render(doc, upgrades)
 
 
-def deviation_lines(cell: dict) -> list[str]:
-    """What a deviation cell opens to: the operations per outcome."""
-    names = (("occurs", "occurs on"), ("absent", "does not occur on"), ("not_replayed", "not replayed on"),
-             ("excused", "excused by the run on"))
-    return [f"{text}: {', '.join(cell[key])}" for key, text in names if cell.get(key)]
-
-
-def _row_statuses(cells: dict) -> str:
-    """The statuses of one matrix row's cells (what its filter toggles match)."""
-    return " ".join(sorted({c["status"] for c in cells.values()}))
-
-
-def _statuses(rows) -> list[str]:
-    """The statuses present in a matrix's rows ({version: cell} each), in report order."""
-    present = {c["status"] for cells in rows for c in cells.values()}
-    return [s for s in STATUS_ORDER if s in present] + sorted(present - set(STATUS_ORDER))
-
-
-def _deviation_statuses(cells: dict) -> str:
-    return " ".join(sorted({deviation_status(c) for c in cells.values()}))
-
-
-_env = environment("conformance.matrix")
-_env.globals.update(deviation_cell=deviation_cell, deviation_status=deviation_status, deviation_lines=deviation_lines,
-                    row_statuses=_row_statuses, statuses=_statuses, deviation_statuses=_deviation_statuses,
-                    client_cell=clients.cell_text, score_text=cell_of.score_text,
-                    cell_label=lambda status: {"not_applicable": "n/a"}.get(status))
-
-
-def render_html(doc: dict) -> str:
-    return _env.get_template("compatibility.html.j2").render(doc=doc, versions=[v["version"] for v in doc["versions"]],
-                                                             release_chart=releases_chart(doc["versions"]), class_text=cell_of.class_text)
-
-
-def write(doc: dict, out_dir: Path) -> list[Path]:
+def write(doc: dict, out_dir: Path, upgrades: frozenset[tuple[str, str]] = frozenset()) -> list[Path]:
+    """compatibility.json, .md and .html in `out_dir`."""
     files = {"compatibility.json": json.dumps(doc, indent=1, ensure_ascii=False) + "\n",
-             "compatibility.md": render_markdown(doc), "compatibility.html": render_html(doc)}
+             "compatibility.md": render_markdown(doc), "compatibility.html": render_html(doc, upgrades)}
     return write_texts(out_dir, files)
+
+
+def rerender(out_dir: Path) -> list[Path]:
+    """compatibility.md and .html again from `out_dir/compatibility.json` alone (`matrix --render-only`).
+
+    For a matrix whose runs are not at hand (a CI artifact, the published folder): the page changes with the
+    suite, the evidence in the json does not. The upgrade pages found in `out_dir/upgrade/` are linked.
+    """
+    from conformance.errors import ConfigError  # noqa: PLC0415
+
+    source = out_dir / "compatibility.json"
+    try:
+        doc = _completed(json.loads(source.read_text(encoding="utf-8")))
+        files = {"compatibility.md": render_markdown(doc),
+                 "compatibility.html": render_html(doc, page.upgrades_beside(out_dir))}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--render-only needs {source} written by `matrix`: {exc}") from None
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"{source} is not a compatibility.json of this suite ({type(exc).__name__}: {exc})") from None
+    return write_texts(out_dir, files)
+
+
+def _completed(doc: dict) -> dict:
+    """A compatibility.json written before it carried areas and deviation notes, with both filled in from the
+    reference specs of its releases and the deviation data (what `build` would have written)."""
+    if "areas" not in doc:
+        doc["areas"] = areas.operation_areas(spec_tags(str(v.get("reference_spec") or "")) for v in doc["versions"])
+    if "deviation_notes" not in doc:
+        doc["deviation_notes"] = deviation_notes(doc.get("deviations") or {})
+    return doc
+

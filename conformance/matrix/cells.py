@@ -33,6 +33,22 @@ LEGEND = ("✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 e
           "the cell's message in compatibility.json and the html says which)")
 
 
+MESSAGE_LIMIT = 300  # characters of a result's message a cell keeps; the whole one is in the release's results.json
+
+
+def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with `…` where it was cut.
+
+    A cell cut mid-word ("needs DELETE conne") reads as a different word; the run's results.json keeps the whole.
+    """
+    text = text or ""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
+    return cut.rstrip(" ,;:") + "…"
+
+
 def classify(status: str, message: str = "", reason_code: str = "") -> str:
     """A result's matrix status: `skipped` becomes not applicable or undecided, by the reason it was skipped for.
 
@@ -52,7 +68,7 @@ def classify(status: str, message: str = "", reason_code: str = "") -> str:
 def result_cell(result: dict) -> dict:
     """A check's cell from one result of a release's results.json."""
     status = classify(result["status"], result.get("message", ""), result.get("reason_code", ""))
-    cell = {"status": status, "message": (result.get("message") or "")[:300], "upstream": result.get("upstream", "")}
+    cell = {"status": status, "message": clip(result.get("message") or ""), "upstream": result.get("upstream", "")}
     if result.get("second_pass"):  # decided on a restart (conformance.matrix.passes): its message says which
         cell["second_pass"] = result["second_pass"]
     return cell
@@ -81,17 +97,19 @@ def missing_cell(kind: str, column, check_id: str = "") -> dict:
 
 
 def _cell(status: str, message: str) -> dict:
-    return {"status": status, "message": message[:300], "upstream": ""}
+    return {"status": status, "message": clip(message), "upstream": ""}
 
 
 def operation_cell(info: dict | None, column) -> dict:
     """An operation's cell: its status on the release, or not applicable when the release's spec lacks it."""
     if info is None:
         if column.status != "ran":
-            return {"status": UNDECIDED, "requests": 0, "reason": f"the release's run did not complete: {column.reason}"[:300]}
+            return {"status": UNDECIDED, "requests": 0, "reason": clip(f"the release's run did not complete: {column.reason}")}
         return {"status": NOT_APPLICABLE, "requests": 0, "reason": "not an operation of this release's reference spec"}
     reason = info.get("reason", "") or ""
-    return {"status": classify(info["status"], reason), "requests": info.get("requests", 0), "reason": reason[:300]}
+    if len(reason) >= MESSAGE_LIMIT:  # the run kept the first 300 characters of it (results.json): cut it at a word
+        reason = clip(reason, MESSAGE_LIMIT - 1)
+    return {"status": classify(info["status"], reason), "requests": info.get("requests", 0), "reason": reason}
 
 
 def counts(results: list[dict]) -> dict[str, int]:

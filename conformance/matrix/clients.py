@@ -92,3 +92,26 @@ def cell_text(cell: dict | None) -> str:
         text = f"{'⚠️' if cell['excused'] else '✅'} {cell['parsed']}/{read_}" + (f" ({cell['excused']} known)" if cell["excused"] else "")
     text += f"; {cell['skipped']} n/a" if cell["skipped"] else ""
     return text + (" (matching)" if cell["relation"] == "matching" else "")
+
+
+def cell_view(cell: dict | None) -> dict:
+    """A client cell as the page shows it, in words: a status, a short text, and the refused fields to open.
+
+    `passed` every answer read, `known_deviation` refusals all explained by deviations, `failed` some refused,
+    `error` the client could not run, `absent` the pair was not checked.
+    """
+    if not cell:
+        return {"status": "absent", "text": "not checked", "lines": [], "links": []}
+    relation = "" if cell["relation"] == "matching" else f"{cell['relation']} client"  # matching: shown beside it
+    if cell["error"]:
+        return {"status": "error", "text": "could not run", "lines": [line for line in (relation, cell["error"]) if line],
+                "links": [], "matching": cell["relation"] == "matching"}
+    read_ = cell["parsed"] + cell["failed"] + cell["excused"]
+    status = "failed" if cell["failed"] else "known_deviation" if cell["excused"] else "passed"
+    text = f"{cell['failed']}/{read_} refused" if cell["failed"] else f"{cell['parsed']}/{read_} read"
+    notes = [relation] + ([f"{cell['excused']} refusals explained by known deviations"] if cell["excused"] else []) + (
+        [f"{cell['skipped']} answers of operations it does not have"] if cell["skipped"] else [])
+    lines = ["; ".join(n for n in notes if n)] if any(notes) else []
+    if cell["refused"]:
+        lines.append("refused (first fields): " + ", ".join(cell["refused"]))
+    return {"status": status, "text": text, "lines": lines, "links": [], "matching": cell["relation"] == "matching"}

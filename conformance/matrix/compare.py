@@ -17,6 +17,7 @@ from pathlib import Path
 
 from conformance.errors import ConfigError
 from conformance.matrix import passes
+from conformance.matrix.cells import clip
 
 # worse first among decided statuses; `skipped` decides nothing, so a change from or to it is no regression
 RANK = {"failed": 0, "error": 1, "known_deviation": 2, "passed": 3}
@@ -114,7 +115,7 @@ def status_changes(a: Side, b: Side) -> list[dict]:
         before, after = a.results[rid]["status"], b.results[rid]["status"]
         if before != after:
             rows.append({"id": rid, "title": b.results[rid].get("title", ""), "from": before, "to": after,
-                         "message": (b.results[rid].get("message") or "")[:300]})
+                         "message": clip(b.results[rid].get("message") or "")})
     return sorted(rows, key=lambda r: (not is_regression(r), r["id"]))
 
 
@@ -140,13 +141,17 @@ def recorded_statuses(a: Side, b: Side) -> bool:
     return any(r.get("statuses") for r in a.operations.values()) and any(r.get("statuses") for r in b.operations.values())
 
 
-def adjacent(columns: list[tuple[str, dict]]) -> list[dict]:
-    """Behaviour changes between each pair of adjacent releases that both ran: the matrix's upgrade view.
+def adjacent(columns: list[tuple[str, dict]], pairs: list[tuple[str, str]] | None = None) -> list[dict]:
+    """Behaviour changes between each pair of columns that both ran: the matrix's upgrade view.
 
-    The spec half is already the matrix's `spec_diffs`; this is what the runs showed.
+    `pairs` names the (from, to) labels to compare; without it, each column with the next. The spec
+    half is already the matrix's `spec_diffs`; this is what the runs showed.
     """
+    by_label = dict(columns)
+    wanted = pairs if pairs is not None else [(a, b) for (a, _), (b, _) in zip(columns, columns[1:])]
     out = []
-    for (va, da), (vb, db) in zip(columns, columns[1:]):
+    for va, vb in wanted:
+        da, db = by_label.get(va) or {}, by_label.get(vb) or {}
         if not da.get("results") or not db.get("results"):
             continue
         doc = compare(side_from_data(va, da), side_from_data(vb, db))

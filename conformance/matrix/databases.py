@@ -47,3 +47,17 @@ def sort_key(label: str) -> tuple:
         return (0, Version(version), list(LABELS).index(database) if database in LABELS else 9)
     except InvalidVersion:
         return (1, label)
+
+
+def change_pairs(labels: list[str]) -> list[tuple[str, str]]:
+    """The pairs the matrix's change view compares: each release with the next, and each other-database column
+    with its own release's SQLite column ("2.10.5" -> "2.10.5 · PostgreSQL"), never chained between releases.
+
+    An upgrade is from one release to the next on the same database, and the question a PostgreSQL column
+    answers is "does the database change anything", so "2.10.5 · PostgreSQL -> 2.11.2" would answer neither.
+    """
+    releases = [label for label in labels if split_label(label)[1] == "sqlite"]
+    pairs = list(zip(releases, releases[1:]))
+    pairs += [(split_label(label)[0], label) for label in labels
+              if split_label(label)[1] != "sqlite" and split_label(label)[0] in releases]
+    return sorted(pairs, key=lambda pair: (sort_key(pair[0]), sort_key(pair[1])))

@@ -40,7 +40,7 @@ def _statuses_of_groups(groups) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def _spec_tags(spec_version: str) -> dict[str, str]:
+def spec_tags(spec_version: str) -> dict[str, str]:
     """Operation tags from the bundled reference spec, for results written before rows carried their tag."""
     from conformance.errors import ConformanceError  # noqa: PLC0415
     from conformance.specs.catalog import load_spec, operation_tags  # noqa: PLC0415
@@ -53,7 +53,7 @@ def _spec_tags(spec_version: str) -> dict[str, str]:
 
 def operation_tags(data: dict) -> dict[str, str]:
     """operationId -> the API tag it belongs to (its first tag)."""
-    fallback = _spec_tags(str(data.get("reference_spec") or "")) if data.get("reference_spec") else {}
+    fallback = spec_tags(str(data.get("reference_spec") or "")) if data.get("reference_spec") else {}
     return {op: row.get("tag") or fallback.get(op, "") for op, row in (data.get("operations") or {}).items()}
 
 
