@@ -229,7 +229,7 @@ def _template(path: str) -> str:
     return "/".join("{}" if seg == "~" else seg for seg in segments)
 
 
-def _raw_operations(spec: dict) -> dict[tuple[str, str], dict]:
+def raw_operations(spec: dict) -> dict[tuple[str, str], dict]:
     """``{(METHOD, full path): operation object}`` of a spec."""
     out = {}
     for path, item in (spec.get("paths") or {}).items():
@@ -374,7 +374,7 @@ def _changed_operations(
     spec_a: dict, spec_b: dict, pairs: list[tuple[Operation, Operation]], bases: tuple[str, str]
 ) -> list[OperationChange]:
     """What changed in each operation of both specs, leaving out those that did not change."""
-    raw_a, raw_b = _raw_operations(spec_a), _raw_operations(spec_b)
+    raw_a, raw_b = raw_operations(spec_a), raw_operations(spec_b)
     changes = []
     for op_a, op_b in pairs:
         change = _compare_operations(

@@ -1,0 +1,105 @@
+"""The half of an upgrade report that the two reference specs decide: the contract on paper.
+
+Which API generation and base path each side serves, how it authenticates (its security schemes),
+which status it documents for invalid input, which operations left, arrived or were renamed (paired
+by the evidence `specs.pairing` names), and per operation present on both sides the request and
+response fields removed, renamed or retyped. Every operation carries a short excerpt of its spec entry,
+the evidence a reader checks an item against.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from conformance.model.generations import renamed_terms
+from conformance.specs import catalog, diff, fields, pairing
+
+EXCERPT_CHARS = 500
+VALIDATION = ("400", "422")  # the statuses Airflow documents for a request its validation refused
+
+
+def security(spec: dict) -> list[str]:
+    """The spec's security schemes as a client reads them: `http basic`, `http bearer`, `oauth2 password -> /auth/token`."""
+    out = []
+    for scheme in ((spec.get("components") or {}).get("securitySchemes") or {}).values():
+        kind = str(scheme.get("type", ""))
+        if kind == "http":
+            out.append(f"http {scheme.get('scheme', '')}".strip())
+        elif kind == "oauth2":
+            for flow, data in (scheme.get("flows") or {}).items():
+                out.append(f"oauth2 {flow} -> {data.get('tokenUrl', '')}".strip(" ->"))
+        elif kind:
+            out.append(kind)
+    return sorted(set(out))
+
+
+def validation_status(spec: dict) -> dict:
+    """How many operations document 400 and 422, and which of the two the spec uses for invalid input."""
+    counts: Counter[str] = Counter()
+    for raw in diff.raw_operations(spec).values():
+        codes = {str(c) for c in raw.get("responses") or {}}
+        counts.update(c for c in VALIDATION if c in codes)
+    main = max(VALIDATION, key=lambda c: counts[c]) if any(counts.values()) else ""
+    return {"status": main, "operations": len(diff.raw_operations(spec)), **{c: counts[c] for c in VALIDATION}}
+
+
+def excerpt(spec: dict, raw: dict, method: str, path: str) -> str:
+    """`METHOD path` and the operation's entry as the reduced spec holds it, cut to EXCERPT_CHARS."""
+    text = json.dumps({k: raw[k] for k in ("operationId", "tags", "parameters", "requestBody", "responses") if k in raw},
+                      indent=1, ensure_ascii=False)
+    text = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "\n…"
+    return f"{method} {path}  (Airflow {spec.get('x-airflow-version', '?')} reference spec)\n{text}"
+
+
+def _ref(spec: dict, raw_ops: dict, op: diff.OperationRef, tags: dict[str, str]) -> dict:
+    raw = raw_ops.get((op.method, op.path), {})
+    return {"operation": op.operation_id, "method": op.method, "path": op.path, "tag": tags.get(op.operation_id, ""),
+            "excerpt": excerpt(spec, raw, op.method, op.path)}
+
+
+def spec_part(version_a: str, version_b: str, uses: set[str] | None = None) -> dict:
+    """Everything the specs of `version_a` and `version_b` say a client meets; `uses`: the operations of A the
+    client calls (None: all), which the field changes are limited to."""
+    spec_a, spec_b = catalog.load_spec(version_a), catalog.load_spec(version_b)
+    d = diff.diff_specs(spec_a, spec_b)
+    terms = renamed_terms(d.api_a, d.api_b)
+    pairs, removed, added = pairing.pair_operations(d, terms)
+    raw_a, raw_b = diff.raw_operations(spec_a), diff.raw_operations(spec_b)
+    tags_a, tags_b = catalog.operation_tags(spec_a), catalog.operation_tags(spec_b)
+    kept = [pairing.Pair(diff.OperationRef(o.operation_id, o.method, o.path), diff.OperationRef(o.operation_id, n.method, n.path), "")
+            for o in catalog.operations(spec_a) for n in catalog.operations(spec_b) if o.operation_id == n.operation_id]
+    return {
+        "versions": [version_a, version_b],
+        "api": [d.api_a, d.api_b], "base_path": [d.base_path_a, d.base_path_b],
+        "operation_count": [d.operation_count_a, d.operation_count_b],
+        "security": [security(spec_a), security(spec_b)],
+        "validation": [validation_status(spec_a), validation_status(spec_b)],
+        "terms": [list(t) for t in terms],
+        "removed": [_ref(spec_a, raw_a, o, tags_a) for o in removed],
+        "added": [_ref(spec_b, raw_b, o, tags_b) for o in added],
+        "renamed": [{"from": _ref(spec_a, raw_a, p.old, tags_a), "to": _ref(spec_b, raw_b, p.new, tags_b), "how": p.how,
+                     "rule": p.rule} for p in pairs],
+        "fields": _field_changes(spec_a, spec_b, [*kept, *pairs], terms, uses),
+    }
+
+
+def _field_changes(spec_a: dict, spec_b: dict, pairs: list[pairing.Pair], terms: tuple, uses: set[str] | None) -> list[dict]:
+    """Per operation on both sides (and in `uses`): its request and response fields removed, renamed or retyped."""
+    raw_a, raw_b = diff.raw_operations(spec_a), diff.raw_operations(spec_b)
+    out = []
+    for pair in pairs:
+        if uses is not None and pair.old.operation_id not in uses:
+            continue
+        op_a, op_b = raw_a.get((pair.old.method, pair.old.path), {}), raw_b.get((pair.new.method, pair.new.path), {})
+        sides = {"request": fields.compare_fields(fields.request_fields(spec_a, op_a), fields.request_fields(spec_b, op_b), terms),
+                 "response": fields.compare_fields(fields.response_fields(spec_a, op_a), fields.response_fields(spec_b, op_b), terms)}
+        if not any(f.breaking for f in sides.values()):
+            continue
+        row: dict = {"operation": pair.old.operation_id, "to": pair.new.operation_id, "method": pair.new.method,
+                     "path": pair.new.path, "excerpt": excerpt(spec_b, op_b, pair.new.method, pair.new.path)}
+        for side, f in sides.items():
+            row[side] = {"removed": f.removed, "renamed": [list(r) for r in f.renamed],
+                         "retyped": [list(r) for r in f.retyped], "added": len(f.added)}
+        out.append(row)
+    return out
