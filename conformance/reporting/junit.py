@@ -8,8 +8,17 @@ Rendered from the content of results.json (like report.html and summary.md), so
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+
+# characters XML 1.0 cannot hold (control characters, lone surrogates): generated inputs echoed in messages carry them
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _text(value: object) -> str:
+    """`value` as text a JUnit reader can parse: a character XML cannot hold is written as its escape (\\x14)."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
 
 
 def render_junit(data: dict) -> str:
@@ -37,18 +46,18 @@ def render_junit(data: dict) -> str:
 
 
 def _testcase(suite: ET.Element, r: dict) -> None:
-    status, message = r.get("status"), str(r.get("message") or "")
+    status, message = r.get("status"), _text(r.get("message") or "")
     case = ET.SubElement(suite, "testcase", classname=f"conformance.{r.get('kind', '')}", name=str(r.get("id", "")),
                          time=f"{float(r.get('duration_s') or 0):.3f}")
     if status == "failed":
         el = ET.SubElement(case, "failure", message=message[:500], type="ContractViolation")
-        el.text = message + ("\n\nReproduce:\n" + r["reproduce"] if r.get("reproduce") else "")
+        el.text = message + ("\n\nReproduce:\n" + _text(r["reproduce"]) if r.get("reproduce") else "")
     elif status == "error":
         el = ET.SubElement(case, "error", message=message[:500], type="Error")
         el.text = message
     elif status == "known_deviation":
-        ET.SubElement(case, "skipped", message=f"known deviation {r.get('upstream', '')}: {message}"[:1000])
+        ET.SubElement(case, "skipped", message=f"known deviation {_text(r.get('upstream', ''))}: {message}"[:1000])
     elif status == "skipped":
         ET.SubElement(case, "skipped", message=message[:1000])
     if r.get("stale_deviation"):
-        ET.SubElement(case, "system-out").text = r["stale_deviation"]
+        ET.SubElement(case, "system-out").text = _text(r["stale_deviation"])
