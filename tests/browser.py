@@ -141,5 +141,17 @@ class Page:
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
+    def assert_fits_the_window(self) -> None:
+        """Nothing is wider than the window, as opened and with every <details> unfolded (AssertionError naming
+        the first elements that stick out)."""
+        width = self.js("window.innerWidth")
+        for state in ("as opened", "every detail unfolded"):
+            wide = self.js("""Array.from(document.querySelectorAll('body *')).filter(function (e) {
+                return e.getBoundingClientRect().right > window.innerWidth + 1; }).slice(0, 5).map(function (e) {
+                return e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 60); })""")
+            assert self.js("document.documentElement.scrollWidth") <= width, (state, wide)
+            assert wide == [], state
+            self.js("document.querySelectorAll('details').forEach(function (d) { d.open = true; })")
+
     def close(self) -> None:
         self.browser.call("Target.closeTarget", targetId=self.target)

@@ -7,6 +7,7 @@ Airflow venvs are built once and reused.
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -65,3 +66,32 @@ def pytest_collection_modifyitems(config, items) -> None:
 def env(pycache: Path) -> dict[str, str]:
     """Environment for the suite's CLI in a child process (its own bytecode cache, the test's Airflow cache)."""
     return cli_env(pycache)
+
+
+# -- the browser test modules' fixtures (tests/test_report_browser.py, tests/test_upgrade_browser.py) --------
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One headless browser per test module; skipped without one, a failure in CI (.ci/run installs it)."""
+    from tests.browser import Browser, find_browser  # noqa: PLC0415
+
+    executable = find_browser()
+    if executable is None:
+        message = "no Chromium-family browser found (apt-get install chromium, or set ACF_BROWSER=PATH)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run installs one")
+        pytest.skip(message)
+    b = Browser(executable, tmp_path_factory.mktemp("chromium-profile"))
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where screenshots go: $ACF_SCREENSHOTS (CI keeps that folder), else a temporary folder."""
+    keep = os.environ.get("ACF_SCREENSHOTS")
+    path = Path(keep) if keep else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+

@@ -12,7 +12,6 @@ Without a browser the module is skipped with the reason, except in CI (CI set), 
 
 from __future__ import annotations
 
-import os
 import struct
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from conformance.http.redact import Redactor
 from conformance.matrix import build
 from conformance.matrix.collect import Column
 from conformance.reporting.writer import write_all
-from tests.browser import Browser, find_browser
 from tests.sample_run import SECRET, sample_run
 
 WIDTHS = (1400, 400)
@@ -36,19 +34,6 @@ VISIBLE = """(function (el) {
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    executable = find_browser()
-    if executable is None:
-        message = "no Chromium-family browser found (apt-get install chromium, or set ACF_BROWSER=PATH)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; .ci/run installs one")
-        pytest.skip(message)
-    b = Browser(executable, tmp_path_factory.mktemp("chromium-profile"))
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
     """report.html of the sample run and compatibility.html of two releases built from it."""
     out = tmp_path_factory.mktemp("browser-reports")
@@ -59,14 +44,6 @@ def pages(tmp_path_factory) -> dict[str, Path]:
         columns.append(Column(version, status="ran", exit_code=1, duration_s=12.5, results=run.as_dict()))
     build.write(build.build(columns), out)
     return {"report": out / "runs" / "3.3.2" / "report.html", "compatibility": out / "compatibility.html"}
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    keep = os.environ.get("ACF_SCREENSHOTS")
-    path = Path(keep) if keep else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -83,13 +60,7 @@ def test_no_horizontal_overflow_and_a_screenshot(browser, pages, shots, name, wi
         assert page.js("window.innerWidth") == width, "the viewport was not emulated"
         path = page.screenshot(shots / f"{name}-{width}.png")  # as a reader first sees it
         assert _png_size(path)[0] == width
-        for state in ("as opened", "every detail unfolded"):
-            overflow = page.js("""Array.from(document.querySelectorAll('body *')).filter(function (e) {
-                return e.getBoundingClientRect().right > window.innerWidth + 1; }).slice(0, 5).map(function (e) {
-                return e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 60); })""")
-            assert page.js("document.documentElement.scrollWidth") <= width, (state, overflow)
-            assert overflow == [], state
-            page.js("document.querySelectorAll('details').forEach(function (d) { d.open = true; })")
+        page.assert_fits_the_window()
     finally:
         page.close()
 

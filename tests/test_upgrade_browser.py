@@ -10,7 +10,6 @@ screens (CI keeps them as artifacts). Skipped without a browser, except in CI (s
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -18,37 +17,15 @@ import pytest
 
 from conformance.matrix import upgrade_pages, upgrade_report
 from conformance.specs import catalog
-from tests.browser import Browser, find_browser
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 SCREENS = ((1366, 800), (400, 800))
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    executable = find_browser()
-    if executable is None:
-        message = "no Chromium-family browser found (apt-get install chromium, or set ACF_BROWSER=PATH)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; .ci/run installs one")
-        pytest.skip(message)
-    b = Browser(executable, tmp_path_factory.mktemp("chromium-profile"))
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
 def page_file(tmp_path_factory) -> Path:
     doc = upgrade_pages.document("2.10.5", "3.3.2", REPORTS)
     return upgrade_report.write(doc, tmp_path_factory.mktemp("upgrade"), ("html",))[0]
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    keep = os.environ.get("ACF_SCREENSHOTS")
-    path = Path(keep) if keep else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _disappeared() -> list[str]:
@@ -81,13 +58,7 @@ def test_which_operations_disappear_is_answered_on_the_first_screen(browser, pag
 def test_nothing_is_wider_than_the_window_and_every_evidence_link_lands(browser, page_file, width, height):
     page = browser.open(page_file.as_uri(), width, height)
     try:
-        for state in ("as opened", "every detail unfolded"):
-            wide = page.js("""Array.from(document.querySelectorAll('body *')).filter(function (e) {
-                return e.getBoundingClientRect().right > window.innerWidth + 1; }).slice(0, 5).map(function (e) {
-                return e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 60); })""")
-            assert page.js("document.documentElement.scrollWidth") <= width, (state, wide)
-            assert wide == [], state
-            page.js("document.querySelectorAll('details').forEach(function (d) { d.open = true; })")
+        page.assert_fits_the_window()
         missing = page.js("""Array.from(document.querySelectorAll('a[href^="#"]')).map(function (a) {
             return a.getAttribute('href').slice(1); }).filter(function (id) { return !document.getElementById(id); })""")
         assert missing == []
