@@ -244,3 +244,19 @@ def test_published_runs_summary_and_matrix_give_the_same_verdict():
         head = (folder / "summary.md").read_text().splitlines()[0]
         assert head.endswith(f"API conformance: {matrix[label]}"), (folder.name, head)
         assert (folder / "report.html").is_file()
+
+
+def test_body_fields_a_newer_spec_requires_are_reported(big):
+    """POST /connections: the fields 3.3.2's body schema requires and 2.10.5's did not are listed as newly required."""
+    def required(version: str, path: str) -> set[str]:
+        spec = catalog.load_spec(version)
+        body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        schema = catalog.resolve(spec, body)
+        found = set(schema.get("required") or [])
+        for part in schema.get("allOf") or []:
+            found |= set(catalog.resolve(spec, part).get("required") or [])
+        return found
+    new = required("3.3.2", "/api/v2/connections") - required("2.10.5", "/connections")
+    assert new, "3.3.2 requires fields of a connection that 2.10.5 did not"
+    row = next(r for r in big["spec"]["fields"] if r["operation"] == "post_connection")
+    assert new <= set(row["newly_required"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from conformance.matrix.compare import RANK, Side
+from conformance.matrix.compare import RANK, Side, recorded_statuses
 
 REFUSALS = frozenset({"401", "403"})
 NO_BODY = frozenset({"204", "205", "304"})
@@ -68,8 +68,10 @@ def verdict_changes(a: Side, b: Side, result_ids: dict[str, str],
 
     `result_ids` maps a result id of `a` to its id in `b` (a renamed operation renames its per-operation
     checks); `renamed` the statuses of `a` to read as `b`'s (see answer_classes). A change from or to
-    `skipped` decides nothing and is in neither list.
+    `skipped` decides nothing and is in neither list. Where a run recorded no statuses at all (a results.json
+    older than `operations[*].statuses`), nothing can be shown identical: every change is listed.
     """
+    recorded = recorded_statuses(a, b)
     changed: list[dict] = []
     same: list[dict] = []
     for rid_a, rid_b in sorted(result_ids.items()):
@@ -81,7 +83,7 @@ def verdict_changes(a: Side, b: Side, result_ids: dict[str, str],
         row = {"id": rid_b, "was": rid_a, "title": rb.get("title", ""), "from": before, "to": after,
                "worse": RANK[after] < RANK[before], "answers_from": _text(answers_a), "answers_to": _text(answers_b),
                "reproduce": rb.get("reproduce") or ra.get("reproduce") or "", "message": (rb.get("message") or "")[:300]}
-        (changed if answers_a != answers_b else same).append(row)
+        (changed if answers_a != answers_b or not recorded else same).append(row)
     changed.sort(key=lambda r: (not r["worse"], r["id"]))
     return changed, same
 

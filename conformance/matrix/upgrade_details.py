@@ -60,7 +60,10 @@ def fields(doc: dict) -> list[dict]:
     rows = []
     for r in doc["spec"]["fields"]:
         name = r["operation"] if r["operation"] == r["to"] else f"{r['operation']} → {r['to']}"
-        text = " | ".join(_field_text("request", r["request"]) + _field_text("response", r["response"]))
+        parts = _field_text("request", r["request"]) + _field_text("response", r["response"])
+        if r.get("newly_required"):
+            parts.insert(0, "now required: " + ", ".join(r["newly_required"]))
+        text = " | ".join(parts)
         rows.append(_row(f"{name} ({r['method']} {r['path']}): {text}", r["excerpt"]))
     return rows
 

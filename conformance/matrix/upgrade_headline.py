@@ -23,6 +23,11 @@ def headline(doc: dict) -> list[dict]:
     return [i for i in items if i]
 
 
+def _n(count: int, noun: str) -> str:
+    """`1 operation`, `2 operations`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _item(key: str, title: str, text: str, anchor: str, names: list[str] | None = None, breaking: bool = True) -> dict:
     return {"id": key, "title": title, "text": text, "names": names or [], "anchor": anchor, "breaking": breaking}
 
@@ -75,8 +80,8 @@ def _removed(doc: dict) -> dict:
     rows = doc["spec"]["removed"]
     if not rows:
         return {}
-    return _item("removed", "Operations removed", f"{len(rows)} operations of {doc['from']['label']} are gone, with no "
-                 "replacement paired by path or name", "removed", _by_tag(rows, lambda r: f"{r['method']} {r['operation']}"))
+    return _item("removed", "Operations removed", f"{_n(len(rows), 'operation')} of {doc['from']['label']} gone, with "
+                 "no replacement paired by path or name", "removed", _by_tag(rows, lambda r: f"{r['method']} {r['operation']}"))
 
 
 def _renamed(doc: dict) -> dict:
@@ -86,7 +91,7 @@ def _renamed(doc: dict) -> dict:
     rules = Counter(RULE_NAMES.get(r["rule"], r["rule"]) for r in rows)
     terms = ", ".join(f"{old} → {new}" for old, new in doc["spec"]["terms"])
     names = [f"{r['from']['operation']} → {r['to']['operation']}" for r in rows]
-    return _item("renamed", "Operations renamed", f"{len(rows)} operations answer under a new name or path, paired by "
+    return _item("renamed", "Operations renamed", f"{_n(len(rows), 'operation')} under a new name or path, paired by "
                  + ", ".join(f"{rule} ({n})" for rule, n in rules.items()) + (f"; renamed terms: {terms}" if terms else ""),
                  "renamed", names)
 
@@ -100,24 +105,27 @@ def _fields(doc: dict) -> dict:
                       if _leaf(old) != _leaf(new))
     removed = Counter(_leaf(f.split(" ")[0]) for r in rows for side in sides for f in r[side]["removed"])
     retyped = sum(len(r[side]["retyped"]) for r in rows for side in sides)
-    text = (f"{len(rows)} operations drop, rename or retype fields a client sends or reads: {sum(removed.values())} "
-            f"removed, {sum(renamed.values())} renamed, {retyped} retyped")
+    required = sum(len(r.get("newly_required") or []) for r in rows)
+    text = (f"{_n(len(rows), 'operation')} with fields or parameters a client sends or reads removed, renamed, "
+            f"retyped or newly required: {sum(removed.values())} removed, {sum(renamed.values())} renamed, "
+            f"{retyped} retyped, {required} newly required")
     top = ([f"renamed: {', '.join(f'{name} ×{n}' for name, n in renamed.most_common(4))}"] if renamed else []) + \
           ([f"removed most often: {', '.join(f'{name} ×{n}' for name, n in removed.most_common(6))}"] if removed else [])
     return _item("fields", "Fields", text, "fields", top)
 
 
 def _leaf(name: str) -> str:
-    """The field's own name without the objects around it (`dag_runs[].logical_date` -> `logical_date`)."""
-    return name.rsplit(".", 1)[-1]
+    """The field's own name without the objects around it or where a parameter goes
+    (`dag_runs[].logical_date`, `query:logical_date` -> `logical_date`)."""
+    return name.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
 
 
 def _behaviour(doc: dict) -> dict:
     rows, worse = doc["behaviour"], sum(1 for r in doc["behaviour"] if r["worse"])
     statuses = doc["statuses"]
-    text = (f"{len(rows)} checks changed verdict where the recorded answers changed ({worse} worse); "
-            f"{doc['same_answers']} verdict changes on identical answers left out; "
-            f"{len(statuses)} operations answer other status codes")
+    text = (f"{_n(len(rows), 'check')} changed verdict where the recorded answers changed ({worse} worse); "
+            f"{_n(doc['same_answers'], 'verdict change')} on identical answers left out; "
+            f"{_n(len(statuses), 'operation')} answering other status codes")
     return _item("behaviour", "Behaviour the runs observed", text, "behaviour",
                  [f"{r['id']}: {r['from']} → {r['to']}" for r in rows if r["worse"]][:6], breaking=bool(worse))
 
@@ -127,8 +135,8 @@ def _deviations(doc: dict) -> dict:
     if not met and not gone:
         return {}
     new = [r["id"] for r in met if r["new"]]
-    text = (f"{len(met)} known upstream deviations met in {doc['to']['label']} ({len(new)} new); "
-            f"{len(gone)} met in {doc['from']['label']} are not met in {doc['to']['label']}")
+    text = (f"{_n(len(met), 'known upstream deviation')} met in {doc['to']['label']} ({len(new)} new); "
+            f"{len(gone)} met in {doc['from']['label']} not met in {doc['to']['label']}")
     return _item("deviations", "Known deviations", text, "deviations", new[:8], breaking=bool(new))
 
 
@@ -149,5 +157,5 @@ def _added(doc: dict) -> dict:
     if not rows:
         return {}
     tags = Counter(r.get("tag") or "other" for r in rows).most_common(6)
-    return _item("added", "Operations added", f"{len(rows)} new operations: " + ", ".join(f"{t} {n}" for t, n in tags)
+    return _item("added", "Operations added", f"{_n(len(rows), 'new operation')}: " + ", ".join(f"{t} {n}" for t, n in tags)
                  + ("…" if len(Counter(r.get("tag") for r in rows)) > 6 else ""), "added", breaking=False)

@@ -85,19 +85,29 @@ def spec_part(version_a: str, version_b: str, uses: set[str] | None = None) -> d
 
 
 def _field_changes(spec_a: dict, spec_b: dict, pairs: list[pairing.Pair], terms: tuple, uses: set[str] | None) -> list[dict]:
-    """Per operation on both sides (and in `uses`): its request and response fields removed, renamed or retyped."""
+    """Per operation on both sides (and in `uses`): its request fields (parameters and body) and response fields
+    removed, renamed or retyped, and the request inputs TO requires that FROM did not."""
     raw_a, raw_b = diff.raw_operations(spec_a), diff.raw_operations(spec_b)
+    ops_a = {(o.method, o.path): o for o in catalog.operations(spec_a)}
+    ops_b = {(o.method, o.path): o for o in catalog.operations(spec_b)}
     out = []
     for pair in pairs:
         if uses is not None and pair.old.operation_id not in uses:
             continue
-        op_a, op_b = raw_a.get((pair.old.method, pair.old.path), {}), raw_b.get((pair.new.method, pair.new.path), {})
-        sides = {"request": fields.compare_fields(fields.request_fields(spec_a, op_a), fields.request_fields(spec_b, op_b), terms),
+        key_a, key_b = (pair.old.method, pair.old.path), (pair.new.method, pair.new.path)
+        op_a, op_b = raw_a.get(key_a, {}), raw_b.get(key_b, {})
+        request_a = {**fields.parameter_fields(spec_a, ops_a[key_a]), **fields.request_fields(spec_a, op_a)}
+        request_b = {**fields.parameter_fields(spec_b, ops_b[key_b]), **fields.request_fields(spec_b, op_b)}
+        sides = {"request": fields.compare_fields(request_a, request_b, terms),
                  "response": fields.compare_fields(fields.response_fields(spec_a, op_a), fields.response_fields(spec_b, op_b), terms)}
-        if not any(f.breaking for f in sides.values()):
+        renamed = dict(sides["request"].renamed)
+        required = sorted(fields.required_inputs(spec_b, op_b, ops_b[key_b])
+                          - {renamed.get(n, n) for n in fields.required_inputs(spec_a, op_a, ops_a[key_a])})
+        if not any(f.breaking for f in sides.values()) and not required:
             continue
         row: dict = {"operation": pair.old.operation_id, "to": pair.new.operation_id, "method": pair.new.method,
-                     "path": pair.new.path, "excerpt": excerpt(spec_b, op_b, pair.new.method, pair.new.path)}
+                     "path": pair.new.path, "excerpt": excerpt(spec_b, op_b, pair.new.method, pair.new.path),
+                     "newly_required": required}
         for side, f in sides.items():
             row[side] = {"removed": f.removed, "renamed": [list(r) for r in f.renamed],
                          "retyped": [list(r) for r in f.retyped], "added": len(f.added)}

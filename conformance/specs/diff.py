@@ -240,7 +240,8 @@ def raw_operations(spec: dict) -> dict[tuple[str, str], dict]:
     return out
 
 
-def _params(spec: dict, op: Operation) -> dict[tuple[str, str], dict]:
+def parameters(spec: dict, op: Operation) -> dict[tuple[str, str], dict]:
+    """{(in, name): {"type", "required"}} of an operation's parameters."""
     out = {}
     for param in op.parameters:
         key = (str(param.get("in", "")), str(param.get("name", "")))
@@ -283,7 +284,7 @@ def _compare_operations(
     if op_a.method != op_b.method:
         change.old_method = op_a.method
 
-    pa, pb = _params(spec_a, op_a), _params(spec_b, op_b)
+    pa, pb = parameters(spec_a, op_a), parameters(spec_b, op_b)
     change.parameters_added = [f"{k[0]}:{k[1]} ({pb[k]['type']})" for k in pb if k not in pa]
     change.parameters_removed = [f"{k[0]}:{k[1]} ({pa[k]['type']})" for k in pa if k not in pb]
     for key in (k for k in pb if k in pa):

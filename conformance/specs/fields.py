@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.specs.catalog import resolve
-from conformance.specs.diff import schema_fields, type_summary
+from conformance.specs.catalog import Operation, resolve
+from conformance.specs.diff import parameters, schema_fields, type_summary
 from conformance.specs.pairing import rename_term
 
 MAX_DEPTH = 3
@@ -80,6 +80,23 @@ def request_fields(spec: dict, raw_op: dict) -> dict[str, str]:
     return flat_fields(spec, _json_schema(spec, body), writable=True) if body else {}
 
 
+def parameter_fields(spec: dict, op: Operation) -> dict[str, str]:
+    """The operation's parameters as request fields: `query:limit`, `path:dag_id`, `header:accept`."""
+    return {f"{where}:{name}": info["type"] for (where, name), info in parameters(spec, op).items()}
+
+
+def required_inputs(spec: dict, raw_op: dict, op: Operation) -> set[str]:
+    """What a request must carry: its required parameters and the required top-level body fields
+    (readOnly ones aside); a client of the older spec that leaves one out is refused."""
+    out = {f"{where}:{name}" for (where, name), info in parameters(spec, op).items() if info["required"]}
+    body = raw_op.get("requestBody")
+    if body:
+        top = _object_of(spec, _json_schema(spec, body))
+        if top is not None and not top[0]:
+            out |= {n for n, info in schema_fields(spec, top[1]).items() if info["required"] and not info["readOnly"]}
+    return out
+
+
 def response_fields(spec: dict, raw_op: dict) -> dict[str, str]:
     """The fields of the operation's first documented 2xx JSON answer."""
     responses = raw_op.get("responses") or {}
@@ -137,10 +154,17 @@ def _inside(name: str, parents: set[str]) -> bool:
 
 def _base_type(summary: str) -> str:
     """A type with nullability left aside: `string|null` and `string` read the same to a client that sends or
-    reads strings (a field that may now be null is a detail, not a type change); `string(date-time)` and
-    `string(datetime)` are one type spelled by two generations."""
-    parts = sorted({p.replace("(datetime)", "(date-time)") for p in summary.split("|") if p != "null"})
-    return "|".join(parts) or "null"
+    reads strings (a field that may now be null is a detail, not a type change); a format other than a date's
+    (`password`, `uuid`, `path`) changes no JSON type, and `string(date-time)` and `string(datetime)` are one
+    type spelled by two generations."""
+    parts = set()
+    for part in summary.split("|"):
+        if part == "null":
+            continue
+        part = part.replace("(datetime)", "(date-time)")
+        parts.add(part if part.endswith(("(date-time)", "(date)")) or "(" not in part or "[" in part
+                  else part.split("(", 1)[0])
+    return "|".join(sorted(parts)) or "null"
 
 
 def field_type(spec: dict, schema: Any) -> str:
