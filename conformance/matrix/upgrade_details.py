@@ -64,7 +64,7 @@ def fields(doc: dict) -> list[dict]:
         if r.get("newly_required"):
             parts.insert(0, "now required: " + ", ".join(r["newly_required"]))
         text = " | ".join(parts)
-        rows.append(_row(f"{name} ({r['method']} {r['path']}): {text}", r["excerpt"]))
+        rows.append(_row(f"{name} ({r['method']} {r['path']}): {text}", r["excerpt"], r.get("excerpt_from", "")))
     return rows
 
 

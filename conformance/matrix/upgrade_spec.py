@@ -9,13 +9,12 @@ the evidence a reader checks an item against.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from conformance.model.generations import renamed_terms
 from conformance.specs import catalog, diff, fields, pairing
 
-EXCERPT_CHARS = 500
+EXCERPT_CHARS = 400
 VALIDATION = ("400", "422")  # the statuses Airflow documents for a request its validation refused
 
 
@@ -45,11 +44,30 @@ def validation_status(spec: dict) -> dict:
 
 
 def excerpt(spec: dict, raw: dict, method: str, path: str) -> str:
-    """`METHOD path` and the operation's entry as the reduced spec holds it, cut to EXCERPT_CHARS."""
-    text = json.dumps({k: raw[k] for k in ("operationId", "tags", "parameters", "requestBody", "responses") if k in raw},
-                      indent=1, ensure_ascii=False)
-    text = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "\n…"
-    return f"{method} {path}  (Airflow {spec.get('x-airflow-version', '?')} reference spec)\n{text}"
+    """The operation's entry in the reduced spec, one line per part: id and tags, parameters, request body,
+    responses (each schema by its name or type), cut to EXCERPT_CHARS a line."""
+    def cut(text: str) -> str:
+        return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
+
+    params = []
+    for p in raw.get("parameters") or []:
+        p = catalog.resolve(spec, p)
+        params.append(f"{p.get('in')}:{p.get('name')} ({diff.type_summary(spec, p.get('schema'))}"
+                      f"{', required' if p.get('required') else ''})")
+    lines = [f"{method} {path}  (Airflow {spec.get('x-airflow-version', '?')} reference spec)",
+             f"operationId: {raw.get('operationId', '?')}; tags: {', '.join(raw.get('tags') or []) or '-'}"]
+    if params:
+        lines.append(cut("parameters: " + "; ".join(params)))
+    if raw.get("requestBody"):
+        lines.append(cut(f"requestBody: {_media_types(spec, raw['requestBody'])}"))
+    responses = raw.get("responses") or {}
+    lines.append(cut("responses: " + "; ".join(f"{code} {_media_types(spec, responses[code])}" for code in responses)))
+    return "\n".join(lines)
+
+
+def _media_types(spec: dict, holder: object) -> str:
+    content = (catalog.resolve(spec, holder) or {}).get("content") or {}
+    return ", ".join(f"{media} {diff.type_summary(spec, (body or {}).get('schema'))}" for media, body in content.items()) or "(no body)"
 
 
 def _ref(spec: dict, raw_ops: dict, op: diff.OperationRef, tags: dict[str, str]) -> dict:
@@ -107,6 +125,7 @@ def _field_changes(spec_a: dict, spec_b: dict, pairs: list[pairing.Pair], terms:
             continue
         row: dict = {"operation": pair.old.operation_id, "to": pair.new.operation_id, "method": pair.new.method,
                      "path": pair.new.path, "excerpt": excerpt(spec_b, op_b, pair.new.method, pair.new.path),
+                     "excerpt_from": excerpt(spec_a, op_a, pair.old.method, pair.old.path),
                      "newly_required": required}
         for side, f in sides.items():
             row[side] = {"removed": f.removed, "renamed": [list(r) for r in f.renamed],
