@@ -260,3 +260,16 @@ def test_body_fields_a_newer_spec_requires_are_reported(big):
     assert new, "3.3.2 requires fields of a connection that 2.10.5 did not"
     row = next(r for r in big["spec"]["fields"] if r["operation"] == "post_connection")
     assert new <= set(row["newly_required"])
+
+
+def test_matrix_rebuild_publishes_the_upgrade_pages(tmp_path):
+    """`matrix --rebuild` (no Airflow) writes the compatibility files and the upgrade page of its two runs."""
+    for version in ("3.2.2", "3.3.2"):
+        (tmp_path / "runs" / version).mkdir(parents=True)
+        for name in ("results.json", "clients.json"):
+            (tmp_path / "runs" / version / name).write_bytes((RUNS / version / name).read_bytes())
+    proc = _cli("matrix", "--rebuild", "--report-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-500:]
+    page = tmp_path / upgrade_pages.page_name("3.2.2", "3.3.2")
+    assert page.is_file() and "Upgrading Airflow 3.2.2 → 3.3.2" in page.read_text()
+    assert (tmp_path / "compatibility.html").is_file()
