@@ -99,7 +99,19 @@ def test_html_loads_nothing_from_the_network(written):
     assert re.findall(r"""\bsrc\s*=\s*["']?\s*(?:https?:)?//""", html, re.I) == []
     assert "<link" not in html and "@import" not in html and "url(" not in html
     # the only outbound addresses are links a reader may follow: upstream issue threads
-    assert set(re.findall(r"""href\s*=\s*["']([^"']+)""", html)) == {"https://github.com/apache/airflow/issues/15150"}
+    hrefs = set(re.findall(r"""href\s*=\s*["']([^"']+)""", html))
+    assert {h for h in hrefs if not h.startswith("#")} == {"https://github.com/apache/airflow/issues/15150"}
+
+
+def test_contents_bar_links_every_section_of_the_report(written):
+    """The contents bar of report.html links to sections that exist, and every section heading is in it."""
+    _, out = written
+    html = (out / "report.html").read_text()
+    bar = re.search(r'<nav class="contents".*?</nav>', html, re.S)
+    assert bar is not None
+    linked = re.findall(r'href="#([^"]+)"', bar.group(0))
+    sections = re.findall(r'<h2 id="([^"]+)"', html)
+    assert linked == sections  # same sections, same order
 
 
 def test_html_groups_failures_by_check_and_deviations_by_id(written):

@@ -82,6 +82,8 @@ def _register() -> None:
     from conformance.cli.blanks import refuse_empty_inputs  # noqa: PLC0415
     from conformance.cli.common import flags_from_env  # noqa: PLC0415
     from conformance.cli.exit_codes import add_epilogs  # noqa: PLC0415
+    from conformance.cli.report import report  # noqa: PLC0415
+    from conformance.cli.upgrade import upgrade  # noqa: PLC0415
 
     for cmd in local.COMMANDS:
         main.add_command(cmd)
@@ -90,6 +92,8 @@ def _register() -> None:
     main.add_command(cleanup.cleanup)
     main.add_command(matrix.matrix)
     main.add_command(compare.compare)
+    main.add_command(upgrade)
+    main.add_command(report)
     main.add_command(specs.specs)
     main.add_command(deviations.deviations)
     main.add_command(clients.clients)

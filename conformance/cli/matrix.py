@@ -40,12 +40,22 @@ def _consistency(report_dir: Path) -> int:
     return 1 if found else 0
 
 
+def _upgrade_pages(report_dir: Path) -> None:
+    """upgrade/<FROM>-to-<TO>.html for the pairs the compatibility page's picker offers (matrix.upgrade_pages)."""
+    from conformance.matrix import upgrade_pages  # noqa: PLC0415
+
+    written = upgrade_pages.publish(report_dir, echo_err)
+    if written:
+        click.echo(f"{report_dir / upgrade_pages.FOLDER}/: {len(written)} upgrade pages")
+
+
 @click.command("matrix")
 @click.option("--airflow", "versions", metavar="V1,V2,...", help="Releases to provision locally in turn (or `all`).")
 @click.option("--target", "urls", multiple=True, metavar="URL", help="Already deployed targets instead (repeatable).")
 @click.option("--auth", metavar="SPEC", help="With --target: the auth spec for every target.")
 @click.option("--report-dir", "--matrix-dir", "report_dir", default="reports", show_default=True,
-              help="Where compatibility.{json,md,html} and runs/<V>/ go (--matrix-dir: the same folder, read).")
+              help="Where compatibility.{json,md,html}, runs/<V>/ and upgrade/<FROM>-to-<TO>.html go (--matrix-dir: the same "
+                   "folder, read).")
 @click.option("--profile", type=click.Choice(PROFILES), default="sandbox", show_default=True)
 @click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture (default: all).")
 @click.option("--max-examples", type=click.IntRange(1, 10000), default=DEFAULT_MAX_EXAMPLES, show_default=True)
@@ -86,6 +96,7 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
             raise click.UsageError(f"--rebuild found no runs under {report_dir}/runs/")
         for path in build.write(build.build(columns), Path(report_dir), page.upgrades_beside(Path(report_dir))):
             click.echo(str(path))
+        _upgrade_pages(Path(report_dir))
         return 0
     versions, urls = exclusive(("versions", versions), ("urls", urls), "give either --airflow V1,V2,... or --target URL")
     if not versions and not urls:
@@ -110,5 +121,6 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
     doc = build.build(shown)
     for path in build.write(doc, out, page.upgrades_beside(out)):
         click.echo(str(path))
+    _upgrade_pages(out)
     failed = [c for c in columns if c.status != "ran" or c.exit_code]
     return 1 if failed else 0

@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from conformance.errors import ConfigError
 from conformance.matrix import passes
 from conformance.matrix.cells import clip
@@ -40,25 +42,57 @@ class Side:
     results: dict[str, dict] = field(default_factory=dict)  # result id -> result
     operations: dict[str, dict] = field(default_factory=dict)  # operationId -> row of results.json
     deviations: set[str] = field(default_factory=set)  # known deviations that excused a failure of this run
+    target: dict = field(default_factory=dict)  # the run's target: url, airflow_version, api, auth
+    clients: dict = field(default_factory=dict)  # the official clients' reading of the run's answers
 
 
 def load_side(ref: str, matrix_dir: Path) -> Side:
-    """A results.json path, a report folder holding one, or a release of the matrix in `matrix_dir/runs/<V>/`.
+    """A results.json path, a report folder holding one, or a release of the matrix in `matrix_dir/runs/<V>/`
+    (a minor, `2.10`, meaning the matrix's release of that minor).
 
     Where the folder holds second-pass runs (`auth-default/`, `disruptive/`), their cells are merged in, so a
     comparison of two matrix releases says what their matrix columns say.
     """
-    candidates = [Path(ref), Path(ref) / "results.json", matrix_dir / "runs" / ref / "results.json"]
-    path = next((p for p in candidates if p.is_file()), None)
-    if path is None:
-        raise ConfigError(f"'{ref}' is neither a results.json, a report folder with one, "
-                          f"nor a release with a run under {matrix_dir}/runs/")
+    path = find_results(ref, matrix_dir)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         # a matrix run folder: the cells its second passes decided, merged as the matrix shows them
-        return side_from_data(ref, passes.merge_stored(data, path.parent))
+        return side_from_data(matrix_release(ref, matrix_dir) or ref, passes.merge_stored(data, path.parent))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"{path} is not a results.json of this suite ({type(exc).__name__}: {exc})") from None
+
+
+def find_results(ref: str, matrix_dir: Path) -> Path:
+    """The results.json `ref` names (see load_side); ConfigError (exit 2) naming what was tried."""
+    release = matrix_release(ref, matrix_dir) or ref
+    candidates = [Path(ref), Path(ref) / "results.json", matrix_dir / "runs" / release / "results.json"]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise ConfigError(f"'{ref}' is neither a results.json, a report folder with one, "
+                          f"nor a release or minor with a run under {matrix_dir}/runs/")
+    return path
+
+
+def matrix_release(ref: str, matrix_dir: Path) -> str | None:
+    """The matrix's release of the minor `ref` (`2.10` -> `2.10.5`), the newest when several ran; None otherwise.
+
+    Only a bare minor is resolved, and only to a SQLite column (a `-postgres` folder is named in full).
+    """
+    try:
+        minor = Version(ref)
+    except InvalidVersion:
+        return None
+    if len(minor.release) != 2 or not (matrix_dir / "runs").is_dir():
+        return None
+    found = []
+    for folder in (matrix_dir / "runs").iterdir():
+        try:
+            version = Version(folder.name)
+        except InvalidVersion:
+            continue
+        if version.release[:2] == minor.release and (folder / "results.json").is_file():
+            found.append(version)
+    return str(max(found)) if found else None
 
 
 def side_from_data(label: str, data: dict) -> Side:
@@ -68,7 +102,8 @@ def side_from_data(label: str, data: dict) -> Side:
     excused = {d["id"] for r in results.values() for d in r.get("deviations") or [] if isinstance(d, dict) and d.get("id")}
     return Side(label=label, airflow_version=str(target.get("airflow_version", "?")),
                 reference_spec=str(data.get("reference_spec", "")), verdict=str(data.get("verdict", "")),
-                results=results, operations=data.get("operations") or {}, deviations=excused)
+                results=results, operations=data.get("operations") or {}, deviations=excused, target=dict(target),
+                clients=data.get("clients") or {})
 
 
 def compare(a: Side, b: Side) -> dict:

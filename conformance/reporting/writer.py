@@ -1,4 +1,9 @@
-"""Write every report of a run, each passed through the redactor last."""
+"""Write every report of a run, each passed through the redactor last.
+
+All four files are rendered from the content of results.json, so the reports of any run can be
+written again from its results.json alone (`airflow-conformance report`), and report.html, JUnit
+XML and summary.md can never say something results.json does not.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +21,18 @@ FILES = ("results.json", "junit.xml", "report.html", "summary.md")
 
 def write_all(run: RunResults, out_dir: Path, redactor: Redactor) -> list[Path]:
     """results.json, junit.xml, report.html and summary.md in `out_dir`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = run.as_dict()
-    texts = {
+    texts = render_all(run.as_dict())
+    return write_texts(out_dir, {name: redactor.redact(text) for name, text in texts.items()})
+
+
+def render_all(data: dict) -> dict[str, str]:
+    """{file name: text} of the four reports of the run whose results.json content is `data`."""
+    return {
         "results.json": json.dumps(data, indent=2) + "\n",
-        "junit.xml": render_junit(run),
+        "junit.xml": render_junit(data),
         "report.html": render_html(data),
         "summary.md": render_summary(data),
     }
-    return write_texts(out_dir, {name: redactor.redact(text) for name, text in texts.items()})
 
 
 def write_texts(out_dir: Path, texts: dict[str, str]) -> list[Path]:

@@ -229,7 +229,7 @@ def _template(path: str) -> str:
     return "/".join("{}" if seg == "~" else seg for seg in segments)
 
 
-def _raw_operations(spec: dict) -> dict[tuple[str, str], dict]:
+def raw_operations(spec: dict) -> dict[tuple[str, str], dict]:
     """``{(METHOD, full path): operation object}`` of a spec."""
     out = {}
     for path, item in (spec.get("paths") or {}).items():
@@ -240,7 +240,8 @@ def _raw_operations(spec: dict) -> dict[tuple[str, str], dict]:
     return out
 
 
-def _params(spec: dict, op: Operation) -> dict[tuple[str, str], dict]:
+def parameters(spec: dict, op: Operation) -> dict[tuple[str, str], dict]:
+    """{(in, name): {"type", "required"}} of an operation's parameters."""
     out = {}
     for param in op.parameters:
         key = (str(param.get("in", "")), str(param.get("name", "")))
@@ -283,7 +284,7 @@ def _compare_operations(
     if op_a.method != op_b.method:
         change.old_method = op_a.method
 
-    pa, pb = _params(spec_a, op_a), _params(spec_b, op_b)
+    pa, pb = parameters(spec_a, op_a), parameters(spec_b, op_b)
     change.parameters_added = [f"{k[0]}:{k[1]} ({pb[k]['type']})" for k in pb if k not in pa]
     change.parameters_removed = [f"{k[0]}:{k[1]} ({pa[k]['type']})" for k in pa if k not in pb]
     for key in (k for k in pb if k in pa):
@@ -374,7 +375,7 @@ def _changed_operations(
     spec_a: dict, spec_b: dict, pairs: list[tuple[Operation, Operation]], bases: tuple[str, str]
 ) -> list[OperationChange]:
     """What changed in each operation of both specs, leaving out those that did not change."""
-    raw_a, raw_b = _raw_operations(spec_a), _raw_operations(spec_b)
+    raw_a, raw_b = raw_operations(spec_a), raw_operations(spec_b)
     changes = []
     for op_a, op_b in pairs:
         change = _compare_operations(
