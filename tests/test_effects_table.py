@@ -68,6 +68,10 @@ def test_order_is_judged_only_where_every_database_agrees():
     # "a_b" vs "ab": C and SQLite put "_" after "A-Z" but a PostgreSQL locale may ignore it: judged only byte-wise
     assert out_of_order(["ab", "a_b"], descending=False, byte_order=False) is None
     assert out_of_order(["ab", "a_b"], descending=False, byte_order=True) == ("ab", "a_b")
+    # durations a database computed in milliseconds (SQLite) tie below 1 ms; a millisecond apart they are judged
+    assert out_of_order([1.188159, 1.18796], descending=False, byte_order=True) is None
+    assert out_of_order([1.189, 1.187], descending=False, byte_order=True) == (1.189, 1.187)
+    assert out_of_order([2, 1], descending=False, byte_order=True) == (2, 1)
 
 
 def test_range_bounds_fall_between_stored_values():

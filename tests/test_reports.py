@@ -80,8 +80,11 @@ def test_html_is_self_contained(run):
     html = (out / "report.html").read_text()
     assert re.findall(r"""\bsrc\s*=\s*["']?\s*(?:https?:)?//""", html, re.I) == []
     assert "<link" not in html and "@import" not in html and "url(" not in html
-    links = set(re.findall(r"""href\s*=\s*["']([^"']+)""", html))  # only upstream threads a reader may follow
-    assert all(re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/issues/\d+", link) for link in links), links
+    links = set(re.findall(r"""href\s*=\s*["']([^"']+)""", html))  # in-page anchors, and upstream threads a reader may follow
+    outside = {link for link in links if not link.startswith("#")}
+    assert all(re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/issues/\d+", link) for link in outside), outside
+    anchors = set(re.findall(r"""\bid\s*=\s*["']([^"']+)""", html))
+    assert {link[1:] for link in links - outside} <= anchors, "an in-page link leads nowhere"
     data = json.loads((out / "results.json").read_text())
     assert data["verdict"].capitalize() in html
     assert all(op in html for op in data["operations"])

@@ -2,10 +2,13 @@
 
 A proxy in front of a real Airflow 3.3.2 ends every bearer token LIFETIME_S
 seconds after it first sees it (401, as Airflow answers an expired JWT), so a
-run of the DAG-run scenarios (longer than that) meets an expired token mid-run.
+run of the DAG-run scenarios meets an expired token mid-run.
 - `jwt:USER:PASS`: Airflow's own tokens carry a day-long `exp`, so the suite
   meets the 401, logs in again and repeats the request once; the run ends
   conformant, as through a clean proxy, and the proxy did refuse at least once.
+  A fresh, idle target can run those scenarios in less than LIFETIME_S, so this
+  proxy also ends a token at its USES_AT_MOST-th request: the refusal happens
+  whatever the target's speed.
 - `exec:COMMAND`: the command logs in itself and prints the token with an
   `expires_in` shorter than the proxy's lifetime; the suite runs it again before
   that expiry, so no request meets a 401 and the command ran more than once.
@@ -26,12 +29,16 @@ from tests.faultproxy.mutation import Mutation, reply
 from tests.faultproxy.proxy import FaultProxy
 
 LIFETIME_S = 8.0
+USES_AT_MOST = 12  # the DAG-run scenarios send several times as many requests
 CHECKS = "dag_runs"  # the DAG-run scenarios: a probe run triggered and waited for, well over LIFETIME_S
 EXPIRED = {"detail": "Token has expired"}
 
 
-def _expiring(seen: dict) -> Mutation:
-    """Bearer tokens end LIFETIME_S after the proxy first sees them; `seen["refused"]` counts the 401s given."""
+def _expiring(seen: dict, uses_at_most: int | None = None) -> Mutation:
+    """Bearer tokens end LIFETIME_S after the proxy first sees them, or at their `uses_at_most`-th request.
+
+    `seen["refused"]` counts the 401s given.
+    """
 
     def expire_old_tokens(ex):
         req = ex.request
@@ -39,7 +46,9 @@ def _expiring(seen: dict) -> Mutation:
         if not auth.startswith("Bearer ") or req.path == "/auth/token":
             return None
         first = seen.setdefault("first_seen", {}).setdefault(auth, time.monotonic())
-        if time.monotonic() - first > LIFETIME_S:
+        uses = seen.setdefault("uses", {})
+        uses[auth] = uses.get(auth, 0) + 1
+        if time.monotonic() - first > LIFETIME_S or (uses_at_most is not None and uses[auth] >= uses_at_most):
             seen["refused"] = seen.get("refused", 0) + 1
             return reply(401, EXPIRED)(ex)
         return None
@@ -73,7 +82,7 @@ def _leaked(outcome, report: Path, password: str) -> list[str]:
 
 def test_jwt_run_logs_in_again_when_its_token_expires(v3, tmp_path):
     seen: dict = {}
-    with FaultProxy(v3.url, [_expiring(seen)], credentials=v3.credentials) as proxy:
+    with FaultProxy(v3.url, [_expiring(seen, USES_AT_MOST)], credentials=v3.credentials) as proxy:
         outcome = targets.run_suite(proxy.url, v3.auth_spec, tmp_path / "jwt", only="scenarios", keyword=CHECKS)
     assert seen.get("refused", 0) >= 1, "the run did not outlive a token: the test shows nothing"
     assert outcome.results.get("verdict") == "conformant" and outcome.returncode == 0, outcome.stdout[-3000:]
