@@ -27,6 +27,7 @@ class EffectClass(str, Enum):
     PAGE = "page"  # `limit` / `offset`: which slice of the list
     CURSOR = "cursor"  # cursor paging (3.x `cursor`)
     PROJECTION = "projection"  # `fields`: which fields the items carry
+    SELECTOR = "selector"  # a query parameter naming which object a read addresses (`map_index`): an absent one is 404
     MASK = "mask"  # `update_mask`: which fields a patch changes
     DRY_RUN = "dry_run"  # answers what would change and changes nothing
     BODY_FIELD = "body_field"  # a write's body field: visible when read back

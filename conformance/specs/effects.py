@@ -33,7 +33,17 @@ FIELD_ALIASES = {
     "dag_display_name": ("dag_display_name",),
     "name": ("name",),
     "section": ("name",),
+    "included_events": ("event",),
+    "before": ("when", "created_at"),  # event logs: `when`; queued asset events: `created_at`
+    "after": ("when", "created_at"),
 }
+# bounds named without a suffix: parameter -> the suffix whose comparison it documents
+BARE_BOUNDS = {"before": "_lt", "after": "_gt"}
+# a list read by a POST whose body carries the filters (2.x and 3.x `.../list`): body field -> item field
+LIST_BODIES = frozenset({"get_task_instances_batch", "get_dag_runs_batch", "get_list_dag_runs_batch"})
+BODY_ALIASES = {"dag_ids": ("dag_id",), "dag_run_ids": ("dag_run_id", "run_id"), "task_ids": ("task_id",),
+                "states": ("state",)}
+BODY_PAGE = {"page_limit": "limit", "page_offset": "offset"}  # a list body's paging fields, as the query names them
 RANGE_SUFFIXES = ("_gte", "_gt", "_lte", "_lt")
 PAGE_PARAMS = ("limit", "offset")
 CHECK_FILTER = "effects: every item of the filtered answer matches (values taken from the target's data)"
@@ -43,6 +53,9 @@ CHECK_MASK = "effects: a masked patch changes the masked field and no other (rea
 CHECK_DRY_RUN = "effects: a dry run answers what it would change and changes nothing (read back)"
 CHECK_ROUND_TRIP = "effects: the written value is read back"
 NO_FIELD = "the answer's items carry no `{field}` field: seeing the filter needs a read of another object"
+CHECK_SELECTOR = ("effects: the parameter selects the object read: the probe run's task instance answers 200 with its "
+                  "map index, a map index it does not have answers 404")
+CHECK_PROJECTION = "effects: `fields` limits the answer (each item) to exactly the named fields"
 NOT_YET = "no check of this effect yet"
 WRITE_ONLY = "write-only: the API never returns it (scenario connections.password_write_only checks that)"
 
@@ -53,8 +66,18 @@ OWNED_WRITES = {
     "post_connection": "connections", "patch_connection": "connections",
 }
 WRITE_ONLY_FIELDS = {"password"}
-# body fields whose effect needs a deployment set up for it
-NEEDS_SETUP = {"team_name": "needs a deployment in multi-team mode ([core] multi_team) with a team to name"}
+# body fields whose effect needs a deployment set up for it (not the local targets, not the suite's sandbox)
+NEEDS_SETUP = {"team_name": "needs a deployment in multi-team mode ([core] multi_team, off by default and on the "
+                            "local targets) with teams configured; without it the field names nothing to read back"}
+# operations none of whose body fields a target can show, and why
+NOT_OBSERVABLE_OPS = {
+    "test_connection": "answered 403 unless [core] test_connection is Enabled (Disabled by default and on the local "
+                       "targets); even then the answer is only a status and a message from a real connection attempt "
+                       "to a system the suite does not own, and nothing is stored to read back",
+    "enqueue_connection_test": "needs [core] test_connection Enabled (Disabled by default and on the local targets) "
+                               "and an executor whose workers run connection tests; the effect of each field is a "
+                               "worker's connection attempt to a system the suite does not own",
+}
 # writes on the tier's own probe run and its task instances: operationId -> the body fields read back
 TI_WRITES = {
     "post_clear_task_instances": {"dry_run"},
@@ -70,6 +93,17 @@ TI_WRITES = {
     "clear_dag_run": {"dry_run"},
 }
 CHECK_NEW_STATE = "effects: the written state or note reads back on the task instance or run"
+# the trigger of a second run of the probe DAG with every body field set: operationId -> the fields read back
+RUN_CREATES = {
+    "post_dag_run": {"conf", "dag_run_id", "data_interval_end", "data_interval_start", "execution_date", "logical_date",
+                     "note"},
+    "trigger_dag_run": {"conf", "dag_run_id", "data_interval_end", "data_interval_start", "logical_date", "note",
+                        "run_after"},
+}
+# body fields observable only on an object the suite does not ship yet: field -> what it needs (a gap, unchecked)
+NEEDS_OBJECT = {"partition_key": "needs a partitioned DAG (the probe DAG is not one: 3.3 answers 400 'is not a "
+                                 "partitioned Dag' to a trigger with a partition_key)"}
+CHECK_RUN_CREATE = "effects: a run triggered with the field reads it back (then deleted, and answers 404)"
 
 
 @dataclass(frozen=True)
@@ -112,17 +146,17 @@ def raw_operations(spec: Mapping) -> dict[str, Mapping]:
             for op in resolve(spec, item).values() if isinstance(op, dict) and "operationId" in op}
 
 
-def _field_of(stem: str, fields: frozenset[str]) -> str | None:
-    for candidate in (stem, *FIELD_ALIASES.get(stem, ())):
+def _field_of(stem: str, fields: frozenset[str], aliases: Mapping[str, tuple[str, ...]] = FIELD_ALIASES) -> str | None:
+    for candidate in (stem, *aliases.get(stem, ())):
         if candidate in fields:
             return candidate
     return None
 
 
-def _query_effect(op, name: str, shape: ListShape | None) -> Effect:
-    """One query parameter's effect, classified by its name and read on the list's item fields."""
+def _query_effect(op, name: str, shape: ListShape | None, location: str = "query") -> Effect:
+    """One query parameter's effect (or a list body's field), classified by its name, read on the list's item fields."""
     def make(cls: EffectClass, field: str | None, obs: Observation, reason: str) -> Effect:
-        return Effect(op.operation_id, op.method, name, "query", cls, field, obs, reason)
+        return Effect(op.operation_id, op.method, name, location, cls, field, obs, reason)
 
     if name == "update_mask":
         checked = op.operation_id in OWNED_WRITES
@@ -130,24 +164,32 @@ def _query_effect(op, name: str, shape: ListShape | None) -> Effect:
                     CHECK_MASK if checked else NOT_YET)
     if name == "dry_run":
         return make(EffectClass.DRY_RUN, None, Observation.UNCHECKED, NOT_YET)
+    if shape is None and name == "map_index" and op.method == "GET" and _path_names(op) >= {"dag_id", "task_id"}:
+        return make(EffectClass.SELECTOR, "map_index", Observation.CHECKED, CHECK_SELECTOR)
+    if name == "fields" and op.method == "GET":
+        return make(EffectClass.PROJECTION, None, Observation.CHECKED, CHECK_PROJECTION)
     if shape is None:
         return make(EffectClass.OTHER, None, Observation.UNCHECKED, NOT_YET)
-    if name in PAGE_PARAMS:
+    if name in PAGE_PARAMS or (location == "body" and name in BODY_PAGE):
         return make(EffectClass.PAGE, None, Observation.CHECKED, CHECK_PAGE)
     if name == "order_by":
         return make(EffectClass.ORDER, None, Observation.CHECKED, CHECK_ORDER)
     if name == "cursor":
         return make(EffectClass.CURSOR, None, Observation.UNCHECKED, NOT_YET)
-    if name == "fields":
-        return make(EffectClass.PROJECTION, None, Observation.UNCHECKED, NOT_YET)
     cls, stem = _filter_class(name)
-    field = _field_of(stem, shape.fields)
+    field = _field_of(stem, shape.fields, {**FIELD_ALIASES, **BODY_ALIASES} if location == "body" else FIELD_ALIASES)
     if field is None:
         return make(cls, None, Observation.UNCHECKED, NO_FIELD.format(field=stem))
     return make(cls, field, Observation.CHECKED, CHECK_FILTER)
 
 
+def _path_names(op) -> set[str]:
+    return {str(p.get("name")) for p in op.parameters if p.get("in") == "path"}
+
+
 def _filter_class(name: str) -> tuple[EffectClass, str]:
+    if name in BARE_BOUNDS:
+        return EffectClass.RANGE, name
     if name.endswith("_prefix_pattern"):
         return EffectClass.PREFIX, name[: -len("_prefix_pattern")]
     if name.endswith("_pattern"):
@@ -156,6 +198,17 @@ def _filter_class(name: str) -> tuple[EffectClass, str]:
         if name.endswith(suffix):
             return EffectClass.RANGE, name[: -len(suffix)]
     return EffectClass.EQUALS, name
+
+
+def body_arrays(spec: Mapping, raw_op: Mapping) -> frozenset[str]:
+    """The body fields whose schema is an array (3.x: `anyOf` an array and null): a filter sends them a list."""
+    out = set()
+    for name, prop in _body_fields(spec, raw_op).items():
+        prop = resolve(spec, prop)
+        types = [resolve(spec, a).get("type") for a in prop.get("anyOf") or ()] + [prop.get("type")]
+        if "array" in types:
+            out.add(name)
+    return frozenset(out)
 
 
 def _body_fields(spec: Mapping, raw_op: Mapping) -> dict:
@@ -177,8 +230,14 @@ def _body_effect(op, name: str) -> Effect:
         if op.operation_id.endswith("_dry_run"):  # 3.x: the operation itself is the dry run of a state change
             return make(EffectClass.DRY_RUN, Observation.CHECKED, CHECK_DRY_RUN)
         return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_NEW_STATE)
+    if name in RUN_CREATES.get(op.operation_id, ()):
+        return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_RUN_CREATE)
     if name in NEEDS_SETUP:
-        return make(EffectClass.BODY_FIELD, Observation.UNCHECKED, NEEDS_SETUP[name])
+        return make(EffectClass.BODY_FIELD, Observation.NOT_OBSERVABLE, NEEDS_SETUP[name])
+    if name in NEEDS_OBJECT:
+        return make(EffectClass.BODY_FIELD, Observation.UNCHECKED, NEEDS_OBJECT[name])
+    if op.operation_id in NOT_OBSERVABLE_OPS:
+        return make(EffectClass.BODY_FIELD, Observation.NOT_OBSERVABLE, NOT_OBSERVABLE_OPS[op.operation_id])
     if op.operation_id in OWNED_WRITES:
         if name in WRITE_ONLY_FIELDS:
             return make(EffectClass.BODY_FIELD, Observation.NOT_OBSERVABLE, WRITE_ONLY)
@@ -192,11 +251,13 @@ def effects_of(spec: Mapping) -> list[Effect]:
     table: list[Effect] = []
     for op in operations(dict(spec)):
         raw_op = raw.get(op.operation_id) or {}
-        shape = list_shape(spec, raw_op) if op.method == "GET" else None
+        shape = list_shape(spec, raw_op) if op.method == "GET" or op.operation_id in LIST_BODIES else None
         for param in op.parameters:
             if param.get("in") == "query":
                 table.append(_query_effect(op, str(param.get("name")), shape))
-        if op.method in ("POST", "PATCH", "PUT"):
+        if op.operation_id in LIST_BODIES:  # a read: its body fields filter, order and page like query parameters
+            table.extend(_query_effect(op, name, shape, "body") for name in _body_fields(spec, raw_op))
+        elif op.method in ("POST", "PATCH", "PUT"):
             table.extend(_body_effect(op, name) for name in _body_fields(spec, raw_op))
     return table
 

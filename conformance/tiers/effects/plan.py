@@ -10,9 +10,20 @@ from __future__ import annotations
 
 from conformance.model.effects import Effect, EffectClass, Observation
 from conformance.model.reasons import ReasonCode
+from conformance.probes.dags import XCOM_KEY
 from conformance.specs.catalog import operations
-from conformance.specs.effects import TI_WRITES, effects_of, list_shape, raw_operations
+from conformance.specs.effects import (
+    BODY_PAGE,
+    LIST_BODIES,
+    RUN_CREATES,
+    TI_WRITES,
+    body_arrays,
+    effects_of,
+    list_shape,
+    raw_operations,
+)
 from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, ListJudge, Outcome
+from conformance.tiers.effects.objects import ObjectJudge, projection
 from conformance.tiers.effects.probe_run import ProbeRun
 from conformance.tiers.effects.reading import read
 from conformance.tiers.effects.writes import BY_OPERATION, Writer
@@ -21,6 +32,11 @@ from conformance.verdict import Conclusion, settle
 MUST = ("Each documented effect of {title}'s parameters and body fields MUST hold when read back: a filter keeps "
         "exactly the matching items, order_by orders in both directions, limit and offset page, update_mask limits "
         "a patch to the masked field, and a written field reads back as written.")
+
+
+OBJECT_CLASSES = (EffectClass.SELECTOR, EffectClass.PROJECTION)  # judged on a single object, when not on a list
+# path parameters of single-object reads, beyond the probe run's own: its first try, the XCom its echo task pushes
+OBJECT_PATH = {"try_number": "1", "task_try_number": "1", "xcom_key": XCOM_KEY}
 
 
 def table_by_operation(spec: dict) -> dict[str, list[Effect]]:
@@ -33,9 +49,11 @@ def table_by_operation(spec: dict) -> dict[str, list[Effect]]:
 def _judged_here(op_id: str, method: str, effects: list[Effect], spec: dict, raw: dict) -> bool:
     if not any(e.observation is Observation.CHECKED for e in effects):
         return False
-    if method == "GET":
+    if method == "GET" and any(e.effect_class in OBJECT_CLASSES for e in effects):
+        return True
+    if method == "GET" or op_id in LIST_BODIES:
         return list_shape(spec, raw.get(op_id) or {}) is not None
-    return op_id in BY_OPERATION or op_id in TI_WRITES
+    return op_id in BY_OPERATION or op_id in TI_WRITES or op_id in RUN_CREATES
 
 
 def checked_operations(ctx) -> list[tuple[str, str, str]]:
@@ -88,7 +106,10 @@ class Plan:
     def judge(self, op_id: str, verdict, node) -> None:
         effects = [e for e in self.by_op.get(op_id, []) if e.observation is Observation.CHECKED]
         route = self.ctx.router.by_id[op_id]
-        if route.method == "GET":
+        shaped = list_shape(self.ctx.spec, self.raw.get(op_id) or {}) is not None
+        if route.method == "GET" and not shaped:
+            outcomes = self._object(self.ctx.router.relative(route.template), effects, verdict)
+        elif route.method == "GET" or op_id in LIST_BODIES:
             outcomes = self._list(op_id, self.ctx.router.relative(route.template), effects, verdict)
         elif self.writer is None:
             settle(Conclusion("skipped", f"needs the sandbox profile to write; this run uses --profile "
@@ -134,10 +155,27 @@ class Plan:
             for name in names:
                 path = path.replace("{" + name + "}", values[name])
             query = {name: values[name] for name in required}
+            if op_id in LIST_BODIES:
+                if read(self.api, path, key, {"page_limit": 1}, by_body=True).items is not None:
+                    return path, query
+                continue
             probe = {"limit": 1, **query} if op_id in self.paged else query
             if read(self.api, path, key, probe).items is not None:
                 return path, query
         return None
+
+    def _object(self, template: str, effects: list[Effect], verdict) -> list[Outcome]:
+        """A single object of the probe run (its DAG, the run, its echo task instance), its parameters' effects."""
+        names = [p[1:-1] for p in template.split("/") if p.startswith("{")]
+        values = {**OBJECT_PATH, **self.run.values()}
+        if any(n not in values for n in names):
+            why = self.run.why or f"no object of the probe run for {template}"
+            return [Outcome(e, NOT_DECIDED, why) for e in effects]
+        path = template
+        for name in names:
+            path = path.replace("{" + name + "}", values[name])
+        judge = ObjectJudge(self.api, verdict, path)
+        return [judge.judge(e) for e in effects]
 
     def _list(self, op_id: str, template: str, effects: list[Effect], verdict) -> list[Outcome]:
         shape = list_shape(self.ctx.spec, self.raw.get(op_id) or {})
@@ -147,16 +185,21 @@ class Plan:
             why = self.run.why or "no list to read: its path needs values of existing objects"
             return [Outcome(e, NOT_DECIDED, f"no list to read ({why})") for e in effects]
         path, query = found
+        by_body = op_id in LIST_BODIES
         judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned, query=query,
-                          paged=op_id in self.paged)
+                          paged=op_id in self.paged or by_body,
+                          arrays=body_arrays(self.ctx.spec, self.raw.get(op_id) or {}) if by_body else None)
         if not judge.load_base():
             return [Outcome(e, FAILED, "the list did not answer") for e in effects]
         outcomes = []
         for effect in effects:
             if effect.effect_class is EffectClass.PAGE:
-                outcomes.append(judge.limit(effect) if effect.parameter == "limit" else judge.offset(effect))
+                limit = BODY_PAGE.get(effect.parameter, effect.parameter) == "limit"
+                outcomes.append(judge.limit(effect) if limit else judge.offset(effect))
             elif effect.effect_class is EffectClass.ORDER:
                 outcomes.append(judge.order(effect))
+            elif effect.effect_class is EffectClass.PROJECTION:
+                outcomes.append(judge.project(effect, projection(shape.fields)))
             else:
                 outcomes.append(judge.filter(effect))
         return outcomes
@@ -172,6 +215,8 @@ class Plan:
             return self.run.judge_dry_patch(verdict, effects)
         if op_id in TI_WRITES:
             return self.run.judge_run_write(op_id, verdict, effects)
+        if op_id in RUN_CREATES:
+            return self.run.judge_trigger(verdict, effects)
         kind = BY_OPERATION[op_id]
         if op_id == kind.create:
             refused = self.writer.refused.get(op_id)

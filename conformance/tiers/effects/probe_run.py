@@ -10,10 +10,13 @@ none of them (read back); a state change must be visible when read back.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from conformance.model.effects import Effect, EffectClass, Observation
 from conformance.probes.dags import MAPPED_TASK_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, unique_logical_date
 from conformance.probes.runs import run_path, set_paused, wait_until_done
 from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, Outcome
+from conformance.tiers.effects.reading import instant
 
 NEW_STATE = "failed"  # a state change the probe task (which succeeds) can only get from the API
 
@@ -207,3 +210,43 @@ class ProbeRun:
         after = self._field(watched, "state")
         ok_kept = verdict.that(after == before, f"the dry run changed the state {before!r} -> {after!r}", step="dry_run")
         return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept, answer named it")]
+
+    # -- a second run, triggered with every body field ------------------------------------------
+    def trigger_body(self) -> dict:
+        """Every field of a trigger, each with a value its answer can only have from the request."""
+        logical = instant(unique_logical_date())
+        assert logical is not None
+        later = datetime.now(timezone.utc) + timedelta(days=1)  # 3.x: a run is not started before its run_after
+        return {"dag_run_id": f"{self.ctx.prefix}eff_trigger", "logical_date": logical.isoformat(),
+                "execution_date": logical.isoformat(), "data_interval_start": (logical - timedelta(hours=1)).isoformat(),
+                "data_interval_end": logical.isoformat(), "conf": {"acf": "trigger", "n": 1},
+                "note": "acf note trigger", "run_after": later.isoformat()}
+
+    def judge_trigger(self, verdict, effects: list[Effect]) -> list[Outcome]:
+        """Trigger a second run with every checked field, read each back, delete the run and see it gone (404)."""
+        fields = {e.parameter: e for e in effects if e.location == "body" and e.observation is Observation.CHECKED}
+        if not fields:
+            return []
+        if not self.ctx.probe_dags.get(PROBE_DAG_ID):
+            return [Outcome(e, NOT_DECIDED, "the probe DAGs are not deployed") for e in fields.values()]
+        full = self.trigger_body()
+        body = {k: v for k, v in full.items() if k in fields}
+        path = f"/dags/{PROBE_DAG_ID}/dagRuns"
+        resp = self.api.call("POST", path, json=body)
+        if not verdict.status(resp, [200, 201], f"POST {path} with every body field {sorted(body)}", step="trigger"):
+            return [Outcome(e, FAILED, f"the trigger answered {resp.status_code}") for e in fields.values()]
+        run = run_path(PROBE_DAG_ID, str(body.get("dag_run_id") or (resp.json() or {}).get("dag_run_id")))
+        got = self.api.call("GET", run)
+        read = got.json() if got.status_code == 200 else {}
+        out = []
+        for name, effect in fields.items():
+            sent, back = body[name], read.get(name)
+            same = instant(sent) == instant(back) if instant(sent) is not None else sent == back
+            ok = verdict.that(same, f"POST {path}: {name} {sent!r} reads back as {back!r}", step=name)
+            out.append(Outcome(effect, PASSED if ok else FAILED, f"wrote {sent!r}, read {back!r}", recorded=True))
+        gone = self.api.call("DELETE", run)
+        if verdict.status(gone, 204, f"DELETE {run} (the run just triggered)", step="delete"):
+            again = self.api.call("GET", run)
+            verdict.that(again.status_code == 404, f"GET {run} after its DELETE answered {again.status_code}, not 404",
+                         step="delete", resp=again)
+        return out
