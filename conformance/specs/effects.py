@@ -103,6 +103,23 @@ RUN_CREATES = {
 # body fields observable only on an object the suite does not ship yet: field -> what it needs (a gap, unchecked)
 NEEDS_OBJECT = {"partition_key": "needs a partitioned DAG (the probe DAG is not one: 3.3 answers 400 'is not a "
                                  "partitioned Dag' to a trigger with a partition_key)"}
+# flags of clears and state changes judged by their dry runs on the tier's probe run and two sibling runs
+CLEAR_FLAGS = {"dag_run_id", "task_ids", "only_failed", "only_running", "include_past", "include_future", "start_date",
+               "end_date"}
+FLAG_OPERATIONS = {
+    "post_clear_task_instances": CLEAR_FLAGS,
+    "post_set_task_instances_state": {"include_past", "include_future", "task_id", "dag_run_id"},
+    "patch_task_instance_dry_run": {"include_past", "include_future"},
+}
+CHECK_FLAG = ("effects: a dry run with the flag names the task instances it documents and no others (the probe run and "
+              "two sibling runs a second before and after it)")
+# flags whose effect needs a DAG shape the probe DAG does not have (a gap, unchecked, with what it needs)
+NEEDS_DAG = {
+    "include_upstream": "needs a probe DAG with task dependencies (the probe DAG's tasks have none)",
+    "include_downstream": "needs a probe DAG with task dependencies (the probe DAG's tasks have none)",
+    "include_subdags": "needs a probe DAG with a SubDAG (the probe DAG has none)",
+    "include_parentdag": "needs a probe DAG with a SubDAG (the probe DAG has none)",
+}
 CHECK_RUN_CREATE = "effects: a run triggered with the field reads it back (then deleted, and answers 404)"
 
 
@@ -226,6 +243,10 @@ def _body_effect(op, name: str) -> Effect:
         checked = "dry_run" in TI_WRITES.get(op.operation_id, ())
         return make(EffectClass.DRY_RUN, Observation.CHECKED if checked else Observation.UNCHECKED,
                     CHECK_DRY_RUN if checked else NOT_YET)
+    if name in FLAG_OPERATIONS.get(op.operation_id, ()):
+        return make(EffectClass.DRY_RUN, Observation.CHECKED, CHECK_FLAG)
+    if name in NEEDS_DAG:
+        return make(EffectClass.BODY_FIELD, Observation.UNCHECKED, NEEDS_DAG[name])
     if name in TI_WRITES.get(op.operation_id, ()):
         if op.operation_id.endswith("_dry_run"):  # 3.x: the operation itself is the dry run of a state change
             return make(EffectClass.DRY_RUN, Observation.CHECKED, CHECK_DRY_RUN)

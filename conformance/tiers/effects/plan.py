@@ -22,6 +22,7 @@ from conformance.specs.effects import (
     list_shape,
     raw_operations,
 )
+from conformance.tiers.effects.clears import FlagJudge, Siblings, flag_effects
 from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, ListJudge, Outcome
 from conformance.tiers.effects.objects import ObjectJudge, projection
 from conformance.tiers.effects.probe_run import ProbeRun
@@ -78,6 +79,7 @@ class Plan:
         self.raw = raw_operations(ctx.spec)
         self.writer: Writer | None = None
         self.run = ProbeRun(ctx, api)
+        self.siblings: Siblings | None = None
         self.byte_order = getattr(ctx.expectations, "backend", "") == "sqlite"
         self.required_query = {op.operation_id: [p["name"] for p in op.parameters
                                                  if p.get("in") == "query" and p.get("required")]
@@ -99,6 +101,8 @@ class Plan:
         self.run.start()
 
     def close(self) -> None:
+        if self.siblings is not None:
+            self.siblings.delete()
         if self.writer is not None:
             self.writer.delete_all()  # what stays is swept by the run's cleanup from the ledger
 
@@ -205,6 +209,22 @@ class Plan:
         return outcomes
 
     def _write(self, op_id: str, effects: list[Effect], verdict) -> list[Outcome]:
+        flags = flag_effects(op_id, effects)
+        rest = [e for e in effects if e not in flags]
+        return self._write_fields(op_id, rest, verdict) + self._flags(op_id, flags, verdict)
+
+    def _flags(self, op_id: str, flags: list[Effect], verdict) -> list[Outcome]:
+        """Each flag of a clear or state change, by its dry run's answer (see clears.py)."""
+        if not flags:
+            return []
+        if not self.run.finished():
+            return [Outcome(e, NOT_DECIDED, self.run.why) for e in flags]
+        if self.siblings is None:
+            self.siblings = Siblings(self.api, self.ctx, self.run.run_id or "")
+        judge = FlagJudge(self.api, verdict, self.run, self.siblings)
+        return [judge.judge(op_id, e) for e in flags]
+
+    def _write_fields(self, op_id: str, effects: list[Effect], verdict) -> list[Outcome]:
         assert self.writer is not None
         if op_id == "post_clear_task_instances":
             return self.run.judge_clear(verdict, effects)
