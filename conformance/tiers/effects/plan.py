@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from conformance.model.effects import Effect, EffectClass, Observation
 from conformance.model.reasons import ReasonCode
-from conformance.probes.dags import XCOM_KEY
+from conformance.probes.dags import PROBE_DAG_ID, XCOM_KEY
 from conformance.specs.catalog import operations
 from conformance.specs.effects import (
     BODY_PAGE,
@@ -171,7 +171,11 @@ class Plan:
     def _object(self, template: str, effects: list[Effect], verdict) -> list[Outcome]:
         """A single object of the probe run (its DAG, the run, its echo task instance), its parameters' effects."""
         names = [p[1:-1] for p in template.split("/") if p.startswith("{")]
-        values = {**OBJECT_PATH, **self.run.values()}
+        values = dict(OBJECT_PATH)
+        if self.ctx.probe_dags.get(PROBE_DAG_ID):
+            values["dag_id"] = PROBE_DAG_ID
+        if set(names) - set(values):  # the run's own objects: wait for it only now
+            values.update(self.run.values())
         if any(n not in values for n in names):
             why = self.run.why or f"no object of the probe run for {template}"
             return [Outcome(e, NOT_DECIDED, why) for e in effects]
