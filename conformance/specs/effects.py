@@ -61,7 +61,7 @@ WRITE_ONLY = "write-only: the API never returns it (scenario connections.passwor
 
 # writes whose effects the tier reads back on objects it owns: operationId -> the collection it reads
 OWNED_WRITES = {
-    "post_variables": "variables", "patch_variable": "variables",
+    "post_variables": "variables", "post_variable": "variables", "patch_variable": "variables",
     "post_pool": "pools", "patch_pool": "pools",
     "post_connection": "connections", "patch_connection": "connections",
 }
@@ -120,6 +120,10 @@ NEEDS_DAG = {
     "include_subdags": "needs a probe DAG with a SubDAG (the probe DAG has none)",
     "include_parentdag": "needs a probe DAG with a SubDAG (the probe DAG has none)",
 }
+# 3.x bulk operations on the tier's own variables, pools and connections: operationId -> collection
+BULK_OPERATIONS = {"bulk_variables": "variables", "bulk_pools": "pools", "bulk_connections": "connections"}
+CHECK_BULK = ("effects: each bulk action (create with fail/skip/overwrite, update with fail/skip, delete with fail/skip) "
+              "on the suite's own names, read back")
 CHECK_RUN_CREATE = "effects: a run triggered with the field reads it back (then deleted, and answers 404)"
 
 
@@ -243,6 +247,8 @@ def _body_effect(op, name: str) -> Effect:
         checked = "dry_run" in TI_WRITES.get(op.operation_id, ())
         return make(EffectClass.DRY_RUN, Observation.CHECKED if checked else Observation.UNCHECKED,
                     CHECK_DRY_RUN if checked else NOT_YET)
+    if op.operation_id in BULK_OPERATIONS and name == "actions":
+        return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_BULK)
     if name in FLAG_OPERATIONS.get(op.operation_id, ()):
         return make(EffectClass.DRY_RUN, Observation.CHECKED, CHECK_FLAG)
     if name in NEEDS_DAG:

@@ -14,6 +14,7 @@ from conformance.probes.dags import PROBE_DAG_ID, XCOM_KEY
 from conformance.specs.catalog import operations
 from conformance.specs.effects import (
     BODY_PAGE,
+    BULK_OPERATIONS,
     LIST_BODIES,
     RUN_CREATES,
     TI_WRITES,
@@ -22,12 +23,13 @@ from conformance.specs.effects import (
     list_shape,
     raw_operations,
 )
+from conformance.tiers.effects.bulk import BY_COLLECTION, BulkJudge
 from conformance.tiers.effects.clears import FlagJudge, Siblings, flag_effects
 from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, ListJudge, Outcome
 from conformance.tiers.effects.objects import ObjectJudge, projection
 from conformance.tiers.effects.probe_run import ProbeRun
 from conformance.tiers.effects.reading import read
-from conformance.tiers.effects.writes import BY_OPERATION, Writer
+from conformance.tiers.effects.writes import BY_OPERATION, CREATE_ALIASES, Writer
 from conformance.verdict import Conclusion, settle
 
 MUST = ("Each documented effect of {title}'s parameters and body fields MUST hold when read back: a filter keeps "
@@ -54,7 +56,7 @@ def _judged_here(op_id: str, method: str, effects: list[Effect], spec: dict, raw
         return True
     if method == "GET" or op_id in LIST_BODIES:
         return list_shape(spec, raw.get(op_id) or {}) is not None
-    return op_id in BY_OPERATION or op_id in TI_WRITES or op_id in RUN_CREATES
+    return op_id in BY_OPERATION or op_id in TI_WRITES or op_id in RUN_CREATES or op_id in BULK_OPERATIONS
 
 
 def checked_operations(ctx) -> list[tuple[str, str, str]]:
@@ -241,7 +243,11 @@ class Plan:
             return self.run.judge_run_write(op_id, verdict, effects)
         if op_id in RUN_CREATES:
             return self.run.judge_trigger(verdict, effects)
+        if op_id in BULK_OPERATIONS:
+            judge = BulkJudge(self.api, verdict, self.ctx.prefix, BY_COLLECTION[BULK_OPERATIONS[op_id]])
+            return [judge.judge(e) for e in effects if e.parameter == "actions"]
         kind = BY_OPERATION[op_id]
+        op_id = CREATE_ALIASES.get(op_id, op_id)
         if op_id == kind.create:
             refused = self.writer.refused.get(op_id)
             if refused is not None:
