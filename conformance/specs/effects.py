@@ -34,6 +34,7 @@ FIELD_ALIASES = {
     "name": ("name",),
     "section": ("name",),
     "included_events": ("event",),
+    "paused": ("is_paused",),
     "before": ("when", "created_at"),  # event logs: `when`; queued asset events: `created_at`
     "after": ("when", "created_at"),
 }
@@ -74,6 +75,9 @@ NOT_OBSERVABLE_OPS = {
     "test_connection": "answered 403 unless [core] test_connection is Enabled (Disabled by default and on the local "
                        "targets); even then the answer is only a status and a message from a real connection attempt "
                        "to a system the suite does not own, and nothing is stored to read back",
+    **{op: "users and roles are written only in the disruptive profile (the guard refuses them otherwise): a write "
+           "there changes who can reach the deployment, a resource the suite may never own in a sandbox run"
+       for op in ("post_user", "patch_user", "post_role", "patch_role")},
     "enqueue_connection_test": "needs [core] test_connection Enabled (Disabled by default and on the local targets) "
                                "and an executor whose workers run connection tests; the effect of each field is a "
                                "worker's connection attempt to a system the suite does not own",
@@ -100,6 +104,18 @@ RUN_CREATES = {
     "trigger_dag_run": {"conf", "dag_run_id", "data_interval_end", "data_interval_start", "logical_date", "note",
                         "run_after"},
 }
+# operations whose effects are observable but need an object or a request the suite does not make yet (gaps)
+GAP_OPS = {
+    "patch_dags": "the guard sends a pattern patch of DAGs only as a negative probe (a pattern can reach DAGs the "
+                  "suite does not own)",
+    "create_dataset_event": "needs an asset the suite may write events to (the asset probe DAG's keep their one queued "
+                            "event: a run posts events only to an asset that does not exist)",
+    "create_asset_event": "needs an asset the suite may write events to (the asset probe DAG's keep their one queued "
+                          "event: a run posts events only to an asset that does not exist)",
+    "patch_task_group_instances": "needs a probe DAG with a task group (the probe DAG has none)",
+    "patch_task_group_instances_dry_run": "needs a probe DAG with a task group (the probe DAG has none)",
+    "update_hitl_detail": "needs a probe DAG with a human-in-the-loop task (the probe DAG has none)",
+}
 # body fields observable only on an object the suite does not ship yet: field -> what it needs (a gap, unchecked)
 NEEDS_OBJECT = {"partition_key": "needs a partitioned DAG (the probe DAG is not one: 3.3 answers 400 'is not a "
                                  "partitioned Dag' to a trigger with a partition_key)"}
@@ -124,6 +140,14 @@ NEEDS_DAG = {
 BULK_OPERATIONS = {"bulk_variables": "variables", "bulk_pools": "pools", "bulk_connections": "connections"}
 CHECK_BULK = ("effects: each bulk action (create with fail/skip/overwrite, update with fail/skip, delete with fail/skip) "
               "on the suite's own names, read back")
+# 3.x XCom writes on the probe run's echo task instance: operationId -> the body fields read back
+XCOM_WRITES = {"create_xcom_entry": {"key", "value", "map_index"}, "update_xcom_entry": {"value", "map_index"}}
+CHECK_XCOM = "effects: the XCom entry written on the probe run's task instance reads back at the map index written"
+CHECK_STRINGIFY = "effects: the probe run's XCom (an object) answers as a string with stringify=true, as the object without"
+CHECK_DELETE_SELECTOR = ("effects: a delete naming a map index the object does not have answers 404 and deletes nothing "
+                         "(read back)")
+XCOM_DESERIALIZE_V1 = ("answered 400 unless [api] enable_xcom_deserialize_support is on (off by default and on the local "
+                       "targets)")
 CHECK_RUN_CREATE = "effects: a run triggered with the field reads it back (then deleted, and answers 404)"
 
 
@@ -179,14 +203,26 @@ def _query_effect(op, name: str, shape: ListShape | None, location: str = "query
     def make(cls: EffectClass, field: str | None, obs: Observation, reason: str) -> Effect:
         return Effect(op.operation_id, op.method, name, location, cls, field, obs, reason)
 
+    if op.operation_id in NOT_OBSERVABLE_OPS:
+        return make(EffectClass.MASK if name == "update_mask" else EffectClass.OTHER, None, Observation.NOT_OBSERVABLE,
+                    NOT_OBSERVABLE_OPS[op.operation_id])
+    if op.operation_id in GAP_OPS:
+        return make(EffectClass.OTHER, None, Observation.UNCHECKED, GAP_OPS[op.operation_id])
     if name == "update_mask":
         checked = op.operation_id in OWNED_WRITES
         return make(EffectClass.MASK, None, Observation.CHECKED if checked else Observation.UNCHECKED,
                     CHECK_MASK if checked else NOT_YET)
     if name == "dry_run":
         return make(EffectClass.DRY_RUN, None, Observation.UNCHECKED, NOT_YET)
-    if shape is None and name == "map_index" and op.method == "GET" and _path_names(op) >= {"dag_id", "task_id"}:
-        return make(EffectClass.SELECTOR, "map_index", Observation.CHECKED, CHECK_SELECTOR)
+    if name == "map_index" and _path_names(op) >= {"dag_id", "task_id"} and (shape is None or "map_index" not in shape.fields):
+        if op.method == "GET":
+            return make(EffectClass.SELECTOR, "map_index", Observation.CHECKED, CHECK_SELECTOR)
+        if op.operation_id in ("delete_xcom_entry", "delete_task_instance"):
+            return make(EffectClass.SELECTOR, "map_index", Observation.CHECKED, CHECK_DELETE_SELECTOR)
+    if op.operation_id == "get_xcom_entry" and name == "stringify":
+        return make(EffectClass.OTHER, "value", Observation.CHECKED, CHECK_STRINGIFY)
+    if op.operation_id == "get_xcom_entry" and name == "deserialize" and op.path.startswith("/api/v1"):
+        return make(EffectClass.OTHER, "value", Observation.NOT_OBSERVABLE, XCOM_DESERIALIZE_V1)
     if name == "fields" and op.method == "GET":
         return make(EffectClass.PROJECTION, None, Observation.CHECKED, CHECK_PROJECTION)
     if shape is None:
@@ -247,6 +283,8 @@ def _body_effect(op, name: str) -> Effect:
         checked = "dry_run" in TI_WRITES.get(op.operation_id, ())
         return make(EffectClass.DRY_RUN, Observation.CHECKED if checked else Observation.UNCHECKED,
                     CHECK_DRY_RUN if checked else NOT_YET)
+    if name in XCOM_WRITES.get(op.operation_id, ()):
+        return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_XCOM)
     if op.operation_id in BULK_OPERATIONS and name == "actions":
         return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_BULK)
     if name in FLAG_OPERATIONS.get(op.operation_id, ()):
@@ -265,6 +303,8 @@ def _body_effect(op, name: str) -> Effect:
         return make(EffectClass.BODY_FIELD, Observation.UNCHECKED, NEEDS_OBJECT[name])
     if op.operation_id in NOT_OBSERVABLE_OPS:
         return make(EffectClass.BODY_FIELD, Observation.NOT_OBSERVABLE, NOT_OBSERVABLE_OPS[op.operation_id])
+    if op.operation_id in GAP_OPS:
+        return make(EffectClass.BODY_FIELD, Observation.UNCHECKED, GAP_OPS[op.operation_id])
     if op.operation_id in OWNED_WRITES:
         if name in WRITE_ONLY_FIELDS:
             return make(EffectClass.BODY_FIELD, Observation.NOT_OBSERVABLE, WRITE_ONLY)

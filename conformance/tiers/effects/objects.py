@@ -11,6 +11,7 @@ must carry exactly those.
 from __future__ import annotations
 
 from conformance.model.effects import Effect, EffectClass
+from conformance.probes.dags import MARKER
 from conformance.tiers.effects.lists import FAILED, ID_FIELDS, NOT_DECIDED, PASSED, Outcome
 
 ABSENT_MAP_INDEX = 97  # a map index the probe run's echo task (not mapped) cannot have
@@ -27,14 +28,17 @@ def projection(fields: list[str] | set[str] | frozenset[str], preferred: tuple[s
 class ObjectJudge:
     """Judges one single-object read's effects on one path (its path parameters filled from the probe run)."""
 
-    def __init__(self, api, verdict, path: str) -> None:
+    def __init__(self, api, verdict, path: str, native: dict | None = None) -> None:
         self.api, self.verdict, self.path = api, verdict, path
+        self.native = native or {}  # extra query parameters for a native value (`stringify=false`)
 
     def judge(self, effect: Effect) -> Outcome:
         if effect.effect_class is EffectClass.SELECTOR:
             return self.selector(effect)
         if effect.effect_class is EffectClass.PROJECTION:
             return self.project(effect)
+        if effect.parameter == "stringify":
+            return self.stringify(effect)
         return Outcome(effect, NOT_DECIDED, f"no judge for class {effect.effect_class.value} on a single object")
 
     def selector(self, effect: Effect) -> Outcome:
@@ -50,6 +54,19 @@ class ObjectJudge:
         return Outcome(effect, PASSED if ok else FAILED, f"{name}=-1 answered 200, {name}={ABSENT_MAP_INDEX} "
                        f"{absent.status_code}")
 
+    def delete_selector(self, effect: Effect) -> Outcome:
+        """A DELETE naming a map index the object lacks: 404, and the object (map index -1) still answers 200."""
+        name = effect.parameter
+        if self.api.call("GET", self.path).status_code != 200:
+            return Outcome(effect, NOT_DECIDED, f"GET {self.path} does not answer 200: nothing to keep")
+        wrong = self.api.call("DELETE", self.path, params={name: ABSENT_MAP_INDEX})
+        ok = self.verdict.that(wrong.status_code == 404, f"DELETE {self.path}?{name}={ABSENT_MAP_INDEX} (a map index it "
+                               f"does not have) answered {wrong.status_code}, not 404", step=name, resp=wrong)
+        kept = self.api.call("GET", self.path)
+        ok = self.verdict.that(kept.status_code == 200, f"DELETE {self.path}?{name}={ABSENT_MAP_INDEX} deleted the "
+                               f"object: GET answers {kept.status_code}", step=name, resp=kept) and ok
+        return Outcome(effect, PASSED if ok else FAILED, f"{name}={ABSENT_MAP_INDEX} answered {wrong.status_code}, kept")
+
     def project(self, effect: Effect) -> Outcome:
         whole = self.api.call("GET", self.path)
         body = whole.json() if whole.status_code == 200 else None
@@ -63,3 +80,19 @@ class ObjectJudge:
         ok = self.verdict.that(set(answer) == set(wanted), f"GET {self.path}?fields={','.join(wanted)} answered the "
                                f"fields {sorted(answer)}", step=effect.parameter, resp=got)
         return Outcome(effect, PASSED if ok else FAILED, f"fields={','.join(wanted)}")
+
+    def stringify(self, effect: Effect) -> Outcome:
+        """The probe run's XCom (an object): a string with stringify=true, the object with stringify=false."""
+        text = self.api.call("GET", self.path, params={"stringify": "true"})
+        if text.status_code != 200:
+            return Outcome(effect, NOT_DECIDED, f"GET {self.path} answered {text.status_code}")
+        native = self.api.call("GET", self.path, params={"stringify": "false", **self.native})
+        as_text = (text.json() or {}).get("value")
+        as_object = (native.json() or {}).get("value") if native.status_code == 200 else None
+        ok = self.verdict.that(isinstance(as_text, str) and MARKER in as_text, f"GET {self.path}?stringify=true: the "
+                               f"value is {as_text!r}, not a string holding the pushed object", step="stringify",
+                               resp=text)
+        ok = self.verdict.that(isinstance(as_object, dict) and as_object.get("marker") == MARKER, f"GET {self.path}?"
+                               f"stringify=false: the value is {as_object!r} ({native.status_code}), not the pushed "
+                               f"object", step="stringify", resp=native) and ok
+        return Outcome(effect, PASSED if ok else FAILED, "a string, then the object")

@@ -18,6 +18,7 @@ from conformance.specs.effects import (
     LIST_BODIES,
     RUN_CREATES,
     TI_WRITES,
+    XCOM_WRITES,
     body_arrays,
     effects_of,
     list_shape,
@@ -30,6 +31,7 @@ from conformance.tiers.effects.objects import ObjectJudge, projection
 from conformance.tiers.effects.probe_run import ProbeRun
 from conformance.tiers.effects.reading import read
 from conformance.tiers.effects.writes import BY_OPERATION, CREATE_ALIASES, Writer
+from conformance.tiers.effects.xcoms import XComJudge
 from conformance.verdict import Conclusion, settle
 
 MUST = ("Each documented effect of {title}'s parameters and body fields MUST hold when read back: a filter keeps "
@@ -37,6 +39,7 @@ MUST = ("Each documented effect of {title}'s parameters and body fields MUST hol
         "a patch to the masked field, and a written field reads back as written.")
 
 
+OWN_DELETES = ("delete_xcom_entry", "delete_task_instance")  # deletes whose `map_index` is judged on the probe run
 OBJECT_CLASSES = (EffectClass.SELECTOR, EffectClass.PROJECTION)  # judged on a single object, when not on a list
 # path parameters of single-object reads, beyond the probe run's own: its first try, the XCom its echo task pushes
 OBJECT_PATH = {"try_number": "1", "task_try_number": "1", "xcom_key": XCOM_KEY}
@@ -56,7 +59,8 @@ def _judged_here(op_id: str, method: str, effects: list[Effect], spec: dict, raw
         return True
     if method == "GET" or op_id in LIST_BODIES:
         return list_shape(spec, raw.get(op_id) or {}) is not None
-    return op_id in BY_OPERATION or op_id in TI_WRITES or op_id in RUN_CREATES or op_id in BULK_OPERATIONS
+    return op_id in BY_OPERATION or op_id in TI_WRITES or op_id in RUN_CREATES or op_id in BULK_OPERATIONS \
+        or op_id in XCOM_WRITES or op_id in OWN_DELETES
 
 
 def checked_operations(ctx) -> list[tuple[str, str, str]]:
@@ -170,6 +174,19 @@ class Plan:
                 return path, query
         return None
 
+    def _on_run(self, op_id: str, effects: list[Effect], verdict) -> list[Outcome]:
+        """XCom writes and deletes by map index on the probe run's echo task instance."""
+        if not self.run.finished():
+            return [Outcome(e, NOT_DECIDED, self.run.why) for e in effects]
+        xcoms = XComJudge(self.api, verdict, self.run.ti_path(), self.ctx.prefix)
+        if op_id == "create_xcom_entry":
+            return xcoms.create(effects)
+        if op_id == "update_xcom_entry":
+            return xcoms.update(effects)
+        if op_id == "delete_xcom_entry":
+            return [xcoms.delete(e) for e in effects]
+        return [ObjectJudge(self.api, verdict, self.run.ti_path()).delete_selector(e) for e in effects]
+
     def _object(self, template: str, effects: list[Effect], verdict) -> list[Outcome]:
         """A single object of the probe run (its DAG, the run, its echo task instance), its parameters' effects."""
         names = [p[1:-1] for p in template.split("/") if p.startswith("{")]
@@ -243,6 +260,8 @@ class Plan:
             return self.run.judge_run_write(op_id, verdict, effects)
         if op_id in RUN_CREATES:
             return self.run.judge_trigger(verdict, effects)
+        if op_id in XCOM_WRITES or op_id in OWN_DELETES:
+            return self._on_run(op_id, effects, verdict)
         if op_id in BULK_OPERATIONS:
             judge = BulkJudge(self.api, verdict, self.ctx.prefix, BY_COLLECTION[BULK_OPERATIONS[op_id]])
             return [judge.judge(e) for e in effects if e.parameter == "actions"]
