@@ -48,6 +48,20 @@ class Observation(str, Enum):
         return self.value
 
 
+class WriteGap(str, Enum):
+    """Why a write operation gets no 2xx from the suite on a target (`list --writes`)."""
+
+    SETTING = "setting"  # the deployment has it off (a configuration setting, off by default)
+    EXECUTOR = "executor"  # needs an executor or workers doing something the local targets do not
+    RELEASE_DEFECT = "release_defect"  # the release refuses a valid request (a recorded deviation)
+    GUARD = "guard"  # the safety guard sends it only as a negative probe, or not at all, in a sandbox run
+    NEEDS_OBJECT = "needs_object"  # needs an object the suite does not ship or make yet (a gap)
+    UNKNOWN = "unknown"  # no reason recorded: a gap to look at
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Effect:
     """One documented effect of one parameter (or body field) of one operation."""

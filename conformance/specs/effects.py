@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.model.effects import Effect, EffectClass, Observation
+from conformance.model.effects import Effect, EffectClass, Observation, WriteGap
 from conformance.specs.catalog import operations, resolve
 
 SCALAR_ITEM = "_value"  # the field name a list of plain values (3.x dagTags) gives its items
@@ -350,3 +350,39 @@ def like_regex(pattern: str, *, prefix: bool = False) -> re.Pattern[str]:
         parts.append(".*" if token == "%" else "." if token == "_" else re.escape(token))
     body = "".join(parts)
     return re.compile(("^" + body + ".*$") if prefix else ("^.*" + body + ".*$"), re.IGNORECASE | re.DOTALL)
+
+
+_ASSET_GUARD = ("assets come only from DAG files and the suite may write to none: the asset probe DAG's keep their one "
+                "queued event, so a run sends this only for an asset or event that does not exist (answered 404)")
+_ADMIN = "users and roles are written only in the disruptive profile: a sandbox run's guard refuses them"
+# write operations the suite gets no 2xx from on a local target, and why (`airflow-conformance list --writes`)
+NO_2XX: dict[str, tuple[WriteGap, str]] = {
+    "test_connection": (WriteGap.SETTING, "answered 403 while [core] test_connection is Disabled (the default; the "
+                                          "local targets keep it)"),
+    "enqueue_connection_test": (WriteGap.SETTING, "answered 403 while [core] test_connection is Disabled; enabled, it "
+                                                  "also needs an executor whose workers run connection tests"),
+    "create_default_connections": (WriteGap.GUARD, "writes Airflow's default connections, which the run does not own: "
+                                                   "never sent in a sandbox run"),
+    **{op: (WriteGap.GUARD, _ADMIN) for op in ("post_user", "patch_user", "delete_user", "post_role", "patch_role",
+                                                "delete_role")},
+    **{op: (WriteGap.GUARD, _ASSET_GUARD) for op in (
+        "create_dataset_event", "delete_dataset_queued_events", "delete_dag_dataset_queued_events",
+        "delete_dag_dataset_queued_event", "create_asset_event", "materialize_asset", "delete_asset_queued_events",
+        "delete_dag_asset_queued_events", "delete_dag_asset_queued_event", "clear_asset_state_store",
+        "set_asset_state_store", "delete_asset_state_store")},
+    "create_backfill": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a periodic schedule: the probe DAG has none, and "
+                                               "3.x answers 422 (deviation v2-backfill-non-periodic-422)"),
+    "create_backfill_dry_run": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a periodic schedule: the probe DAG has "
+                                                       "none, and 3.x answers 422 (deviation v2-backfill-non-periodic-422)"),
+    **{op: (WriteGap.NEEDS_OBJECT, "needs a backfill of the run's own, which needs a probe DAG with a periodic schedule")
+       for op in ("cancel_backfill", "pause_backfill", "unpause_backfill")},
+    "clear_dag_run_partitions": (WriteGap.NEEDS_OBJECT, "needs a partitioned DAG (the probe DAG is not one)"),
+    "patch_task_group_instances": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a task group (it has none)"),
+    "patch_task_group_instances_dry_run": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a task group (it has none)"),
+    "update_hitl_detail": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a human-in-the-loop task (it has none)"),
+    **{op: (WriteGap.NEEDS_OBJECT, "needs a task state store key of the run's own task instance: not written yet")
+       for op in ("clear_task_state_store", "delete_task_state_store", "patch_task_state_store")},
+    "favorite_dag": (WriteGap.NEEDS_OBJECT, "answered 409 when the probe DAG is already a favorite of the user "
+                                            "(deviation v2-unique-constraint-409); favoriting after an unfavorite is "
+                                            "not sequenced yet"),
+}
