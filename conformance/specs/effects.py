@@ -144,10 +144,14 @@ CHECK_BULK = ("effects: each bulk action (create with fail/skip/overwrite, updat
 XCOM_WRITES = {"create_xcom_entry": {"key", "value", "map_index"}, "update_xcom_entry": {"value", "map_index"}}
 CHECK_XCOM = "effects: the XCom entry written on the probe run's task instance reads back at the map index written"
 CHECK_STRINGIFY = "effects: the probe run's XCom (an object) answers as a string with stringify=true, as the object without"
-CHECK_DELETE_SELECTOR = ("effects: a delete naming a map index the object does not have answers 404 and deletes nothing "
+CHECK_DELETE_SELECTOR = ("effects: a write naming a map index the object does not have answers 404 and changes nothing "
                          "(read back)")
 XCOM_DESERIALIZE_V1 = ("answered 400 unless [api] enable_xcom_deserialize_support is on (off by default and on the local "
                        "targets)")
+# 3.x task state store operations on the probe run's task instance: operationId -> the body fields read back
+STORE_OPERATIONS = {"set_task_state_store": {"value", "expires_at"}, "patch_task_state_store": {"value"},
+                    "delete_task_state_store": set(), "clear_task_state_store": set()}
+CHECK_STORE = "effects: the task state store key written on the probe run's task instance reads back as written"
 CHECK_RUN_CREATE = "effects: a run triggered with the field reads it back (then deleted, and answers 404)"
 
 
@@ -217,7 +221,7 @@ def _query_effect(op, name: str, shape: ListShape | None, location: str = "query
     if name == "map_index" and _path_names(op) >= {"dag_id", "task_id"} and (shape is None or "map_index" not in shape.fields):
         if op.method == "GET":
             return make(EffectClass.SELECTOR, "map_index", Observation.CHECKED, CHECK_SELECTOR)
-        if op.operation_id in ("delete_xcom_entry", "delete_task_instance"):
+        if op.operation_id in ("delete_xcom_entry", "delete_task_instance") or op.operation_id in STORE_OPERATIONS:
             return make(EffectClass.SELECTOR, "map_index", Observation.CHECKED, CHECK_DELETE_SELECTOR)
     if op.operation_id == "get_xcom_entry" and name == "stringify":
         return make(EffectClass.OTHER, "value", Observation.CHECKED, CHECK_STRINGIFY)
@@ -283,6 +287,8 @@ def _body_effect(op, name: str) -> Effect:
         checked = "dry_run" in TI_WRITES.get(op.operation_id, ())
         return make(EffectClass.DRY_RUN, Observation.CHECKED if checked else Observation.UNCHECKED,
                     CHECK_DRY_RUN if checked else NOT_YET)
+    if name in STORE_OPERATIONS.get(op.operation_id, ()):
+        return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_STORE)
     if name in XCOM_WRITES.get(op.operation_id, ()):
         return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_XCOM)
     if op.operation_id in BULK_OPERATIONS and name == "actions":
@@ -380,8 +386,6 @@ NO_2XX: dict[str, tuple[WriteGap, str]] = {
     "patch_task_group_instances": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a task group (it has none)"),
     "patch_task_group_instances_dry_run": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a task group (it has none)"),
     "update_hitl_detail": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a human-in-the-loop task (it has none)"),
-    **{op: (WriteGap.NEEDS_OBJECT, "needs a task state store key of the run's own task instance: not written yet")
-       for op in ("clear_task_state_store", "delete_task_state_store", "patch_task_state_store")},
     "favorite_dag": (WriteGap.NEEDS_OBJECT, "answered 409 when the probe DAG is already a favorite of the user "
                                             "(deviation v2-unique-constraint-409); favoriting after an unfavorite is "
                                             "not sequenced yet"),

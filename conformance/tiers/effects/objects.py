@@ -41,13 +41,22 @@ class ObjectJudge:
             return self.stringify(effect)
         return Outcome(effect, NOT_DECIDED, f"no judge for class {effect.effect_class.value} on a single object")
 
-    def selector(self, effect: Effect) -> Outcome:
+    def selector(self, effect: Effect, list_key: str | None = None) -> Outcome:
         name = effect.parameter
         present = self.api.call("GET", self.path, params={name: -1})
         if present.status_code != 200:  # e.g. an external log URL without an external log handler: 400
             return Outcome(effect, NOT_DECIDED, f"GET {self.path}?{name}=-1 (the probe run's task instance) answered "
                            f"{present.status_code}: nothing to select from")
         absent = self.api.call("GET", self.path, params={name: ABSENT_MAP_INDEX})
+        if list_key is not None:  # a list: a map index without task instance lists nothing (404 says so too)
+            held = (present.json() or {}).get(list_key)
+            if not held:
+                return Outcome(effect, NOT_DECIDED, f"GET {self.path}?{name}=-1 lists nothing to leave out")
+            listed = (absent.json() or {}).get(list_key) if absent.status_code == 200 else None
+            ok = self.verdict.that(absent.status_code == 404 or listed == [], f"GET {self.path}?{name}="
+                                   f"{ABSENT_MAP_INDEX} answered {absent.status_code} with {str(listed)[:100]}: the "
+                                   f"parameter does not select", step=name, resp=absent)
+            return Outcome(effect, PASSED if ok else FAILED, f"{name}={ABSENT_MAP_INDEX}: {absent.status_code}, none")
         ok = self.verdict.that(absent.status_code == 404, f"GET {self.path}?{name}={ABSENT_MAP_INDEX} (a map index the "
                                f"task instance does not have) answered {absent.status_code}, not 404: the parameter "
                                f"does not select", step=name, resp=absent)

@@ -17,6 +17,7 @@ from conformance.specs.effects import (
     BULK_OPERATIONS,
     LIST_BODIES,
     RUN_CREATES,
+    STORE_OPERATIONS,
     TI_WRITES,
     XCOM_WRITES,
     body_arrays,
@@ -30,6 +31,7 @@ from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, ListJud
 from conformance.tiers.effects.objects import ObjectJudge, projection
 from conformance.tiers.effects.probe_run import ProbeRun
 from conformance.tiers.effects.reading import read
+from conformance.tiers.effects.store import StoreJudge
 from conformance.tiers.effects.writes import BY_OPERATION, CREATE_ALIASES, Writer
 from conformance.tiers.effects.xcoms import XComJudge
 from conformance.verdict import Conclusion, settle
@@ -60,7 +62,7 @@ def _judged_here(op_id: str, method: str, effects: list[Effect], spec: dict, raw
     if method == "GET" or op_id in LIST_BODIES:
         return list_shape(spec, raw.get(op_id) or {}) is not None
     return op_id in BY_OPERATION or op_id in TI_WRITES or op_id in RUN_CREATES or op_id in BULK_OPERATIONS \
-        or op_id in XCOM_WRITES or op_id in OWN_DELETES
+        or op_id in XCOM_WRITES or op_id in OWN_DELETES or op_id in STORE_OPERATIONS
 
 
 def checked_operations(ctx) -> list[tuple[str, str, str]]:
@@ -178,6 +180,8 @@ class Plan:
         """XCom writes and deletes by map index on the probe run's echo task instance."""
         if not self.run.finished():
             return [Outcome(e, NOT_DECIDED, self.run.why) for e in effects]
+        if op_id in STORE_OPERATIONS:
+            return StoreJudge(self.api, verdict, self.run.ti_path(), self.ctx.prefix).judge(op_id, effects)
         xcoms = XComJudge(self.api, verdict, self.run.ti_path(), self.ctx.prefix)
         if op_id == "create_xcom_entry":
             return xcoms.create(effects)
@@ -191,6 +195,10 @@ class Plan:
         """A single object of the probe run (its DAG, the run, its echo task instance), its parameters' effects."""
         names = [p[1:-1] for p in template.split("/") if p.startswith("{")]
         values = dict(OBJECT_PATH)
+        if "/state-store/{key}" in template and self.run.finished():  # the tier's own key, set if a judge took it
+            store = StoreJudge(self.api, verdict, self.run.ti_path(), self.ctx.prefix)
+            if store.ensure():
+                values["key"] = store.key
         if self.ctx.probe_dags.get(PROBE_DAG_ID):
             values["dag_id"] = PROBE_DAG_ID
         if set(names) - set(values):  # the run's own objects: wait for it only now
@@ -207,6 +215,8 @@ class Plan:
     def _list(self, op_id: str, template: str, effects: list[Effect], verdict) -> list[Outcome]:
         shape = list_shape(self.ctx.spec, self.raw.get(op_id) or {})
         assert shape is not None
+        if "/state-store" in template and self.run.finished():  # the tier's own key, so the list holds something
+            StoreJudge(self.api, verdict, self.run.ti_path(), self.ctx.prefix).ensure()
         found = self._path(op_id, template, shape.key)
         if found is None:
             why = self.run.why or "no list to read: its path needs values of existing objects"
@@ -227,6 +237,8 @@ class Plan:
                 outcomes.append(judge.order(effect))
             elif effect.effect_class is EffectClass.PROJECTION:
                 outcomes.append(judge.project(effect, projection(shape.fields)))
+            elif effect.effect_class is EffectClass.SELECTOR:
+                outcomes.append(ObjectJudge(self.api, verdict, path).selector(effect, list_key=shape.key))
             else:
                 outcomes.append(judge.filter(effect))
         return outcomes
@@ -260,7 +272,7 @@ class Plan:
             return self.run.judge_run_write(op_id, verdict, effects)
         if op_id in RUN_CREATES:
             return self.run.judge_trigger(verdict, effects)
-        if op_id in XCOM_WRITES or op_id in OWN_DELETES:
+        if op_id in XCOM_WRITES or op_id in OWN_DELETES or op_id in STORE_OPERATIONS:
             return self._on_run(op_id, effects, verdict)
         if op_id in BULK_OPERATIONS:
             judge = BulkJudge(self.api, verdict, self.ctx.prefix, BY_COLLECTION[BULK_OPERATIONS[op_id]])
