@@ -20,6 +20,7 @@ class EffectClass(str, Enum):
     """How a parameter changes an answer or the target (results.json and `list --effects` use the values)."""
 
     EQUALS = "equals"  # items whose field equals the value (a list parameter: any of the values)
+    EXCLUDES = "excludes"  # items whose field equals none of the values (`excluded_events`)
     PATTERN = "pattern"  # items whose field matches a SQL LIKE pattern (`%`, `_`), case-insensitively
     PREFIX = "prefix"  # items whose field starts with the value (3.x `*_prefix_pattern`)
     RANGE = "range"  # items whose field is within a bound (`*_gte`, `*_gt`, `*_lte`, `*_lt`)

@@ -34,6 +34,8 @@ FIELD_ALIASES = {
     "name": ("name",),
     "section": ("name",),
     "included_events": ("event",),
+    "excluded_events": ("event",),
+    "dag_ids": ("dag_id",),  # DAG stats: one item per DAG
     "paused": ("is_paused",),
     "before": ("when", "created_at"),  # event logs: `when`; queued asset events: `created_at`
     "after": ("when", "created_at"),
@@ -87,6 +89,8 @@ TI_WRITES = {
     "post_clear_task_instances": {"dry_run"},
     "patch_task_instance": {"dry_run", "new_state", "note"},
     "patch_task_instance_dry_run": {"new_state"},
+    "patch_task_instance_by_map_index": {"new_state", "note"},  # 3.x: the echo task instance at map index -1
+    "patch_task_instance_dry_run_by_map_index": {"new_state"},
     "patch_mapped_task_instance": {"dry_run", "new_state"},
     "post_set_task_instances_state": {"dry_run", "new_state"},
     "set_task_instance_note": {"note"},
@@ -124,8 +128,10 @@ CLEAR_FLAGS = {"dag_run_id", "task_ids", "only_failed", "only_running", "include
                "end_date"}
 FLAG_OPERATIONS = {
     "post_clear_task_instances": CLEAR_FLAGS,
-    "post_set_task_instances_state": {"include_past", "include_future", "task_id", "dag_run_id"},
+    "post_set_task_instances_state": {"include_past", "include_future", "task_id", "dag_run_id", "execution_date"},
     "patch_task_instance_dry_run": {"include_past", "include_future"},
+    "patch_task_instance_dry_run_by_map_index": {"include_past", "include_future"},
+    "clear_dag_run": {"only_failed", "only_new"},
 }
 CHECK_FLAG = ("effects: a dry run with the flag names the task instances it documents and no others (the probe run and "
               "two sibling runs a second before and after it)")
@@ -152,6 +158,11 @@ XCOM_DESERIALIZE_V1 = ("answered 400 unless [api] enable_xcom_deserialize_suppor
 STORE_OPERATIONS = {"set_task_state_store": {"value", "expires_at"}, "patch_task_state_store": {"value"},
                     "delete_task_state_store": set(), "clear_task_state_store": set()}
 CHECK_STORE = "effects: the task state store key written on the probe run's task instance reads back as written"
+# the pause of a DAG, toggled on the probe DAG once its run is done and put back
+DAG_PATCHES = {"patch_dag"}
+CHECK_PAUSE = "effects: is_paused written on the probe DAG reads back (then put back as it was)"
+ONE_FIELD_MASK = ("the DAG patch body has one writable field (is_paused): which fields a mask limits the patch to "
+                  "cannot show")
 CHECK_RUN_CREATE = "effects: a run triggered with the field reads it back (then deleted, and answers 404)"
 
 
@@ -212,6 +223,8 @@ def _query_effect(op, name: str, shape: ListShape | None, location: str = "query
                     NOT_OBSERVABLE_OPS[op.operation_id])
     if op.operation_id in GAP_OPS:
         return make(EffectClass.OTHER, None, Observation.UNCHECKED, GAP_OPS[op.operation_id])
+    if name == "update_mask" and op.operation_id in DAG_PATCHES:
+        return make(EffectClass.MASK, None, Observation.NOT_OBSERVABLE, ONE_FIELD_MASK)
     if name == "update_mask":
         checked = op.operation_id in OWNED_WRITES
         return make(EffectClass.MASK, None, Observation.CHECKED if checked else Observation.UNCHECKED,
@@ -249,6 +262,8 @@ def _path_names(op) -> set[str]:
 
 
 def _filter_class(name: str) -> tuple[EffectClass, str]:
+    if name.startswith("excluded_"):
+        return EffectClass.EXCLUDES, name
     if name in BARE_BOUNDS:
         return EffectClass.RANGE, name
     if name.endswith("_prefix_pattern"):
@@ -287,6 +302,8 @@ def _body_effect(op, name: str) -> Effect:
         checked = "dry_run" in TI_WRITES.get(op.operation_id, ())
         return make(EffectClass.DRY_RUN, Observation.CHECKED if checked else Observation.UNCHECKED,
                     CHECK_DRY_RUN if checked else NOT_YET)
+    if op.operation_id in DAG_PATCHES and name == "is_paused":
+        return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_PAUSE)
     if name in STORE_OPERATIONS.get(op.operation_id, ()):
         return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_STORE)
     if name in XCOM_WRITES.get(op.operation_id, ()):

@@ -543,6 +543,10 @@ CORPUS: list[Mutation] = [
         method="POST", path=r"{api}/pools", body=has_key("name", "slots"),
         request=reply(500, _problem(500, "Internal Server Error"))),
     Mutation(
+        "excluded_filter_ignored", ("effect.get_event_logs",),
+        "the excluded_events filter of the event log is ignored: the excluded events come back",
+        path=r"{api}/eventLogs", query=param("excluded_events"), request=set_query(excluded_events=None)),
+    Mutation(
         "body_filter_ignored", ("effect.get_dag_runs_batch",),
         "a list body's `states` filter is ignored: runs of every state come back",
         method="POST", path=RUNS + r"/list", body=has_key("states"),

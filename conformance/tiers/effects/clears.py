@@ -104,8 +104,12 @@ class FlagJudge:
             method, path = "POST", f"/dags/{PROBE_DAG_ID}/updateTaskInstancesState"
             base = {"dry_run": True, "dag_run_id": run_id, "task_id": PROBE_TASK_ID, "new_state": "skipped",
                     "include_upstream": False, "include_downstream": False, "include_past": False, "include_future": False}
-        else:  # 3.x PATCH .../dry_run
-            method, path = "PATCH", f"{self.run.ti_path()}/dry_run"
+        elif op_id == "clear_dag_run":
+            method, path = "POST", f"{run_path(PROBE_DAG_ID, run_id)}/clear"
+            base = {"dry_run": True}
+        else:  # 3.x PATCH .../dry_run (by map index: the echo task instance at -1)
+            suffix = "/-1" if op_id.endswith("_by_map_index") else ""
+            method, path = "PATCH", f"{self.run.ti_path()}{suffix}/dry_run"
             base = {"new_state": "skipped"}
         request = {**base, **body}
         for key in [k for k, v in request.items() if v is None]:
@@ -134,7 +138,7 @@ class FlagJudge:
         states = self._states()
         if not states:
             return Outcome(effect, NOT_DECIDED, "the probe run's task instances could not be read")
-        if flag not in ("only_failed", "only_running", "task_ids", "task_id") and not self.siblings.make():
+        if flag not in ("only_failed", "only_running", "only_new", "task_ids", "task_id") and not self.siblings.make():
             return Outcome(effect, NOT_DECIDED, self.siblings.why)
         wide = flag in ("include_past", "include_future", "start_date", "end_date")
         if wide and not self._bounded_dry_run_kept(op_id):
@@ -157,6 +161,10 @@ class FlagJudge:
             else:  # [earlier - 1 s, ours]
                 window, must, must_not = (logical - 2 * SIBLING_GAP, logical), {ours, earlier}, {later}
             body = {"dag_run_id": None, "start_date": window[0].isoformat(), "end_date": window[1].isoformat()}
+        elif flag == "execution_date":  # 2.x: the run named by its date instead of its id
+            assert logical is not None
+            body, must = {"dag_run_id": None, "execution_date": logical.isoformat()}, {ours}
+            keep = lambda ti: ti[0] == ours  # noqa: E731
         elif flag == "dag_run_id":  # the siblings' task instances (and any other run's) must stay out
             body, must = {"dag_run_id": ours}, {ours}
             keep = lambda ti: ti[0] == ours  # noqa: E731
@@ -166,6 +174,8 @@ class FlagJudge:
             body = {"task_ids": [PROBE_TASK_ID]} if flag == "task_ids" else {"task_id": PROBE_TASK_ID}
             must = {ours}
             keep = lambda ti: ti[1] == PROBE_TASK_ID  # noqa: E731
+        elif flag == "only_new":  # the probe run has every task of its DAG: no new one to clear
+            body, keep = {"only_new": True}, (lambda ti: ti[0] != ours)
         elif flag in ("only_failed", "only_running"):
             wanted = "failed" if flag == "only_failed" else "running"
             if all(state == wanted for state in states.values()):

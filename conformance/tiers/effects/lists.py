@@ -248,6 +248,8 @@ def _predicate(effect: Effect, value: Any) -> Callable[[Any], bool | None] | Non
     cls = effect.effect_class
     if cls is EffectClass.EQUALS:
         return lambda v: as_query(value) in [as_query(s) for s in scalars(v)]
+    if cls is EffectClass.EXCLUDES:
+        return lambda v: None if v is None else as_query(value) not in [as_query(s) for s in scalars(v)]
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return None
     if cls in (EffectClass.PATTERN, EffectClass.PREFIX):

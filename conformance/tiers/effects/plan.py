@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from conformance.model.effects import Effect, EffectClass, Observation
 from conformance.model.reasons import ReasonCode
-from conformance.probes.dags import PROBE_DAG_ID, XCOM_KEY
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, XCOM_KEY
 from conformance.specs.catalog import operations
 from conformance.specs.effects import (
     BODY_PAGE,
     BULK_OPERATIONS,
+    DAG_PATCHES,
     LIST_BODIES,
     RUN_CREATES,
     STORE_OPERATIONS,
@@ -62,7 +63,7 @@ def _judged_here(op_id: str, method: str, effects: list[Effect], spec: dict, raw
     if method == "GET" or op_id in LIST_BODIES:
         return list_shape(spec, raw.get(op_id) or {}) is not None
     return op_id in BY_OPERATION or op_id in TI_WRITES or op_id in RUN_CREATES or op_id in BULK_OPERATIONS \
-        or op_id in XCOM_WRITES or op_id in OWN_DELETES or op_id in STORE_OPERATIONS
+        or op_id in XCOM_WRITES or op_id in OWN_DELETES or op_id in STORE_OPERATIONS or op_id in DAG_PATCHES
 
 
 def checked_operations(ctx) -> list[tuple[str, str, str]]:
@@ -160,6 +161,8 @@ class Plan:
         if names or required:
             mapped = template.endswith("/listMapped") or "{map_index}" in template
             run_values = self.run.mapped_values() if mapped else self.run.values()
+            if run_values:  # 2.x DAG stats require the DAGs named: the probe DAG and its disposable twin
+                run_values = {**run_values, "dag_ids": f"{PROBE_DAG_ID},{DISPOSABLE_DAG_ID}"}
             if run_values and all(n in run_values for n in names + required):
                 candidates.append(run_values)
         for values in candidates:
@@ -268,12 +271,20 @@ class Plan:
             return self.run.judge_state_change(verdict, effects) + self.run.judge_run_write(op_id, verdict, notes)
         if op_id == "patch_task_instance_dry_run":
             return self.run.judge_dry_patch(verdict, effects)
+        if op_id == "patch_task_instance_dry_run_by_map_index":
+            return self.run.judge_dry_patch(verdict, effects, suffix="/-1")
+        if op_id == "patch_task_instance_by_map_index":
+            notes = [e for e in effects if e.parameter == "note"]
+            return self.run.judge_state_change(verdict, effects, suffix="/-1") + \
+                self.run.judge_run_write(op_id, verdict, notes)
         if op_id in TI_WRITES:
             return self.run.judge_run_write(op_id, verdict, effects)
         if op_id in RUN_CREATES:
             return self.run.judge_trigger(verdict, effects)
         if op_id in XCOM_WRITES or op_id in OWN_DELETES or op_id in STORE_OPERATIONS:
             return self._on_run(op_id, effects, verdict)
+        if op_id in DAG_PATCHES:
+            return self.run.judge_pause(verdict, [e for e in effects if e.parameter == "is_paused"])
         if op_id in BULK_OPERATIONS:
             judge = BulkJudge(self.api, verdict, self.ctx.prefix, BY_COLLECTION[BULK_OPERATIONS[op_id]])
             return [judge.judge(e) for e in effects if e.parameter == "actions"]

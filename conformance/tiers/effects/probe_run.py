@@ -89,7 +89,7 @@ class ProbeRun:
                 "only_running": False, "reset_dag_runs": False}
         return self._dry_run(verdict, effect, f"/dags/{PROBE_DAG_ID}/clearTaskInstances", body, self.ti_path())
 
-    def judge_state_change(self, verdict, effects: list[Effect]) -> list[Outcome]:
+    def judge_state_change(self, verdict, effects: list[Effect], suffix: str = "") -> list[Outcome]:
         """PATCH a task instance: with `dry_run` nothing changes; without it `new_state` reads back."""
         by_name = {e.parameter: e for e in effects if e.location == "body" and e.observation is Observation.CHECKED
                    and e.parameter in ("dry_run", "new_state")}
@@ -100,7 +100,7 @@ class ProbeRun:
         outcomes = []
         before = self.ti_state()
         if "dry_run" in by_name:
-            resp = self.api.call("PATCH", self.ti_path(), json={"dry_run": True, "new_state": self.new_state(before)})
+            resp = self.api.call("PATCH", self.ti_path() + suffix, json={"dry_run": True, "new_state": self.new_state(before)})
             if verdict.status(resp, 200, "PATCH the task instance with dry_run", step="dry_run"):
                 after = self.ti_state()
                 ok = verdict.that(after == before, f"a dry run changed the state {before!r} -> {after!r}", step="dry_run")
@@ -110,7 +110,7 @@ class ProbeRun:
         if "new_state" in by_name:
             wanted = self.new_state(before)
             body = {"new_state": wanted, **({"dry_run": False} if "dry_run" in by_name else {})}  # 2.x: dry by default
-            resp = self.api.call("PATCH", self.ti_path(), json=body)
+            resp = self.api.call("PATCH", self.ti_path() + suffix, json=body)
             if verdict.status(resp, 200, f"PATCH the task instance to new_state {wanted}", step="new_state"):
                 after = self.ti_state()
                 ok = verdict.that(after == wanted, f"new_state {wanted} reads back as {after!r}", step="new_state")
@@ -119,7 +119,7 @@ class ProbeRun:
                 outcomes.append(Outcome(by_name["new_state"], FAILED, f"answered {resp.status_code}"))
         return outcomes
 
-    def judge_dry_patch(self, verdict, effects: list[Effect]) -> list[Outcome]:
+    def judge_dry_patch(self, verdict, effects: list[Effect], suffix: str = "") -> list[Outcome]:
         """3.x `PATCH .../dry_run`: answers the task instances a state change would affect and changes none."""
         effect = next((e for e in effects if e.parameter == "new_state"), None)
         if effect is None:
@@ -127,7 +127,7 @@ class ProbeRun:
         if not self.finished():
             return [Outcome(effect, NOT_DECIDED, self.why)]
         body = {"new_state": self.new_state(self.ti_state())}
-        return self._dry_run(verdict, effect, f"{self.ti_path()}/dry_run", body, self.ti_path(), method="PATCH")
+        return self._dry_run(verdict, effect, f"{self.ti_path()}{suffix}/dry_run", body, self.ti_path(), method="PATCH")
 
     # -- notes, run states, the run's clear, and the 2.x variants of a state change ----------------
     def _field(self, path: str, name: str) -> object:
@@ -189,8 +189,9 @@ class ProbeRun:
             if "new_state" in by_name:
                 out.append(self._write_then_read(verdict, by_name["new_state"], "POST", path, {**body, "dry_run": False},
                                                  ti, "state", want))
-        elif op_id == "patch_task_instance" and "note" in by_name:  # 3.x: the note through the mask
-            out.append(self._write_then_read(verdict, by_name["note"], "PATCH", ti, {"note": note}, ti, "note", note,
+        elif op_id in ("patch_task_instance", "patch_task_instance_by_map_index") and "note" in by_name:  # 3.x: masked
+            target = ti if op_id == "patch_task_instance" else f"{ti}/-1"
+            out.append(self._write_then_read(verdict, by_name["note"], "PATCH", target, {"note": note}, ti, "note", note,
                                              params={"update_mask": "note"}))
         return out
 
@@ -250,3 +251,20 @@ class ProbeRun:
             verdict.that(again.status_code == 404, f"GET {run} after its DELETE answered {again.status_code}, not 404",
                          step="delete", resp=again)
         return out
+
+    # -- the probe DAG's pause ---------------------------------------------------------------------
+    def judge_pause(self, verdict, effects: list[Effect]) -> list[Outcome]:
+        """Once the run is done: the probe DAG paused (read back), then unpaused again (read back)."""
+        if not effects:
+            return []
+        if not self.finished():
+            return [Outcome(e, NOT_DECIDED, self.why) for e in effects]
+        ok = True
+        for want in (True, False):  # the run's cleanup puts the pause state back as it found it
+            resp = set_paused(self.api, PROBE_DAG_ID, want)
+            if not verdict.status(resp, 200, f"PATCH /dags/{PROBE_DAG_ID}?update_mask=is_paused is_paused={want}",
+                                  step="is_paused"):
+                return [Outcome(e, FAILED, f"answered {resp.status_code}") for e in effects]
+            got = self._field(f"/dags/{PROBE_DAG_ID}", "is_paused")
+            ok = verdict.that(got is want, f"is_paused={want} reads back as {got!r}", step="is_paused") and ok
+        return [Outcome(e, PASSED if ok else FAILED, "paused, then unpaused, each read back") for e in effects]
