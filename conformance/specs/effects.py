@@ -56,6 +56,10 @@ CHECK_MASK = "effects: a masked patch changes the masked field and no other (rea
 CHECK_DRY_RUN = "effects: a dry run answers what it would change and changes nothing (read back)"
 CHECK_ROUND_TRIP = "effects: the written value is read back"
 NO_FIELD = "the answer's items carry no `{field}` field: seeing the filter needs a read of another object"
+# bounds on a field the answer does not carry, judged on the tier's own run: stem -> the field that bounds it below
+HIDDEN_BOUNDS = {"updated_at": "start_date"}  # an object is updated when it starts, and maybe later
+CHECK_HIDDEN = ("effects: the probe run's own objects (updated when they start, or later) are kept by a bound below "
+                "their start_date and left out by one in 2100, and the reverse for an upper bound")
 CHECK_SELECTOR = ("effects: the parameter selects the object read: the probe run's task instance answers 200 with its "
                   "map index, a map index it does not have answers 404")
 CHECK_PROJECTION = "effects: `fields` limits the answer (each item) to exactly the named fields"
@@ -252,6 +256,9 @@ def _query_effect(op, name: str, shape: ListShape | None, location: str = "query
         return make(EffectClass.CURSOR, None, Observation.UNCHECKED, NOT_YET)
     cls, stem = _filter_class(name)
     field = _field_of(stem, shape.fields, {**FIELD_ALIASES, **BODY_ALIASES} if location == "body" else FIELD_ALIASES)
+    if field is None and cls is EffectClass.RANGE and HIDDEN_BOUNDS.get(stem) in shape.fields \
+            and _path_names(op) >= {"dag_id"}:
+        return make(cls, stem, Observation.CHECKED, CHECK_HIDDEN)
     if field is None:
         return make(cls, None, Observation.UNCHECKED, NO_FIELD.format(field=stem))
     return make(cls, field, Observation.CHECKED, CHECK_FILTER)

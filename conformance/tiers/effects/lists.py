@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from conformance.model.effects import Effect, EffectClass
 from conformance.specs.effects import BARE_BOUNDS, BODY_PAGE, ListShape, like_regex
-from conformance.tiers.effects.reading import Page, as_query, out_of_order, read, scalars, sort_key
+from conformance.tiers.effects.reading import Page, as_query, instant, out_of_order, read, scalars, sort_key
 
 BASE_LIMIT = 50
 ID_FIELDS = ("dag_id", "dag_run_id", "run_id", "task_id", "map_index", "try_number", "key", "name", "connection_id",
@@ -157,6 +158,33 @@ class ListJudge:
             why = f"every field tried was refused ({', '.join(refused)})" if refused else "no field with two comparable values"
             return Outcome(effect, NOT_DECIDED, why)
         return Outcome(effect, PASSED, "ordered by " + ", ".join(judged) + (f"; refused: {', '.join(refused)}" if refused else ""))
+
+    # -- bounds on a field the answer does not carry ----------------------------------------------
+    def hidden_bound(self, effect: Effect, mine: Callable[[dict], bool], below: str) -> Outcome:
+        """`updated_at_*`: the tier's own items are kept by a bound below their `below` field (an object is updated
+        when it starts, or later) and left out by one in 2100; an upper bound the reverse."""
+        assert self.base is not None
+        own = [i for i in self.base.items or () if mine(i)]
+        starts = [t for i in own if (t := instant(i.get(below))) is not None]
+        if not own or not starts:
+            return Outcome(effect, NOT_DECIDED, f"none of the tier's own items with a {below} on the first page")
+        low = (min(starts) - timedelta(seconds=1)).isoformat()
+        high = "2100-01-01T00:00:00+00:00"
+        upper = BARE_BOUNDS.get(effect.parameter, effect.parameter).endswith(("_lte", "_lt"))
+        keep, drop = (high, low) if upper else (low, high)
+        ids = {identity(i) for i in own}
+        kept = self.page(effect.parameter, **{effect.parameter: keep, "limit": BASE_LIMIT})
+        dropped = self.page(effect.parameter, **{effect.parameter: drop, "limit": BASE_LIMIT})
+        if kept is None or dropped is None:
+            return Outcome(effect, FAILED, f"{effect.parameter} was not answered with a list")
+        complete = kept.total is not None and kept.total <= len(kept.items or ())
+        missing = ids - {identity(i) for i in kept.items or ()}
+        ok = self.verdict.that(not (complete and missing), f"{self.what({effect.parameter: keep})} leaves out the "
+                               f"tier's own {sorted(missing)[:2]}", step=effect.parameter, resp=kept.resp)
+        stray = ids & {identity(i) for i in dropped.items or ()}
+        ok = self.verdict.that(not stray, f"{self.what({effect.parameter: drop})} keeps the tier's own "
+                               f"{sorted(stray)[:2]}", step=effect.parameter, resp=dropped.resp) and ok
+        return Outcome(effect, PASSED if ok else FAILED, f"{effect.parameter}: kept at {keep}, left out at {drop}")
 
     # -- projection -------------------------------------------------------------
     def project(self, effect: Effect, wanted: list[str]) -> Outcome:

@@ -16,6 +16,7 @@ from conformance.specs.effects import (
     BODY_PAGE,
     BULK_OPERATIONS,
     DAG_PATCHES,
+    HIDDEN_BOUNDS,
     LIST_BODIES,
     RUN_CREATES,
     STORE_OPERATIONS,
@@ -179,6 +180,26 @@ class Plan:
                 return path, query
         return None
 
+    def _hidden(self, op_id: str, template: str, shape, effect: Effect, verdict) -> Outcome:
+        """A bound on a field the answer lacks, read on the probe run's own list (its DAG, its run)."""
+        mapped = template.endswith("/listMapped")
+        values = self.run.mapped_values() if mapped else self.run.values()
+        names = [p[1:-1] for p in template.split("/") if p.startswith("{")]
+        if not values or any(n not in values for n in names):
+            return Outcome(effect, NOT_DECIDED, self.run.why or "no list of the probe run's own objects")
+        path = template
+        for name in names:
+            path = path.replace("{" + name + "}", values[name])
+        if read(self.api, path, shape.key, {"limit": 1} if op_id in self.paged else {}).items is None:
+            return Outcome(effect, NOT_DECIDED, f"GET {path} lists nothing of the probe run (no such task here)")
+        judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned,
+                          paged=op_id in self.paged)
+        if not judge.load_base():
+            return Outcome(effect, FAILED, "the list did not answer")
+        run_id = self.run.run_id
+        return judge.hidden_bound(effect, lambda i: run_id in (i.get("dag_run_id"), i.get("run_id")),
+                                  HIDDEN_BOUNDS[str(effect.field)])
+
     def _on_run(self, op_id: str, effects: list[Effect], verdict) -> list[Outcome]:
         """XCom writes and deletes by map index on the probe run's echo task instance."""
         if not self.run.finished():
@@ -240,6 +261,8 @@ class Plan:
                 outcomes.append(judge.order(effect))
             elif effect.effect_class is EffectClass.PROJECTION:
                 outcomes.append(judge.project(effect, projection(shape.fields)))
+            elif effect.field in HIDDEN_BOUNDS:
+                outcomes.append(self._hidden(op_id, template, shape, effect, verdict))
             elif effect.effect_class is EffectClass.SELECTOR:
                 outcomes.append(ObjectJudge(self.api, verdict, path).selector(effect, list_key=shape.key))
             else:
