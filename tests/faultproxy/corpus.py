@@ -549,7 +549,12 @@ CORPUS: list[Mutation] = [
     Mutation(
         "body_filter_ignored", ("effect.get_dag_runs_batch",),
         "a list body's `states` filter is ignored: runs of every state come back",
-        method="POST", path=RUNS + r"/list", body=has_key("states"),
+        method="POST", path=RUNS + r"/list", versions="<3", body=has_key("states"),
+        request=edit_request_json(lambda b: {k: v for k, v in b.items() if k != "states"})),
+    Mutation(
+        "body_filter_ignored_v2", ("effect.get_list_dag_runs_batch",),
+        "a list body's `states` filter is ignored: runs of every state come back",
+        method="POST", path=RUNS + r"/list", versions=">=3", body=has_key("states"),
         request=edit_request_json(lambda b: {k: v for k, v in b.items() if k != "states"})),
     Mutation(
         "map_index_ignored", ("effect.get_xcom_entry",),
