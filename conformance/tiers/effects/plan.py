@@ -180,16 +180,23 @@ class Plan:
                 return path, query
         return None
 
-    def _hidden(self, op_id: str, template: str, shape, effect: Effect, verdict) -> Outcome:
-        """A bound on a field the answer lacks, read on the probe run's own list (its DAG, its run)."""
+    def _run_path(self, template: str) -> str | None:
+        """The template with its path parameters naming the probe run's own objects, or None."""
         mapped = template.endswith("/listMapped")
         values = self.run.mapped_values() if mapped else self.run.values()
         names = [p[1:-1] for p in template.split("/") if p.startswith("{")]
         if not values or any(n not in values for n in names):
-            return Outcome(effect, NOT_DECIDED, self.run.why or "no list of the probe run's own objects")
+            return None
         path = template
         for name in names:
             path = path.replace("{" + name + "}", values[name])
+        return path
+
+    def _hidden(self, op_id: str, template: str, shape, effect: Effect, verdict) -> Outcome:
+        """A bound on a field the answer lacks, read on the probe run's own list (its DAG, its run)."""
+        path = self._run_path(template)
+        if path is None:
+            return Outcome(effect, NOT_DECIDED, self.run.why or "no list of the probe run's own objects")
         if read(self.api, path, shape.key, {"limit": 1} if op_id in self.paged else {}).items is None:
             return Outcome(effect, NOT_DECIDED, f"GET {path} lists nothing of the probe run (no such task here)")
         judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned,
@@ -263,8 +270,10 @@ class Plan:
                 outcomes.append(judge.project(effect, projection(shape.fields)))
             elif effect.field in HIDDEN_BOUNDS:
                 outcomes.append(self._hidden(op_id, template, shape, effect, verdict))
-            elif effect.effect_class is EffectClass.SELECTOR:
-                outcomes.append(ObjectJudge(self.api, verdict, path).selector(effect, list_key=shape.key))
+            elif effect.effect_class is EffectClass.SELECTOR:  # on the probe run's own task instance
+                own = self._run_path(template)
+                outcomes.append(ObjectJudge(self.api, verdict, own).selector(effect, list_key=shape.key) if own
+                                else Outcome(effect, NOT_DECIDED, self.run.why or "no task instance of the probe run"))
             else:
                 outcomes.append(judge.filter(effect))
         return outcomes
