@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.model.effects import EffectClass, Observation
+from conformance.model.effects import EffectClass, Observation, WriteGap
+from conformance.reporting.effects import writes_without_2xx
 from conformance.specs.catalog import load_spec
-from conformance.specs.effects import effects_of, like_regex, summary
+from conformance.specs.effects import NO_2XX, effects_of, like_regex, summary
 from conformance.tiers.effects.lists import _predicate, midpoints
 from conformance.tiers.effects.reading import out_of_order
 
@@ -48,7 +49,7 @@ def test_parameters_are_classified_by_their_documented_effect():
     for key, (cls, field) in expect.items():
         assert (table[key].effect_class, table[key].field) == (cls, field), key
         assert table[key].observation is Observation.CHECKED, key
-    assert table["get_dags:query:paused"].observation is Observation.UNCHECKED  # the item's field is `is_paused`
+    assert table["get_dags:query:paused"].field == "is_paused"  # the parameter and the item field differ
     assert table["post_connection:body:password"].observation is Observation.NOT_OBSERVABLE
     assert "post_pool:body:occupied_slots" not in _table("2.10.5"), "readOnly fields are answers, not inputs"
 
@@ -110,3 +111,55 @@ def test_notes_and_run_states_are_read_back_on_both_generations():
                 "clear_dag_run:body:dry_run"):
         assert v2[key].observation is Observation.CHECKED, key
     assert v2["clear_dag_run:body:only_failed"].observation is Observation.UNCHECKED  # not read back yet: a gap
+
+
+@pytest.mark.parametrize("version", ["2.10.5", "3.3.2"])
+def test_list_bodies_filter_order_and_page_like_query_parameters(version):
+    table = _table(version)
+    op = "get_dag_runs_batch" if version.startswith("2") else "get_list_dag_runs_batch"
+    states = table[f"{op}:body:states"]
+    assert (states.effect_class, states.field, states.observation) == (EffectClass.EQUALS, "state", Observation.CHECKED)
+    assert table[f"{op}:body:page_limit"].effect_class is EffectClass.PAGE
+    assert table[f"{op}:body:order_by"].effect_class is EffectClass.ORDER
+    assert table["get_task_instances_batch:body:dag_ids"].field == "dag_id"
+
+
+@pytest.mark.parametrize("version", ["2.10.5", "3.3.2"])
+def test_clear_flags_are_read_through_dry_runs_and_the_rest_say_what_they_need(version):
+    table = _table(version)
+    for flag in ("include_future", "include_past", "only_failed", "only_running", "task_ids", "dag_run_id",
+                 "start_date", "end_date"):
+        effect = table[f"post_clear_task_instances:body:{flag}"]
+        assert (effect.effect_class, effect.observation) == (EffectClass.DRY_RUN, Observation.CHECKED), flag
+    upstream = table["post_clear_task_instances:body:include_upstream"]
+    assert upstream.observation is Observation.UNCHECKED and "dependencies" in upstream.reason
+
+
+def test_not_observable_entries_name_the_setting_or_the_resource_they_need():
+    v1, v2 = _table("2.10.5"), _table("3.3.2")
+    for key in ("test_connection:body:host", "post_user:body:email", "patch_role:query:update_mask",
+                "get_xcom_entry:query:deserialize"):
+        assert v1[key].observation is Observation.NOT_OBSERVABLE, key
+    for key in ("post_pool:body:team_name", "enqueue_connection_test:body:executor"):
+        assert v2[key].observation is Observation.NOT_OBSERVABLE, key
+    assert "test_connection" in v1["test_connection:body:host"].reason
+    assert v2["trigger_dag_run:body:partition_key"].observation is Observation.UNCHECKED  # needs a partitioned DAG
+
+
+def test_map_index_selects_on_reads_and_deletes():
+    v2 = _table("3.3.2")
+    for key in ("get_log:query:map_index", "get_task_instance_try_details:query:map_index",
+                "delete_task_instance:query:map_index", "delete_xcom_entry:query:map_index"):
+        assert (v2[key].effect_class, v2[key].observation) == (EffectClass.SELECTOR, Observation.CHECKED), key
+
+
+def test_writes_without_a_2xx_come_with_the_reason_from_data():
+    spec = load_spec("3.3.2")
+    run = {"operations": {"post_pool": {"reached": 1}, "test_connection": {"reached": 0, "statuses": {"403": 2}}}}
+    rows = {r["operation_id"]: r for r in writes_without_2xx(spec, [run])}
+    assert "post_pool" not in rows and "get_pools" not in rows, "reached writes and reads are not listed"
+    assert rows["test_connection"]["reason_code"] == WriteGap.SETTING.value
+    assert rows["test_connection"]["statuses"] == {"403": 2}
+    unknown = [r for r in rows.values() if r["operation_id"] not in NO_2XX]
+    assert all(r["reason_code"] == WriteGap.UNKNOWN.value for r in unknown)
+    assert "get_task_instances_batch" not in rows, "a POST list operation is a read"

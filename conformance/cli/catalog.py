@@ -88,6 +88,37 @@ def print_effects(versions: tuple[str, ...], fmt: str) -> None:
         click.echo(json.dumps(out, indent=2))
 
 
+def print_writes(paths: tuple[Path, ...], fmt: str) -> None:
+    """Per release, the write operations none of the given runs got a 2xx from, with the reason (from data)."""
+    from conformance.reporting.effects import writes_without_2xx  # noqa: PLC0415
+    from conformance.specs.catalog import load_spec, reference_version_for  # noqa: PLC0415
+
+    by_version: dict[str, list[dict]] = {}
+    for path in paths:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            version = doc["target"]["airflow_version"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path} is not a results.json of a run ({type(exc).__name__})") from exc
+        by_version.setdefault(version, []).append(doc)
+    out = {v: writes_without_2xx(load_spec(reference_version_for(v)), runs) for v, runs in by_version.items()}
+    if fmt == "json":
+        click.echo(json.dumps(out, indent=2))
+        return
+    for version, rows in out.items():
+        if fmt == "markdown":
+            click.echo(f"\n**Airflow {version}**: {len(rows)} write operations without a 2xx\n")
+            click.echo("| operation | request | reason | why | answered |\n|---|---|---|---|---|")
+            for r in rows:
+                answered = ", ".join(f"{k}×{n}" for k, n in r["statuses"].items()) or "not sent"
+                click.echo(f"| `{r['operation_id']}` | `{r['method']} {r['path']}` | {r['reason_code']} | {r['reason']} "
+                           f"| {answered} |")
+            continue
+        for r in rows:
+            click.echo(f"{version}  {r['operation_id']:<38} {r['method']:<6} {r['reason_code']:<14} {r['reason']}")
+        click.echo(f"Airflow {version}: {len(rows)} write operations without a 2xx in {len(by_version[version])} run(s)")
+
+
 @click.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--update-readme", "readme", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -96,8 +127,15 @@ def print_effects(versions: tuple[str, ...], fmt: str) -> None:
               help="Print the documented effects of VERSION's reference spec (every parameter and body field, its class, "
                    "and whether it is checked, not observable or unchecked, with the reason) instead of the checks; "
                    "repeatable. --format json gives them as data.")
-def list_checks(fmt: str, readme: Path | None, effects: tuple[str, ...]) -> None:
+@click.option("--writes", "writes", metavar="RESULTS_JSON", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Print, per release, the write operations none of these runs' results.json got a 2xx from, with the "
+                   "reason (setting, executor, release defect, guard, needs an object); repeatable.")
+def list_checks(fmt: str, readme: Path | None, effects: tuple[str, ...], writes: tuple[Path, ...]) -> None:
     """List every check: scenarios and posture (id, title, versions, tier), then the response checks and their MUST."""
+    if writes:
+        print_writes(writes, fmt)
+        return
     if effects:
         print_effects(effects, fmt)
         return

@@ -122,9 +122,9 @@ class Signature:
         if self.body is not None and not self.body.search(body or ""):
             return False
         for pointer, pattern in self.pointer:
-            value = resolve_pointer(doc, pointer)
-            if value is _MISSING or not pattern.search(value if isinstance(value, str) else _json_text(value)):
-                return False
+            values = _at(doc, pointer) if "*" in pointer.split("/") else [resolve_pointer(doc, pointer)]
+            if not any(v is not _MISSING and pattern.search(v if isinstance(v, str) else _json_text(v)) for v in values):
+                return False  # a `*` part: some value it reaches matches
         return not (self.schema_error is not None and not self.schema_error.search(schema_error or ""))
 
     def describe(self) -> str:

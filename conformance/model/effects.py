@@ -20,6 +20,7 @@ class EffectClass(str, Enum):
     """How a parameter changes an answer or the target (results.json and `list --effects` use the values)."""
 
     EQUALS = "equals"  # items whose field equals the value (a list parameter: any of the values)
+    EXCLUDES = "excludes"  # items whose field equals none of the values (`excluded_events`)
     PATTERN = "pattern"  # items whose field matches a SQL LIKE pattern (`%`, `_`), case-insensitively
     PREFIX = "prefix"  # items whose field starts with the value (3.x `*_prefix_pattern`)
     RANGE = "range"  # items whose field is within a bound (`*_gte`, `*_gt`, `*_lte`, `*_lt`)
@@ -27,6 +28,7 @@ class EffectClass(str, Enum):
     PAGE = "page"  # `limit` / `offset`: which slice of the list
     CURSOR = "cursor"  # cursor paging (3.x `cursor`)
     PROJECTION = "projection"  # `fields`: which fields the items carry
+    SELECTOR = "selector"  # a query parameter naming which object a read addresses (`map_index`): an absent one is 404
     MASK = "mask"  # `update_mask`: which fields a patch changes
     DRY_RUN = "dry_run"  # answers what would change and changes nothing
     BODY_FIELD = "body_field"  # a write's body field: visible when read back
@@ -42,6 +44,20 @@ class Observation(str, Enum):
     CHECKED = "checked"  # the effects tier reads it back on data it owns or on any data (soundness)
     NOT_OBSERVABLE = "not_observable"  # cannot be seen through the API on a target (the reason says why)
     UNCHECKED = "unchecked"  # observable, but the suite has no check for it yet: a gap, reported as one
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class WriteGap(str, Enum):
+    """Why a write operation gets no 2xx from the suite on a target (`list --writes`)."""
+
+    SETTING = "setting"  # the deployment has it off (a configuration setting, off by default)
+    EXECUTOR = "executor"  # needs an executor or workers doing something the local targets do not
+    RELEASE_DEFECT = "release_defect"  # the release refuses a valid request (a recorded deviation)
+    GUARD = "guard"  # the safety guard sends it only as a negative probe, or not at all, in a sandbox run
+    NEEDS_OBJECT = "needs_object"  # needs an object the suite does not ship or make yet (a gap)
+    UNKNOWN = "unknown"  # no reason recorded: a gap to look at
 
     def __str__(self) -> str:
         return self.value

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from conformance.model.effects import Effect, Observation
+from conformance.model.effects import Effect, Observation, WriteGap
 from conformance.reporting.results import Result
-from conformance.specs.effects import summary
+from conformance.safety.guard import READONLY_POSTS
+from conformance.specs.catalog import operations
+from conformance.specs.effects import NO_2XX, summary
 
 OUTCOME_OF = {"passed": "passed", "failed": "failed", "skipped": "not_decided"}
 
@@ -42,3 +44,25 @@ def per_operation(table: list[Effect], results: list[Result]) -> dict[str, dict]
                 row[OUTCOME_OF.get(c.get("status", ""), "not_decided")] += 1
     fields = ("documented", "checked", "passed", "failed", "not_decided")
     return {op: {k: int(row[k]) for k in fields} for op, row in out.items()}
+
+
+def writes_without_2xx(spec: dict, runs: list[dict]) -> list[dict]:
+    """The write operations of `spec` that no run in `runs` (results.json documents) got a 2xx from, with the reason.
+
+    A write is any operation that is not a read (GET, HEAD, the POST list operations). The reason comes from the data
+    (`conformance.specs.effects.NO_2XX`); a write without one is reported as `unknown`, a gap to look at.
+    """
+    rows = []
+    for op in operations(spec):
+        if op.method in ("GET", "HEAD") or op.operation_id in READONLY_POSTS:
+            continue
+        seen = [(r.get("operations") or {}).get(op.operation_id) or {} for r in runs]
+        if sum(int(o.get("reached") or 0) for o in seen):
+            continue
+        statuses: Counter = Counter()
+        for o in seen:
+            statuses.update({k: int(v) for k, v in (o.get("statuses") or {}).items()})
+        gap, why = NO_2XX.get(op.operation_id, (WriteGap.UNKNOWN, "no reason recorded: a gap to look at"))
+        rows.append({"operation_id": op.operation_id, "method": op.method, "path": op.path, "reason_code": gap.value,
+                     "reason": why, "statuses": dict(sorted(statuses.items()))})
+    return rows

@@ -542,6 +542,53 @@ CORPUS: list[Mutation] = [
         "a valid create of a pool answers 500",
         method="POST", path=r"{api}/pools", body=has_key("name", "slots"),
         request=reply(500, _problem(500, "Internal Server Error"))),
+    Mutation(
+        "excluded_filter_ignored", ("effect.get_event_logs",),
+        "the excluded_events filter of the event log is ignored: the excluded events come back",
+        path=r"{api}/eventLogs", query=param("excluded_events"), request=set_query(excluded_events=None)),
+    Mutation(
+        "body_filter_ignored", ("effect.get_dag_runs_batch",),
+        "a list body's `states` filter is ignored: runs of every state come back",
+        method="POST", path=RUNS + r"/list", versions="<3", body=has_key("states"),
+        request=edit_request_json(lambda b: {k: v for k, v in b.items() if k != "states"})),
+    Mutation(
+        "body_filter_ignored_v2", ("effect.get_list_dag_runs_batch",),
+        "a list body's `states` filter is ignored: runs of every state come back",
+        method="POST", path=RUNS + r"/list", versions=">=3", body=has_key("states"),
+        request=edit_request_json(lambda b: {k: v for k, v in b.items() if k != "states"})),
+    Mutation(
+        "map_index_ignored", ("effect.get_xcom_entry",),
+        "an XCom read ignores map_index: a map index the entry does not have answers the entry",
+        path=TASK_INSTANCE + r"/xcomEntries/[^/]+", query=param("map_index"), request=set_query(map_index=None)),
+    Mutation(
+        "fields_ignored", ("effect.get_dag",),
+        "a DAG read ignores `fields`: every field comes back",
+        path=DAG, versions="<3", query=param("fields"), request=set_query(fields=None)),
+    Mutation(
+        "include_future_ignored", ("effect.post_clear_task_instances",),
+        "a clear ignores include_future: the later runs' task instances are left out",
+        method="POST", path=r"{api}/dags/[^/]+/clearTaskInstances",
+        body=lambda b: isinstance(b, dict) and b.get("include_future") is True and b.get("dry_run") is True,
+        request=edit_request_json(lambda b: {**b, "include_future": False})),
+    Mutation(
+        "trigger_field_dropped", ("effect.post_dag_run",),
+        "a trigger drops the note of its body: the run reads back without it",
+        method="POST", path=RUNS, versions="<3", body=has_key("note", "dag_run_id"),
+        request=edit_request_json(lambda b: {k: v for k, v in b.items() if k != "note"})),
+    Mutation(
+        "trigger_field_dropped_v2", ("effect.trigger_dag_run",),
+        "a trigger drops the note of its body: the run reads back without it",
+        method="POST", path=RUNS, versions=">=3", body=has_key("note", "dag_run_id"),
+        request=edit_request_json(lambda b: {k: v for k, v in b.items() if k != "note"})),
+    Mutation(
+        "bulk_skip_overwrites", ("effect.bulk_variables",),
+        "a bulk create with action_on_existence=skip overwrites the existing variable",
+        method="PATCH", path=r"{api}/variables", versions=">=3",
+        body=lambda b: isinstance(b, dict) and any(isinstance(a, dict) and a.get("action_on_existence") == "skip"
+                                                   for a in b.get("actions") or ()),
+        request=edit_request_json(lambda b: {"actions": [{**a, "action_on_existence": "overwrite"}
+                                                          if a.get("action_on_existence") == "skip" else a
+                                                          for a in b["actions"]]})),
 
     # ---------------------------------------------------------- authorization (role identities of the local target)
     Mutation(

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from conformance.model.effects import Effect, EffectClass
-from conformance.specs.effects import ListShape, like_regex
-from conformance.tiers.effects.reading import Page, as_query, out_of_order, read, scalars, sort_key
+from conformance.specs.effects import BARE_BOUNDS, BODY_PAGE, ListShape, like_regex
+from conformance.tiers.effects.reading import Page, as_query, instant, out_of_order, read, scalars, sort_key
 
 BASE_LIMIT = 50
 ID_FIELDS = ("dag_id", "dag_run_id", "run_id", "task_id", "map_index", "try_number", "key", "name", "connection_id",
@@ -50,24 +51,38 @@ class ListJudge:
     """Judges one list operation's effects on one path (its path parameters filled)."""
 
     def __init__(self, api, verdict, path: str, shape: ListShape, *, byte_order: bool, owned: Callable[[dict], bool],
-                 query: dict | None = None, paged: bool = True):
+                 query: dict | None = None, paged: bool = True, arrays: frozenset[str] | None = None):
         self.api, self.verdict, self.path, self.shape = api, verdict, path, shape
         self.byte_order, self.owned = byte_order, owned
         self.query = query or {}  # the operation's required query parameters, sent with every read
         self.paged = paged  # the operation takes `limit` (2.x refuses a query parameter its operation lacks)
+        self.arrays = arrays  # a POST list operation (its filters are its JSON body): the fields that take a list
         self.base: Page | None = None
+
+    @property
+    def by_body(self) -> bool:
+        return self.arrays is not None
 
     def _params(self, params: dict) -> dict:
         out = {**self.query, **params}
         if not self.paged:
             out.pop("limit", None)
-        return out
+        if not self.by_body:
+            return {k: as_query(v) if isinstance(v, bool) else v for k, v in out.items()}
+        names = {v: k for k, v in BODY_PAGE.items()}
+        return {names.get(k, k): [v] if k in (self.arrays or ()) and not isinstance(v, list) else v for k, v in out.items()}
+
+    def _read(self, params: dict) -> Page:
+        return read(self.api, self.path, self.shape.key, self._params(params), by_body=self.by_body)
+
+    def what(self, params: dict) -> str:
+        return f"POST {self.path} {self._params(params)}" if self.by_body else f"GET {self.path} {params}"
 
     # -- reading ----------------------------------------------------------------
     def page(self, step: str, **params) -> Page | None:
         """A read that must answer 200 with the list (the request is valid by construction)."""
-        page = read(self.api, self.path, self.shape.key, self._params(params))
-        what = f"GET {self.path} {params}"
+        page = self._read(params)
+        what = self.what(params)
         if not self.verdict.status(page.resp, 200, what, step=step):
             return None
         if page.items is None:
@@ -124,7 +139,7 @@ class ListJudge:
     def order(self, effect: Effect) -> Outcome:
         judged, refused = [], []
         for name in self.order_fields():
-            asc = read(self.api, self.path, self.shape.key, self._params({"order_by": name, "limit": BASE_LIMIT}))
+            asc = self._read({"order_by": name, "limit": BASE_LIMIT})
             if asc.resp.status_code in (400, 422):  # a field this release does not order by
                 refused.append(name)
                 continue
@@ -144,6 +159,47 @@ class ListJudge:
             return Outcome(effect, NOT_DECIDED, why)
         return Outcome(effect, PASSED, "ordered by " + ", ".join(judged) + (f"; refused: {', '.join(refused)}" if refused else ""))
 
+    # -- bounds on a field the answer does not carry ----------------------------------------------
+    def hidden_bound(self, effect: Effect, mine: Callable[[dict], bool], below: str) -> Outcome:
+        """`updated_at_*`: the tier's own items are kept by a bound below their `below` field (an object is updated
+        when it starts, or later) and left out by one in 2100; an upper bound the reverse."""
+        assert self.base is not None
+        own = [i for i in self.base.items or () if mine(i)]
+        starts = [t for i in own if (t := instant(i.get(below))) is not None]
+        if not own or not starts:
+            return Outcome(effect, NOT_DECIDED, f"none of the tier's own items with a {below} on the first page")
+        low = (min(starts) - timedelta(seconds=1)).isoformat()
+        high = "2100-01-01T00:00:00+00:00"
+        upper = BARE_BOUNDS.get(effect.parameter, effect.parameter).endswith(("_lte", "_lt"))
+        keep, drop = (high, low) if upper else (low, high)
+        ids = {identity(i) for i in own}
+        kept = self.page(effect.parameter, **{effect.parameter: keep, "limit": BASE_LIMIT})
+        dropped = self.page(effect.parameter, **{effect.parameter: drop, "limit": BASE_LIMIT})
+        if kept is None or dropped is None:
+            return Outcome(effect, FAILED, f"{effect.parameter} was not answered with a list")
+        complete = kept.total is not None and kept.total <= len(kept.items or ())
+        missing = ids - {identity(i) for i in kept.items or ()}
+        ok = self.verdict.that(not (complete and missing), f"{self.what({effect.parameter: keep})} leaves out the "
+                               f"tier's own {sorted(missing)[:2]}", step=effect.parameter, resp=kept.resp)
+        stray = ids & {identity(i) for i in dropped.items or ()}
+        ok = self.verdict.that(not stray, f"{self.what({effect.parameter: drop})} keeps the tier's own "
+                               f"{sorted(stray)[:2]}", step=effect.parameter, resp=dropped.resp) and ok
+        return Outcome(effect, PASSED if ok else FAILED, f"{effect.parameter}: kept at {keep}, left out at {drop}")
+
+    # -- projection -------------------------------------------------------------
+    def project(self, effect: Effect, wanted: list[str]) -> Outcome:
+        """`fields`: every item of the answer carries exactly the named fields."""
+        assert self.base is not None
+        if not self.base.items:
+            return Outcome(effect, NOT_DECIDED, "no item to see the projection on")
+        got = self.page(effect.parameter, **{effect.parameter: wanted, "limit": BASE_LIMIT})
+        if got is None:
+            return Outcome(effect, FAILED, f"fields={','.join(wanted)} was not answered with a list")
+        wrong = [sorted(i) for i in got.items or () if set(i) != set(wanted)]
+        ok = self.verdict.that(bool(got.items) and not wrong, f"{self.what({effect.parameter: wanted})}: items carry "
+                               f"{wrong[0] if wrong else 'nothing'}", step=effect.parameter, resp=got.resp)
+        return Outcome(effect, PASSED if ok else FAILED, f"fields={','.join(wanted)}")
+
     # -- filters ----------------------------------------------------------------
     def filter(self, effect: Effect) -> Outcome:
         assert self.base is not None and effect.field is not None
@@ -151,17 +207,19 @@ class ListJudge:
         if choice is None:
             return Outcome(effect, NOT_DECIDED, f"no value of `{effect.field}` in the data tells items apart")
         value, test = choice
-        got = self.page(effect.parameter, **{effect.parameter: as_query(value), "limit": BASE_LIMIT})
+        got = self.page(effect.parameter, **{effect.parameter: value if self.by_body else as_query(value),
+                                             "limit": BASE_LIMIT})
         if got is None:
             return Outcome(effect, FAILED, f"{effect.parameter}={as_query(value)} was not answered with a list")
         wrong = [i for i in got.items or () if test(i.get(effect.field)) is False]
         shown = as_query(value)
-        if not self.verdict.that(not wrong, f"GET {self.path}?{effect.parameter}={shown}: {len(wrong)} item(s) do not match, "
+        asked = self.what({effect.parameter: value})
+        if not self.verdict.that(not wrong, f"{asked}: {len(wrong)} item(s) do not match, "
                                  f"e.g. {effect.field}={wrong[0].get(effect.field)!r}" if wrong else "",
                                  step=effect.parameter, resp=got.resp):
             return Outcome(effect, FAILED, f"{effect.parameter}={shown} kept non-matching items")
         missing = self._owned_missing(got, test, effect)
-        if not self.verdict.that(not missing, f"GET {self.path}?{effect.parameter}={shown} leaves out the suite's matching "
+        if not self.verdict.that(not missing, f"{asked} leaves out the suite's matching "
                                  f"{missing}", step=effect.parameter, resp=got.resp):
             return Outcome(effect, FAILED, f"{effect.parameter}={shown} left out matching items")
         return Outcome(effect, PASSED, f"{effect.parameter}={shown}")
@@ -218,6 +276,8 @@ def _predicate(effect: Effect, value: Any) -> Callable[[Any], bool | None] | Non
     cls = effect.effect_class
     if cls is EffectClass.EQUALS:
         return lambda v: as_query(value) in [as_query(s) for s in scalars(v)]
+    if cls is EffectClass.EXCLUDES:
+        return lambda v: None if v is None else as_query(value) not in [as_query(s) for s in scalars(v)]
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return None
     if cls in (EffectClass.PATTERN, EffectClass.PREFIX):
@@ -233,6 +293,7 @@ def _range_test(parameter: str, pivot: Any) -> Callable[[Any], bool | None] | No
     if key is None or key[0] == 2:
         return None
     ops = {"_gte": lambda a, b: a >= b, "_gt": lambda a, b: a > b, "_lte": lambda a, b: a <= b, "_lt": lambda a, b: a < b}
+    parameter = BARE_BOUNDS.get(parameter, parameter)  # `before`, `after`: a strict bound
     compare = next(fn for suffix, fn in ops.items() if parameter.endswith(suffix))
 
     def test(v: Any) -> bool | None:

@@ -10,10 +10,13 @@ none of them (read back); a state change must be visible when read back.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from conformance.model.effects import Effect, EffectClass, Observation
 from conformance.probes.dags import MAPPED_TASK_ID, PROBE_DAG_ID, PROBE_TASK_ID, TERMINAL, unique_logical_date
 from conformance.probes.runs import run_path, set_paused, wait_until_done
 from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, Outcome
+from conformance.tiers.effects.reading import instant
 
 NEW_STATE = "failed"  # a state change the probe task (which succeeds) can only get from the API
 
@@ -86,7 +89,7 @@ class ProbeRun:
                 "only_running": False, "reset_dag_runs": False}
         return self._dry_run(verdict, effect, f"/dags/{PROBE_DAG_ID}/clearTaskInstances", body, self.ti_path())
 
-    def judge_state_change(self, verdict, effects: list[Effect]) -> list[Outcome]:
+    def judge_state_change(self, verdict, effects: list[Effect], suffix: str = "") -> list[Outcome]:
         """PATCH a task instance: with `dry_run` nothing changes; without it `new_state` reads back."""
         by_name = {e.parameter: e for e in effects if e.location == "body" and e.observation is Observation.CHECKED
                    and e.parameter in ("dry_run", "new_state")}
@@ -97,7 +100,7 @@ class ProbeRun:
         outcomes = []
         before = self.ti_state()
         if "dry_run" in by_name:
-            resp = self.api.call("PATCH", self.ti_path(), json={"dry_run": True, "new_state": self.new_state(before)})
+            resp = self.api.call("PATCH", self.ti_path() + suffix, json={"dry_run": True, "new_state": self.new_state(before)})
             if verdict.status(resp, 200, "PATCH the task instance with dry_run", step="dry_run"):
                 after = self.ti_state()
                 ok = verdict.that(after == before, f"a dry run changed the state {before!r} -> {after!r}", step="dry_run")
@@ -107,7 +110,7 @@ class ProbeRun:
         if "new_state" in by_name:
             wanted = self.new_state(before)
             body = {"new_state": wanted, **({"dry_run": False} if "dry_run" in by_name else {})}  # 2.x: dry by default
-            resp = self.api.call("PATCH", self.ti_path(), json=body)
+            resp = self.api.call("PATCH", self.ti_path() + suffix, json=body)
             if verdict.status(resp, 200, f"PATCH the task instance to new_state {wanted}", step="new_state"):
                 after = self.ti_state()
                 ok = verdict.that(after == wanted, f"new_state {wanted} reads back as {after!r}", step="new_state")
@@ -116,7 +119,7 @@ class ProbeRun:
                 outcomes.append(Outcome(by_name["new_state"], FAILED, f"answered {resp.status_code}"))
         return outcomes
 
-    def judge_dry_patch(self, verdict, effects: list[Effect]) -> list[Outcome]:
+    def judge_dry_patch(self, verdict, effects: list[Effect], suffix: str = "") -> list[Outcome]:
         """3.x `PATCH .../dry_run`: answers the task instances a state change would affect and changes none."""
         effect = next((e for e in effects if e.parameter == "new_state"), None)
         if effect is None:
@@ -124,7 +127,7 @@ class ProbeRun:
         if not self.finished():
             return [Outcome(effect, NOT_DECIDED, self.why)]
         body = {"new_state": self.new_state(self.ti_state())}
-        return self._dry_run(verdict, effect, f"{self.ti_path()}/dry_run", body, self.ti_path(), method="PATCH")
+        return self._dry_run(verdict, effect, f"{self.ti_path()}{suffix}/dry_run", body, self.ti_path(), method="PATCH")
 
     # -- notes, run states, the run's clear, and the 2.x variants of a state change ----------------
     def _field(self, path: str, name: str) -> object:
@@ -186,8 +189,9 @@ class ProbeRun:
             if "new_state" in by_name:
                 out.append(self._write_then_read(verdict, by_name["new_state"], "POST", path, {**body, "dry_run": False},
                                                  ti, "state", want))
-        elif op_id == "patch_task_instance" and "note" in by_name:  # 3.x: the note through the mask
-            out.append(self._write_then_read(verdict, by_name["note"], "PATCH", ti, {"note": note}, ti, "note", note,
+        elif op_id in ("patch_task_instance", "patch_task_instance_by_map_index") and "note" in by_name:  # 3.x: masked
+            target = ti if op_id == "patch_task_instance" else f"{ti}/-1"
+            out.append(self._write_then_read(verdict, by_name["note"], "PATCH", target, {"note": note}, ti, "note", note,
                                              params={"update_mask": "note"}))
         return out
 
@@ -207,3 +211,60 @@ class ProbeRun:
         after = self._field(watched, "state")
         ok_kept = verdict.that(after == before, f"the dry run changed the state {before!r} -> {after!r}", step="dry_run")
         return [Outcome(effect, PASSED if ok_listed and ok_kept else FAILED, f"state {before!r} kept, answer named it")]
+
+    # -- a second run, triggered with every body field ------------------------------------------
+    def trigger_body(self) -> dict:
+        """Every field of a trigger, each with a value its answer can only have from the request."""
+        logical = instant(unique_logical_date())
+        assert logical is not None
+        later = datetime.now(timezone.utc) + timedelta(days=1)  # 3.x: a run is not started before its run_after
+        return {"dag_run_id": f"{self.ctx.prefix}eff_trigger", "logical_date": logical.isoformat(),
+                "execution_date": logical.isoformat(), "data_interval_start": (logical - timedelta(hours=1)).isoformat(),
+                "data_interval_end": logical.isoformat(), "conf": {"acf": "trigger", "n": 1},
+                "note": "acf note trigger", "run_after": later.isoformat()}
+
+    def judge_trigger(self, verdict, effects: list[Effect]) -> list[Outcome]:
+        """Trigger a second run with every checked field, read each back, delete the run and see it gone (404)."""
+        fields = {e.parameter: e for e in effects if e.location == "body" and e.observation is Observation.CHECKED}
+        if not fields:
+            return []
+        if not self.ctx.probe_dags.get(PROBE_DAG_ID):
+            return [Outcome(e, NOT_DECIDED, "the probe DAGs are not deployed") for e in fields.values()]
+        full = self.trigger_body()
+        body = {k: v for k, v in full.items() if k in fields}
+        path = f"/dags/{PROBE_DAG_ID}/dagRuns"
+        resp = self.api.call("POST", path, json=body)
+        if not verdict.status(resp, [200, 201], f"POST {path} with every body field {sorted(body)}", step="trigger"):
+            return [Outcome(e, FAILED, f"the trigger answered {resp.status_code}") for e in fields.values()]
+        run = run_path(PROBE_DAG_ID, str(body.get("dag_run_id") or (resp.json() or {}).get("dag_run_id")))
+        got = self.api.call("GET", run)
+        read = got.json() if got.status_code == 200 else {}
+        out = []
+        for name, effect in fields.items():
+            sent, back = body[name], read.get(name)
+            same = instant(sent) == instant(back) if instant(sent) is not None else sent == back
+            ok = verdict.that(same, f"POST {path}: {name} {sent!r} reads back as {back!r}", step=name)
+            out.append(Outcome(effect, PASSED if ok else FAILED, f"wrote {sent!r}, read {back!r}", recorded=True))
+        gone = self.api.call("DELETE", run)
+        if verdict.status(gone, 204, f"DELETE {run} (the run just triggered)", step="delete"):
+            again = self.api.call("GET", run)
+            verdict.that(again.status_code == 404, f"GET {run} after its DELETE answered {again.status_code}, not 404",
+                         step="delete", resp=again)
+        return out
+
+    # -- the probe DAG's pause ---------------------------------------------------------------------
+    def judge_pause(self, verdict, effects: list[Effect]) -> list[Outcome]:
+        """Once the run is done: the probe DAG paused (read back), then unpaused again (read back)."""
+        if not effects:
+            return []
+        if not self.finished():
+            return [Outcome(e, NOT_DECIDED, self.why) for e in effects]
+        ok = True
+        for want in (True, False):  # the run's cleanup puts the pause state back as it found it
+            resp = set_paused(self.api, PROBE_DAG_ID, want)
+            if not verdict.status(resp, 200, f"PATCH /dags/{PROBE_DAG_ID}?update_mask=is_paused is_paused={want}",
+                                  step="is_paused"):
+                return [Outcome(e, FAILED, f"answered {resp.status_code}") for e in effects]
+            got = self._field(f"/dags/{PROBE_DAG_ID}", "is_paused")
+            ok = verdict.that(got is want, f"is_paused={want} reads back as {got!r}", step="is_paused") and ok
+        return [Outcome(e, PASSED if ok else FAILED, "paused, then unpaused, each read back") for e in effects]

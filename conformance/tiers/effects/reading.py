@@ -31,8 +31,9 @@ class Page:
     total: int | None
 
 
-def read(api, path: str, key: str, params: dict) -> Page:
-    resp = api.call("GET", path, params=params)
+def read(api, path: str, key: str, params: dict, *, by_body: bool = False) -> Page:
+    """A list read: GET with `params` as the query, or (`by_body`) a POST list operation with them as its JSON body."""
+    resp = api.call("POST", path, json=params) if by_body else api.call("GET", path, params=params)
     items = total = None
     if resp.status_code == 200:
         try:

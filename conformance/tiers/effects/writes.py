@@ -63,6 +63,8 @@ KINDS = (
          ("host", "login")),
 )
 BY_OPERATION = {op: kind for kind in KINDS for op in (kind.create, kind.patch)}
+CREATE_ALIASES = {"post_variable": "post_variables"}  # 3.x names the variable create in the singular
+BY_OPERATION.update({alias: BY_OPERATION[op] for alias, op in CREATE_ALIASES.items()})
 # a body field read back under another name (3.x patch bodies name a pool `pool`)
 READ_AS = {"pool": "name"}
 
@@ -101,7 +103,8 @@ class Writer:
                     continue
                 self.created.setdefault(kind.collection, []).append(name)
                 if n == 0:  # one object's fields are enough to see each field's effect
-                    self._read_back(kind, name, body, table.get(kind.create, []), kind.create)
+                    op_id = next((a for a, op in CREATE_ALIASES.items() if op == kind.create and a in table), kind.create)
+                    self._read_back(kind, name, body, table.get(op_id, []), kind.create)
 
     def _read_back(self, kind: Kind, name: str, sent: dict, effects: list[Effect], op_id: str) -> None:
         got = self.api.call("GET", f"/{kind.collection}/{name}")
