@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from conformance.errors import ConfigError, RequestRefused  # noqa: F401 (re-exported: refusals are the guard's)
 from conformance.http.client import SAFE_METHODS
 from conformance.http.router import Match, Router
+from conformance.model.resources import ADMIN_KINDS, SANDBOX_KINDS
 from conformance.options import PROFILES
 from conformance.safety.ledger import PARAM_KINDS, Ledger
 
@@ -32,17 +33,17 @@ FORBIDDEN_AREA_REASON = "users, roles and permissions are never written outside 
 WHOLE_COLLECTION_REASON = "writes a whole collection; the sandbox cannot bind it to this run's objects"
 # users and roles a disruptive run created (named with its prefix, in its ledger): the one write any profile
 # may make to them is their deletion, so `cleanup` can finish a crashed disruptive run's work
-OWN_ADMIN_OBJECTS = {"/users/{username}": "username", "/roles/{role_name}": "role_name"}  # path -> naming parameter
+OWN_ADMIN_OBJECTS = {k.item: k.param for k in ADMIN_KINDS}  # path -> naming parameter
 # Path parameters that name one of the suite's own objects, and how.
-PREFIXED_PARAMS = ("variable_key", "pool_name", "connection_id", "uri")  # uri: 2.x dataset (queued events)
+PREFIXED_PARAMS = (*(k.param for k in SANDBOX_KINDS), "uri")  # uri: 2.x dataset (queued events)
 BINDABLE_PARAMS = frozenset(
     {"dag_id", "dag_run_id", "task_id", "map_index", "xcom_key", "task_try_number", "try_number", "backfill_id",
      "group_id", "key", "file_token", *PREFIXED_PARAMS}
 )
 # Collection-level creates, identified by the body field naming the new object.
-BODY_KEYED_CREATES = {"/variables": "key", "/pools": "name", "/connections": "connection_id", "/connections/test": "connection_id",
-                      "/connections/enqueue-test": "connection_id", "/datasets/events": "dataset_uri"}
-BULK_KEYS = {"/variables": "key", "/pools": "name", "/connections": "connection_id"}
+BULK_KEYS = {k.collection: k.field for k in SANDBOX_KINDS}
+BODY_KEYED_CREATES = {**BULK_KEYS, **{post: k.field for k in SANDBOX_KINDS for post in k.named_posts},
+                      "/datasets/events": "dataset_uri"}
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from conformance.http.paging import list_all
+from conformance.model.resources import CONNECTION
 from conformance.safety.ledger import Entry
 
 log = logging.getLogger(__name__)
 
 # operationId -> (collection path, list field, identifying field, ledger kind)
-UNNAMED_CREATES = {"create_default_connections": ("/connections", "connections", "connection_id", "connection")}
+UNNAMED_CREATES = {"create_default_connections": (CONNECTION.collection, CONNECTION.list_field, CONNECTION.field,
+                                                  CONNECTION.kind)}
 PAGE = 100
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.tiers.context import context_of
-from conformance.tiers.properties.operations import spec_operations
+from conformance.tiers.shared.operations import spec_operations
 from conformance.verdict import settle
 
 

@@ -21,8 +21,8 @@ from conformance.safety import unnamed
 from conformance.safety.guard import RequestRefused
 from conformance.tiers.authorization import probes
 from conformance.tiers.authorization.judge import ALLOWED, DENIED, ERROR, SKIPPED, UNEXPECTED, Cell, changed, judge
-from conformance.tiers.properties.operations import REVOKES_CREDENTIALS
-from conformance.tiers.properties.samples import SampleBuilder, Samples
+from conformance.tiers.shared.operations import REVOKES_CREDENTIALS
+from conformance.tiers.shared.samples import SampleBuilder, Samples
 from conformance.verdict import Conclusion
 
 log = logging.getLogger(__name__)

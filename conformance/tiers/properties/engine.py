@@ -31,9 +31,7 @@ from conformance.safety.guard import RequestRefused
 from conformance.target.auth import make_auth
 from conformance.tiers.properties.checking import ANONYMOUS_CHECKS, AUTH_CHECK, Checker
 from conformance.tiers.properties.messages import describe_exception
-from conformance.tiers.properties.operations import REVOKES_CREDENTIALS, OperationInfo, load_operations
 from conformance.tiers.properties.outcome import Outcome
-from conformance.tiers.properties.samples import Samples
 from conformance.tiers.properties.shaping import (
     Shaper,
     case_beyond_int64,
@@ -42,6 +40,8 @@ from conformance.tiers.properties.shaping import (
     strip_credentials,
 )
 from conformance.tiers.properties.strategies import Strategies
+from conformance.tiers.shared.operations import REVOKES_CREDENTIALS, OperationInfo, load_operations
+from conformance.tiers.shared.samples import Samples
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import json
 from collections.abc import Callable
 
 from conformance.probes.dags import PROBE_DAG_ID
-from conformance.tiers.properties.operations import BULK_FIELDS, NAMED_CREATES, NAMED_UPDATES, TRIGGERS, OperationInfo
-from conformance.tiers.properties.samples import Samples
+from conformance.tiers.shared.operations import BULK_FIELDS, NAMED_CREATES, NAMED_UPDATES, TRIGGERS, OperationInfo
+from conformance.tiers.shared.samples import Samples
 
 INT64 = (-(2**63), 2**63 - 1)
 

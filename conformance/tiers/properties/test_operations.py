@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.tiers.context import context_of
-from conformance.tiers.properties.operations import ordered_operations
+from conformance.tiers.shared.operations import ordered_operations
 
 
 def operation_params(ctx) -> list:

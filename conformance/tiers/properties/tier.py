@@ -21,15 +21,16 @@ import requests
 
 from conformance.checks.registry import must_of
 from conformance.model.reasons import ReasonCode
+from conformance.model.resources import ADMIN_KINDS, SANDBOX_KINDS
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
 from conformance.safety import unnamed
 from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.tiers.properties.engine import PropertyEngine
-from conformance.tiers.properties.operations import ordered_operations
 from conformance.tiers.properties.outcome import Outcome, summarize
-from conformance.tiers.properties.samples import SampleBuilder
+from conformance.tiers.shared.operations import ordered_operations
+from conformance.tiers.shared.samples import SampleBuilder
 from conformance.verdict import Conclusion, UndecidedCheck, excuses, result_classes, settle  # noqa: F401 (UndecidedCheck: re-exported)
 
 log = logging.getLogger(__name__)
@@ -101,12 +102,9 @@ class Tier:
         if info.method != "DELETE" or self.ctx.options.profile == "readonly":
             return
         owned = self.engine.samples.owned
-        if info.rel == "/variables/{variable_key}" and owned.get("variable"):
-            self.builder.ensure_variable(owned["variable"])
-        elif info.rel == "/pools/{pool_name}" and owned.get("pool"):
-            self.builder.ensure_pool(owned["pool"])
-        elif info.rel == "/connections/{connection_id}" and owned.get("connection"):
-            self.builder.ensure_connection(owned["connection"])
+        kind = next((k for k in SANDBOX_KINDS if info.rel == k.item and owned.get(k.kind)), None)
+        if kind is not None:
+            self.builder.ensure(kind.kind, owned[kind.kind])
 
     def _restore(self, info) -> None:
         """Undo what a generated case may have done to the probe DAGs, so later checks find them as before."""
@@ -169,7 +167,7 @@ class Tier:
 
     def remove_own_users_and_roles(self) -> None:
         """Users and roles generated cases created (named with the run prefix; the ledger does not track them)."""
-        for rel, key, ident in (("/users", "users", "username"), ("/roles", "roles", "name")):
+        for rel, key, ident in ((k.collection, k.list_field, k.field) for k in ADMIN_KINDS):
             if not any(info.rel == rel and info.method == "POST" for info in self.engine.ops.values()):
                 continue
             try:

@@ -6,15 +6,15 @@ from collections.abc import Callable
 
 from conformance.checks.metadata import scenario
 from conformance.http.paging import list_all
+from conformance.model.resources import CONNECTION, POOL, VARIABLE, OwnedKind
 
-# name of the collection -> (list key, id field, create body, patch body, update_mask)
+# name of the collection -> (the owned kind, what its create carries beyond a minimal body, patch body, update_mask)
 # Variables are patched without a mask here: the mask has its own scenario (a known 2.x defect).
-RESOURCES: dict[str, tuple[str, str, Callable[[str], dict], dict, str | None]] = {
-    "variables": ("variables", "key", lambda n: {"key": n, "value": "acf-value"}, {"value": "acf-changed"}, None),
-    "pools": ("pools", "name", lambda n: {"name": n, "slots": 2}, {"slots": 5}, "slots"),
-    "connections": ("connections", "connection_id",
-                    lambda n: {"connection_id": n, "conn_type": "http", "host": "example.invalid", "login": "acf",
-                               "password": "acf-secret-" + n[-8:]}, {"host": "changed.invalid"}, "host"),
+RESOURCES: dict[str, tuple[OwnedKind, Callable[[str], dict], dict, str | None]] = {
+    "variables": (VARIABLE, lambda n: {}, {"value": "acf-changed"}, None),
+    "pools": (POOL, lambda n: {"slots": 2}, {"slots": 5}, "slots"),
+    "connections": (CONNECTION, lambda n: {"host": "example.invalid", "login": "acf", "password": "acf-secret-" + n[-8:]},
+                    {"host": "changed.invalid"}, "host"),
 }
 OPS = {
     "variables": ["post_variables", "get_variable", "patch_variable", "get_variables", "delete_variable"],
@@ -28,9 +28,10 @@ def _named(item, id_field: str, name: str) -> bool:
 
 
 def _crud(api, verdict, expect, prefix: str, collection: str) -> None:
-    list_key, id_field, make, patch, mask = RESOURCES[collection]
+    kind, extra, patch, mask = RESOURCES[collection]
+    list_key, id_field, path = kind.list_field, kind.field, kind.collection
+    make = lambda n: kind.body(n, **extra(n))  # noqa: E731
     name = f"{prefix}{collection}_crud"
-    path = f"/{collection}"
     created = api.call("POST", path, json=make(name))
     verdict.status(created, expect["create_status"], f"POST {path}")
     verdict.schema(created, f"POST {path}")

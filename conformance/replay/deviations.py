@@ -23,6 +23,7 @@ from conformance.expectations.deviations import CLIENT_CHECK, Deviation
 from conformance.expectations.judge import verdicts
 from conformance.expectations.mutations import NothingToMutate, mutate
 from conformance.expectations.mutations import fill as _fill
+from conformance.model.resources import BY_PARAM, SANDBOX_KINDS
 from conformance.probes import runs
 from conformance.probes.dags import (
     DISPOSABLE_DAG_ID,
@@ -100,8 +101,7 @@ DEFAULT_PARAMS = {"dag_id": "{probe_dag}", "task_id": "{task}", "xcom_key": "{xc
 
 # Path parameters a `mutate` reproduction binds to objects this replay creates, as a run's samples do:
 # a write on a name that does not exist stops at 404 before the server shows how it treats the input.
-OWNED_PARAMS = {"variable_key": "{prefix}replay_obj_var", "pool_name": "{prefix}replay_obj_pool",
-                "connection_id": "{prefix}replay_obj_conn", "dag_run_id": "{run}_obj"}
+OWNED_PARAMS = {**{k.param: "{prefix}replay_obj_" + k.short for k in SANDBOX_KINDS}, "dag_run_id": "{run}_obj"}
 
 
 def _owned(ctx, param: str, names: dict[str, str], for_delete: bool = False) -> str:
@@ -113,11 +113,10 @@ def _owned(ctx, param: str, names: dict[str, str], for_delete: bool = False) -> 
     """
     name = _fill(OWNED_PARAMS[param], names) + ("_del" if for_delete else "")
     date_field = ctx.expectations.dialect().get("logical_date_field", "execution_date")
-    create = {"variable_key": ("/variables", {"key": name, "value": "replay"}),
-              "pool_name": ("/pools", {"name": name, "slots": 1}),
-              "connection_id": ("/connections", {"connection_id": name, "conn_type": "http"}),
-              "dag_run_id": (f"/dags/{PROBE_DAG_ID}/dagRuns", {"dag_run_id": name, date_field: unique_logical_date()})}
-    path, body = create[param]
+    if param == "dag_run_id":
+        path, body = f"/dags/{PROBE_DAG_ID}/dagRuns", {"dag_run_id": name, date_field: unique_logical_date()}
+    else:
+        path, body = BY_PARAM[param].collection, BY_PARAM[param].body(name)
     try:
         if param == "dag_run_id":  # its task runs only while the probe DAG is unpaused; `finish` restores the state
             runs.set_paused(ctx.session, PROBE_DAG_ID, False)
