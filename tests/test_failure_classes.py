@@ -198,7 +198,7 @@ def test_a_real_recorded_run_written_again_carries_classes_and_follows_the_schem
     write_all(run, tmp_path, Redactor([]))
     written = json.loads((tmp_path / "results.json").read_text())
     jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker()).validate(written)
-    assert written["schema_version"] == SCHEMA_VERSION == "1.2"
+    assert written["schema_version"] == SCHEMA_VERSION == "1.3"
     known = [r for r in written["results"] if r["status"] == "known_deviation"]
     assert len(known) >= 10, "the published run no longer shares deviations with the data: pick another release"
     for r in known:

@@ -25,7 +25,7 @@ LAYERS = (
     ("checks",),  # response checks, schema validation, how a check declares itself
     ("expectations",),  # per-version expectations and known deviations
     ("clients",),  # official API clients: their releases, venvs, and their reading of recorded answers
-    ("verdict",),  # how a check states its verdict
+    ("verdict", "context"),  # how a check states its verdict; what a check may use of the run
     ("tiers", "replay"),  # the parts that send checks' requests: the tiers; the replay of recorded deviations
     ("reporting",),  # results.json and the reports
     ("run",),  # one run: context, pytest plugin, selection, outcomes

@@ -11,6 +11,7 @@ from conformance.matrix import cells as cell_of
 from conformance.matrix import clients, databases
 from conformance.matrix.collect import Column
 from conformance.matrix.compare import adjacent, is_regression
+from conformance.model.status import Status
 from conformance.reporting.charts import STATUS_ORDER, releases_chart
 from conformance.reporting.html import environment
 from conformance.reporting.writer import write_texts
@@ -163,7 +164,7 @@ def render_markdown(doc: dict) -> str:
         ops = sum(1 for cells in doc["operations"].values() if cells.get(v["version"], {}).get("status") != cell_of.NOT_APPLICABLE)
         verdict = v.get("verdict") or f"error: {v['reason']}"
         lines.append(f"| {v['version']} | {verdict} | {cell_of.score_text(v.get('score'))} | {s.get('passed', '')} | "
-                     f"{s.get('failed', '')} | {cell_of.class_text(v.get('classes')) if s else ''} | {s.get('known_deviation', '')} | {s.get(cell_of.UNDECIDED, '')} | "
+                     f"{s.get(Status.FAILED, '')} | {cell_of.class_text(v.get('classes')) if s else ''} | {s.get(Status.KNOWN_DEVIATION, '')} | {s.get(cell_of.UNDECIDED, '')} | "
                      f"{s.get(cell_of.NOT_APPLICABLE, '')} | {s.get('error', '')} | {ops} | {v.get('suite_s', '')} |")
     lines += _effects_rows(doc)
     lines += ["", "## Checks", "", cell_of.LEGEND, "", "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
@@ -251,7 +252,7 @@ def _client_rows(doc: dict, versions: list[str]) -> list[str]:
 def deviation_status(cell: dict) -> str:
     """`known_deviation` where the replay reproduced it, `stale` where it was tried and never occurred."""
     if cell["occurs"] or cell["excused"]:
-        return "known_deviation"
+        return Status.KNOWN_DEVIATION
     return "stale" if cell["absent"] and cell.get("in_range") is not False else "skipped"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+from conformance.model.status import Status
 from conformance.reporting.results import RunResults
 
 
@@ -19,7 +20,7 @@ def render_junit(run: RunResults) -> str:
         suites, "testsuite",
         name=f"airflow-conformance {run.target.get('airflow_version', '')}",
         tests=str(len(run.results)), failures=str(counts["failed"]), errors=str(counts["error"]),
-        skipped=str(counts["skipped"] + counts["known_deviation"]), time=f"{run.duration_s:.3f}",
+        skipped=str(counts[Status.SKIPPED] + counts[Status.KNOWN_DEVIATION]), time=f"{run.duration_s:.3f}",
     )
     props = ET.SubElement(suite, "properties")
     for key, value in (("target", run.target.get("url", "")), ("airflow_version", run.target.get("airflow_version", "")),
@@ -35,7 +36,7 @@ def render_junit(run: RunResults) -> str:
         elif r.status == "error":
             el = ET.SubElement(case, "error", message=r.message[:500], type="Error")
             el.text = r.message
-        elif r.status == "known_deviation":
+        elif r.status == Status.KNOWN_DEVIATION:
             ET.SubElement(case, "skipped", message=f"known deviation {r.upstream}: {r.message}"[:1000])
         elif r.status == "skipped":
             ET.SubElement(case, "skipped", message=r.message[:1000])

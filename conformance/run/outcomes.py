@@ -13,6 +13,7 @@ import time
 import pytest
 
 from conformance.model.reasons import ReasonCode
+from conformance.model.status import Status
 from conformance.reporting.results import Result
 from conformance.verdict import CONCLUSION_KEY, Conclusion, Verdict
 
@@ -29,7 +30,7 @@ def align_report(rep, result: Result) -> None:
         return
     if result.status == "failed" and not rep.failed:
         rep.outcome, rep.longrepr = "failed", result.message
-    elif result.status == "known_deviation" and not hasattr(rep, "wasxfail"):
+    elif result.status == Status.KNOWN_DEVIATION and not hasattr(rep, "wasxfail"):
         rep.outcome, rep.wasxfail = "skipped", result.message
 
 
@@ -39,7 +40,8 @@ def result_from(item, info, call, rep, ctx) -> Result | None:
                 operation_ids=[op for op in info.get("operations", []) if op in ctx.router.by_id])
     started = item.stash.get(TIME_KEY, time.monotonic())
     base["duration_s"] = time.monotonic() - started
-    skip_code = str(item.stash.get(REASON_KEY, ""))
+    # a skip decided before the check ran (selection, the guard), else the code the check skipped with (verdict.skip)
+    skip_code = str(item.stash.get(REASON_KEY, "")) or str(getattr(_raised(call), "reason_code", ""))
     if rep.when == "setup":
         if rep.skipped:
             return Result(status="skipped", message=_skip_message(rep), reason_code=skip_code, **base)
@@ -80,6 +82,10 @@ def from_conclusion(conclusion: Conclusion, base: dict, ctx) -> Result:
                   deviations=[e.as_dict() for e in conclusion.excused], checks=conclusion.checks,
                   cells=conclusion.cells, group=conclusion.group, classes=conclusion.classes(base["kind"]),
                   reason_code=str(conclusion.reason_code or ""), **base)
+
+
+def _raised(call) -> BaseException | None:
+    return call.excinfo.value if call is not None and call.excinfo is not None else None
 
 
 def _skip_message(rep) -> str:

@@ -14,8 +14,8 @@ import pytest
 
 from conformance.checks.metadata import Meta
 from conformance.model.kinds import TIER_OF_KIND
+from conformance.model.profiles import Profile
 from conformance.model.reasons import ReasonCode
-from conformance.options import PROFILES
 
 KIND_OF = TIER_OF_KIND
 # how a skip says the check is not part of the release (the matrix tells "not applicable" from "not decided" by it)
@@ -73,7 +73,7 @@ def skip_of(ctx, meta: Meta | None, kind: str, operations=()) -> Skip | None:
     if not meta.applies_to(version):
         rng = " and ".join(x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x)
         return Skip(ReasonCode.NOT_APPLICABLE, f"{NOT_APPLICABLE_PREFIX}{ctx.target.airflow_version} (applies to {rng})")
-    if PROFILES.index(meta.tier) > PROFILES.index(ctx.options.profile):
+    if not Profile(ctx.options.profile).allows(meta.tier):
         return Skip(ReasonCode.PROFILE, f"needs the {meta.tier} profile; this run uses --profile {ctx.options.profile}")
     if "auth_default" in meta.needs and not ctx.auth_denied:
         return Skip(ReasonCode.AUTH_DEFAULT, AUTH_DEFAULT_REASON)

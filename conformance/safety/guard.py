@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from conformance.errors import ConfigError, RequestRefused  # noqa: F401 (re-exported: refusals are the guard's)
 from conformance.http.client import SAFE_METHODS
 from conformance.http.router import Match, Router
+from conformance.model.reasons import ReasonCode
 from conformance.model.resources import ADMIN_KINDS, SANDBOX_KINDS
 from conformance.options import PROFILES
 from conformance.safety.ledger import PARAM_KINDS, Ledger
@@ -28,6 +29,7 @@ GLOBAL_PREFIX = "acf_"
 READONLY_POSTS = frozenset({"get_dag_runs_batch", "get_task_instances_batch", "get_list_dag_runs_batch"})
 # Administrative areas never written outside the disruptive profile.
 FORBIDDEN_AREAS = ("/users", "/roles", "/permissions", "/auth/fab")
+DISRUPTIVE_ONLY = ReasonCode.DISRUPTIVE_ONLY.value  # the code of the two refusals below: a disruptive run sends them
 FORBIDDEN_AREA_REASON = "users, roles and permissions are never written outside the disruptive profile"
 # how a collection-wide write the sandbox cannot bind is refused (after "METHOD /path ")
 WHOLE_COLLECTION_REASON = "writes a whole collection; the sandbox cannot bind it to this run's objects"
@@ -51,6 +53,7 @@ class Decision:
     allowed: bool
     reason: str
     match: Match | None = None
+    code: str = ""  # a refusal's ReasonCode value where it is narrower than refused_by_guard (disruptive_only)
 
     @property
     def operation_id(self) -> str | None:
@@ -182,7 +185,7 @@ class Guard:
         kind, name = PARAM_KINDS.get(param, ""), match.path_params.get(param, "") if param else ""
         if method == "DELETE" and name.startswith(self.run_prefix) and self.ledger.contains(kind, name):
             return Decision(True, f"deletes the {kind} this run created", match)
-        return Decision(False, FORBIDDEN_AREA_REASON, match)
+        return Decision(False, FORBIDDEN_AREA_REASON, match, DISRUPTIVE_ONLY)
 
     def _object_write(self, method: str, rel: str, match: Match, body: object = None) -> Decision:
         params = match.path_params
@@ -236,7 +239,7 @@ class Guard:
         asset = data.get("asset_id") if isinstance(data, dict) else None
         if method == "POST" and rel == "/assets/events" and str(asset) in self.vacant_ids.get("asset_id", ()):
             return Decision(True, f"negative probe: asset {asset} does not exist", match)
-        return Decision(False, f"{method} {rel} {WHOLE_COLLECTION_REASON}", match)
+        return Decision(False, f"{method} {rel} {WHOLE_COLLECTION_REASON}", match, DISRUPTIVE_ONLY)
 
     def _bulk(self, rel: str, match: Match, data: object) -> Decision:
         field = BULK_KEYS[rel]

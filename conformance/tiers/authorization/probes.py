@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import requests
 
+from conformance.context import CheckContext
 from conformance.expectations.mutations import base_request, body_schema, fill, operation_spec
 from conformance.http.client import SAFE_METHODS
 from conformance.model.resources import ADMIN_KINDS, SANDBOX_KINDS, USER, OwnedKind
@@ -86,7 +87,7 @@ class Probe:
                 self.body[name] = MARKER
 
 
-def bindings(ctx, samples) -> dict[str, str]:
+def bindings(ctx: CheckContext, samples) -> dict[str, str]:
     """Real path parameter values on this target: the run's own objects, the probe DAGs, vacant ids.
 
     `map_index` is 0, not -1: Flask's int converter (2.x) does not match a negative number, so a
@@ -111,19 +112,19 @@ def bindings(ctx, samples) -> dict[str, str]:
     return out
 
 
-def harmless(ctx, real: dict[str, str]) -> dict[str, str]:
+def harmless(ctx: CheckContext, real: dict[str, str]) -> dict[str, str]:
     """The same parameters, with every name the run could own replaced by one it never created."""
     return {**real, **{param: f"{ctx.prefix}authz_missing_{param}" for param in HARMLESS_NAMES}}
 
 
-def _placeholders(ctx, values: dict[str, str], is_harmless: bool) -> dict[str, str]:
+def _placeholders(ctx: CheckContext, values: dict[str, str], is_harmless: bool) -> dict[str, str]:
     """What the placeholders of the spec-built requests stand for (see mutations.BASE_OVERRIDES)."""
     return {"probe_dag": values["dag_id"], "disposable_dag": values["dag_id"] if is_harmless else DISPOSABLE_DAG_ID,
             "task": PROBE_TASK_ID, "xcom_key": XCOM_KEY, "missing": f"{ctx.prefix}missing", "prefix": ctx.prefix,
             "run": values["dag_run_id"], "vacant_id": str(VACANT_ID_BASE)}
 
 
-def build(ctx, op_id: str, values: dict[str, str], *, is_harmless: bool = False) -> Probe:
+def build(ctx: CheckContext, op_id: str, values: dict[str, str], *, is_harmless: bool = False) -> Probe:
     """The probe of one operation with these path parameter values."""
     route = ctx.router.by_id[op_id]
     rel = ctx.router.relative(route.template)
@@ -137,7 +138,7 @@ def build(ctx, op_id: str, values: dict[str, str], *, is_harmless: bool = False)
     return probe
 
 
-def _shape_body(ctx, probe: Probe, rel: str, params: dict[str, str], values: dict[str, str]) -> None:
+def _shape_body(ctx: CheckContext, probe: Probe, rel: str, params: dict[str, str], values: dict[str, str]) -> None:
     """What the spec's minimum leaves out: an update names its own object, a bulk body one entity, a clear one run."""
     body = probe.body
     schema = body_schema(ctx.spec, operation_spec(ctx.spec, ctx.router.by_id[probe.op_id])) or {}
@@ -185,7 +186,7 @@ ADMIN_CREATES = {k.collection: functools.partial(_admin_body, k) for k in ADMIN_
 HARMLESS_TEST = {"conn_type": "fs"}
 
 
-def _read_back(ctx, route, rel: str, probe: Probe) -> ReadBack | None:
+def _read_back(ctx: CheckContext, route, rel: str, probe: Probe) -> ReadBack | None:
     """The read that shows a write's effect: the object it updates or deletes, or the one it would create."""
     if not probe.writes:
         return None

@@ -24,6 +24,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.context import CheckContext
 from conformance.expectations.mutations import body_schema
 from conformance.generation import generation_settings
 from conformance.model.resources import BY_KIND, CONNECTION, POOL, VARIABLE, OwnedKind
@@ -74,7 +75,7 @@ RUN_ROUTES = {
 CHAINS = (*CRUD, "dag_runs")
 
 
-def chain_operations(ctx, name: str) -> list[str]:
+def chain_operations(ctx: CheckContext, name: str) -> list[str]:
     """operationIds a chain exercises on this target (for the marker and coverage)."""
     routes = RUN_ROUTES if name == "dag_runs" else {k: v for k, v in CRUD[name].items() if k in
                                                      ("create", "read", "update", "list", "delete")}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from conformance.context import CheckContext
 from conformance.model.resources import ADMIN_KINDS, BY_KIND, CONNECTION, POOL, SANDBOX_KINDS, VARIABLE
 from conformance.probes.dags import (
     ASSETS_DAG_ID,
@@ -100,7 +101,7 @@ def _add(target: dict[str, list], name: str, *values) -> None:
 class SampleBuilder:
     """Finds or creates the objects property tests aim at."""
 
-    def __init__(self, ctx, dialect: dict) -> None:
+    def __init__(self, ctx: CheckContext, dialect: dict) -> None:
         self.ctx = ctx
         self.session = ctx.session
         self.dialect = dialect
