@@ -44,6 +44,7 @@ class CheckContext(Protocol):
     auth_denied: bool  # the target refuses valid credentials by configuration (2.0-2.2 deny_all)
     access: Access | None  # who may do what on this release (None: not recorded for it)
     identities: dict[str, AuthSpec]  # role identities, by the release's role names
+    primary_role: str | None  # the role of the run's own identity, when known
     page_limits: PageLimits | None  # the page limits the paging checks judge by
 
     @property

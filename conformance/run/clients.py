@@ -21,6 +21,7 @@ from conformance.expectations.deviations import CLIENT_CHECK
 from conformance.model.reasons import ReasonCode
 from conformance.model.status import Status
 from conformance.reporting.results import Result
+from conformance.run.context import RunContext
 from conformance.verdict import excuses, result_classes
 
 MAX_LISTED = 5
@@ -31,7 +32,7 @@ def _stderr(message: str) -> None:
     print(f"airflow-conformance: {message}", file=sys.stderr, flush=True)
 
 
-def check_clients(ctx, progress: Callable[[str], None] = _stderr) -> tuple[list[Result], dict]:
+def check_clients(ctx: RunContext, progress: Callable[[str], None] = _stderr) -> tuple[list[Result], dict]:
     """(client results, the `clients` section of results.json) for this run's cassette."""
     entries = ctx.cassette.entries()
     section: dict = {"cassette": {"answers": len(entries), "operations": len({e["operation"] for e in entries}),

@@ -15,6 +15,7 @@ import json
 
 import requests
 
+from conformance.context import CheckContext
 from conformance.errors import ConfigError
 from conformance.options import RunOptions
 from conformance.target.auth import AuthSpec, JwtAuth, parse_auth
@@ -46,7 +47,7 @@ def resolve(options: RunOptions, local, access, version: str) -> dict[str, AuthS
     return out
 
 
-def primary_role(options: RunOptions, auth: AuthSpec, local, ctx) -> str | None:
+def primary_role(options: RunOptions, auth: AuthSpec, local, ctx: CheckContext) -> str | None:
     """The role of the run's own identity, when the run can know it without trusting guesses."""
     access = ctx.access
     if access is None:
@@ -77,7 +78,7 @@ def _role_claim(auth, access) -> str | None:
     return access.role(role) if isinstance(role, str) else None
 
 
-def check(ctx) -> None:
+def check(ctx: CheckContext) -> None:
     """Each role identity must be accepted (a 403 is fine: the role may read nothing); exit 2 when one is refused."""
     for role in ctx.identities:
         try:

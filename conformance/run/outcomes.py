@@ -15,6 +15,7 @@ import pytest
 from conformance.model.reasons import ReasonCode
 from conformance.model.status import Status
 from conformance.reporting.results import Result
+from conformance.run.context import RunContext
 from conformance.verdict import CONCLUSION_KEY, Conclusion, Verdict
 
 # what the run plugin leaves on each item: its check metadata, its Verdict, its start time
@@ -34,7 +35,7 @@ def align_report(rep, result: Result) -> None:
         rep.outcome, rep.wasxfail = "skipped", result.message
 
 
-def result_from(item, info, call, rep, ctx) -> Result | None:
+def result_from(item, info, call, rep, ctx: RunContext) -> Result | None:
     """The result of one phase of a check (None when that phase decides nothing: a passing setup or teardown)."""
     base = dict(id=info["result_id"], kind=info["kind"], title=info["title"], must=info.get("must", ""),
                 operation_ids=[op for op in info.get("operations", []) if op in ctx.router.by_id])
@@ -75,7 +76,7 @@ def result_from(item, info, call, rep, ctx) -> Result | None:
                   **base)
 
 
-def from_conclusion(conclusion: Conclusion, base: dict, ctx) -> Result:
+def from_conclusion(conclusion: Conclusion, base: dict, ctx: RunContext) -> Result:
     """A result built from a check's structured verdict: status, excused deviations, per-check outcomes."""
     return Result(status=conclusion.status, message=conclusion.message, upstream=conclusion.upstream,
                   reproduce=conclusion.reproduce or (ctx.session.last_curl() if conclusion.status != "passed" else ""),

@@ -287,7 +287,7 @@ def _line(config: pytest.Config, line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
-def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict:
+def _read_with_clients(ctx: RunContext, results: list[Result], *, interrupted: bool) -> dict:
     """Let the official clients read the run's cassette (their results join `results`); it is saved with the reports."""
     from conformance.run.clients import check_clients  # noqa: PLC0415
 
@@ -301,7 +301,7 @@ def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict
     return section
 
 
-def _clean_up(ctx, gone: str) -> list[str]:
+def _clean_up(ctx: RunContext, gone: str) -> list[str]:
     """What the end-of-run cleanup could not do (the ledger on disk keeps it for `cleanup`)."""
     from conformance.run.context import PROBE_DAG_IDS  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
@@ -315,7 +315,7 @@ def _clean_up(ctx, gone: str) -> list[str]:
         return [f"cleanup could not finish: {type(exc).__name__}: {exc}"]
 
 
-def _target_gone(ctx) -> str:
+def _target_gone(ctx: RunContext) -> str:
     """Non-empty when the target stopped answering during the run (the run cannot be finished: exit 3)."""
     import requests  # noqa: PLC0415
 

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from conformance.checks.metadata import Meta
+from conformance.context import CheckContext
 from conformance.model.kinds import TIER_OF_KIND
 from conformance.model.profiles import Profile
 from conformance.model.reasons import ReasonCode
@@ -46,7 +47,7 @@ class Skip(NamedTuple):
     text: str
 
 
-def lacks_reason(ctx, operations) -> str | None:
+def lacks_reason(ctx: CheckContext, operations) -> str | None:
     """Why the run's own identity cannot decide a check that makes these operations (None: it may make them all)."""
     for op_id in operations:
         missing = ctx.primary_lacks(op_id)
@@ -56,13 +57,13 @@ def lacks_reason(ctx, operations) -> str | None:
     return None
 
 
-def skip_reason(ctx, meta: Meta | None, kind: str, operations=()) -> str | None:
+def skip_reason(ctx: CheckContext, meta: Meta | None, kind: str, operations=()) -> str | None:
     """Why this check cannot be decided on this target with these options; None when it can."""
     skip = skip_of(ctx, meta, kind, operations)
     return skip.text if skip else None
 
 
-def skip_of(ctx, meta: Meta | None, kind: str, operations=()) -> Skip | None:
+def skip_of(ctx: CheckContext, meta: Meta | None, kind: str, operations=()) -> Skip | None:
     """The code and the sentence of `skip_reason` (None when the check can be decided)."""
     if meta is None:  # generated items (properties, authorization): the run-wide reasons, and the identity's privileges
         if ctx.auth_denied:

@@ -28,7 +28,7 @@ GLOBAL_PREFIX = "acf_"
 # POST operations that only read (list endpoints taking their filters in a body).
 READONLY_POSTS = frozenset({"get_dag_runs_batch", "get_task_instances_batch", "get_list_dag_runs_batch"})
 # Administrative areas never written outside the disruptive profile.
-FORBIDDEN_AREAS = ("/users", "/roles", "/permissions", "/auth/fab")
+FORBIDDEN_AREAS = (*(k.collection for k in ADMIN_KINDS), "/permissions", "/auth/fab")
 DISRUPTIVE_ONLY = ReasonCode.DISRUPTIVE_ONLY.value  # the code of the two refusals below: a disruptive run sends them
 FORBIDDEN_AREA_REASON = "users, roles and permissions are never written outside the disruptive profile"
 # how a collection-wide write the sandbox cannot bind is refused (after "METHOD /path ")
