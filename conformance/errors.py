@@ -55,7 +55,8 @@ class RequestRefused(Exception):
     Not a ConformanceError: a refusal is an outcome the tiers report (skipped, not sent), not a failure.
     """
 
-    def __init__(self, reason: str, operation_id: str | None = None) -> None:
+    def __init__(self, reason: str, operation_id: str | None = None, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.operation_id = operation_id
+        self.code = code  # a ReasonCode value (conformance.model.reasons) where the refusal has a narrower one

@@ -16,9 +16,12 @@ from typing import NoReturn
 
 import pytest
 import requests
+from _pytest.outcomes import Skipped  # pytest.skip.Exception, by the name a type checker resolves
 
 from conformance.expectations.deviations import Deviation, Observation
 from conformance.model.classes import SECURITY_KINDS, FailureClass, classify, ordered
+from conformance.model.reasons import ReasonCode
+from conformance.model.status import Status
 
 MAX_SHOWN = 5
 # where a check leaves its structured verdict for the plugin (property results)
@@ -37,6 +40,19 @@ class UndecidedCheck(Exception):
     """The suite could not decide a check (crashed check, unhandled case, transport error): `error`."""
 
 
+class CodedSkip(Skipped):
+    """pytest's skip, carrying the ReasonCode results.json gives the skipped result."""
+
+    def __init__(self, reason: str, code: ReasonCode | str) -> None:
+        super().__init__(reason)
+        self.reason_code = str(code)
+
+
+def skip(reason: str, code: ReasonCode | str) -> NoReturn:
+    """End a check as skipped: `reason` for a person, `code` (a ReasonCode) for whatever reads results.json."""
+    raise CodedSkip(reason, code)
+
+
 def settle(conclusion: Conclusion, node) -> Conclusion:
     """Leave a structured verdict on the pytest item for the plugin and end the test with its outcome."""
     node.stash[CONCLUSION_KEY] = conclusion
@@ -44,10 +60,10 @@ def settle(conclusion: Conclusion, node) -> Conclusion:
         raise ContractViolation(conclusion.message)
     if conclusion.status == "error":
         raise UndecidedCheck(conclusion.message)
-    if conclusion.status == "known_deviation":
+    if conclusion.status == Status.KNOWN_DEVIATION:
         pytest.xfail(conclusion.message)
     if conclusion.status == "skipped":
-        pytest.skip(conclusion.message)
+        skip(conclusion.message, conclusion.reason_code)
     return conclusion
 
 
@@ -127,7 +143,7 @@ def result_classes(status: str, kind: str, failures, deviations) -> list[str]:
     """
     if status == "failed":
         return ordered(classify(check, code, kind) for check, code in failures) or [classify("", None, kind).value]
-    if status == "known_deviation":
+    if status == Status.KNOWN_DEVIATION:
         return ordered(excused_class(d, kind) for d in deviations)
     return []
 
@@ -234,5 +250,5 @@ class Verdict:
         if known:
             observed = "; ".join(v.summary for v in known[:3])
             text = "; ".join(e.deviation.describe() for e in ex) + f" | observed: {observed}"
-            return Conclusion("known_deviation", text, ex, reproduce=known[0].reproduce)
+            return Conclusion(Status.KNOWN_DEVIATION, text, ex, reproduce=known[0].reproduce)
         return None

@@ -16,7 +16,9 @@ from conformance.checks.registry import check_names
 from conformance.expectations import raw_deviations
 from conformance.expectations.deviations import Deviation, lint
 from conformance.expectations.judge import violates
-from conformance.expectations.replay import (
+from conformance.expectations.trust import problems
+from conformance.local.versions import supported
+from conformance.replay.deviations import (
     ABSENT,
     CONTROL_CLEAN,
     CONTROL_FAILS,
@@ -27,8 +29,6 @@ from conformance.expectations.replay import (
     _as_control,
     controls,
 )
-from conformance.expectations.trust import problems
-from conformance.local.versions import supported
 from conformance.specs.catalog import load_spec, reference_version_for
 
 pytestmark = pytest.mark.fast

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "conformance"
 # From the bottom up; a part may import parts of its own layer and of the layers before it.
 LAYERS = (
     ("__init__", "errors", "paths", "options", "generation", "progress"),  # what every part may use (the package face: its version)
-    ("model",),  # the domain vocabulary: failure classes
+    ("model",),  # the domain vocabulary: owned resource kinds, statuses, kinds, profiles, classes, reason codes
     ("target",),  # which Airflow answers, with which credentials
     ("http",),  # sending: session, retries, rate, interrupts, redaction, routing, paging
     ("probes", "specs", "local"),  # the probe DAGs, reference specs, real local releases
@@ -25,8 +25,8 @@ LAYERS = (
     ("checks",),  # response checks, schema validation, how a check declares itself
     ("expectations",),  # per-version expectations and known deviations
     ("clients",),  # official API clients: their releases, venvs, and their reading of recorded answers
-    ("verdict",),  # how a check states its verdict
-    ("tiers",),  # scenarios, properties, posture
+    ("verdict", "context"),  # how a check states its verdict; what a check may use of the run
+    ("tiers", "replay"),  # the parts that send checks' requests: the tiers; the replay of recorded deviations
     ("reporting",),  # results.json and the reports
     ("run",),  # one run: context, pytest plugin, selection, outcomes
     ("matrix",),  # runs across releases
@@ -91,6 +91,23 @@ def _cycles(graph: dict[str, set[str]]) -> list[str]:
         if node not in state:
             visit(node, [])
     return cycles
+
+
+def _tier(module: str) -> str | None:
+    """The tier package a module belongs to (`conformance.tiers.<tier>.x`), None for the tiers' own shared modules."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 3 and parts[1] == "tiers" else None
+
+
+SHARED_TIER_PARTS = ("shared",)  # conformance/tiers/shared/: what more than one tier uses
+
+
+def test_a_tier_imports_no_other_tiers_modules():
+    """A tier reaches what tiers share through `conformance.tiers.shared` (and the tiers' root modules), never
+    through another tier's internals."""
+    crossing = [f"{src} imports {dst}" for src, dsts in _graph().items() for dst in dsts
+                if _tier(src) and _tier(dst) and _tier(dst) not in (_tier(src), *SHARED_TIER_PARTS)]
+    assert crossing == []
 
 
 def test_no_import_cycle_between_modules():

@@ -19,14 +19,16 @@ from conformance.expectations.page_limits import PageLimits, from_record, page_s
 from conformance.matrix import cells, passes
 from conformance.matrix.build import build, render_html, render_markdown
 from conformance.matrix.collect import Column
+from conformance.model.reasons import ReasonCode
 from conformance.options import RunOptions
 from conformance.run.context import page_limits_of
 from conformance.run.selection import AUTH_DEFAULT_REASON, NOT_APPLICABLE_PREFIX
 from conformance.safety.guard import FORBIDDEN_AREA_REASON, WHOLE_COLLECTION_REASON
 
 
-def _r(cid: str, status: str, message: str = "", kind: str = "scenario") -> dict:
-    return {"id": cid, "kind": kind, "title": cid, "status": status, "message": message, "operation_ids": []}
+def _r(cid: str, status: str, message: str = "", kind: str = "scenario", code: str = "") -> dict:
+    return {"id": cid, "kind": kind, "title": cid, "status": status, "message": message, "operation_ids": [],
+            **({"reason_code": code} if code else {})}
 
 
 def _col(version: str, results: list[dict], operations: dict | None = None, verdict: str = "conformant") -> Column:
@@ -40,20 +42,17 @@ def _col(version: str, results: list[dict], operations: dict | None = None, verd
 
 
 def test_a_skip_outside_the_version_range_is_not_applicable_and_any_other_skip_is_undecided():
-    assert cells.classify("skipped", f"{NOT_APPLICABLE_PREFIX}3.3.2 (applies to < 2.3)") == cells.NOT_APPLICABLE
-    assert cells.classify("skipped", "needs the disruptive profile; this run uses --profile sandbox") == cells.UNDECIDED
-    assert cells.classify("skipped", AUTH_DEFAULT_REASON) == cells.UNDECIDED
-    assert cells.classify("skipped", "") == cells.UNDECIDED  # no reason is no licence to call it not applicable
-    # a client release that predates the operation has nothing to read it with; one that has it and read nothing did not decide
-    assert cells.classify("skipped", "apache-airflow-client 2.3.0: this client has no such operation") == cells.NOT_APPLICABLE
-    assert cells.classify("skipped", "the official client read no recorded answer of it") == cells.UNDECIDED
+    assert cells.classify("skipped", ReasonCode.NOT_APPLICABLE) == cells.NOT_APPLICABLE
+    for code in set(ReasonCode) - {ReasonCode.NOT_APPLICABLE}:  # profile, auth_default, client_no_model, ...
+        assert cells.classify("skipped", code) == cells.UNDECIDED, code
+    assert cells.classify("skipped", "") == cells.UNDECIDED  # no code is no licence to call it not applicable
     for status in ("passed", "failed", "known_deviation", "error"):
-        assert cells.classify(status, NOT_APPLICABLE_PREFIX) == status
+        assert cells.classify(status, ReasonCode.NOT_APPLICABLE) == status
 
 
 def test_score_is_passed_over_decided_and_undecided_checks_never_count():
     tally = cells.counts([_r("a", "passed"), _r("b", "failed"), _r("c", "known_deviation"), _r("d", "skipped", "x"),
-                          _r("e", "skipped", NOT_APPLICABLE_PREFIX + "2.0.2"), _r("f", "error")])
+                          _r("e", "skipped", NOT_APPLICABLE_PREFIX + "2.0.2", code="not_applicable"), _r("f", "error")])
     assert tally == {"passed": 1, "failed": 1, "known_deviation": 1, "error": 1, cells.NOT_APPLICABLE: 1, cells.UNDECIDED: 1}
     assert cells.score(tally) == {"passed": 1, "decided": 3, "ratio": 0.3333}
     assert cells.score_text(cells.score(tally)) == "1/3 (33.3%)"
@@ -63,7 +62,8 @@ def test_score_is_passed_over_decided_and_undecided_checks_never_count():
 def test_every_cell_of_the_matrix_says_decided_not_applicable_or_undecided_with_a_label():
     old = _col("2.0.2", [_r("scenario.only_old", "passed"), _r("scenario.both", "skipped", "probe DAGs missing")],
                {"get_dags": {"status": "passed", "requests": 3}})
-    new = _col("3.3.2", [_r("scenario.only_old", "skipped", NOT_APPLICABLE_PREFIX + "3.3.2 (applies to < 2.3)"),
+    new = _col("3.3.2", [_r("scenario.only_old", "skipped", NOT_APPLICABLE_PREFIX + "3.3.2 (applies to < 2.3)",
+                                       code="not_applicable"),
                          _r("scenario.both", "failed", "wrong"), _r("scenario.only_new", "passed")],
                {"get_dags": {"status": "failed", "requests": 5, "reason": "500"},
                 "get_assets": {"status": "skipped", "requests": 0, "reason": "needs the disruptive profile"}})
@@ -93,7 +93,7 @@ DENY_ALL, DISRUPTIVE = passes.PASSES
 
 
 def test_the_default_auth_run_decides_its_checks_and_never_turns_a_failure_into_a_pass():
-    main = _col("2.0.2", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON), _r("scenario.x", "failed")],
+    main = _col("2.0.2", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default"), _r("scenario.x", "failed")],
                 verdict="not conformant")
     assert passes.waiting(main.results, DENY_ALL) == ["scenario.auth.deny_all_default"]
     assert passes.waiting(main.results, DISRUPTIVE) == []
@@ -108,16 +108,16 @@ def test_the_default_auth_run_decides_its_checks_and_never_turns_a_failure_into_
     assert merged["verdict"] == "not conformant"
     assert merged["second_passes"]["deny_all"]["checks"] == ["scenario.auth.deny_all_default"]
 
-    clean = _col("2.1.4", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON)])
+    clean = _col("2.1.4", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default")])
     failed = passes.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "failed", "200")]}, DENY_ALL)
     assert failed["verdict"] == "not conformant" and failed["summary"]["failed"] == 1
-    still = passes.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON)]},
+    still = passes.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default")]},
                          DENY_ALL)
     assert still["results"][0]["status"] == "skipped" and still["second_passes"]["deny_all"]["checks"] == []
 
 
-def _guard_skip(op: str, reason: str) -> dict:
-    return _r(f"authorization.{op}", "skipped", f"{passes.GUARD_REFUSAL}: {reason}", kind="authorization")
+def _guard_skip(op: str, reason: str, code: str = "disruptive_only") -> dict:
+    return _r(f"authorization.{op}", "skipped", f"refused by the safety guard: {reason}", kind="authorization", code=code)
 
 
 def _with_client(col: Column, ops: list[str]) -> Column:
@@ -130,9 +130,9 @@ def _with_client(col: Column, ops: list[str]) -> Column:
 def test_the_disruptive_pass_waits_for_guard_refusals_outside_disruptive_and_the_client_of_a_disabled_operation():
     main = _with_client(_col("2.10.5", [
         _guard_skip("post_user", FORBIDDEN_AREA_REASON), _guard_skip("post_role", FORBIDDEN_AREA_REASON),
-        _guard_skip("patch_dag", "DAG 'x' is not one of the suite's probe DAGs"),  # a sandbox rule no restart lifts
+        _guard_skip("patch_dag", "DAG 'x' is not one of the suite's probe DAGs", "refused_by_guard"),  # no restart lifts it
         _r("authorization.get_dags", "passed", kind="authorization"),
-        _r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON)],
+        _r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default")],
         {"test_connection": {}, "get_connection": {}, "post_user": {}}), ["get_connection"])
     assert passes.waiting(main.results, DISRUPTIVE) == ["authorization.post_user", "authorization.post_role",
                                                          "client.test_connection"]
@@ -152,10 +152,10 @@ def test_the_disruptive_pass_waits_for_guard_refusals_outside_disruptive_and_the
 
 
 def test_the_disruptive_pass_decides_the_property_tier_of_a_refused_operation_and_its_operations_row():
-    refused = f"{passes.GUARD_REFUSAL} (20 generated cases): {FORBIDDEN_AREA_REASON}"
-    main = _col("2.10.5", [_r("property.post_user", "skipped", refused, kind="property"),
-                           _r("property.patch_dag", "skipped", f"{passes.GUARD_REFUSAL} (3 generated cases): DAG 'x' "
-                              "is not one of the suite's probe DAGs", kind="property"),  # a sandbox rule: no restart
+    refused = f"refused by the safety guard (20 generated cases): {FORBIDDEN_AREA_REASON}"
+    main = _col("2.10.5", [_r("property.post_user", "skipped", refused, kind="property", code="disruptive_only"),
+                           _r("property.patch_dag", "skipped", "refused by the safety guard (3 generated cases): DAG 'x' "
+                              "is not one of the suite's probe DAGs", kind="property", code="refused_by_guard"),  # no restart
                            _guard_skip("post_user", FORBIDDEN_AREA_REASON)],
                 {"post_user": {"status": "skipped", "reason": refused}, "patch_dag": {"status": "skipped"}})
     assert passes.waiting(main.results, DISRUPTIVE) == ["property.post_user", "authorization.post_user"]
@@ -213,7 +213,7 @@ def test_a_rebuild_merges_every_stored_pass(tmp_path):
 
     from conformance.matrix.collect import load_runs  # noqa: PLC0415
 
-    main = _with_client(_col("2.2.5", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON),
+    main = _with_client(_col("2.2.5", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default"),
                                        _guard_skip("post_role", FORBIDDEN_AREA_REASON)], {"post_role": {}}), [])
     run = tmp_path / "runs" / "2.2.5"
     for folder, results in (("", main.results), ("auth-default", {"run_id": "a", "results": [_r("scenario.auth.deny_all_default", "passed")]}),

@@ -14,9 +14,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from conformance.probes.dags import ASSETS_DAG_ID
-from conformance.tiers.properties.operations import OperationInfo
-from conformance.tiers.properties.samples import QUEUED_EVENT_READS, Samples
 from conformance.tiers.properties.strategies import Strategies
+from conformance.tiers.shared.operations import OperationInfo
+from conformance.tiers.shared.samples import QUEUED_EVENT_READS, Samples
 
 ANCHOR = {"dag_id": "conformance_probe", "dag_run_id": "acf_run", "task_id": "echo"}
 

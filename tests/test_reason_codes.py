@@ -66,7 +66,59 @@ def test_the_schema_lists_exactly_the_reason_codes():
     assert schema()["$defs"]["result"]["properties"]["reason_code"]["enum"] == [c.value for c in ReasonCode]
 
 
-def test_the_matrix_reads_the_code_before_the_words():
-    assert cells.classify("skipped", "whatever the words", "not_applicable") == cells.NOT_APPLICABLE
-    assert cells.classify("skipped", "not applicable to Airflow 2.0.2 (applies to >= 3.0)", "profile") == cells.UNDECIDED
-    assert cells.classify("skipped", "not applicable to Airflow 2.0.2 (applies to >= 3.0)") == cells.NOT_APPLICABLE
+def test_the_matrix_reads_the_code_never_the_words():
+    words = {"status": "skipped", "message": "not applicable to Airflow 2.0.2 (applies to >= 3.0)"}
+    assert cells.result_cell({**words, "reason_code": "profile"})["status"] == cells.UNDECIDED
+    assert cells.result_cell({**words, "message": "whatever", "reason_code": "not_applicable"})["status"] == cells.NOT_APPLICABLE
+    assert cells.result_cell({**words, "schema_version": "1.3"})["status"] == cells.UNDECIDED  # no code: not decided
+
+
+def test_the_guard_codes_the_refusals_only_a_disruptive_run_lifts():
+    from conformance.http.router import Router  # noqa: PLC0415
+    from conformance.safety.guard import Guard  # noqa: PLC0415
+    from conformance.safety.ledger import Ledger  # noqa: PLC0415
+    from conformance.specs.catalog import load_spec  # noqa: PLC0415
+
+    guard = Guard("sandbox", run_prefix="acf_t_", ledger=Ledger("t", path=None), router=Router(load_spec("2.10.5")))
+    base = "http://x/api/v1"
+    assert guard.decide("POST", base + "/users", '{"username": "acf_t_u"}').code == "disruptive_only"
+    assert guard.decide("DELETE", base + "/variables/other").code == ""  # a sandbox rule: no restart lifts it
+    guard3 = Guard("sandbox", run_prefix="acf_t_", ledger=guard.ledger, router=Router(load_spec("3.3.2")))
+    assert guard3.decide("POST", "http://x/api/v2/connections/defaults").code == "disruptive_only"
+
+
+def test_the_client_readers_codes_are_reason_codes():
+    from conformance.clients import runner  # noqa: PLC0415 (a file that runs inside a client's venv)
+
+    assert {runner.NOT_APPLICABLE, runner.CLIENT_NO_MODEL} <= {c.value for c in ReasonCode}
+
+
+def test_published_runs_read_as_schema_1_3_give_the_published_matrix_cell_for_cell():
+    """The runs under reports/runs/ (schema 1.1 and 1.2) read through `legacy` and classified by code alone
+    give every cell and count of reports/compatibility.json, which the message-reading matrix published."""
+    import json  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from conformance.matrix import passes  # noqa: PLC0415
+    from conformance.reporting import legacy  # noqa: PLC0415
+
+    reports = Path(__file__).resolve().parents[1] / "reports"
+    published = json.loads((reports / "compatibility.json").read_text(encoding="utf-8"))
+    differ, compared = [], 0
+    for column in published["versions"]:
+        version = column["version"]
+        folder = reports / "runs" / version.replace(" · PostgreSQL", "-postgres")
+        data = passes.merge_stored(legacy.load(folder / "results.json"), folder)
+        assert cells.counts(data["results"]) == column["counts"], version
+        for r in data["results"]:
+            cell = published["checks"].get(r["id"], {}).get("cells", {}).get(version)
+            if cell is not None:
+                compared += 1
+                differ += [(version, r["id"])] if cells.result_cell(r)["status"] != cell["status"] else []
+        for op, row in data["operations"].items():
+            cell = published["operations"].get(op, {}).get(version)
+            if cell is not None:
+                compared += 1
+                differ += [(version, op)] if cells.operation_cell(row, None)["status"] != cell["status"] else []
+    assert compared > 4000 and differ == []
+

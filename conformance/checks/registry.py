@@ -38,22 +38,17 @@ class Check:
         self.fn(response, case)
 
 
+_MARKED: dict[str, Check] = {}  # every function marked @check, in the order written
+
+
 def check(fn: CheckFn) -> CheckFn:
-    """Mark `fn` as an Airflow check; `CHECKS` (built at the end of this module) holds every marked function.
+    """Register `fn` as an Airflow check (`CHECKS` holds every registered one, read-only once the module is loaded).
 
     Its name is the check's name and its docstring's first line the MUST it stands for.
     """
-    fn.airflow_check = True  # type: ignore[attr-defined]
+    doc = (fn.__doc__ or "").strip().splitlines()
+    _MARKED[fn.__name__] = Check(fn.__name__, fn, doc[0] if doc else fn.__name__)
     return fn
-
-
-def _collect(namespace: dict) -> Mapping[str, Check]:
-    found = {}
-    for name, fn in namespace.items():
-        if callable(fn) and getattr(fn, "airflow_check", False):
-            doc = (fn.__doc__ or "").strip().splitlines()
-            found[name] = Check(name, fn, doc[0] if doc else name)
-    return MappingProxyType(found)
 
 
 def run_all(response, case, errors: list | None = None) -> list[tuple[str, str]]:
@@ -316,4 +311,4 @@ def no_content_has_no_body(response, case) -> None:
 
 
 # every check of this module, in the order written: read-only once the module is loaded
-CHECKS: Mapping[str, Check] = _collect(dict(globals()))
+CHECKS: Mapping[str, Check] = MappingProxyType(dict(_MARKED))

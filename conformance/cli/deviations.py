@@ -140,7 +140,7 @@ def verify_cmd(url, local_version, auth, ids, as_json, every_entry, python, **tr
     """
     from conformance.clients.reading import replay_reader  # noqa: PLC0415
     from conformance.expectations import all_deviations  # noqa: PLC0415
-    from conformance.expectations.replay import verify  # noqa: PLC0415
+    from conformance.replay.deviations import verify  # noqa: PLC0415
     from conformance.run import context as runtime  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
@@ -174,7 +174,7 @@ def verify_cmd(url, local_version, auth, ids, as_json, every_entry, python, **tr
 
 def _tally(outcomes: list) -> str:
     """The closing count of a replay: pairs by verdict, and the negative controls."""
-    from conformance.expectations.replay import ABSENT, CONTROL_FAILS, NOT_REPLAYED, OCCURS, PERMITTED  # noqa: PLC0415
+    from conformance.replay.deviations import ABSENT, CONTROL_FAILS, NOT_REPLAYED, OCCURS, PERMITTED  # noqa: PLC0415
 
     counts = {v: sum(1 for o in outcomes if o.verdict == v and not o.control)
               for v in (OCCURS, ABSENT, NOT_REPLAYED, PERMITTED)}
@@ -187,7 +187,7 @@ def _tally(outcomes: list) -> str:
 
 def _outside_summary(outcomes: list, recorded: set[str]) -> str:
     """How much of an every-entry replay occurred outside the entries' ranges: the range data is then wrong."""
-    from conformance.expectations.replay import OCCURS  # noqa: PLC0415
+    from conformance.replay.deviations import OCCURS  # noqa: PLC0415
 
     outside = [o for o in outcomes if o.verdict == OCCURS and o.deviation.id not in recorded]
     return (f"{len(outside)} replayed pair(s) of {len({o.deviation.id for o in outside})} entries occur outside "

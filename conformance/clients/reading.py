@@ -23,6 +23,7 @@ from conformance.clients import environment, versions
 from conformance.errors import ConformanceError
 from conformance.expectations import Expectations
 from conformance.expectations.deviations import CLIENT_CHECK, Deviation, Observation
+from conformance.model.status import Status
 
 RUNNER = Path(__file__).with_name("runner.py")
 ABSENT = "(absent)"  # the runner's word for a field the answer does not carry
@@ -69,6 +70,7 @@ class Tally:
     excused: int = 0
     skipped: int = 0
     skip_reason: str = ""
+    skip_code: str = ""  # the ReasonCode value of that reason
     models: set[str] = field(default_factory=set)
     refusals: list[Refusal] = field(default_factory=list)
 
@@ -77,7 +79,7 @@ class Tally:
         if self.failed:
             return "failed"
         if self.excused:
-            return "known_deviation"
+            return Status.KNOWN_DEVIATION
         return "passed" if self.parsed else "skipped"
 
 
@@ -151,7 +153,8 @@ def _count(tally: Tally, entry: dict, verdict: dict, version: str, expectations:
         tally.parsed += 1
     elif outcome == "skipped":
         tally.skipped += 1
-        tally.skip_reason = tally.skip_reason or str(verdict.get("reason", ""))
+        if not tally.skip_reason:
+            tally.skip_reason, tally.skip_code = str(verdict.get("reason", "")), str(verdict.get("code", ""))
     else:
         refusal = Refusal(entry["operation"], int(entry["status"]), str(verdict.get("field", "")), verdict.get("value"),
                           str(verdict.get("error", "")), str(verdict.get("model", "")), str(entry.get("request", "")))

@@ -34,7 +34,10 @@ from types import SimpleNamespace
 PARAM = re.compile(r"\{[^}]*\}")
 API_PREFIX = re.compile(r"^/api/v[12](?=/)")
 VALUE_LIMIT = 300
-NO_SUCH_OPERATION = "this client has no such operation"  # the matrix reads it as not applicable
+NO_SUCH_OPERATION = "this client has no such operation"
+# the reason codes of its skips (conformance.model.reasons.ReasonCode values: this file runs inside a client's venv,
+# without the suite; tests/test_reason_codes.py holds them to the enum): the matrix reads the code, not the reason
+NOT_APPLICABLE, CLIENT_NO_MODEL = "not_applicable", "client_no_model"
 
 
 def normalized(method: str, path: str) -> tuple[str, str]:
@@ -236,7 +239,7 @@ def _one(entry: dict, generation: int, client, table: dict, by_name: dict) -> di
     key = normalized(entry["method"], entry["path"])
     found = table.get(key) or by_name.get(entry.get("operation", ""))
     if found is None:
-        return {"outcome": "skipped", "reason": NO_SUCH_OPERATION}
+        return {"outcome": "skipped", "reason": NO_SUCH_OPERATION, "code": NOT_APPLICABLE}
     op, declared = found
     status = int(entry["status"])
     if generation == 2:
@@ -246,7 +249,8 @@ def _one(entry: dict, generation: int, client, table: dict, by_name: dict) -> di
     if not model:
         if entry["body"] == "":  # no body, none declared: the client's method returns None, as the spec says
             return {"outcome": "parsed", "operation": op, "model": "None (no body)"}
-        return {"outcome": "skipped", "operation": op, "reason": f"the client declares no model for HTTP {status}"}
+        return {"outcome": "skipped", "operation": op, "reason": f"the client declares no model for HTTP {status}",
+                "code": CLIENT_NO_MODEL}
     label = model if isinstance(model, str) else ", ".join(getattr(t, "__name__", str(t)) for t in model)
     try:
         if generation == 2:

@@ -20,14 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.model.resources import SANDBOX_KINDS
 from conformance.probes.dags import unique_logical_date
 from conformance.specs.catalog import full_path, resolve
 
 DATE_TIME = "2022-01-01T00:00:00+00:00"
 # Body fields that name the object a create makes; the guard binds them to the run prefix.
-NAMING_FIELDS = frozenset({"key", "name", "connection_id", "dataset_uri", "pool", "uri"})
+NAMING_FIELDS = frozenset({*(k.field for k in SANDBOX_KINDS), "dataset_uri", "pool", "uri"})  # pool: 3.x's alias
 # Fields whose value must be new on every request, or the second replay meets a 409 instead of the defect.
-UNIQUE_FIELDS = frozenset({"key", "name", "connection_id", "dag_run_id"})
+UNIQUE_FIELDS = frozenset({*(k.field for k in SANDBOX_KINDS), "dag_run_id"})
 DATE_FIELDS = frozenset({"logical_date", "execution_date"})
 # Fields the servers require although the spec does not say so (see the deviation
 # v1-required-fields-not-in-spec): added wherever the body schema has them, except for the

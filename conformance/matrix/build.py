@@ -12,6 +12,7 @@ from conformance.matrix import cells as cell_of
 from conformance.matrix.collect import Column
 from conformance.matrix.compare import adjacent, is_regression
 from conformance.matrix.deviation_cells import deviation_cell, deviation_lines, deviation_status
+from conformance.model.status import Status
 
 __all__ = ["build", "deviation_cell", "deviation_lines", "deviation_status", "render_html", "render_markdown", "write"]
 from conformance.reporting.html import operation_tags, spec_tags
@@ -175,7 +176,7 @@ def render_markdown(doc: dict) -> str:
         ops = sum(1 for cells in doc["operations"].values() if cells.get(v["version"], {}).get("status") != cell_of.NOT_APPLICABLE)
         verdict = v.get("verdict") or f"error: {v['reason']}"
         lines.append(f"| {v['version']} | {verdict} | {cell_of.score_text(v.get('score'))} | {s.get('passed', '')} | "
-                     f"{s.get('failed', '')} | {cell_of.class_text(v.get('classes')) if s else ''} | {s.get('known_deviation', '')} | {s.get(cell_of.UNDECIDED, '')} | "
+                     f"{s.get(Status.FAILED, '')} | {cell_of.class_text(v.get('classes')) if s else ''} | {s.get(Status.KNOWN_DEVIATION, '')} | {s.get(cell_of.UNDECIDED, '')} | "
                      f"{s.get(cell_of.NOT_APPLICABLE, '')} | {s.get('error', '')} | {ops} | {v.get('suite_s', '')} |")
     lines += _effects_rows(doc)
     lines += ["", "## Checks", "", cell_of.LEGEND, "", "| check | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from collections import Counter
 
-from conformance.clients.runner import NO_SUCH_OPERATION
 from conformance.model.classes import ordered
-from conformance.model.kinds import TIER_OF_KIND
+from conformance.model.kinds import PER_OPERATION, TIER_OF_KIND
 from conformance.model.reasons import ReasonCode
-from conformance.run.selection import NOT_APPLICABLE_PREFIX
+from conformance.model.status import DECIDED, Status
 
 NOT_APPLICABLE = "not_applicable"
 UNCLASSIFIED = "unclassified"  # a failed result of a run written before results carried failure classes
 UNDECIDED = "undecided"
-DECIDED = ("passed", "failed", "known_deviation")
-PER_OPERATION = ("client", "authorization", "property", "effect")  # kinds whose check id is `<kind>.<operationId>`
 TIER_OF = TIER_OF_KIND
-LABELS = {"passed": "✅ passed", "failed": "❌ failed", "known_deviation": "⚠️ known", "error": "💥 error",
+LABELS = {Status.PASSED: "✅ passed", Status.FAILED: "❌ failed", Status.KNOWN_DEVIATION: "⚠️ known", Status.ERROR: "💥 error",
           NOT_APPLICABLE: "n/a", UNDECIDED: "❔ undecided"}
 SECOND_PASS_MARK = "†"  # beside a cell decided on a restart of the release (a second pass), not its main run
 LEGEND = ("✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 error (the suite could not finish the check) · "
@@ -49,25 +46,20 @@ def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
-def classify(status: str, message: str = "", reason_code: str = "") -> str:
-    """A result's matrix status: `skipped` becomes not applicable or undecided, by the reason it was skipped for.
+def classify(status: str, reason_code: str = "") -> str:
+    """A result's matrix status: `skipped` becomes not applicable or undecided, by its `reason_code`.
 
-    Its `reason_code` decides where the result has one (results.json 1.1); older files and the
-    client check's skips are read by the message's fixed prefix or suffix.
+    Only the code decides, never the message: a skip without one (a file older than results.json 1.3
+    that `conformance.reporting.legacy` could not give one) applied to the release and was not decided.
     """
-    if status != "skipped":
+    if status != Status.SKIPPED:
         return status
-    if reason_code:
-        return NOT_APPLICABLE if reason_code == ReasonCode.NOT_APPLICABLE.value else UNDECIDED
-    message = message or ""
-    if message.startswith(NOT_APPLICABLE_PREFIX) or message.endswith(NO_SUCH_OPERATION):  # or a client minor older than the operation
-        return NOT_APPLICABLE
-    return UNDECIDED
+    return NOT_APPLICABLE if reason_code == ReasonCode.NOT_APPLICABLE else UNDECIDED
 
 
 def result_cell(result: dict) -> dict:
     """A check's cell from one result of a release's results.json."""
-    status = classify(result["status"], result.get("message", ""), result.get("reason_code", ""))
+    status = classify(result["status"], result.get("reason_code", ""))
     cell = {"status": status, "message": clip(result.get("message") or ""), "upstream": result.get("upstream", "")}
     if result.get("second_pass"):  # decided on a restart (conformance.matrix.passes): its message says which
         cell["second_pass"] = result["second_pass"]
@@ -109,14 +101,15 @@ def operation_cell(info: dict | None, column) -> dict:
     reason = info.get("reason", "") or ""
     if len(reason) >= MESSAGE_LIMIT:  # the run kept the first 300 characters of it (results.json): cut it at a word
         reason = clip(reason, MESSAGE_LIMIT - 1)
-    return {"status": classify(info["status"], reason), "requests": info.get("requests", 0), "reason": reason}
+    return {"status": classify(info["status"], info.get("reason_code", "")), "requests": info.get("requests", 0),
+            "reason": reason}
 
 
 def counts(results: list[dict]) -> dict[str, int]:
     """How many of a release's results are in each matrix status."""
     out = {s: 0 for s in (*DECIDED, "error", NOT_APPLICABLE, UNDECIDED)}
     for r in results:
-        status = classify(r.get("status", ""), r.get("message", ""), r.get("reason_code", ""))
+        status = classify(r.get("status", ""), r.get("reason_code", ""))
         out[status] = out.get(status, 0) + 1
     return out
 

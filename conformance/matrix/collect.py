@@ -23,6 +23,7 @@ from pathlib import Path
 from conformance.errors import ConfigError, ConformanceError
 from conformance.matrix import clients, databases, passes
 from conformance.options import ENV_PREFIX, env_name
+from conformance.reporting import legacy
 
 HEARTBEAT_S = 60.0
 _PYTEST_PROGRESS = re.compile(r"^[.sxXFE]+\s*(\[\s*\d+%\])?$")  # pytest's dots: not worth repeating
@@ -275,13 +276,13 @@ def _run_into(col: Column, url: str, auth: str, report_dir: Path, child: _Child,
     results = out / "results.json"
     if code in (0, 1) and results.exists():
         col.status = "ran"
-        col.results = json.loads(results.read_text(encoding="utf-8"))
+        col.results = legacy.load(results)
         col.clients = clients.read_neighbours(out, col.results, say)  # the run's cassette: no new request
     else:
         col.status = "error"
         col.reason = reason or f"the run exited {code}"
         if results.exists():
-            col.results = json.loads(results.read_text(encoding="utf-8"))
+            col.results = legacy.load(results)
         out.mkdir(parents=True, exist_ok=True)
         (out / "error.txt").write_text(col.reason + "\n", encoding="utf-8")
 
@@ -304,7 +305,7 @@ def load_runs(report_dir: Path, progress: Callable[[str], None] = lambda _m: Non
     columns = []
     for results in sorted((report_dir / "runs").glob("*/results.json")):
         try:
-            data = json.loads(results.read_text(encoding="utf-8"))
+            data = legacy.load(results)
         except ValueError as exc:
             raise ConfigError(f"{results} is not a results.json of this suite ({exc.__class__.__name__})") from exc
         data = passes.merge_stored(data, results.parent)  # the checks decided on a restart (second passes)

@@ -4,8 +4,8 @@ The matrix runs each release with the suite's auth config, the sandbox profile a
 default settings. Some checks that apply cannot be decided there, and say why in their skip:
 
 - `deny_all`: checks that need Airflow's default auth config (2.0-2.2: `deny_all`) are skipped with
-  AUTH_DEFAULT_REASON; the release restarts with `--auth-config default`.
-- `disruptive`: authorization and property checks the guard refused outside the disruptive profile
+  the reason code `auth_default`; the release restarts with `--auth-config default`.
+- `disruptive`: authorization and property checks the guard refused outside the disruptive profile (`disruptive_only`)
   (user and role creates, `POST /connections/defaults`), and the official client's reading of
   `test_connection`, whose only answer is 403 while `[core] test_connection` is off (the default from
   2.7). The release restarts with that setting on, and the authorization and property tiers run for
@@ -21,32 +21,26 @@ a failure into a pass, and a merged cell says in its message which pass decided 
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.model.kinds import TIER_OF_KIND
-from conformance.run.selection import AUTH_DEFAULT_REASON
-from conformance.safety.guard import FORBIDDEN_AREA_REASON, WHOLE_COLLECTION_REASON
+from conformance.model.reasons import ReasonCode
+from conformance.reporting import legacy
 
-# how the authorization tier ("...: <reason>") and the property tier ("... (N generated cases): <reason>") say
-# the guard kept an operation's requests back
-GUARD_REFUSAL = "refused by the safety guard"
 TIERS = TIER_OF_KIND
 # the test function of each per-operation tier a narrow pass selects from: its items are `<function>[<operationId>]`
 ITEM_OF = {"authorization": "test_authorization", "property": "test_operation"}
 
 
 def _needs_auth_default(result: dict) -> bool:
-    return result.get("message") == AUTH_DEFAULT_REASON
+    return result.get("reason_code") == ReasonCode.AUTH_DEFAULT
 
 
 def _refused_outside_disruptive(result: dict) -> bool:
     """An authorization or property check the guard kept back only because the run was not disruptive."""
-    message = result.get("message") or ""
-    return (result.get("kind") in ITEM_OF and message.startswith(GUARD_REFUSAL)
-            and (message.endswith(FORBIDDEN_AREA_REASON) or message.endswith(WHOLE_COLLECTION_REASON)))
+    return result.get("kind") in ITEM_OF and result.get("reason_code") == ReasonCode.DISRUPTIVE_ONLY
 
 
 @dataclass(frozen=True)
@@ -184,13 +178,17 @@ def load(run_dir: Path, p: Pass) -> dict | None:
     """The pass's results.json under a release's run folder, if there is one."""
     path = run_dir / p.folder / "results.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return legacy.load(path) if path.is_file() else None
     except ValueError:
         return None
 
 
 def merge_stored(results: dict, run_dir: Path) -> dict:
-    """A stored run's results with every stored pass merged in (what `matrix --rebuild` shows)."""
+    """A stored run's results with every stored pass merged in (what `matrix --rebuild` shows).
+
+    A run stored before results.json 1.3 is read with the reason codes of 1.3 first (`reporting.legacy`).
+    """
+    results = legacy.upgrade(results)
     for p in PASSES:
         second = load(run_dir, p)
         if second is not None and waiting(results, p):

@@ -21,6 +21,7 @@ from packaging.version import Version
 from conformance.errors import ConfigError, ConformanceError
 from conformance.expectations.deviations import Deviation
 from conformance.matrix import databases
+from conformance.model.status import Status
 from conformance.reporting.upstream_issue import Evidence, Recorded, draft
 from conformance.specs import catalog
 from conformance.specs.documented import Documented, documented
@@ -100,7 +101,7 @@ def _excused_curl(dev: Deviation, label: str, runs: Path) -> Recorded | None:
     path = runs / databases.run_dir_name(label) / "results.json"
     for result in _results(str(path)):
         devs = result.get("deviations") or []
-        if result.get("status") == "known_deviation" and result.get("reproduce") and \
+        if result.get("status") == Status.KNOWN_DEVIATION and result.get("reproduce") and \
                 [d.get("id") for d in devs] == [dev.id]:
             operation = ((devs[0].get("operations") or result.get("operation_ids") or [result.get("id")]) or [""])[0]
             return Recorded(label, str(operation), str(result["reproduce"]), f"excused in the run's `{result.get('id')}`",

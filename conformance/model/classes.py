@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 
+from conformance.model.kinds import Kind
+
 
 class FailureClass(str, Enum):
     """What kind of contract a failure broke (stable names: `run --fail-on` and results.json use them)."""
@@ -27,8 +29,8 @@ class FailureClass(str, Enum):
 
 
 ALL_CLASSES: tuple[FailureClass, ...] = tuple(FailureClass)
-SECURITY_KINDS = frozenset({"posture", "authorization"})
-CLIENT_KIND = "client"  # an official client's reading of a recorded successful answer
+SECURITY_KINDS: frozenset[str] = frozenset({Kind.POSTURE, Kind.AUTHORIZATION})
+CLIENT_KIND = Kind.CLIENT  # an official client's reading of a recorded successful answer
 # checks whose failure exposes something whatever the status: a protected operation answered without
 # credentials, a refusal that carries the refused data, a connection password sent back
 SECURITY_CHECKS = frozenset({"auth_not_ignored", "auth_error_carries_no_data", "connection_password_hidden"})

@@ -22,8 +22,17 @@ class ReasonCode(str, Enum):
     PRIVILEGE = "privilege"  # the run's own identity lacks a permission the check needs
     PROBE_DAGS = "probe_dags"  # the suite's probe DAGs are not deployed
     REFUSED_BY_GUARD = "refused_by_guard"  # the safety guard kept the requests back
+    DISRUPTIVE_ONLY = "disruptive_only"  # the guard sends them only in the disruptive profile (users, roles, whole collections)
     NOTHING_GENERATED = "nothing_generated"  # no request could be generated for the operation
-    NO_DATA = "no_data"  # the target holds no data that could show the effect (effects tier)
+    NO_DATA = "no_data"  # the target holds no data that could show the effect (effects tier, paging)
+    NOT_EXERCISED = "not_exercised"  # an operation no selected check verifies (results.json `operations`)
+    NO_ROLE_MODEL = "no_role_model"  # no permission requirement is recorded for the release or the operation
+    NO_OBJECT = "no_object"  # no object of the run to aim at, and the server answers 404 before it checks permissions
+    AUTH_SCHEME = "auth_scheme"  # needs credentials of another scheme (--auth jwt:USER:PASS)
+    PROBE_RUN = "probe_run"  # the probe DAG's run the check reads did not succeed
+    UNSTABLE = "unstable"  # the target's data changed while the check read it, each time it tried
+    SETTING_OFF = "setting_off"  # a target setting answers before the permission check ([core] test_connection off)
+    CLIENT_NO_MODEL = "client_no_model"  # the official client declares no model for the answer's status
     # error: the suite could not decide
     SETUP_ERROR = "setup_error"
     TEARDOWN_ERROR = "teardown_error"
@@ -33,6 +42,7 @@ class ReasonCode(str, Enum):
     CREDENTIALS_REFUSED = "credentials_refused"  # every authenticated request answered 401
     NO_ANSWER = "no_answer"  # requests got no answer (timeout, connection)
     SCHEDULER_NOT_RUNNING = "scheduler_not_running"  # a wait on the scheduler given up: the target's health says it is down
+    CLIENT_UNAVAILABLE = "client_unavailable"  # an official client could not be installed or could not read at all
 
     def __str__(self) -> str:
         return self.value

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
+from conformance.model.status import STATUSES
+
 WIDTH = 1000  # the viewBox width a bar's segments are laid out in
 
-STATUS_ORDER = ("passed", "failed", "known_deviation", "skipped", "error")
-STATUS_LABELS = {"passed": "passed", "failed": "failed", "known_deviation": "known deviation",
-                 "skipped": "skipped", "error": "error"}
+STATUS_ORDER = STATUSES
+STATUS_LABELS: dict[str, str] = {s: s.value.replace("_", " ") for s in STATUSES}
 # how far an operation's requests got, best first (results.json `operations[op]` counts)
 COVERAGE = (("reached", "reached (2xx/3xx)"), ("validated", "validated (4xx)"),
             ("server_error", "server error only (5xx)"), ("refused", "refused only (401/403)"),

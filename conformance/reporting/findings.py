@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from conformance.model.classes import gate_text as _gate_text
 from conformance.model.classes import ordered
+from conformance.model.status import Status
 from conformance.reporting.charts import status_label
 
 _REFERENCE = re.compile(r"([\w.-]+)/([\w.-]+)#(\d+)")
@@ -137,7 +138,7 @@ def deviation_groups(data: dict) -> list[Group]:
             group = groups.get(dev["id"])
             if group is None:
                 group = groups[dev["id"]] = Group(dev["id"], dev["id"], detail=_deviation_summary(dev),
-                                                  status="known_deviation", upstream=upstream_links(dev.get("upstream", "")))
+                                                  status=Status.KNOWN_DEVIATION, upstream=upstream_links(dev.get("upstream", "")))
             group.occurrences += int(dev.get("count") or 1)
             group.operations.update(dev.get("operations") or [])
             member = _member(data, r, dev.get("operations"))

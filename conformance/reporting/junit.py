@@ -12,9 +12,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+from conformance.model.status import Status
+
 # characters XML 1.0 cannot hold (control characters, lone surrogates): generated inputs echoed in messages carry them
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
 
 def _text(value: object) -> str:
     """`value` as text a JUnit reader can parse: a character XML cannot hold is written as its escape (\\x14)."""
@@ -30,7 +31,7 @@ def render_junit(data: dict) -> str:
         suites, "testsuite",
         name=f"airflow-conformance {target.get('airflow_version', '')}",
         tests=str(len(results)), failures=str(counts["failed"]), errors=str(counts["error"]),
-        skipped=str(counts["skipped"] + counts["known_deviation"]), time=f"{float(data.get('duration_s') or 0):.3f}",
+        skipped=str(counts[Status.SKIPPED] + counts[Status.KNOWN_DEVIATION]), time=f"{float(data.get('duration_s') or 0):.3f}",
     )
     props = ET.SubElement(suite, "properties")
     for key, value in (("target", target.get("url", "")), ("airflow_version", target.get("airflow_version", "")),
@@ -55,7 +56,7 @@ def _testcase(suite: ET.Element, r: dict) -> None:
     elif status == "error":
         el = ET.SubElement(case, "error", message=message[:500], type="Error")
         el.text = message
-    elif status == "known_deviation":
+    elif status == Status.KNOWN_DEVIATION:
         ET.SubElement(case, "skipped", message=f"known deviation {_text(r.get('upstream', ''))}: {message}"[:1000])
     elif status == "skipped":
         ET.SubElement(case, "skipped", message=message[:1000])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conformance.model.classes import ordered
+from conformance.model.status import Status
 from conformance.reporting.findings import class_counts, gate_text
 from conformance.reporting.results import client_lines
 
@@ -27,7 +28,7 @@ def render_summary(data: dict) -> str:
         "",
         "| passed | failed | known deviations | skipped | errors | operations exercised |",
         "|---:|---:|---:|---:|---:|---:|",
-        f"| {s['passed']} | {s['failed']} | {s['known_deviation']} | {s['skipped']} | {s['error']} | {exercised} / {len(ops)} |",
+        f"| {s[Status.PASSED]} | {s[Status.FAILED]} | {s[Status.KNOWN_DEVIATION]} | {s[Status.SKIPPED]} | {s[Status.ERROR]} | {exercised} / {len(ops)} |",
         "",
     ]
     lines += class_lines(data)
@@ -40,7 +41,7 @@ def render_summary(data: dict) -> str:
                     [f"| `{r['id']}` | {r['status']} | {', '.join(r.get('classes') or [])} | {_cell(r['message'])} |"
                      for r in bad],
                     "| … | | {} more in report.html |")
-    known = [r for r in data["results"] if r["status"] == "known_deviation"]
+    known = [r for r in data["results"] if r["status"] == Status.KNOWN_DEVIATION]
     lines += _table("Known upstream deviations", ["check", "upstream"],
                     [f"| `{r['id']}` | {_cell(r['upstream'], 60)} |" for r in known],
                     "| … {} more | |")
@@ -66,7 +67,7 @@ def _table(title: str, columns: list[str], rows: list[str], more: str) -> list[s
 
 def class_lines(data: dict) -> list[str]:
     """The gate (`--fail-on`) and, when anything failed or was excused, a per-class count table."""
-    failed, known = class_counts(data, "failed"), class_counts(data, "known_deviation")
+    failed, known = class_counts(data, Status.FAILED), class_counts(data, Status.KNOWN_DEVIATION)
     gate = gate_text(data, label="")
     lines = [f"Failure classes that fail the run (`--fail-on`): {gate}.", ""] if gate else []
     names = ordered({*failed, *known})

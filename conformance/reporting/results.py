@@ -16,9 +16,12 @@ from pathlib import Path
 
 from conformance import __version__
 from conformance.model.classes import ALL_CLASSES, FailureClass, classify, gate_text, ordered
+from conformance.model.reasons import ReasonCode
+from conformance.model.status import STATUSES, Status
 
-STATUSES = ("passed", "failed", "known_deviation", "skipped", "error")
-SCHEMA_VERSION = "1.3"  # 1.1: failure classes (results, checks, deviations), the gate, reason codes; 1.2: effects; 1.3: timing
+# 1.1: failure classes (results, checks, deviations), the gate, reason codes; 1.2: effects; 1.3: a reason code on
+# every skipped and error result and operation (new codes: conformance/model/reasons.py), and `timing`
+SCHEMA_VERSION = "1.3"
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 
 
@@ -95,7 +98,7 @@ class RunResults:
 
     def summary(self) -> dict:
         counts = Counter(r.status for r in self.results)
-        out = {status: counts.get(status, 0) for status in STATUSES}
+        out: dict[str, int] = {status.value: counts.get(status, 0) for status in STATUSES}
         out["requests"] = self.requests
         return out
 
@@ -116,7 +119,7 @@ class RunResults:
     def class_counts(self) -> dict[str, dict[str, int]]:
         """How many failed and known_deviation results carry each class (a result of two classes counts in both)."""
         out: dict[str, dict[str, int]] = {}
-        for status in ("failed", "known_deviation"):
+        for status in (Status.FAILED, Status.KNOWN_DEVIATION):
             tally = Counter(c for r in self.results if r.status == status for c in r.classes)
             out[status] = {c: tally[c] for c in ordered(tally)}
         return out
@@ -140,7 +143,7 @@ class RunResults:
         s = self.summary()
         if not self.results:
             return "no check ran"
-        if s["passed"] + s["failed"] + s["known_deviation"] == 0:
+        if s[Status.PASSED] + s[Status.FAILED] + s[Status.KNOWN_DEVIATION] == 0:
             return "every check was skipped or could not be decided"
         if self.operations and not self.exercised:
             return "no request got past authentication on any operation"
@@ -224,7 +227,7 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
     for r in results:
         for op in r.operation_ids:
             by_op.setdefault(op, []).append(r)
-    rank = {"failed": 0, "error": 1, "known_deviation": 2, "passed": 3, "skipped": 4}
+    rank: dict[str, int] = {Status.FAILED: 0, Status.ERROR: 1, Status.KNOWN_DEVIATION: 2, Status.PASSED: 3, Status.SKIPPED: 4}
     table = {}
     for op in spec_ops:
         rs = by_op.get(op, [])
@@ -240,17 +243,21 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
         if decided:
             worst = min(decided, key=lambda r: rank[r.status])
             row.update(status=worst.status, reason=worst.message[:300] if worst.status != "passed" else "")
+            if worst.reason_code:
+                row["reason_code"] = worst.reason_code
             if not exercised and coverage["refused"] and worst.status == "passed":
                 row["reason"] = (f"not exercised: all {coverage['refused']} answers were 401/403, documented refusals "
                                  "(e.g. a setting that hides the configuration); an operation whose every "
                                  "authenticated request answers 401 is an error instead")
         elif rs:
-            row.update(status="skipped", reason=rs[0].message[:300])
+            row.update(status="skipped", reason=rs[0].message[:300], **({"reason_code": rs[0].reason_code}
+                                                                          if rs[0].reason_code else {}))
         else:
             reason = refused_by_op.get(op) or (
                 f"{count} request(s) sent while setting up or cleaning up, but no selected check verifies this operation"
                 if count else "not exercised by the checks selected for this run")
-            row.update(status="skipped", reason=reason)
+            code = ReasonCode.REFUSED_BY_GUARD if op in refused_by_op else ReasonCode.NOT_EXERCISED
+            row.update(status="skipped", reason=reason, reason_code=code.value)
         table[op] = row
     return table
 

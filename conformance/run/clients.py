@@ -18,18 +18,21 @@ from typing import Any
 from conformance.checks.registry import must_of
 from conformance.clients.reading import Reading, Tally, read
 from conformance.expectations.deviations import CLIENT_CHECK
+from conformance.model.reasons import ReasonCode
+from conformance.model.status import Status
 from conformance.reporting.results import Result
+from conformance.run.context import RunContext
 from conformance.verdict import excuses, result_classes
 
 MAX_LISTED = 5
-RANK = {"failed": 0, "known_deviation": 1, "passed": 2, "skipped": 3}
+RANK = {Status.FAILED: 0, Status.KNOWN_DEVIATION: 1, Status.PASSED: 2, Status.SKIPPED: 3}
 
 
 def _stderr(message: str) -> None:
     print(f"airflow-conformance: {message}", file=sys.stderr, flush=True)
 
 
-def check_clients(ctx, progress: Callable[[str], None] = _stderr) -> tuple[list[Result], dict]:
+def check_clients(ctx: RunContext, progress: Callable[[str], None] = _stderr) -> tuple[list[Result], dict]:
     """(client results, the `clients` section of results.json) for this run's cassette."""
     entries = ctx.cassette.entries()
     section: dict = {"cassette": {"answers": len(entries), "operations": len({e["operation"] for e in entries}),
@@ -51,7 +54,8 @@ def results_of(readings: list[Reading]) -> list[Result]:
     """One result per operation the clients read, plus an error for each client that could not read at all."""
     out = [Result(id="client.environment", kind="client", title=f"apache-airflow-client {r.version} can read answers",
                   operation_ids=[], status="error", must=must_of(CLIENT_CHECK),
-                  message=f"{r.error}; nothing was read by this client (pass --client none to leave the client check out)")
+                  message=f"{r.error}; nothing was read by this client (pass --client none to leave the client check out)",
+                  reason_code=ReasonCode.CLIENT_UNAVAILABLE.value)
            for r in readings if r.error]
     ready = [r for r in readings if not r.error]
     for op in sorted({op for r in ready for op in r.operations}):
@@ -76,13 +80,14 @@ def _operation_result(op: str, rows: list[tuple[str, Tally]]) -> Result:
             lines.append(f"- ... and {len(unknown) - MAX_LISTED} more")
         return Result(status="failed", message="\n".join(lines), reproduce=unknown[0][1].curl,
                       classes=_classes("failed", [r for _, r in unknown]), **base)
-    if status == "known_deviation":
+    if status == Status.KNOWN_DEVIATION:
         seen = "; ".join(f"{v}: {r.describe()}" for v, t in rows for r in t.refusals[:1])
         text = "; ".join(e.deviation.describe() for e in excused) + f" | observed: {seen}"
         return Result(status=status, message=text, reproduce=known_curl(rows),
                       classes=_classes(status, [r for _, t in rows for r in t.refusals]), **base)
     if status == "skipped":
-        return Result(status="skipped", message="; ".join(f"apache-airflow-client {v}: {t.skip_reason}" for v, t in rows), **base)
+        return Result(status="skipped", message="; ".join(f"apache-airflow-client {v}: {t.skip_reason}" for v, t in rows),
+                      reason_code=rows[-1][1].skip_code, **base)  # the newest release's: the one the matrix's cell names
     return Result(status="passed", message="; ".join(
         f"apache-airflow-client {v} read {t.parsed} answer(s) into {', '.join(sorted(t.models))}" for v, t in rows if t.parsed),
         **base)
@@ -102,7 +107,7 @@ def _row(version: str, tally: Tally) -> dict:
         row["deviations"] = sorted({r.deviation.id for r in tally.refusals if r.deviation is not None})
     if tally.skipped:
         row["skipped"] = tally.skipped
-    if tally.status in ("failed", "known_deviation"):
+    if tally.status in (Status.FAILED, Status.KNOWN_DEVIATION):
         row["classes"] = _classes(tally.status, tally.refusals)
     return row
 

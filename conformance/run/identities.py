@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import requests
 
+from conformance.context import CheckContext
 from conformance.errors import ConfigError
 from conformance.options import RunOptions
 from conformance.target.auth import AuthSpec, parse_auth
@@ -44,7 +45,7 @@ def resolve(options: RunOptions, local, access, version: str) -> dict[str, AuthS
     return out
 
 
-def primary_role(options: RunOptions, auth: AuthSpec, local, ctx) -> str | None:
+def primary_role(options: RunOptions, auth: AuthSpec, local, ctx: CheckContext) -> str | None:
     """The role of the run's own identity, when the run can know it without trusting guesses."""
     access = ctx.access
     if access is None:
@@ -70,7 +71,7 @@ def _role_claim(auth, access) -> str | None:
     return access.role(role) if isinstance(role, str) else None
 
 
-def check(ctx) -> None:
+def check(ctx: CheckContext) -> None:
     """Each role identity must be accepted (a 403 is fine: the role may read nothing); exit 2 when one is refused."""
     for role in ctx.identities:
         try:

@@ -13,7 +13,9 @@ import time
 import pytest
 
 from conformance.model.reasons import ReasonCode
+from conformance.model.status import Status
 from conformance.reporting.results import Result
+from conformance.run.context import RunContext
 from conformance.verdict import CONCLUSION_KEY, Conclusion, Verdict
 
 # what the run plugin leaves on each item: its check metadata, its Verdict, its start time
@@ -29,17 +31,18 @@ def align_report(rep, result: Result) -> None:
         return
     if result.status == "failed" and not rep.failed:
         rep.outcome, rep.longrepr = "failed", result.message
-    elif result.status == "known_deviation" and not hasattr(rep, "wasxfail"):
+    elif result.status == Status.KNOWN_DEVIATION and not hasattr(rep, "wasxfail"):
         rep.outcome, rep.wasxfail = "skipped", result.message
 
 
-def result_from(item, info, call, rep, ctx) -> Result | None:
+def result_from(item, info, call, rep, ctx: RunContext) -> Result | None:
     """The result of one phase of a check (None when that phase decides nothing: a passing setup or teardown)."""
     base = dict(id=info["result_id"], kind=info["kind"], title=info["title"], must=info.get("must", ""),
                 operation_ids=[op for op in info.get("operations", []) if op in ctx.router.by_id])
     started = item.stash.get(TIME_KEY, time.monotonic())
     base["duration_s"] = time.monotonic() - started
-    skip_code = str(item.stash.get(REASON_KEY, ""))
+    # a skip decided before the check ran (selection, the guard), else the code the check skipped with (verdict.skip)
+    skip_code = str(item.stash.get(REASON_KEY, "")) or str(getattr(_raised(call), "reason_code", ""))
     if rep.when == "setup":
         if rep.skipped:
             return Result(status="skipped", message=_skip_message(rep), reason_code=skip_code, **base)
@@ -79,13 +82,17 @@ def _code_of(call, default: ReasonCode) -> str:
     return str(getattr(exc, "reason_code", default).value)
 
 
-def from_conclusion(conclusion: Conclusion, base: dict, ctx) -> Result:
+def from_conclusion(conclusion: Conclusion, base: dict, ctx: RunContext) -> Result:
     """A result built from a check's structured verdict: status, excused deviations, per-check outcomes."""
     return Result(status=conclusion.status, message=conclusion.message, upstream=conclusion.upstream,
                   reproduce=conclusion.reproduce or (ctx.session.last_curl() if conclusion.status != "passed" else ""),
                   deviations=[e.as_dict() for e in conclusion.excused], checks=conclusion.checks,
                   cells=conclusion.cells, group=conclusion.group, classes=conclusion.classes(base["kind"]),
                   reason_code=str(conclusion.reason_code or ""), **base)
+
+
+def _raised(call) -> BaseException | None:
+    return call.excinfo.value if call is not None and call.excinfo is not None else None
 
 
 def _skip_message(rep) -> str:

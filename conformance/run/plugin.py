@@ -17,11 +17,14 @@ import time
 import pytest
 
 from conformance import progress
+from conformance.context import CheckContext
 from conformance.errors import ExitCode
 from conformance.model.classes import parse_classes
 from conformance.model.reasons import ReasonCode
+from conformance.model.status import Status
 from conformance.reporting.findings import keyword_for
 from conformance.reporting.results import Result, RunResults, client_lines, operations_table
+from conformance.run.context import RunContext, checked
 from conformance.run.outcomes import META_KEY, REASON_KEY, TIME_KEY, VERDICT_KEY, align_report, result_from
 from conformance.run.saving import Saved, save
 from conformance.run.selection import KIND_OF, meta_of, skip_of
@@ -36,7 +39,7 @@ from conformance.verdict import Verdict
 class ConformanceRun:
     """The run's context, fixtures, per-check results and end-of-run work (cleanup, reports, exit code)."""
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: RunContext) -> None:
         self.context = ctx
         self.results: list[Result] = []
         self.run: RunResults | None = None
@@ -122,9 +125,9 @@ class ConformanceRun:
     # -- fixtures: prefixed, since a plugin's fixtures are visible to every test of the session ----------
     # (the suite's own modules use short names, defined in conformance/tiers/conftest.py for that folder only)
     @pytest.fixture(scope="session")
-    def airflow_ctx(self):
-        """The run context (target, spec, guard, session, expectations)."""
-        return self.context
+    def airflow_ctx(self) -> CheckContext:
+        """The run context (target, spec, guard, session, expectations), as a check may use it."""
+        return checked(self.context)
 
     @pytest.fixture(scope="session")
     def airflow_api(self):
@@ -293,7 +296,7 @@ def _line(config: pytest.Config, line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
-def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict:
+def _read_with_clients(ctx: RunContext, results: list[Result], *, interrupted: bool) -> dict:
     """Let the official clients read the run's cassette (their results join `results`); it is saved with the reports."""
     from conformance.run.clients import check_clients  # noqa: PLC0415
 
@@ -307,7 +310,7 @@ def _read_with_clients(ctx, results: list[Result], *, interrupted: bool) -> dict
     return section
 
 
-def _clean_up(ctx, gone: str) -> list[str]:
+def _clean_up(ctx: RunContext, gone: str) -> list[str]:
     """What the end-of-run cleanup could not do (the ledger on disk keeps it for `cleanup`)."""
     from conformance.run.context import PROBE_DAG_IDS  # noqa: PLC0415
     from conformance.safety.cleanup import finish  # noqa: PLC0415
@@ -321,7 +324,7 @@ def _clean_up(ctx, gone: str) -> list[str]:
         return [f"cleanup could not finish: {type(exc).__name__}: {exc}"]
 
 
-def _target_gone(ctx) -> str:
+def _target_gone(ctx: RunContext) -> str:
     """Non-empty when the target stopped answering during the run (the run cannot be finished: exit 3)."""
     import requests  # noqa: PLC0415
 
@@ -346,7 +349,7 @@ def _summarize(tr, run: RunResults, folder=None) -> None:
     elif run.nothing_decided:
         tr.write_line(f"nothing was decided: {run.nothing_decided}")
     tr.write_line(f"verdict: {run.verdict} ({run.gate_text()}) - passed {s['passed']}, failed {s['failed']}, "
-                  f"known deviations {s['known_deviation']}, skipped {s['skipped']}, errors {s['error']}, "
+                  f"known deviations {s[Status.KNOWN_DEVIATION]}, skipped {s[Status.SKIPPED]}, errors {s[Status.ERROR]}, "
                   f"requests {s['requests']}")
     for line in client_lines(run.clients):
         tr.write_line(line)

@@ -15,6 +15,7 @@ from pathlib import Path
 from conformance.reporting.outputs import fallback_folder, reason
 from conformance.reporting.results import RunResults
 from conformance.reporting.writer import write_all
+from conformance.run.context import RunContext
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Saved:
         return bool(self.problem)
 
 
-def save(run: RunResults, ctx) -> Saved:
+def save(run: RunResults, ctx: RunContext) -> Saved:
     """results.json, junit.xml, report.html, summary.md and cassette.json in --report-dir, else in a fallback folder."""
     wanted = Path(ctx.options.report_dir)
     try:
@@ -42,7 +43,7 @@ def save(run: RunResults, ctx) -> Saved:
     return Saved(rescue, problem)
 
 
-def _write(run: RunResults, ctx, folder: Path) -> None:
+def _write(run: RunResults, ctx: RunContext, folder: Path) -> None:
     """results.json first: it is what a gate reads, so it is written before anything that could fail after it."""
     write_all(run, folder, ctx.redactor)
     ctx.cassette.write(folder / "cassette.json", target=ctx.target.describe())

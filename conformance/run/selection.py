@@ -13,9 +13,10 @@ from typing import NamedTuple
 import pytest
 
 from conformance.checks.metadata import Meta
+from conformance.context import CheckContext
 from conformance.model.kinds import TIER_OF_KIND
+from conformance.model.profiles import Profile
 from conformance.model.reasons import ReasonCode
-from conformance.options import PROFILES
 
 KIND_OF = TIER_OF_KIND
 # how a skip says the check is not part of the release (the matrix tells "not applicable" from "not decided" by it)
@@ -46,7 +47,7 @@ class Skip(NamedTuple):
     text: str
 
 
-def lacks_reason(ctx, operations) -> str | None:
+def lacks_reason(ctx: CheckContext, operations) -> str | None:
     """Why the run's own identity cannot decide a check that makes these operations (None: it may make them all)."""
     for op_id in operations:
         missing = ctx.primary_lacks(op_id)
@@ -56,13 +57,13 @@ def lacks_reason(ctx, operations) -> str | None:
     return None
 
 
-def skip_reason(ctx, meta: Meta | None, kind: str, operations=()) -> str | None:
+def skip_reason(ctx: CheckContext, meta: Meta | None, kind: str, operations=()) -> str | None:
     """Why this check cannot be decided on this target with these options; None when it can."""
     skip = skip_of(ctx, meta, kind, operations)
     return skip.text if skip else None
 
 
-def skip_of(ctx, meta: Meta | None, kind: str, operations=()) -> Skip | None:
+def skip_of(ctx: CheckContext, meta: Meta | None, kind: str, operations=()) -> Skip | None:
     """The code and the sentence of `skip_reason` (None when the check can be decided)."""
     if meta is None:  # generated items (properties, authorization): the run-wide reasons, and the identity's privileges
         if ctx.auth_denied:
@@ -73,7 +74,7 @@ def skip_of(ctx, meta: Meta | None, kind: str, operations=()) -> Skip | None:
     if not meta.applies_to(version):
         rng = " and ".join(x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x)
         return Skip(ReasonCode.NOT_APPLICABLE, f"{NOT_APPLICABLE_PREFIX}{ctx.target.airflow_version} (applies to {rng})")
-    if PROFILES.index(meta.tier) > PROFILES.index(ctx.options.profile):
+    if not Profile(ctx.options.profile).allows(meta.tier):
         return Skip(ReasonCode.PROFILE, f"needs the {meta.tier} profile; this run uses --profile {ctx.options.profile}")
     if "auth_default" in meta.needs and not ctx.auth_denied:
         return Skip(ReasonCode.AUTH_DEFAULT, AUTH_DEFAULT_REASON)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import requests
 
 from conformance.http.paging import list_all
+from conformance.model.resources import ADMIN_KINDS, SANDBOX_KINDS
 from conformance.probes import runs
 from conformance.safety.guard import RequestRefused
 from conformance.safety.ledger import Entry, Ledger
@@ -24,16 +25,9 @@ REPARSE_WAIT_S = 45.0  # how long a reparsed probe DAG file may take to show up 
 
 PAGE = 100
 # kind -> (collection path, list field, identifying field)
-COLLECTIONS = {
-    "variable": ("/variables", "variables", "key"),
-    "pool": ("/pools", "pools", "name"),
-    "connection": ("/connections", "connections", "connection_id"),
-}
+COLLECTIONS = {k.kind: (k.collection, k.list_field, k.field) for k in SANDBOX_KINDS}
 # users and roles: only a disruptive run creates them (named with its prefix), and only 2.x's API has them
-ADMIN_COLLECTIONS = {
-    "user": ("/users", "users", "username"),
-    "role": ("/roles", "roles", "name"),
-}
+ADMIN_COLLECTIONS = {k.kind: (k.collection, k.list_field, k.field) for k in ADMIN_KINDS}
 
 
 def _collections(session) -> dict[str, tuple[str, str, str]]:

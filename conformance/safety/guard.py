@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 from conformance.errors import ConfigError, RequestRefused  # noqa: F401 (re-exported: refusals are the guard's)
 from conformance.http.client import SAFE_METHODS
 from conformance.http.router import Match, Router
+from conformance.model.reasons import ReasonCode
+from conformance.model.resources import ADMIN_KINDS, SANDBOX_KINDS
 from conformance.options import PROFILES
 from conformance.safety.ledger import PARAM_KINDS, Ledger
 
@@ -26,23 +28,24 @@ GLOBAL_PREFIX = "acf_"
 # POST operations that only read (list endpoints taking their filters in a body).
 READONLY_POSTS = frozenset({"get_dag_runs_batch", "get_task_instances_batch", "get_list_dag_runs_batch"})
 # Administrative areas never written outside the disruptive profile.
-FORBIDDEN_AREAS = ("/users", "/roles", "/permissions", "/auth/fab")
+FORBIDDEN_AREAS = (*(k.collection for k in ADMIN_KINDS), "/permissions", "/auth/fab")
+DISRUPTIVE_ONLY = ReasonCode.DISRUPTIVE_ONLY.value  # the code of the two refusals below: a disruptive run sends them
 FORBIDDEN_AREA_REASON = "users, roles and permissions are never written outside the disruptive profile"
 # how a collection-wide write the sandbox cannot bind is refused (after "METHOD /path ")
 WHOLE_COLLECTION_REASON = "writes a whole collection; the sandbox cannot bind it to this run's objects"
 # users and roles a disruptive run created (named with its prefix, in its ledger): the one write any profile
 # may make to them is their deletion, so `cleanup` can finish a crashed disruptive run's work
-OWN_ADMIN_OBJECTS = {"/users/{username}": "username", "/roles/{role_name}": "role_name"}  # path -> naming parameter
+OWN_ADMIN_OBJECTS = {k.item: k.param for k in ADMIN_KINDS}  # path -> naming parameter
 # Path parameters that name one of the suite's own objects, and how.
-PREFIXED_PARAMS = ("variable_key", "pool_name", "connection_id", "uri")  # uri: 2.x dataset (queued events)
+PREFIXED_PARAMS = (*(k.param for k in SANDBOX_KINDS), "uri")  # uri: 2.x dataset (queued events)
 BINDABLE_PARAMS = frozenset(
     {"dag_id", "dag_run_id", "task_id", "map_index", "xcom_key", "task_try_number", "try_number", "backfill_id",
      "group_id", "key", "file_token", *PREFIXED_PARAMS}
 )
 # Collection-level creates, identified by the body field naming the new object.
-BODY_KEYED_CREATES = {"/variables": "key", "/pools": "name", "/connections": "connection_id", "/connections/test": "connection_id",
-                      "/connections/enqueue-test": "connection_id", "/datasets/events": "dataset_uri"}
-BULK_KEYS = {"/variables": "key", "/pools": "name", "/connections": "connection_id"}
+BULK_KEYS = {k.collection: k.field for k in SANDBOX_KINDS}
+BODY_KEYED_CREATES = {**BULK_KEYS, **{post: k.field for k in SANDBOX_KINDS for post in k.named_posts},
+                      "/datasets/events": "dataset_uri"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Decision:
     allowed: bool
     reason: str
     match: Match | None = None
+    code: str = ""  # a refusal's ReasonCode value where it is narrower than refused_by_guard (disruptive_only)
 
     @property
     def operation_id(self) -> str | None:
@@ -181,7 +185,7 @@ class Guard:
         kind, name = PARAM_KINDS.get(param, ""), match.path_params.get(param, "") if param else ""
         if method == "DELETE" and name.startswith(self.run_prefix) and self.ledger.contains(kind, name):
             return Decision(True, f"deletes the {kind} this run created", match)
-        return Decision(False, FORBIDDEN_AREA_REASON, match)
+        return Decision(False, FORBIDDEN_AREA_REASON, match, DISRUPTIVE_ONLY)
 
     def _object_write(self, method: str, rel: str, match: Match, body: object = None) -> Decision:
         params = match.path_params
@@ -235,7 +239,7 @@ class Guard:
         asset = data.get("asset_id") if isinstance(data, dict) else None
         if method == "POST" and rel == "/assets/events" and str(asset) in self.vacant_ids.get("asset_id", ()):
             return Decision(True, f"negative probe: asset {asset} does not exist", match)
-        return Decision(False, f"{method} {rel} {WHOLE_COLLECTION_REASON}", match)
+        return Decision(False, f"{method} {rel} {WHOLE_COLLECTION_REASON}", match, DISRUPTIVE_ONLY)
 
     def _bulk(self, rel: str, match: Match, data: object) -> Decision:
         field = BULK_KEYS[rel]

@@ -13,18 +13,18 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from conformance.model.resources import OWNED_KINDS
 from conformance.paths import cache_dir
 
 # the path parameter that names an object of each ledger kind (the guard and the tracker both read it)
-PARAM_KINDS = {"variable_key": "variable", "pool_name": "pool", "connection_id": "connection", "username": "user",
-               "role_name": "role"}
+PARAM_KINDS = {k.param: k.kind for k in OWNED_KINDS}
 
 
 @dataclass(frozen=True)
 class Entry:
     """One object the run created. `key` identifies it within its kind."""
 
-    kind: str  # variable | pool | connection | dag_run | backfill | user | role (users and roles: disruptive runs only)
+    kind: str  # an owned kind (conformance.model.resources: variable, pool, ...), dag_run or backfill
     key: str
     dag_id: str = ""
 

@@ -35,7 +35,7 @@ class GuardedSession(TargetSession):
         decision = self.guard.decide(request.method or "GET", request.url or "", request.body, revocable=revocable)
         if not decision.allowed:
             self.stats.refuse(decision.operation_id, decision.reason)
-            raise RequestRefused(decision.reason, decision.operation_id)
+            raise RequestRefused(decision.reason, decision.operation_id, decision.code)
         return decision
 
     def answered(self, admission: Admission, request: requests.PreparedRequest, response: requests.Response,

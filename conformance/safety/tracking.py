@@ -10,11 +10,11 @@ import json
 
 from conformance.http.client import SAFE_METHODS
 from conformance.http.router import Match
+from conformance.model.resources import BY_COLLECTION, BY_PARAM
 from conformance.safety.ledger import PARAM_KINDS, Entry, Ledger
 
-# collection template suffix -> (ledger kind, identifying field)
-KINDS = {"/variables": ("variable", "key"), "/pools": ("pool", "name"), "/connections": ("connection", "connection_id"),
-         "/users": ("user", "username"), "/roles": ("role", "name")}  # users, roles: only a disruptive run creates them
+# collection template suffix -> (ledger kind, identifying field); users, roles: only a disruptive run creates them
+KINDS = {rel: (k.kind, k.field) for rel, k in BY_COLLECTION.items()}
 
 
 def _json(data: bytes | str | None) -> object:
@@ -67,8 +67,7 @@ def record(ledger: Ledger, router, match: Match | None, method: str, request_bod
             if method == "DELETE":
                 ledger.deleted(old)
             elif isinstance(got, dict):
-                field = KINDS["/" + rel.split("/")[1]][1]
-                new = got.get(field)
+                new = got.get(BY_PARAM[param].field)
                 if isinstance(new, str) and new != old.key and ledger.contains(kind, old.key):
                     ledger.created(Entry(kind, new))
                     ledger.deleted(old)

@@ -12,14 +12,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from conformance.http.paging import list_all
-from conformance.safety.ledger import Entry
+from conformance.model.resources import CONNECTION
+from conformance.safety.guard import Guard
+from conformance.safety.ledger import Entry, Ledger
+from conformance.safety.session import GuardedSession
 
 log = logging.getLogger(__name__)
 
+
+
+class _Run(Protocol):
+    """What of the run this module uses (the checks' `CheckContext` has it, from a layer above safety)."""
+
+    guard: Guard
+    session: GuardedSession
+    ledger: Ledger
+
+
 # operationId -> (collection path, list field, identifying field, ledger kind)
-UNNAMED_CREATES = {"create_default_connections": ("/connections", "connections", "connection_id", "connection")}
+UNNAMED_CREATES = {"create_default_connections": (CONNECTION.collection, CONNECTION.list_field, CONNECTION.field,
+                                                  CONNECTION.kind)}
 PAGE = 100
 
 
@@ -33,7 +48,7 @@ def _ids(session, path: str, field: str, ident: str) -> set[str] | None:
 
 
 @contextmanager
-def recorded(ctx, op_id: str) -> Iterator[None]:
+def recorded(ctx: _Run, op_id: str) -> Iterator[None]:
     """Around the requests of `op_id`: record in the ledger the objects they created (disruptive profile only).
 
     Outside the disruptive profile the guard refuses these requests, so nothing is listed.

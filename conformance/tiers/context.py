@@ -8,17 +8,17 @@ import the run package, so dependencies keep pointing one way (run -> tiers).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-# holds the run's RunContext: typed Any, since the tiers never import the run package
-CONTEXT_KEY: pytest.StashKey[Any] = pytest.StashKey()
+from conformance.context import CheckContext
+
+# holds the run's RunContext, as the checks see it (the tiers never import the run package)
+CONTEXT_KEY: pytest.StashKey[CheckContext] = pytest.StashKey()
 NO_RUN = ("airflow-conformance: no target: pass --airflow-target URL (and --airflow-auth SPEC), "
           "or use `airflow-conformance run`")
 
 
-def context_of(config: pytest.Config):
+def context_of(config: pytest.Config) -> CheckContext:
     """The run context of this session; a session that collects checks without a run ends with exit 2."""
     ctx = config.stash.get(CONTEXT_KEY, None)
     if ctx is None:

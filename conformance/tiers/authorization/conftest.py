@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.context import CheckContext
 from conformance.tiers.authorization.tier import AccessTier
 
 
 @pytest.fixture(scope="session")
-def access_tier(ctx):
+def access_tier(ctx: CheckContext):
     """The tier, with the run's own objects and probe run made before its first check (when it can judge at all).
 
     Made here, in the first item's setup, not inside whichever operation's check happens to come first:

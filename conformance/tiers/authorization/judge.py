@@ -30,9 +30,10 @@ class Cell:
     status: int | None = None
     reason: str = ""
     reproduce: str = ""
+    reason_code: str = ""  # a skipped or undecided pair: why, as a ReasonCode value (the result carries it, not the cell)
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v not in ("", None)}
+        return {k: v for k, v in asdict(self).items() if v not in ("", None) and k != "reason_code"}
 
 
 def _json(resp: requests.Response):

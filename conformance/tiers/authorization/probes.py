@@ -20,23 +20,26 @@ Reads always use `real`. Every request still goes through the guard, like any ot
 from __future__ import annotations
 
 import copy
+import functools
 import secrets
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
 
+from conformance.context import CheckContext
 from conformance.expectations.mutations import base_request, body_schema, fill, operation_spec
 from conformance.http.client import SAFE_METHODS
+from conformance.model.resources import ADMIN_KINDS, SANDBOX_KINDS, USER, OwnedKind
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
 from conformance.safety.guard import READONLY_POSTS
 from conformance.safety.vacancy import VACANT_ID_BASE
 from conformance.specs.catalog import resolve
-from conformance.tiers.properties.operations import BULK_FIELDS, NAMED_CREATES, NAMED_UPDATES
+from conformance.tiers.shared.operations import BULK_FIELDS, NAMED_CREATES, NAMED_UPDATES
 
 MARKER = "acf-authorization-probe"  # a value no run object holds: a denied update that was applied shows it
 # path parameters whose harmless value is a name this run never created
-HARMLESS_NAMES = ("dag_id", "dag_run_id", "variable_key", "pool_name", "connection_id")
+HARMLESS_NAMES = ("dag_id", "dag_run_id", *(k.param for k in SANDBOX_KINDS))
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Probe:
                 self.body[name] = MARKER
 
 
-def bindings(ctx, samples) -> dict[str, str]:
+def bindings(ctx: CheckContext, samples) -> dict[str, str]:
     """Real path parameter values on this target: the run's own objects, the probe DAGs, vacant ids.
 
     `map_index` is 0, not -1: Flask's int converter (2.x) does not match a negative number, so a
@@ -97,12 +100,10 @@ def bindings(ctx, samples) -> dict[str, str]:
     vacant = str(VACANT_ID_BASE)
     out = {"dag_id": PROBE_DAG_ID, "dag_run_id": run, "task_id": samples.run_anchor.get("task_id") or PROBE_TASK_ID,
            "map_index": "0", "try_number": "1", "task_try_number": "1", "xcom_key": XCOM_KEY,
-           "variable_key": owned.get("variable") or first("variable_key", f"{p}authz_missing_variable_key"),
-           "pool_name": owned.get("pool") or first("pool_name", f"{p}authz_missing_pool_name"),
-           "connection_id": owned.get("connection") or first("connection_id", f"{p}authz_missing_connection_id"),
+           **{k.param: owned.get(k.kind) or first(k.param, f"{p}authz_missing_{k.param}") for k in SANDBOX_KINDS},
            "file_token": first("file_token", f"{p}authz_missing_token"), "key": f"{p}authz_key",
            "group_id": f"{p}authz_group", "section": "core", "option": "dags_folder", "version_number": "1",
-           "username": f"{p}authz_missing_user", "role_name": f"{p}authz_missing_role", "uri": f"{p}authz_missing_uri",
+           **{k.param: f"{p}authz_missing_{k.short}" for k in ADMIN_KINDS}, "uri": f"{p}authz_missing_uri",
            "event_log_id": first("event_log_id", vacant), "import_error_id": first("import_error_id", vacant),
            "asset_alias_id": first("asset_alias_id", vacant), "dataset_id": vacant, "job_id": vacant}
     for param in ("asset_id", "backfill_id"):  # writes take these only when vacant (or the run's own backfill)
@@ -111,19 +112,19 @@ def bindings(ctx, samples) -> dict[str, str]:
     return out
 
 
-def harmless(ctx, real: dict[str, str]) -> dict[str, str]:
+def harmless(ctx: CheckContext, real: dict[str, str]) -> dict[str, str]:
     """The same parameters, with every name the run could own replaced by one it never created."""
     return {**real, **{param: f"{ctx.prefix}authz_missing_{param}" for param in HARMLESS_NAMES}}
 
 
-def _placeholders(ctx, values: dict[str, str], is_harmless: bool) -> dict[str, str]:
+def _placeholders(ctx: CheckContext, values: dict[str, str], is_harmless: bool) -> dict[str, str]:
     """What the placeholders of the spec-built requests stand for (see mutations.BASE_OVERRIDES)."""
     return {"probe_dag": values["dag_id"], "disposable_dag": values["dag_id"] if is_harmless else DISPOSABLE_DAG_ID,
             "task": PROBE_TASK_ID, "xcom_key": XCOM_KEY, "missing": f"{ctx.prefix}missing", "prefix": ctx.prefix,
             "run": values["dag_run_id"], "vacant_id": str(VACANT_ID_BASE)}
 
 
-def build(ctx, op_id: str, values: dict[str, str], *, is_harmless: bool = False) -> Probe:
+def build(ctx: CheckContext, op_id: str, values: dict[str, str], *, is_harmless: bool = False) -> Probe:
     """The probe of one operation with these path parameter values."""
     route = ctx.router.by_id[op_id]
     rel = ctx.router.relative(route.template)
@@ -137,7 +138,7 @@ def build(ctx, op_id: str, values: dict[str, str], *, is_harmless: bool = False)
     return probe
 
 
-def _shape_body(ctx, probe: Probe, rel: str, params: dict[str, str], values: dict[str, str]) -> None:
+def _shape_body(ctx: CheckContext, probe: Probe, rel: str, params: dict[str, str], values: dict[str, str]) -> None:
     """What the spec's minimum leaves out: an update names its own object, a bulk body one entity, a clear one run."""
     body = probe.body
     schema = body_schema(ctx.spec, operation_spec(ctx.spec, ctx.router.by_id[probe.op_id])) or {}
@@ -167,26 +168,25 @@ def _shape_body(ctx, probe: Probe, rel: str, params: dict[str, str], values: dic
         probe.body.update(HARMLESS_TEST)  # where [core] test_connection is on, this one is tested for real
 
 
-def _user(prefix: str) -> dict:
-    """A complete user (the spec requires none of its fields; the handler needs them), named with the run prefix.
+def _admin_body(kind: OwnedKind, prefix: str) -> dict:
+    """A complete user (the spec requires none of its fields; the handler needs them), named with the run prefix;
+    a role's body keeps the name the spec's minimum gave it (prefixed) and adds what its create needs.
 
-    Its role is Public, the one without permissions (2.10.5 answers 500 to a user without roles: its
-    registration role is not found). The password is thrown away, and the end of the run deletes the user
-    (the ledger records it from the answer).
+    The end of the run deletes what an allowed create made (the ledger records it from the answer).
     """
-    name = f"{prefix}authz_user_{secrets.token_hex(3)}"
-    return {"username": name, "email": f"{name}@example.com", "first_name": "conformance", "last_name": "probe",
-            "roles": [{"name": "Public"}], "password": secrets.token_urlsafe(16)}
+    if kind is USER:
+        return kind.body(f"{prefix}authz_user_{secrets.token_hex(3)}")
+    return kind.required("")
 
 
 # 2.x user and role creates (disruptive profile only): bodies the handler accepts, so an allowed role creates
 # exactly one object named with the run prefix (a role with no permission), which the run deletes
-ADMIN_CREATES = {"/users": _user, "/roles": lambda prefix: {"actions": []}}
+ADMIN_CREATES = {k.collection: functools.partial(_admin_body, k) for k in ADMIN_KINDS}
 # a connection test that needs no network and no file: the filesystem hook of `fs`, no host
 HARMLESS_TEST = {"conn_type": "fs"}
 
 
-def _read_back(ctx, route, rel: str, probe: Probe) -> ReadBack | None:
+def _read_back(ctx: CheckContext, route, rel: str, probe: Probe) -> ReadBack | None:
     """The read that shows a write's effect: the object it updates or deletes, or the one it would create."""
     if not probe.writes:
         return None

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.context import CheckContext
+from conformance.model.reasons import ReasonCode
 from conformance.tiers.context import context_of
-from conformance.tiers.properties.operations import spec_operations
-from conformance.verdict import settle
+from conformance.tiers.shared.operations import spec_operations
+from conformance.verdict import settle, skip
 
 
-def operation_params(ctx) -> list:
+def operation_params(ctx: CheckContext) -> list:
     """One pytest param per operationId, marked for the plugin as an authorization check."""
     params = []
     for op_id, method, rel, _raw in spec_operations(ctx.spec, ctx.router):
@@ -34,5 +36,5 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def test_authorization(authz_op, access_tier, request):
     reason = access_tier.skip_reason()
     if reason:
-        pytest.skip(reason)
+        skip(reason, ReasonCode.NO_ROLE_MODEL)
     settle(access_tier.decide(authz_op), request.node)

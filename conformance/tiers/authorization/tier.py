@@ -14,15 +14,17 @@ import logging
 
 import requests
 
-from conformance.expectations.access import ANONYMOUS, Expected
+from conformance.context import CheckContext
+from conformance.expectations.access import ANONYMOUS, Access, Expected
+from conformance.model.reasons import ReasonCode
 from conformance.probes.dags import PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
 from conformance.safety import unnamed
 from conformance.safety.guard import RequestRefused
 from conformance.tiers.authorization import probes
 from conformance.tiers.authorization.judge import ALLOWED, DENIED, ERROR, SKIPPED, UNEXPECTED, Cell, changed, judge
-from conformance.tiers.properties.operations import REVOKES_CREDENTIALS
-from conformance.tiers.properties.samples import SampleBuilder, Samples
+from conformance.tiers.shared.operations import REVOKES_CREDENTIALS
+from conformance.tiers.shared.samples import SampleBuilder, Samples
 from conformance.verdict import Conclusion
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 class AccessTier:
     """Shared by the authorization items of a run: identities, the run's objects, their sessions."""
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.access = ctx.access
         roles = [r for r in (self.access.role_names if self.access else ()) if r in ctx.identities]
@@ -77,14 +79,19 @@ class AccessTier:
             if problem:
                 log.info("could not restore the pause state: %s", problem)
 
+    def _access(self) -> Access:
+        """The release's role model; a release without one has every item skipped first (skip_reason)."""
+        assert self.access is not None, "no role model is recorded for this release"
+        return self.access
+
     # -- one operation ------------------------------------------------------------
     def decide(self, op_id: str) -> Conclusion:
-        req = self.access.operations.get(op_id)
+        req = self._access().operations.get(op_id)
         group = req.group if req else ""
         if req is None:
             return Conclusion("skipped", f"no permission requirement is recorded for {op_id} on Airflow "
-                              f"{self.access.release}", group=group)
-        expected = {i: self.access.expect(i, op_id) for i in self.identities}
+                              f"{self._access().release}", group=group, reason_code=ReasonCode.NO_ROLE_MODEL.value)
+        expected = {i: e for i in self.identities if (e := self._access().expect(i, op_id)) is not None}  # all: req is recorded
         order = sorted(self.identities, key=lambda i: expected[i].allowed)  # the refused first: real objects intact
         with unnamed.recorded(self.ctx, op_id):  # a create naming nothing: what it made goes into the ledger
             cells = [self._pair(op_id, i, expected[i]) for i in order]
@@ -95,11 +102,12 @@ class AccessTier:
         real, harmless = self.values()
         cell = Cell(identity, ALLOWED if expected.allowed else DENIED, SKIPPED)
         probe = probes.build(self.ctx, op_id, real)
-        lookup = self.access.lookup_first(op_id)
+        lookup = self._access().lookup_first(op_id)
         if lookup and identity != ANONYMOUS and real.get(lookup["param"]) in self._vacant(lookup["param"]):
             cell.reason = (f"undecidable: no {lookup['param']} of this run to aim at, and Airflow "
-                           f"{self.access.release} answers 404 for one that matches nothing before it checks "
+                           f"{self._access().release} answers 404 for one that matches nothing before it checks "
                            f"permissions ({lookup['source']})")
+            cell.reason_code = ReasonCode.NO_OBJECT.value
             return cell
         candidates = [probe]
         if expected.allowed and probe.writes and not lookup:
@@ -109,7 +117,7 @@ class AccessTier:
             try:
                 return self._send(op_id, identity, expected, candidate, cell)
             except RequestRefused as exc:
-                refused = exc.reason
+                refused, cell.reason_code = exc.reason, exc.code or ReasonCode.REFUSED_BY_GUARD.value
         cell.reason = f"refused by the safety guard: {refused}"
         return cell
 
@@ -127,10 +135,13 @@ class AccessTier:
             resp = probe.send(session)
         except requests.RequestException as exc:
             cell.outcome, cell.reason = ERROR, f"no answer: {type(exc).__name__}"
+            cell.reason_code = ReasonCode.NO_ANSWER.value
             cell.reproduce = self.ctx.session.last_curl()
             return cell
         cell.status = resp.status_code
-        cell.outcome, cell.reason = judge(self.access, op_id, identity, expected, resp)
+        cell.outcome, cell.reason = judge(self._access(), op_id, identity, expected, resp)
+        if cell.outcome == SKIPPED:  # the only undecidable answer: a setting that answers before the permission check
+            cell.reason_code = ReasonCode.SETTING_OFF.value
         if check is not None and before is not None and cell.outcome == DENIED:
             what = changed(check, before, self._read(check))
             if what:
@@ -165,7 +176,8 @@ def conclude(op_id: str, req, cells: list[Cell]) -> Conclusion:
         return Conclusion("failed", "\n".join(lines), reproduce=bad[0].reproduce, cells=data, group=req.group)
     if broken:
         return Conclusion("error", f"{op_id} could not be decided for " + ", ".join(f"{c.identity} ({c.reason})" for c in broken),
-                          reproduce=broken[0].reproduce, cells=data, group=req.group)
+                          reproduce=broken[0].reproduce, cells=data, group=req.group, reason_code=broken[0].reason_code)
     if all(c.outcome == SKIPPED for c in cells):
-        return Conclusion("skipped", cells[0].reason if cells else "no identity", cells=data, group=req.group)
+        return Conclusion("skipped", cells[0].reason if cells else "no identity", cells=data, group=req.group,
+                          reason_code=cells[0].reason_code if cells else "")
     return Conclusion("passed", f"needs {need}: {summary}", cells=data, group=req.group)

@@ -24,8 +24,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.context import CheckContext
 from conformance.expectations.mutations import body_schema
 from conformance.generation import generation_settings
+from conformance.model.resources import BY_KIND, CONNECTION, POOL, VARIABLE, OwnedKind
 from conformance.probes.dags import MAPPED_TASK_ID, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY, unique_logical_date
 from conformance.probes.runs import SchedulerNotRunning, run_path, wait_until_done
 from conformance.tiers.properties.outcome import Outcome
@@ -35,30 +37,23 @@ CHAIN_EXAMPLES = 3
 PAGE = 100
 MAX_PAGES = 25  # pages of up to PAGE items; a target with a low maximum_page_limit serves fewer per page
 
-# collection -> routes (relative), identifying field, list key, fields a lifecycle needs, the update
-CRUD: dict[str, dict[str, Any]] = {
-    "variables": {
-        "create": ("POST", "/variables"), "read": ("GET", "/variables/{variable_key}"),
-        "update": ("PATCH", "/variables/{variable_key}"), "list": ("GET", "/variables"),
-        "delete": ("DELETE", "/variables/{variable_key}"),
-        "param": "variable_key", "field": "key", "list_key": "variables",
-        "defaults": {"value": "acf-chain-value"}, "change": {"value": "acf-chain-changed"},
-    },
-    "pools": {
-        "create": ("POST", "/pools"), "read": ("GET", "/pools/{pool_name}"),
-        "update": ("PATCH", "/pools/{pool_name}"), "list": ("GET", "/pools"),
-        "delete": ("DELETE", "/pools/{pool_name}"),
-        "param": "pool_name", "field": "name", "list_key": "pools",
-        "defaults": {"slots": 1}, "change": {"slots": 3}, "mask": "slots",
-    },
-    "connections": {
-        "create": ("POST", "/connections"), "read": ("GET", "/connections/{connection_id}"),
-        "update": ("PATCH", "/connections/{connection_id}"), "list": ("GET", "/connections"),
-        "delete": ("DELETE", "/connections/{connection_id}"),
-        "param": "connection_id", "field": "connection_id", "list_key": "connections",
-        "defaults": {"conn_type": "http"}, "change": {"host": "changed.example.invalid"}, "mask": "host",
-    },
+# what a lifecycle of each owned kind needs beyond its routes: fields a create needs, the update and its mask
+LIFECYCLES: dict[str, dict[str, Any]] = {
+    VARIABLE.kind: {"defaults": {"value": "acf-chain-value"}, "change": {"value": "acf-chain-changed"}},
+    POOL.kind: {"defaults": {"slots": 1}, "change": {"slots": 3}, "mask": "slots"},
+    CONNECTION.kind: {"defaults": {"conn_type": "http"}, "change": {"host": "changed.example.invalid"}, "mask": "host"},
 }
+
+
+def _crud(kind: OwnedKind) -> dict[str, Any]:
+    """A chain's routes (relative), identifying field and list key, read from the owned kind, and its lifecycle."""
+    return {"create": ("POST", kind.collection), "read": ("GET", kind.item), "update": ("PATCH", kind.item),
+            "list": ("GET", kind.collection), "delete": ("DELETE", kind.item),
+            "param": kind.param, "field": kind.field, "list_key": kind.list_field, **LIFECYCLES[kind.kind]}
+
+
+# chain name (the collection's list key) -> its routes and lifecycle
+CRUD: dict[str, dict[str, Any]] = {BY_KIND[kind].list_field: _crud(BY_KIND[kind]) for kind in LIFECYCLES}
 # fields a generated body may not bring into a lifecycle: multi-team ownership, JSON-in-a-string
 DROPPED = ("team_name", "extra")
 RUN_ROUTES = {
@@ -77,10 +72,10 @@ RUN_ROUTES = {
     "clear_runs": ("POST", "/dags/{dag_id}/clearDagRuns"),
     "patch_ti": ("PATCH", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"),
 }
-CHAINS = ("variables", "pools", "connections", "dag_runs")
+CHAINS = (*CRUD, "dag_runs")
 
 
-def chain_operations(ctx, name: str) -> list[str]:
+def chain_operations(ctx: CheckContext, name: str) -> list[str]:
     """operationIds a chain exercises on this target (for the marker and coverage)."""
     routes = RUN_ROUTES if name == "dag_runs" else {k: v for k, v in CRUD[name].items() if k in
                                                      ("create", "read", "update", "list", "delete")}
@@ -141,7 +136,7 @@ class ChainRunner:
             object_name = self.engine.owned_name(f"chain_{name}_") + f"_{next(counter)}"
             body[spec["field"]] = object_name
             secret = None
-            if name == "connections":
+            if name == CONNECTION.list_field:
                 secret = f"acf-chain-secret-{self.ctx.options.run_id}-{object_name[-6:]}"
                 self.ctx.redactor.add(secret)
                 body["password"] = secret

@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 from conformance.checks.permitted import JUDGED_HERE, REJECTION_CHECK, only_in_query, permitted
 from conformance.checks.registry import content_type_of, registered_checks, run_all
 from conformance.checks.wire import query_as_sent_is_valid
+from conformance.context import CheckContext
 from conformance.tiers.properties.messages import describe_exception, failure_text
 from conformance.tiers.properties.outcome import (
     Failure,
@@ -65,7 +66,7 @@ def as_requests_response(response) -> requests.Response:
 class Checker:
     """Judges answers for one run: its redactor for the words, its expectations' backend for the facts."""
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         # negative cases whose body the suite rewrote (see Shaper.body): negative_data_rejection cannot judge them
         self.reshaped: set[int] = set()

@@ -26,14 +26,13 @@ from hypothesis import given, reject
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from conformance.context import CheckContext
 from conformance.generation import generation_settings
 from conformance.safety.guard import RequestRefused
 from conformance.target.auth import make_auth
 from conformance.tiers.properties.checking import ANONYMOUS_CHECKS, AUTH_CHECK, Checker
 from conformance.tiers.properties.messages import describe_exception
-from conformance.tiers.properties.operations import REVOKES_CREDENTIALS, OperationInfo, load_operations
 from conformance.tiers.properties.outcome import Outcome
-from conformance.tiers.properties.samples import Samples
 from conformance.tiers.properties.shaping import (
     Shaper,
     case_beyond_int64,
@@ -42,6 +41,8 @@ from conformance.tiers.properties.shaping import (
     strip_credentials,
 )
 from conformance.tiers.properties.strategies import Strategies
+from conformance.tiers.shared.operations import REVOKES_CREDENTIALS, OperationInfo, load_operations
+from conformance.tiers.shared.samples import Samples
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ EXPLORE, NEGATIVE = 1, 3
 class PropertyEngine:
     """Shared by all property items of a run: schema, samples, sessions, strategies."""
 
-    def __init__(self, ctx, samples_factory: Callable[[], Samples]) -> None:
+    def __init__(self, ctx: CheckContext, samples_factory: Callable[[], Samples]) -> None:
         self.ctx = ctx
         self.base_path = ctx.router.base_path
         self.base_url = ctx.target.url.rstrip("/") + self.base_path
@@ -209,6 +210,7 @@ class PropertyEngine:
                                  **({"headers": headers} if headers else {}))
         except RequestRefused as exc:
             outcome.refused.append(exc.reason)
+            outcome.refusal_codes.setdefault(exc.reason, exc.code)
             return None
         except requests.RequestException as exc:
             outcome.transport_errors.append(exc)

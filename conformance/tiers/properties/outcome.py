@@ -60,6 +60,7 @@ class Outcome:
     seed: int
     sent: int = 0
     refused: list[str] = field(default_factory=list)
+    refusal_codes: dict[str, str] = field(default_factory=dict)  # a refusal's reason -> its ReasonCode value, if narrower
     failures: dict[tuple, Failure] = field(default_factory=dict)
     transport_errors: list[BaseException] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)  # a case the suite itself could not handle

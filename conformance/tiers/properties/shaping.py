@@ -12,9 +12,10 @@ import copy
 import json
 from collections.abc import Callable
 
+from conformance.context import CheckContext
 from conformance.probes.dags import PROBE_DAG_ID
-from conformance.tiers.properties.operations import BULK_FIELDS, NAMED_CREATES, NAMED_UPDATES, TRIGGERS, OperationInfo
-from conformance.tiers.properties.samples import Samples
+from conformance.tiers.shared.operations import BULK_FIELDS, NAMED_CREATES, NAMED_UPDATES, TRIGGERS, OperationInfo
+from conformance.tiers.shared.samples import Samples
 
 INT64 = (-(2**63), 2**63 - 1)
 
@@ -22,7 +23,7 @@ INT64 = (-(2**63), 2**63 - 1)
 class Shaper:
     """Keeps generated writes on this run's objects; names come from the engine's per-worker counter."""
 
-    def __init__(self, ctx, owned_name: Callable[[str], str], samples: Callable[[], Samples]) -> None:
+    def __init__(self, ctx: CheckContext, owned_name: Callable[[str], str], samples: Callable[[], Samples]) -> None:
         self.ctx = ctx
         self.owned_name = owned_name
         self.samples = samples  # called only when needed: building the samples sends requests

@@ -18,8 +18,8 @@ from schemathesis import GenerationMode
 
 from conformance.generation import generation_settings
 from conformance.probes.dags import DISPOSABLE_DAG_ID
-from conformance.tiers.properties.operations import OperationInfo
-from conformance.tiers.properties.samples import Samples
+from conformance.tiers.shared.operations import OperationInfo
+from conformance.tiers.shared.samples import Samples
 
 log = logging.getLogger(__name__)
 RUN_SCOPED = ("dag_run_id", "task_id", "map_index", "xcom_key", "task_try_number", "try_number", "group_id")

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.context import CheckContext
+from conformance.model.reasons import ReasonCode
 from conformance.tiers.context import context_of
 from conformance.tiers.properties.chains import CHAIN_EXAMPLES, CHAINS, ChainRunner, chain_operations
+from conformance.verdict import skip
 
 MUST = {
     "variables": "A variable created from a generated body MUST read back as written, be updatable, be listed, "
@@ -37,11 +40,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("chain", params)
 
 
-def test_chain(chain, ctx, tier, request):
+def test_chain(chain, ctx: CheckContext, tier, request):
     if ctx.options.profile == "readonly":
-        pytest.skip("chains create objects: needs the sandbox profile; this run uses --profile readonly")
+        skip("chains create objects: needs the sandbox profile; this run uses --profile readonly", ReasonCode.PROFILE)
     if chain == "dag_runs" and "conformance_probe" not in ctx.probe_dags:
-        pytest.skip("the probe DAG conformance_probe is not deployed on the target (airflow-conformance probe-dags install)")
+        skip("the probe DAG conformance_probe is not deployed on the target (airflow-conformance probe-dags install)",
+             ReasonCode.PROBE_DAGS)
     tier.engine.samples  # noqa: B018  (probe DAG unpaused, fixtures in place)
     runner = ChainRunner(tier)
     examples = max(1, min(CHAIN_EXAMPLES, ctx.options.max_examples))

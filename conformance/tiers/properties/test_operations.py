@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.context import CheckContext
 from conformance.tiers.context import context_of
-from conformance.tiers.properties.operations import ordered_operations
+from conformance.tiers.shared.operations import ordered_operations
 
 
-def operation_params(ctx) -> list:
+def operation_params(ctx: CheckContext) -> list:
     """One pytest param per operationId of the reference spec, marked for the plugin."""
     params = []
     for op_id, method, rel, _raw in ordered_operations(ctx.spec, ctx.router):

@@ -20,16 +20,19 @@ from urllib.parse import quote
 import requests
 
 from conformance.checks.registry import must_of
+from conformance.context import CheckContext
 from conformance.model.reasons import ReasonCode
+from conformance.model.resources import ADMIN_KINDS, SANDBOX_KINDS
+from conformance.model.status import Status
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
 from conformance.safety import unnamed
 from conformance.safety.cleanup import REPARSE_WAIT_S, bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.tiers.properties.engine import PropertyEngine
-from conformance.tiers.properties.operations import ordered_operations
 from conformance.tiers.properties.outcome import Outcome, summarize
-from conformance.tiers.properties.samples import SampleBuilder
+from conformance.tiers.shared.operations import ordered_operations
+from conformance.tiers.shared.samples import SampleBuilder
 from conformance.verdict import Conclusion, UndecidedCheck, excuses, result_classes, settle  # noqa: F401 (UndecidedCheck: re-exported)
 
 log = logging.getLogger(__name__)
@@ -37,7 +40,7 @@ MAX_LISTED = 5  # distinct violations a failed result lists one by one
 
 
 class Tier:
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.dialect = ctx.expectations.dialect()
         self.builder = SampleBuilder(ctx, self.dialect)
@@ -101,12 +104,9 @@ class Tier:
         if info.method != "DELETE" or self.ctx.options.profile == "readonly":
             return
         owned = self.engine.samples.owned
-        if info.rel == "/variables/{variable_key}" and owned.get("variable"):
-            self.builder.ensure_variable(owned["variable"])
-        elif info.rel == "/pools/{pool_name}" and owned.get("pool"):
-            self.builder.ensure_pool(owned["pool"])
-        elif info.rel == "/connections/{connection_id}" and owned.get("connection"):
-            self.builder.ensure_connection(owned["connection"])
+        kind = next((k for k in SANDBOX_KINDS if info.rel == k.item and owned.get(k.kind)), None)
+        if kind is not None:
+            self.builder.ensure(kind.kind, owned[kind.kind])
 
     def _restore(self, info) -> None:
         """Undo what a generated case may have done to the probe DAGs, so later checks find them as before."""
@@ -169,7 +169,7 @@ class Tier:
 
     def remove_own_users_and_roles(self) -> None:
         """Users and roles generated cases created (named with the run prefix; the ledger does not track them)."""
-        for rel, key, ident in (("/users", "users", "username"), ("/roles", "roles", "name")):
+        for rel, key, ident in ((k.collection, k.list_field, k.field) for k in ADMIN_KINDS):
             if not any(info.rel == rel and info.method == "POST" for info in self.engine.ops.values()):
                 continue
             try:
@@ -226,12 +226,12 @@ class Tier:
         if known:
             observed = "; ".join(f.describe() for f in known[:3])
             text = "; ".join(e.deviation.describe() for e in excused) + f" | observed: {observed} | {summarize(outcome)}"
-            return Conclusion("known_deviation", text, excused, checks, repro)
+            return Conclusion(Status.KNOWN_DEVIATION, text, excused, checks, repro)
         if outcome.sent == 0:
             if outcome.refused:
                 reason = Counter(outcome.refused).most_common(1)[0][0]
                 return Conclusion("skipped", f"refused by the safety guard ({len(outcome.refused)} generated cases): {reason}",
-                                  checks=checks, reason_code=ReasonCode.REFUSED_BY_GUARD.value)
+                                  checks=checks, reason_code=outcome.refusal_codes.get(reason) or ReasonCode.REFUSED_BY_GUARD.value)
             return Conclusion("skipped", "no request could be generated for this operation", checks=checks,
                               reason_code=ReasonCode.NOTHING_GENERATED.value)
         return Conclusion("passed", summarize(outcome), checks=checks)
@@ -271,21 +271,21 @@ def per_check(outcome: Outcome) -> list[dict]:
     """Every check that ran on this operation with its own status (worst first)."""
     names = dict.fromkeys([*outcome.check_runs, *(f.check for f in outcome.failures.values()),
                            *(name for name, _ in outcome.check_errors)])
-    rank = {"failed": 0, "error": 1, "known_deviation": 2, "passed": 3}
+    rank = {Status.FAILED: 0, Status.ERROR: 1, Status.KNOWN_DEVIATION: 2, Status.PASSED: 3}
     rows = []
     for name in names:
         mine = [f for f in outcome.failures.values() if f.check == name]
         unexplained = sum(f.count for f in mine if f.deviation is None)
         excused = sum(f.count for f in mine if f.deviation is not None)
         crashed = sum(1 for n, _ in outcome.check_errors if n == name)
-        status = "failed" if unexplained else "error" if crashed else "known_deviation" if excused else "passed"
+        status = Status.FAILED if unexplained else Status.ERROR if crashed else Status.KNOWN_DEVIATION if excused else Status.PASSED
         row = {"name": name, "status": status, "judged": outcome.check_runs.get(name, 0), "must": must_of(name)}
         if unexplained:
             row["failures"] = unexplained
         if excused:
             row["excused"] = excused
             row["deviations"] = sorted({f.deviation.id for f in mine if f.deviation is not None})
-        if status in ("failed", "known_deviation"):
+        if status in (Status.FAILED, Status.KNOWN_DEVIATION):
             row["classes"] = result_classes(status, "property", [(f.check, f.status) for f in mine if f.deviation is None],
                                             [f.deviation for f in mine if f.deviation is not None])
         if crashed:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.context import CheckContext
 from conformance.tiers.scenarios.flows import Flows
 
 
 @pytest.fixture(scope="session")
-def flows(ctx, dialect) -> Flows:
+def flows(ctx: CheckContext, dialect) -> Flows:
     return Flows(ctx.session, dialect, ctx.prefix)

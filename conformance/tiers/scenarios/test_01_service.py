@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from conformance.checks.metadata import scenario
+from conformance.context import CheckContext
 from conformance.specs.catalog import operations
 
 
@@ -23,7 +24,7 @@ def test_version_public(api, anon, target, verdict):
 @scenario("service.health_public", "Health answers without credentials with the components of the version",
           "The health endpoint MUST answer 200 without credentials and report every component the version documents.",
           operations=["get_health"])
-def test_health_public(ctx, anon, verdict, dialect, expect):
+def test_health_public(ctx: CheckContext, anon, verdict, dialect, expect):
     resp = anon.request("GET", dialect["health_path"])
     verdict.status(resp, 200, f"GET {dialect['health_path']} without credentials")
     body = verdict.json(resp)
@@ -38,7 +39,7 @@ def test_health_public(ctx, anon, verdict, dialect, expect):
 @scenario("service.served_spec_matches_reference", "The served OpenAPI spec has the reference operations",
           "The spec the server publishes MUST list the same operations as the release's reference spec.",
           operations=["get_version"])
-def test_served_spec(ctx, api, dialect, verdict):
+def test_served_spec(ctx: CheckContext, api, dialect, verdict):
     resp = api.request("GET", dialect["served_spec_path"])
     verdict.status(resp, 200, f"GET {dialect['served_spec_path']}")
     served = yaml.safe_load(resp.text)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from requests.auth import HTTPBasicAuth
 
 from conformance.checks.metadata import scenario
+from conformance.context import CheckContext
+from conformance.model.reasons import ReasonCode
 from conformance.target.auth import BearerAuth
+from conformance.verdict import skip
 
 MALFORMED_JWT = "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhY2YifQ.bm90LWEtc2lnbmF0dXJl"
 
@@ -36,7 +39,7 @@ def test_error_body(anon, verdict, expect):
 @scenario("auth.wrong_password_rejected", "Wrong credentials are refused",
           "Credentials with a wrong password MUST be refused with 401.",
           operations=["get_dags"], anonymous=True)
-def test_wrong_password(ctx, verdict, dialect):
+def test_wrong_password(ctx: CheckContext, verdict, dialect):
     user = ctx.target.auth.user or "admin"
     if dialect["auth"] == "basic":
         resp = ctx.session_as(HTTPBasicAuth(user, "acf-wrong-password")).call("GET", "/dags")
@@ -49,11 +52,9 @@ def test_wrong_password(ctx, verdict, dialect):
 @scenario("auth.token_login", "Token login mints a bearer JWT",
           "POST /auth/token with valid credentials MUST answer 201 with an access_token usable as Bearer.",
           since="3.0")
-def test_token_login(ctx, verdict):
+def test_token_login(ctx: CheckContext, verdict):
     if ctx.target.auth.kind != "jwt":
-        import pytest  # noqa: PLC0415
-
-        pytest.skip("needs --auth jwt:USER:PASS to log in")
+        skip("needs --auth jwt:USER:PASS to log in", ReasonCode.AUTH_SCHEME)
     anon = ctx.session_as(None)
     resp = anon.request("POST", "/auth/token", json={"username": ctx.target.auth.user, "password": ctx.target.auth.password})
     verdict.status(resp, 201, "POST /auth/token")
@@ -67,7 +68,7 @@ def test_token_login(ctx, verdict):
 @scenario("auth.malformed_token_rejected", "A malformed or foreign-signed token is refused",
           "A request with a JWT the server did not sign MUST be refused (403 Invalid JWT token).",
           operations=["get_dags"], since="3.0", anonymous=True)
-def test_malformed_token(ctx, verdict, expect):
+def test_malformed_token(ctx: CheckContext, verdict, expect):
     resp = ctx.session_as(BearerAuth(MALFORMED_JWT)).call("GET", "/dags")
     verdict.status(resp, expect["status"], "GET /dags with a malformed bearer token")
 

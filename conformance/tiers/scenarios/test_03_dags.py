@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from conformance.checks.metadata import scenario
+from conformance.context import CheckContext
+from conformance.model.reasons import ReasonCode
 from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
+from conformance.verdict import skip
 
 
 @scenario("dags.list_fields", "DAG listing carries the documented fields",
@@ -71,7 +74,7 @@ def test_other_mask(api, verdict, expect):
 @scenario("dags.unknown_dag_not_found", "An unknown DAG is 404 with an error body",
           "GET /dags/{dag_id} for a DAG that does not exist MUST answer 404 with the version's error body.",
           operations=["get_dag"])
-def test_unknown_dag(api, verdict, expect, ctx):
+def test_unknown_dag(api, verdict, expect, ctx: CheckContext):
     resp = api.call("GET", f"/dags/{ctx.prefix}no_such_dag")
     verdict.status(resp, 404, "GET an unknown DAG")
     body = verdict.json(resp, "404 body")
@@ -90,11 +93,9 @@ def test_unknown_query(api, verdict, expect):
 @scenario("dags.delete_disposable", "Deleting a DAG answers 204, then 404",
           "DELETE /dags/{dag_id} MUST answer 204 with an empty body and the DAG MUST then be gone (404).",
           operations=["delete_dag", "get_dag"], since="2.2", tier="sandbox", needs=["probe_dags"])
-def test_delete_dag(ctx, api, verdict, expect):
+def test_delete_dag(ctx: CheckContext, api, verdict, expect):
     if DISPOSABLE_DAG_ID not in ctx.probe_dags:
-        import pytest  # noqa: PLC0415
-
-        pytest.skip(f"the disposable probe DAG {DISPOSABLE_DAG_ID} is not deployed (or not parsed yet)")
+        skip(f"the disposable probe DAG {DISPOSABLE_DAG_ID} is not deployed (or not parsed yet)", ReasonCode.PROBE_DAGS)
     resp = api.call("DELETE", f"/dags/{DISPOSABLE_DAG_ID}")
     verdict.status(resp, expect["status"], f"DELETE /dags/{DISPOSABLE_DAG_ID}")
     verdict.that(resp.content == b"" or resp.status_code != 204, f"204 with a body: {resp.text[:100]}")
@@ -108,7 +109,7 @@ def test_delete_dag(ctx, api, verdict, expect):
 @scenario("dags.reparse_accepted", "A DAG file re-parse request is accepted",
           "PUT /parseDagFile/{file_token} for a deployed DAG's file MUST be accepted and leave the DAG in place.",
           operations=["reparse_dag_file", "get_dag"], since="2.10", tier="sandbox", needs=["probe_dags"])
-def test_reparse(ctx, api, verdict, expect):
+def test_reparse(ctx: CheckContext, api, verdict, expect):
     token = ctx.probe_dags[PROBE_DAG_ID]["file_token"]
     resp = api.call("PUT", f"/parseDagFile/{token}")
     verdict.status(resp, expect["status"], "PUT /parseDagFile/{file_token}")

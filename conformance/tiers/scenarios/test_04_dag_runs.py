@@ -9,7 +9,10 @@ from __future__ import annotations
 import pytest
 
 from conformance.checks.metadata import scenario
+from conformance.context import CheckContext
+from conformance.model.reasons import ReasonCode
 from conformance.probes.dags import MARKER, PROBE_DAG_ID, PROBE_TASK_ID, XCOM_KEY
+from conformance.verdict import skip
 
 SANDBOX = {"tier": "sandbox", "needs": ["probe_dags"]}
 CONF = {"acf": "conf round-trip", "n": 3, "nested": {"ok": True}}
@@ -27,7 +30,7 @@ def _created_run(flows, verdict, expect, label: str, what: str) -> str:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def probe_paused(ctx, flows):
+def probe_paused(ctx: CheckContext, flows):
     """Runs created here stay queued: deleting a run the scheduler is working on can crash a 2.x scheduler."""
     if PROBE_DAG_ID in ctx.probe_dags and ctx.options.profile != "readonly":
         flows.set_paused(PROBE_DAG_ID, True)
@@ -35,7 +38,7 @@ def probe_paused(ctx, flows):
 
 
 @pytest.fixture(scope="module")
-def completed_run(ctx, flows, probe_paused):
+def completed_run(ctx: CheckContext, flows, probe_paused):
     """One run of the probe DAG, triggered with a conf and left to finish (unpaused for the duration)."""
     flows.set_paused(PROBE_DAG_ID, False)
     resp = flows.trigger(conf=CONF)
@@ -89,7 +92,7 @@ def test_reaches_success(completed_run, verdict):
           operations=["get_xcom_entry", "get_xcom_entries"], needs=["probe_dags", "scheduler"], tier="sandbox")
 def test_xcom(api, completed_run, verdict):
     if completed_run["final"].get("state") != "success":
-        pytest.skip("the probe run did not succeed")
+        skip("the probe run did not succeed", ReasonCode.PROBE_RUN)
     base = f"/dags/{PROBE_DAG_ID}/dagRuns/{completed_run['run_id']}/taskInstances/{PROBE_TASK_ID}/xcomEntries"
     listing = api.call("GET", base)
     verdict.status(listing, 200, "list XCom entries")
@@ -106,7 +109,7 @@ def test_xcom(api, completed_run, verdict):
           operations=["get_log"], needs=["probe_dags", "scheduler"], tier="sandbox")
 def test_log(api, completed_run, verdict, dialect):
     if completed_run["final"].get("state") != "success":
-        pytest.skip("the probe run did not succeed")
+        skip("the probe run did not succeed", ReasonCode.PROBE_RUN)
     path = f"/dags/{PROBE_DAG_ID}/dagRuns/{completed_run['run_id']}/taskInstances/{PROBE_TASK_ID}/logs/1"
     resp = api.call("GET", path, params={"full_content": "true"}, headers={"Accept": dialect["log_accept"]})
     verdict.status(resp, 200, "GET the task log")

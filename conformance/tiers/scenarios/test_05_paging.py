@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from hypothesis import Phase, given
 from hypothesis import strategies as st
 
 from conformance.checks.metadata import scenario
-from conformance.expectations.page_limits import page_size
+from conformance.context import CheckContext
+from conformance.expectations.page_limits import PageLimits, page_size
 from conformance.generation import generation_settings
 from conformance.http.paging import Listing, list_all
-from conformance.verdict import StopCheck, Verdict
+from conformance.model.reasons import ReasonCode
+from conformance.verdict import StopCheck, Verdict, skip
 
 COLLECTION = ("/dags", "dags")  # stable while the suite runs, present on every version
 CLAMP_CANDIDATES = (("/dags", "dags", "get_dags"), ("/eventLogs", "event_logs", "get_event_logs"))
@@ -45,9 +46,9 @@ def _page(api, verdict: Verdict, **params) -> tuple[list, int]:
     return items, total
 
 
-def _limits_text(ctx) -> str:
+def _limits_text(ctx: CheckContext) -> str:
     """The page limits judged by and where they come from (a deployment with others needs --page-limits)."""
-    limits = ctx.page_limits
+    limits = _limits(ctx)
     return f"maximum_page_limit {limits.maximum}, fallback_page_limit {limits.fallback}: {limits.source}"
 
 
@@ -85,15 +86,21 @@ def _quiet_listing(api, verdict) -> Listing | None:
     return None
 
 
+def _limits(ctx: CheckContext) -> PageLimits:
+    """The page limits the run judges by (the run context always has them; `page_limits_of`)."""
+    assert ctx.page_limits is not None, "the run context has no page limits"
+    return ctx.page_limits
+
+
 @scenario("paging.default_page_size", "Without limit the documented default page size applies",
           "A list without `limit` MUST return min(total, default page size) items.",
           operations=["get_dags"])
-def test_default_page_size(api, verdict, expect, ctx):
+def test_default_page_size(api, verdict, expect, ctx: CheckContext):
     items, total = _page(api, verdict)
-    size = page_size(expect["page_size"], ctx.page_limits)
+    size = page_size(expect["page_size"], _limits(ctx))
     if total <= size:
-        pytest.skip(f"GET {COLLECTION[0]} holds {total} items, not more than the default page of {size} "
-                    f"({_limits_text(ctx)}); the default page size is not observable")
+        skip(f"GET {COLLECTION[0]} holds {total} items, not more than the default page of {size} "
+             f"({_limits_text(ctx)}); the default page size is not observable", ReasonCode.NO_DATA)
     verdict.that(len(items) == size, f"no limit: {len(items)} items for total {total}, expected {size} "
                  f"({_limits_text(ctx)})")
 
@@ -101,8 +108,8 @@ def test_default_page_size(api, verdict, expect, ctx):
 @scenario("paging.limit_above_maximum_clamped", "A limit above the maximum is clamped",
           "A `limit` above maximum_page_limit MUST be clamped to the maximum, never an error, on every collection.",
           operations=["get_dags", "get_event_logs"], optional=["get_event_logs"])
-def test_limit_clamped(api, verdict, ctx, expect):
-    maximum = page_size(expect["page_size"], ctx.page_limits)
+def test_limit_clamped(api, verdict, ctx: CheckContext, expect):
+    maximum = page_size(expect["page_size"], _limits(ctx))
     largest = 0
     for path, key, op_id in CLAMP_CANDIDATES:
         if ctx.primary_lacks(op_id):  # a collection the run's identity may not read tells nothing about paging
@@ -117,8 +124,8 @@ def test_limit_clamped(api, verdict, ctx, expect):
         if total > maximum:
             break
     else:
-        pytest.skip(f"no collection holds more items than the page maximum {maximum} (largest: {largest}; "
-                    f"{_limits_text(ctx)}); clamping is not observable")
+        skip(f"no collection holds more items than the page maximum {maximum} (largest: {largest}; "
+             f"{_limits_text(ctx)}); clamping is not observable", ReasonCode.NO_DATA)
     above = api.call("GET", path, params={"limit": maximum + 1}).json()[key]
     verdict.that(len(above) == maximum, f"limit={maximum + 1} returned {len(above)} items; the maximum is {maximum}")
     if maximum > 1:  # limit=0 would be the fallback page, another check
@@ -130,9 +137,9 @@ def test_limit_clamped(api, verdict, ctx, expect):
 @scenario("paging.limit_zero", "limit=0 behaves as the version documents",
           "`limit=0` MUST return the version's documented page (fallback page size on 2.x, empty on 3.x).",
           operations=["get_dags"])
-def test_limit_zero(api, verdict, expect, ctx):
+def test_limit_zero(api, verdict, expect, ctx: CheckContext):
     items, total = _page(api, verdict, limit=0)
-    want = min(total, page_size(expect["page_size"], ctx.page_limits))
+    want = min(total, page_size(expect["page_size"], _limits(ctx)))
     verdict.that(len(items) == want, f"limit=0 returned {len(items)} items (total {total}), expected {want} "
                  f"({_limits_text(ctx)})")
 
@@ -191,21 +198,22 @@ def _judge_page(api, verdict, state: dict, limit: int, offset: int) -> None:
           "For any limit/offset, pages MUST hold min(limit, rest) items, never repeat an item, "
           "and together equal the full list; total_entries MUST not depend on paging.",
           operations=["get_dags"])
-def test_pages_partition(api, verdict, ctx):
+def test_pages_partition(api, verdict, ctx: CheckContext):
     listing = _quiet_listing(api, verdict)
     if listing is None:
         if verdict.violations:
             return
-        pytest.skip(f"GET {COLLECTION[0]} changed during each of {ATTEMPTS} listings; pages cannot be compared")
+        skip(f"GET {COLLECTION[0]} changed during each of {ATTEMPTS} listings; pages cannot be compared",
+             ReasonCode.UNSTABLE)
     full_ids = _ids(listing.items)
     verdict.that(len(full_ids) == listing.total,
                  f"paging through the list gave {len(full_ids)} items, total_entries says {listing.total}")
     verdict.that(len(set(full_ids)) == len(full_ids), "the same DAG appears on two pages")
-    state = {"listing": listing, "unjudged": 0, "maximum": ctx.page_limits.maximum}
+    state = {"listing": listing, "unjudged": 0, "maximum": _limits(ctx).maximum}
 
     # hypothesis derives the seed from the test itself (derandomize) and keeps its default phases
     @generation_settings(min(15, ctx.options.max_examples), derandomize=True, phases=tuple(Phase))
-    @given(limit=st.integers(1, 60), offset=st.integers(0, max(listing.total + 5, 1)))
+    @given(limit=st.integers(1, 60), offset=st.integers(0, max((listing.total or 0) + 5, 1)))
     def pages(limit, offset):
         _judge_page(api, verdict, state, limit, offset)
 

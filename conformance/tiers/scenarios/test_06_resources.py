@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from conformance.checks.metadata import scenario
+from conformance.context import CheckContext
 from conformance.http.paging import list_all
+from conformance.model.resources import CONNECTION, POOL, VARIABLE, OwnedKind
 
-# name of the collection -> (list key, id field, create body, patch body, update_mask)
+# name of the collection -> (the owned kind, what its create carries beyond a minimal body, patch body, update_mask)
 # Variables are patched without a mask here: the mask has its own scenario (a known 2.x defect).
-RESOURCES: dict[str, tuple[str, str, Callable[[str], dict], dict, str | None]] = {
-    "variables": ("variables", "key", lambda n: {"key": n, "value": "acf-value"}, {"value": "acf-changed"}, None),
-    "pools": ("pools", "name", lambda n: {"name": n, "slots": 2}, {"slots": 5}, "slots"),
-    "connections": ("connections", "connection_id",
-                    lambda n: {"connection_id": n, "conn_type": "http", "host": "example.invalid", "login": "acf",
-                               "password": "acf-secret-" + n[-8:]}, {"host": "changed.invalid"}, "host"),
+RESOURCES: dict[str, tuple[OwnedKind, Callable[[str], dict], dict, str | None]] = {
+    "variables": (VARIABLE, lambda n: {}, {"value": "acf-changed"}, None),
+    "pools": (POOL, lambda n: {"slots": 2}, {"slots": 5}, "slots"),
+    "connections": (CONNECTION, lambda n: {"host": "example.invalid", "login": "acf", "password": "acf-secret-" + n[-8:]},
+                    {"host": "changed.invalid"}, "host"),
 }
 OPS = {
     "variables": ["post_variables", "get_variable", "patch_variable", "get_variables", "delete_variable"],
@@ -28,9 +29,10 @@ def _named(item, id_field: str, name: str) -> bool:
 
 
 def _crud(api, verdict, expect, prefix: str, collection: str) -> None:
-    list_key, id_field, make, patch, mask = RESOURCES[collection]
+    kind, extra, patch, mask = RESOURCES[collection]
+    list_key, id_field, path = kind.list_field, kind.field, kind.collection
+    make = lambda n: kind.body(n, **extra(n))  # noqa: E731
     name = f"{prefix}{collection}_crud"
-    path = f"/{collection}"
     created = api.call("POST", path, json=make(name))
     verdict.status(created, expect["create_status"], f"POST {path}")
     verdict.schema(created, f"POST {path}")
@@ -60,28 +62,28 @@ def _crud(api, verdict, expect, prefix: str, collection: str) -> None:
 @scenario("variables.crud", "Variables: create, read, patch, list, conflict, delete",
           "A variable MUST be creatable, readable, patchable, listed, answer a duplicate as the version documents (2.x overwrites, 3.x 409) and be deletable (204, then 404).",
           operations=OPS["variables"], tier="sandbox")
-def test_variables(api, verdict, expect, ctx):
+def test_variables(api, verdict, expect, ctx: CheckContext):
     _crud(api, verdict, expect, ctx.prefix, "variables")
 
 
 @scenario("pools.crud", "Pools: create, read, patch, list, conflict, delete",
           "A pool MUST be creatable, readable, patchable with update_mask, listed, refused when duplicated (409) and deletable (204, then 404).",
           operations=OPS["pools"], tier="sandbox")
-def test_pools(api, verdict, expect, ctx):
+def test_pools(api, verdict, expect, ctx: CheckContext):
     _crud(api, verdict, expect, ctx.prefix, "pools")
 
 
 @scenario("connections.crud", "Connections: create, read, patch, list, conflict, delete",
           "A connection MUST be creatable, readable, patchable with update_mask, listed, refused when duplicated (409) and deletable (204, then 404).",
           operations=OPS["connections"], tier="sandbox")
-def test_connections(api, verdict, expect, ctx):
+def test_connections(api, verdict, expect, ctx: CheckContext):
     _crud(api, verdict, expect, ctx.prefix, "connections")
 
 
 @scenario("variables.patch_update_mask", "A variable's value can be patched through update_mask",
           "PATCH /variables/{key}?update_mask=value MUST answer 200 and change only the value.",
           operations=["patch_variable"], tier="sandbox")
-def test_variable_mask(api, verdict, ctx):
+def test_variable_mask(api, verdict, ctx: CheckContext):
     name = f"{ctx.prefix}variable_mask"
     verdict.status(api.call("POST", "/variables", json={"key": name, "value": "before"}), [200, 201], "POST /variables")
     resp = api.call("PATCH", f"/variables/{name}", params={"update_mask": "value"}, json={"key": name, "value": "after"})
@@ -94,7 +96,7 @@ def test_variable_mask(api, verdict, ctx):
 @scenario("pools.partial_patch", "A pool's slots can be patched alone",
           "PATCH /pools/{name}?update_mask=slots with only `slots` in the body MUST answer 200 (the patch body's fields are optional).",
           operations=["patch_pool"], tier="sandbox")
-def test_pool_partial_patch(api, verdict, ctx):
+def test_pool_partial_patch(api, verdict, ctx: CheckContext):
     name = f"{ctx.prefix}pool_partial"
     verdict.status(api.call("POST", "/pools", json={"name": name, "slots": 1}), [200, 201], "POST /pools")
     resp = api.call("PATCH", f"/pools/{name}", params={"update_mask": "slots"}, json={"slots": 3})
@@ -106,7 +108,7 @@ def test_pool_partial_patch(api, verdict, ctx):
 @scenario("connections.password_write_only", "A connection's password is never returned",
           "GET of a connection and of the connection list MUST NOT return the password that was set.",
           operations=["post_connection", "get_connection", "get_connections"], tier="sandbox")
-def test_password_hidden(api, verdict, ctx):
+def test_password_hidden(api, verdict, ctx: CheckContext):
     name = f"{ctx.prefix}password_probe"
     secret = f"acf-secret-{ctx.options.run_id}"
     ctx.redactor.add(secret)

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 import requests
 
 from conformance.checks.documented import operation
+from conformance.context import CheckContext
 from conformance.expectations.deviations import CLIENT_CHECK, Deviation
 from conformance.expectations.judge import verdicts
 from conformance.expectations.mutations import NothingToMutate, mutate
 from conformance.expectations.mutations import fill as _fill
+from conformance.model.resources import BY_PARAM, SANDBOX_KINDS
 from conformance.probes import runs
 from conformance.probes.dags import (
     DISPOSABLE_DAG_ID,
@@ -65,7 +67,7 @@ class Replay:
         return self.verdict != OCCURS and not self.deviation.intermittent
 
 
-def bindings(ctx) -> dict[str, str]:
+def bindings(ctx: CheckContext) -> dict[str, str]:
     """Values the placeholders of a reproduction stand for on this target."""
     token = (ctx.probe_dags.get(PROBE_DAG_ID) or {}).get("file_token") or f"{ctx.prefix}missing_token"
     vacant = "2147480000"
@@ -77,7 +79,7 @@ def bindings(ctx) -> dict[str, str]:
             "run": f"{ctx.prefix}replay_run", "vacant_id": vacant, "asset": _listed_asset(ctx) or vacant}
 
 
-def _listed_asset(ctx) -> str:
+def _listed_asset(ctx: CheckContext) -> str:
     """The id of an asset the target lists (one read), for reproductions that need an existing one ("" if none)."""
     if "get_assets" not in ctx.router.by_id:
         return ""
@@ -88,7 +90,7 @@ def _listed_asset(ctx) -> str:
     return str(items[0].get("id", "")) if items and isinstance(items[0], dict) else ""
 
 
-def _path_params(ctx) -> set[str]:
+def _path_params(ctx: CheckContext) -> set[str]:
     return {p for route in ctx.router.by_id.values() for p in route.params}
 
 
@@ -100,11 +102,10 @@ DEFAULT_PARAMS = {"dag_id": "{probe_dag}", "task_id": "{task}", "xcom_key": "{xc
 
 # Path parameters a `mutate` reproduction binds to objects this replay creates, as a run's samples do:
 # a write on a name that does not exist stops at 404 before the server shows how it treats the input.
-OWNED_PARAMS = {"variable_key": "{prefix}replay_obj_var", "pool_name": "{prefix}replay_obj_pool",
-                "connection_id": "{prefix}replay_obj_conn", "dag_run_id": "{run}_obj"}
+OWNED_PARAMS = {**{k.param: "{prefix}replay_obj_" + k.short for k in SANDBOX_KINDS}, "dag_run_id": "{run}_obj"}
 
 
-def _owned(ctx, param: str, names: dict[str, str], for_delete: bool = False) -> str:
+def _owned(ctx: CheckContext, param: str, names: dict[str, str], for_delete: bool = False) -> str:
     """Create the object a path parameter names and return its name.
 
     Created before every use: an earlier reproduction (a DELETE) may have removed it, and a
@@ -113,11 +114,10 @@ def _owned(ctx, param: str, names: dict[str, str], for_delete: bool = False) -> 
     """
     name = _fill(OWNED_PARAMS[param], names) + ("_del" if for_delete else "")
     date_field = ctx.expectations.dialect().get("logical_date_field", "execution_date")
-    create = {"variable_key": ("/variables", {"key": name, "value": "replay"}),
-              "pool_name": ("/pools", {"name": name, "slots": 1}),
-              "connection_id": ("/connections", {"connection_id": name, "conn_type": "http"}),
-              "dag_run_id": (f"/dags/{PROBE_DAG_ID}/dagRuns", {"dag_run_id": name, date_field: unique_logical_date()})}
-    path, body = create[param]
+    if param == "dag_run_id":
+        path, body = f"/dags/{PROBE_DAG_ID}/dagRuns", {"dag_run_id": name, date_field: unique_logical_date()}
+    else:
+        path, body = BY_PARAM[param].collection, BY_PARAM[param].body(name)
     try:
         if param == "dag_run_id":  # its task runs only while the probe DAG is unpaused; `finish` restores the state
             runs.set_paused(ctx.session, PROBE_DAG_ID, False)
@@ -129,7 +129,7 @@ def _owned(ctx, param: str, names: dict[str, str], for_delete: bool = False) -> 
     return name
 
 
-def _await_task_instance(ctx, run_id: str) -> str:
+def _await_task_instance(ctx: CheckContext, run_id: str) -> str:
     """Wait until the probe task of a new run has run once (bounded); the try number its log is under.
 
     3.x makes the task instance only when the scheduler picks the run up, and a log
@@ -166,7 +166,7 @@ def _on_top_of(built: dict, rep: dict) -> dict:
     return out
 
 
-def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str], read_answer=None) -> Replay:
+def replay_one(ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, names: dict[str, str], read_answer=None) -> Replay:
     """Send the setup requests and the reproduction; compare the answer with the recorded signature.
 
     An entry that excuses only the official clients' reading (`client_parse`) is judged on what a client
@@ -225,7 +225,7 @@ def replay_one(ctx, dev: Deviation, op_id: str, rep: dict, names: dict[str, str]
     return Replay(dev, op_id, ABSENT, f"HTTP {resp.status_code} {ctype or '-'}: {seen}", curl)
 
 
-def _passed_checks(ctx, dev: Deviation, op_id: str, rep: dict, resp: requests.Response, ctype: str) -> list[str]:
+def _passed_checks(ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, resp: requests.Response, ctype: str) -> list[str]:
     """The named checks the replayed answer passes when judged against the release's reference spec."""
     mutations = rep.get("mutate") or []
     needs_schema = any(c in ("response_schema_conformance", "response_schema") for c in dev.checks)
@@ -258,7 +258,7 @@ def _send(session, step: dict) -> requests.Response:
     return session.call(method, step["path"], **kwargs)
 
 
-def verify(ctx, deviations: list[Deviation], read_answer=None) -> list[Replay]:
+def verify(ctx: CheckContext, deviations: list[Deviation], read_answer=None) -> list[Replay]:
     """Replay every reproduction of the deviations that apply to this target (`read_answer`: see replay_one)."""
     names = bindings(ctx)
     available = set(ctx.router.by_id)

@@ -17,24 +17,18 @@ from schemathesis.schemas import APIOperation
 
 from conformance.checks.schema import _nullable_as_validators_read_it
 from conformance.http.client import SAFE_METHODS
+from conformance.model.resources import OWNED_KINDS, SANDBOX_KINDS
 from conformance.safety.guard import READONLY_POSTS
 
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 
 # POSTs whose body names the object they create: relative path -> body field
-NAMED_CREATES = {
-    "/variables": "key", "/pools": "name", "/connections": "connection_id", "/connections/test": "connection_id",
-    "/connections/enqueue-test": "connection_id",
-    "/users": "username", "/roles": "name", "/datasets/events": "dataset_uri",
-}
+NAMED_CREATES = {**{k.collection: k.field for k in OWNED_KINDS},
+                 **{post: k.field for k in OWNED_KINDS for post in k.named_posts}, "/datasets/events": "dataset_uri"}
 # PATCH/PUT of one object: the body field naming it follows the path (no renames)
-NAMED_UPDATES = {
-    "/variables/{variable_key}": ("key", "variable_key"), "/pools/{pool_name}": ("name", "pool_name"),
-    "/connections/{connection_id}": ("connection_id", "connection_id"), "/users/{username}": ("username", "username"),
-    "/roles/{role_name}": ("name", "role_name"),
-}
+NAMED_UPDATES = {k.item: (k.field, k.param) for k in OWNED_KINDS}
 # 3.x bulk endpoints: entity field naming each object
-BULK_FIELDS = {"/variables": "key", "/pools": "name", "/connections": "connection_id",
+BULK_FIELDS = {**{k.collection: k.field for k in SANDBOX_KINDS},
                "/dags/{dag_id}/dagRuns": "dag_run_id", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances": "task_id"}
 TRIGGERS = ("/dags/{dag_id}/dagRuns",)
 # operations that invalidate the credentials they are sent with

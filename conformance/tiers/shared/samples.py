@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import requests
 
+from conformance.context import CheckContext
+from conformance.model.resources import ADMIN_KINDS, BY_KIND, CONNECTION, POOL, SANDBOX_KINDS, VARIABLE
 from conformance.probes.dags import (
     ASSETS_DAG_ID,
     DISPOSABLE_DAG_ID,
@@ -99,7 +101,7 @@ def _add(target: dict[str, list], name: str, *values) -> None:
 class SampleBuilder:
     """Finds or creates the objects property tests aim at."""
 
-    def __init__(self, ctx, dialect: dict) -> None:
+    def __init__(self, ctx: CheckContext, dialect: dict) -> None:
         self.ctx = ctx
         self.session = ctx.session
         self.dialect = dialect
@@ -115,20 +117,25 @@ class SampleBuilder:
             log.info("could not create %s: %s", rel, exc)
             return None
 
-    def ensure_variable(self, name: str) -> None:
-        self._post("/variables", {"key": name, "value": "acf-property-value"})
+    def ensure(self, kind: str, name: str) -> None:
+        """Create the run's object of an owned `kind` (conformance.model.resources) called `name`."""
+        owned = BY_KIND[kind]
+        self._post(owned.collection, owned.body(name, **self._extra(kind)))
 
-    def ensure_pool(self, name: str) -> None:
-        self._post("/pools", {"name": name, "slots": 1, "description": "airflow-conformance property tests"})
+    def _extra(self, kind: str) -> dict:
+        """What the property tier's objects carry beyond a minimal create body."""
+        if kind == VARIABLE.kind:
+            return {"value": "acf-property-value"}
+        if kind == POOL.kind:
+            return {"description": "airflow-conformance property tests"}
+        if kind == CONNECTION.kind:
+            return {"host": "example.invalid", "login": "acf", "password": self.connection_secret()}
+        return {}
 
     def connection_secret(self) -> str:
         secret = f"acf-secret-{self.ctx.options.run_id}-props"
         self.ctx.redactor.add(secret)
         return secret
-
-    def ensure_connection(self, name: str) -> None:
-        self._post("/connections", {"connection_id": name, "conn_type": "http", "host": "example.invalid",
-                                    "login": "acf", "password": self.connection_secret()})
 
     def unpause(self, dag_id: str) -> bool:
         """Whether the DAG is now unpaused by this call; a refusal or no answer leaves it as it was."""
@@ -156,11 +163,9 @@ class SampleBuilder:
         return s
 
     def _create_owned(self, s: Samples, has_probe: bool) -> None:
-        names = {"variable": f"{self.prefix}prop_var", "pool": f"{self.prefix}prop_pool",
-                 "connection": f"{self.prefix}prop_conn"}
-        self.ensure_variable(names["variable"])
-        self.ensure_pool(names["pool"])
-        self.ensure_connection(names["connection"])
+        names = {k.kind: f"{self.prefix}prop_{k.short}" for k in SANDBOX_KINDS}
+        for kind, name in names.items():
+            self.ensure(kind, name)
         s.owned.update(names)
         if not has_probe:
             s.notes.append("the probe DAGs are not deployed; DAG-run operations get generated ids (mostly 404)")
@@ -212,12 +217,10 @@ class SampleBuilder:
         _add(r, "try_number", 1)
         _add(r, "xcom_key", XCOM_KEY)
         # named objects: ours first, then what exists
-        for kind, param, rel, key, ident in (("variable", "variable_key", "/variables", "variables", "key"),
-                                             ("pool", "pool_name", "/pools", "pools", "name"),
-                                             ("connection", "connection_id", "/connections", "connections", "connection_id")):
-            _add(r, param, s.owned.get(kind))
-            for item in _items(_get(sess, rel, limit=3), key):
-                _add(r, param, item.get(ident))
+        for owned in SANDBOX_KINDS:
+            _add(r, owned.param, s.owned.get(owned.kind))
+            for item in _items(_get(sess, owned.collection, limit=3), owned.list_field):
+                _add(r, owned.param, item.get(owned.field))
         _add(r, "import_error_id", *[i.get("import_error_id") for i in _items(_get(sess, "/importErrors", limit=3), "import_errors")])
         _add(r, "event_log_id", *[i.get("event_log_id") for i in _items(_get(sess, "/eventLogs", limit=3), "event_logs")])
         _add(r, "section", "core")
@@ -232,8 +235,9 @@ class SampleBuilder:
             _add(r, "group_id", f"{self.prefix}prop_group")
         else:
             _add(r, "uri", *[i.get("uri") for i in _items(_get(sess, "/datasets", limit=3), "datasets")])
-            _add(r, "username", *[i.get("username") for i in _items(_get(sess, "/users", limit=2), "users")])
-            _add(r, "role_name", *[i.get("name") for i in _items(_get(sess, "/roles", limit=2), "roles")])
+            for admin in ADMIN_KINDS:
+                _add(r, admin.param, *[i.get(admin.field) for i in _items(_get(sess, admin.collection, limit=2),
+                                                                          admin.list_field)])
 
     def _focus_queued_event(self, s: Samples) -> None:
         """Aim the queued-event reads at the asset probe DAG while it holds a queued event (reads only).
@@ -292,14 +296,13 @@ class SampleBuilder:
             _add(w, param, *s.read.get(param, []))
         probe = self.ctx.probe_dags.get(PROBE_DAG_ID) or {}
         w["file_token"] = [t for t in [probe.get("file_token")] if t] or list(s.read.get("file_token", [])[:1])
-        _add(w, "variable_key", s.owned.get("variable") or f"{p}prop_var")
-        _add(w, "pool_name", s.owned.get("pool") or f"{p}prop_pool")
-        _add(w, "connection_id", s.owned.get("connection") or f"{p}prop_conn")
+        for owned in SANDBOX_KINDS:
+            _add(w, owned.param, s.owned.get(owned.kind) or f"{p}prop_{owned.short}")
         _add(w, "key", f"{p}prop_key")
         _add(w, "group_id", f"{p}prop_group")
         _add(w, "uri", f"{p}prop_dataset")
-        _add(w, "username", f"{p}prop_user")
-        _add(w, "role_name", f"{p}prop_role")
+        for admin in ADMIN_KINDS:
+            _add(w, admin.param, f"{p}prop_{admin.short}")
         _add(w, "backfill_id", *[int(e.key) for e in self.ctx.ledger.live() if e.kind == "backfill" and e.key.isdigit()])
         if self.writes and self.v2:
             for param, rel in VACANT_PARAMS.items():
