@@ -145,11 +145,41 @@ class FlagJudge:
             return Outcome(effect, NOT_DECIDED, "a dry run bounded to the probe run did not leave it unchanged: no wider "
                            "dry run is sent")
         ours, earlier, later = self.run.run_id or "", self.siblings.earlier or "", self.siblings.later or ""
+        asked = self._asked(flag, states)
+        if isinstance(asked, str):
+            return Outcome(effect, NOT_DECIDED, asked)
+        body, must, must_not, keep = asked
+        found, why = self._ask(op_id, flag, body)
+        if found is None:
+            return Outcome(effect, FAILED, why)
+        by_run = {run for run, _ in found}
+        problems = []
+        missing = sorted(r for r in must if r and r not in by_run)
+        extra = sorted(r for r in must_not if r and r in by_run)
+        stray = sorted(ti for ti in found if keep is not None and not keep(ti))
+        if missing:
+            problems.append(f"names no task instance of run {missing}")
+        if extra:
+            problems.append(f"also names run {extra}")
+        if stray:
+            problems.append(f"names {stray[:3]}, which it leaves out")
+        shown = body.get(flag, True)
+        ok = self.verdict.that(not problems, f"{op_id} dry run with {flag}={shown!r}: {'; '.join(problems)}", step=flag)
+        mine = sorted(by_run & {ours, earlier, later})
+        return Outcome(effect, PASSED if ok else FAILED, f"{flag}={shown!r} named runs {mine}")
+
+    def _asked(self, flag: str, states: dict) -> tuple[dict, set[str], set[str], Callable[[tuple[str, str]], bool] | None] | str:
+        """The dry run's body for `flag` and what its answer must show, or why no dry run can judge the flag.
+
+        `must`: runs the answer must name a task instance of; `must_not`: runs it must not; `keep`: which task
+        instances it may name at all (None: any).
+        """
+        ours, earlier, later = self.run.run_id or "", self.siblings.earlier or "", self.siblings.later or ""
         logical = self.siblings.logical
-        must: set[str] = set()  # runs the answer must name a task instance of
-        must_not: set[str] = set()  # runs it must not
+        must: set[str] = set()
+        must_not: set[str] = set()
         body: dict = {}
-        keep: Callable[[tuple[str, str]], bool] | None = None  # which task instances may be named at all
+        keep: Callable[[tuple[str, str]], bool] | None = None
         if flag == "include_future":
             body, must, must_not = {"include_future": True}, {ours, later}, {earlier}
         elif flag == "include_past":
@@ -170,7 +200,7 @@ class FlagJudge:
             keep = lambda ti: ti[0] == ours  # noqa: E731
         elif flag in ("task_ids", "task_id"):
             if not any(task != PROBE_TASK_ID for _, task in states):
-                return Outcome(effect, NOT_DECIDED, "the probe run has no other task to leave out")
+                return "the probe run has no other task to leave out"
             body = {"task_ids": [PROBE_TASK_ID]} if flag == "task_ids" else {"task_id": PROBE_TASK_ID}
             must = {ours}
             keep = lambda ti: ti[1] == PROBE_TASK_ID  # noqa: E731
@@ -179,30 +209,13 @@ class FlagJudge:
         elif flag in ("only_failed", "only_running"):
             wanted = "failed" if flag == "only_failed" else "running"
             if all(state == wanted for state in states.values()):
-                return Outcome(effect, NOT_DECIDED, f"every task instance of the probe run is {wanted}: nothing to leave out")
+                return f"every task instance of the probe run is {wanted}: nothing to leave out"
             body = {flag: True}
             keep = lambda ti: ti[0] != ours or states.get(ti) == wanted  # noqa: E731
             must = {ours} if wanted in states.values() else set()
         else:
-            return Outcome(effect, NOT_DECIDED, f"no dry run judges {flag}")
-        found, why = self._ask(op_id, flag, body)
-        if found is None:
-            return Outcome(effect, FAILED, why)
-        by_run = {run for run, _ in found}
-        problems = []
-        missing = sorted(r for r in must if r and r not in by_run)
-        extra = sorted(r for r in must_not if r and r in by_run)
-        stray = sorted(ti for ti in found if keep is not None and not keep(ti))
-        if missing:
-            problems.append(f"names no task instance of run {missing}")
-        if extra:
-            problems.append(f"also names run {extra}")
-        if stray:
-            problems.append(f"names {stray[:3]}, which it leaves out")
-        shown = body.get(flag, True)
-        ok = self.verdict.that(not problems, f"{op_id} dry run with {flag}={shown!r}: {'; '.join(problems)}", step=flag)
-        mine = sorted(by_run & {ours, earlier, later})
-        return Outcome(effect, PASSED if ok else FAILED, f"{flag}={shown!r} named runs {mine}")
+            return f"no dry run judges {flag}"
+        return body, must, must_not, keep
 
     def _states(self) -> dict[tuple[str, str], str | None]:
         """The probe run's task instances and their states (read once per judge)."""
