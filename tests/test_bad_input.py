@@ -138,6 +138,14 @@ def test_credentials_written_into_a_bad_url_are_not_shown(tmp_path):
     assert "'http://***@[::1'" in one_line(proc) and SECRET not in proc.stdout + proc.stderr
 
 
+def test_credentials_in_a_well_formed_url_are_refused_not_sent(tmp_path):
+    """A URL's `user:pass@` would be sent and written into every report and line that names the target."""
+    proc = conformance(tmp_path, "run", "--target", f"http://bot:{SECRET}@127.0.0.1:9", "--auth", "none")
+    assert proc.returncode == ExitCode.USAGE
+    assert one_line(proc).startswith("airflow-conformance: target URL 'http://***@127.0.0.1:9' carries credentials")
+    assert SECRET not in proc.stdout + proc.stderr
+
+
 # -- empty values: an error, never "unset" -----------------------------------------------------------
 
 def test_an_empty_target_variable_is_exit_2_not_a_local_airflow(tmp_path):

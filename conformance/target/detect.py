@@ -32,6 +32,9 @@ def normalize_url(url: str) -> str:
         raise ConfigError(f"target URL '{shown_url(text)}' is not a valid URL ({exc}); example: http://localhost:8080") from None
     if "://" not in text or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"target URL '{shown_url(text)}' is not an http(s) URL (example: http://localhost:8080)")
+    if "@" in parts.netloc:  # requests would send them, and the URL goes into every report and log line
+        raise ConfigError(f"target URL '{shown_url(text)}' carries credentials; give them with --auth "
+                          "(e.g. basic:USER:PASS or env:VAR), never in the URL, which every report records")
     path = parts.path.rstrip("/")
     for suffix in _API_SUFFIXES:
         if path.endswith(suffix):
