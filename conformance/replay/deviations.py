@@ -192,6 +192,9 @@ def replay_one(ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, names: 
         bring_back(ctx.session, ctx.probe_dags, DISPOSABLE_DAG_ID)
     try:
         for step in rep.get("setup") or []:
+            if step.get("owned") == "dag_run":  # data the defect needs: a run of its own whose probe task has run
+                _owned(ctx, "dag_run_id", names)
+                continue
             _send(ctx.session, _fill(step, names))
         request = {"method": route.method, "path": path,
                    **{k: _fill(v, names) for k, v in rep.items() if k in ("query", "body", "headers", "data", "content_type")}}

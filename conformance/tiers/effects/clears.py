@@ -54,6 +54,11 @@ class Siblings:
         self.why = ""
         self.dry_run_kept: bool | None = None  # a dry run bounded to the probe run was seen to change nothing
 
+    @property
+    def inert(self) -> bool:
+        """Whether the siblings stay as made: 3.x's are not started before tomorrow, 2.x's are run by the scheduler."""
+        return self.ctx.expectations.dialect().get("logical_date_field", "execution_date") == "logical_date"
+
     def make(self) -> bool:
         if self.earlier and self.later:
             return True

@@ -248,6 +248,8 @@ class Plan:
         assert shape is not None
         if "/state-store" in template and self.run.finished():  # the tier's own key, so the list holds something
             StoreJudge(self.api, verdict, self.run.ti_path(), self.ctx.prefix).ensure()
+        if shape.key == "dag_runs":
+            self._runs_of_our_own()
         found = self._path(op_id, template, shape.key)
         if found is None:
             why = self.run.why or "no list to read: its path needs values of existing objects"
@@ -277,6 +279,21 @@ class Plan:
             else:
                 outcomes.append(judge.filter(effect))
         return outcomes
+
+    def _runs_of_our_own(self) -> None:
+        """Before a DAG-run list is judged: the probe run finished and its two siblings made, where they stay queued.
+
+        A fresh deployment may hold no other run, and one run cannot show a filter, an order or a page; the
+        finished probe run beside two queued siblings a second apart can. On 2.x the scheduler would run the
+        siblings while the list is read (their state moving between two reads), so there they are made only
+        when the clear flags need them.
+        """
+        if self.writer is None or not self.run.finished():
+            return
+        if self.siblings is None:
+            self.siblings = Siblings(self.api, self.ctx, self.run.run_id or "")
+        if self.siblings.inert:
+            self.siblings.make()
 
     def _write(self, op_id: str, effects: list[Effect], verdict) -> list[Outcome]:
         flags = flag_effects(op_id, effects)
