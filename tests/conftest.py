@@ -68,12 +68,13 @@ def env(pycache: Path) -> dict[str, str]:
     return cli_env(pycache)
 
 
-# -- the browser test modules' fixtures (tests/test_report_browser.py, tests/test_upgrade_browser.py) --------
+# -- the browser test modules' fixtures (tests/*_browser.py) -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory):
-    """One headless browser per test module; skipped without one, a failure in CI (.ci/run installs it)."""
+    """One headless browser for the session (each test opens and closes its own pages; the pages keep no storage);
+    skipped without one, a failure in CI (.ci/run installs it)."""
     from tests.browser import Browser, find_browser  # noqa: PLC0415
 
     executable = find_browser()
