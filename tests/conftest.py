@@ -7,6 +7,7 @@ Airflow venvs are built once and reused.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 from pathlib import Path
@@ -60,6 +61,31 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if AIRFLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.airflow)
+
+
+def _selects_live_tests(config: pytest.Config) -> bool:
+    """Whether the session's `-m` expression selects any test marked `airflow`, whichever of the project's other
+    markers it also carries (in doubt: yes)."""
+    expr = config.getoption("markexpr", "") or ""
+    if not expr:
+        return True
+    others = sorted({line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")} - {"airflow"})
+    try:
+        from _pytest.mark.expression import Expression  # noqa: PLC0415 - only asked when -n auto is given
+
+        compiled = Expression.compile(expr)
+        return any(compiled.evaluate(lambda name, marks=marks, **_: name == "airflow" or name in marks)
+                   for marks in itertools.chain.from_iterable(itertools.combinations(others, n)
+                                                              for n in range(len(others) + 1)))
+    except Exception:  # an expression pytest itself will refuse, or a pytest whose API moved
+        return "airflow" in expr
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook (the test extra installs it)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pyproject's addopts) runs the fast layer on every CPU, and the live layer in this process alone:
+    its tests share two real Airflows and start, stop and restart them, one module after another."""
+    return 0 if _selects_live_tests(config) else None
 
 
 @pytest.fixture(scope="module")
