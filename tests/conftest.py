@@ -7,6 +7,7 @@ Airflow venvs are built once and reused.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 from pathlib import Path
@@ -14,6 +15,23 @@ from pathlib import Path
 import pytest
 
 from tests.targets import VERSIONS, Target, TargetPool, cli_env
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the fast layer's child processes (the suite's commands, pytest-xdist's workers) keep their bytecode.
+
+    With PYTHONDONTWRITEBYTECODE set, every `python -m conformance` a test starts compiles the whole package
+    from source again (about 0.3 s of a core each, a hundred times a session). As `cli_env` does for a run's
+    pytest, the children write it to a folder of the suite's cache instead of the source tree: what they
+    run is the same, only its compiled form is kept (and checked against the source's time stamp as always).
+    """
+    if _selects_live_tests(config):  # the live layer's children (Airflow among them) as they always ran
+        return
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
+        from conformance.paths import cache_dir  # noqa: PLC0415
+
+        del os.environ["PYTHONDONTWRITEBYTECODE"]
+        os.environ["PYTHONPYCACHEPREFIX"] = str(cache_dir() / "pycache")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -62,18 +80,44 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.airflow)
 
 
+def _selects_live_tests(config: pytest.Config) -> bool:
+    """Whether the session's `-m` expression selects any test marked `airflow`, whichever of the project's other
+    markers it also carries (in doubt: yes)."""
+    expr = config.getoption("markexpr", "") or ""
+    if not expr:
+        return True
+    others = sorted({line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")} - {"airflow"})
+    try:
+        from _pytest.mark.expression import Expression  # noqa: PLC0415 - only asked when -n auto is given
+
+        compiled = Expression.compile(expr)
+        return any(compiled.evaluate(lambda name, marks=marks, **_: name == "airflow" or name in marks)
+                   for marks in itertools.chain.from_iterable(itertools.combinations(others, n)
+                                                              for n in range(len(others) + 1)))
+    except Exception:  # an expression pytest itself will refuse, or a pytest whose API moved
+        return "airflow" in expr
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook (the test extra installs it)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pyproject's addopts) runs the fast layer on every CPU, and the live layer in this process alone:
+    its tests share two real Airflows and start, stop and restart them, one module after another."""
+    return 0 if _selects_live_tests(config) else None
+
+
 @pytest.fixture(scope="module")
 def env(pycache: Path) -> dict[str, str]:
     """Environment for the suite's CLI in a child process (its own bytecode cache, the test's Airflow cache)."""
     return cli_env(pycache)
 
 
-# -- the browser test modules' fixtures (tests/test_report_browser.py, tests/test_upgrade_browser.py) --------
+# -- the browser test modules' fixtures (tests/*_browser.py) -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory):
-    """One headless browser per test module; skipped without one, a failure in CI (.ci/run installs it)."""
+    """One headless browser for the session (each test opens and closes its own pages; the pages keep no storage);
+    skipped without one, a failure in CI (.ci/run installs it)."""
     from tests.browser import Browser, find_browser  # noqa: PLC0415
 
     executable = find_browser()

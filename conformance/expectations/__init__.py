@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from conformance.expectations import datafile
 from conformance.expectations.deviations import Deviation, Observation, parse_all
 from conformance.expectations.page_limits import PageLimits
 
@@ -70,7 +70,7 @@ class Expectations:
 
 @lru_cache(maxsize=1)
 def _raw() -> dict:
-    return yaml.safe_load(DATA_FILE.read_text(encoding="utf-8")) or {}
+    return datafile.read(DATA_FILE)
 
 
 def raw_deviations() -> list:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+
+from conformance.expectations import datafile
 
 DATA_FILE = Path(__file__).with_name("access.yaml")
 ANONYMOUS = "anonymous"
@@ -96,7 +97,7 @@ class Access:
 
 @lru_cache(maxsize=1)
 def _raw() -> dict:
-    return yaml.safe_load(DATA_FILE.read_text(encoding="utf-8")) or {}
+    return datafile.read(DATA_FILE)
 
 
 def _in(version: Version, entry: dict) -> bool:

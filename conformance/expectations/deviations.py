@@ -13,7 +13,7 @@ request happens to contain a word is not excused.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -369,6 +369,7 @@ def lint(raw_entries: list, known_checks: Iterable[str] = (), spec_for: SpecFor 
     problems: list[str] = []
     seen: set[str] = set()
     checks_ok = set(known_checks)
+    spec_for = _once_per_release(spec_for) if spec_for is not None else None
     for index, raw in enumerate(raw_entries or []):
         where = f"deviation #{index + 1}"
         if not isinstance(raw, dict):
@@ -382,6 +383,19 @@ def lint(raw_entries: list, known_checks: Iterable[str] = (), spec_for: SpecFor 
             problems.append(f"{where}: duplicate id")
         seen.add(ident)
     return problems
+
+
+def _once_per_release(spec_for: SpecFor) -> SpecFor:
+    """`spec_for`, asked once per release: the trust rules look up every operation of every entry in every
+    release of its range, and loading (parsing) a spec for each lookup made the lint take seconds."""
+    specs: dict[str, Mapping] = {}
+
+    def cached(version: str) -> Mapping:
+        if version not in specs:
+            specs[version] = spec_for(version)
+        return specs[version]
+
+    return cached
 
 
 def _lint_entry(raw: dict, known_checks: set[str]) -> list[str]:

@@ -85,8 +85,11 @@ def spec_part(version_a: str, version_b: str, uses: set[str] | None = None) -> d
     pairs, removed, added = pairing.pair_operations(d, terms)
     raw_a, raw_b = diff.raw_operations(spec_a), diff.raw_operations(spec_b)
     tags_a, tags_b = catalog.operation_tags(spec_a), catalog.operation_tags(spec_b)
+    ops_b: dict[str, list[catalog.Operation]] = {}
+    for n in catalog.operations(spec_b):  # read once: operations() resolves and copies every parameter
+        ops_b.setdefault(n.operation_id, []).append(n)
     kept = [pairing.Pair(diff.OperationRef(o.operation_id, o.method, o.path), diff.OperationRef(o.operation_id, n.method, n.path), "")
-            for o in catalog.operations(spec_a) for n in catalog.operations(spec_b) if o.operation_id == n.operation_id]
+            for o in catalog.operations(spec_a) for n in ops_b.get(o.operation_id, [])]
     return {
         "versions": [version_a, version_b],
         "api": [d.api_a, d.api_b], "base_path": [d.base_path_a, d.base_path_b],
