@@ -165,6 +165,14 @@ def _drop_broken_file(body: Any) -> None:
     body["total_entries"] = body.get("total_entries", 0) - (len(items) - len(kept))
 
 
+def _drop_own_runs(body: Any) -> None:
+    """The suite's own runs (ids starting `acf_`) left out of a list, its total lowered to match."""
+    items = body.get("dag_runs", [])
+    kept = [r for r in items if not str(r.get("dag_run_id", "")).startswith("acf_")]
+    body["dag_runs"] = kept
+    body["total_entries"] = len(kept)
+
+
 def _fabricate_import_error(ex: Exchange, resp: Response) -> Response:
     ident = as_int(ex.request.path.rsplit("/", 1)[-1])
     return Response.of_json(200, {"import_error_id": ident, "timestamp": "2024-01-01T00:00:00+00:00",
@@ -546,6 +554,10 @@ CORPUS: list[Mutation] = [
         "excluded_filter_ignored", ("effect.get_event_logs",),
         "the excluded_events filter of the event log is ignored: the excluded events come back",
         path=r"{api}/eventLogs", query=param("excluded_events"), request=set_query(excluded_events=None)),
+    Mutation(
+        "filter_leaves_out_matching", ("effect.get_dag_runs",),
+        "a filtered DAG-run list leaves out the suite's own matching runs (its total lowered to match)",
+        path=RUNS, query=param("state"), status=(200,), response=edit_json(_drop_own_runs)),
     Mutation(
         "body_filter_ignored", ("effect.get_dag_runs_batch",),
         "a list body's `states` filter is ignored: runs of every state come back",

@@ -225,13 +225,25 @@ class ListJudge:
         return Outcome(effect, PASSED, f"{effect.parameter}={shown}")
 
     def _owned_missing(self, got: Page, test, effect: Effect) -> list:
-        """The suite's own matching items of the base page that a complete filtered answer lacks."""
+        """The suite's own matching items of the base page that a complete filtered answer lacks.
+
+        The base page was read before the filtered one, and on a live target an item's value moves (a task
+        instance queued then running): an item counts as left out only if the list read again afterwards still
+        shows it with the value it had, so the filtered read fell between two reads that both match.
+        """
         assert self.base is not None
         if got.total is None or got.total > len(got.items or ()):
             return []
         present = {identity(i) for i in got.items or ()}
-        return [identity(i) for i in self.base.items or () if self.owned(i) and test(i.get(effect.field)) is True
-                and identity(i) not in present]
+        missing = [i for i in self.base.items or () if self.owned(i) and test(i.get(effect.field)) is True
+                   and identity(i) not in present]
+        if not missing:
+            return []
+        after = self.page(effect.parameter, limit=BASE_LIMIT)
+        if after is None:  # the read again failed (and says so): the items stay missing
+            return [identity(i) for i in missing]
+        now = {identity(i): i.get(effect.field) for i in after.items or ()}
+        return [identity(i) for i in missing if identity(i) in now and now[identity(i)] == i.get(effect.field)]
 
     def _filter_value(self, effect: Effect) -> tuple[Any, Callable[[Any], bool | None]] | None:
         """A value from the data and the predicate the filter documents, chosen so some base item fails it."""

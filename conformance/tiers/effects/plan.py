@@ -27,6 +27,7 @@ from conformance.specs.effects import (
     list_shape,
     raw_operations,
 )
+from conformance.tiers.effects.ahead import AheadRuns
 from conformance.tiers.effects.bulk import BY_COLLECTION, BulkJudge
 from conformance.tiers.effects.clears import FlagJudge, Siblings, flag_effects
 from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, ListJudge, Outcome
@@ -90,6 +91,7 @@ class Plan:
         self.writer: Writer | None = None
         self.run = ProbeRun(ctx, api)
         self.siblings: Siblings | None = None
+        self.ahead = AheadRuns(api, ctx)
         self.byte_order = getattr(ctx.expectations, "backend", "") == "sqlite"
         self.required_query = {op.operation_id: [p["name"] for p in op.parameters
                                                  if p.get("in") == "query" and p.get("required")]
@@ -113,6 +115,7 @@ class Plan:
     def close(self) -> None:
         if self.siblings is not None:
             self.siblings.delete()
+        self.ahead.delete()
         if self.writer is not None:
             self.writer.delete_all()  # what stays is swept by the run's cleanup from the ledger
 
@@ -281,12 +284,11 @@ class Plan:
         return outcomes
 
     def _runs_of_our_own(self) -> None:
-        """Before a DAG-run list is judged: the probe run finished and its two siblings made, where they stay queued.
+        """Before a DAG-run list is judged: the probe run finished, beside two runs of the tier's own that stay put.
 
-        A fresh deployment may hold no other run, and one run cannot show a filter, an order or a page; the
-        finished probe run beside two queued siblings a second apart can. On 2.x the scheduler would run the
-        siblings while the list is read (their state moving between two reads), so there they are made only
-        when the clear flags need them.
+        A fresh deployment may hold no other run, and one run cannot show a filter, an order or a page. On 3.x
+        the clears' siblings stay queued (not started before tomorrow); on 2.x the scheduler would run them while
+        the list is read, so there two runs dated a day ahead, which a 2.x scheduler leaves alone, stand in.
         """
         if self.writer is None or not self.run.finished():
             return
@@ -294,6 +296,8 @@ class Plan:
             self.siblings = Siblings(self.api, self.ctx, self.run.run_id or "")
         if self.siblings.inert:
             self.siblings.make()
+        else:
+            self.ahead.make()
 
     def _write(self, op_id: str, effects: list[Effect], verdict) -> list[Outcome]:
         flags = flag_effects(op_id, effects)
