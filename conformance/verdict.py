@@ -18,7 +18,7 @@ import pytest
 import requests
 from _pytest.outcomes import Skipped  # pytest.skip.Exception, by the name a type checker resolves
 
-from conformance.expectations.deviations import Deviation, Observation
+from conformance.expectations.deviations import Deviation, Observation, request_facts
 from conformance.model.classes import SECURITY_KINDS, FailureClass, classify, ordered
 from conformance.model.reasons import ReasonCode
 from conformance.model.status import Status
@@ -75,7 +75,11 @@ def describe_response(resp: requests.Response) -> dict:
         doc = resp.json()
     except ValueError:
         doc = None
-    return {"status": resp.status_code, "content_type": ctype, "body": text, "json": doc}
+    facts = {"status": resp.status_code, "content_type": ctype, "body": text, "json": doc}
+    request = getattr(resp, "request", None)
+    if isinstance(request, requests.PreparedRequest):  # a trigger names facts of the request (docs/deviations.md)
+        facts.update(request_facts(request.url or "", request.body))
+    return facts
 
 
 @dataclass

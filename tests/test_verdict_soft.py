@@ -252,3 +252,24 @@ def test_violation_raises_stopcheck_and_is_recorded():
     with pytest.raises(StopCheck, match="no run to continue with"):
         v.violation("no run to continue with", step="trigger")
     assert v.conclusion().status == "failed"
+
+
+def test_a_step_violation_carries_its_request_facts_so_a_trigger_can_match():
+    """A deviation whose answer cannot tell its defect apart names a trigger; a scenario or effect step's
+    violation is matched on the request it sent, as a property case is (the trigger present: excused;
+    absent: a failure)."""
+    triggered = Deviation.parse({
+        "id": "acf-empty-on-fraction", "versions": ">=2", "scenarios": [{"id": RESULT_ID, "step": "bound"}],
+        "checks": ["assertion"], "response": {"status": 200, "pointer": {"/total_entries": "^0$"}},
+        "trigger": {"body": ["duration_lte"]}, "reproduce": [{"operation": "patch_pool"}], "upstream": "unreported",
+        "summary": "a fractional bound is truncated",
+    })
+    empty = {"task_instances": [], "total_entries": 0}
+    v, exp = verdict(triggered)
+    v.that(False, "leaves out the suite's matching items", step="bound",
+           resp=response(200, empty, method="POST", req_body={"duration_lte": 0.5, "page_limit": 50}))
+    assert exp.seen[-1].body_fields == frozenset({"duration_lte", "page_limit"})
+    assert v.violations[-1].deviation is triggered
+    v.that(False, "leaves out the suite's matching items", step="bound",
+           resp=response(200, empty, method="POST", req_body={"page_limit": 50}))
+    assert v.violations[-1].deviation is None

@@ -12,9 +12,11 @@ request happens to contain a word is not excused.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -65,6 +67,22 @@ class Observation:
     backend: str = ""
     client: str = ""  # the apache-airflow-client release that read the answer (client checks only)
     request_json: object = None  # the request body as JSON (for a trigger's `body_types`), None when not JSON
+
+
+def request_facts(url: str, sent: object) -> dict:
+    """The facts of a request a trigger is matched on (`query`, `body_fields`, `body_empty`, `request_json`),
+    from the URL and body as sent; the same for a property case's answer and a scenario step's."""
+    query = frozenset(k for k, _ in parse_qsl(urlsplit(url or "").query, keep_blank_values=True))
+    if isinstance(sent, bytes):
+        sent = sent.decode("utf-8", "replace")
+    if sent in (None, ""):
+        return {"query": query, "body_fields": frozenset(), "body_empty": True, "request_json": None}
+    try:
+        parsed = json.loads(str(sent))
+    except ValueError:
+        return {"query": query, "body_fields": frozenset(), "body_empty": False, "request_json": None}
+    fields = frozenset(parsed) if isinstance(parsed, dict) else frozenset()
+    return {"query": query, "body_fields": fields, "body_empty": parsed in ({}, [], ""), "request_json": parsed}
 
 
 def _as_tuple(value) -> tuple:

@@ -12,12 +12,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
 from conformance.checks.registry import content_type_of
-from conformance.expectations.deviations import Deviation, Observation
+from conformance.expectations.deviations import Deviation, Observation, request_facts
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NUMBER = re.compile(r"\d+")
@@ -114,30 +113,10 @@ def observe(result_id: str, check: str, response, operation: str, *, schema_erro
     except (ValueError, UnicodeDecodeError):
         doc = None
     request = getattr(response, "request", None)
-    query: frozenset = frozenset()
-    fields: frozenset = frozenset()
-    empty = None
-    sent_json = None
-    if isinstance(request, requests.PreparedRequest):
-        query = frozenset(k for k, _ in parse_qsl(urlsplit(request.url or "").query, keep_blank_values=True))
-        empty, fields, sent_json = _body_facts(request.body)
+    facts = request_facts(request.url or "", request.body) if isinstance(request, requests.PreparedRequest) else {}
     return Observation(result_id=result_id, check=check, status=int(response.status_code),
                        content_type=content_type_of(response), body=text, json=doc, operation=operation,
-                       schema_error=schema_error, invalid=invalid, query=query, body_fields=fields,
-                       body_empty=empty, backend=backend, request_json=sent_json)
-
-
-def _body_facts(sent) -> tuple[bool, frozenset, object]:
-    """(whether the request body was empty, the top-level field names it carried, the body as JSON or None)."""
-    if isinstance(sent, bytes):
-        sent = sent.decode("utf-8", "replace")
-    if sent in (None, ""):
-        return True, frozenset(), None
-    try:
-        parsed = json.loads(sent)
-    except ValueError:
-        return False, frozenset(), None
-    return parsed in ({}, [], ""), frozenset(parsed) if isinstance(parsed, dict) else frozenset(), parsed
+                       schema_error=schema_error, invalid=invalid, backend=backend, **facts)
 
 
 @dataclass(frozen=True)
