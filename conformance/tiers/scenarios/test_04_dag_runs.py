@@ -1,7 +1,8 @@
 """DAG runs on the probe DAG: trigger, read back, conflict, change state, delete.
 
-Every run is created by the suite on its own probe DAG, recorded in the
-ledger and deleted at the end of the run.
+Every run is created by the suite on its own probe DAG and recorded in the
+ledger; the module deletes its runs when it ends (see `probe_paused`), and
+whatever stays is the run's cleanup's.
 """
 
 from __future__ import annotations
