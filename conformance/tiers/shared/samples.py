@@ -203,7 +203,10 @@ class SampleBuilder:
             if not paused:
                 return True
             self.unpause(dag_id)
-            paused = is_paused(self.session, dag_id) is not False
+            try:
+                paused = is_paused(self.session, dag_id) is not False
+            except (RequestRefused, requests.RequestException):
+                return False  # unreadable: no run is triggered on a DAG whose state is unknown
         if not paused:
             s.unpaused[dag_id] = False
         return not paused
