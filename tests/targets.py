@@ -149,6 +149,23 @@ class Target:
             time.sleep(2)
         return False
 
+    def wait_for_dags_parsed(self, quiet_s: float = 20, timeout: float = 240) -> int:
+        """Wait (bounded) until the number of listed DAGs stops growing; return it.
+
+        A freshly started target's DAG processor keeps adding the example DAGs for a minute or two: a snapshot
+        taken before that ends would see DAGs appear during a run that the run did not make.
+        """
+        deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
+        while time.monotonic() < deadline:
+            r = self.session().get(f"{self.api_root}/dags", params={"limit": 1}, timeout=30)
+            count = r.json().get("total_entries", -1) if r.status_code == 200 else -1
+            if count != last:
+                last, since = count, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return count
+            time.sleep(3)
+        return last
+
     def set_paused(self, dag_id: str, paused: bool) -> None:
         r = self.session().patch(f"{self.api_root}/dags/{dag_id}", params={"update_mask": "is_paused"},
                                  json={"is_paused": paused}, timeout=30)

@@ -26,7 +26,7 @@ def seeded(live):
     swept = cli("cleanup", "--target", live.url, "--auth", live.auth_spec, timeout=300)  # leftovers of earlier sessions
     assert swept.returncode == 0, swept.stderr[-2000:]
     seed(live)
-    time.sleep(1)
+    live.wait_for_dags_parsed()  # a fresh target still lists new example DAGs for a while
     return live
 
 

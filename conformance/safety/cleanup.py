@@ -106,6 +106,15 @@ def _pause_probe_dags(session, ledger: Ledger, dag_ids) -> None:
             pass
 
 
+def delete_early(session, ledger: Ledger, entries: list[Entry]) -> list[str]:
+    """Delete some of the run's objects before its end, read back as at the end.
+
+    What a DELETE did not remove stays in the ledger, so the run's cleanup tries again and reports it.
+    """
+    deleted = [entry for entry in entries if delete_entry(session, entry) is None]
+    return still_there(session, ledger, deleted)
+
+
 def finish(session, ledger: Ledger, probe_dag_ids, prefix: str | None = None) -> list[str]:
     """Delete everything in the ledger (and, with `prefix`, anything else named with it), restore pause states.
 

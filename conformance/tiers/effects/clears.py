@@ -18,17 +18,19 @@ ignores `dry_run` is caught on the tier's own run before anything wider is asked
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from conformance.model.effects import Effect, Observation
 from conformance.probes.dags import PROBE_DAG_ID, PROBE_TASK_ID
-from conformance.probes.runs import run_path
+from conformance.probes.runs import run_path, set_paused
 from conformance.specs.effects import FLAG_OPERATIONS
 from conformance.tiers.effects.lists import FAILED, NOT_DECIDED, PASSED, Outcome
 from conformance.tiers.effects.reading import instant
 
 SIBLING_GAP = timedelta(seconds=1)
+SETTLE_S = 3.0  # a scheduler loop of a local target (idle sleep 1 s) and then some
 
 Named = set[tuple[str, str]]  # (dag_run_id, task_id) of the task instances an answer names
 
@@ -64,6 +66,8 @@ class Siblings:
             return True
         if self.why:
             return False
+        if not self.inert:  # 2.x: a paused DAG's runs are not examined, so the siblings stay queued (see `delete`)
+            set_paused(self.api, PROBE_DAG_ID, True)
         run = self.api.call("GET", run_path(PROBE_DAG_ID, self.run_id))
         body = run.json() if run.status_code == 200 else {}
         self.logical = instant(body.get("logical_date") or body.get("execution_date"))
@@ -84,9 +88,18 @@ class Siblings:
         return True
 
     def delete(self) -> None:
-        for run_id in (self.earlier, self.later):
-            if run_id:
-                self.api.call("DELETE", run_path(PROBE_DAG_ID, run_id))
+        """Delete the siblings; on 2.x only with the probe DAG paused and a scheduler loop later.
+
+        A 2.10.5 scheduler that is working on a run when it is deleted dies (StaleDataError on dag_run, seen
+        in a CI rehearsal when the siblings had started): paused, no new loop picks them up, and SETTLE_S
+        lets a loop already holding them finish. The run's cleanup puts the pause state back.
+        """
+        made = [run_id for run_id in (self.earlier, self.later) if run_id]
+        if made and not self.inert:
+            set_paused(self.api, PROBE_DAG_ID, True)
+            time.sleep(SETTLE_S)
+        for run_id in made:
+            self.api.call("DELETE", run_path(PROBE_DAG_ID, run_id))
         self.earlier = self.later = None
 
 

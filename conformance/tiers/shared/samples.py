@@ -32,7 +32,7 @@ from conformance.probes.dags import (
     queued_asset_id,
     unique_logical_date,
 )
-from conformance.probes.runs import RUN_WAIT_S, SchedulerNotRunning, run_path, set_paused, wait_until_done
+from conformance.probes.runs import RUN_WAIT_S, SchedulerNotRunning, is_paused, run_path, set_paused, wait_until_done
 from conformance.safety.guard import RequestRefused
 from conformance.safety.vacancy import VACANT_PARAMS, vacant_id
 
@@ -170,14 +170,10 @@ class SampleBuilder:
         if not has_probe:
             s.notes.append("the probe DAGs are not deployed; DAG-run operations get generated ids (mostly 404)")
             return
-        for dag_id in (PROBE_DAG_ID,):
-            # the state now, not at the start of the run: the scenarios run first and leave it paused
-            current = _get(self.session, f"/dags/{dag_id}")
-            info = current if isinstance(current, dict) else (self.ctx.probe_dags.get(dag_id) or {})
-            if info.get("is_paused") and self.unpause(dag_id):
-                s.unpaused[dag_id] = False
-            else:
-                s.unpaused[dag_id] = bool(info.get("is_paused"))
+        if not self._unpaused_for_run(s, PROBE_DAG_ID):
+            s.notes.append(f"the probe DAG {PROBE_DAG_ID} stays paused (unpausing it did not take), so a run of it "
+                           "would never start: none is triggered")
+            return
         run_id = self.trigger(f"{self.prefix}prop_run")
         if run_id is None:
             s.notes.append("could not trigger a run of the probe DAG")
@@ -191,6 +187,29 @@ class SampleBuilder:
                 s.notes.append(f"the probe DAG run {run_id} did not finish within {RUN_WAIT_S:.0f} s (state {state!r})")
         s.owned["dag_run"] = run_id
         s.run_anchor = {"dag_id": PROBE_DAG_ID, "dag_run_id": run_id, "task_id": PROBE_TASK_ID}
+
+    def _unpaused_for_run(self, s: Samples, dag_id: str) -> bool:
+        """Whether the DAG now reads unpaused; `s.unpaused` holds the pause state it is left in (the tier keeps it so).
+
+        The state now, not at the start of the run: the scenarios run first and leave it paused, and generated
+        cases may pause it too. An unpause is read back and tried once more: a 2.10.5 run once triggered on a DAG
+        it believed unpaused (no PATCH reached the server) and waited its whole 120 s on a queued run.
+        """
+        current = _get(self.session, f"/dags/{dag_id}")
+        info = current if isinstance(current, dict) else (self.ctx.probe_dags.get(dag_id) or {})
+        paused = bool(info.get("is_paused"))
+        s.unpaused[dag_id] = paused
+        for _ in range(2):
+            if not paused:
+                return True
+            self.unpause(dag_id)
+            try:
+                paused = is_paused(self.session, dag_id) is not False
+            except (RequestRefused, requests.RequestException):
+                return False  # unreadable: no run is triggered on a DAG whose state is unknown
+        if not paused:
+            s.unpaused[dag_id] = False
+        return not paused
 
     def _discover(self, s: Samples, probe: dict | None) -> None:
         r = s.read
