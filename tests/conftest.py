@@ -111,7 +111,7 @@ def env(pycache: Path) -> dict[str, str]:
     return cli_env(pycache)
 
 
-# -- the browser test modules' fixtures (tests/*_browser.py) -------------------------------------------------
+# -- the browser test modules' fixtures (tests/**/*_browser.py) ------------------------------------------------
 
 
 @pytest.fixture(scope="session")

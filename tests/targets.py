@@ -174,7 +174,7 @@ class Target:
 
 def _running() -> dict:
     """{version: LocalTarget} of the SQLite targets whose processes are alive (a release's PostgreSQL
-    target, when it runs too, is tests/test_postgres.py's own)."""
+    target, when it runs too, is tests/local/test_postgres.py's own)."""
     from conformance.local import instance  # noqa: PLC0415
 
     return {t.version: t for t in instance.running() if t.database == "sqlite"}

@@ -4,7 +4,8 @@ Every `import conformance...` in the package (also those inside functions) is
 read with `ast`. Two rules: no module imports, directly or through others, a
 module that imports it back; and each part of the package imports only parts
 listed in the same or an earlier layer below. `python -m pytest tests/test_layers.py -q`
-prints the offending import when either breaks.
+prints the offending import when either breaks. The project's tests keep the package's
+folders: tests/safety/ for conformance/safety/, and so on (tests/system/ aside).
 """
 
 from __future__ import annotations
@@ -133,3 +134,20 @@ def test_no_function_in_the_package_is_longer_than_sixty_lines():
                 if size > MAX_FUNCTION_LINES:
                     long.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name} ({size} lines)")
     assert long == []
+
+
+TESTS = Path(__file__).resolve().parent
+OWN_TEST_FOLDERS = ("system",)  # tests/system/: end-to-end tests of the whole suite that belong to no one part
+
+
+def test_the_tests_mirror_the_package():
+    """Every folder of tests/ holding test modules is a folder of the package (or tests/system/), is a package
+    itself, and no two test modules share a name (docs/testing.md, "Where a test goes")."""
+    modules = sorted(TESTS.rglob("test_*.py"))
+    folders = {p.parent.relative_to(TESTS) for p in modules} - {Path(".")}
+    stray = [str(f) for f in sorted(folders)
+             if f.parts[0] not in OWN_TEST_FOLDERS and not (PACKAGE / f).is_dir()]
+    no_init = [str(d.relative_to(TESTS)) for f in folders for d in (TESTS / f, *(TESTS / f).parents)
+               if d.is_relative_to(TESTS) and d != TESTS and not (d / "__init__.py").is_file()]
+    names = [p.name for p in modules]
+    assert (stray, sorted(set(no_init)), sorted({n for n in names if names.count(n) > 1})) == ([], [], [])

@@ -36,7 +36,7 @@ API_PREFIX = re.compile(r"^/api/v[12](?=/)")
 VALUE_LIMIT = 300
 NO_SUCH_OPERATION = "this client has no such operation"
 # the reason codes of its skips (conformance.model.reasons.ReasonCode values: this file runs inside a client's venv,
-# without the suite; tests/test_reason_codes.py holds them to the enum): the matrix reads the code, not the reason
+# without the suite; tests/model/test_reason_codes.py holds them to the enum): the matrix reads the code, not the reason
 NOT_APPLICABLE, CLIENT_NO_MODEL = "not_applicable", "client_no_model"
 
 

@@ -2,7 +2,7 @@
 
 One entry per way of breaking the contract; every scenario and posture check
 that a server can break has at least one. Each entry names the check id(s) it
-must trip; `tests/test_detection.py` runs those checks (`run -k <ids>`)
+must trip; `tests/system/test_detection.py` runs those checks (`run -k <ids>`)
 through the proxy against a real Airflow 2.10.5 and 3.3.2 and requires each to
 end `failed`. `versions` limits an entry to one API generation.
 
@@ -639,7 +639,7 @@ def _health_status_as_number(body: Any) -> None:
 # so `client.<operationId>` (the client check, conformance.clients) must end `failed`. Each targets one
 # operation and no two share one, so they can run together: a client result depends only on the answers
 # of its own operation. CLIENT_VIA are the checks whose requests (with the run's own start-up reads of
-# GET /dags and the probe DAG) carry those answers; tests/test_detection.py runs only those.
+# GET /dags and the probe DAG) carry those answers; tests/system/test_detection.py runs only those.
 CLIENT_VIA = ("scenario.dags.list_fields", "scenario.dags.get_probe", "scenario.service.health_public")
 CLIENT_CORPUS: list[Mutation] = [
     Mutation(
