@@ -26,8 +26,13 @@ def generation_settings(max_examples: int, seed: int | None = None, **extra) -> 
     Written without string literals on purpose: hypothesis draws some values from the constants
     in the suite's own modules, so every new literal here would change what a seed generates.
     """
-    common = dict(max_examples=max_examples, database=None, deadline=None, phases=GENERATE_ONLY,
-                  suppress_health_check=list(HealthCheck))
+    common = dict(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        phases=GENERATE_ONLY,
+        suppress_health_check=list(HealthCheck),
+    )
     chosen = settings(**{**common, **extra})
 
     def apply(test: Callable) -> Callable:

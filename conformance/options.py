@@ -16,7 +16,9 @@ PROFILES = ("readonly", "sandbox", "disruptive")
 # the tiers (what --only accepts), in the order a run collects them: scenarios first (fixed requests), the effects
 # tier on objects of its own, then generated cases, the deployment's posture, and the per-identity pass
 KINDS = ("scenarios", "effects", "properties", "posture", "authorization")
-ROLE_ENV_PREFIX = "AIRFLOW_CONFORMANCE_AUTH_"  # AIRFLOW_CONFORMANCE_AUTH_<ROLE>: a role identity (as --auth-role ROLE=SPEC)
+ROLE_ENV_PREFIX = (
+    "AIRFLOW_CONFORMANCE_AUTH_"  # AIRFLOW_CONFORMANCE_AUTH_<ROLE>: a role identity (as --auth-role ROLE=SPEC)
+)
 DEFAULT_REPORT_DIR = "reports/latest"
 DEFAULT_MAX_EXAMPLES = 20
 DEFAULT_REQUEST_TIMEOUT = 30.0
@@ -38,7 +40,9 @@ def env_value(name: str) -> str | None:
     """
     value = os.environ.get(name)
     if value is not None and not value.strip():
-        raise ConfigError(f"{name} is set but empty; give a value, or leave it out (an empty value never means 'unset')")
+        raise ConfigError(
+            f"{name} is set but empty; give a value, or leave it out (an empty value never means 'unset')"
+        )
     return value
 
 
@@ -54,6 +58,8 @@ def parse_header(text: str) -> tuple[str, str]:
         shown = name if name and not any(c.isspace() for c in name) else "?"
         raise ValueError(f"expected NAME:VALUE (got a header {shown!r} without a value, or without a name)")
     return name, value.strip()
+
+
 DEFAULT_FAIL_ON = "all"  # every failure class fails the run (conformance.model.classes.parse_classes)
 DEFAULT_CLIENT = "auto"  # the official client release matching the server (conformance.clients.versions)
 
@@ -104,10 +110,12 @@ class RunOptions:
         """The options given (`overrides`), the environment for the rest; a given value never reads its variable."""
         given = {key for key, value in overrides.items() if value is not None}
         roles = overrides.pop("auth_roles", None) or {}
-        opts = cls(url=None if "url" in given else url_from_env(),
-                   auth=None if "auth" in given else env_value(env_name("auth")),
-                   client=(None if "client" in given else env_value(env_name("client"))) or DEFAULT_CLIENT,
-                   auth_roles=roles_from_env(skip={role.lower() for role in roles}))
+        opts = cls(
+            url=None if "url" in given else url_from_env(),
+            auth=None if "auth" in given else env_value(env_name("auth")),
+            client=(None if "client" in given else env_value(env_name("client"))) or DEFAULT_CLIENT,
+            auth_roles=roles_from_env(skip={role.lower() for role in roles}),
+        )
         for key, value in overrides.items():
             if value is not None:
                 setattr(opts, key, value)
@@ -150,9 +158,13 @@ def roles_from_env(skip: frozenset[str] | set[str] = frozenset()) -> dict[str, s
     An empty one is a ConfigError: the role's checks would otherwise silently run without that identity.
     Roles in `skip` (given by a flag, which wins) are not read.
     """
-    return {role: env_value(name) or "" for name in sorted(os.environ)
-            if name.startswith(ROLE_ENV_PREFIX) and len(name) > len(ROLE_ENV_PREFIX)
-            and (role := name[len(ROLE_ENV_PREFIX):].lower()) not in skip}
+    return {
+        role: env_value(name) or ""
+        for name in sorted(os.environ)
+        if name.startswith(ROLE_ENV_PREFIX)
+        and len(name) > len(ROLE_ENV_PREFIX)
+        and (role := name[len(ROLE_ENV_PREFIX) :].lower()) not in skip
+    }
 
 
 def parse_role_assignment(text: str) -> tuple[str, str]:
@@ -160,6 +172,9 @@ def parse_role_assignment(text: str) -> tuple[str, str]:
     role, sep, spec = text.partition("=")
     role = role.strip()
     if not sep or not role or not spec or not role.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"expected ROLE=SPEC (for example Viewer=env:VIEWER_AUTH), got '{role[:40] or '...'}=...'"
-                         if sep else "expected ROLE=SPEC (for example Viewer=env:VIEWER_AUTH)")
+        raise ValueError(
+            f"expected ROLE=SPEC (for example Viewer=env:VIEWER_AUTH), got '{role[:40] or '...'}=...'"
+            if sep
+            else "expected ROLE=SPEC (for example Viewer=env:VIEWER_AUTH)"
+        )
     return role, spec

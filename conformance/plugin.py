@@ -48,39 +48,85 @@ FLAGS = {
     "max-examples": (int, DEFAULT_MAX_EXAMPLES, "property examples per operation"),
     "max-rps": (float, None, "requests per second across all workers"),
     "time-budget": (float, None, "seconds for the property tier (shared fairly by operations)"),
-    "page-limits": (str, None, "the target's [api] maximum_page_limit,fallback_page_limit (default: Airflow's documented ones)"),
+    "page-limits": (
+        str,
+        None,
+        "the target's [api] maximum_page_limit,fallback_page_limit (default: Airflow's documented ones)",
+    ),
     "workers": (int, 1, "parallel property workers (pytest-xdist is not supported: use this)"),
     "seed": (int, None, "hypothesis seed (recorded in results)"),
     "run-id": (str, None, "run id (prefix of every object the run creates)"),
     "cacert": (str, None, "CA bundle (PEM) the target's certificate is checked against"),
     "request-timeout": (float, DEFAULT_REQUEST_TIMEOUT, "seconds one request may take"),
     "client": (str, None, "official client releases that read the recorded answers: auto (default), none, or V[,V]"),
-    "fail-on": (str, DEFAULT_FAIL_ON, "failure classes that fail the run: all (default) or a comma list of "
-                                      "server_error, contract_break, error_shape, undocumented_status, security"),
-    "database": (str, None, "the deployment's metadata database (sqlite or postgres), so deviations recorded for it "
-                            "only may excuse its answers (default: unknown)"),
+    "fail-on": (
+        str,
+        DEFAULT_FAIL_ON,
+        "failure classes that fail the run: all (default) or a comma list of "
+        "server_error, contract_break, error_shape, undocumented_status, security",
+    ),
+    "database": (
+        str,
+        None,
+        "the deployment's metadata database (sqlite or postgres), so deviations recorded for it "
+        "only may excuse its answers (default: unknown)",
+    ),
 }
 
-XDIST = ("airflow-conformance: pytest-xdist (-n) would give every worker its own run, ledger and cleanup; "
-         "run without -n and use --airflow-workers N for parallel property tests")
+XDIST = (
+    "airflow-conformance: pytest-xdist (-n) would give every worker its own run, ledger and cleanup; "
+    "run without -n and use --airflow-workers N for parallel property tests"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("airflow-conformance", "Airflow API conformance (each also from AIRFLOW_CONFORMANCE_<FLAG>)")
-    g.addoption("--airflow-target", "--airflow-url", dest="airflow_target", default=None, metavar="URL",
-                help="root URL of the Airflow API server; giving it starts a conformance run in this pytest session")
+    g.addoption(
+        "--airflow-target",
+        "--airflow-url",
+        dest="airflow_target",
+        default=None,
+        metavar="URL",
+        help="root URL of the Airflow API server; giving it starts a conformance run in this pytest session",
+    )
     for flag, (kind, _default, text) in FLAGS.items():
         g.addoption(f"--airflow-{flag}", dest="airflow_" + flag.replace("-", "_"), type=kind, default=None, help=text)
-    g.addoption("--airflow-header", dest="airflow_header", action="append", default=[], metavar="NAME:VALUE",
-                help="extra header for every request (repeatable; the value is a secret)")
-    g.addoption("--airflow-tls-verify", dest="airflow_tls_verify", action="store_true", default=None,
-                help="check the target's TLS certificate (the default)")
-    g.addoption("--airflow-no-tls-verify", dest="airflow_tls_verify", action="store_false",
-                help="do not check the target's TLS certificate")
-    g.addoption("--airflow-auth-role", dest="airflow_auth_role", action="append", default=[], metavar="ROLE=SPEC",
-                help="a role identity for the authorization checks (repeatable; env AIRFLOW_CONFORMANCE_AUTH_<ROLE>)")
-    g.addoption("--i-accept-disruptive-writes", action="store_true", default=False, dest="airflow_allow_disruptive",
-                help="allow --airflow-profile disruptive on a target the suite did not start")
+    g.addoption(
+        "--airflow-header",
+        dest="airflow_header",
+        action="append",
+        default=[],
+        metavar="NAME:VALUE",
+        help="extra header for every request (repeatable; the value is a secret)",
+    )
+    g.addoption(
+        "--airflow-tls-verify",
+        dest="airflow_tls_verify",
+        action="store_true",
+        default=None,
+        help="check the target's TLS certificate (the default)",
+    )
+    g.addoption(
+        "--airflow-no-tls-verify",
+        dest="airflow_tls_verify",
+        action="store_false",
+        help="do not check the target's TLS certificate",
+    )
+    g.addoption(
+        "--airflow-auth-role",
+        dest="airflow_auth_role",
+        action="append",
+        default=[],
+        metavar="ROLE=SPEC",
+        help="a role identity for the authorization checks (repeatable; env AIRFLOW_CONFORMANCE_AUTH_<ROLE>)",
+    )
+    g.addoption(
+        "--i-accept-disruptive-writes",
+        action="store_true",
+        default=False,
+        dest="airflow_allow_disruptive",
+        help="allow --airflow-profile disruptive on a target the suite did not start",
+    )
 
 
 def _setting(config: pytest.Config, flag: str):
@@ -127,14 +173,27 @@ def _options(config: pytest.Config) -> RunOptions:
     if profile not in PROFILES:
         raise ConfigError(f"--airflow-profile must be one of {', '.join(PROFILES)}, not {profile!r}")
     return RunOptions.from_env(
-        url=config.getoption("airflow_target"), auth=_setting(config, "auth"), auth_roles=roles, profile=profile, only=only or KINDS,
-        report_dir=_setting(config, "report-dir"), max_examples=_setting(config, "max-examples"),
-        max_rps=_setting(config, "max-rps"), time_budget=_setting(config, "time-budget"),
+        url=config.getoption("airflow_target"),
+        auth=_setting(config, "auth"),
+        auth_roles=roles,
+        profile=profile,
+        only=only or KINDS,
+        report_dir=_setting(config, "report-dir"),
+        max_examples=_setting(config, "max-examples"),
+        max_rps=_setting(config, "max-rps"),
+        time_budget=_setting(config, "time-budget"),
         page_limits=_setting(config, "page-limits"),
-        workers=_setting(config, "workers"), seed=_setting(config, "seed"), run_id=_setting(config, "run-id"),
-        allow_disruptive=config.getoption("airflow_allow_disruptive") or None, headers=headers, tls_verify=tls,
-        cacert=_setting(config, "cacert"), request_timeout=_setting(config, "request-timeout"),
-        max_failures=config.getoption("maxfail") or None, client=_setting(config, "client"), fail_on=fail_on,
+        workers=_setting(config, "workers"),
+        seed=_setting(config, "seed"),
+        run_id=_setting(config, "run-id"),
+        allow_disruptive=config.getoption("airflow_allow_disruptive") or None,
+        headers=headers,
+        tls_verify=tls,
+        cacert=_setting(config, "cacert"),
+        request_timeout=_setting(config, "request-timeout"),
+        max_failures=config.getoption("maxfail") or None,
+        client=_setting(config, "client"),
+        fail_on=fail_on,
         database=database,
     )
 

@@ -105,9 +105,16 @@ class Excuse:
 
     def as_dict(self) -> dict:
         d = self.deviation
-        return {"id": d.id, "upstream": d.reference, "summary": d.summary, "checks": sorted(self.checks),
-                "operations": sorted(self.operations), "count": self.count, "class": d.failure_class.value,
-                **({"intermittent": True} if d.intermittent else {})}
+        return {
+            "id": d.id,
+            "upstream": d.reference,
+            "summary": d.summary,
+            "checks": sorted(self.checks),
+            "operations": sorted(self.operations),
+            "count": self.count,
+            "class": d.failure_class.value,
+            **({"intermittent": True} if d.intermittent else {}),
+        }
 
 
 @dataclass
@@ -177,11 +184,18 @@ class Verdict:
         self.violations: list[Violation] = []
 
     # -- recording ------------------------------------------------------------
-    def record(self, summary: str, *, check: str, step: str = "", resp: requests.Response | None = None,
-               schema_error: str = "") -> Violation:
+    def record(
+        self, summary: str, *, check: str, step: str = "", resp: requests.Response | None = None, schema_error: str = ""
+    ) -> Violation:
         facts = describe_response(resp) if resp is not None else {}
-        obs = Observation(result_id=self.result_id, check=check, step=step, schema_error=schema_error,
-                          backend=getattr(self.expectations, "backend", ""), **facts)
+        obs = Observation(
+            result_id=self.result_id,
+            check=check,
+            step=step,
+            schema_error=schema_error,
+            backend=getattr(self.expectations, "backend", ""),
+            **facts,
+        )
         dev = self.expectations.known(obs)
         curl = ""
         if resp is not None and isinstance(getattr(resp, "request", None), requests.PreparedRequest):
@@ -190,14 +204,23 @@ class Verdict:
         self.violations.append(v)
         return v
 
-    def violation(self, summary: str, /, *, step: str = "", resp: requests.Response | None = None,
-                  check: str = "assertion") -> NoReturn:
+    def violation(
+        self, summary: str, /, *, step: str = "", resp: requests.Response | None = None, check: str = "assertion"
+    ) -> NoReturn:
         """A violation after which the scenario cannot go on (never returns)."""
         self.record(summary, check=check, step=step, resp=resp)
         raise StopCheck(summary)
 
-    def that(self, condition: bool, summary: str, /, *, step: str = "", resp: requests.Response | None = None,
-             check: str = "assertion") -> bool:
+    def that(
+        self,
+        condition: bool,
+        summary: str,
+        /,
+        *,
+        step: str = "",
+        resp: requests.Response | None = None,
+        check: str = "assertion",
+    ) -> bool:
         if not condition:
             self.record(summary, check=check, step=step, resp=resp)
         return bool(condition)
@@ -209,7 +232,9 @@ class Verdict:
             return True
         want = " or ".join(str(a) for a in allowed)
         body = " ".join((resp.text or "")[:200].split())
-        self.record(f"{what}: expected HTTP {want}, got {resp.status_code}: {body}", check="status", step=step, resp=resp)
+        self.record(
+            f"{what}: expected HTTP {want}, got {resp.status_code}: {body}", check="status", step=step, resp=resp
+        )
         return False
 
     def schema(self, resp: requests.Response, what: str = "response", *, step: str = "") -> bool:
@@ -219,8 +244,13 @@ class Verdict:
         """
         errors = self.validator.errors(resp)
         for error in errors:
-            self.record(f"{what} does not match the reference spec: {error}", check="response_schema",
-                        step=step, resp=resp, schema_error=error)
+            self.record(
+                f"{what} does not match the reference spec: {error}",
+                check="response_schema",
+                step=step,
+                resp=resp,
+                schema_error=error,
+            )
         return not errors
 
     def json(self, resp: requests.Response, what: str = "response", *, step: str = ""):
@@ -238,8 +268,9 @@ class Verdict:
         known = [v for v in self.violations if v.deviation is not None]
         ex = excuses((v.deviation, v.check, op) for v in known for op in (self.operations[:1] or ("",)))
         if unexplained:
-            lines = [f"{len(unexplained)} violation(s):"] + [f"- {v.summary}" + (f" [step {v.step}]" if v.step else "")
-                                                            for v in unexplained[:MAX_SHOWN]]
+            lines = [f"{len(unexplained)} violation(s):"] + [
+                f"- {v.summary}" + (f" [step {v.step}]" if v.step else "") for v in unexplained[:MAX_SHOWN]
+            ]
             if len(unexplained) > MAX_SHOWN:
                 lines.append(f"- ... and {len(unexplained) - MAX_SHOWN} more")
             if stopped_by is not None and not isinstance(stopped_by, StopCheck):
@@ -247,8 +278,9 @@ class Verdict:
             if known:
                 lines.append("(also explained by known deviations: " + ", ".join(e.deviation.id for e in ex) + ")")
             repro = next((v.reproduce for v in unexplained if v.reproduce), "")
-            return Conclusion("failed", "\n".join(lines), ex, reproduce=repro,
-                              failures=[(v.check, v.status) for v in unexplained])
+            return Conclusion(
+                "failed", "\n".join(lines), ex, reproduce=repro, failures=[(v.check, v.status) for v in unexplained]
+            )
         if stopped_by is not None and not isinstance(stopped_by, StopCheck):
             return None  # an exception with no violation recorded: the plugin reports it as an error
         if known:

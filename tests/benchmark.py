@@ -33,8 +33,9 @@ import requests
 from tests.targets import TargetPool
 
 
-def _timed_child(cmd: list[str], env: dict | None = None, timeout: float = 3600,
-                 cwd: str | None = None) -> tuple[int, float, float, str]:
+def _timed_child(
+    cmd: list[str], env: dict | None = None, timeout: float = 3600, cwd: str | None = None
+) -> tuple[int, float, float, str]:
     """(exit code, wall seconds, peak RSS MiB, tail of stdout+stderr) of one child process."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as err:
@@ -85,13 +86,34 @@ def server_bound_rate(live, workers: int, seconds: float = 15.0) -> float:
 
 def suite_run(live, out: Path, *args: str) -> dict:
     env = dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec)
-    code, wall, rss, tail = _timed_child([sys.executable, "-m", "conformance", "run", "--target", live.url,
-                                          "--report-dir", str(out), "--seed", "7", *args], env=env)
+    code, wall, rss, tail = _timed_child(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--target",
+            live.url,
+            "--report-dir",
+            str(out),
+            "--seed",
+            "7",
+            *args,
+        ],
+        env=env,
+    )
     data = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
     summary = data.get("summary", {})
-    return {"exit": code, "wall_s": round(wall, 1), "rss_mib": round(rss, 1), "requests": summary.get("requests", 0),
-            "suite_duration_s": data.get("duration_s"), "summary": summary, "stderr": tail if code > 1 else "",
-            "exercised": sorted(op for op, o in data.get("operations", {}).items() if o["status"] != "skipped")}
+    return {
+        "exit": code,
+        "wall_s": round(wall, 1),
+        "rss_mib": round(rss, 1),
+        "requests": summary.get("requests", 0),
+        "suite_duration_s": data.get("duration_s"),
+        "summary": summary,
+        "stderr": tail if code > 1 else "",
+        "exercised": sorted(op for op, o in data.get("operations", {}).items() if o["status"] != "skipped"),
+    }
 
 
 def raw_schemathesis(live, operations: list[str], max_examples: int, workers: int) -> dict:
@@ -102,18 +124,39 @@ def raw_schemathesis(live, operations: list[str], max_examples: int, workers: in
         json.dump(spec, fh)
     base = f"{live.url}/api/v1" if live.api == "v1" else live.url
     header = next(iter(_headers(live).items()))
-    cmd = [str(Path(sys.executable).with_name("schemathesis")), "run", fh.name, "--url", base, "-n", str(max_examples),
-           "-w", str(workers), "--phases", "fuzzing", "--seed", "7", "-H", f"{header[0]}: {header[1]}",
-           # like the suite: every example of every operation is sent, a failure does not end the operation
-           "--max-failures", "100000", "--continue-on-failure"]
+    cmd = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "run",
+        fh.name,
+        "--url",
+        base,
+        "-n",
+        str(max_examples),
+        "-w",
+        str(workers),
+        "--phases",
+        "fuzzing",
+        "--seed",
+        "7",
+        "-H",
+        f"{header[0]}: {header[1]}",
+        # like the suite: every example of every operation is sent, a failure does not end the operation
+        "--max-failures",
+        "100000",
+        "--continue-on-failure",
+    ]
     for op in operations:
         cmd += ["--include-operation-id", op]
     with tempfile.TemporaryDirectory() as scratch:  # schemathesis writes a .schemathesis/ folder in its cwd
         code, wall, rss, tail = _timed_child(cmd, cwd=scratch)
     os.unlink(fh.name)
     generated = re.search(r"(\d+) generated", tail)
-    return {"exit": code, "wall_s": round(wall, 1), "rss_mib": round(rss, 1),
-            "test_cases": int(generated.group(1)) if generated else None}
+    return {
+        "exit": code,
+        "wall_s": round(wall, 1),
+        "rss_mib": round(rss, 1),
+        "test_cases": int(generated.group(1)) if generated else None,
+    }
 
 
 def main() -> int:
@@ -132,25 +175,54 @@ def main() -> int:
         print(f"server-bound rate: {server:.1f} req/s", file=sys.stderr)
         props = {}
         for w in (1, args.workers):
-            r = suite_run(live, tmp / f"props-{w}", "--only", "properties", "--profile", "readonly",
-                          "--max-examples", str(args.max_examples), "--workers", str(w))
+            r = suite_run(
+                live,
+                tmp / f"props-{w}",
+                "--only",
+                "properties",
+                "--profile",
+                "readonly",
+                "--max-examples",
+                str(args.max_examples),
+                "--workers",
+                str(w),
+            )
             r["rps"] = round(r["requests"] / r["suite_duration_s"], 1) if r["suite_duration_s"] else 0.0
             props[w] = r
-            print(f"property tier, {w} worker(s): {r['rps']} req/s, {r['wall_s']} s, {r['rss_mib']} MiB", file=sys.stderr)
-        readonly = suite_run(live, tmp / "readonly", "--profile", "readonly", "--max-examples", str(args.max_examples),
-                             "--workers", str(args.workers))
-        default = suite_run(live, tmp / "default", "--max-examples", str(args.max_examples), "--workers", str(args.workers))
+            print(
+                f"property tier, {w} worker(s): {r['rps']} req/s, {r['wall_s']} s, {r['rss_mib']} MiB", file=sys.stderr
+            )
+        readonly = suite_run(
+            live,
+            tmp / "readonly",
+            "--profile",
+            "readonly",
+            "--max-examples",
+            str(args.max_examples),
+            "--workers",
+            str(args.workers),
+        )
+        default = suite_run(
+            live, tmp / "default", "--max-examples", str(args.max_examples), "--workers", str(args.workers)
+        )
         raw = raw_schemathesis(live, props[args.workers]["exercised"], args.max_examples, args.workers)
-        print(f"raw schemathesis: {raw['wall_s']} s, {raw['test_cases']} test cases, exit {raw['exit']}", file=sys.stderr)
+        print(
+            f"raw schemathesis: {raw['wall_s']} s, {raw['test_cases']} test cases, exit {raw['exit']}", file=sys.stderr
+        )
     finally:
         pool.stop_started()
     best = props[args.workers]
     figures = {
-        "airflow": live.version, "max_examples": args.max_examples, "workers": args.workers,
-        "server_bound_rps": round(server, 1), "property_rps": {str(k): v["rps"] for k, v in props.items()},
+        "airflow": live.version,
+        "max_examples": args.max_examples,
+        "workers": args.workers,
+        "server_bound_rps": round(server, 1),
+        "property_rps": {str(k): v["rps"] for k, v in props.items()},
         "property_vs_server": round(best["rps"] / server, 2) if server else None,
-        "suite_property_wall_s": best["wall_s"], "suite_property_requests": best["requests"],
-        "schemathesis_wall_s": raw["wall_s"], "schemathesis_test_cases": raw["test_cases"],
+        "suite_property_wall_s": best["wall_s"],
+        "suite_property_requests": best["requests"],
+        "schemathesis_wall_s": raw["wall_s"],
+        "schemathesis_test_cases": raw["test_cases"],
         "suite_vs_schemathesis_wall": round(best["wall_s"] / raw["wall_s"], 2) if raw["wall_s"] else None,
         "readonly_run": {k: readonly[k] for k in ("exit", "wall_s", "requests", "rss_mib")},
         "default_run": {k: default[k] for k in ("exit", "wall_s", "requests", "rss_mib")},
@@ -162,11 +234,11 @@ def main() -> int:
     print(f"""
 | measure (Airflow {live.version}, {args.workers} workers, {args.max_examples} examples/op) | figure | target |
 |---|---|---|
-| property tier / server-bound rate | {figures['property_vs_server']} ({best['rps']} / {server:.1f} req/s) | ≥ 0.8 |
-| suite wall / raw schemathesis wall ({figures['operations_compared']} operations) | {figures['suite_vs_schemathesis_wall']} ({best['wall_s']} s, {best['requests']} requests / {raw['wall_s']} s, {raw['test_cases']} test cases) | ≤ 1 |
-| peak RSS of the suite | {figures['peak_rss_mib']} MiB | ≤ 400 MiB |
-| readonly run | {readonly['wall_s']} s, {readonly['requests']} requests | |
-| default (sandbox) run | {default['wall_s']} s, {default['requests']} requests | |
+| property tier / server-bound rate | {figures["property_vs_server"]} ({best["rps"]} / {server:.1f} req/s) | ≥ 0.8 |
+| suite wall / raw schemathesis wall ({figures["operations_compared"]} operations) | {figures["suite_vs_schemathesis_wall"]} ({best["wall_s"]} s, {best["requests"]} requests / {raw["wall_s"]} s, {raw["test_cases"]} test cases) | ≤ 1 |
+| peak RSS of the suite | {figures["peak_rss_mib"]} MiB | ≤ 400 MiB |
+| readonly run | {readonly["wall_s"]} s, {readonly["requests"]} requests | |
+| default (sandbox) run | {default["wall_s"]} s, {default["requests"]} requests | |
 """)
     return 0
 

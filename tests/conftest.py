@@ -91,9 +91,12 @@ def _selects_live_tests(config: pytest.Config) -> bool:
         from _pytest.mark.expression import Expression  # noqa: PLC0415 - only asked when -n auto is given
 
         compiled = Expression.compile(expr)
-        return any(compiled.evaluate(lambda name, marks=marks, **_: name == "airflow" or name in marks)
-                   for marks in itertools.chain.from_iterable(itertools.combinations(others, n)
-                                                              for n in range(len(others) + 1)))
+        return any(
+            compiled.evaluate(lambda name, marks=marks, **_: name == "airflow" or name in marks)
+            for marks in itertools.chain.from_iterable(
+                itertools.combinations(others, n) for n in range(len(others) + 1)
+            )
+        )
     except Exception:  # an expression pytest itself will refuse, or a pytest whose API moved
         return "airflow" in expr
 
@@ -138,4 +141,3 @@ def shots(tmp_path_factory) -> Path:
     path = Path(keep) if keep else tmp_path_factory.mktemp("screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
-

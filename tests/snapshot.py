@@ -23,7 +23,9 @@ def _all(s: requests.Session, url: str, key: str) -> list[dict]:
         body = s.get(url, params={"limit": 100, "offset": offset}, timeout=60).json()
         page = body.get(key, [])
         items += page
-        if not page or len(items) >= body.get("total_entries", 0):  # pages may be shorter than asked (maximum_page_limit)
+        if not page or len(items) >= body.get(
+            "total_entries", 0
+        ):  # pages may be shorter than asked (maximum_page_limit)
             return items
         offset += len(page)
 
@@ -68,21 +70,53 @@ def seed(live: Target) -> None:
     base = live.api_root
     s.post(f"{base}/variables", json={"key": f"{SEED_PREFIX}var", "value": "precious"}, timeout=30)
     s.post(f"{base}/pools", json={"name": f"{SEED_PREFIX}pool", "slots": 7}, timeout=30)
-    s.post(f"{base}/connections", json={"connection_id": f"{SEED_PREFIX}conn", "conn_type": "http", "host": "db.internal",
-                                        "login": "svc", "password": "team-secret-password"}, timeout=30)
+    s.post(
+        f"{base}/connections",
+        json={
+            "connection_id": f"{SEED_PREFIX}conn",
+            "conn_type": "http",
+            "host": "db.internal",
+            "login": "svc",
+            "password": "team-secret-password",
+        },
+        timeout=30,
+    )
     date_field = "execution_date" if live.api == "v1" else "logical_date"
-    s.post(f"{base}/dags/example_bash_operator/dagRuns",
-           json={"dag_run_id": f"{SEED_PREFIX}run", date_field: "2023-03-04T05:06:07+00:00"}, timeout=30)
+    s.post(
+        f"{base}/dags/example_bash_operator/dagRuns",
+        json={"dag_run_id": f"{SEED_PREFIX}run", date_field: "2023-03-04T05:06:07+00:00"},
+        timeout=30,
+    )
     # a non-default pause state on an example DAG
-    s.patch(f"{base}/dags/example_bash_operator", params={"update_mask": "is_paused"}, json={"is_paused": False}, timeout=30)
-    s.patch(f"{base}/dags/example_bash_operator", params={"update_mask": "is_paused"}, json={"is_paused": True}, timeout=30)
-    unscheduled = [d["dag_id"] for d in _all(s, f"{base}/dags", "dags")
-                   if not d["dag_id"].startswith("conformance") and not d.get("schedule_interval")
-                   and d.get("timetable_summary") in (None, "None") and d.get("is_paused")]
+    s.patch(
+        f"{base}/dags/example_bash_operator", params={"update_mask": "is_paused"}, json={"is_paused": False}, timeout=30
+    )
+    s.patch(
+        f"{base}/dags/example_bash_operator", params={"update_mask": "is_paused"}, json={"is_paused": True}, timeout=30
+    )
+    unscheduled = [
+        d["dag_id"]
+        for d in _all(s, f"{base}/dags", "dags")
+        if not d["dag_id"].startswith("conformance")
+        and not d.get("schedule_interval")
+        and d.get("timetable_summary") in (None, "None")
+        and d.get("is_paused")
+    ]
     if unscheduled:  # unpaused but never scheduled: a non-default state that stays put
-        s.patch(f"{base}/dags/{unscheduled[0]}", params={"update_mask": "is_paused"}, json={"is_paused": False}, timeout=30)
+        s.patch(
+            f"{base}/dags/{unscheduled[0]}", params={"update_mask": "is_paused"}, json={"is_paused": False}, timeout=30
+        )
     if live.api == "v1":
         s.post(f"{base}/roles", json={"name": f"{SEED_PREFIX}role", "actions": []}, timeout=30)
-        s.post(f"{base}/users", json={"username": f"{SEED_PREFIX}user", "email": "team@example.invalid", "first_name": "T",
-                                      "last_name": "U", "password": "team-user-password", "roles": [{"name": "Viewer"}]},
-               timeout=30)
+        s.post(
+            f"{base}/users",
+            json={
+                "username": f"{SEED_PREFIX}user",
+                "email": "team@example.invalid",
+                "first_name": "T",
+                "last_name": "U",
+                "password": "team-user-password",
+                "roles": [{"name": "Viewer"}],
+            },
+            timeout=30,
+        )

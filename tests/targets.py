@@ -36,6 +36,7 @@ DOWN_TIMEOUT = 300
 
 # ----------------------------------------------------------------- the CLI
 
+
 def cli_env(pycache: Path | None = None) -> dict[str, str]:
     """Environment for CLI subprocesses.
 
@@ -61,8 +62,14 @@ def cli(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> 
     Never raises on an exit code: exit codes and stderr are what the tests check.
     """
     env = dict(env or cli_env())
-    return subprocess.run([sys.executable, "-m", "conformance", *_secrets_to_env(args, env)], capture_output=True,
-                          text=True, timeout=timeout, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *_secrets_to_env(args, env)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
 
 
 def _secrets_to_env(args: tuple[str, ...], env: dict[str, str]) -> list[str]:
@@ -78,6 +85,7 @@ def _secrets_to_env(args: tuple[str, ...], env: dict[str, str]) -> list[str]:
 
 
 # ----------------------------------------------------------------- targets
+
 
 @dataclass(frozen=True)
 class Target:
@@ -167,8 +175,12 @@ class Target:
         return last
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
-        r = self.session().patch(f"{self.api_root}/dags/{dag_id}", params={"update_mask": "is_paused"},
-                                 json={"is_paused": paused}, timeout=30)
+        r = self.session().patch(
+            f"{self.api_root}/dags/{dag_id}",
+            params={"update_mask": "is_paused"},
+            json={"is_paused": paused},
+            timeout=30,
+        )
         r.raise_for_status()
 
 
@@ -190,8 +202,15 @@ def find(version: str) -> Target | None:
     local = _running().get(version)
     if local is None:
         return None
-    return Target(version, local.url, Path(local.home), local.auth["kind"], local.auth["user"],
-                  local.auth["password"], local.role_specs())
+    return Target(
+        version,
+        local.url,
+        Path(local.home),
+        local.auth["kind"],
+        local.auth["user"],
+        local.auth["password"],
+        local.role_specs(),
+    )
 
 
 def up(version: str) -> Target:
@@ -199,8 +218,9 @@ def up(version: str) -> Target:
     proc = cli("up", "--airflow", version, timeout=UP_TIMEOUT)
     target = find(version) if proc.returncode == 0 else None
     if target is None:
-        raise RuntimeError(f"airflow-conformance up --airflow {version} failed ({proc.returncode}): "
-                           f"{proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"airflow-conformance up --airflow {version} failed ({proc.returncode}): {proc.stderr[-2000:]}"
+        )
     return target
 
 
@@ -242,6 +262,7 @@ def provide(version: str) -> Iterator[Target]:
 
 # ----------------------------------------------------------------- runs
 
+
 @dataclass
 class RunOutcome:
     """What one `airflow-conformance run` produced."""
@@ -266,9 +287,17 @@ class RunOutcome:
         return [r for r in self.results.get("results", []) if r["status"] in statuses]
 
 
-def run_suite(url: str, auth_spec: str, report_dir: Path, *, keyword: str | None = None,
-              only: str = "scenarios,posture", timeout: float = 600, env: dict[str, str] | None = None,
-              extra: tuple[str, ...] = ()) -> RunOutcome:
+def run_suite(
+    url: str,
+    auth_spec: str,
+    report_dir: Path,
+    *,
+    keyword: str | None = None,
+    only: str = "scenarios,posture",
+    timeout: float = 600,
+    env: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
+) -> RunOutcome:
     """`airflow-conformance run --target URL --auth SPEC --only ... [-k ...] --report-dir DIR`."""
     args = ["run", "--target", url, "--auth", auth_spec, "--only", only, "--report-dir", str(report_dir), *extra]
     if keyword:

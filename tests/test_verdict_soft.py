@@ -14,18 +14,30 @@ from conformance.verdict import MAX_SHOWN, Conclusion, StopCheck, Verdict
 pytestmark = pytest.mark.fast
 
 RESULT_ID = "scenario.pools.partial_patch"
-POOL_DEVIATION = Deviation.parse({
-    "id": "acf-pool-patch-422", "versions": ">=3.2",
-    "scenarios": [{"id": RESULT_ID, "step": "patch"}],
-    "checks": ["status"], "response": {"status": 422, "body": "include_deferred"},
-    "reproduce": [{"operation": "patch_pool"}], "upstream": "apache/airflow#4242", "summary": "partial PATCH refused",
-})
-SCHEMA_DEVIATION = Deviation.parse({
-    "id": "acf-slots-schema", "versions": ">=3.2",
-    "scenarios": [{"id": RESULT_ID, "step": "get"}],
-    "checks": ["response_schema"], "response": {"status": 200, "schema_error": "^/slots:"},
-    "reproduce": [{"operation": "get_pool"}], "upstream": "unreported", "summary": "slots has the wrong type",
-})
+POOL_DEVIATION = Deviation.parse(
+    {
+        "id": "acf-pool-patch-422",
+        "versions": ">=3.2",
+        "scenarios": [{"id": RESULT_ID, "step": "patch"}],
+        "checks": ["status"],
+        "response": {"status": 422, "body": "include_deferred"},
+        "reproduce": [{"operation": "patch_pool"}],
+        "upstream": "apache/airflow#4242",
+        "summary": "partial PATCH refused",
+    }
+)
+SCHEMA_DEVIATION = Deviation.parse(
+    {
+        "id": "acf-slots-schema",
+        "versions": ">=3.2",
+        "scenarios": [{"id": RESULT_ID, "step": "get"}],
+        "checks": ["response_schema"],
+        "response": {"status": 200, "schema_error": "^/slots:"},
+        "reproduce": [{"operation": "get_pool"}],
+        "upstream": "unreported",
+        "summary": "slots has the wrong type",
+    }
+)
 
 
 class FakeExpectations:
@@ -58,8 +70,16 @@ class FakeSession:
     redactor = FakeRedactor()
 
 
-def response(status: int, body: object = None, *, text: str | None = None, content_type: str = "application/json",
-             method: str = "GET", url: str = "http://x/api/v2/pools/p", req_body: object = None) -> requests.Response:
+def response(
+    status: int,
+    body: object = None,
+    *,
+    text: str | None = None,
+    content_type: str = "application/json",
+    method: str = "GET",
+    url: str = "http://x/api/v2/pools/p",
+    req_body: object = None,
+) -> requests.Response:
     resp = requests.Response()
     resp.status_code = status
     raw = text if text is not None else ("" if body is None else json.dumps(body))
@@ -188,7 +208,9 @@ def test_known_violation_never_hides_an_unexplained_one():
 
 
 def test_each_schema_error_is_matched_on_its_own():
-    v, _ = verdict(SCHEMA_DEVIATION, errors=["/slots: 'x' is not of type 'integer'", "/name: None is not of type 'string'"])
+    v, _ = verdict(
+        SCHEMA_DEVIATION, errors=["/slots: 'x' is not of type 'integer'", "/name: None is not of type 'string'"]
+    )
     assert v.schema(response(200, {"name": None, "slots": "x"}), "pool", step="get") is False
     assert [x.deviation is not None for x in v.violations] == [True, False]
     assert {x.check for x in v.violations} == {"response_schema"}
@@ -213,11 +235,19 @@ def test_schema_without_errors_records_nothing():
 
 
 def test_backend_of_the_expectations_reaches_the_observation():
-    sqlite_dev = Deviation.parse({
-        "id": "acf-sqlite", "versions": ">=3", "scenarios": [{"id": RESULT_ID, "step": "patch"}],
-        "checks": ["status"], "response": {"status": 500, "body": "Database error"}, "backend": "sqlite",
-        "reproduce": [{"operation": "patch_pool"}], "upstream": "unreported", "summary": "s",
-    })
+    sqlite_dev = Deviation.parse(
+        {
+            "id": "acf-sqlite",
+            "versions": ">=3",
+            "scenarios": [{"id": RESULT_ID, "step": "patch"}],
+            "checks": ["status"],
+            "response": {"status": 500, "body": "Database error"},
+            "backend": "sqlite",
+            "reproduce": [{"operation": "patch_pool"}],
+            "upstream": "unreported",
+            "summary": "s",
+        }
+    )
     resp = response(500, {"detail": {"reason": "Database error"}})
     on_sqlite, _ = verdict(sqlite_dev, backend="sqlite")
     on_sqlite.status(resp, 200, "patch", step="patch")
@@ -258,18 +288,33 @@ def test_a_step_violation_carries_its_request_facts_so_a_trigger_can_match():
     """A deviation whose answer cannot tell its defect apart names a trigger; a scenario or effect step's
     violation is matched on the request it sent, as a property case is (the trigger present: excused;
     absent: a failure)."""
-    triggered = Deviation.parse({
-        "id": "acf-empty-on-fraction", "versions": ">=2", "scenarios": [{"id": RESULT_ID, "step": "bound"}],
-        "checks": ["assertion"], "response": {"status": 200, "pointer": {"/total_entries": "^0$"}},
-        "trigger": {"body": ["duration_lte"]}, "reproduce": [{"operation": "patch_pool"}], "upstream": "unreported",
-        "summary": "a fractional bound is truncated",
-    })
+    triggered = Deviation.parse(
+        {
+            "id": "acf-empty-on-fraction",
+            "versions": ">=2",
+            "scenarios": [{"id": RESULT_ID, "step": "bound"}],
+            "checks": ["assertion"],
+            "response": {"status": 200, "pointer": {"/total_entries": "^0$"}},
+            "trigger": {"body": ["duration_lte"]},
+            "reproduce": [{"operation": "patch_pool"}],
+            "upstream": "unreported",
+            "summary": "a fractional bound is truncated",
+        }
+    )
     empty = {"task_instances": [], "total_entries": 0}
     v, exp = verdict(triggered)
-    v.that(False, "leaves out the suite's matching items", step="bound",
-           resp=response(200, empty, method="POST", req_body={"duration_lte": 0.5, "page_limit": 50}))
+    v.that(
+        False,
+        "leaves out the suite's matching items",
+        step="bound",
+        resp=response(200, empty, method="POST", req_body={"duration_lte": 0.5, "page_limit": 50}),
+    )
     assert exp.seen[-1].body_fields == frozenset({"duration_lte", "page_limit"})
     assert v.violations[-1].deviation is triggered
-    v.that(False, "leaves out the suite's matching items", step="bound",
-           resp=response(200, empty, method="POST", req_body={"page_limit": 50}))
+    v.that(
+        False,
+        "leaves out the suite's matching items",
+        step="bound",
+        resp=response(200, empty, method="POST", req_body={"page_limit": 50}),
+    )
     assert v.violations[-1].deviation is None

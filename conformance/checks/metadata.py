@@ -85,8 +85,21 @@ def check(
         raise ValueError(f"{id}: unknown needs {unknown}")
 
     def decorate(fn):
-        meta = Meta(id, title, must, kind, tuple(operations), since, until, tier, tuple(needs), exposure, fn.__module__,
-                    tuple(optional), anonymous)
+        meta = Meta(
+            id,
+            title,
+            must,
+            kind,
+            tuple(operations),
+            since,
+            until,
+            tier,
+            tuple(needs),
+            exposure,
+            fn.__module__,
+            tuple(optional),
+            anonymous,
+        )
         return pytest.mark.conformance(meta)(fn)
 
     return decorate

@@ -56,8 +56,11 @@ def acceptance_permitted(op: Mapping, invalid: Iterable[str]) -> bool:
 
 def _only_accept_has_enum(op: Mapping) -> bool:
     """Whether the operation's only header parameter with an enum is Accept (so `header:enum` means Accept)."""
-    headers = [p for p in op.get("parameters") or [] if isinstance(p, dict) and p.get("in") == "header"
-               and "enum" in (p.get("schema") or {})]
+    headers = [
+        p
+        for p in op.get("parameters") or []
+        if isinstance(p, dict) and p.get("in") == "header" and "enum" in (p.get("schema") or {})
+    ]
     return bool(headers) and all(str(p.get("name", "")).lower() == "accept" for p in headers)
 
 
@@ -67,8 +70,16 @@ def only_in_query(invalid: Iterable[str]) -> bool:
     return bool(kinds) and all(k.startswith("query:") for k in kinds)
 
 
-def permitted(check: str, op: Mapping, status: int, invalid: Iterable[str] = (), *, content_type: str = "",
-              body: bytes | str = b"x", query_valid_as_sent: bool = False) -> bool:
+def permitted(
+    check: str,
+    op: Mapping,
+    status: int,
+    invalid: Iterable[str] = (),
+    *,
+    content_type: str = "",
+    body: bytes | str = b"x",
+    query_valid_as_sent: bool = False,
+) -> bool:
     """Whether a failure of `check` on an answer of `status` is behaviour the spec permits.
 
     `query_valid_as_sent`: the request's query string, as text, is valid for every declared parameter

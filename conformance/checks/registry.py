@@ -82,14 +82,14 @@ OTHER_CHECKS: dict[str, str] = {
     "not_a_server_error": "A response MUST NOT be a server error (5xx).",
     "status_code_conformance": "A response status MUST be one the reference spec documents for the operation.",
     "content_type_conformance": "A response Content-Type MUST be one the reference spec documents (an answer without "
-                                "content needs none: RFC 9110 8.3).",
+    "content needs none: RFC 9110 8.3).",
     "response_schema_conformance": "A response body MUST match the schema the reference spec documents.",
     "negative_data_rejection": "Input that violates the reference spec MUST be rejected with 4xx (an undeclared query "
-                               "parameter and an unmatched Accept header MAY be ignored: OpenAPI names no duty to "
-                               "refuse them; RFC 9110 12.5.1 lets a server disregard Accept; a query value is judged "
-                               "as the text sent, and `format` is an annotation).",
+    "parameter and an unmatched Accept header MAY be ignored: OpenAPI names no duty to "
+    "refuse them; RFC 9110 12.5.1 lets a server disregard Accept; a query value is judged "
+    "as the text sent, and `format` is an annotation).",
     "positive_data_acceptance": "Input that satisfies the reference spec MUST NOT be refused with a status the operation "
-                                "does not document (a documented 4xx is a response the spec lists, whatever its reason).",
+    "does not document (a documented 4xx is a response the spec lists, whatever its reason).",
     "auth_not_ignored": "A protected operation MUST refuse a request without credentials (401/403).",
     "required_fields_enforced": "A write body lacking a required field MUST be refused with 4xx.",
     "chain_status": "Each step of an object's lifecycle MUST answer its documented status.",
@@ -187,12 +187,15 @@ def error_body_shape(response, case) -> None:
         missing = [k for k in ("type", "title", "status") if k not in problem]
         assert not missing, (
             f"HTTP {status} error body lacks {missing}: Airflow 2 errors are problem details "
-            f"{{type, title, status, detail}}; got {_short(body)}")
+            f"{{type, title, status, detail}}; got {_short(body)}"
+        )
         assert problem.get("status") == status, (
-            f"HTTP {status} error body says status {problem.get('status')!r}; problem details must repeat the HTTP status")
+            f"HTTP {status} error body says status {problem.get('status')!r}; problem details must repeat the HTTP status"
+        )
     elif generation == "v2":
         assert isinstance(body, dict) and "detail" in body, (
-            f"HTTP {status} error body lacks `detail`: Airflow 3 errors are {{\"detail\": ...}}; got {_short(body)}")
+            f'HTTP {status} error body lacks `detail`: Airflow 3 errors are {{"detail": ...}}; got {_short(body)}'
+        )
 
 
 @check
@@ -205,7 +208,9 @@ def auth_error_carries_no_data(response, case) -> None:
     if body is _NO_JSON:
         return
     allowed = V1_ERROR_KEYS if api_generation(response) == "v1" else V2_ERROR_KEYS
-    assert isinstance(body, dict), f"HTTP {status} answered with a JSON {type(body).__name__}, not an error object: {_short(body)}"
+    assert isinstance(body, dict), (
+        f"HTTP {status} answered with a JSON {type(body).__name__}, not an error object: {_short(body)}"
+    )
     extra = sorted(set(body) - allowed)
     assert not extra, f"HTTP {status} body carries data besides the error ({extra}): {_short(body)}"
 
@@ -252,9 +257,15 @@ def connection_password_hidden(response, case) -> None:
         password = conn.get("password")
         if password is None or (isinstance(password, str) and set(password) <= {"*"}):
             continue
-        what = "the password this request set" if isinstance(password, str) and password in sent else "an unmasked password"
-        raise AssertionError(f"connection {conn.get('connection_id')!r} returns {what} "
-                             f"({len(str(password))} chars) in its `password` field; passwords are write-only")
+        what = (
+            "the password this request set"
+            if isinstance(password, str) and password in sent
+            else "an unmasked password"
+        )
+        raise AssertionError(
+            f"connection {conn.get('connection_id')!r} returns {what} "
+            f"({len(str(password))} chars) in its `password` field; passwords are write-only"
+        )
     if sent and response.content:
         text = response.content.decode("utf-8", "replace")
         leaked = [p for p in sent if len(p) >= 8 and p in text]
@@ -271,7 +282,8 @@ def total_entries_consistent(response, case) -> None:
         return
     total = body["total_entries"]
     assert isinstance(total, int) and not isinstance(total, bool) and total >= 0, (
-        f"total_entries is {total!r}, not a non-negative integer")
+        f"total_entries is {total!r}, not a non-negative integer"
+    )
     for name, items in _list_fields(body).items():
         offset = _int_param(query_of(response), "offset") or 0
         if offset == 0:

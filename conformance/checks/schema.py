@@ -64,8 +64,10 @@ def _branches(error) -> list[str]:
     for sub in error.context:
         branch = sub.relative_schema_path[0] if sub.relative_schema_path else -1
         by_branch.setdefault(int(branch), []).append(_leaf(sub))
-    return [f"{_where(error)} {error.validator}/{branch}: " + "; ".join(sorted(leaves)[:20])
-            for branch, leaves in sorted(by_branch.items())]
+    return [
+        f"{_where(error)} {error.validator}/{branch}: " + "; ".join(sorted(leaves)[:20])
+        for branch, leaves in sorted(by_branch.items())
+    ]
 
 
 def _schema_details(exc: BaseException) -> list[str]:
@@ -89,9 +91,16 @@ def _walk(exc: BaseException) -> tuple[list[str], list[str]]:
         if errors:
             # the keyword that failed ends the line: a long instance would otherwise cut it off
             # an anyOf/oneOf error carries its schemas' own errors on the lines below it, in the same entry
-            details.extend("\n".join([f"{_where(e)}: {str(e.message)[:200]}"
-                                       + (f" [{e.validator}]" if getattr(e, "validator", None) else ""), *_branches(e)])
-                           for e in list(errors)[:20])
+            details.extend(
+                "\n".join(
+                    [
+                        f"{_where(e)}: {str(e.message)[:200]}"
+                        + (f" [{e.validator}]" if getattr(e, "validator", None) else ""),
+                        *_branches(e),
+                    ]
+                )
+                for e in list(errors)[:20]
+            )
         else:
             chain.append(str(cause)[:200])
         cause = cause.__cause__ or cause.__context__

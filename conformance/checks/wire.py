@@ -87,8 +87,9 @@ def _text_ok(spec: Mapping, text: str, schema: Any) -> bool:
 def _typed_ok(text: str, kind: str, schema: Mapping) -> bool:
     if kind == "string":
         pattern = schema.get("pattern")
-        return (schema.get("minLength", 0) <= len(text) <= schema.get("maxLength", math.inf)
-                and (pattern is None or re.search(str(pattern), text) is not None))
+        return schema.get("minLength", 0) <= len(text) <= schema.get("maxLength", math.inf) and (
+            pattern is None or re.search(str(pattern), text) is not None
+        )
     if kind == "integer":
         return bool(_INTEGER.fullmatch(text)) and _in_bounds(int(text), schema)
     if kind == "number":

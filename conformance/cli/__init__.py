@@ -62,8 +62,9 @@ class _Group(click.Group):
             click.echo(f"airflow-conformance: {exc}", err=True)
             sys.exit(exc.exit_code)
         except Exception as exc:  # a defect of the suite: exit 3 as documented, the traceback kept in a file
-            click.echo(f"airflow-conformance: internal error {type(exc).__name__}; details in {_keep_traceback()}",
-                       err=True)
+            click.echo(
+                f"airflow-conformance: internal error {type(exc).__name__}; details in {_keep_traceback()}", err=True
+            )
             sys.exit(INTERNAL)
         if isinstance(rv, int):
             sys.exit(rv)

@@ -64,8 +64,9 @@ def refuse_empty_inputs(command: click.Command) -> click.Command:
         empty = list(dict.fromkeys(empty_inputs(click.get_current_context())))
         if empty:
             verb = ("is" if len(empty) == 1 else "are") + ("" if all(n.startswith("-") for n in empty) else " set but")
-            raise click.UsageError(f"{', '.join(empty)} {verb} empty; give a value, or leave it out "
-                                   "(an empty value never means 'unset')")
+            raise click.UsageError(
+                f"{', '.join(empty)} {verb} empty; give a value, or leave it out (an empty value never means 'unset')"
+            )
         return body(*args, **kwargs)
 
     checked.refuses_empty_inputs = True  # type: ignore[attr-defined]

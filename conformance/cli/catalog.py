@@ -37,17 +37,21 @@ def markdown_table(checks: dict[str, Meta]) -> str:
     for meta in checks.values():
         lines.append(f"| `{meta.id}` | {meta.kind} | {meta.title} | {_versions(meta)} | {meta.tier} | {meta.must} |")
     lines.append("")
-    lines.append("Property tests add one check per operationId of the target's reference spec (`property.<operationId>`); "
-                 "each judges every answer with these response checks (named in results.json `checks` and in "
-                 "known deviations):")
+    lines.append(
+        "Property tests add one check per operationId of the target's reference spec (`property.<operationId>`); "
+        "each judges every answer with these response checks (named in results.json `checks` and in "
+        "known deviations):"
+    )
     lines.append("")
     lines += ["| response check | MUST |", "|---|---|"]
     lines += [f"| `{name}` | {must_of(name)} |" for name in response_checks()]
     lines.append("")
-    lines.append("The authorization tier adds one check per operationId (`authorization.<operationId>`): it MUST let "
-                 "through exactly the built-in roles the release grants the operation's permission, refuse the others "
-                 "with 403 and the release's error body without changing anything, and refuse a request without "
-                 "credentials with 401 unless the operation is public (see [Who may do what](authorization.md)).")
+    lines.append(
+        "The authorization tier adds one check per operationId (`authorization.<operationId>`): it MUST let "
+        "through exactly the built-in roles the release grants the operation's permission, refuse the others "
+        "with 403 and the release's error body without changing anything, and refuse a request without "
+        "credentials with 401 unless the operation is public (see [Who may do what](authorization.md))."
+    )
     return "\n".join(lines)
 
 
@@ -63,7 +67,7 @@ def update_table(path: Path, checks: dict[str, Meta]) -> None:
     end = text.find(CHECKS_END, begin.end()) if begin else -1
     if begin is None or end < 0:
         raise ConfigError(f"{path} has no generated checks section ({CHECKS_BEGIN} ... {CHECKS_END})")
-    path.write_text(f"{text[:begin.end()]}\n{markdown_table(checks)}\n{text[end:]}", encoding="utf-8")
+    path.write_text(f"{text[: begin.end()]}\n{markdown_table(checks)}\n{text[end:]}", encoding="utf-8")
 
 
 def print_effects(versions: tuple[str, ...], fmt: str) -> None:
@@ -79,11 +83,15 @@ def print_effects(versions: tuple[str, ...], fmt: str) -> None:
             continue
         for e in table:
             field = f" ({e.field})" if e.field and e.field != e.parameter else ""
-            click.echo(f"{version}  {e.operation_id:<42} {e.location:<5} {e.parameter + field:<40} "
-                       f"{e.effect_class.value:<10} {e.observation.value:<14} {e.reason}")
+            click.echo(
+                f"{version}  {e.operation_id:<42} {e.location:<5} {e.parameter + field:<40} "
+                f"{e.effect_class.value:<10} {e.observation.value:<14} {e.reason}"
+            )
         figures = out[version]["summary"]
-        click.echo(f"Airflow {version}: {figures['documented']} documented effects: {figures['checked']} checked, "
-                   f"{figures['not_observable']} not observable (with the reason), {figures['unchecked']} unchecked")
+        click.echo(
+            f"Airflow {version}: {figures['documented']} documented effects: {figures['checked']} checked, "
+            f"{figures['not_observable']} not observable (with the reason), {figures['unchecked']} unchecked"
+        )
     if fmt == "json":
         click.echo(json.dumps(out, indent=2))
 
@@ -111,26 +119,45 @@ def print_writes(paths: tuple[Path, ...], fmt: str) -> None:
             click.echo("| operation | request | reason | why | answered |\n|---|---|---|---|---|")
             for r in rows:
                 answered = ", ".join(f"{k}×{n}" for k, n in r["statuses"].items()) or "not sent"
-                click.echo(f"| `{r['operation_id']}` | `{r['method']} {r['path']}` | {r['reason_code']} | {r['reason']} "
-                           f"| {answered} |")
+                click.echo(
+                    f"| `{r['operation_id']}` | `{r['method']} {r['path']}` | {r['reason_code']} | {r['reason']} "
+                    f"| {answered} |"
+                )
             continue
         for r in rows:
             click.echo(f"{version}  {r['operation_id']:<38} {r['method']:<6} {r['reason_code']:<14} {r['reason']}")
-        click.echo(f"Airflow {version}: {len(rows)} write operations without a 2xx in {len(by_version[version])} run(s)")
+        click.echo(
+            f"Airflow {version}: {len(rows)} write operations without a 2xx in {len(by_version[version])} run(s)"
+        )
 
 
 @click.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
-@click.option("--update-readme", "readme", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"Rewrite the generated checks table between the markers in FILE ({CHECKS_PAGE}) instead of printing.")
-@click.option("--effects", "effects", metavar="VERSION", multiple=True,
-              help="Print the documented effects of VERSION's reference spec (every parameter and body field, its class, "
-                   "and whether it is checked, not observable or unchecked, with the reason) instead of the checks; "
-                   "repeatable. --format json gives them as data.")
-@click.option("--writes", "writes", metavar="RESULTS_JSON", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Print, per release, the write operations none of these runs' results.json got a 2xx from, with the "
-                   "reason (setting, executor, release defect, guard, needs an object); repeatable.")
+@click.option(
+    "--update-readme",
+    "readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Rewrite the generated checks table between the markers in FILE ({CHECKS_PAGE}) instead of printing.",
+)
+@click.option(
+    "--effects",
+    "effects",
+    metavar="VERSION",
+    multiple=True,
+    help="Print the documented effects of VERSION's reference spec (every parameter and body field, its class, "
+    "and whether it is checked, not observable or unchecked, with the reason) instead of the checks; "
+    "repeatable. --format json gives them as data.",
+)
+@click.option(
+    "--writes",
+    "writes",
+    metavar="RESULTS_JSON",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Print, per release, the write operations none of these runs' results.json got a 2xx from, with the "
+    "reason (setting, executor, release defect, guard, needs an object); repeatable.",
+)
 def list_checks(fmt: str, readme: Path | None, effects: tuple[str, ...], writes: tuple[Path, ...]) -> None:
     """List every check: scenarios and posture (id, title, versions, tier), then the response checks and their MUST."""
     if writes:
@@ -181,11 +208,17 @@ def load_all() -> dict[str, Meta]:
                 module = importlib.import_module(f"{pkg.__name__}.{info.name}")
                 for meta in _metas_in(vars(module).values()):
                     if meta.result_id in found:
-                        raise ValueError(f"duplicate check id {meta.result_id} ({found[meta.result_id].module}, {meta.module})")
+                        raise ValueError(
+                            f"duplicate check id {meta.result_id} ({found[meta.result_id].module}, {meta.module})"
+                        )
                     found[meta.result_id] = meta
     return dict(sorted(found.items()))
 
 
 def _metas_in(objects) -> list[Meta]:
-    return [mark.args[0] for obj in objects for mark in getattr(obj, "pytestmark", [])
-            if getattr(mark, "name", "") == "conformance" and getattr(obj, "__module__", None) == mark.args[0].module]
+    return [
+        mark.args[0]
+        for obj in objects
+        for mark in getattr(obj, "pytestmark", [])
+        if getattr(mark, "name", "") == "conformance" and getattr(obj, "__module__", None) == mark.args[0].module
+    ]

@@ -41,8 +41,10 @@ def cleanup(url, auth, run_id, **transport) -> int:
     ctx.guard.ledger = ctx.ledger
     found, sweep_problems = sweep(ctx.session, prefix, runtime.PROBE_DAG_IDS)
     problems += sweep_problems
-    click.echo(f"cleanup of {ctx.target.url}: {replayed} object(s) from local ledgers, "
-               f"{len(found)} found by prefix {prefix}, {len(problems)} problem(s)")
+    click.echo(
+        f"cleanup of {ctx.target.url}: {replayed} object(s) from local ledgers, "
+        f"{len(found)} found by prefix {prefix}, {len(problems)} problem(s)"
+    )
     for entry in found:
         click.echo(f"  deleted {entry.kind} {entry.dag_id + '/' if entry.dag_id else ''}{entry.key}")
     for problem in problems:

@@ -31,8 +31,14 @@ def list_cmd() -> None:
 
 @clients.command("check")
 @click.argument("cassette", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--client", "client", default="auto", show_default=True, metavar="auto|VERSION[,VERSION]",
-              help="Client releases that read the answers (auto: the one matching the recorded server).")
+@click.option(
+    "--client",
+    "client",
+    default="auto",
+    show_default=True,
+    metavar="auto|VERSION[,VERSION]",
+    help="Client releases that read the answers (auto: the one matching the recorded server).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the readings as JSON.")
 def check_cmd(cassette: Path, client: str, as_json: bool) -> int:
     """Let official clients read the answers recorded in CASSETTE (a run's cassette.json); no request is sent.
@@ -67,12 +73,16 @@ def _echo(reading: dict, server: str, as_json: bool) -> None:
     if reading["error"]:
         say(reading["error"])
         return
-    say(f"apache-airflow-client {reading['client']} on Airflow {server}: {reading['answers']} answers, parsed "
+    say(
+        f"apache-airflow-client {reading['client']} on Airflow {server}: {reading['answers']} answers, parsed "
         f"{reading['parsed']}, refused {reading['failed']}, known deviations {reading['excused']}, "
-        f"not readable by it {reading['skipped']}")
+        f"not readable by it {reading['skipped']}"
+    )
     for op, row in reading["operations"].items():
         for refusal in row["refusals"]:
             if not refusal["deviation"]:
-                value = refusal["value"] if refusal["value"] == ABSENT else json.dumps(refusal["value"], default=str)[:120]
+                value = (
+                    refusal["value"] if refusal["value"] == ABSENT else json.dumps(refusal["value"], default=str)[:120]
+                )
                 where = f"field {refusal['field']} = {value}: " if refusal["field"] else ""
                 say(f"  {op}: HTTP {refusal['status']} into {refusal['model']}: {where}{refusal['error'][:300]}")

@@ -33,7 +33,9 @@ def parse_only(value: str | None) -> tuple[str, ...]:
     kinds = tuple(k.strip() for k in value.split(",") if k.strip())
     bad = [k for k in kinds if k not in KINDS]
     if bad:
-        raise click.BadParameter(f"unknown kind(s) {', '.join(bad)}; choose from {', '.join(KINDS)}", param_hint="--only")
+        raise click.BadParameter(
+            f"unknown kind(s) {', '.join(bad)}; choose from {', '.join(KINDS)}", param_hint="--only"
+        )
     return kinds
 
 
@@ -123,17 +125,39 @@ def exclusive(a: tuple[str, object], b: tuple[str, object], message: str) -> tup
 
 def transport_flags(command):
     """-H, --tls-verify/--no-tls-verify, --cacert, --request-timeout: how requests reach a target."""
-    for option in reversed((
-        click.option("-H", "--header", "header", type=HeaderType(), multiple=True,
-                     help="Extra header for every request, e.g. a gateway's key (repeatable; the value is "
-                          "treated as a secret and shown as ***)."),
-        click.option("--tls-verify/--no-tls-verify", default=True, show_default=True,
-                     help="Check the target's TLS certificate."),
-        click.option("--cacert", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
-                     help="CA bundle (PEM) the target's certificate is checked against."),
-        click.option("--request-timeout", type=click.FloatRange(1, 3600), default=DEFAULT_REQUEST_TIMEOUT,
-                     show_default=True, metavar="SECONDS", help="How long one request may take."),
-    )):
+    for option in reversed(
+        (
+            click.option(
+                "-H",
+                "--header",
+                "header",
+                type=HeaderType(),
+                multiple=True,
+                help="Extra header for every request, e.g. a gateway's key (repeatable; the value is "
+                "treated as a secret and shown as ***).",
+            ),
+            click.option(
+                "--tls-verify/--no-tls-verify",
+                default=True,
+                show_default=True,
+                help="Check the target's TLS certificate.",
+            ),
+            click.option(
+                "--cacert",
+                type=click.Path(exists=True, dir_okay=False),
+                metavar="FILE",
+                help="CA bundle (PEM) the target's certificate is checked against.",
+            ),
+            click.option(
+                "--request-timeout",
+                type=click.FloatRange(1, 3600),
+                default=DEFAULT_REQUEST_TIMEOUT,
+                show_default=True,
+                metavar="SECONDS",
+                help="How long one request may take.",
+            ),
+        )
+    ):
         command = option(command)
     return command
 

@@ -10,10 +10,20 @@ import click
 @click.command("compare")
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
-@click.option("--matrix-dir", default="reports", show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where a release given as A or B finds its matrix run (MATRIX_DIR/runs/<V>/results.json).")
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="Also write compare.json, compare.md and compare.html here.")
+@click.option(
+    "--matrix-dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where a release given as A or B finds its matrix run (MATRIX_DIR/runs/<V>/results.json).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write compare.json, compare.md and compare.html here.",
+)
 def compare(a: str, b: str, matrix_dir: Path, out_dir: Path | None) -> int:
     """Compare two runs: A and B are results.json files, report folders, or releases of the matrix (e.g. 2.10.5).
 
@@ -29,7 +39,9 @@ def compare(a: str, b: str, matrix_dir: Path, out_dir: Path | None) -> int:
     doc = cmp.compare(side_a, side_b)
     click.echo(compare_report.render_text(doc), nl=False)
     if not cmp.recorded_statuses(side_a, side_b):
-        click.echo("(status codes per operation were not recorded by one of the runs: results.json from an older suite)")
+        click.echo(
+            "(status codes per operation were not recorded by one of the runs: results.json from an older suite)"
+        )
     if out_dir is not None:
         for path in compare_report.write(doc, out_dir):
             click.echo(str(path))

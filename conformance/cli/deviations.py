@@ -24,8 +24,14 @@ MATRIX_FILE = "reports/compatibility.json"
 
 
 @deviations.command("lint")
-@click.option("--evidence", "evidence_file", type=click.Path(dir_okay=False), default=MATRIX_FILE, show_default=True,
-              help="The matrix whose replays each entry's version range must agree with (skipped when the file is absent).")
+@click.option(
+    "--evidence",
+    "evidence_file",
+    type=click.Path(dir_okay=False),
+    default=MATRIX_FILE,
+    show_default=True,
+    help="The matrix whose replays each entry's version range must agree with (skipped when the file is absent).",
+)
 @click.option("--no-evidence", is_flag=True, help="Lint the data alone, without the matrix's replays.")
 def lint_cmd(evidence_file, no_evidence) -> int:
     """Reject entries without a response-side signature, with request-text matching, wildcards, or no reproduction,
@@ -57,15 +63,23 @@ def _range_problems(devs: list, matrix_file: Path) -> list[str]:
     for entry in evidence.disagreeing(devs, evidence.load(matrix_file)):
         hint, backend = entry.suggested(supported()), entry.suggested_backend()
         hint = f"{hint} with backend: {backend}" if hint and backend else hint
-        out.append(f"deviation {entry.deviation.id}: {entry.disagreement()} (replays in {matrix_file}; "
-                   + (f"suggested: {hint})" if hint else "it occurs nowhere: stale)"))
+        out.append(
+            f"deviation {entry.deviation.id}: {entry.disagreement()} (replays in {matrix_file}; "
+            + (f"suggested: {hint})" if hint else "it occurs nowhere: stale)")
+        )
     return out
 
 
 @deviations.command("range")
 @click.argument("ids", nargs=-1, metavar="[ID ...]")
-@click.option("--matrix", "matrix_file", type=click.Path(dir_okay=False), default=MATRIX_FILE, show_default=True,
-              help="The matrix whose replays are the evidence.")
+@click.option(
+    "--matrix",
+    "matrix_file",
+    type=click.Path(dir_okay=False),
+    default=MATRIX_FILE,
+    show_default=True,
+    help="The matrix whose replays are the evidence.",
+)
 def range_cmd(ids, matrix_file) -> int:
     """Per entry, the releases where the matrix's replay occurs and where not, against the data's range.
 
@@ -79,14 +93,18 @@ def range_cmd(ids, matrix_file) -> int:
     devs = [d for d in all_deviations() if not ids or d.id in ids]
     unknown = sorted(set(ids) - {d.id for d in devs})
     if unknown:
-        raise ConfigError(f"no deviation {', '.join(unknown)}; `airflow-conformance deviations lint` lists the data file")
+        raise ConfigError(
+            f"no deviation {', '.join(unknown)}; `airflow-conformance deviations lint` lists the data file"
+        )
     doc = evidence.load(Path(matrix_file))
     entries = [evidence.of(d, doc) for d in devs]
     for entry in entries:
         click.echo("\n".join(range_report.lines(entry, evidence.columns_of(doc), supported())))
     wrong = [e.deviation.id for e in entries if not e.agrees]
-    echo_err(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}: {len(entries) - len(wrong)} agree with "
-             f"the replays in {matrix_file}, {len(wrong)} disagree")
+    echo_err(
+        f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}: {len(entries) - len(wrong)} agree with "
+        f"the replays in {matrix_file}, {len(wrong)} disagree"
+    )
     return 1 if wrong else 0
 
 
@@ -95,7 +113,9 @@ def _target(url: str | None, local_version: str | None, auth: str | None, python
     """A run context for a deployed URL, or for a local release provisioned for the occasion (then stopped)."""
     from conformance.run import context as runtime  # noqa: PLC0415
 
-    url, local_version = exclusive(("url", url), ("local_version", local_version), "--target and --airflow exclude each other")
+    url, local_version = exclusive(
+        ("url", url), ("local_version", local_version), "--target and --airflow exclude each other"
+    )
     if not url and not local_version:
         raise click.UsageError("name a target: --target URL or --airflow VERSION")
     stop = None
@@ -119,14 +139,22 @@ def _target(url: str | None, local_version: str | None, auth: str | None, python
 
 @deviations.command("verify")
 @click.option("--target", "url", metavar="URL", help="Root URL of the Airflow API server.")
-@click.option("--airflow", "--local", "local_version", metavar="VERSION",
-              help="Provision a real Airflow VERSION here, replay, then stop it (--local: the same flag).")
+@click.option(
+    "--airflow",
+    "--local",
+    "local_version",
+    metavar="VERSION",
+    help="Provision a real Airflow VERSION here, replay, then stop it (--local: the same flag).",
+)
 @click.option("--auth", metavar="SPEC", help="Auth spec, as for run.")
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Only these deviations (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
-@click.option("--every-entry", is_flag=True,
-              help="Replay every entry of the data, whatever its version range or backend says (evidence for "
-                   "`deviations range`); the exit code then judges only the entries whose range includes the target.")
+@click.option(
+    "--every-entry",
+    is_flag=True,
+    help="Replay every entry of the data, whatever its version range or backend says (evidence for "
+    "`deviations range`); the exit code then judges only the entries whose range includes the target.",
+)
 @click.option("--python", metavar="PATH", help="With --airflow: the interpreter for the Airflow venv.")
 @transport_flags
 def verify_cmd(url, local_version, auth, ids, as_json, every_entry, python, **transport) -> int:
@@ -149,19 +177,37 @@ def verify_cmd(url, local_version, auth, ids, as_json, every_entry, python, **tr
         pool = all_deviations() if every_entry else ctx.expectations.deviations
         devs = [d for d in pool if not ids or d.id in ids]
         if ids and not devs:
-            raise ConfigError(f"none of {', '.join(ids)} applies to Airflow {ctx.target.airflow_version}"
-                              + ("" if every_entry else " (--every-entry replays entries outside their range too)"))
-        echo_err(f"replaying {len(devs)} deviation(s) "
-                 + ("of the data, every entry" if every_entry else "recorded")
-                 + f" for Airflow {ctx.target.airflow_version} on {ctx.target.url}")
+            raise ConfigError(
+                f"none of {', '.join(ids)} applies to Airflow {ctx.target.airflow_version}"
+                + ("" if every_entry else " (--every-entry replays entries outside their range too)")
+            )
+        echo_err(
+            f"replaying {len(devs)} deviation(s) "
+            + ("of the data, every entry" if every_entry else "recorded")
+            + f" for Airflow {ctx.target.airflow_version} on {ctx.target.url}"
+        )
         try:
             outcomes = verify(ctx, devs, replay_reader(ctx.target.airflow_version, echo_err))
         finally:
             problems = finish(ctx.session, ctx.ledger, runtime.PROBE_DAG_IDS, prefix=ctx.prefix)
     if as_json:
-        click.echo(json.dumps([{"id": o.deviation.id, "operation": o.operation, "verdict": o.verdict,
-                                "detail": o.detail, "curl": o.curl, "in_range": o.deviation.id in recorded,
-                                **({"control": True} if o.control else {})} for o in outcomes], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": o.deviation.id,
+                        "operation": o.operation,
+                        "verdict": o.verdict,
+                        "detail": o.detail,
+                        "curl": o.curl,
+                        "in_range": o.deviation.id in recorded,
+                        **({"control": True} if o.control else {}),
+                    }
+                    for o in outcomes
+                ],
+                indent=2,
+            )
+        )
     else:
         for o in outcomes:
             click.echo(o.line() + ("" if o.deviation.id in recorded else "  [outside its range]"))
@@ -176,13 +222,17 @@ def _tally(outcomes: list) -> str:
     """The closing count of a replay: pairs by verdict, and the negative controls."""
     from conformance.replay.deviations import ABSENT, CONTROL_FAILS, NOT_REPLAYED, OCCURS, PERMITTED  # noqa: PLC0415
 
-    counts = {v: sum(1 for o in outcomes if o.verdict == v and not o.control)
-              for v in (OCCURS, ABSENT, NOT_REPLAYED, PERMITTED)}
+    counts = {
+        v: sum(1 for o in outcomes if o.verdict == v and not o.control)
+        for v in (OCCURS, ABSENT, NOT_REPLAYED, PERMITTED)
+    }
     failing_controls = sum(1 for o in outcomes if o.verdict == CONTROL_FAILS)
-    return (f"{sum(not o.control for o in outcomes)} replayed pair(s): {counts[OCCURS]} occur, "
-            f"{counts[ABSENT]} do not occur, {counts[PERMITTED]} pass their checks (not deviations), "
-            f"{counts[NOT_REPLAYED]} not replayed; {sum(o.control for o in outcomes)} negative control(s), "
-            f"{failing_controls} produce the answer")
+    return (
+        f"{sum(not o.control for o in outcomes)} replayed pair(s): {counts[OCCURS]} occur, "
+        f"{counts[ABSENT]} do not occur, {counts[PERMITTED]} pass their checks (not deviations), "
+        f"{counts[NOT_REPLAYED]} not replayed; {sum(o.control for o in outcomes)} negative control(s), "
+        f"{failing_controls} produce the answer"
+    )
 
 
 def _outside_summary(outcomes: list, recorded: set[str]) -> str:
@@ -190,17 +240,34 @@ def _outside_summary(outcomes: list, recorded: set[str]) -> str:
     from conformance.replay.deviations import OCCURS  # noqa: PLC0415
 
     outside = [o for o in outcomes if o.verdict == OCCURS and o.deviation.id not in recorded]
-    return (f"{len(outside)} replayed pair(s) of {len({o.deviation.id for o in outside})} entries occur outside "
-            "their entry's range: `deviations range` compares every range with the matrix's evidence")
+    return (
+        f"{len(outside)} replayed pair(s) of {len({o.deviation.id for o in outside})} entries occur outside "
+        "their entry's range: `deviations range` compares every range with the matrix's evidence"
+    )
 
 
 @deviations.command("sweep")
-@click.option("--airflow", "versions", required=True, metavar="V1,V2,...",
-              help="Releases to replay on, in turn (`all`: every supported release).")
-@click.option("--report-dir", default="reports", show_default=True, type=click.Path(file_okay=False),
-              help="The matrix folder: runs/<column>/deviations.json are rewritten, then the matrix re-rendered.")
-@click.option("--timeout", type=click.IntRange(60, None), default=900, show_default=True,
-              help="Seconds allowed for one release's replay.")
+@click.option(
+    "--airflow",
+    "versions",
+    required=True,
+    metavar="V1,V2,...",
+    help="Releases to replay on, in turn (`all`: every supported release).",
+)
+@click.option(
+    "--report-dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The matrix folder: runs/<column>/deviations.json are rewritten, then the matrix re-rendered.",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(60, None),
+    default=900,
+    show_default=True,
+    help="Seconds allowed for one release's replay.",
+)
 @click.option("--python", metavar="PATH", help="The interpreter for the Airflow venvs.")
 @database_option("The releases' metadata database (postgres: the 'V · PostgreSQL' columns).")
 def sweep_cmd(versions, report_dir, timeout, python, database) -> int:
@@ -219,18 +286,30 @@ def sweep_cmd(versions, report_dir, timeout, python, database) -> int:
     for path in sweep.rebuild(Path(report_dir), echo_err):
         click.echo(str(path))
     missed = [label for label, pairs in outcomes if pairs is None]
-    echo_err(f"{len(outcomes) - len(missed)} release(s) replayed" + (f"; no replay on {', '.join(missed)}" if missed else ""))
+    echo_err(
+        f"{len(outcomes) - len(missed)} release(s) replayed" + (f"; no replay on {', '.join(missed)}" if missed else "")
+    )
     return 1 if missed else 0
 
 
 @deviations.command("report")
 @click.argument("deviation_id", required=False)
 @click.option("--all", "every", is_flag=True, help="A report for every deviation in the data (with --out).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="With --all: write DIR/<id>.md per deviation and DIR/index.md.")
-@click.option("--matrix", "matrix_file", type=click.Path(dir_okay=False), default="reports/compatibility.json",
-              show_default=True, help="Compatibility matrix to read the affected releases from (its runs/ beside it "
-                                      "hold the recorded curls).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="With --all: write DIR/<id>.md per deviation and DIR/index.md.",
+)
+@click.option(
+    "--matrix",
+    "matrix_file",
+    type=click.Path(dir_okay=False),
+    default="reports/compatibility.json",
+    show_default=True,
+    help="Compatibility matrix to read the affected releases from (its runs/ beside it hold the recorded curls).",
+)
 def report_cmd(deviation_id, every, out_dir, matrix_file) -> int:
     """Print a ready-to-file upstream issue for one deviation, or write one per deviation with --all --out DIR.
 

@@ -26,8 +26,10 @@ OTHER_CODES = {
     ExitCode.USAGE: _USAGE,
     ExitCode.INCOMPLETE: _INCOMPLETE,
 }
-PYTEST_ROUTE = ("pytest --pyargs conformance exits with the same codes; 5 is also pytest's own 'no tests collected', "
-                "4 its usage error for its own flags.")
+PYTEST_ROUTE = (
+    "pytest --pyargs conformance exits with the same codes; 5 is also pytest's own 'no tests collected', "
+    "4 its usage error for its own flags."
+)
 
 
 def _table(title: str, codes: dict[ExitCode, str]) -> str:

@@ -32,11 +32,18 @@ def _print_target(target: LocalTarget) -> None:
     click.echo(f"api:      {target.api} ({target.api_root})")
     click.echo(f"version:  {target.version}")
     click.echo(f"database: {_database_text(target)}")
-    click.echo(f"auth:     {target.redacted_auth_spec}"
-               + ("  (--auth-config default: the API refuses every credential)"
-                  if target.auth_config == "default" and target.api == "v1" else ""))
+    click.echo(
+        f"auth:     {target.redacted_auth_spec}"
+        + (
+            "  (--auth-config default: the API refuses every credential)"
+            if target.auth_config == "default" and target.api == "v1"
+            else ""
+        )
+    )
     if target.roles:
-        click.echo("roles:    " + ", ".join(f"{role} ({a['kind']}:{a['user']}:***)" for role, a in target.roles.items()))
+        click.echo(
+            "roles:    " + ", ".join(f"{role} ({a['kind']}:{a['user']}:***)" for role, a in target.roles.items())
+        )
     if target.settings:  # names only: a value may be a secret (a connection URL, a key)
         click.echo("settings: " + ", ".join(sorted(target.settings)))
     click.echo(f"home:     {target.home}")
@@ -52,7 +59,7 @@ def _flag(target: LocalTarget) -> str:
 
 
 def _database_text(target: LocalTarget) -> str:
-    """"SQLite" or "PostgreSQL on 127.0.0.1:PORT" (never the connection URL: it holds the password)."""
+    """ "SQLite" or "PostgreSQL on 127.0.0.1:PORT" (never the connection URL: it holds the password)."""
     label = DATABASE_LABELS.get(target.database, target.database)
     port = (target.db_server or {}).get("port")
     return f"{label} on 127.0.0.1:{port}" if port else label
@@ -65,8 +72,16 @@ def database_option(help_text: str, default: str | None = "sqlite"):
     flag they find the release's running target, so `up --database postgres` then `run --local V`
     reaches the PostgreSQL target instead of starting a second one on SQLite.
     """
-    return click.option("--database", "database", type=click.Choice(DATABASES), default=default,
-                        show_default=default is not None, envvar=env_name("database"), show_envvar=True, help=help_text)
+    return click.option(
+        "--database",
+        "database",
+        type=click.Choice(DATABASES),
+        default=default,
+        show_default=default is not None,
+        envvar=env_name("database"),
+        show_envvar=True,
+        help=help_text,
+    )
 
 
 def running_database(version: str, database: str | None) -> str:
@@ -78,8 +93,9 @@ def running_database(version: str, database: str | None) -> str:
         return database
     found = _running_of(version)
     if len(found) > 1:
-        raise ConfigError(f"Airflow {version} runs on {' and '.join(t.database for t in found)}; "
-                          "pass --database to say which target")
+        raise ConfigError(
+            f"Airflow {version} runs on {' and '.join(t.database for t in found)}; pass --database to say which target"
+        )
     return found[0].database if found else "sqlite"
 
 
@@ -89,24 +105,57 @@ def _running_of(version: str) -> list[LocalTarget]:
 
 
 @click.command()
-@click.option("--airflow", "version", default=NEWEST, show_default=True, metavar="VERSION",
-              help=f"Airflow release to start ({', '.join(supported())}).")
-@click.option("--port", type=int, default=None, help="Port on 127.0.0.1 (default: a fixed port per release, else a free one).")
-@click.option("--python", "python", default=None, metavar="PATH",
-              help="Interpreter for the release's venv (default: pythonX.Y on PATH, then pyenv).")
-@click.option("--auth-config", type=click.Choice(instance.AUTH_CONFIGS), default="conformance", show_default=True,
-              help="'default' keeps Airflow's own API auth settings (2.0-2.2: deny_all).")
-@database_option("Metadata database: Airflow's SQLite file, or a PostgreSQL server of the target's own "
-                 "(from the pgserver wheel on PyPI; stopped by `down`).")
-@click.option("--setting", "settings", multiple=True, metavar="SECTION.KEY=VALUE",
-              help="An Airflow option for every component, over the home's own (repeatable), e.g. "
-                   "api_auth.jwt_expiration_time=60. A running target keeps its settings: `down` it first.")
-def up(version: str, port: int | None, python: str | None, auth_config: str, database: str,
-       settings: tuple[str, ...]) -> None:
+@click.option(
+    "--airflow",
+    "version",
+    default=NEWEST,
+    show_default=True,
+    metavar="VERSION",
+    help=f"Airflow release to start ({', '.join(supported())}).",
+)
+@click.option(
+    "--port", type=int, default=None, help="Port on 127.0.0.1 (default: a fixed port per release, else a free one)."
+)
+@click.option(
+    "--python",
+    "python",
+    default=None,
+    metavar="PATH",
+    help="Interpreter for the release's venv (default: pythonX.Y on PATH, then pyenv).",
+)
+@click.option(
+    "--auth-config",
+    type=click.Choice(instance.AUTH_CONFIGS),
+    default="conformance",
+    show_default=True,
+    help="'default' keeps Airflow's own API auth settings (2.0-2.2: deny_all).",
+)
+@database_option(
+    "Metadata database: Airflow's SQLite file, or a PostgreSQL server of the target's own "
+    "(from the pgserver wheel on PyPI; stopped by `down`)."
+)
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help="An Airflow option for every component, over the home's own (repeatable), e.g. "
+    "api_auth.jwt_expiration_time=60. A running target keeps its settings: `down` it first.",
+)
+def up(
+    version: str, port: int | None, python: str | None, auth_config: str, database: str, settings: tuple[str, ...]
+) -> None:
     """Start a real local Airflow of VERSION and print how to reach it."""
     started = time.monotonic()
-    target = instance.start(version, port=port, python=python, auth_config=auth_config, database=database,
-                            progress=_progress, settings=airflow_options(settings))
+    target = instance.start(
+        version,
+        port=port,
+        python=python,
+        auth_config=auth_config,
+        database=database,
+        progress=_progress,
+        settings=airflow_options(settings),
+    )
     _progress(f"up took {time.monotonic() - started:.1f} s")
     _print_target(target)
 
@@ -117,9 +166,16 @@ def airflow_options(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         section, dot, key = name.strip().partition(".")
-        if not sep or not dot or not section or not key or not all(p.replace("_", "").isalnum() for p in (section, key)):
-            raise ConfigError(f"--setting {pair.split('=', 1)[0]!r}: expected SECTION.KEY=VALUE, "
-                              "e.g. api_auth.jwt_expiration_time=60")
+        if (
+            not sep
+            or not dot
+            or not section
+            or not key
+            or not all(p.replace("_", "").isalnum() for p in (section, key))
+        ):
+            raise ConfigError(
+                f"--setting {pair.split('=', 1)[0]!r}: expected SECTION.KEY=VALUE, e.g. api_auth.jwt_expiration_time=60"
+            )
         out[f"AIRFLOW__{section.upper()}__{key.upper()}"] = value
     return out
 
@@ -127,8 +183,11 @@ def airflow_options(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.command()
 @click.option("--airflow", "version", default=None, metavar="VERSION", help="Release to stop.")
 @click.option("--all", "stop_all", is_flag=True, help="Stop every local target.")
-@database_option("With --airflow: which target of the release to stop (a PostgreSQL target's server stops too; "
-                 "default: every running target of the release).", default=None)
+@database_option(
+    "With --airflow: which target of the release to stop (a PostgreSQL target's server stops too; "
+    "default: every running target of the release).",
+    default=None,
+)
 def down(version: str | None, stop_all: bool, database: str | None) -> None:
     """Stop local Airflow targets started by `up` (by recorded process group and PID, never by name)."""
     if version and stop_all:
@@ -168,8 +227,9 @@ def status() -> None:
         return
     states = {t.key: _state(t) for t in targets}
     rows = [("VERSION", "DATABASE", "URL", "API", "AUTH", "STATE", "STARTED")]
-    rows += [(t.version, _database_text(t), t.url, t.api, t.redacted_auth_spec, states[t.key], t.started_at)
-             for t in targets]
+    rows += [
+        (t.version, _database_text(t), t.url, t.api, t.redacted_auth_spec, states[t.key], t.started_at) for t in targets
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
@@ -181,7 +241,7 @@ UNHEALTHY = "unhealthy"
 
 
 def _state(target: LocalTarget) -> str:
-    """"starting", "ready", or what the target's own health endpoint says is not running."""
+    """ "starting", "ready", or what the target's own health endpoint says is not running."""
     if not target.ready:
         return "starting"
     found = health.read(requests.Session(), health.url_of(target.url, target.api), timeout=5.0)
@@ -197,8 +257,14 @@ def probe_dags_group() -> None:
 
 @probe_dags_group.command("install")
 @click.argument("dest", metavar="DIR")
-@click.option("--airflow", "version", default=NEWEST, show_default=True, metavar="VERSION",
-              help="Airflow release of the target (only the major matters).")
+@click.option(
+    "--airflow",
+    "version",
+    default=NEWEST,
+    show_default=True,
+    metavar="VERSION",
+    help="Airflow release of the target (only the major matters).",
+)
 def install(dest: str, version: str) -> None:
     """Copy the probe DAGs for VERSION's major into DIR (an existing DAGs folder)."""
     for path in probe_dag_files.install(dest, version):

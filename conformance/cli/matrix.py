@@ -53,28 +53,63 @@ def _upgrade_pages(report_dir: Path) -> None:
 @click.option("--airflow", "versions", metavar="V1,V2,...", help="Releases to provision locally in turn (or `all`).")
 @click.option("--target", "urls", multiple=True, metavar="URL", help="Already deployed targets instead (repeatable).")
 @click.option("--auth", metavar="SPEC", help="With --target: the auth spec for every target.")
-@click.option("--report-dir", "--matrix-dir", "report_dir", default="reports", show_default=True,
-              help="Where compatibility.{json,md,html}, runs/<V>/ and upgrade/<FROM>-to-<TO>.html go (--matrix-dir: the same "
-                   "folder, read).")
+@click.option(
+    "--report-dir",
+    "--matrix-dir",
+    "report_dir",
+    default="reports",
+    show_default=True,
+    help="Where compatibility.{json,md,html}, runs/<V>/ and upgrade/<FROM>-to-<TO>.html go (--matrix-dir: the same "
+    "folder, read).",
+)
 @click.option("--profile", type=click.Choice(PROFILES), default="sandbox", show_default=True)
 @click.option("--only", "only", metavar="KINDS", help="Comma list of scenarios, properties, posture (default: all).")
 @click.option("--max-examples", type=click.IntRange(1, 10000), default=DEFAULT_MAX_EXAMPLES, show_default=True)
 @click.option("--seed", type=int, default=None, help="Same seed for every release (random when omitted).")
-@click.option("--time-budget", type=click.FloatRange(1, None), default=DEFAULT_PROPERTY_BUDGET, show_default=True,
-              metavar="SECONDS", help="Property-tier time per release (run --time-budget); the default fits 16 releases "
-                                      "in an hour.")
-@click.option("--timeout", type=click.IntRange(60, None), default=1800, show_default=True, help="Seconds allowed per release.")
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(1, None),
+    default=DEFAULT_PROPERTY_BUDGET,
+    show_default=True,
+    metavar="SECONDS",
+    help="Property-tier time per release (run --time-budget); the default fits 16 releases in an hour.",
+)
+@click.option(
+    "--timeout", type=click.IntRange(60, None), default=1800, show_default=True, help="Seconds allowed per release."
+)
 @click.option("--rebuild", is_flag=True, help="Only re-render the matrix from the runs already in --report-dir/runs/.")
-@click.option("--render-only", is_flag=True,
-              help="Only render compatibility.md and .html again from --report-dir/compatibility.json (no runs needed).")
-@click.option("--consistency", is_flag=True,
-              help="Only check the runs in --report-dir/runs/: the same answer to the same request must have the same "
-                   "status on every release; print each check where it does not and a total; exit 1 unless it is 0.")
-@database_option("With --airflow: the releases' metadata database; postgres adds 'V · PostgreSQL' columns (runs/V-postgres/) "
-                 "beside the SQLite ones already in --report-dir.")
+@click.option(
+    "--render-only",
+    is_flag=True,
+    help="Only render compatibility.md and .html again from --report-dir/compatibility.json (no runs needed).",
+)
+@click.option(
+    "--consistency",
+    is_flag=True,
+    help="Only check the runs in --report-dir/runs/: the same answer to the same request must have the same "
+    "status on every release; print each check where it does not and a total; exit 1 unless it is 0.",
+)
+@database_option(
+    "With --airflow: the releases' metadata database; postgres adds 'V · PostgreSQL' columns (runs/V-postgres/) "
+    "beside the SQLite ones already in --report-dir."
+)
 @transport_flags
-def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, timeout, rebuild, render_only, consistency,
-           database, **transport) -> int:
+def matrix(
+    versions,
+    urls,
+    auth,
+    report_dir,
+    profile,
+    only,
+    max_examples,
+    seed,
+    timeout,
+    rebuild,
+    render_only,
+    consistency,
+    database,
+    **transport,
+) -> int:
     """Run the suite against several Airflow releases and write the compatibility matrix.
 
     A release that cannot be provisioned becomes an error column with the
@@ -98,25 +133,41 @@ def matrix(versions, urls, auth, report_dir, profile, only, max_examples, seed, 
             click.echo(str(path))
         _upgrade_pages(Path(report_dir))
         return 0
-    versions, urls = exclusive(("versions", versions), ("urls", urls), "give either --airflow V1,V2,... or --target URL")
+    versions, urls = exclusive(
+        ("versions", versions), ("urls", urls), "give either --airflow V1,V2,... or --target URL"
+    )
     if not versions and not urls:
         raise click.UsageError("give either --airflow V1,V2,... or --target URL (repeatable)")
-    extra = ["--profile", profile, "--only", ",".join(parse_only(only)), "--max-examples", str(max_examples),
-             "--time-budget", f"{time_budget:g}"]
+    extra = [
+        "--profile",
+        profile,
+        "--only",
+        ",".join(parse_only(only)),
+        "--max-examples",
+        str(max_examples),
+        "--time-budget",
+        f"{time_budget:g}",
+    ]
     if seed is not None:
         extra += ["--seed", str(seed)]
     out = Path(report_dir)
     if versions:
-        wanted = supported.supported() if versions.strip() == "all" else [v.strip() for v in versions.split(",") if v.strip()]
+        wanted = (
+            supported.supported()
+            if versions.strip() == "all"
+            else [v.strip() for v in versions.split(",") if v.strip()]
+        )
         for v in wanted:
             supported.resolve(v)  # unknown version -> ConfigError before anything runs
-        columns = collect.collect_local(wanted, out, extra, echo_err, timeout=timeout, env=child_settings(**transport),
-                                        database=database)
+        columns = collect.collect_local(
+            wanted, out, extra, echo_err, timeout=timeout, env=child_settings(**transport), database=database
+        )
     elif database != "sqlite":
         raise click.UsageError("--database applies to releases provisioned here (--airflow), not to --target URLs")
     else:
-        columns = collect.collect_targets(list(urls), auth or "", out, extra, echo_err, timeout=timeout,
-                                          env=child_settings(**transport))
+        columns = collect.collect_targets(
+            list(urls), auth or "", out, extra, echo_err, timeout=timeout, env=child_settings(**transport)
+        )
     shown = collect.with_stored(columns, out, database, echo_err) if versions else columns  # exit code: this run's only
     doc = build.build(shown)
     for path in build.write(doc, out, page.upgrades_beside(out)):

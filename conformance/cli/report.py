@@ -22,7 +22,9 @@ def _load(path: Path) -> dict:
     except OSError as exc:
         raise click.BadParameter(f"cannot read {path} ({exc.strerror or type(exc).__name__})") from None
     except ValueError as exc:
-        raise click.BadParameter(f"{path} is not JSON ({exc.__class__.__name__} at line {getattr(exc, 'lineno', '?')})") from None
+        raise click.BadParameter(
+            f"{path} is not JSON ({exc.__class__.__name__} at line {getattr(exc, 'lineno', '?')})"
+        ) from None
     import jsonschema  # noqa: PLC0415
 
     from conformance.reporting.results import schema  # noqa: PLC0415
@@ -36,10 +38,16 @@ def _load(path: Path) -> dict:
 
 @click.command("report")
 @click.argument("results", metavar="RESULTS.json", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the four files (default: the folder of RESULTS.json, whose results.json is kept as is).")
-@click.option("--no-passes", is_flag=True,
-              help="Render RESULTS.json alone, without the matrix's second passes stored beside it.")
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the four files (default: the folder of RESULTS.json, whose results.json is kept as is).",
+)
+@click.option(
+    "--no-passes", is_flag=True, help="Render RESULTS.json alone, without the matrix's second passes stored beside it."
+)
 def report(results: Path, out_dir: Path | None, no_passes: bool) -> int:
     """Render results.json, junit.xml, report.html and summary.md from a run's results.json (or its folder).
 
@@ -61,6 +69,8 @@ def report(results: Path, out_dir: Path | None, no_passes: bool) -> int:
         texts["results.json"] = source.read_text(encoding="utf-8")
     for path in write_texts(folder, texts):
         click.echo(str(path))
-    click.echo(f"verdict: {shown.get('verdict')}" + (f" (with the second passes {', '.join(shown['second_passes'])})"
-                                                     if shown.get("second_passes") else ""))
+    click.echo(
+        f"verdict: {shown.get('verdict')}"
+        + (f" (with the second passes {', '.join(shown['second_passes'])})" if shown.get("second_passes") else "")
+    )
     return 0

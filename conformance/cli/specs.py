@@ -22,9 +22,7 @@ def list_cmd() -> None:
 
     found = catalog.sources()
     if not found:
-        raise ConfigError(
-            f"no reference specs found in {catalog.bundled_dir()} or {catalog.cache_specs_dir()}"
-        )
+        raise ConfigError(f"no reference specs found in {catalog.bundled_dir()} or {catalog.cache_specs_dir()}")
     click.echo(f"{'VERSION':<10} {'OPERATIONS':>10}  {'API':<3}  SOURCE")
     for version in catalog.available_versions():
         source, _path = found[version]

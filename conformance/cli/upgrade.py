@@ -18,8 +18,9 @@ def _uses(value: str | None) -> set[str] | None:
         try:
             text = Path(value[1:]).read_text(encoding="utf-8")
         except OSError as exc:
-            raise click.BadParameter(f"cannot read {value[1:]} ({exc.strerror or type(exc).__name__})",
-                                     param_hint="--uses") from None
+            raise click.BadParameter(
+                f"cannot read {value[1:]} ({exc.strerror or type(exc).__name__})", param_hint="--uses"
+            ) from None
     names = {part.split("#", 1)[0].strip() for line in text.splitlines() for part in line.split(",")}
     names.discard("")
     if not names:
@@ -30,19 +31,40 @@ def _uses(value: str | None) -> set[str] | None:
 @click.command("upgrade")
 @click.argument("from_ref", metavar="FROM")
 @click.argument("to_ref", metavar="TO")
-@click.option("--matrix-dir", default="reports", show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where a release or minor given as FROM or TO finds its matrix run (MATRIX_DIR/runs/<V>/results.json) "
-                   "and the client table (MATRIX_DIR/compatibility.json).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="What to print: text, md (Markdown), json (the whole document), html (the page).")
+@click.option(
+    "--matrix-dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where a release or minor given as FROM or TO finds its matrix run (MATRIX_DIR/runs/<V>/results.json) "
+    "and the client table (MATRIX_DIR/compatibility.json).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="What to print: text, md (Markdown), json (the whole document), html (the page).",
+)
 @click.option("--brief", is_flag=True, help="Print only the first screen (the headline items), not the details.")
-@click.option("--uses", metavar="OPS|@FILE", default=None,
-              help="The operationIds of FROM your client calls (comma list, or @FILE with one per line): removed, "
-                   "renamed and changed operations, fields and behaviour are limited to them.")
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="Also write <FROM>-to-<TO>.html, .md and .json here.")
-def upgrade(from_ref: str, to_ref: str, matrix_dir: Path, fmt: str, brief: bool, uses: str | None,
-            out_dir: Path | None) -> int:
+@click.option(
+    "--uses",
+    metavar="OPS|@FILE",
+    default=None,
+    help="The operationIds of FROM your client calls (comma list, or @FILE with one per line): removed, "
+    "renamed and changed operations, fields and behaviour are limited to them.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write <FROM>-to-<TO>.html, .md and .json here.",
+)
+def upgrade(
+    from_ref: str, to_ref: str, matrix_dir: Path, fmt: str, brief: bool, uses: str | None, out_dir: Path | None
+) -> int:
     """What a client of FROM meets on TO, headline facts first: API generation, authentication, error
     conventions, operations removed, renamed (paired, with how) and added, fields removed, renamed or
     retyped, behaviour the runs observed changing, known deviations met and gone, and which official
@@ -59,8 +81,10 @@ def upgrade(from_ref: str, to_ref: str, matrix_dir: Path, fmt: str, brief: bool,
     if wanted is not None:
         unknown = sorted(wanted - _operations_of(doc["from"]["reference_spec"]))
         if unknown:
-            raise click.BadParameter(f"not operations of the {doc['from']['reference_spec']} spec: {', '.join(unknown[:5])}",
-                                     param_hint="--uses")
+            raise click.BadParameter(
+                f"not operations of the {doc['from']['reference_spec']} spec: {', '.join(unknown[:5])}",
+                param_hint="--uses",
+            )
     if fmt == "text":
         click.echo(upgrade_report.render_text(doc, details=not brief), nl=False)
     elif fmt == "md" and brief:

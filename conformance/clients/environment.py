@@ -66,11 +66,21 @@ def ensure(version: str, progress: Progress = lambda _m: None) -> Path:
         log = venv.parent / f"airflow-client-{version}.install.log"
         log.write_text("", encoding="utf-8")
         started = time.monotonic()
-        build_venv(venv, sys.executable, [f"{PACKAGE}=={version}"], log, what=f"{PACKAGE} {version}",
-                   progress=progress, expect="a few seconds")
-        (venv / MARKER_NAME).write_text(json.dumps({"client": version, "packages": _installed(venv),
-                                                    "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}),
-                                        encoding="utf-8")
+        build_venv(
+            venv,
+            sys.executable,
+            [f"{PACKAGE}=={version}"],
+            log,
+            what=f"{PACKAGE} {version}",
+            progress=progress,
+            expect="a few seconds",
+        )
+        (venv / MARKER_NAME).write_text(
+            json.dumps(
+                {"client": version, "packages": _installed(venv), "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            ),
+            encoding="utf-8",
+        )
         progress(f"installed {PACKAGE} {version} in {time.monotonic() - started:.0f} s")
     return python_of(venv)
 

@@ -96,29 +96,74 @@ class Reading:
         return sum(getattr(t, key) for t in self.operations.values())
 
     def as_dict(self) -> dict:
-        return {"client": self.version, "generation": self.generation, "error": self.error,
-                "answers": sum(self.total(k) for k in ("parsed", "failed", "excused", "skipped")),
-                "parsed": self.total("parsed"), "failed": self.total("failed"), "excused": self.total("excused"),
-                "skipped": self.total("skipped"), "packages": {k: v for k, v in environment.packages(self.version).items()
-                                                               if k.lower() in ("pydantic", "urllib3", "python-dateutil")},
-                "operations": {op: {"status": t.status, "parsed": t.parsed, "failed": t.failed, "excused": t.excused,
-                                    "skipped": t.skipped, "skip_reason": t.skip_reason,
-                                    "refusals": [{"status": r.status, "field": r.field, "value": r.value, "error": r.error,
-                                                  "model": r.model, "deviation": r.deviation.id if r.deviation else "",
-                                                  "reproduce": r.curl} for r in t.refusals[:3]]}
-                               for op, t in sorted(self.operations.items())}}
+        return {
+            "client": self.version,
+            "generation": self.generation,
+            "error": self.error,
+            "answers": sum(self.total(k) for k in ("parsed", "failed", "excused", "skipped")),
+            "parsed": self.total("parsed"),
+            "failed": self.total("failed"),
+            "excused": self.total("excused"),
+            "skipped": self.total("skipped"),
+            "packages": {
+                k: v
+                for k, v in environment.packages(self.version).items()
+                if k.lower() in ("pydantic", "urllib3", "python-dateutil")
+            },
+            "operations": {
+                op: {
+                    "status": t.status,
+                    "parsed": t.parsed,
+                    "failed": t.failed,
+                    "excused": t.excused,
+                    "skipped": t.skipped,
+                    "skip_reason": t.skip_reason,
+                    "refusals": [
+                        {
+                            "status": r.status,
+                            "field": r.field,
+                            "value": r.value,
+                            "error": r.error,
+                            "model": r.model,
+                            "deviation": r.deviation.id if r.deviation else "",
+                            "reproduce": r.curl,
+                        }
+                        for r in t.refusals[:3]
+                    ],
+                }
+                for op, t in sorted(self.operations.items())
+            },
+        }
 
 
 def run_client(python: Path, entries: list[dict]) -> dict:
     """The runner's verdicts for `entries`, computed by `python` (a client venv's interpreter)."""
-    payload = {"entries": [{"operation": e["operation"], "method": e["method"], "path": e["path"], "status": e["status"],
-                            "headers": e.get("headers") or {}, "body": "" if e.get("no_body") else json.dumps(e["body"])}
-                           for e in entries]}
+    payload = {
+        "entries": [
+            {
+                "operation": e["operation"],
+                "method": e["method"],
+                "path": e["path"],
+                "status": e["status"],
+                "headers": e.get("headers") or {},
+                "body": "" if e.get("no_body") else json.dumps(e["body"]),
+            }
+            for e in entries
+        ]
+    }
     try:
-        proc = subprocess.run([str(python), str(RUNNER)], input=json.dumps(payload), capture_output=True, text=True,
-                              timeout=RUN_TIMEOUT_S, check=False)
+        proc = subprocess.run(
+            [str(python), str(RUNNER)],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        raise ConformanceError(f"the client did not finish reading {len(entries)} answers within {RUN_TIMEOUT_S} s") from None
+        raise ConformanceError(
+            f"the client did not finish reading {len(entries)} answers within {RUN_TIMEOUT_S} s"
+        ) from None
     try:
         out = json.loads(proc.stdout) if proc.returncode == 0 else None
     except ValueError:
@@ -129,7 +174,9 @@ def run_client(python: Path, entries: list[dict]) -> dict:
     return out
 
 
-def read(version: str, entries: list[dict], expectations: Expectations, progress: Progress = lambda _m: None) -> Reading:
+def read(
+    version: str, entries: list[dict], expectations: Expectations, progress: Progress = lambda _m: None
+) -> Reading:
     """Install (or reuse) the client, let it read every entry, and judge its refusals against the deviations."""
     reading = Reading(version)
     try:
@@ -156,8 +203,15 @@ def _count(tally: Tally, entry: dict, verdict: dict, version: str, expectations:
         if not tally.skip_reason:
             tally.skip_reason, tally.skip_code = str(verdict.get("reason", "")), str(verdict.get("code", ""))
     else:
-        refusal = Refusal(entry["operation"], int(entry["status"]), str(verdict.get("field", "")), verdict.get("value"),
-                          str(verdict.get("error", "")), str(verdict.get("model", "")), str(entry.get("request", "")))
+        refusal = Refusal(
+            entry["operation"],
+            int(entry["status"]),
+            str(verdict.get("field", "")),
+            verdict.get("value"),
+            str(verdict.get("error", "")),
+            str(verdict.get("model", "")),
+            str(entry.get("request", "")),
+        )
         refusal.deviation = expectations.known(observation(entry, refusal, version))
         if refusal.deviation is None:
             tally.failed += 1
@@ -170,9 +224,17 @@ def observation(entry: dict, refusal: Refusal, version: str) -> Observation:
     """The facts a deviation may match: the recorded answer and the client's own error, never the request."""
     headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
     ctype = str(headers.get("content-type", "")).split(";")[0].strip()
-    return Observation(result_id=f"client.{entry['operation']}", check=CLIENT_CHECK, status=int(entry["status"]),
-                       content_type=ctype, body=json.dumps(entry["body"])[:8000], json=entry["body"],
-                       operation=entry["operation"], schema_error=refusal.signature, client=version)
+    return Observation(
+        result_id=f"client.{entry['operation']}",
+        check=CLIENT_CHECK,
+        status=int(entry["status"]),
+        content_type=ctype,
+        body=json.dumps(entry["body"])[:8000],
+        json=entry["body"],
+        operation=entry["operation"],
+        schema_error=refusal.signature,
+        client=version,
+    )
 
 
 def replay_reader(server_version: str, progress: Progress = lambda _m: None) -> Callable:
@@ -197,9 +259,14 @@ def replay_reader(server_version: str, progress: Progress = lambda _m: None) -> 
             return []
         if client is None:
             return []
-        entry = {"operation": route.operation_id, "method": route.method, "path": route.template,
-                 "status": response.status_code, "headers": {"Content-Type": response.headers.get("Content-Type", "")},
-                 "body": body}
+        entry = {
+            "operation": route.operation_id,
+            "method": route.method,
+            "path": route.template,
+            "status": response.status_code,
+            "headers": {"Content-Type": response.headers.get("Content-Type", "")},
+            "body": body,
+        }
         try:
             verdict = run_client(environment.ensure(client, progress), [entry])["results"][0]
         except ConformanceError as exc:
@@ -207,7 +274,16 @@ def replay_reader(server_version: str, progress: Progress = lambda _m: None) -> 
             return []
         if verdict.get("outcome") != "failed":
             return []
-        return [Refusal(route.operation_id, response.status_code, str(verdict.get("field", "")), verdict.get("value"),
-                        str(verdict.get("error", "")), str(verdict.get("model", "")), "").signature]
+        return [
+            Refusal(
+                route.operation_id,
+                response.status_code,
+                str(verdict.get("field", "")),
+                verdict.get("value"),
+                str(verdict.get("error", "")),
+                str(verdict.get("model", "")),
+                "",
+            ).signature
+        ]
 
     return read_answer

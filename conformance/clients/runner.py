@@ -56,12 +56,17 @@ def shown(value: object) -> object:
 
 def one_line(text: str, limit: int = 600) -> str:
     """An error as one line without pydantic's documentation links, cut to `limit`."""
-    kept = [ln.strip() for ln in str(text).splitlines() if ln.strip() and not ln.strip().startswith("For further information")]
+    kept = [
+        ln.strip()
+        for ln in str(text).splitlines()
+        if ln.strip() and not ln.strip().startswith("For further information")
+    ]
     line = " | ".join(kept)
-    return line if len(line) <= limit else line[:limit - 1] + "…"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 # ----------------------------------------------------------------- 2.x clients
+
 
 def _v1_table() -> dict:
     """{(METHOD, path): (operation_id, response_type)} from the Endpoint settings of every API class."""
@@ -83,8 +88,14 @@ def _v1_table() -> dict:
 
 def _v1_parse(client, response_type, status: int, headers: dict, body: str) -> object:
     """What `Endpoint.call_with_http_info` does with a 2xx answer: decode, then `deserialize` with type checks."""
-    answer = SimpleNamespace(status=status, reason="", data=body, getheader=lambda name, default=None: next(
-        (v for k, v in headers.items() if k.lower() == name.lower()), default))
+    answer = SimpleNamespace(
+        status=status,
+        reason="",
+        data=body,
+        getheader=lambda name, default=None: next(
+            (v for k, v in headers.items() if k.lower() == name.lower()), default
+        ),
+    )
     return client.deserialize(answer, response_type, True)
 
 
@@ -125,11 +136,15 @@ def _v1_failure(exc: BaseException, data: object) -> dict:
     if missing:  # a required field is absent: the path is the model's, the field is named in the message
         keys.append(missing.group(1))
     field = "/" + "/".join(str(k) for k in keys)
-    return {"field": (f"{model} " if model else "") + field, "value": _at(data, keys),
-            "error": one_line(f"{type(exc).__name__}: {exc}")}
+    return {
+        "field": (f"{model} " if model else "") + field,
+        "value": _at(data, keys),
+        "error": one_line(f"{type(exc).__name__}: {exc}"),
+    }
 
 
 # ----------------------------------------------------------------- 3.x clients
+
 
 def _literal_map(fn: ast.FunctionDef) -> dict | None:
     target: ast.expr
@@ -151,8 +166,12 @@ def _serialized_route(fn: ast.FunctionDef) -> tuple[str, str] | None:
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "param_serialize":
             kw = {k.arg: k.value for k in node.keywords}
             method, path = kw.get("method"), kw.get("resource_path")
-            if isinstance(method, ast.Constant) and isinstance(path, ast.Constant) \
-                    and isinstance(method.value, str) and isinstance(path.value, str):
+            if (
+                isinstance(method, ast.Constant)
+                and isinstance(path, ast.Constant)
+                and isinstance(method.value, str)
+                and isinstance(path.value, str)
+            ):
                 return method.value, path.value
     return None
 
@@ -164,8 +183,9 @@ def _v2_table() -> dict:
     api_dir = Path(spec.origin).parent
     table = {}
     for module in sorted(api_dir.glob("*_api.py")):
-        functions = {n.name: n for n in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
-                     if isinstance(n, ast.FunctionDef)}
+        functions = {
+            n.name: n for n in ast.walk(ast.parse(module.read_text(encoding="utf-8"))) if isinstance(n, ast.FunctionDef)
+        }
         for name, fn in functions.items():
             if not name.endswith("_with_http_info"):
                 continue
@@ -200,9 +220,14 @@ def _v2_failure(exc: BaseException, data: object) -> dict:
     model = getattr(exc, "title", "")
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     # the generated from_dict reads fields with obj.get(): a field the server left out reaches pydantic as None
-    value = ABSENT if where and isinstance(where[0], str) and not _has_key(data, where[0]) else shown(first.get("input"))
-    return {"field": f"{model} /{loc}" if model else f"/{loc}", "value": value,
-            "error": f"{model}: {first.get('msg')} [{first.get('type')}]{more}"}
+    value = (
+        ABSENT if where and isinstance(where[0], str) and not _has_key(data, where[0]) else shown(first.get("input"))
+    )
+    return {
+        "field": f"{model} /{loc}" if model else f"/{loc}",
+        "value": value,
+        "error": f"{model}: {first.get('msg')} [{first.get('type')}]{more}",
+    }
 
 
 # ----------------------------------------------------------------- both
@@ -249,8 +274,12 @@ def _one(entry: dict, generation: int, client, table: dict, by_name: dict) -> di
     if not model:
         if entry["body"] == "":  # no body, none declared: the client's method returns None, as the spec says
             return {"outcome": "parsed", "operation": op, "model": "None (no body)"}
-        return {"outcome": "skipped", "operation": op, "reason": f"the client declares no model for HTTP {status}",
-                "code": CLIENT_NO_MODEL}
+        return {
+            "outcome": "skipped",
+            "operation": op,
+            "reason": f"the client declares no model for HTTP {status}",
+            "code": CLIENT_NO_MODEL,
+        }
     label = model if isinstance(model, str) else ", ".join(getattr(t, "__name__", str(t)) for t in model)
     try:
         if generation == 2:
@@ -276,8 +305,16 @@ def main() -> int:
     table = _v1_table() if generation == 2 else _v2_table()
     by_name = {op: (op, declared) for op, declared in table.values()}
     results = [_one(entry, generation, client, table, by_name) for entry in request.get("entries", [])]
-    json.dump({"client": metadata.version("apache-airflow-client"), "generation": generation,
-               "operations": len(table), "results": results}, sys.stdout, default=str)
+    json.dump(
+        {
+            "client": metadata.version("apache-airflow-client"),
+            "generation": generation,
+            "operations": len(table),
+            "results": results,
+        },
+        sys.stdout,
+        default=str,
+    )
     return 0
 
 

@@ -20,9 +20,33 @@ from packaging.version import InvalidVersion, Version
 from conformance.errors import ConfigError
 
 PUBLISHED = (
-    "2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.5.1", "2.6.0", "2.6.1", "2.6.2", "2.7.0", "2.7.2", "2.7.3",
-    "2.8.0", "2.9.0", "2.9.1", "2.10.0",
-    "3.0.0", "3.0.2", "3.1.0", "3.1.3", "3.1.6", "3.1.8", "3.2.0", "3.2.1", "3.2.2", "3.3.0", "3.3.1", "3.3.2",
+    "2.0.0",
+    "2.1.0",
+    "2.2.0",
+    "2.3.0",
+    "2.5.1",
+    "2.6.0",
+    "2.6.1",
+    "2.6.2",
+    "2.7.0",
+    "2.7.2",
+    "2.7.3",
+    "2.8.0",
+    "2.9.0",
+    "2.9.1",
+    "2.10.0",
+    "3.0.0",
+    "3.0.2",
+    "3.1.0",
+    "3.1.3",
+    "3.1.6",
+    "3.1.8",
+    "3.2.0",
+    "3.2.1",
+    "3.2.2",
+    "3.3.0",
+    "3.3.1",
+    "3.3.2",
 )
 AUTO, NONE = "auto", "none"
 ENV_VAR = "AIRFLOW_CONFORMANCE_CLIENT"
@@ -56,7 +80,7 @@ def neighbours(server_version: str) -> list[str]:
         return []
     minors = newest_per_minor(Version(server_version).major)
     i = minors.index(match)
-    return minors[max(0, i - 1):i + 2]
+    return minors[max(0, i - 1) : i + 2]
 
 
 def parse(spec: str | None) -> tuple[str, ...]:
@@ -71,8 +95,10 @@ def parse(spec: str | None) -> tuple[str, ...]:
         try:
             out.append(str(Version(part)))
         except InvalidVersion:
-            raise ConfigError(f"--client {text!r}: {part!r} is not a client version; give auto, none, or versions "
-                              f"such as 3.3.2,3.2.2 (published: {PUBLISHED[0]} ... {PUBLISHED[-1]})") from None
+            raise ConfigError(
+                f"--client {text!r}: {part!r} is not a client version; give auto, none, or versions "
+                f"such as 3.3.2,3.2.2 (published: {PUBLISHED[0]} ... {PUBLISHED[-1]})"
+            ) from None
     return tuple(dict.fromkeys(out))
 
 
@@ -90,6 +116,8 @@ def resolve(spec: str | None, server_version: str) -> tuple[list[str], str]:
         return ([match], "") if match else ([], f"no official client release serves Airflow {server_version}")
     other = [v for v in wanted if Version(v).major != major]
     if other:
-        raise ConfigError(f"--client {','.join(other)}: a {Version(other[0]).major}.x client cannot read the API of "
-                          f"Airflow {server_version} (API v{1 if major == 2 else 2}); use {major}.x clients")
+        raise ConfigError(
+            f"--client {','.join(other)}: a {Version(other[0]).major}.x client cannot read the API of "
+            f"Airflow {server_version} (API v{1 if major == 2 else 2}); use {major}.x clients"
+        )
     return list(wanted), ""

@@ -45,8 +45,7 @@ class Expectations:
     def default_page_limits(self) -> PageLimits:
         """Airflow's documented page limits for this version (what a target is judged by when nothing says otherwise)."""
         data = self._section("page_limits")
-        return PageLimits(int(data["maximum"]), int(data["fallback"]),
-                          f"Airflow {self.version}'s documented defaults")
+        return PageLimits(int(data["maximum"]), int(data["fallback"]), f"Airflow {self.version}'s documented defaults")
 
     def _section(self, name: str) -> dict:
         """The merged entries of a top-level, version-keyed section whose range includes this version."""

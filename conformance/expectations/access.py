@@ -115,15 +115,27 @@ def load(version: str) -> Access | None:
     entry = next((e for e in releases() if _in(v, e)), None)
     if entry is None:
         return None
-    ops = {op_id: Requirement(op_id, bool(o.get("public")), tuple(o.get("needs") or ()), o.get("source", ""),
-                              o.get("group", ""))
-           for op_id, o in (entry.get("operations") or {}).items() if "error" not in o}
+    ops = {
+        op_id: Requirement(
+            op_id, bool(o.get("public")), tuple(o.get("needs") or ()), o.get("source", ""), o.get("group", "")
+        )
+        for op_id, o in (entry.get("operations") or {}).items()
+        if "error" not in o
+    }
     roles = {name: frozenset(perms or ()) for name, perms in (entry.get("roles") or {}).items()}
     raw = _raw()
 
     def pick(key: str) -> dict:
         return next((e for e in raw.get(key) or [] if _in(v, e)), {})
 
-    return Access(entry["release"], entry["model"], roles, entry.get("roles_source", ""), ops, pick("refusal"),
-                  pick("anonymous"), [s for s in raw.get("settings") or [] if _in(v, s)],
-                  [e for e in raw.get("looked_up_first") or [] if _in(v, e)])
+    return Access(
+        entry["release"],
+        entry["model"],
+        roles,
+        entry.get("roles_source", ""),
+        ops,
+        pick("refusal"),
+        pick("anonymous"),
+        [s for s in raw.get("settings") or [] if _in(v, s)],
+        [e for e in raw.get("looked_up_first") or [] if _in(v, e)],
+    )

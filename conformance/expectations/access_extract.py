@@ -39,17 +39,25 @@ METHODS = ("GET", "POST", "PUT", "DELETE")
 SIMPLE_KINDS = ("configuration", "connection", "dag", "asset", "asset_alias", "pool", "variable", "view", "custom_view")
 SIMPLE_ROLES = ("viewer", "user", "op", "admin")
 # 3.x dependencies that authorize against a DAG although their name says otherwise
-DAG_BACKED = {"requires_access_backfill": "dag", "requires_access_event_log": "dag",
-              "requires_access_dag_from_file_token": "dag"}
+DAG_BACKED = {
+    "requires_access_backfill": "dag",
+    "requires_access_event_log": "dag",
+    "requires_access_dag_from_file_token": "dag",
+}
 # 3.x bulk dependencies: the kind each authorizes per entity; the tier's probe sends one delete action
-BULK = {"requires_access_variable_bulk": "variable", "requires_access_pool_bulk": "pool",
-        "requires_access_connection_bulk": "connection", "requires_access_dag_run_bulk": "dag",
-        "requires_access_dag_run_clear_bulk": "dag"}
+BULK = {
+    "requires_access_variable_bulk": "variable",
+    "requires_access_pool_bulk": "pool",
+    "requires_access_connection_bulk": "connection",
+    "requires_access_dag_run_bulk": "dag",
+    "requires_access_dag_run_clear_bulk": "dag",
+}
 # ... and the method each checks for the probe's body (one delete action; a clear of one run is an edit)
 BULK_METHOD = {"requires_access_dag_run_clear_bulk": "PUT"}
 
 
 # ------------------------------------------------------------------ inside the release venv
+
 
 def _site() -> Path:
     import airflow  # noqa: PLC0415
@@ -94,8 +102,11 @@ def _forwarded(module, fn: ast.FunctionDef):
         if not (isinstance(node, ast.Return) and isinstance(node.value, ast.Call)):
             continue
         func = node.value.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                and inspect.ismodule(module.__dict__.get(func.value.id)):
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and inspect.ismodule(module.__dict__.get(func.value.id))
+        ):
             return module.__dict__[func.value.id], func.attr
         if isinstance(func, ast.Name) and _function(module, func.id)[1] is not None:
             return module, func.id  # a function of the same file (also on a stand-in module, 2.0-2.2 and 2.7)
@@ -129,7 +140,7 @@ def _fab_needs(call: ast.Call, namespace: dict, has_dag_id: bool) -> list[list[s
         if has_dag_id:  # is_authorized_dag: a named DAG must also be readable (GET) or editable (others)
             needs.insert(0, [manager._get_fab_action("GET" if method == "GET" else "PUT"), fam.RESOURCE_DAG])
         return needs
-    kind = name[len("requires_access_"):]
+    kind = name[len("requires_access_") :]
     source, fn = _function_in_class(manager, f"is_authorized_{kind}")
     return [[action, _resource_type(fn, fam.__dict__, manager)]]
 
@@ -169,8 +180,14 @@ def _v1_operations(site: Path) -> list[dict]:
         shared = item.get("x-openapi-router-controller")
         for method, op in item.items():
             if method in ("get", "post", "put", "patch", "delete") and isinstance(op, dict):
-                out.append({"id": op["operationId"], "controller": op.get("x-openapi-router-controller") or shared,
-                            "has_dag_id": "{dag_id}" in path, "tag": (op.get("tags") or [""])[0]})
+                out.append(
+                    {
+                        "id": op["operationId"],
+                        "controller": op.get("x-openapi-router-controller") or shared,
+                        "has_dag_id": "{dag_id}" in path,
+                        "tag": (op.get("tags") or [""])[0],
+                    }
+                )
     return out
 
 
@@ -199,11 +216,15 @@ def _fab_operation(op: dict) -> dict:
         source, fn = _function(module, name)
         if fn is None:
             return {"error": f"{op['controller']}.{name} not found"}
-        calls = [d for d in fn.decorator_list if isinstance(d, ast.Call) and _call_name(d).startswith("requires_access")]
+        calls = [
+            d for d in fn.decorator_list if isinstance(d, ast.Call) and _call_name(d).startswith("requires_access")
+        ]
         if calls:
             needs = [p for c in calls for p in _fab_needs(c, module.__dict__, op["has_dag_id"])]
-            return {"needs": [f"{a} on {r}" for a, r in needs],
-                    "source": f"{_rel(module.__file__)} {name}: " + "; ".join("@" + _segment(source, c) for c in calls)}
+            return {
+                "needs": [f"{a} on {r}" for a, r in needs],
+                "source": f"{_rel(module.__file__)} {name}: " + "; ".join("@" + _segment(source, c) for c in calls),
+            }
         forward = _forwarded(module, fn)
         if forward is None:
             return {"public": True, "source": f"{_rel(module.__file__)} {name}: no requires_access decorator"}
@@ -212,8 +233,10 @@ def _fab_operation(op: dict) -> dict:
 
 
 def _fab_roles() -> dict:
-    for where in ("airflow.providers.fab.auth_manager.security_manager.override",
-                  "airflow.auth.managers.fab.security_manager.override"):  # 2.9+ provider, 2.8 core
+    for where in (
+        "airflow.providers.fab.auth_manager.security_manager.override",
+        "airflow.auth.managers.fab.security_manager.override",
+    ):  # 2.9+ provider, 2.8 core
         try:
             mod = importlib.import_module(where)
         except ImportError:
@@ -231,33 +254,53 @@ def _fab_roles() -> dict:
     for config in cls.ROLE_CONFIGS:
         roles[config["role"]] = sorted({f"{a} on {r}" for a, r in config["perms"]})
     roles["Admin"] = ["*"]
-    return {"roles": roles, "source": f"{_rel(mod.__file__)} {cls.__name__}.ROLE_CONFIGS (VIEWER/USER/OP/ADMIN_PERMISSIONS); "
-                                     f"Admin: every permission ({cls.__name__}.{admin_rule})"}
+    return {
+        "roles": roles,
+        "source": f"{_rel(mod.__file__)} {cls.__name__}.ROLE_CONFIGS (VIEWER/USER/OP/ADMIN_PERMISSIONS); "
+        f"Admin: every permission ({cls.__name__}.{admin_rule})",
+    }
 
 
 def _v2_operations(site: Path) -> dict:
     """operationId -> (module, function, route decorator, dependency calls, authenticated) for 3.x public routes."""
     root = site / "airflow/api_fastapi/core_api/routes/public"
     init = (root / "__init__.py").read_text(encoding="utf-8")
-    authenticated = {n.args[0].id for n in ast.walk(ast.parse(init)) if isinstance(n, ast.Call)
-                     and _call_name(n) == "include_router" and isinstance(n.func, ast.Attribute)
-                     and isinstance(n.func.value, ast.Name) and n.func.value.id == "authenticated_router"
-                     and isinstance(n.args[0], ast.Name)}
+    authenticated = {
+        n.args[0].id
+        for n in ast.walk(ast.parse(init))
+        if isinstance(n, ast.Call)
+        and _call_name(n) == "include_router"
+        and isinstance(n.func, ast.Attribute)
+        and isinstance(n.func.value, ast.Name)
+        and n.func.value.id == "authenticated_router"
+        and isinstance(n.args[0], ast.Name)
+    }
     out = {}
     for file in sorted(root.glob("*.py")):
         source = file.read_text(encoding="utf-8")
         for fn in ast.parse(source).body:
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):  # routes are (async) functions
                 continue
-            for route in [d for d in fn.decorator_list if isinstance(d, ast.Call)
-                          and _call_name(d) in ("get", "post", "put", "patch", "delete")]:
+            for route in [
+                d
+                for d in fn.decorator_list
+                if isinstance(d, ast.Call) and _call_name(d) in ("get", "post", "put", "patch", "delete")
+            ]:
                 op_id = next((ast.literal_eval(k.value) for k in route.keywords if k.arg == "operation_id"), fn.name)
-                calls = [n for where in (route, fn.args) for n in ast.walk(where)
-                         if isinstance(n, ast.Call) and _call_name(n).startswith("requires_")]
+                calls = [
+                    n
+                    for where in (route, fn.args)
+                    for n in ast.walk(where)
+                    if isinstance(n, ast.Call) and _call_name(n).startswith("requires_")
+                ]
                 router = route.func.value if isinstance(route.func, ast.Attribute) else None  # `@router.get(...)`
-                out[op_id] = {"file": f"airflow/api_fastapi/core_api/routes/public/{file.name}", "calls": calls,
-                              "function": fn.name, "source_text": source,
-                              "authenticated": isinstance(router, ast.Name) and router.id in authenticated}
+                out[op_id] = {
+                    "file": f"airflow/api_fastapi/core_api/routes/public/{file.name}",
+                    "calls": calls,
+                    "function": fn.name,
+                    "source_text": source,
+                    "authenticated": isinstance(router, ast.Name) and router.id in authenticated,
+                }
     return out
 
 
@@ -275,8 +318,12 @@ def _simple_needs(route: dict) -> dict:
     needs = []
     for call in route["calls"]:
         name = _call_name(call)
-        args = [ast.literal_eval(a) if isinstance(a, ast.Constant) else _segment(route["source_text"], a) for a in call.args]
-        kwargs = {k.arg: (ast.literal_eval(k.value) if isinstance(k.value, ast.Constant) else None) for k in call.keywords}
+        args = [
+            ast.literal_eval(a) if isinstance(a, ast.Constant) else _segment(route["source_text"], a) for a in call.args
+        ]
+        kwargs = {
+            k.arg: (ast.literal_eval(k.value) if isinstance(k.value, ast.Constant) else None) for k in call.keywords
+        }
         method = kwargs.get("method") or (args[0] if args and isinstance(args[0], str) and args[0] in METHODS else None)
         if name in BULK:
             needs.append(f"{BULK_METHOD.get(name, 'DELETE')} {BULK[name]}")
@@ -285,7 +332,7 @@ def _simple_needs(route: dict) -> dict:
         elif name == "requires_authenticated":
             continue
         else:
-            kind = _dag_backed(name) or name[len("requires_access_"):]
+            kind = _dag_backed(name) or name[len("requires_access_") :]
             needs.append(f"{method} {kind}")
     text = "; ".join("Depends(" + _segment(route["source_text"], c) + ")" for c in route["calls"])
     return {"needs": needs, "text": text}
@@ -302,15 +349,23 @@ def _simple_roles() -> dict:
         for kind in SIMPLE_KINDS + (("backfill",) if _dag_backed("requires_access_backfill") is None else ()):
             for method in METHODS:
                 check = getattr(manager, f"is_authorized_{kind}")
-                extra = {"access_view": list(_access_views())[0]} if kind == "view" else \
-                    {"resource_name": "acf", "method": method} if kind == "custom_view" else {"method": method}
+                extra = (
+                    {"access_view": list(_access_views())[0]}
+                    if kind == "view"
+                    else {"resource_name": "acf", "method": method}
+                    if kind == "custom_view"
+                    else {"method": method}
+                )
                 if kind == "view" and method != "GET":
                     continue
                 if check(user=user, **extra):
                     grants.append(f"{method} {kind}")
         roles[role] = ["*"] if role == "admin" else grants
-    return {"roles": roles, "source": f"{_rel(mod.__file__)} SimpleAuthManager.is_authorized_<kind> "
-                                      "(SimpleAuthManagerRole order VIEWER < USER < OP < ADMIN), asked per kind and method"}
+    return {
+        "roles": roles,
+        "source": f"{_rel(mod.__file__)} SimpleAuthManager.is_authorized_<kind> "
+        "(SimpleAuthManagerRole order VIEWER < USER < OP < ADMIN), asked per kind and method",
+    }
 
 
 def _access_views():
@@ -322,9 +377,15 @@ def _access_views():
 def _v2_spec_ids(site: Path) -> list[tuple[str, str]]:
     import yaml  # noqa: PLC0415
 
-    spec = yaml.safe_load((site / "airflow/api_fastapi/core_api/openapi/v2-rest-api-generated.yaml").read_text(encoding="utf-8"))
-    return [(op["operationId"], (op.get("tags") or [""])[0]) for item in spec["paths"].values()
-            for m, op in item.items() if m in ("get", "post", "put", "patch", "delete")]
+    spec = yaml.safe_load(
+        (site / "airflow/api_fastapi/core_api/openapi/v2-rest-api-generated.yaml").read_text(encoding="utf-8")
+    )
+    return [
+        (op["operationId"], (op.get("tags") or [""])[0])
+        for item in spec["paths"].values()
+        for m, op in item.items()
+        if m in ("get", "post", "put", "patch", "delete")
+    ]
 
 
 def inside() -> dict:
@@ -351,31 +412,51 @@ def inside() -> dict:
             needs = _simple_needs(route)
             where = f"{route['file']} {route['function']}: "
             if not route["authenticated"]:
-                ops[op_id] = {"public": True, "source": where + "router not included in authenticated_router", "group": tag}
+                ops[op_id] = {
+                    "public": True,
+                    "source": where + "router not included in authenticated_router",
+                    "group": tag,
+                }
             else:
-                ops[op_id] = {"needs": needs["needs"], "source": where + (needs["text"] or "Depends(get_user) only"),
-                              "group": tag}
-    return {"release": airflow.__version__, "model": model, "roles": roles["roles"], "roles_source": roles["source"],
-            "operations": ops}
+                ops[op_id] = {
+                    "needs": needs["needs"],
+                    "source": where + (needs["text"] or "Depends(get_user) only"),
+                    "group": tag,
+                }
+    return {
+        "release": airflow.__version__,
+        "model": model,
+        "roles": roles["roles"],
+        "roles_source": roles["source"],
+        "operations": ops,
+    }
 
 
 # ------------------------------------------------------------------ on the host
+
 
 def extract(venv: Path) -> dict:
     """Run `inside()` with the release venv's interpreter and return its entry."""
     python = venv / "bin" / "python"
     with tempfile.TemporaryDirectory(prefix="acf-access-") as home:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}, "AIRFLOW_HOME": home,
-               "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PYTHONWARNINGS": "ignore"}
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+            "AIRFLOW_HOME": home,
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "PYTHONWARNINGS": "ignore",
+        }
         env.pop("PYTHONPATH", None)
-        proc = subprocess.run([str(python), __file__, "--inside"], capture_output=True, text=True, env=env, check=False,
-                              timeout=300)
+        proc = subprocess.run(
+            [str(python), __file__, "--inside"], capture_output=True, text=True, env=env, check=False, timeout=300
+        )
     if proc.returncode != 0:
         raise SystemExit(f"extraction failed in {venv}: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-GENERATED = "# --- generated by `python -m conformance.expectations.access_extract --write VENV...`; do not edit below ---"
+GENERATED = (
+    "# --- generated by `python -m conformance.expectations.access_extract --write VENV...`; do not edit below ---"
+)
 
 
 def write(entries: list[dict], data_file: Path) -> None:
@@ -386,9 +467,11 @@ def write(entries: list[dict], data_file: Path) -> None:
     head, _, tail = text.partition(GENERATED)
     old = {e["release"]: e for e in (yaml.safe_load(tail) or {}).get("releases") or []}
     for entry in entries:
-        old[entry["release"]] = {"release": entry["release"],
-                                 "versions": (old.get(entry["release"]) or {}).get("versions") or f"=={entry['release']}",
-                                 **{k: v for k, v in entry.items() if k != "release"}}
+        old[entry["release"]] = {
+            "release": entry["release"],
+            "versions": (old.get(entry["release"]) or {}).get("versions") or f"=={entry['release']}",
+            **{k: v for k, v in entry.items() if k != "release"},
+        }
     ordered = sorted(old.values(), key=lambda e: [int(p) for p in e["release"].split(".")])
     body = yaml.safe_dump({"releases": ordered}, sort_keys=False, width=160, allow_unicode=True)
     data_file.write_text(head.rstrip("\n") + "\n\n" + GENERATED + "\n" + body, encoding="utf-8")

@@ -29,15 +29,34 @@ from conformance.model.classes import FailureClass, classify
 UNREPORTED = "unreported"
 UPSTREAM_REF = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
 GLOB = re.compile(r"[*?\[\]]")
-ENTRY_KEYS = frozenset({"id", "versions", "client", "operations", "scenarios", "checks", "response", "trigger", "control",
-                        "backend", "intermittent", "reproduce", "upstream", "summary", "spec_says", "observed_on"})
+ENTRY_KEYS = frozenset(
+    {
+        "id",
+        "versions",
+        "client",
+        "operations",
+        "scenarios",
+        "checks",
+        "response",
+        "trigger",
+        "control",
+        "backend",
+        "intermittent",
+        "reproduce",
+        "upstream",
+        "summary",
+        "spec_says",
+        "observed_on",
+    }
+)
 CLIENT_CHECK = "client_parse"  # an official client's reading of a recorded answer (conformance.clients)
 SCOPED_BY_OPERATION = ("property.", "client.")  # result ids excused per operation, not per scenario step
 RESPONSE_KEYS = frozenset({"status", "content_type", "body", "pointer", "schema_error"})
 TRIGGER_KEYS = frozenset({"query", "body", "body_empty", "invalid", "body_types", "body_values", "body_not_in"})
 JSON_TYPES = frozenset({"object", "array", "string", "number", "boolean", "null"})
-REPRODUCE_KEYS = frozenset({"operation", "path", "query", "body", "headers", "anonymous", "setup", "each",
-                            "content_type", "data", "mutate"})
+REPRODUCE_KEYS = frozenset(
+    {"operation", "path", "query", "body", "headers", "anonymous", "setup", "each", "content_type", "data", "mutate"}
+)
 BACKENDS = ("sqlite", "postgres", "mysql")
 
 
@@ -132,7 +151,9 @@ class Signature:
             schema_error=re.compile(raw["schema_error"]) if raw.get("schema_error") else None,
         )
 
-    def matches(self, status: int | None, content_type: str, body: str, doc: object = None, schema_error: str = "") -> bool:
+    def matches(
+        self, status: int | None, content_type: str, body: str, doc: object = None, schema_error: str = ""
+    ) -> bool:
         if self.status and status not in self.status:
             return False
         if self.content_type and content_type not in self.content_type:
@@ -141,7 +162,9 @@ class Signature:
             return False
         for pointer, pattern in self.pointer:
             values = _at(doc, pointer) if "*" in pointer.split("/") else [resolve_pointer(doc, pointer)]
-            if not any(v is not _MISSING and pattern.search(v if isinstance(v, str) else _json_text(v)) for v in values):
+            if not any(
+                v is not _MISSING and pattern.search(v if isinstance(v, str) else _json_text(v)) for v in values
+            ):
                 return False  # a `*` part: some value it reaches matches
         return not (self.schema_error is not None and not self.schema_error.search(schema_error or ""))
 
@@ -186,16 +209,34 @@ class Trigger:
     @classmethod
     def parse(cls, raw: dict | None) -> Trigger:
         raw = raw or {}
-        types = tuple((str(p), frozenset(str(x) for x in _as_tuple(t))) for p, t in (raw.get("body_types") or {}).items())
+        types = tuple(
+            (str(p), frozenset(str(x) for x in _as_tuple(t))) for p, t in (raw.get("body_types") or {}).items()
+        )
         values = tuple((str(p), _json_text(v)) for p, v in (raw.get("body_values") or {}).items())
-        not_in = tuple((str(p), frozenset(_json_text(v) for v in _as_tuple(allowed)))
-                       for p, allowed in (raw.get("body_not_in") or {}).items())
-        return cls(frozenset(_as_tuple(raw.get("query"))), frozenset(_as_tuple(raw.get("body"))),
-                   raw.get("body_empty"), frozenset(_as_tuple(raw.get("invalid"))), types, values, not_in)
+        not_in = tuple(
+            (str(p), frozenset(_json_text(v) for v in _as_tuple(allowed)))
+            for p, allowed in (raw.get("body_not_in") or {}).items()
+        )
+        return cls(
+            frozenset(_as_tuple(raw.get("query"))),
+            frozenset(_as_tuple(raw.get("body"))),
+            raw.get("body_empty"),
+            frozenset(_as_tuple(raw.get("invalid"))),
+            types,
+            values,
+            not_in,
+        )
 
     def __bool__(self) -> bool:
-        return bool(self.query or self.body or self.body_empty is not None or self.invalid or self.body_types
-                    or self.body_values or self.body_not_in)
+        return bool(
+            self.query
+            or self.body
+            or self.body_empty is not None
+            or self.invalid
+            or self.body_types
+            or self.body_values
+            or self.body_not_in
+        )
 
     def matches(self, obs: Observation) -> bool:
         if not self.query <= obs.query or not self.body <= obs.body_fields:
@@ -203,12 +244,18 @@ class Trigger:
         if self.body_empty is not None and obs.body_empty is not self.body_empty:
             return False
         # a `*` pointer is carried when any value there has the type (or value): one object entity is enough
-        if not all(any(json_type(v) in want for v in _at(obs.request_json, pointer)) for pointer, want in self.body_types):
+        if not all(
+            any(json_type(v) in want for v in _at(obs.request_json, pointer)) for pointer, want in self.body_types
+        ):
             return False
-        if not all(any(_json_text(v) == want for v in _at(obs.request_json, pointer)) for pointer, want in self.body_values):
+        if not all(
+            any(_json_text(v) == want for v in _at(obs.request_json, pointer)) for pointer, want in self.body_values
+        ):
             return False
-        if not all(any(v is _MISSING or _json_text(v) not in allowed for v in _at_or_absent(obs.request_json, pointer))
-                   for pointer, allowed in self.body_not_in):
+        if not all(
+            any(v is _MISSING or _json_text(v) not in allowed for v in _at_or_absent(obs.request_json, pointer))
+            for pointer, allowed in self.body_not_in
+        ):
             return False
         # every kind of invalid input generated must be one the deviation names
         return not self.invalid or (bool(obs.invalid) and obs.invalid <= self.invalid)
@@ -302,18 +349,26 @@ class Deviation:
 
     @classmethod
     def parse(cls, raw: dict) -> Deviation:
-        scenarios = tuple((str(s.get("id")), str(s.get("step", ""))) for s in raw.get("scenarios") or [] if isinstance(s, dict))
+        scenarios = tuple(
+            (str(s.get("id")), str(s.get("step", ""))) for s in raw.get("scenarios") or [] if isinstance(s, dict)
+        )
         return cls(
-            id=str(raw.get("id")), versions=str(raw.get("versions", "")),
+            id=str(raw.get("id")),
+            versions=str(raw.get("versions", "")),
             checks=tuple(str(c) for c in _as_tuple(raw.get("checks"))),
             response=Signature.parse(raw.get("response") or {}),
-            upstream=str(raw.get("upstream", "")), summary=str(raw.get("summary", "")),
-            operations=tuple(str(o) for o in _as_tuple(raw.get("operations"))), scenarios=scenarios,
-            trigger=Trigger.parse(raw.get("trigger")), backend=str(raw.get("backend") or ""),
+            upstream=str(raw.get("upstream", "")),
+            summary=str(raw.get("summary", "")),
+            operations=tuple(str(o) for o in _as_tuple(raw.get("operations"))),
+            scenarios=scenarios,
+            trigger=Trigger.parse(raw.get("trigger")),
+            backend=str(raw.get("backend") or ""),
             control=tuple(r for r in _as_tuple(raw.get("control")) if isinstance(r, dict)),
             intermittent=str(raw.get("intermittent") or ""),
             reproduce=tuple(r for r in _as_tuple(raw.get("reproduce")) if isinstance(r, dict)),
-            spec_says=str(raw.get("spec_says") or ""), client=str(raw.get("client") or ""), raw=raw,
+            spec_says=str(raw.get("spec_says") or ""),
+            client=str(raw.get("client") or ""),
+            raw=raw,
         )
 
     def applies_to(self, version: Version, backend: str = "") -> bool:
@@ -375,8 +430,9 @@ def parse_all(raw_entries: Iterable[dict]) -> list[Deviation]:
 
 
 # -- lint -----------------------------------------------------------------------
-def lint(raw_entries: list, known_checks: Iterable[str] = (), spec_for: SpecFor | None = None,
-         releases: Iterable[str] = ()) -> list[str]:
+def lint(
+    raw_entries: list, known_checks: Iterable[str] = (), spec_for: SpecFor | None = None, releases: Iterable[str] = ()
+) -> list[str]:
     """Problems with the deviation data (empty when every entry is acceptable).
 
     An entry is acceptable when it is scoped to explicit operations or scenario
@@ -433,8 +489,11 @@ def _lint_entry(raw: dict, known_checks: set[str]) -> list[str]:
     scenarios = raw.get("scenarios") or []
     if not operations and not scenarios:
         out.append("scoped to nothing: name `operations` (property checks) or `scenarios` (id and step)")
-    out += [f"operation {op!r} is a wildcard; list the operations it was observed on" for op in operations
-            if GLOB.search(str(op))]
+    out += [
+        f"operation {op!r} is a wildcard; list the operations it was observed on"
+        for op in operations
+        if GLOB.search(str(op))
+    ]
     for s in scenarios:
         if not isinstance(s, dict) or not s.get("id") or not s.get("step"):
             out.append(f"scenario entry {s!r} must name `id` and the `step` it excuses")

@@ -22,13 +22,29 @@ from conformance.checks.permitted import acceptance_permitted, refusal_permitted
 # the invalid-input kind each replay mutation produces, where the spec says a server may ignore it
 MUTATION_KINDS = {"unknown_query": "query:additionalProperties"}
 CREDENTIAL_OR_STATE = frozenset({401, 403, 404, 409, 429})  # statuses the data checks leave to other checks
-SPEC_DECIDED = frozenset({"not_a_server_error", "status_code_conformance", "content_type_conformance",
-                          "response_schema_conformance", "response_schema", "positive_data_acceptance",
-                          "negative_data_rejection"})
+SPEC_DECIDED = frozenset(
+    {
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_schema",
+        "positive_data_acceptance",
+        "negative_data_rejection",
+    }
+)
 
 
-def violates(check: str, spec: Mapping, op: Mapping, status: int, content_type: str, body: bytes | str,
-             schema_errors: Iterable[str] = (), mutations: Iterable[str] = ()) -> bool | None:
+def violates(
+    check: str,
+    spec: Mapping,
+    op: Mapping,
+    status: int,
+    content_type: str,
+    body: bytes | str,
+    schema_errors: Iterable[str] = (),
+    mutations: Iterable[str] = (),
+) -> bool | None:
     """Whether the answer fails `check` (None: a check this module does not decide from one answer)."""
     if check not in SPEC_DECIDED:
         return None
@@ -49,8 +65,16 @@ def violates(check: str, spec: Mapping, op: Mapping, status: int, content_type: 
     return status < 400 and not acceptance_permitted(op, kinds)
 
 
-def verdicts(checks: Iterable[str], spec: Mapping, op: Mapping, status: int, content_type: str, body: bytes | str,
-             schema_errors: Iterable[str] = (), mutations: Iterable[str] = ()) -> dict[str, bool | None]:
+def verdicts(
+    checks: Iterable[str],
+    spec: Mapping,
+    op: Mapping,
+    status: int,
+    content_type: str,
+    body: bytes | str,
+    schema_errors: Iterable[str] = (),
+    mutations: Iterable[str] = (),
+) -> dict[str, bool | None]:
     """Each named check: True (the answer fails it), False (it passes), None (not decided from one answer)."""
     errors = list(schema_errors)
     return {c: violates(c, spec, op, status, content_type, body, errors, mutations) for c in checks}

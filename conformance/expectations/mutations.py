@@ -33,8 +33,14 @@ DATE_FIELDS = frozenset({"logical_date", "execution_date"})
 # Fields the servers require although the spec does not say so (see the deviation
 # v1-required-fields-not-in-spec): added wherever the body schema has them, except for the
 # `spec_minimal` mutation, which is exactly the spec's minimal body.
-SERVER_NEEDS = {"value": "replay", "slots": 1, "conn_type": "http", "task_id": "{task}", "new_state": "success",
-                "include_deferred": False}
+SERVER_NEEDS = {
+    "value": "replay",
+    "slots": 1,
+    "conn_type": "http",
+    "task_id": "{task}",
+    "new_state": "success",
+    "include_deferred": False,
+}
 # Per-operation starting points the spec cannot express: a collection write bound to no DAG,
 # the one DAG the sandbox may delete.
 BASE_OVERRIDES: dict[str, dict] = {
@@ -73,8 +79,12 @@ def _schema_of(spec: dict, node: Any) -> dict:
         if options and key == "allOf":
             merged: dict = {}
             for o in options:
-                merged = {**merged, **o, "properties": {**merged.get("properties", {}), **o.get("properties", {})},
-                          "required": [*merged.get("required", []), *o.get("required", [])]}
+                merged = {
+                    **merged,
+                    **o,
+                    "properties": {**merged.get("properties", {}), **o.get("properties", {})},
+                    "required": [*merged.get("required", []), *o.get("required", [])],
+                }
             return {**{k: v for k, v in node.items() if k != key}, **merged}
         if options:
             return {**{k: v for k, v in node.items() if k != key}, **options[0]}
@@ -142,8 +152,11 @@ def base_request(spec: dict, route, prefix: str, server_needs: bool = True) -> d
     a server which requires more than its spec still accepts the request.
     """
     op = operation_spec(spec, route)
-    query = {p["name"]: example(spec, p.get("schema") or {}, p["name"], prefix)
-             for p in op.get("parameters") or [] if p.get("in") == "query" and p.get("required")}
+    query = {
+        p["name"]: example(spec, p.get("schema") or {}, p["name"], prefix)
+        for p in op.get("parameters") or []
+        if p.get("in") == "query" and p.get("required")
+    }
     out: dict = {"query": query}
     schema = body_schema(spec, op)
     if schema is not None:
@@ -151,11 +164,18 @@ def base_request(spec: dict, route, prefix: str, server_needs: bool = True) -> d
         props = schema.get("properties") or {}
         if not server_needs and isinstance(out["body"], dict):  # the spec's own minimum, nothing more
             required = set(schema.get("required") or [])
-            keep = required | {"dry_run"} | (NAMING_FIELDS if route.method == "POST" else set())  # a create still names its object
+            keep = (
+                required | {"dry_run"} | (NAMING_FIELDS if route.method == "POST" else set())
+            )  # a create still names its object
             out["body"] = {k: v for k, v in out["body"].items() if k in keep}
         if server_needs and isinstance(out["body"], dict):
-            out["body"].update({k: v for k, v in SERVER_NEEDS.items()
-                                if k in props and k not in out["body"] and not _schema_of(spec, props[k]).get("readOnly")})
+            out["body"].update(
+                {
+                    k: v
+                    for k, v in SERVER_NEEDS.items()
+                    if k in props and k not in out["body"] and not _schema_of(spec, props[k]).get("readOnly")
+                }
+            )
         if isinstance(out["body"], dict) and "new_state" in out["body"] and "dry_run" not in props and "note" in props:
             # a state change for real is never needed to show a defect (and fails once the state is reached):
             # a note-only update reaches the same validation
@@ -248,7 +268,8 @@ def _unknown_query(d: _Draft) -> bool:
 def _enum(d: _Draft) -> bool:
     spec_items = lambda s: "enum" in s or "enum" in (s.get("items") or {})  # noqa: E731
     return d.put_query(spec_items, "acf") or d.put_body(
-        spec_items, lambda s: ["acf"] if s.get("type") == "array" else "acf")
+        spec_items, lambda s: ["acf"] if s.get("type") == "array" else "acf"
+    )
 
 
 def _unknown_body_field(d: _Draft) -> bool:
@@ -282,8 +303,11 @@ KINDS: dict[str, Callable[[_Draft], bool]] = {
     "number_for_boolean": lambda d: d.put_query(_is_type("boolean"), "0") or d.put_body(_is_type("boolean"), 0),
     "body_not_object": lambda d: d.replace_body(body=[]),
     # a field of the wrong JSON type
-    "body_wrong_type": lambda d: d.put_body(_is_type("boolean"), "acf") or d.put_body(_is_type("integer", "number"), "acf")
-    or d.put_body(_is_type("string"), 1),
+    "body_wrong_type": lambda d: (
+        d.put_body(_is_type("boolean"), "acf")
+        or d.put_body(_is_type("integer", "number"), "acf")
+        or d.put_body(_is_type("string"), 1)
+    ),
     "unknown_body_field": _unknown_body_field,
     "invalid_json": lambda d: d.replace_body(data="{"),
     # well-formed JSON whose bytes are not UTF-8
@@ -306,8 +330,12 @@ def mutate(kinds: str | list[str], spec: dict, route, prefix: str) -> dict:
     names = [kinds] if isinstance(kinds, str) else list(kinds)
     op = operation_spec(spec, route)
     for kind in names:
-        draft = _Draft(copy.deepcopy(base_request(spec, route, prefix, server_needs=kind != "spec_minimal")),
-                       _query_params(spec, op), _body_fields(spec, op), body_schema(spec, op) is not None)
+        draft = _Draft(
+            copy.deepcopy(base_request(spec, route, prefix, server_needs=kind != "spec_minimal")),
+            _query_params(spec, op),
+            _body_fields(spec, op),
+            body_schema(spec, op) is not None,
+        )
         if KINDS.get(kind, lambda _: False)(draft):  # `deviations lint` rejects an unknown kind
             return draft.req
     raise NothingToMutate(f"no parameter or body field for a {' / '.join(names)} mutation")

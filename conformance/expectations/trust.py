@@ -32,8 +32,10 @@ GENERIC_BODIES = (
 ROOT_ANYOF_ERROR = "/: {'x': 1} is not valid under any of the given schemas (anyOf)"
 DATA_CHECKS = frozenset({"negative_data_rejection", "positive_data_acceptance"})
 # checks that fire on the status alone: judged as the replay judges them (expectations.judge), one rule for both
-STATUS_BOUND = {check: (lambda op, status, check=check: bool(violates(check, {}, op, status, "", b"")))
-                for check in ("status_code_conformance", "not_a_server_error", "positive_data_acceptance")}
+STATUS_BOUND = {
+    check: (lambda op, status, check=check: bool(violates(check, {}, op, status, "", b"")))
+    for check in ("status_code_conformance", "not_a_server_error", "positive_data_acceptance")
+}
 
 SpecFor = Callable[[str], Mapping]
 
@@ -85,19 +87,25 @@ def problems(raw: Mapping, releases: list[str], spec_for: SpecFor | None = None)
     answer_tells = any(response.get(k) for k in ("body", "pointer", "schema_error"))
     if any(s >= 500 for s in statuses):
         if operations and not raw.get("trigger"):
-            out.append("a 5xx signature needs a `trigger` (what in the request causes it): a crash page matches any crash")
+            out.append(
+                "a 5xx signature needs a `trigger` (what in the request causes it): a crash page matches any crash"
+            )
         if not raw.get("control"):
             out.append("a 5xx signature needs a `control` (the same request without the trigger)")
     if _matches_any(response.get("body"), GENERIC_BODIES):
-        out.append(f"body pattern {response.get('body')!r} matches a generic error text every defect of its kind produces")
+        out.append(
+            f"body pattern {response.get('body')!r} matches a generic error text every defect of its kind produces"
+        )
     for pointer, pattern in (response.get("pointer") or {}).items():
         if _matches_any(pattern, _values_at(str(pointer))):
             out.append(f"pointer {pointer} pattern {pattern!r} matches a generic error text")
     if _matches_any(response.get("schema_error"), (ROOT_ANYOF_ERROR,)):
         out.append("schema_error pattern matches the root error of an anyOf answer (every schema error of it)")
     if set(checks) & DATA_CHECKS and any(s < 400 for s in statuses) and not answer_tells:
-        out.append("a 2xx/3xx signature without body, pointer or schema_error switches "
-                   f"{', '.join(sorted(set(checks) & DATA_CHECKS))} off on its operations")
+        out.append(
+            "a 2xx/3xx signature without body, pointer or schema_error switches "
+            f"{', '.join(sorted(set(checks) & DATA_CHECKS))} off on its operations"
+        )
     out += _range_problems(str(raw.get("versions") or ""))
     if spec_for is not None and operations:
         out += _cannot_fire(checks, operations, statuses, releases, spec_for)
@@ -114,8 +122,9 @@ def _range_problems(versions: str) -> list[str]:
     return []
 
 
-def _cannot_fire(checks: list[str], operations: list[str], statuses: list[int], releases: list[str],
-                 spec_for: SpecFor) -> list[str]:
+def _cannot_fire(
+    checks: list[str], operations: list[str], statuses: list[int], releases: list[str], spec_for: SpecFor
+) -> list[str]:
     """Status-bound checks that no listed status can fail on an operation, in any release of the range."""
     out = []
     for check, fires in STATUS_BOUND.items():
@@ -127,6 +136,8 @@ def _cannot_fire(checks: list[str], operations: list[str], statuses: list[int], 
             if ops and not any(fires(op, s) for op in ops for s in statuses):
                 dead.append(op_id)
         if dead:
-            out.append(f"{check} cannot fail on {', '.join(dead)}: HTTP {'/'.join(map(str, statuses))} is documented "
-                       "there (or is no 5xx) in every release of the range, so the entry excuses nothing for it")
+            out.append(
+                f"{check} cannot fail on {', '.join(dead)}: HTTP {'/'.join(map(str, statuses))} is documented "
+                "there (or is no 5xx) in every release of the range, so the entry excuses nothing for it"
+            )
     return out

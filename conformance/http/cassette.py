@@ -65,9 +65,12 @@ def placeholder(value: object) -> object:
 def masked(data: object, redactor: Redactor) -> object:
     """A copy of a JSON answer safe to write: secret-bearing fields type-preserved placeholders, strings redacted."""
     if isinstance(data, dict):
-        return {redactor.redact(k) if isinstance(k, str) else k:
-                placeholder(v) if isinstance(k, str) and (SENSITIVE_FIELDS.search(k) or USER_DATA_FIELDS.match(k))
-                else masked(v, redactor) for k, v in data.items()}
+        return {
+            redactor.redact(k) if isinstance(k, str) else k: placeholder(v)
+            if isinstance(k, str) and (SENSITIVE_FIELDS.search(k) or USER_DATA_FIELDS.match(k))
+            else masked(v, redactor)
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [masked(v, redactor) for v in data]
     if isinstance(data, str):
@@ -107,8 +110,14 @@ class Cassette:
     total: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, operation: str | None, template: str, request: requests.PreparedRequest,
-               response: requests.Response, body: bytes) -> None:
+    def record(
+        self,
+        operation: str | None,
+        template: str,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        body: bytes,
+    ) -> None:
         """Keep this answer if it is a 2xx JSON body richer (larger) than what its slot holds (no-op otherwise)."""
         status = response.status_code
         ctype = response.headers.get("Content-Type") or ""
@@ -141,10 +150,19 @@ class Cassette:
             self.seen[operation] += 1
             if not self._wanted((operation, response.status_code), 0, digest):
                 return
-        headers = {name: self.redactor.redact(response.headers[name]) for name in KEPT_HEADERS if name in response.headers}
-        entry = {"operation": operation, "method": (request.method or "GET").upper(), "path": template,
-                 "status": response.status_code, "headers": headers, "body": None, "no_body": True,
-                 "request": self.redactor.curl(request)}
+        headers = {
+            name: self.redactor.redact(response.headers[name]) for name in KEPT_HEADERS if name in response.headers
+        }
+        entry = {
+            "operation": operation,
+            "method": (request.method or "GET").upper(),
+            "path": template,
+            "status": response.status_code,
+            "headers": headers,
+            "body": None,
+            "no_body": True,
+            "request": self.redactor.curl(request),
+        }
         with self.lock:
             if self._wanted((operation, response.status_code), 0, digest):
                 self._place((operation, response.status_code), Kept(0, 0, digest, entry))
@@ -168,10 +186,18 @@ class Cassette:
                 with self.lock:
                     self.dropped["over the size bound"] += 1
                 return None
-        headers = {name: self.redactor.redact(response.headers[name]) for name in KEPT_HEADERS if name in response.headers}
-        return {"operation": operation, "method": (request.method or "GET").upper(), "path": template,
-                "status": response.status_code, "headers": headers, "body": masked(data, self.redactor),
-                "request": self.redactor.curl(request)}
+        headers = {
+            name: self.redactor.redact(response.headers[name]) for name in KEPT_HEADERS if name in response.headers
+        }
+        return {
+            "operation": operation,
+            "method": (request.method or "GET").upper(),
+            "path": template,
+            "status": response.status_code,
+            "headers": headers,
+            "body": masked(data, self.redactor),
+            "request": self.redactor.curl(request),
+        }
 
     def _place(self, slot: tuple, new: Kept) -> None:
         kept = self.slots.setdefault(slot, [])
@@ -201,8 +227,15 @@ class Cassette:
         Redacting string by string, not the JSON text, keeps the file JSON whatever a secret looks like.
         """
         data = {"format": FORMAT, "target": target or {}, **self.as_dict()}
-        data["entries"] = [{**e, "body": masked(e["body"], self.redactor), "request": self.redactor.redact(e["request"]),
-                            "headers": masked(e["headers"], self.redactor)} for e in data["entries"]]
+        data["entries"] = [
+            {
+                **e,
+                "body": masked(e["body"], self.redactor),
+                "request": self.redactor.redact(e["request"]),
+                "headers": masked(e["headers"], self.redactor),
+            }
+            for e in data["entries"]
+        ]
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

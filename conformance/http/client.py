@@ -76,16 +76,24 @@ class Stats:
         """Count an answer by what it says about coverage: only past authentication is exercised."""
         if not operation_id:
             return
-        kind = ("refused" if status in (401, 403) else "reached" if status < 400
-                else "server_error" if status >= 500 else "validated")
+        kind = (
+            "refused"
+            if status in (401, 403)
+            else "reached"
+            if status < 400
+            else "server_error"
+            if status >= 500
+            else "validated"
+        )
         with self.lock:
             self._tally(operation_id, kind)
             codes = self.statuses.setdefault(operation_id, Counter())
             codes[str(status)] += 1
 
     def _tally(self, operation_id: str, kind: str) -> None:
-        row = self.answers.setdefault(operation_id, {"reached": 0, "validated": 0, "refused": 0,
-                                                     "server_error": 0, "not_sent": 0})
+        row = self.answers.setdefault(
+            operation_id, {"reached": 0, "validated": 0, "refused": 0, "server_error": 0, "not_sent": 0}
+        )
         row[kind] += 1
 
 
@@ -178,10 +186,13 @@ class TargetSession(requests.Session):
     # -- the choke point ---------------------------------------------------
     def admit(self, request: requests.PreparedRequest) -> Admission:
         """May this request leave? Here always; `GuardedSession` asks the guard (RequestRefused if not)."""
-        return Admission(self.router.match((request.method or "GET").upper(), request.url or "") if self.router else None)
+        return Admission(
+            self.router.match((request.method or "GET").upper(), request.url or "") if self.router else None
+        )
 
-    def answered(self, admission: Admission, request: requests.PreparedRequest, response: requests.Response,
-                 body: bytes) -> None:
+    def answered(
+        self, admission: Admission, request: requests.PreparedRequest, response: requests.Response, body: bytes
+    ) -> None:
         """Hook for what an answered request means beyond HTTP (the ledger and the cassette, in `GuardedSession`)."""
 
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:

@@ -82,9 +82,17 @@ def _identities(page: list, ident: str | None) -> list:
     return [item.get(ident) if isinstance(item, dict) else item for item in page]
 
 
-def list_all(session: Session, path: str, key: str, *, ident: str | None = None, page_size: int = 100,
-             params: dict | None = None, max_pages: int = MAX_PAGES,
-             stop: Callable[[list], bool] | None = None) -> Listing:
+def list_all(
+    session: Session,
+    path: str,
+    key: str,
+    *,
+    ident: str | None = None,
+    page_size: int = 100,
+    params: dict | None = None,
+    max_pages: int = MAX_PAGES,
+    stop: Callable[[list], bool] | None = None,
+) -> Listing:
     """Every item of `path` (items under `key`, identified by field `ident`), page by page, bounded.
 
     See the module docstring for when it stops. `offset` advances by the number
@@ -96,8 +104,9 @@ def list_all(session: Session, path: str, key: str, *, ident: str | None = None,
     offset, previous, previous_offset = 0, None, 0
     while True:
         if out.pages >= max_pages:
-            out.problem = (f"GET {path}: gave up after {out.pages} pages ({len(out.items)} items, "
-                           f"total_entries says {out.total})")
+            out.problem = (
+                f"GET {path}: gave up after {out.pages} pages ({len(out.items)} items, total_entries says {out.total})"
+            )
             return out
         resp = session.call("GET", path, params={**(params or {}), "limit": page_size, "offset": offset})
         out.pages += 1

@@ -25,8 +25,10 @@ SENSITIVE_FIELDS = re.compile(r"(?i)password|secret|token|extra|private_key|api_
 def mask_fields(data):
     """A copy of a JSON value with every sensitive field's value replaced by ***."""
     if isinstance(data, dict):
-        return {k: MASK if isinstance(k, str) and SENSITIVE_FIELDS.search(k) and v not in (None, "")
-                else mask_fields(v) for k, v in data.items()}
+        return {
+            k: MASK if isinstance(k, str) and SENSITIVE_FIELDS.search(k) and v not in (None, "") else mask_fields(v)
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [mask_fields(v) for v in data]
     return data

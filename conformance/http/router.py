@@ -84,11 +84,17 @@ def required_body_fields(spec: dict, op: dict) -> tuple[str, ...]:
     schema = _resolve(spec, ((body.get("content") or {}).get("application/json") or {}).get("schema") or {})
     props = schema.get("properties") or {}
     # readOnly properties are never required in requests (OpenAPI 3.0), whatever `required` says
-    required = [f for f in schema.get("required") or () if not _resolve(spec, props.get(f) or {}).get("readOnly")
-                and not (props.get(f) or {}).get("readOnly")]
+    required = [
+        f
+        for f in schema.get("required") or ()
+        if not _resolve(spec, props.get(f) or {}).get("readOnly") and not (props.get(f) or {}).get("readOnly")
+    ]
     for part in schema.get("allOf") or ():  # 2.x composes bodies with allOf
-        required += [f for f in required_body_fields(spec, {"requestBody": {"content": {"application/json": {"schema": part}}}})
-                     if f not in required]
+        required += [
+            f
+            for f in required_body_fields(spec, {"requestBody": {"content": {"application/json": {"schema": part}}}})
+            if f not in required
+        ]
     return tuple(required)
 
 
@@ -117,7 +123,7 @@ class Router:
 
     def relative(self, template: str) -> str:
         """A template without the API prefix (`/api/v2/dags/{dag_id}` -> `/dags/{dag_id}`)."""
-        return template[len(self.api_prefix):] if template.startswith(self.api_prefix) else template
+        return template[len(self.api_prefix) :] if template.startswith(self.api_prefix) else template
 
     def match(self, method: str, url: str) -> Match | None:
         """The operation a request exercises, or None if the spec has no such operation."""

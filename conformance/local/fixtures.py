@@ -40,15 +40,15 @@ class _Unavailable(Exception):
     """The fixture cannot be made on this target now; the message says why."""
 
 
-def ensure_queued_asset_event(api, dags_folder: Path, progress: Callable[[str], None],
-                              wait_s: float = SEED_WAIT_S) -> bool:
+def ensure_queued_asset_event(
+    api, dags_folder: Path, progress: Callable[[str], None], wait_s: float = SEED_WAIT_S
+) -> bool:
     """Leave the asset probe DAG with its first asset's event queued; True when it is (already or now).
 
     `api.call(method, path, body=..., params=...)` sends one admin request under the API root.
     """
     if not (Path(dags_folder) / f"{ASSETS_DAG_ID}.py").is_file():
-        progress(f"no {ASSETS_DAG_ID}.py in {dags_folder}: no queued asset event (run `down` and `up` "
-                 "to install it)")
+        progress(f"no {ASSETS_DAG_ID}.py in {dags_folder}: no queued asset event (run `down` and `up` to install it)")
         return False
     try:
         asset_id, paused = _wait_for_dag(api, wait_s)

@@ -24,8 +24,10 @@ from conformance.probes import dags as probe_dags
 ADMIN_USER = "admin"
 # One user per built-in role besides the admin (the authorization checks find them by URL):
 # Airflow 2 (FAB) roles and Airflow 3 SimpleAuthManager roles, as each release spells them.
-ROLE_USERS = {2: {"Op": "op", "User": "user", "Viewer": "viewer", "Public": "public"},
-              3: {"op": "op", "user": "user", "viewer": "viewer"}}
+ROLE_USERS = {
+    2: {"Op": "op", "User": "user", "Viewer": "viewer", "Public": "public"},
+    3: {"op": "op", "user": "user", "viewer": "viewer"},
+}
 ADMIN_ROLE = {2: "Admin", 3: "admin"}
 SECRETS_FILE = "conformance-credentials.json"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json"
@@ -86,7 +88,9 @@ class Home:
 
 def home_dir(version: str, database: str = "sqlite") -> Path:
     """homes/airflow-V for SQLite, homes/airflow-V-postgres for PostgreSQL: the two never share files."""
-    return paths.cache_dir() / "homes" / ("-".join([f"airflow-{version}"] + ([database] if database != "sqlite" else [])))
+    return (
+        paths.cache_dir() / "homes" / ("-".join([f"airflow-{version}"] + ([database] if database != "sqlite" else [])))
+    )
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -144,8 +148,15 @@ def prepare(spec: VersionSpec, database: str = "sqlite") -> Home:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     data, created = _load_or_create_secrets(path)
-    home = Home(path, data["password"], data["jwt_secret"], data["secret_key"], data["fernet_key"],
-                dict(data["role_passwords"]), database)
+    home = Home(
+        path,
+        data["password"],
+        data["jwt_secret"],
+        data["secret_key"],
+        data["fernet_key"],
+        dict(data["role_passwords"]),
+        database,
+    )
     if created:
         # a database from older secrets holds another admin password and Fernet key: start over
         home.database.unlink(missing_ok=True)
@@ -201,8 +212,12 @@ def sqlite_url(database: Path) -> str:
 
 def _inherited() -> dict[str, str]:
     """This process's environment without anything that would point Airflow at another home or config."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__") and k not in (
-        "AIRFLOW_HOME", "AIRFLOW_CONFIG", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AIRFLOW__")
+        and k not in ("AIRFLOW_HOME", "AIRFLOW_CONFIG", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+    }
 
 
 def _common_settings(home: Home, log_ports: tuple[int, int], venv: Path) -> dict[str, str]:
@@ -252,7 +267,8 @@ def _airflow2_settings(home: Home, port: int, worker_port: int, auth_config: str
 def _airflow3_settings(home: Home, port: int) -> dict[str, str]:
     return {
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
-            [f"{ADMIN_USER}:admin", *(f"{user}:{role}" for role, user in ROLE_USERS[3].items())]),
+            [f"{ADMIN_USER}:admin", *(f"{user}:{role}" for role, user in ROLE_USERS[3].items())]
+        ),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home.path / PASSWORDS_FILE),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__API_AUTH__JWT_SECRET": home.jwt_secret,
@@ -272,5 +288,7 @@ def _airflow3_settings(home: Home, port: int) -> dict[str, str]:
 def role_identities(home: Home, major: int) -> dict[str, dict[str, str]]:
     """role -> credentials of the role users of a home (for the state file; never printed)."""
     kind = "basic" if major == 2 else "jwt"
-    return {role: {"kind": kind, "user": user, "password": home.role_passwords[user]}
-            for role, user in ROLE_USERS[major].items()}
+    return {
+        role: {"kind": kind, "user": user, "password": home.role_passwords[user]}
+        for role, user in ROLE_USERS[major].items()
+    }

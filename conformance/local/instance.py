@@ -46,6 +46,7 @@ def _stderr(msg: str) -> None:
 
 # ---------------------------------------------------------------- ports
 
+
 def port_is_free(port: int) -> bool:
     """True if nothing listens on (or holds) 127.0.0.1:port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -104,8 +105,16 @@ def last_error_line(log: Path) -> str:
 
 # ---------------------------------------------------------------- database init
 
-def _run_init(cmd: list[str], *, env: dict[str, str], home: home_mod.Home, shown: str,
-              ok_if: str | None = None, answers: str | None = None) -> None:
+
+def _run_init(
+    cmd: list[str],
+    *,
+    env: dict[str, str],
+    home: home_mod.Home,
+    shown: str,
+    ok_if: str | None = None,
+    answers: str | None = None,
+) -> None:
     """Run one `airflow ...` setup command, logging to logs/init.log (password never logged).
 
     `answers` go to the command's stdin. The command runs in a session of its own, without a
@@ -117,9 +126,18 @@ def _run_init(cmd: list[str], *, env: dict[str, str], home: home_mod.Home, shown
         fh.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} airflow {shown}\n")
         fh.flush()
         try:
-            proc = subprocess.run(cmd, env=env, cwd=str(home.path), input=answers or "",
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  timeout=INIT_TIMEOUT_S, check=False, start_new_session=True)
+            proc = subprocess.run(
+                cmd,
+                env=env,
+                cwd=str(home.path),
+                input=answers or "",
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=INIT_TIMEOUT_S,
+                check=False,
+                start_new_session=True,
+            )
         except subprocess.TimeoutExpired:
             raise ConfigError(f"`airflow {shown}` did not finish in {INIT_TIMEOUT_S} s (log: {log})") from None
         fh.write(proc.stdout)
@@ -127,8 +145,7 @@ def _run_init(cmd: list[str], *, env: dict[str, str], home: home_mod.Home, shown
         raise ConfigError(f"`airflow {shown}` failed: {last_error_line(log)} (log: {log})")
 
 
-def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str],
-                progress: Progress) -> None:
+def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str], progress: Progress) -> None:
     """Create the database, the admin and role users and serialized DAGs once per home."""
     marker = home.initialized_marker
     try:
@@ -139,7 +156,9 @@ def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[
         if not state_of.get("role_users"):  # a home initialised before role users existed
             _create_role_users(spec, home, airflow, env, progress)
         cheap = state_of.get("cheap_logins") or _cheap_logins(spec, home, airflow, env, progress)  # older homes
-        marker.write_text(json.dumps({"version": spec.version, "role_users": True, "cheap_logins": cheap}), encoding="utf-8")
+        marker.write_text(
+            json.dumps({"version": spec.version, "role_users": True, "cheap_logins": cheap}), encoding="utf-8"
+        )
         return
     started = time.monotonic()
     progress(f"initialising the Airflow {spec.version} database (airflow db {spec.db_command})")
@@ -150,11 +169,15 @@ def _initialize(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[
     cheap = _cheap_logins(spec, home, airflow, env, progress)
     if spec.reserialize:
         _run_init([airflow, "dags", "reserialize"], env=env, home=home, shown="dags reserialize")
-    marker.write_text(json.dumps({"version": spec.version, "role_users": True, "cheap_logins": cheap}), encoding="utf-8")
+    marker.write_text(
+        json.dumps({"version": spec.version, "role_users": True, "cheap_logins": cheap}), encoding="utf-8"
+    )
     progress(f"database ready in {time.monotonic() - started:.0f} s")
 
 
-def _cheap_logins(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str], progress: Progress) -> bool:
+def _cheap_logins(
+    spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str], progress: Progress
+) -> bool:
     """Store the 2.x users' password hashes with few rounds (conformance.local.logins); whether that is done.
 
     A failure costs speed only (every request keeps its slow password check), so it is said and provisioning goes on.
@@ -173,15 +196,32 @@ def _cheap_logins(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dic
 def _create_user(home: home_mod.Home, airflow: str, env: dict[str, str], user: str, role: str, password: str) -> None:
     """`airflow users create` for one FAB user, the password on stdin (never on a command line)."""
     _run_init(
-        [airflow, "users", "create", "-u", user, "-r", role, "-f", "Conformance", "-l", role,
-         "-e", f"{user}@example.invalid"],
-        env=env, home=home, shown=f"users create -u {user} -r {role} (password on stdin)", ok_if="already exist",
+        [
+            airflow,
+            "users",
+            "create",
+            "-u",
+            user,
+            "-r",
+            role,
+            "-f",
+            "Conformance",
+            "-l",
+            role,
+            "-e",
+            f"{user}@example.invalid",
+        ],
+        env=env,
+        home=home,
+        shown=f"users create -u {user} -r {role} (password on stdin)",
+        ok_if="already exist",
         answers=f"{password}\n{password}\n",
     )
 
 
-def _create_role_users(spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str],
-                       progress: Progress) -> None:
+def _create_role_users(
+    spec: VersionSpec, home: home_mod.Home, airflow: str, env: dict[str, str], progress: Progress
+) -> None:
     """One user per built-in role (2.x FAB users; 3.x SimpleAuthManager users come from its settings)."""
     if spec.major != 2:
         return
@@ -193,6 +233,7 @@ def _create_role_users(spec: VersionSpec, home: home_mod.Home, airflow: str, env
 
 
 # ---------------------------------------------------------------- readiness
+
 
 def _component_cmd(spec: VersionSpec, airflow: str, component: str, port: int) -> list[str]:
     if component == "webserver":
@@ -214,8 +255,9 @@ class _Api:
     def get(self, path: str, *, auth: bool = False) -> requests.Response:
         return self.call("GET", path, auth=auth)
 
-    def call(self, method: str, path: str, *, auth: bool = True, body: dict | None = None,
-             params: dict | None = None) -> requests.Response:
+    def call(
+        self, method: str, path: str, *, auth: bool = True, body: dict | None = None, params: dict | None = None
+    ) -> requests.Response:
         """One request under the API root, as the admin unless `auth` is False (also seeds `up`'s fixtures)."""
         headers = {}
         kwargs: dict = {"json": body} if body is not None else {}
@@ -223,8 +265,11 @@ class _Api:
             kwargs["params"] = params
         if auth and self.t.auth["kind"] == "jwt":
             if self.token is None:
-                r = self.s.post(f"{self.t.url}/auth/token", timeout=10,
-                                json={"username": self.t.auth["user"], "password": self.t.auth["password"]})
+                r = self.s.post(
+                    f"{self.t.url}/auth/token",
+                    timeout=10,
+                    json={"username": self.t.auth["user"], "password": self.t.auth["password"]},
+                )
                 if r.status_code in (401, 403):
                     raise _Rejected(r.status_code, "POST /auth/token")
                 if r.status_code not in (200, 201):
@@ -347,8 +392,7 @@ class _Readiness:
             self.mark("dag", f"probe DAG {PROBE_DAG_ID} visible")
         if "import_error" not in self.reached:
             r = self.api.get("/importErrors?limit=100", auth=True)
-            files = [e.get("filename", "") for e in r.json().get("import_errors", [])] \
-                if r.status_code == 200 else []
+            files = [e.get("filename", "") for e in r.json().get("import_errors", [])] if r.status_code == 200 else []
             if not any(f.endswith(BROKEN_FILENAME) for f in files):
                 raise _NotYet("import error not listed yet")
             self.mark("import_error", f"{BROKEN_FILENAME} listed in importErrors")
@@ -365,8 +409,9 @@ def _check_components(procs: dict[str, subprocess.Popen], home: home_mod.Home) -
             )
 
 
-def _wait_ready(spec: VersionSpec, target: LocalTarget, procs: dict[str, subprocess.Popen],
-                home: home_mod.Home, progress: Progress) -> None:
+def _wait_ready(
+    spec: VersionSpec, target: LocalTarget, procs: dict[str, subprocess.Popen], home: home_mod.Home, progress: Progress
+) -> None:
     """Poll the readiness steps every second until all pass.
 
     A start fails at once when a component exits or another process takes the port; refused
@@ -404,19 +449,30 @@ def _wait_ready(spec: VersionSpec, target: LocalTarget, procs: dict[str, subproc
 
 # ---------------------------------------------------------------- public API
 
+
 def _groups(target: LocalTarget) -> dict[int, int]:
     return {pgid: target.starttimes.get(comp, 0) for comp, pgid in target.pgids.items()}
 
 
 def _alive(target: LocalTarget) -> bool:
     server = postgres.Server.from_json(target.db_server) if target.db_server else None
-    return any(processes.is_alive(pid, target.starttimes.get(comp)) for comp, pid in target.pids.items()) \
-        or bool(processes.members(_groups(target))) or (server is not None and postgres.is_alive(server))
+    return (
+        any(processes.is_alive(pid, target.starttimes.get(comp)) for comp, pid in target.pids.items())
+        or bool(processes.members(_groups(target)))
+        or (server is not None and postgres.is_alive(server))
+    )
 
 
-def start(version: str, *, port: int | None = None, python: str | None = None,
-          auth_config: str = "conformance", database: str = "sqlite", progress: Progress = _stderr,
-          settings: dict[str, str] | None = None) -> LocalTarget:
+def start(
+    version: str,
+    *,
+    port: int | None = None,
+    python: str | None = None,
+    auth_config: str = "conformance",
+    database: str = "sqlite",
+    progress: Progress = _stderr,
+    settings: dict[str, str] | None = None,
+) -> LocalTarget:
     """Start (or return the already running) local Airflow `version` on `database`; see the module docstring.
 
     `settings`: Airflow options over the home's own, as `AIRFLOW__SECTION__KEY` variables (the matrix's
@@ -433,23 +489,38 @@ def start(version: str, *, port: int | None = None, python: str | None = None,
             _seed(spec, existing, progress)
             return existing
         chosen = _choose_port(spec, port, database)
-        venv = ensure_venv(spec, python=python, progress=progress,
-                           extras=("postgres",) if database == "postgres" else ())
+        venv = ensure_venv(
+            spec, python=python, progress=progress, extras=("postgres",) if database == "postgres" else ()
+        )
         home = home_mod.prepare(spec, database)
         target = LocalTarget(
             version=spec.version,
             url=f"http://127.0.0.1:{chosen}",
             api=spec.api,
-            auth={"kind": "basic" if spec.major == 2 else "jwt", "user": home_mod.ADMIN_USER,
-                  "password": home.password},
+            auth={
+                "kind": "basic" if spec.major == 2 else "jwt",
+                "user": home_mod.ADMIN_USER,
+                "password": home.password,
+            },
             roles=home_mod.role_identities(home, spec.major),
-            home=str(home.path), venv=str(venv), auth_config=auth_config,
-            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), database=database, settings=dict(settings),
+            home=str(home.path),
+            venv=str(venv),
+            auth_config=auth_config,
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            database=database,
+            settings=dict(settings),
         )
         try:
             sql_conn = _start_database(target, home, chosen, progress)
-            env = home_mod.environment(spec, home, port=chosen, log_ports=_log_ports(chosen),
-                                       auth_config=auth_config, venv=venv, sql_conn=sql_conn)
+            env = home_mod.environment(
+                spec,
+                home,
+                port=chosen,
+                log_ports=_log_ports(chosen),
+                auth_config=auth_config,
+                venv=venv,
+                sql_conn=sql_conn,
+            )
             env.update(settings)
             airflow = str(airflow_bin(venv))
             _initialize(spec, home, airflow, env, progress)
@@ -484,8 +555,10 @@ def _check_choices(auth_config: str, database: str) -> None:
     if database not in DATABASES:
         raise ConfigError(f"--database must be one of {', '.join(DATABASES)}, not {database!r}")
     if database != "sqlite" and auth_config == "default":
-        raise ConfigError("--auth-config default is only available with --database sqlite (readiness is read "
-                          "from the SQLite file while the API refuses every credential)")
+        raise ConfigError(
+            "--auth-config default is only available with --database sqlite (readiness is read "
+            "from the SQLite file while the API refuses every credential)"
+        )
 
 
 def _check_settings(settings: dict[str, str]) -> dict[str, str]:
@@ -505,8 +578,9 @@ def _start_database(target: LocalTarget, home: home_mod.Home, api_port: int, pro
     if target.database != "postgres":
         return None
     fresh = not home.initialized_marker.exists()
-    server, created = postgres.start(target.key, home.path, _free_port({api_port}), home.component_log("postgres"),
-                                     fresh=fresh, progress=progress)
+    server, created = postgres.start(
+        target.key, home.path, _free_port({api_port}), home.component_log("postgres"), fresh=fresh, progress=progress
+    )
     target.db_server = server.to_json()
     state.put(target)
     if created:
@@ -514,8 +588,14 @@ def _start_database(target: LocalTarget, home: home_mod.Home, api_port: int, pro
     return postgres.connection_url(home.path, server.port)
 
 
-def _reusable(spec: VersionSpec, key: str, port: int | None, auth_config: str,
-              progress: Progress, settings: dict[str, str] | None = None) -> LocalTarget | None:
+def _reusable(
+    spec: VersionSpec,
+    key: str,
+    port: int | None,
+    auth_config: str,
+    progress: Progress,
+    settings: dict[str, str] | None = None,
+) -> LocalTarget | None:
     """The recorded target `key` when it is up; the record of a crashed or interrupted `up` is cleared."""
     existing = state.get(key)
     if existing is None:
@@ -527,11 +607,15 @@ def _reusable(spec: VersionSpec, key: str, port: int | None, auth_config: str,
                 f"run `airflow-conformance down --airflow {spec.version}` first to move it to {port}"
             )
         if existing.auth_config != auth_config:
-            progress(f"Airflow {spec.version} is already running with --auth-config "
-                     f"{existing.auth_config}; run `down --airflow {spec.version}` first to change it")
+            progress(
+                f"Airflow {spec.version} is already running with --auth-config "
+                f"{existing.auth_config}; run `down --airflow {spec.version}` first to change it"
+            )
         if existing.settings != (settings or {}):
-            progress(f"Airflow {spec.version} is already running with settings {existing.settings or 'of its home'}; "
-                     f"run `down --airflow {spec.version}` first to change them")
+            progress(
+                f"Airflow {spec.version} is already running with settings {existing.settings or 'of its home'}; "
+                f"run `down --airflow {spec.version}` first to change them"
+            )
         return existing
     _stop_target(existing)
     state.remove(key)
@@ -544,18 +628,22 @@ def _log_ports(api_port: int) -> tuple[int, int]:
     return worker, _free_port({api_port, worker})
 
 
-def _launch(spec: VersionSpec, target: LocalTarget, home: home_mod.Home, airflow: str, env: dict[str, str],
-            progress: Progress) -> None:
+def _launch(
+    spec: VersionSpec, target: LocalTarget, home: home_mod.Home, airflow: str, env: dict[str, str], progress: Progress
+) -> None:
     """Start every component and wait until the target is ready; on any failure stop what was started."""
     target.page_limits = dict(home_mod.PAGE_LIMITS)  # what home.environment configures: the run judges paging by it
     procs: dict[str, subprocess.Popen] = {}
     launched = time.monotonic()
     try:
-        progress(f"starting Airflow {spec.version} ({', '.join(spec.components)}) on {target.url}; "
-                 f"logs in {home.logs}")
+        progress(f"starting Airflow {spec.version} ({', '.join(spec.components)}) on {target.url}; logs in {home.logs}")
         for component in spec.components:
-            proc = processes.spawn(_component_cmd(spec, airflow, component, target.port), env=env,
-                                   cwd=home.path, log=home.component_log(component))
+            proc = processes.spawn(
+                _component_cmd(spec, airflow, component, target.port),
+                env=env,
+                cwd=home.path,
+                log=home.component_log(component),
+            )
             procs[component] = proc
             target.pids[component] = proc.pid
             target.pgids[component] = proc.pid  # new session: the group id is the PID

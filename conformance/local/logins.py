@@ -47,9 +47,18 @@ def cheapen(python: Path, env: dict[str, str], cwd: Path, users: dict[str, str],
     with log.open("a", encoding="utf-8") as fh:
         fh.write(f"\n==== cheap password hashes for {', '.join(sorted(users))} ({ROUNDS} rounds)\n")
         fh.flush()
-        proc = subprocess.run([str(python), "-c", _SCRIPT % ROUNDS], input=json.dumps(users), env=env, cwd=str(cwd),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT_S,
-                              check=False, start_new_session=True)
+        proc = subprocess.run(
+            [str(python), "-c", _SCRIPT % ROUNDS],
+            input=json.dumps(users),
+            env=env,
+            cwd=str(cwd),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=False,
+            start_new_session=True,
+        )
         fh.write(proc.stdout)
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     if proc.returncode != 0 or not lines or not lines[-1].strip().isdigit():

@@ -74,6 +74,7 @@ class Server:
 
 # ---------------------------------------------------------------- binaries
 
+
 def _bin_dir(venv: Path) -> Path | None:
     found = sorted(venv.glob("lib/python*/site-packages/pgserver/pginstall/bin"))
     return found[0] if found and (found[0] / "postgres").is_file() else None
@@ -91,8 +92,9 @@ def binaries(progress: Progress = lambda _m: None) -> Path:
     venv.parent.mkdir(parents=True, exist_ok=True)
     log = venv.parent / f"{venv.name}.install.log"
     log.write_text("", encoding="utf-8")
-    build_venv(venv, sys.executable, [PGSERVER], log, what=f"PostgreSQL ({PGSERVER})", progress=progress,
-               expect="~5-20 s")
+    build_venv(
+        venv, sys.executable, [PGSERVER], log, what=f"PostgreSQL ({PGSERVER})", progress=progress, expect="~5-20 s"
+    )
     found = _bin_dir(venv)
     if found is None:
         raise ConfigError(f"installing {PGSERVER} left no PostgreSQL binaries in {venv} (log: {log})")
@@ -101,6 +103,7 @@ def binaries(progress: Progress = lambda _m: None) -> Path:
 
 
 # ---------------------------------------------------------------- credentials
+
 
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -130,6 +133,7 @@ def connection_url(home: Path, port: int) -> str:
 
 # ---------------------------------------------------------------- running as root
 
+
 def _service_user() -> pwd.struct_passwd | None:
     """Who the server runs as: None (this user) unless we are root, which PostgreSQL refuses."""
     if os.geteuid() != 0:
@@ -137,8 +141,10 @@ def _service_user() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(SERVICE_USER)
     except KeyError:
-        raise ConfigError(f"running as root, and there is no '{SERVICE_USER}' user to run PostgreSQL as; "
-                          "run the suite as an ordinary user") from None
+        raise ConfigError(
+            f"running as root, and there is no '{SERVICE_USER}' user to run PostgreSQL as; "
+            "run the suite as an ordinary user"
+        ) from None
 
 
 def _searchable(path: Path) -> None:
@@ -154,6 +160,7 @@ def _as_service(user: pwd.struct_passwd | None) -> dict:
 
 
 # ---------------------------------------------------------------- cluster
+
 
 def data_dir(name: str) -> Path:
     return paths.cache_dir() / "postgres" / name / "data"
@@ -173,20 +180,49 @@ def _initdb(bindir: Path, data: Path, home: Path, log: Path, user: pwd.struct_pa
         _searchable(parent)
         _searchable(bindir)
     try:
-        _run([str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, f"--pwfile={pwfile}",
-              "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C"], log, user=user)
+        _run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C",
+            ],
+            log,
+            user=user,
+        )
     finally:
         pwfile.unlink(missing_ok=True)
 
 
-def _run(cmd: list[str], log: Path, *, user: pwd.struct_passwd | None = None, stdin: str = "",
-         env: dict[str, str] | None = None) -> None:
+def _run(
+    cmd: list[str],
+    log: Path,
+    *,
+    user: pwd.struct_passwd | None = None,
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+) -> None:
     """Run one PostgreSQL tool, output appended to `log`; ConfigError with the log's last line if it fails."""
     with log.open("a", encoding="utf-8") as fh:
         fh.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} {Path(cmd[0]).name}\n")
         fh.flush()
-        proc = subprocess.run(cmd, input=stdin, stdout=fh, stderr=subprocess.STDOUT, text=True, cwd="/",
-                              env=env, timeout=120, check=False, **_as_service(user))
+        proc = subprocess.run(
+            cmd,
+            input=stdin,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd="/",
+            env=env,
+            timeout=120,
+            check=False,
+            **_as_service(user),
+        )
     if proc.returncode != 0:
         lines = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
         raise ConfigError(f"PostgreSQL {Path(cmd[0]).name} failed: {lines[-1] if lines else 'no output'} (log: {log})")
@@ -196,17 +232,59 @@ def psql(bindir: Path, home: Path, port: int, sql: str, log: Path, *, as_superus
     """Run SQL (on stdin: passwords in it never reach a command line) against the target's server."""
     user, db = (SUPERUSER, "postgres") if as_superuser else (ROLE, DATABASE)
     env = {**os.environ, "PGPASSWORD": credentials(home)[user], "PGCONNECT_TIMEOUT": "5"}
-    _run([str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", db, "-X", "-q",
-          "-v", "ON_ERROR_STOP=1", "-f", "-"], log, stdin=sql, env=env)
+    _run(
+        [
+            str(bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            user,
+            "-d",
+            db,
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-f",
+            "-",
+        ],
+        log,
+        stdin=sql,
+        env=env,
+    )
 
 
 def query(home: Path, port: int, sql: str) -> str:
     """One query as the `airflow` role, its rows as unaligned text (for tests and diagnostics)."""
     bindir = binaries()
     env = {**os.environ, "PGPASSWORD": credentials(home)[ROLE], "PGCONNECT_TIMEOUT": "5"}
-    proc = subprocess.run([str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", ROLE, "-d", DATABASE,
-                           "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
-                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [
+            str(bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            ROLE,
+            "-d",
+            DATABASE,
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
         raise ConfigError(f"PostgreSQL query failed: {lines[-1] if lines else f'psql exited {proc.returncode}'}")
@@ -215,11 +293,18 @@ def query(home: Path, port: int, sql: str) -> str:
 
 def _create_database(bindir: Path, home: Path, port: int, log: Path) -> None:
     password = credentials(home)[ROLE]  # URL-safe characters: safe inside a SQL string literal
-    psql(bindir, home, port, f"CREATE ROLE {ROLE} LOGIN PASSWORD '{password}';\n"
-                             f"CREATE DATABASE {DATABASE} OWNER {ROLE} ENCODING 'UTF8';\n", log, as_superuser=True)
+    psql(
+        bindir,
+        home,
+        port,
+        f"CREATE ROLE {ROLE} LOGIN PASSWORD '{password}';\nCREATE DATABASE {DATABASE} OWNER {ROLE} ENCODING 'UTF8';\n",
+        log,
+        as_superuser=True,
+    )
 
 
 # ---------------------------------------------------------------- start / stop
+
 
 def _accepts(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -232,16 +317,22 @@ def _wait_ready(proc: subprocess.Popen, bindir: Path, port: int, log: Path) -> N
     while True:
         if proc.poll() is not None:
             raise ConfigError(f"PostgreSQL exited during startup (code {proc.returncode}); see {log}")
-        if _accepts(port) and subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-q"],
-                                             check=False, timeout=10).returncode == 0:
+        if (
+            _accepts(port)
+            and subprocess.run(
+                [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-q"], check=False, timeout=10
+            ).returncode
+            == 0
+        ):
             return
         if time.monotonic() > deadline:
             raise ConfigError(f"PostgreSQL did not accept connections within {READY_TIMEOUT_S} s; see {log}")
         time.sleep(0.3)
 
 
-def start(name: str, home: Path, port: int, log: Path, *, fresh: bool,
-          progress: Progress = lambda _m: None) -> tuple[Server, bool]:
+def start(
+    name: str, home: Path, port: int, log: Path, *, fresh: bool, progress: Progress = lambda _m: None
+) -> tuple[Server, bool]:
     """Start the target's server on 127.0.0.1:`port`; (server, whether its cluster was created just now).
 
     `fresh` asks for a new cluster (the target's Airflow database is being created anew). The server
@@ -255,13 +346,31 @@ def start(name: str, home: Path, port: int, log: Path, *, fresh: bool,
     if created:
         progress(f"creating a PostgreSQL cluster in {data}")
         _initdb(bindir, data, home, log, user)
-    cmd = [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
-           "-c", "unix_socket_directories=", "-c", "max_connections=200"]
+    cmd = [
+        str(bindir / "postgres"),
+        "-D",
+        str(data),
+        "-p",
+        str(port),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "max_connections=200",
+    ]
     with log.open("ab") as fh:
         fh.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} postgres -p {port}\n".encode())
         fh.flush()
-        proc = subprocess.Popen(cmd, cwd="/", stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
-                                start_new_session=True, **_as_service(user))
+        proc = subprocess.Popen(
+            cmd,
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **_as_service(user),
+        )
     server = Server(proc.pid, processes.starttime(proc.pid) or 0, port, str(data))
     try:
         _wait_ready(proc, bindir, port, log)

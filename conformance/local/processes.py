@@ -53,8 +53,10 @@ class _Proc:
 def require_posix() -> None:
     """Local targets are process groups: Linux and macOS have them, Windows does not (exit 2, one line)."""
     if os.name != "posix" or not hasattr(os, "killpg"):
-        raise ConfigError("local Airflow targets need Linux or macOS (process groups); "
-                          "on this system point the suite at a deployed Airflow with --target URL")
+        raise ConfigError(
+            "local Airflow targets need Linux or macOS (process groups); "
+            "on this system point the suite at a deployed Airflow with --target URL"
+        )
 
 
 def starttime(pid: int) -> int | None:
@@ -104,8 +106,13 @@ def spawn(cmd: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> subpr
         fh.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd[1:])}\n".encode())
         fh.flush()
         proc = subprocess.Popen(
-            cmd, env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=fh,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            cmd,
+            env=env,
+            cwd=str(cwd),
+            stdin=subprocess.DEVNULL,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     return proc
 
@@ -150,8 +157,9 @@ def members(groups: dict[int, int]) -> set[int]:
         if leader is not None and not _same_start(leader.created, leader_start):
             continue  # PID recycled by an unrelated process
         since = _as_epoch(leader_start)
-        found.update(pid for pid, p in table.items()
-                     if p.pgid == pgid and (since is None or p.created >= since - _SAME_START_S))
+        found.update(
+            pid for pid, p in table.items() if p.pgid == pgid and (since is None or p.created >= since - _SAME_START_S)
+        )
     # descendants that moved to groups of their own
     grew = True
     while grew:

@@ -23,7 +23,10 @@ def interpreter_minor(python: str | os.PathLike[str]) -> tuple[str, str] | None:
     try:
         out = subprocess.run(
             [os.fspath(python), "-c", _PROBE],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -61,8 +64,8 @@ def _pyenv_candidates(minor: str) -> list[Path]:
         if not versions_dir.is_dir():
             continue
         # newest patch first: 3.8.18 before 3.8.9
-        dirs = [d for d in versions_dir.glob(f"{minor}.*") if d.name[len(minor) + 1:].isdigit()]
-        dirs.sort(key=lambda d: int(d.name[len(minor) + 1:]), reverse=True)
+        dirs = [d for d in versions_dir.glob(f"{minor}.*") if d.name[len(minor) + 1 :].isdigit()]
+        dirs.sort(key=lambda d: int(d.name[len(minor) + 1 :]), reverse=True)
         found.extend(d / "bin" / "python" for d in dirs)
     return found
 
@@ -79,9 +82,7 @@ def find_python(minor: str, explicit: str | None = None) -> str:
         if info is None:
             raise ConfigError(f"--python {explicit} does not run; pass a working Python {minor} interpreter")
         if info[0] != minor:
-            raise ConfigError(
-                f"--python {explicit} is Python {info[0]}, but this Airflow release needs Python {minor}"
-            )
+            raise ConfigError(f"--python {explicit} is Python {info[0]}, but this Airflow release needs Python {minor}")
         return explicit
     candidates: list[str] = []
     on_path = shutil.which(f"python{minor}")

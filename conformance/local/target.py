@@ -10,7 +10,7 @@ DATABASE_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
 def target_key(version: str, database: str = "sqlite") -> str:
-    """"2.10.5" for the SQLite target of a release, "2.10.5-postgres" for its PostgreSQL one."""
+    """ "2.10.5" for the SQLite target of a release, "2.10.5-postgres" for its PostgreSQL one."""
     return version if database == "sqlite" else f"{version}-{database}"
 
 
@@ -29,7 +29,9 @@ class LocalTarget:
     roles: dict[str, dict[str, str]] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)  # component -> pid
     pgids: dict[str, int] = field(default_factory=dict)  # component -> process group id
-    starttimes: dict[str, int] = field(default_factory=dict)  # component -> creation time, ms since the epoch (PID reuse guard)
+    starttimes: dict[str, int] = field(
+        default_factory=dict
+    )  # component -> creation time, ms since the epoch (PID reuse guard)
     home: str = ""
     venv: str = ""
     auth_config: str = "conformance"
@@ -77,5 +79,7 @@ class LocalTarget:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def __repr__(self) -> str:  # keep the password out of reprs and tracebacks
-        return (f"LocalTarget(version={self.version!r}, url={self.url!r}, api={self.api!r}, "
-                f"auth={self.redacted_auth_spec!r}, database={self.database!r}, ready={self.ready!r})")
+        return (
+            f"LocalTarget(version={self.version!r}, url={self.url!r}, api={self.api!r}, "
+            f"auth={self.redacted_auth_spec!r}, database={self.database!r}, ready={self.ready!r})"
+        )

@@ -71,12 +71,12 @@ def read_marker(venv: Path) -> dict | None:
 def _last_line(log: Path) -> str:
     """The installer's latest output line (what it is busy with), shortened."""
     lines = [ln.strip() for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
-    return (lines[-1][:120] if lines else "no output yet")
+    return lines[-1][:120] if lines else "no output yet"
 
 
 def _last_meaningful_line(text: str) -> str:
     """The line of an installer's output that says what went wrong (not a hint or a blank)."""
-    lines = [ln.strip(" \t│╰─▶×") .strip() for ln in text.splitlines()]
+    lines = [ln.strip(" \t│╰─▶×").strip() for ln in text.splitlines()]
     lines = [ln for ln in lines if ln and not ln.lower().startswith(("hint:", "help:", "note:", "[notice]"))]
     for ln in reversed(lines):
         if ln.lower().startswith("error:") or "because" in ln.lower() or "no solution" in ln.lower():
@@ -87,8 +87,14 @@ def _last_meaningful_line(text: str) -> str:
 HEARTBEAT_S = 15.0
 
 
-def run_install(cmd: list[str], log: Path, env: dict[str, str] | None = None, *, what: str = "Airflow",
-                progress: Progress = lambda _m: None) -> None:
+def run_install(
+    cmd: list[str],
+    log: Path,
+    env: dict[str, str] | None = None,
+    *,
+    what: str = "Airflow",
+    progress: Progress = lambda _m: None,
+) -> None:
     """Run one install step with its output appended to `log`; ConfigError naming the line that says what failed.
 
     Every HEARTBEAT_S seconds it says that it still runs (an install can take minutes). Ctrl-C stops the
@@ -112,39 +118,61 @@ def run_install(cmd: list[str], log: Path, env: dict[str, str] | None = None, *,
                 proc.wait()
     if proc.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")
-        raise ConfigError(
-            f"installing {what} failed: {_last_meaningful_line(tail)} (full log: {log})"
-        )
+        raise ConfigError(f"installing {what} failed: {_last_meaningful_line(tail)} (full log: {log})")
 
 
-def build_venv(venv: Path, interpreter: str, install_args: list[str], log: Path, *, what: str,
-               progress: Progress = lambda _m: None, expect: str = "") -> None:
+def build_venv(
+    venv: Path,
+    interpreter: str,
+    install_args: list[str],
+    log: Path,
+    *,
+    what: str,
+    progress: Progress = lambda _m: None,
+    expect: str = "",
+) -> None:
     """A fresh venv at `venv` with `install_args` installed: uv when it is available, else venv and pip."""
     uv = uv_command()
     if uv:
         progress(f"installing {what} with uv into {venv}" + (f" (takes {expect})" if expect else ""))
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
         env.pop("VIRTUAL_ENV", None)
-        run_install([*uv, "venv", "--no-config", "--python", interpreter, str(venv)], log, env, what=what, progress=progress)
-        run_install([*uv, "pip", "install", "--no-config", "--python", str(venv / "bin" / "python"), *install_args],
-                    log, env, what=what, progress=progress)
+        run_install(
+            [*uv, "venv", "--no-config", "--python", interpreter, str(venv)], log, env, what=what, progress=progress
+        )
+        run_install(
+            [*uv, "pip", "install", "--no-config", "--python", str(venv / "bin" / "python"), *install_args],
+            log,
+            env,
+            what=what,
+            progress=progress,
+        )
         return
     progress(f"installing {what} with pip into {venv} (uv not found; takes longer)")
     run_install([interpreter, "-m", "venv", str(venv)], log, what=what, progress=progress)
-    run_install([str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", *install_args],
-                log, what=what, progress=progress)
+    run_install(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", *install_args],
+        log,
+        what=what,
+        progress=progress,
+    )
 
 
-def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progress = lambda _m: None,
-                extras: tuple[str, ...] = ()) -> Path:
+def ensure_venv(
+    spec: VersionSpec, *, python: str | None = None, progress: Progress = lambda _m: None, extras: tuple[str, ...] = ()
+) -> Path:
     """Return a venv with apache-airflow[extras]==spec.version installed, building it if needed."""
     venv = venv_dir(spec.version, extras)
     if not spec.constraints_file.is_file():
         raise ConfigError(f"no pinned constraints for Airflow {spec.version} ({spec.constraints_file})")
     digest = _constraints_digest(spec)
     marker = read_marker(venv)
-    if marker and marker.get("constraints") == digest and list(marker.get("extras", [])) == list(extras) \
-            and airflow_bin(venv).exists():
+    if (
+        marker
+        and marker.get("constraints") == digest
+        and list(marker.get("extras", [])) == list(extras)
+        and airflow_bin(venv).exists()
+    ):
         if python is None:
             return venv
         info = interpreter_minor(python)
@@ -159,19 +187,28 @@ def ensure_venv(spec: VersionSpec, *, python: str | None = None, progress: Progr
     log.write_text("", encoding="utf-8")
     started = time.monotonic()
     what = f"apache-airflow{'[' + ','.join(extras) + ']' if extras else ''} {spec.version}"
-    build_venv(venv, interpreter, [*spec.requirements_with(extras), "-c", str(spec.constraints_file)], log,
-               what=what, progress=progress, expect="~10-30 s")
+    build_venv(
+        venv,
+        interpreter,
+        [*spec.requirements_with(extras), "-c", str(spec.constraints_file)],
+        log,
+        what=what,
+        progress=progress,
+        expect="~10-30 s",
+    )
     if not airflow_bin(venv).exists():
         raise ConfigError(f"installing Airflow {spec.version} left no airflow command in {venv} (log: {log})")
     info = interpreter_minor(venv / "bin" / "python")
     (venv / MARKER_NAME).write_text(
-        json.dumps({
-            "version": spec.version,
-            "python": info[0] if info else spec.python,
-            "constraints": digest,
-            "extras": list(extras),
-            "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }),
+        json.dumps(
+            {
+                "version": spec.version,
+                "python": info[0] if info else spec.python,
+                "constraints": digest,
+                "extras": list(extras),
+                "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        ),
         encoding="utf-8",
     )
     progress(f"installed apache-airflow {spec.version} in {time.monotonic() - started:.0f} s")

@@ -38,21 +38,22 @@ TABLE: dict[str, dict] = {
     "2.4.3": {"python": "3.10", "db": "init", "reserialize": True, "pins": _PINS_24},
     "2.5.3": {"python": "3.10", "db": "init", "reserialize": True, "pins": _PINS_24},
     "2.6.3": {"python": "3.11", "db": "init", "reserialize": True, "pins": _PINS_24},
-    "2.7.3": {"python": "3.11", "db": "migrate", "reserialize": True,
-              "pins": {"flask-session": "<0.6"}},
+    "2.7.3": {"python": "3.11", "db": "migrate", "reserialize": True, "pins": {"flask-session": "<0.6"}},
     "2.8.4": {"python": "3.11", "db": "migrate", "reserialize": True, "pins": {"wtforms": "<3.1"}},
     "2.9.3": {"python": "3.11", "db": "migrate", "reserialize": True, "pins": {}},
     "2.10.5": {"python": "3.11", "db": "migrate", "reserialize": True, "pins": {}},
     # FAB provider >= 1.5.4 makes anonymous requests 403: webserver_config.py fixes it.
-    "2.11.2": {"python": "3.11", "db": "migrate", "reserialize": True, "pins": {},
-               "auth_role_public_none": True},
+    "2.11.2": {"python": "3.11", "db": "migrate", "reserialize": True, "pins": {}, "auth_role_public_none": True},
     # cadwyn 9 / fastapi 0.163 (the observed freeze) serve the API but the execution API
     # answers 422 to the task runner, so every task fails: use 3.1.8's working trio.
-    "3.0.6": {"python": "3.12", "db": "migrate", "reserialize": False,
-              "pins": {"pyjwt": "<2.11", "starlette": "<0.49", "fastapi": "<0.118", "cadwyn": "<6"}},
+    "3.0.6": {
+        "python": "3.12",
+        "db": "migrate",
+        "reserialize": False,
+        "pins": {"pyjwt": "<2.11", "starlette": "<0.49", "fastapi": "<0.118", "cadwyn": "<6"},
+    },
     "3.1.8": {"python": "3.12", "db": "migrate", "reserialize": False, "pins": {}},
-    "3.2.2": {"python": "3.12", "db": "migrate", "reserialize": False,
-              "pins": {"fastapi": "<0.156.1"}},
+    "3.2.2": {"python": "3.12", "db": "migrate", "reserialize": False, "pins": {"fastapi": "<0.156.1"}},
     # 3.3.2 runs on 3.11 too, but its observed freeze pins deprecated==3.0.1 (Python >= 3.12)
     "3.3.2": {"python": "3.12", "db": "migrate", "reserialize": False, "pins": {}},
 }
@@ -135,9 +136,7 @@ def resolve(version: str) -> VersionSpec:
     try:
         parsed = Version(version)
     except InvalidVersion:
-        raise ConfigError(
-            f"'{version}' is not an Airflow version; supported: {listing}"
-        ) from None
+        raise ConfigError(f"'{version}' is not an Airflow version; supported: {listing}") from None
     key = str(parsed)
     if key in TABLE:
         return _spec(key, TABLE[key])

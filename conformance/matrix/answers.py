@@ -62,8 +62,9 @@ def answer_classes(side: Side, result: dict, renamed: dict[str, str] | None = No
     return frozenset(pairs)
 
 
-def verdict_changes(a: Side, b: Side, result_ids: dict[str, str],
-                    renamed: dict[str, str] | None = None) -> tuple[list[dict], list[dict]]:
+def verdict_changes(
+    a: Side, b: Side, result_ids: dict[str, str], renamed: dict[str, str] | None = None
+) -> tuple[list[dict], list[dict]]:
     """(changes on different answers, changes on the same answers) of the checks decided in both runs.
 
     `result_ids` maps a result id of `a` to its id in `b` (a renamed operation renames its per-operation
@@ -80,9 +81,18 @@ def verdict_changes(a: Side, b: Side, result_ids: dict[str, str],
         if before == after or before not in RANK or after not in RANK:
             continue
         answers_a, answers_b = answer_classes(a, ra, renamed), answer_classes(b, rb)
-        row = {"id": rid_b, "was": rid_a, "title": rb.get("title", ""), "from": before, "to": after,
-               "worse": RANK[after] < RANK[before], "answers_from": _text(answers_a), "answers_to": _text(answers_b),
-               "reproduce": rb.get("reproduce") or ra.get("reproduce") or "", "message": (rb.get("message") or "")[:300]}
+        row = {
+            "id": rid_b,
+            "was": rid_a,
+            "title": rb.get("title", ""),
+            "from": before,
+            "to": after,
+            "worse": RANK[after] < RANK[before],
+            "answers_from": _text(answers_a),
+            "answers_to": _text(answers_b),
+            "reproduce": rb.get("reproduce") or ra.get("reproduce") or "",
+            "message": (rb.get("message") or "")[:300],
+        }
         (changed if answers_a != answers_b or not recorded else same).append(row)
     changed.sort(key=lambda r: (not r["worse"], r["id"]))
     return changed, same

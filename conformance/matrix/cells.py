@@ -20,14 +20,22 @@ NOT_APPLICABLE = "not_applicable"
 UNCLASSIFIED = "unclassified"  # a failed result of a run written before results carried failure classes
 UNDECIDED = "undecided"
 TIER_OF = TIER_OF_KIND
-LABELS = {Status.PASSED: "✅ passed", Status.FAILED: "❌ failed", Status.KNOWN_DEVIATION: "⚠️ known", Status.ERROR: "💥 error",
-          NOT_APPLICABLE: "n/a", UNDECIDED: "❔ undecided"}
+LABELS = {
+    Status.PASSED: "✅ passed",
+    Status.FAILED: "❌ failed",
+    Status.KNOWN_DEVIATION: "⚠️ known",
+    Status.ERROR: "💥 error",
+    NOT_APPLICABLE: "n/a",
+    UNDECIDED: "❔ undecided",
+}
 SECOND_PASS_MARK = "†"  # beside a cell decided on a restart of the release (a second pass), not its main run
-LEGEND = ("✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 error (the suite could not finish the check) · "
-          "`n/a` not applicable to the release (another version range, an operation its spec does not have) · "
-          "`❔ undecided` applies to the release but was not decided (the reason is in compatibility.json and the html) · "
-          f"{SECOND_PASS_MARK} decided on a restart of the release (the matrix's deny_all or disruptive pass; "
-          "the cell's message in compatibility.json and the html says which)")
+LEGEND = (
+    "✅ passed · ❌ failed · ⚠️ known upstream deviation · 💥 error (the suite could not finish the check) · "
+    "`n/a` not applicable to the release (another version range, an operation its spec does not have) · "
+    "`❔ undecided` applies to the release but was not decided (the reason is in compatibility.json and the html) · "
+    f"{SECOND_PASS_MARK} decided on a restart of the release (the matrix's deny_all or disruptive pass; "
+    "the cell's message in compatibility.json and the html says which)"
+)
 
 
 MESSAGE_LIMIT = 300  # characters of a result's message a cell keeps; the whole one is in the release's results.json
@@ -96,13 +104,20 @@ def operation_cell(info: dict | None, column) -> dict:
     """An operation's cell: its status on the release, or not applicable when the release's spec lacks it."""
     if info is None:
         if column.status != "ran":
-            return {"status": UNDECIDED, "requests": 0, "reason": clip(f"the release's run did not complete: {column.reason}")}
+            return {
+                "status": UNDECIDED,
+                "requests": 0,
+                "reason": clip(f"the release's run did not complete: {column.reason}"),
+            }
         return {"status": NOT_APPLICABLE, "requests": 0, "reason": "not an operation of this release's reference spec"}
     reason = info.get("reason", "") or ""
     if len(reason) >= MESSAGE_LIMIT:  # the run kept the first 300 characters of it (results.json): cut it at a word
         reason = clip(reason, MESSAGE_LIMIT - 1)
-    return {"status": classify(info["status"], info.get("reason_code", "")), "requests": info.get("requests", 0),
-            "reason": reason}
+    return {
+        "status": classify(info["status"], info.get("reason_code", "")),
+        "requests": info.get("requests", 0),
+        "reason": reason,
+    }
 
 
 def counts(results: list[dict]) -> dict[str, int]:
@@ -121,7 +136,9 @@ def class_counts(results: list[dict]) -> dict[str, int]:
     `unclassified`, never guessed from their messages.
     """
     tally = Counter(c for r in results if r.get("status") == "failed" for c in (r.get("classes") or [UNCLASSIFIED]))
-    return {c: tally[c] for c in [*ordered(set(tally) - {UNCLASSIFIED}), *([UNCLASSIFIED] if UNCLASSIFIED in tally else [])]}
+    return {
+        c: tally[c] for c in [*ordered(set(tally) - {UNCLASSIFIED}), *([UNCLASSIFIED] if UNCLASSIFIED in tally else [])]
+    }
 
 
 def class_text(tally: dict[str, int] | None) -> str:
@@ -141,5 +158,3 @@ def score_text(s: dict | None) -> str:
     if not s or not s.get("decided"):
         return "–"
     return f"{s['passed']}/{s['decided']} ({100 * s['ratio']:.1f}%)"
-
-

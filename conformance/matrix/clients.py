@@ -69,12 +69,23 @@ def cells(columns) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for col in columns:
         for r in col.clients:
-            refused = sorted({f"{op} {x['field']}".strip() for op, o in (r.get("operations") or {}).items()
-                              for x in o.get("refusals") or [] if not x.get("deviation")})
+            refused = sorted(
+                {
+                    f"{op} {x['field']}".strip()
+                    for op, o in (r.get("operations") or {}).items()
+                    for x in o.get("refusals") or []
+                    if not x.get("deviation")
+                }
+            )
             out.setdefault(r["client"], {})[col.version] = {
-                "relation": r.get("relation", ""), "parsed": r.get("parsed", 0), "failed": r.get("failed", 0),
-                "excused": r.get("excused", 0), "skipped": r.get("skipped", 0), "error": r.get("error", ""),
-                "refused": refused[:5]}
+                "relation": r.get("relation", ""),
+                "parsed": r.get("parsed", 0),
+                "failed": r.get("failed", 0),
+                "excused": r.get("excused", 0),
+                "skipped": r.get("skipped", 0),
+                "error": r.get("error", ""),
+                "refused": refused[:5],
+            }
     return {k: out[k] for k in sorted(out, key=Version)}
 
 
@@ -89,7 +100,9 @@ def cell_text(cell: dict | None) -> str:
     if cell["failed"]:
         text = f"❌ {cell['failed']}/{read_} refused"
     else:
-        text = f"{'⚠️' if cell['excused'] else '✅'} {cell['parsed']}/{read_}" + (f" ({cell['excused']} known)" if cell["excused"] else "")
+        text = f"{'⚠️' if cell['excused'] else '✅'} {cell['parsed']}/{read_}" + (
+            f" ({cell['excused']} known)" if cell["excused"] else ""
+        )
     text += f"; {cell['skipped']} n/a" if cell["skipped"] else ""
     return text + (" (matching)" if cell["relation"] == "matching" else "")
 
@@ -104,13 +117,21 @@ def cell_view(cell: dict | None) -> dict:
         return {"status": "absent", "text": "not checked", "lines": [], "links": []}
     relation = "" if cell["relation"] == "matching" else f"{cell['relation']} client"  # matching: shown beside it
     if cell["error"]:
-        return {"status": "error", "text": "could not run", "lines": [line for line in (relation, cell["error"]) if line],
-                "links": [], "matching": cell["relation"] == "matching"}
+        return {
+            "status": "error",
+            "text": "could not run",
+            "lines": [line for line in (relation, cell["error"]) if line],
+            "links": [],
+            "matching": cell["relation"] == "matching",
+        }
     read_ = cell["parsed"] + cell["failed"] + cell["excused"]
     status = "failed" if cell["failed"] else "known_deviation" if cell["excused"] else "passed"
     text = f"{cell['failed']}/{read_} refused" if cell["failed"] else f"{cell['parsed']}/{read_} read"
-    notes = [relation] + ([f"{cell['excused']} refusals explained by known deviations"] if cell["excused"] else []) + (
-        [f"{cell['skipped']} answers of operations it does not have"] if cell["skipped"] else [])
+    notes = (
+        [relation]
+        + ([f"{cell['excused']} refusals explained by known deviations"] if cell["excused"] else [])
+        + ([f"{cell['skipped']} answers of operations it does not have"] if cell["skipped"] else [])
+    )
     lines = ["; ".join(n for n in notes if n)] if any(notes) else []
     if cell["refused"]:
         lines.append("refused (first fields): " + ", ".join(cell["refused"]))

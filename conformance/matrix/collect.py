@@ -43,12 +43,23 @@ class Column:
     clients: list = field(default_factory=list)  # official clients' readings of the run's cassette (matrix.clients)
 
     def as_dict(self) -> dict:
-        data = {"version": self.version, "status": self.status, "reason": self.reason,
-                "exit_code": self.exit_code, "duration_s": round(self.duration_s, 1)}
+        data = {
+            "version": self.version,
+            "status": self.status,
+            "reason": self.reason,
+            "exit_code": self.exit_code,
+            "duration_s": round(self.duration_s, 1),
+        }
         if self.results:
-            data.update({"verdict": self.results.get("verdict"), "summary": self.results.get("summary"),
-                         "reference_spec": self.results.get("reference_spec"),
-                         "run_id": self.results.get("run_id"), "seed": self.results.get("seed")})
+            data.update(
+                {
+                    "verdict": self.results.get("verdict"),
+                    "summary": self.results.get("summary"),
+                    "reference_spec": self.results.get("reference_spec"),
+                    "run_id": self.results.get("run_id"),
+                    "seed": self.results.get("seed"),
+                }
+            )
         return data
 
 
@@ -78,8 +89,9 @@ def run_one(url: str, auth: str, out_dir: Path, child: _Child, say: Callable[[st
     """One suite run in a child process, its progress passed on as it comes and a heartbeat while it is quiet."""
     timeout = child.timeout
     cmd = [sys.executable, "-m", "conformance", "run", "--target", url, "--report-dir", str(out_dir), *child.flags]
-    proc = subprocess.Popen(cmd, env=_child_env(auth, child), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(
+        cmd, env=_child_env(auth, child), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     tail: deque[str] = deque(maxlen=50)
     reader = threading.Thread(target=_pass_on, args=(proc, tail, say), daemon=True)
     reader.start()
@@ -118,9 +130,16 @@ def _reason(lines: list[str]) -> str:
     return (own or lines or [""])[-1]
 
 
-def collect_local(versions: list[str], report_dir: Path, extra: list[str], progress: Callable[[str], None],
-                  timeout: float = 1800, python: str | None = None, env: dict[str, str] | None = None,
-                  database: str = "sqlite") -> list[Column]:
+def collect_local(
+    versions: list[str],
+    report_dir: Path,
+    extra: list[str],
+    progress: Callable[[str], None],
+    timeout: float = 1800,
+    python: str | None = None,
+    env: dict[str, str] | None = None,
+    database: str = "sqlite",
+) -> list[Column]:
     """Provision each release locally in turn (on `database`), run the suite, stop it (unless it was already running).
 
     `extra` are flags for every `run`; `env` settings every child gets in its environment. A
@@ -131,8 +150,15 @@ def collect_local(versions: list[str], report_dir: Path, extra: list[str], progr
     return _in_turn(labels, progress, lambda col, say: _provision_and_run(col, say, report_dir, child, python))
 
 
-def collect_targets(urls: list[str], auth: str, report_dir: Path, extra: list[str], progress: Callable[[str], None],
-                    timeout: float = 1800, env: dict[str, str] | None = None) -> list[Column]:
+def collect_targets(
+    urls: list[str],
+    auth: str,
+    report_dir: Path,
+    extra: list[str],
+    progress: Callable[[str], None],
+    timeout: float = 1800,
+    env: dict[str, str] | None = None,
+) -> list[Column]:
     """Run against already deployed targets (one per release)."""
     child = _Child(extra, env or {}, timeout)
 
@@ -146,8 +172,9 @@ def collect_targets(urls: list[str], auth: str, report_dir: Path, extra: list[st
     return _in_turn(urls, progress, turn)
 
 
-def _in_turn(names: list[str], progress: Callable[[str], None],
-             turn: Callable[[Column, Callable[[str], None]], None]) -> list[Column]:
+def _in_turn(
+    names: list[str], progress: Callable[[str], None], turn: Callable[[Column, Callable[[str], None]], None]
+) -> list[Column]:
     """A Column per name, filled by `turn` one after the other and timed.
 
     `turn` reports through a progress function that prefixes each line with its place, "[2/5] ...".
@@ -172,8 +199,9 @@ def _clock(started: float) -> str:
     return f"+{seconds // 60}:{seconds % 60:02d}"
 
 
-def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child,
-                       python: str | None) -> None:
+def _provision_and_run(
+    col: Column, say: Callable[[str], None], report_dir: Path, child: _Child, python: str | None
+) -> None:
     """The release's run; then a restart for each second pass whose checks wait (conformance.matrix.passes)."""
     from conformance.local import instance  # noqa: PLC0415
 
@@ -184,8 +212,9 @@ def _provision_and_run(col: Column, say: Callable[[str], None], report_dir: Path
             _second_pass(col, p, say, report_dir, child, python, already)
 
 
-def _provision_and_run_once(col: Column, say: Callable[[str], None], report_dir: Path, child: _Child,
-                            python: str | None) -> None:
+def _provision_and_run_once(
+    col: Column, say: Callable[[str], None], report_dir: Path, child: _Child, python: str | None
+) -> None:
     from conformance.local import instance  # noqa: PLC0415
 
     version, database = databases.split_label(col.version)
@@ -206,12 +235,21 @@ def _provision_and_run_once(col: Column, say: Callable[[str], None], report_dir:
     finally:
         if local.key not in already:
             instance.stop(version, database)
-    say(f"Airflow {col.version}: {col.status}"
-        + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}"))
+    say(
+        f"Airflow {col.version}: {col.status}"
+        + (f" ({col.results.get('verdict')})" if col.results else f": {col.reason}")
+    )
 
 
-def _second_pass(col: Column, p: passes.Pass, say: Callable[[str], None], report_dir: Path, child: _Child,
-                 python: str | None, already: set[str]) -> None:
+def _second_pass(
+    col: Column,
+    p: passes.Pass,
+    say: Callable[[str], None],
+    report_dir: Path,
+    child: _Child,
+    python: str | None,
+    already: set[str],
+) -> None:
     """Restart the release as pass `p` configures it, decide the checks waiting for it, merge them in."""
     from conformance.local import instance  # noqa: PLC0415
     from conformance.local.target import target_key  # noqa: PLC0415
@@ -225,8 +263,9 @@ def _second_pass(col: Column, p: passes.Pass, say: Callable[[str], None], report
     flags = passes.flags(col.results, p, child.flags)
     out = report_dir / "runs" / databases.run_dir_name(col.version) / p.folder
     try:
-        local = instance.start(version, python=python, database=database, auth_config=p.auth_config,
-                               settings=p.settings, progress=say)
+        local = instance.start(
+            version, python=python, database=database, auth_config=p.auth_config, settings=p.settings, progress=say
+        )
     except ConformanceError as exc:
         say(f"Airflow {col.version}: {p.name} restart failed, {waiting} stay undecided: {exc}")
         return
@@ -236,14 +275,18 @@ def _second_pass(col: Column, p: passes.Pass, say: Callable[[str], None], report
         instance.stop(version, database)
     second = passes.load(out.parent, p)
     if second is None:
-        say(f"Airflow {col.version}: the {p.name} run gave no results ({reason or f'exit {code}'}); "
-            f"{waiting} stay undecided")
+        say(
+            f"Airflow {col.version}: the {p.name} run gave no results ({reason or f'exit {code}'}); "
+            f"{waiting} stay undecided"
+        )
         return
     col.results = passes.merge(col.results, second, p)
     if col.results.get("verdict") != "conformant":
         col.exit_code = col.exit_code or 1
-    say(f"Airflow {col.version}: merged {', '.join(col.results['second_passes'][p.name]['checks']) or 'nothing'} "
-        f"from the {p.name} run")
+    say(
+        f"Airflow {col.version}: merged {', '.join(col.results['second_passes'][p.name]['checks']) or 'nothing'} "
+        f"from the {p.name} run"
+    )
 
 
 def replay_deviations(url: str, auth: str, out_dir: Path, child: _Child | None = None, timeout: float = 600) -> list:
@@ -309,25 +352,43 @@ def load_runs(report_dir: Path, progress: Callable[[str], None] = lambda _m: Non
         except ValueError as exc:
             raise ConfigError(f"{results} is not a results.json of this suite ({exc.__class__.__name__})") from exc
         data = passes.merge_stored(data, results.parent)  # the checks decided on a restart (second passes)
-        readings = (clients.load(results.parent) if (results.parent / clients.FILE).is_file()
-                    else clients.read_neighbours(results.parent, data, progress))
+        readings = (
+            clients.load(results.parent)
+            if (results.parent / clients.FILE).is_file()
+            else clients.read_neighbours(results.parent, data, progress)
+        )
         version = databases.label_of_dir(results.parent.name, data.get("target", {}).get("airflow_version"))
-        columns.append(Column(version, status="ran", exit_code=0 if data.get("verdict") == "conformant" else 1,
-                              duration_s=float(data.get("duration_s") or 0.0), results=data,
-                              replays=_replays(results.parent / "deviations.json"), clients=readings))
+        columns.append(
+            Column(
+                version,
+                status="ran",
+                exit_code=0 if data.get("verdict") == "conformant" else 1,
+                duration_s=float(data.get("duration_s") or 0.0),
+                results=data,
+                replays=_replays(results.parent / "deviations.json"),
+                clients=readings,
+            )
+        )
     for reason_file in sorted((report_dir / "runs").glob("*/error.txt")):
-        columns.append(Column(databases.label_of_dir(reason_file.parent.name), status="error",
-                              reason=reason_file.read_text().strip()))
+        columns.append(
+            Column(
+                databases.label_of_dir(reason_file.parent.name), status="error", reason=reason_file.read_text().strip()
+            )
+        )
     return columns
 
 
-def with_stored(columns: list[Column], report_dir: Path, database: str,
-                progress: Callable[[str], None] = lambda _m: None) -> list[Column]:
+def with_stored(
+    columns: list[Column], report_dir: Path, database: str, progress: Callable[[str], None] = lambda _m: None
+) -> list[Column]:
     """`columns` plus the stored runs of the other databases, so a PostgreSQL matrix adds columns beside SQLite's.
 
     Runs on the same database as this invocation are left out as before: it replaces them.
     """
     have = {c.version for c in columns}
-    stored = [c for c in load_runs(report_dir, progress)
-              if c.version not in have and databases.split_label(c.version)[1] != database]
+    stored = [
+        c
+        for c in load_runs(report_dir, progress)
+        if c.version not in have and databases.split_label(c.version)[1] != database
+    ]
     return columns + stored

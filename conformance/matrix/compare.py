@@ -68,8 +68,10 @@ def find_results(ref: str, matrix_dir: Path) -> Path:
     candidates = [Path(ref), Path(ref) / "results.json", matrix_dir / "runs" / release / "results.json"]
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
-        raise ConfigError(f"'{ref}' is neither a results.json, a report folder with one, "
-                          f"nor a release or minor with a run under {matrix_dir}/runs/")
+        raise ConfigError(
+            f"'{ref}' is neither a results.json, a report folder with one, "
+            f"nor a release or minor with a run under {matrix_dir}/runs/"
+        )
     return path
 
 
@@ -99,11 +101,20 @@ def side_from_data(label: str, data: dict) -> Side:
     """A run from the content of its results.json (KeyError/TypeError when it is not one)."""
     target = data["target"]
     results = {r["id"]: r for r in data["results"]}
-    excused = {d["id"] for r in results.values() for d in r.get("deviations") or [] if isinstance(d, dict) and d.get("id")}
-    return Side(label=label, airflow_version=str(target.get("airflow_version", "?")),
-                reference_spec=str(data.get("reference_spec", "")), verdict=str(data.get("verdict", "")),
-                results=results, operations=data.get("operations") or {}, deviations=excused, target=dict(target),
-                clients=data.get("clients") or {})
+    excused = {
+        d["id"] for r in results.values() for d in r.get("deviations") or [] if isinstance(d, dict) and d.get("id")
+    }
+    return Side(
+        label=label,
+        airflow_version=str(target.get("airflow_version", "?")),
+        reference_spec=str(data.get("reference_spec", "")),
+        verdict=str(data.get("verdict", "")),
+        results=results,
+        operations=data.get("operations") or {},
+        deviations=excused,
+        target=dict(target),
+        clients=data.get("clients") or {},
+    )
 
 
 def compare(a: Side, b: Side) -> dict:
@@ -123,8 +134,12 @@ def compare(a: Side, b: Side) -> dict:
 
 
 def _describe(side: Side) -> dict:
-    return {"label": side.label, "airflow_version": side.airflow_version, "reference_spec": side.reference_spec,
-            "verdict": side.verdict}
+    return {
+        "label": side.label,
+        "airflow_version": side.airflow_version,
+        "reference_spec": side.reference_spec,
+        "verdict": side.verdict,
+    }
 
 
 def spec_changes(spec_a: str, spec_b: str) -> dict:
@@ -149,8 +164,15 @@ def status_changes(a: Side, b: Side) -> list[dict]:
     for rid in sorted(set(a.results) & set(b.results)):
         before, after = a.results[rid]["status"], b.results[rid]["status"]
         if before != after:
-            rows.append({"id": rid, "title": b.results[rid].get("title", ""), "from": before, "to": after,
-                         "message": clip(b.results[rid].get("message") or "")})
+            rows.append(
+                {
+                    "id": rid,
+                    "title": b.results[rid].get("title", ""),
+                    "from": before,
+                    "to": after,
+                    "message": clip(b.results[rid].get("message") or ""),
+                }
+            )
     return sorted(rows, key=lambda r: (not is_regression(r), r["id"]))
 
 
@@ -173,7 +195,9 @@ def status_codes(a: Side, b: Side) -> list[dict]:
 
 def recorded_statuses(a: Side, b: Side) -> bool:
     """Whether both runs recorded per-operation statuses (results.json from this suite version on)."""
-    return any(r.get("statuses") for r in a.operations.values()) and any(r.get("statuses") for r in b.operations.values())
+    return any(r.get("statuses") for r in a.operations.values()) and any(
+        r.get("statuses") for r in b.operations.values()
+    )
 
 
 def adjacent(columns: list[tuple[str, dict]], pairs: list[tuple[str, str]] | None = None) -> list[dict]:
@@ -190,6 +214,14 @@ def adjacent(columns: list[tuple[str, dict]], pairs: list[tuple[str, str]] | Non
         if not da.get("results") or not db.get("results"):
             continue
         doc = compare(side_from_data(va, da), side_from_data(vb, db))
-        out.append({"from": va, "to": vb, "status_changes": doc["status_changes"], "new_statuses": doc["new_statuses"],
-                    "deviations_appeared": doc["deviations_appeared"], "deviations_gone": doc["deviations_gone"]})
+        out.append(
+            {
+                "from": va,
+                "to": vb,
+                "status_changes": doc["status_changes"],
+                "new_statuses": doc["new_statuses"],
+                "deviations_appeared": doc["deviations_appeared"],
+                "deviations_gone": doc["deviations_gone"],
+            }
+        )
     return out

@@ -33,8 +33,10 @@ _SUMMARY_TAIL = re.compile(r" \| \d+ requests?[;,].*$", re.S)
 _PREFIX = re.compile(r"acf_[0-9a-f]{8}_?")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NUMBER = re.compile(r"\d+")
-_CURL_NOISE = (re.compile(r" -H '(X-Schemathesis-TestCaseId|Authorization|Cookie): [^']*'"),
-               re.compile(r" -u '[^']*'| -u \S+"))
+_CURL_NOISE = (
+    re.compile(r" -H '(X-Schemathesis-TestCaseId|Authorization|Cookie): [^']*'"),
+    re.compile(r" -u '[^']*'| -u \S+"),
+)
 _HOST = re.compile(r"https?://[^/'\s]+")
 _HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 
@@ -78,12 +80,13 @@ def property_answers(message: str) -> list[Answer]:
     starts = list(_ENTRY.finditer(message))
     out = []
     for m, nxt in zip(starts, [*starts[1:], None]):
-        text = message[m.end(): nxt.start() if nxt else len(message)]
+        text = message[m.end() : nxt.start() if nxt else len(message)]
         text = _SUMMARY_TAIL.sub("", text.split("\n", 1)[0]).rstrip("; ")
         _, _, rest = text.partition(" | response: ")
         response, _, request = rest.partition(" | request: ")
-        out.append(Answer(m["check"], _PREFIX.sub("{prefix}", request.strip()), m["status"], m["ctype"],
-                          body_shape(response)))
+        out.append(
+            Answer(m["check"], _PREFIX.sub("{prefix}", request.strip()), m["status"], m["ctype"], body_shape(response))
+        )
     return out
 
 
@@ -150,8 +153,12 @@ def by_release_pair(found: list[Split]) -> dict[tuple[str, str, str, str], int]:
     """{(column A, its status, column B, its status): checks}, A before B in version order, from the same answer."""
     out: dict[tuple[str, str, str, str], int] = defaultdict(int)
     for split in found:
-        pairs = {(a, sa, b, sb) for _, statuses in split.groups
-                 for (a, sa), (b, sb) in combinations(statuses.items(), 2) if sa != sb}
+        pairs = {
+            (a, sa, b, sb)
+            for _, statuses in split.groups
+            for (a, sa), (b, sb) in combinations(statuses.items(), 2)
+            if sa != sb
+        }
         for pair in pairs:
             out[pair] += 1
     return dict(out)
@@ -159,11 +166,18 @@ def by_release_pair(found: list[Split]) -> dict[tuple[str, str, str, str], int]:
 
 def report(found: list[Split]) -> list[str]:
     """The lines `matrix --consistency` prints: each split check, the counts per release pair, the total."""
-    lines = [f"{s.check_id}: " + ", ".join(f"{c} {st}" for c, st in s.statuses.items())
-             + f"\n  same answer ({s.groups[0][0].check}, HTTP {s.groups[0][0].status}) to: {s.groups[0][0].request[:160]}"
-             for s in found]
-    lines += [f"{n} check(s) {sa} on {a} but {sb} on {b} with the same answer"
-              for (a, sa, b, sb), n in sorted(by_release_pair(found).items(), key=lambda kv: -kv[1])]
-    lines.append(f"total: {sum(s.pairs for s in found)} (check, release) pair(s) in {len(found)} check(s) whose same "
-                 "answer to the same request has another status on another release")
+    lines = [
+        f"{s.check_id}: "
+        + ", ".join(f"{c} {st}" for c, st in s.statuses.items())
+        + f"\n  same answer ({s.groups[0][0].check}, HTTP {s.groups[0][0].status}) to: {s.groups[0][0].request[:160]}"
+        for s in found
+    ]
+    lines += [
+        f"{n} check(s) {sa} on {a} but {sb} on {b} with the same answer"
+        for (a, sa, b, sb), n in sorted(by_release_pair(found).items(), key=lambda kv: -kv[1])
+    ]
+    lines.append(
+        f"total: {sum(s.pairs for s in found)} (check, release) pair(s) in {len(found)} check(s) whose same "
+        "answer to the same request has another status on another release"
+    )
     return lines

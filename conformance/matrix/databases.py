@@ -14,7 +14,7 @@ _SEP = " · "
 
 
 def column_label(version: str, database: str = "sqlite") -> str:
-    """"2.10.5" (SQLite, the default) or "2.10.5 · PostgreSQL"."""
+    """ "2.10.5" (SQLite, the default) or "2.10.5 · PostgreSQL"."""
     return version if database == "sqlite" else f"{version}{_SEP}{LABELS.get(database, database)}"
 
 
@@ -58,6 +58,9 @@ def change_pairs(labels: list[str]) -> list[tuple[str, str]]:
     """
     releases = [label for label in labels if split_label(label)[1] == "sqlite"]
     pairs = list(zip(releases, releases[1:]))
-    pairs += [(split_label(label)[0], label) for label in labels
-              if split_label(label)[1] != "sqlite" and split_label(label)[0] in releases]
+    pairs += [
+        (split_label(label)[0], label)
+        for label in labels
+        if split_label(label)[1] != "sqlite" and split_label(label)[0] in releases
+    ]
     return sorted(pairs, key=lambda pair: (sort_key(pair[0]), sort_key(pair[1])))

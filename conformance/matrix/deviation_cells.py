@@ -11,7 +11,11 @@ def deviation_short(cell: dict) -> str:
     """The head of a cell: `occurs 3/3`, `stale 0/2`, `absent 0/2` (replayed outside its range), `not replayed`."""
     tried = len(cell["occurs"]) + len(cell["absent"])
     stale = "absent" if cell.get("in_range") is False else "stale"
-    return f"occurs {len(cell['occurs'])}/{tried}" if cell["occurs"] else (f"{stale} 0/{tried}" if tried else "not replayed")
+    return (
+        f"occurs {len(cell['occurs'])}/{tried}"
+        if cell["occurs"]
+        else (f"{stale} 0/{tried}" if tried else "not replayed")
+    )
 
 
 def _outside(cell: dict) -> bool:
@@ -21,7 +25,9 @@ def _outside(cell: dict) -> bool:
 
 def deviation_notes(cell: dict) -> list[str]:
     """What a cell adds to its head: reproduced outside the recorded range, excused by the run on k operations."""
-    return (["outside its range"] if _outside(cell) else []) + ([f"excused {len(cell['excused'])}"] if cell["excused"] else [])
+    return (["outside its range"] if _outside(cell) else []) + (
+        [f"excused {len(cell['excused'])}"] if cell["excused"] else []
+    )
 
 
 def deviation_cell(cell: dict | None) -> str:
@@ -41,6 +47,10 @@ def deviation_status(cell: dict) -> str:
 
 def deviation_lines(cell: dict) -> list[str]:
     """What a deviation cell opens to: the operations per outcome."""
-    names = (("occurs", "occurs on"), ("absent", "does not occur on"), ("not_replayed", "not replayed on"),
-             ("excused", "excused by the run on"))
+    names = (
+        ("occurs", "occurs on"),
+        ("absent", "does not occur on"),
+        ("not_replayed", "not replayed on"),
+        ("excused", "excused by the run on"),
+    )
     return [f"{text}: {', '.join(cell[key])}" for key, text in names if cell.get(key)]

@@ -73,7 +73,9 @@ class EntryEvidence:
 
     def occurring_releases(self) -> set[str]:
         """Releases where it occurs, on the entry's backend when it names one."""
-        return {c.release for c in self.where(OCCURS) if not self.deviation.backend or c.database == self.deviation.backend}
+        return {
+            c.release for c in self.where(OCCURS) if not self.deviation.backend or c.database == self.deviation.backend
+        }
 
     def suggested(self, releases: list[str]) -> str | None:
         """The smallest specifier set selecting, among `releases`, exactly those where it occurs."""
@@ -105,8 +107,10 @@ def load(matrix_file: Path) -> dict:
     try:
         return json.loads(Path(matrix_file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the matrix {matrix_file} ({exc.__class__.__name__}); "
-                          "`airflow-conformance matrix --rebuild` renders it from reports/runs/") from exc
+        raise ConfigError(
+            f"cannot read the matrix {matrix_file} ({exc.__class__.__name__}); "
+            "`airflow-conformance matrix --rebuild` renders it from reports/runs/"
+        ) from exc
 
 
 def columns_of(doc: dict) -> list[str]:

@@ -23,8 +23,17 @@ from conformance.reporting.findings import upstream_links
 from conformance.reporting.html import environment
 
 # a group's cell for one release: its worst status among the rows, most telling first
-SEVERITY = ("failed", "error", "known_deviation", "stale", cell_of.UNDECIDED, "passed", "skipped",
-            cell_of.NOT_APPLICABLE, "absent")
+SEVERITY = (
+    "failed",
+    "error",
+    "known_deviation",
+    "stale",
+    cell_of.UNDECIDED,
+    "passed",
+    "skipped",
+    cell_of.NOT_APPLICABLE,
+    "absent",
+)
 SHORT = {"known_deviation": "known", cell_of.NOT_APPLICABLE: "n/a"}  # badge words that fit a column
 UPGRADE_DIR = "upgrade"  # upgrade pages live in <report-dir>/upgrade/<FROM>-to-<TO>.html
 UPGRADE_PAGE = re.compile(r"(?P<a>[^/]+?)-to-(?P<b>[^/]+)\.html")
@@ -58,19 +67,29 @@ def _group_cell(statuses: list[str]) -> dict:
     applies = sum(n for s, n in tally.items() if s not in (cell_of.NOT_APPLICABLE, "absent"))
     if worst in (cell_of.NOT_APPLICABLE, "absent"):
         return {"status": worst, "text": SHORT.get(worst, worst)}
-    return {"status": worst, "text": f"{tally[worst]} {SHORT.get(worst, worst.replace('_', ' '))}"
-            + (f" / {applies}" if tally[worst] != applies else "")}
+    return {
+        "status": worst,
+        "text": f"{tally[worst]} {SHORT.get(worst, worst.replace('_', ' '))}"
+        + (f" / {applies}" if tally[worst] != applies else ""),
+    }
 
 
 def _summary(rows: list[dict], versions: list[str], noun: str) -> dict:
     """What a collapsed group says: its size, rows with failures or deviations somewhere, and a cell per release."""
+
     def with_status(status: str) -> int:
         return sum(1 for r in rows if status in r["statuses"].values())
+
     parts = [f"{len(rows)} {noun}{'' if len(rows) == 1 else 's'}"]
-    parts += [f"{n} {word}" for word, n in (("failing on some release", with_status("failed")),
-                                             ("with a known deviation", with_status("known_deviation"))) if n]
-    return {"text": ", ".join(parts),
-            "cells": {v: _group_cell([r["statuses"][v] for r in rows]) for v in versions}}
+    parts += [
+        f"{n} {word}"
+        for word, n in (
+            ("failing on some release", with_status("failed")),
+            ("with a known deviation", with_status("known_deviation")),
+        )
+        if n
+    ]
+    return {"text": ", ".join(parts), "cells": {v: _group_cell([r["statuses"][v] for r in rows]) for v in versions}}
 
 
 def _check_row(cid: str, row: dict, versions: list[str]) -> dict:
@@ -79,11 +98,22 @@ def _check_row(cid: str, row: dict, versions: list[str]) -> dict:
         c = row["cells"][v]
         lines = [c["message"]] if c.get("message") and (c["status"] != "passed" or c.get("second_pass")) else []
         if c.get("second_pass"):
-            lines.append(f"{cell_of.SECOND_PASS_MARK} decided on the matrix's {c['second_pass']} pass, not its main run")
-        cells[v] = {"status": c["status"], "text": SHORT.get(c["status"]), "lines": lines,
-                    "links": upstream_links(c.get("upstream") or ""), "mark": bool(c.get("second_pass"))}
-    return {"id": cid, "title": row.get("title", ""), "cells": cells,
-            "statuses": {v: cells[v]["status"] for v in versions}}
+            lines.append(
+                f"{cell_of.SECOND_PASS_MARK} decided on the matrix's {c['second_pass']} pass, not its main run"
+            )
+        cells[v] = {
+            "status": c["status"],
+            "text": SHORT.get(c["status"]),
+            "lines": lines,
+            "links": upstream_links(c.get("upstream") or ""),
+            "mark": bool(c.get("second_pass")),
+        }
+    return {
+        "id": cid,
+        "title": row.get("title", ""),
+        "cells": cells,
+        "statuses": {v: cells[v]["status"] for v in versions},
+    }
 
 
 def _slug(text: str) -> str:
@@ -100,10 +130,14 @@ def check_groups(doc: dict, versions: list[str]) -> list[dict]:
         by_area.setdefault(area, {}).setdefault(kind, []).append(_check_row(cid, row, versions))
     groups = []
     for area in sorted(by_area, key=lambda a: (a == areas.NO_OPERATION, a.lower())):
-        tiers = [{"label": areas.tier_label(kind), "rows": rows, **_summary(rows, versions, "check")}
-                 for kind, rows in sorted(by_area[area].items(), key=lambda kv: (areas.tier_rank(kv[0]), kv[0]))]
+        tiers = [
+            {"label": areas.tier_label(kind), "rows": rows, **_summary(rows, versions, "check")}
+            for kind, rows in sorted(by_area[area].items(), key=lambda kv: (areas.tier_rank(kv[0]), kv[0]))
+        ]
         every = [r for t in tiers for r in t["rows"]]
-        groups.append({"id": f"checks-{_slug(area)}", "label": area, "tiers": tiers, **_summary(every, versions, "check")})
+        groups.append(
+            {"id": f"checks-{_slug(area)}", "label": area, "tiers": tiers, **_summary(every, versions, "check")}
+        )
     return groups
 
 
@@ -116,14 +150,25 @@ def operation_groups(doc: dict, versions: list[str]) -> list[dict]:
         for v in versions:
             c = row[v]
             lines = [c["reason"]] if c.get("reason") and c["status"] != "passed" else []
-            cells[v] = {"status": c["status"], "text": SHORT.get(c["status"]), "lines": lines, "links": [],
-                        "note": f"{c.get('requests', 0)} req." if c["status"] != cell_of.NOT_APPLICABLE else ""}
+            cells[v] = {
+                "status": c["status"],
+                "text": SHORT.get(c["status"]),
+                "lines": lines,
+                "links": [],
+                "note": f"{c.get('requests', 0)} req." if c["status"] != cell_of.NOT_APPLICABLE else "",
+            }
         by_area.setdefault(op_areas.get(op) or areas.NO_OPERATION, []).append(
-            {"id": op, "title": "", "cells": cells, "statuses": {v: cells[v]["status"] for v in versions}})
-    return [{"id": f"operations-{_slug(area)}", "label": area,
-             "tiers": [{"label": "", "rows": rows, **_summary(rows, versions, "operation")}],
-             **_summary(rows, versions, "operation")}
-            for area, rows in sorted(by_area.items(), key=lambda kv: (kv[0] == areas.NO_OPERATION, kv[0].lower()))]
+            {"id": op, "title": "", "cells": cells, "statuses": {v: cells[v]["status"] for v in versions}}
+        )
+    return [
+        {
+            "id": f"operations-{_slug(area)}",
+            "label": area,
+            "tiers": [{"label": "", "rows": rows, **_summary(rows, versions, "operation")}],
+            **_summary(rows, versions, "operation"),
+        }
+        for area, rows in sorted(by_area.items(), key=lambda kv: (kv[0] == areas.NO_OPERATION, kv[0].lower()))
+    ]
 
 
 def deviation_groups(doc: dict, versions: list[str]) -> list[dict]:
@@ -135,16 +180,35 @@ def deviation_groups(doc: dict, versions: list[str]) -> list[dict]:
         row_cells = {}
         for v in versions:
             c = cells.get(v)
-            row_cells[v] = ({"status": deviation_status(c), "text": deviation_short(c),
-                             "lines": deviation_notes(c) + deviation_lines(c), "links": []}
-                            if c else {"status": "absent", "text": "absent", "lines": [], "links": []})
-        by_class.setdefault(note.get("class") or "not in the data", []).append({
-            "id": dev_id, "title": note.get("summary") or "no longer in the deviation data",
-            "versions": note.get("versions", ""), "links": upstream_links(note.get("upstream") or ""),
-            "cells": row_cells, "statuses": {v: row_cells[v]["status"] for v in versions}})
-    return [{"id": f"deviations-{_slug(name)}", "label": name,
-             "tiers": [{"label": "", "rows": rows, **_summary(rows, versions, "deviation")}],
-             **_summary(rows, versions, "deviation")} for name, rows in sorted(by_class.items())]
+            row_cells[v] = (
+                {
+                    "status": deviation_status(c),
+                    "text": deviation_short(c),
+                    "lines": deviation_notes(c) + deviation_lines(c),
+                    "links": [],
+                }
+                if c
+                else {"status": "absent", "text": "absent", "lines": [], "links": []}
+            )
+        by_class.setdefault(note.get("class") or "not in the data", []).append(
+            {
+                "id": dev_id,
+                "title": note.get("summary") or "no longer in the deviation data",
+                "versions": note.get("versions", ""),
+                "links": upstream_links(note.get("upstream") or ""),
+                "cells": row_cells,
+                "statuses": {v: row_cells[v]["status"] for v in versions},
+            }
+        )
+    return [
+        {
+            "id": f"deviations-{_slug(name)}",
+            "label": name,
+            "tiers": [{"label": "", "rows": rows, **_summary(rows, versions, "deviation")}],
+            **_summary(rows, versions, "deviation"),
+        }
+        for name, rows in sorted(by_class.items())
+    ]
 
 
 def client_rows(doc: dict, versions: list[str]) -> list[dict]:
@@ -161,9 +225,15 @@ def releases(versions: list[str]) -> list[dict]:
     out = []
     for i, label in enumerate(versions):
         release, database = databases.split_label(label)
-        out.append({"index": i, "label": label, "release": release,
-                    "database": databases.LABELS.get(database, database),
-                    "report": f"runs/{databases.run_dir_name(label)}/report.html"})
+        out.append(
+            {
+                "index": i,
+                "label": label,
+                "release": release,
+                "database": databases.LABELS.get(database, database),
+                "report": f"runs/{databases.run_dir_name(label)}/report.html",
+            }
+        )
     return out
 
 
@@ -181,8 +251,13 @@ def _pair_title(a: str, b: str) -> str:
 
 
 _env = environment("conformance.matrix")
-_env.globals.update(client_cell=clients.cell_text, score_text=cell_of.score_text, class_text=cell_of.class_text,
-                    pair_title=_pair_title, upgrade_page=upgrade_page)
+_env.globals.update(
+    client_cell=clients.cell_text,
+    score_text=cell_of.score_text,
+    class_text=cell_of.class_text,
+    pair_title=_pair_title,
+    upgrade_page=upgrade_page,
+)
 
 
 def render(doc: dict, upgrades: frozenset[tuple[str, str]] = frozenset()) -> str:
@@ -191,8 +266,19 @@ def render(doc: dict, upgrades: frozenset[tuple[str, str]] = frozenset()) -> str
     choices = upgrade_choices(versions)
     available = sorted(f"{a}-to-{b}" for a, b in upgrades)
     return _env.get_template("compatibility.html.j2").render(
-        doc=doc, versions=versions, releases=releases(versions), release_chart=releases_chart(doc["versions"]),
-        check_groups=check_groups(doc, versions), operation_groups=operation_groups(doc, versions),
+        doc=doc,
+        versions=versions,
+        releases=releases(versions),
+        release_chart=releases_chart(doc["versions"]),
+        check_groups=check_groups(doc, versions),
+        operation_groups=operation_groups(doc, versions),
         deviation_groups=deviation_groups(doc, versions) if doc.get("deviations") else [],
-        client_rows=client_rows(doc, versions), choices=choices, available=available,
-        default_pair=(choices[-2], choices[-1]) if len(choices) > 1 else (choices[0], choices[0]) if choices else ("", ""))
+        client_rows=client_rows(doc, versions),
+        choices=choices,
+        available=available,
+        default_pair=(choices[-2], choices[-1])
+        if len(choices) > 1
+        else (choices[0], choices[0])
+        if choices
+        else ("", ""),
+    )

@@ -62,10 +62,16 @@ class Pass:
 
 PASSES = (
     Pass("deny_all", "auth-default", _needs_auth_default, "--auth-config default", auth_config="default"),
-    Pass("disruptive", "disruptive", _refused_outside_disruptive,
-         "--profile disruptive, [core] test_connection Enabled",
-         settings={"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"}, profile="disruptive", narrow=True,
-         client_ops={"test_connection": "authorization"}),
+    Pass(
+        "disruptive",
+        "disruptive",
+        _refused_outside_disruptive,
+        "--profile disruptive, [core] test_connection Enabled",
+        settings={"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"},
+        profile="disruptive",
+        narrow=True,
+        client_ops={"test_connection": "authorization"},
+    ),
 )
 
 
@@ -86,8 +92,7 @@ def pending_clients(results: dict, p: Pass) -> list[str]:
     have = {r["id"] for r in results.get("results", []) if r.get("kind") == "client"}
     ops = results.get("operations") or {}
     only = (results.get("configuration") or {}).get("only") or list(TIERS.values())
-    return [op for op, kind in p.client_ops.items()
-            if op in ops and f"client.{op}" not in have and TIERS[kind] in only]
+    return [op for op, kind in p.client_ops.items() if op in ops and f"client.{op}" not in have and TIERS[kind] in only]
 
 
 def waiting(results: dict, p: Pass) -> list[str]:
@@ -104,14 +109,17 @@ def flags(results: dict, p: Pass, base: list[str]) -> list[str]:
     items = [(r["kind"], _operation(r["id"])) for r in pending(results, p)]
     items += [(p.client_ops[op], op) for op in pending_clients(results, p)]
     out = _without(base, "--only", "--time-budget", "-k", "--client", *(("--profile",) if p.profile else ()))
-    out += ["--only", ",".join(sorted({TIERS[kind] for kind, _op in items})),
-            "--client", "auto" if pending_clients(results, p) else "none"]
+    out += [
+        "--only",
+        ",".join(sorted({TIERS[kind] for kind, _op in items})),
+        "--client",
+        "auto" if pending_clients(results, p) else "none",
+    ]
     if p.profile:
         out += ["--profile", p.profile]
     if p.narrow:  # each operation's item by its whole name, `test_authorization[post_user]`
         out += ["-k", " or ".join(sorted({f"{ITEM_OF[kind]}[{op}]" for kind, op in items}))]
     return out
-
 
 
 def _without(flag_list: list[str], *names: str) -> list[str]:
@@ -148,7 +156,11 @@ def merge(results: dict, second: dict, p: Pass) -> dict:
         decided.append(other["id"])
         if other["status"] in ("failed", "error") and merged.get("verdict") == "conformant":
             merged["verdict"] = "not conformant"
-        return {**other, "message": note + (other.get("message") or ""), "second_pass": p.name}  # first: cells cut at 300
+        return {
+            **other,
+            "message": note + (other.get("message") or ""),
+            "second_pass": p.name,
+        }  # first: cells cut at 300
 
     for i, r in enumerate(merged.get("results", [])):
         new = taken(by_id.get(r["id"])) if r["id"] in waits else None
@@ -160,8 +172,12 @@ def merge(results: dict, second: dict, p: Pass) -> dict:
         if new is not None:
             merged["results"].append(new)
     _merge_operations(merged, second, decided, note, p)
-    merged.setdefault("second_passes", {})[p.name] = {"run_id": second.get("run_id"), "folder": p.folder,
-                                                      "restart": p.describe, "checks": decided}
+    merged.setdefault("second_passes", {})[p.name] = {
+        "run_id": second.get("run_id"),
+        "folder": p.folder,
+        "restart": p.describe,
+        "checks": decided,
+    }
     return merged
 
 

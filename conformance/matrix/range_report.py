@@ -1,10 +1,10 @@
 """The words of `deviations range`: per entry, where its replay occurs, where not, the data's range and the verdict.
 
-    api-undocumented-400-order-by
-      occurs on 3.0.6…3.3.2 · PostgreSQL (6 columns); not on 2.x (13 columns: operation absent)
-      data: >=3.3,<3.4
-      DISAGREES: data says >=3.3,<3.4 but it occurs on 3.0.6, 3.1.8, 3.2.2
-      suggested: >=3.0
+api-undocumented-400-order-by
+  occurs on 3.0.6…3.3.2 · PostgreSQL (6 columns); not on 2.x (13 columns: operation absent)
+  data: >=3.3,<3.4
+  DISAGREES: data says >=3.3,<3.4 but it occurs on 3.0.6, 3.1.8, 3.2.2
+  suggested: >=3.0
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def lines(entry: EntryEvidence, order: list[str], releases: list[str]) -> list[s
     """The block printed for one entry (its id, the evidence, the data's range, the verdict, the suggestion)."""
     occurs, nots = entry.where(OCCURS), entry.where(ABSENT, NO_OPERATION)
     unknown = entry.where(UNDECIDED)
-    seen = (f"occurs on {_count(occurs, order, False)}" if occurs else "occurs on no column")
+    seen = f"occurs on {_count(occurs, order, False)}" if occurs else "occurs on no column"
     seen += f"; not on {_count(nots, order, True)}" if nots else ""
     dev = entry.deviation
     out = [dev.id, f"  {seen}", f"  data: {dev.versions}" + (f" (backend {dev.backend})" if dev.backend else "")]
@@ -55,6 +55,9 @@ def lines(entry: EntryEvidence, order: list[str], releases: list[str]) -> list[s
         out.append(f"  no evidence on: {_count(unknown, order, True)}")
     suggestion = entry.suggested(releases)
     backend = entry.suggested_backend()
-    out.append(f"  suggested: {suggestion}" + (f" with backend: {backend}" if backend else "") if suggestion
-               else "  suggested: none (it occurs on no release: stale)")
+    out.append(
+        f"  suggested: {suggestion}" + (f" with backend: {backend}" if backend else "")
+        if suggestion
+        else "  suggested: none (it occurs on no release: stale)"
+    )
     return out

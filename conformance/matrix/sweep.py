@@ -29,8 +29,14 @@ def _running(version: str, database: str):
     return next((t for t in instance.running() if t.key == key and t.ready), None)
 
 
-def replay_release(version: str, database: str, report_dir: Path, say: Callable[[str], None],
-                   python: str | None = None, timeout: float = 900) -> tuple[str, int | None]:
+def replay_release(
+    version: str,
+    database: str,
+    report_dir: Path,
+    say: Callable[[str], None],
+    python: str | None = None,
+    timeout: float = 900,
+) -> tuple[str, int | None]:
     """Replay every entry on one local release into runs/<column>/deviations.json; (column label, pairs or None)."""
     from conformance.local import instance  # noqa: PLC0415
 
@@ -56,8 +62,11 @@ def replay_release(version: str, database: str, report_dir: Path, say: Callable[
         if started:
             say(f"Airflow {label}: stopping it (the sweep started it)")
             instance.stop(version, database)
-    say(f"Airflow {label}: {len(replays)} replayed pair(s) into {out / 'deviations.json'}"
-        if replays else f"Airflow {label}: the replay gave no outcome; {out / 'deviations.json'} left as it was")
+    say(
+        f"Airflow {label}: {len(replays)} replayed pair(s) into {out / 'deviations.json'}"
+        if replays
+        else f"Airflow {label}: the replay gave no outcome; {out / 'deviations.json'} left as it was"
+    )
     return label, len(replays) if replays else None
 
 

@@ -41,7 +41,8 @@ def build(a: Side, b: Side, matrix_clients: dict | None = None, uses: set[str] |
     changed, same = answers.verdict_changes(a, b, result_pairs(a, b, op_map, uses), validation_renamed(spec))
     doc = {
         "suite_version": __version__,
-        "from": describe(a), "to": describe(b),
+        "from": describe(a),
+        "to": describe(b),
         "uses": sorted(uses) if uses is not None else None,
         "spec": spec,
         "errors": error_conventions(a, b),
@@ -62,8 +63,14 @@ def validation_renamed(spec: dict) -> dict[str, str]:
 
 
 def describe(side: Side) -> dict:
-    return {"label": side.label, "airflow_version": side.airflow_version, "reference_spec": reference(side),
-            "verdict": side.verdict, "api": side.target.get("api", ""), "auth": side.target.get("auth", "")}
+    return {
+        "label": side.label,
+        "airflow_version": side.airflow_version,
+        "reference_spec": reference(side),
+        "verdict": side.verdict,
+        "api": side.target.get("api", ""),
+        "auth": side.target.get("auth", ""),
+    }
 
 
 def result_pairs(a: Side, b: Side, op_map: dict[str, str], uses: set[str] | None) -> dict[str, str]:
@@ -106,8 +113,11 @@ def error_conventions(a: Side, b: Side) -> dict:
     out = {}
     for key, side in (("from", a), ("to", b)):
         shape = load(side.airflow_version).for_scenario("auth.error_body_shape")
-        out[key] = {"answered": {s: _answered(side, s) for s in ("400", "422")},
-                    "keys": list(shape.get("keys") or []), "content_types": list(shape.get("content_types") or [])}
+        out[key] = {
+            "answered": {s: _answered(side, s) for s in ("400", "422")},
+            "keys": list(shape.get("keys") or []),
+            "content_types": list(shape.get("content_types") or []),
+        }
     return out
 
 
@@ -115,7 +125,9 @@ def error_conventions(a: Side, b: Side) -> dict:
 def _deviation_data() -> dict[str, dict]:
     from conformance.expectations import all_deviations  # noqa: PLC0415
 
-    return {d.id: {"summary": d.summary, "upstream": d.upstream, "class": str(d.failure_class)} for d in all_deviations()}
+    return {
+        d.id: {"summary": d.summary, "upstream": d.upstream, "class": str(d.failure_class)} for d in all_deviations()
+    }
 
 
 def _evidence(side: Side, dev_id: str) -> str:
@@ -134,13 +146,18 @@ def _operations_used(uses: set[str] | None, op_map: dict[str, str]) -> set[str] 
 def deviations(a: Side, b: Side, used: set[str] | None = None) -> dict:
     """The known deviations TO's run met (new: FROM's did not) and those FROM's run met that TO's did not;
     with `used`, only those that excused a result on one of those operations."""
+
     def row(dev_id: str, side: Side) -> dict:
         data = _deviation_data().get(dev_id, {})
         return {"id": dev_id, **data, "reproduce": _evidence(side, dev_id)}
 
     def wanted(dev_id: str, side: Side) -> bool:
-        return used is None or any(dev_id == d.get("id") and set(d.get("operations") or []) & used
-                                   for r in side.results.values() for d in r.get("deviations") or [])
+        return used is None or any(
+            dev_id == d.get("id") and set(d.get("operations") or []) & used
+            for r in side.results.values()
+            for d in r.get("deviations") or []
+        )
+
     met = [dict(row(d, b), new=d not in a.deviations) for d in sorted(b.deviations) if wanted(d, b)]
     met.sort(key=lambda r: (not r["new"], r["id"]))
     return {"met_in_to": met, "gone": [row(d, a) for d in sorted(a.deviations - b.deviations) if wanted(d, a)]}
@@ -154,14 +171,30 @@ def clients(b: Side, matrix_clients: dict | None) -> list[dict]:
         for client, cells in matrix_clients.items():
             cell = cells.get(b.label) or cells.get(label_of_dir(b.label, b.airflow_version))
             if cell:
-                rows.append({"client": client, "relation": cell.get("relation", ""), "parsed": cell.get("parsed", 0),
-                             "failed": cell.get("failed", 0), "excused": cell.get("excused", 0),
-                             "error": cell.get("error", ""), "refused": list(cell.get("refused") or [])[:5]})
+                rows.append(
+                    {
+                        "client": client,
+                        "relation": cell.get("relation", ""),
+                        "parsed": cell.get("parsed", 0),
+                        "failed": cell.get("failed", 0),
+                        "excused": cell.get("excused", 0),
+                        "error": cell.get("error", ""),
+                        "refused": list(cell.get("refused") or [])[:5],
+                    }
+                )
     else:
         for r in (b.clients or {}).get("readings") or []:
-            rows.append({"client": str(r.get("client", "")), "relation": "", "parsed": r.get("parsed", 0),
-                         "failed": r.get("failed", 0), "excused": r.get("excused", 0), "error": r.get("error", ""),
-                         "refused": []})
+            rows.append(
+                {
+                    "client": str(r.get("client", "")),
+                    "relation": "",
+                    "parsed": r.get("parsed", 0),
+                    "failed": r.get("failed", 0),
+                    "excused": r.get("excused", 0),
+                    "error": r.get("error", ""),
+                    "refused": [],
+                }
+            )
     for r in rows:
         r["reads"] = not r["error"] and not r["failed"]
     return sorted(rows, key=lambda r: (not r["reads"], _client_key(r["client"])))

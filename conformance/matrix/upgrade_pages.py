@@ -62,8 +62,10 @@ def published_pairs(folders: list[str]) -> list[tuple[str, str]]:
     """The (FROM, TO) run folders `matrix` publishes pages for, given the run folders it has."""
     plain = sorted((v, f) for f in folders if (v := _release(f)) is not None)
     # other databases' columns ("2.10.5-postgres"): paired with the next column of the same database
-    others = sorted((f for f in folders if _release(f) is None and _release(f.rsplit("-", 1)[0])),
-                    key=lambda f: Version(f.rsplit("-", 1)[0]))
+    others = sorted(
+        (f for f in folders if _release(f) is None and _release(f.rsplit("-", 1)[0])),
+        key=lambda f: Version(f.rsplit("-", 1)[0]),
+    )
     pairs = [(a, b) for (_, a), (_, b) in zip(plain, plain[1:])]
     twos = [(v, f) for v, f in plain if v.major == 2]
     threes = [(v, f) for v, f in plain if v.major == 3]

@@ -32,8 +32,10 @@ def title(doc: dict) -> str:
 
 def _runs_line(doc: dict) -> str:
     a, b = doc["from"], doc["to"]
-    line = (f"Runs: {a['label']} ({a['verdict'] or 'no verdict'}) → {b['label']} ({b['verdict'] or 'no verdict'}); "
-            f"reference specs {a['reference_spec']} → {b['reference_spec']}")
+    line = (
+        f"Runs: {a['label']} ({a['verdict'] or 'no verdict'}) → {b['label']} ({b['verdict'] or 'no verdict'}); "
+        f"reference specs {a['reference_spec']} → {b['reference_spec']}"
+    )
     if doc.get("uses") is not None:
         line += f"; limited to the {len(doc['uses'])} operations given with --uses"
     return line
@@ -48,8 +50,11 @@ def first_screen_text(doc: dict) -> list[str]:
         names = item["names"] if len(item["names"]) <= INLINE_AFTER else ["; ".join(item["names"])]
         for name in names:
             lines += textwrap.wrap(name, WIDTH, initial_indent="       ", subsequent_indent="         ")
-    lines += ["", "(!: breaks a client of the first release; each item's evidence is in the details below, "
-              "the curl of a run or the spec excerpt)"]
+    lines += [
+        "",
+        "(!: breaks a client of the first release; each item's evidence is in the details below, "
+        "the curl of a run or the spec excerpt)",
+    ]
     return lines
 
 
@@ -68,14 +73,17 @@ def render_text(doc: dict, details: bool = True) -> str:
 def render_markdown(doc: dict) -> str:
     lines = [f"## {title(doc)}", "", _runs_line(doc), ""]
     for n, item in enumerate(doc["headline"], 1):
-        lines.append(f"{n}. **{item['title']}**{' ⚠' if item['breaking'] else ''}: {item['text']} "
-                     f"([details](#{item['anchor']}))")
+        lines.append(
+            f"{n}. **{item['title']}**{' ⚠' if item['breaking'] else ''}: {item['text']} ([details](#{item['anchor']}))"
+        )
         lines += [f"   - {name}" for name in item["names"]]
     lines += ["", f"### {DETAILS}", ""]
     for section in sections(doc):
         lines += [f'<a id="{section["id"]}"></a>', "", f"#### {section['title']} ({len(section['rows'])})", ""]
-        lines += [f"- {row['text']}" + (f"  \n  `{row['evidence'].splitlines()[0]}`" if row.get("evidence") else "")
-                  for row in section["rows"]]
+        lines += [
+            f"- {row['text']}" + (f"  \n  `{row['evidence'].splitlines()[0]}`" if row.get("evidence") else "")
+            for row in section["rows"]
+        ]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -86,8 +94,13 @@ def render_json(doc: dict) -> str:
 
 def render_html(doc: dict) -> str:
     parts = sections(doc)
-    return _env.get_template("upgrade.html.j2").render(doc=doc, title=title(doc), runs=_runs_line(doc), sections=parts,
-                                                       toc=[(s["id"], f"{s['short']} ({len(s['rows'])})") for s in parts])
+    return _env.get_template("upgrade.html.j2").render(
+        doc=doc,
+        title=title(doc),
+        runs=_runs_line(doc),
+        sections=parts,
+        toc=[(s["id"], f"{s['short']} ({len(s['rows'])})") for s in parts],
+    )
 
 
 RENDER = {"text": render_text, "md": render_markdown, "json": render_json, "html": render_html}
@@ -96,11 +109,13 @@ SUFFIX = {"md": ".md", "json": ".json", "html": ".html"}
 
 def file_stem(doc: dict) -> str:
     """`<FROM>-to-<TO>`, each side named by its run folder (`2.10.5`, `2.10.5-postgres`) or release."""
+
     def name(side: dict) -> str:
         from conformance.matrix.databases import run_dir_name  # noqa: PLC0415
 
         folder = run_dir_name(side["label"])  # "2.10.5", "2.10.5-postgres" for a matrix column or run folder
         return folder if RUN_FOLDER.match(folder) else side["airflow_version"]  # a path: named by its release
+
     return f"{name(doc['from'])}-to-{name(doc['to'])}"
 
 

@@ -42,17 +42,24 @@ def read_matrix(matrix_file: Path) -> dict | None:
 def gather(dev: Deviation, matrix: dict | None, matrix_file: Path) -> Evidence:
     """Where the matrix saw `dev` (column labels, release then database) and a recorded reproduction of it."""
     cells = ((matrix or {}).get("deviations") or {}).get(dev.id) or {}
-    seen = sorted((label for label, cell in cells.items() if any(cell.get(k) for k in OCCURRED)),
-                  key=databases.sort_key)
+    seen = sorted(
+        (label for label, cell in cells.items() if any(cell.get(k) for k in OCCURRED)), key=databases.sort_key
+    )
     if not seen:
-        return Evidence(_in_range(dev), "the releases of the data's range: " + (
-            f"{matrix_file.name} never saw it" if matrix is not None else f"no matrix at {matrix_file}"))
+        return Evidence(
+            _in_range(dev),
+            "the releases of the data's range: "
+            + (f"{matrix_file.name} never saw it" if matrix is not None else f"no matrix at {matrix_file}"),
+        )
     runs = matrix_file.parent / "runs"
     occurs_on = list(dict.fromkeys(op for label in seen for op in cells[label].get("occurs") or []))
     curl, controls = None, []
     for label in _preferred(seen, dev.backend):
-        replays = [r for r in _read_list(runs / databases.run_dir_name(label) / "deviations.json")
-                   if isinstance(r, dict) and r.get("id") == dev.id]
+        replays = [
+            r
+            for r in _read_list(runs / databases.run_dir_name(label) / "deviations.json")
+            if isinstance(r, dict) and r.get("id") == dev.id
+        ]
         controls += _controls(replays, label, runs)
         curl = curl or _replayed_curl(replays, label, runs) or _excused_curl(dev, label, runs)
     return Evidence(tuple(seen), f"observed in {matrix_file.name}", tuple(occurs_on), curl, tuple(controls))
@@ -71,9 +78,14 @@ def _preferred(labels: list[str], backend: str) -> list[str]:
     want = backend or "sqlite"
     ordered = sorted(labels, key=databases.sort_key)
     releases = list(dict.fromkeys(databases.split_label(label)[0] for label in ordered))[::-1]
-    return [label for release in releases
-            for label in sorted((lb for lb in ordered if databases.split_label(lb)[0] == release),
-                                key=lambda lb: databases.split_label(lb)[1] != want)]
+    return [
+        label
+        for release in releases
+        for label in sorted(
+            (lb for lb in ordered if databases.split_label(lb)[0] == release),
+            key=lambda lb: databases.split_label(lb)[1] != want,
+        )
+    ]
 
 
 def _read_list(path: Path) -> list:
@@ -92,8 +104,11 @@ def _replayed_curl(replays: list[dict], label: str, runs: Path) -> Recorded | No
     """The curl of a replay that reproduced the deviation (`deviations verify --json` records one per replay)."""
     hit = next((r for r in replays if r.get("verdict") == "occurs" and r.get("curl") and not r.get("control")), None)
     source = _relative(runs / databases.run_dir_name(label) / "deviations.json", runs)
-    return Recorded(label, str(hit.get("operation")), str(hit["curl"]), str(hit.get("detail") or ""), source) \
-        if hit else None
+    return (
+        Recorded(label, str(hit.get("operation")), str(hit["curl"]), str(hit.get("detail") or ""), source)
+        if hit
+        else None
+    )
 
 
 def _excused_curl(dev: Deviation, label: str, runs: Path) -> Recorded | None:
@@ -101,11 +116,19 @@ def _excused_curl(dev: Deviation, label: str, runs: Path) -> Recorded | None:
     path = runs / databases.run_dir_name(label) / "results.json"
     for result in _results(str(path)):
         devs = result.get("deviations") or []
-        if result.get("status") == Status.KNOWN_DEVIATION and result.get("reproduce") and \
-                [d.get("id") for d in devs] == [dev.id]:
+        if (
+            result.get("status") == Status.KNOWN_DEVIATION
+            and result.get("reproduce")
+            and [d.get("id") for d in devs] == [dev.id]
+        ):
             operation = ((devs[0].get("operations") or result.get("operation_ids") or [result.get("id")]) or [""])[0]
-            return Recorded(label, str(operation), str(result["reproduce"]), f"excused in the run's `{result.get('id')}`",
-                            _relative(path, runs))
+            return Recorded(
+                label,
+                str(operation),
+                str(result["reproduce"]),
+                f"excused in the run's `{result.get('id')}`",
+                _relative(path, runs),
+            )
     return None
 
 
@@ -121,9 +144,17 @@ def _results(path: str) -> tuple:
 def _controls(replays: list[dict], label: str, runs: Path) -> list[Recorded]:
     """The negative control's recorded outcomes: the replays `deviations verify --json` marks `control: true`."""
     source = _relative(runs / databases.run_dir_name(label) / "deviations.json", runs)
-    return [Recorded(label, str(r.get("operation")), str(r.get("curl") or ""),
-                     ": ".join(str(r[k]) for k in ("verdict", "detail") if r.get(k)), source)
-            for r in replays if r.get("control")]
+    return [
+        Recorded(
+            label,
+            str(r.get("operation")),
+            str(r.get("curl") or ""),
+            ": ".join(str(r[k]) for k in ("verdict", "detail") if r.get(k)),
+            source,
+        )
+        for r in replays
+        if r.get("control")
+    ]
 
 
 def reference(dev: Deviation, evidence: Evidence) -> tuple[str, list[Documented]]:

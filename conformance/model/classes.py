@@ -35,8 +35,9 @@ CLIENT_KIND = Kind.CLIENT  # an official client's reading of a recorded successf
 # credentials, a refusal that carries the refused data, a connection password sent back
 SECURITY_CHECKS = frozenset({"auth_not_ignored", "auth_error_carries_no_data", "connection_password_hidden"})
 STATUS_CHECKS = frozenset({"status_code_conformance"})
-SHAPE_CHECKS = frozenset({"content_type_conformance", "response_schema_conformance", "response_schema", "json",
-                          "error_body_shape"})
+SHAPE_CHECKS = frozenset(
+    {"content_type_conformance", "response_schema_conformance", "response_schema", "json", "error_body_shape"}
+)
 
 
 def classify(check: str, status: int | None, kind: str = "") -> FailureClass:
@@ -88,4 +89,5 @@ def describe_gate(gated: Iterable[FailureClass | str]) -> str:
 def gate_text(gated: Iterable[FailureClass | str], outside: int, label: str = "gated: ") -> str:
     """`gated: all classes`, or `gated: server_error, contract_break; 3 failed results outside the gate`."""
     return f"{label}{describe_gate(gated)}" + (
-        f"; {outside} failed result{'s' if outside != 1 else ''} outside the gate" if outside else "")
+        f"; {outside} failed result{'s' if outside != 1 else ''} outside the gate" if outside else ""
+    )

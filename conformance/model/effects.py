@@ -81,6 +81,13 @@ class Effect:
         return f"{self.operation_id}:{self.location}:{self.parameter}"
 
     def as_dict(self) -> dict:
-        return {"operation_id": self.operation_id, "method": self.method, "parameter": self.parameter,
-                "location": self.location, "class": self.effect_class.value, "field": self.field,
-                "observation": self.observation.value, "reason": self.reason}
+        return {
+            "operation_id": self.operation_id,
+            "method": self.method,
+            "parameter": self.parameter,
+            "location": self.location,
+            "class": self.effect_class.value,
+            "field": self.field,
+            "observation": self.observation.value,
+            "reason": self.reason,
+        }

@@ -24,8 +24,11 @@ class Generation:
 
 GENERATIONS: dict[str, Generation] = {
     "v1": Generation("v1", auth="HTTP Basic credentials on every request (FAB auth manager)"),
-    "v2": Generation("v2", auth="POST /auth/token for a JWT, then Authorization: Bearer on every request",
-                     renamed_terms=(("dataset", "asset"), ("execution_date", "logical_date"))),
+    "v2": Generation(
+        "v2",
+        auth="POST /auth/token for a JWT, then Authorization: Bearer on every request",
+        renamed_terms=(("dataset", "asset"), ("execution_date", "logical_date")),
+    ),
 }
 
 

@@ -27,8 +27,13 @@ class Kind(str, Enum):
 
 
 # result kind -> the tier (the package under conformance/tiers/ and the `--only` value) that produces it
-TIER_OF_KIND: dict[str, str] = {Kind.SCENARIO: "scenarios", Kind.EFFECT: "effects", Kind.PROPERTY: "properties",
-                               Kind.POSTURE: "posture", Kind.AUTHORIZATION: "authorization"}
+TIER_OF_KIND: dict[str, str] = {
+    Kind.SCENARIO: "scenarios",
+    Kind.EFFECT: "effects",
+    Kind.PROPERTY: "properties",
+    Kind.POSTURE: "posture",
+    Kind.AUTHORIZATION: "authorization",
+}
 # kinds whose check id is `<kind>.<operationId>`: one result per operation
 PER_OPERATION: tuple[str, ...] = (Kind.CLIENT, Kind.AUTHORIZATION, Kind.PROPERTY, Kind.EFFECT)
 assert set(TIER_OF_KIND.values()) == set(KINDS)

@@ -22,7 +22,9 @@ class ReasonCode(str, Enum):
     PRIVILEGE = "privilege"  # the run's own identity lacks a permission the check needs
     PROBE_DAGS = "probe_dags"  # the suite's probe DAGs are not deployed
     REFUSED_BY_GUARD = "refused_by_guard"  # the safety guard kept the requests back
-    DISRUPTIVE_ONLY = "disruptive_only"  # the guard sends them only in the disruptive profile (users, roles, whole collections)
+    DISRUPTIVE_ONLY = (
+        "disruptive_only"  # the guard sends them only in the disruptive profile (users, roles, whole collections)
+    )
     NOTHING_GENERATED = "nothing_generated"  # no request could be generated for the operation
     NO_DATA = "no_data"  # the target holds no data that could show the effect (effects tier, paging)
     NOT_EXERCISED = "not_exercised"  # an operation no selected check verifies (results.json `operations`)
@@ -41,7 +43,9 @@ class ReasonCode(str, Enum):
     CASE_UNHANDLED = "case_unhandled"  # a generated case the suite could not check
     CREDENTIALS_REFUSED = "credentials_refused"  # every authenticated request answered 401
     NO_ANSWER = "no_answer"  # requests got no answer (timeout, connection)
-    SCHEDULER_NOT_RUNNING = "scheduler_not_running"  # a wait on the scheduler given up: the target's health says it is down
+    SCHEDULER_NOT_RUNNING = (
+        "scheduler_not_running"  # a wait on the scheduler given up: the target's health says it is down
+    )
     CLIENT_UNAVAILABLE = "client_unavailable"  # an official client could not be installed or could not read at all
 
     def __str__(self) -> str:

@@ -45,18 +45,33 @@ class OwnedKind:
 
 def _user(name: str) -> dict:
     # Public is the role without permissions (2.10.5 answers 500 to a user without roles); the password is thrown away
-    return {"email": f"{name}@example.com", "first_name": "conformance", "last_name": "probe",
-            "roles": [{"name": "Public"}], "password": secrets.token_urlsafe(16)}
+    return {
+        "email": f"{name}@example.com",
+        "first_name": "conformance",
+        "last_name": "probe",
+        "roles": [{"name": "Public"}],
+        "password": secrets.token_urlsafe(16),
+    }
 
 
-VARIABLE = OwnedKind("variable", "/variables", "variables", "key", "variable_key", "var",
-                     lambda name: {"value": "acf-value"})
+VARIABLE = OwnedKind(
+    "variable", "/variables", "variables", "key", "variable_key", "var", lambda name: {"value": "acf-value"}
+)
 POOL = OwnedKind("pool", "/pools", "pools", "name", "pool_name", "pool", lambda name: {"slots": 1})
-CONNECTION = OwnedKind("connection", "/connections", "connections", "connection_id", "connection_id", "conn",
-                       lambda name: {"conn_type": "http"}, named_posts=("/connections/test", "/connections/enqueue-test"))
+CONNECTION = OwnedKind(
+    "connection",
+    "/connections",
+    "connections",
+    "connection_id",
+    "connection_id",
+    "conn",
+    lambda name: {"conn_type": "http"},
+    named_posts=("/connections/test", "/connections/enqueue-test"),
+)
 USER = OwnedKind("user", "/users", "users", "username", "username", "user", _user, disruptive_only=True)
-ROLE = OwnedKind("role", "/roles", "roles", "name", "role_name", "role", lambda name: {"actions": []},
-                 disruptive_only=True)
+ROLE = OwnedKind(
+    "role", "/roles", "roles", "name", "role_name", "role", lambda name: {"actions": []}, disruptive_only=True
+)
 
 OWNED_KINDS: tuple[OwnedKind, ...] = (VARIABLE, POOL, CONNECTION, USER, ROLE)
 SANDBOX_KINDS = tuple(k for k in OWNED_KINDS if not k.disruptive_only)  # what a sandbox run creates

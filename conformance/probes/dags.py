@@ -38,9 +38,9 @@ TERMINAL = ("success", "failed")  # run and task states after which a probe run 
 # What each probe DAG is for, as its file's docstring tells whoever finds it in a DAGs folder.
 PURPOSES = {
     PROBE_DAG_ID: "the suite's quick probe DAG: scenarios trigger it with a conf and read back its state, "
-                  "logs and XCom.",
+    "logs and XCom.",
     DISPOSABLE_DAG_ID: f"a twin of {PROBE_DAG_ID} that scenarios may delete over the API; it comes back "
-                       "when its file is parsed again.",
+    "when its file is parsed again.",
 }
 
 
@@ -53,8 +53,10 @@ ASSETS_TASK_ID = "wait"
 QUEUED_ASSET = "conformance_probe_queued"
 HELD_ASSET = "conformance_probe_held"
 ASSETS = {QUEUED_ASSET: "x-conformance://probe/queued", HELD_ASSET: "x-conformance://probe/held"}
-ASSETS_PURPOSE = ("the suite's asset probe DAG: it waits on two assets, so one event of the first stays queued "
-                  "for the queued-event reads to find (Airflow 3.0 answers 404 when nothing is queued).")
+ASSETS_PURPOSE = (
+    "the suite's asset probe DAG: it waits on two assets, so one event of the first stays queued "
+    "for the queued-event reads to find (Airflow 3.0 answers 404 when nothing is queued)."
+)
 
 
 def queued_asset_id(assets: object) -> int | None:
@@ -63,8 +65,12 @@ def queued_asset_id(assets: object) -> int | None:
     Name and URI must both match (the list is asked for with `name_pattern`, which matches substrings).
     """
     for item in assets if isinstance(assets, list) else []:
-        if isinstance(item, dict) and item.get("name") == QUEUED_ASSET and item.get("uri") == ASSETS[QUEUED_ASSET] \
-                and isinstance(item.get("id"), int):
+        if (
+            isinstance(item, dict)
+            and item.get("name") == QUEUED_ASSET
+            and item.get("uri") == ASSETS[QUEUED_ASSET]
+            and isinstance(item.get("id"), int)
+        ):
             return item["id"]
     return None
 
@@ -86,9 +92,14 @@ def render(version: str) -> dict[str, bytes]:
     Rendered in memory so an install can compare with what a folder already holds.
     """
     major = major_of(version)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(SOURCE_DIR), autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(SOURCE_DIR),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
     try:
         template, assets_template = env.get_template(TEMPLATE), env.get_template(ASSETS_TEMPLATE)
         broken = (SOURCE_DIR / BROKEN_FILENAME).read_bytes()
@@ -96,13 +107,26 @@ def render(version: str) -> dict[str, bytes]:
         raise ConfigError(f"no probe DAG sources found in {SOURCE_DIR}; the package is incomplete") from None
     files = {BROKEN_FILENAME: broken}
     for dag_id, purpose in PURPOSES.items():
-        source = template.render(major=major, dag_id=dag_id, purpose=purpose, marker=MARKER,
-                                 task_id=PROBE_TASK_ID, xcom_key=XCOM_KEY, mapped_task_id=MAPPED_TASK_ID)
+        source = template.render(
+            major=major,
+            dag_id=dag_id,
+            purpose=purpose,
+            marker=MARKER,
+            task_id=PROBE_TASK_ID,
+            xcom_key=XCOM_KEY,
+            mapped_task_id=MAPPED_TASK_ID,
+        )
         files[f"{dag_id}.py"] = source.encode("utf-8")
     if major == 3:
         source = assets_template.render(
-            purpose=ASSETS_PURPOSE, dag_id=ASSETS_DAG_ID, task_id=ASSETS_TASK_ID, queued_asset=QUEUED_ASSET,
-            queued_uri=ASSETS[QUEUED_ASSET], held_asset=HELD_ASSET, held_uri=ASSETS[HELD_ASSET])
+            purpose=ASSETS_PURPOSE,
+            dag_id=ASSETS_DAG_ID,
+            task_id=ASSETS_TASK_ID,
+            queued_asset=QUEUED_ASSET,
+            queued_uri=ASSETS[QUEUED_ASSET],
+            held_asset=HELD_ASSET,
+            held_uri=ASSETS[HELD_ASSET],
+        )
         files[f"{ASSETS_DAG_ID}.py"] = source.encode("utf-8")
     return dict(sorted(files.items()))
 

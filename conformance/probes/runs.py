@@ -132,8 +132,10 @@ class _Down:
 
 def _give_up(rel: str, waited: float, timeout: float, down: _Down) -> None:
     assert down.state is not None
-    line = (f"gave up waiting for GET {rel} after {waited:.0f} s of at most {timeout:.0f} s: the target's health "
-            f"endpoint says the scheduler is not running ({down.state.describe()}, unchanged for {down.for_s():.0f} s)")
+    line = (
+        f"gave up waiting for GET {rel} after {waited:.0f} s of at most {timeout:.0f} s: the target's health "
+        f"endpoint says the scheduler is not running ({down.state.describe()}, unchanged for {down.for_s():.0f} s)"
+    )
     progress.say(line)
     raise SchedulerNotRunning(line)
 

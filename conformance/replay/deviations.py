@@ -74,9 +74,18 @@ def bindings(ctx: CheckContext) -> dict[str, str]:
     for param, rel in VACANT_PARAMS.items():  # registered with the guard, as a run's samples do
         found = vacant_id(ctx.session, ctx.guard, param, rel) if param in _path_params(ctx) else None
         vacant = str(found) if found is not None else vacant
-    return {"probe_dag": PROBE_DAG_ID, "disposable_dag": DISPOSABLE_DAG_ID, "task": PROBE_TASK_ID,
-            "xcom_key": XCOM_KEY, "missing": f"{ctx.prefix}missing", "prefix": ctx.prefix, "file_token": token,
-            "run": f"{ctx.prefix}replay_run", "vacant_id": vacant, "asset": _listed_asset(ctx) or vacant}
+    return {
+        "probe_dag": PROBE_DAG_ID,
+        "disposable_dag": DISPOSABLE_DAG_ID,
+        "task": PROBE_TASK_ID,
+        "xcom_key": XCOM_KEY,
+        "missing": f"{ctx.prefix}missing",
+        "prefix": ctx.prefix,
+        "file_token": token,
+        "run": f"{ctx.prefix}replay_run",
+        "vacant_id": vacant,
+        "asset": _listed_asset(ctx) or vacant,
+    }
 
 
 def _listed_asset(ctx: CheckContext) -> str:
@@ -94,10 +103,21 @@ def _path_params(ctx: CheckContext) -> set[str]:
     return {p for route in ctx.router.by_id.values() for p in route.params}
 
 
-DEFAULT_PARAMS = {"dag_id": "{probe_dag}", "task_id": "{task}", "xcom_key": "{xcom_key}", "file_token": "{file_token}",
-                  "map_index": "0", "try_number": "1", "task_try_number": "1", "event_log_id": "{vacant_id}",
-                  "import_error_id": "{vacant_id}", "asset_id": "{vacant_id}", "backfill_id": "{vacant_id}",
-                  "dataset_id": "{vacant_id}", "job_id": "{vacant_id}"}
+DEFAULT_PARAMS = {
+    "dag_id": "{probe_dag}",
+    "task_id": "{task}",
+    "xcom_key": "{xcom_key}",
+    "file_token": "{file_token}",
+    "map_index": "0",
+    "try_number": "1",
+    "task_try_number": "1",
+    "event_log_id": "{vacant_id}",
+    "import_error_id": "{vacant_id}",
+    "asset_id": "{vacant_id}",
+    "backfill_id": "{vacant_id}",
+    "dataset_id": "{vacant_id}",
+    "job_id": "{vacant_id}",
+}
 
 
 # Path parameters a `mutate` reproduction binds to objects this replay creates, as a run's samples do:
@@ -154,9 +174,11 @@ def expand(dev: Deviation, available: set[str]) -> list[tuple[str, dict]]:
 
 def _on_top_of(built: dict, rep: dict) -> dict:
     """The reproduction's own query, path and body fields laid over the request `mutate` built."""
-    out = {**{k: v for k, v in rep.items() if k not in ("body", "data")},
-           "query": {**built.get("query", {}), **(rep.get("query") or {})},
-           "path": {**built.get("path", {}), **(rep.get("path") or {})}}
+    out = {
+        **{k: v for k, v in rep.items() if k not in ("body", "data")},
+        "query": {**built.get("query", {}), **(rep.get("query") or {})},
+        "path": {**built.get("path", {}), **(rep.get("path") or {})},
+    }
     if "data" in built:
         out["data"] = built["data"]
     elif isinstance(built.get("body"), dict) and isinstance(rep.get("body"), dict):
@@ -166,7 +188,9 @@ def _on_top_of(built: dict, rep: dict) -> dict:
     return out
 
 
-def replay_one(ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, names: dict[str, str], read_answer=None) -> Replay:
+def replay_one(
+    ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, names: dict[str, str], read_answer=None
+) -> Replay:
     """Send the setup requests and the reproduction; compare the answer with the recorded signature.
 
     An entry that excuses only the official clients' reading (`client_parse`) is judged on what a client
@@ -182,13 +206,27 @@ def replay_one(ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, names: 
     rel = ctx.router.relative(route.template)
     params = {p: _fill((rep.get("path") or {}).get(p, DEFAULT_PARAMS.get(p, "{missing}")), names) for p in route.params}
     if rep.get("mutate"):
-        params.update({p: _owned(ctx, p, names, route.method == "DELETE") for p in route.params
-                       if p in OWNED_PARAMS and p not in (rep.get("path") or {})})
-        params.update({p: names.get("owned_try", "1") for p in route.params if p in ("try_number", "task_try_number")
-                       and "dag_run_id" in route.params and p not in (rep.get("path") or {})})
+        params.update(
+            {
+                p: _owned(ctx, p, names, route.method == "DELETE")
+                for p in route.params
+                if p in OWNED_PARAMS and p not in (rep.get("path") or {})
+            }
+        )
+        params.update(
+            {
+                p: names.get("owned_try", "1")
+                for p in route.params
+                if p in ("try_number", "task_try_number")
+                and "dag_run_id" in route.params
+                and p not in (rep.get("path") or {})
+            }
+        )
     path = rel.format(**{k: requests.utils.quote(str(v), safe="") for k, v in params.items()})
     session = ctx.session_as(None) if rep.get("anonymous") else ctx.session
-    if DISPOSABLE_DAG_ID in json.dumps([params, _fill(rep, names)], default=str):  # an earlier replay may have deleted it
+    if DISPOSABLE_DAG_ID in json.dumps(
+        [params, _fill(rep, names)], default=str
+    ):  # an earlier replay may have deleted it
         bring_back(ctx.session, ctx.probe_dags, DISPOSABLE_DAG_ID)
     try:
         for step in rep.get("setup") or []:
@@ -196,8 +234,11 @@ def replay_one(ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, names: 
                 _owned(ctx, "dag_run_id", names)
                 continue
             _send(ctx.session, _fill(step, names))
-        request = {"method": route.method, "path": path,
-                   **{k: _fill(v, names) for k, v in rep.items() if k in ("query", "body", "headers", "data", "content_type")}}
+        request = {
+            "method": route.method,
+            "path": path,
+            **{k: _fill(v, names) for k, v in rep.items() if k in ("query", "body", "headers", "data", "content_type")},
+        }
         try:
             resp = _send(session, request)
         except requests.ConnectionError:  # a kept-alive connection the server dropped after its last 500: once more
@@ -221,20 +262,35 @@ def replay_one(ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, names: 
     if any(dev.response.matches(resp.status_code, ctype, resp.text[:8000], doc, error) for error in errors):
         passed = _passed_checks(ctx, dev, op_id, rep, resp, ctype)
         if passed:
-            return Replay(dev, op_id, PERMITTED, f"HTTP {resp.status_code} {ctype or '-'} matches, but passes "
-                          f"{', '.join(passed)} against the {ctx.spec_version} spec: behaviour the spec permits", curl)
+            return Replay(
+                dev,
+                op_id,
+                PERMITTED,
+                f"HTTP {resp.status_code} {ctype or '-'} matches, but passes "
+                f"{', '.join(passed)} against the {ctx.spec_version} spec: behaviour the spec permits",
+                curl,
+            )
         return Replay(dev, op_id, OCCURS, f"HTTP {resp.status_code} {ctype}", curl)
     seen = " ".join(resp.text[:160].split())
     return Replay(dev, op_id, ABSENT, f"HTTP {resp.status_code} {ctype or '-'}: {seen}", curl)
 
 
-def _passed_checks(ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, resp: requests.Response, ctype: str) -> list[str]:
+def _passed_checks(
+    ctx: CheckContext, dev: Deviation, op_id: str, rep: dict, resp: requests.Response, ctype: str
+) -> list[str]:
     """The named checks the replayed answer passes when judged against the release's reference spec."""
     mutations = rep.get("mutate") or []
     needs_schema = any(c in ("response_schema_conformance", "response_schema") for c in dev.checks)
-    judged = verdicts(dev.checks, ctx.spec, operation(ctx.spec, op_id), resp.status_code, ctype, resp.content,
-                      schema_errors=ctx.validator.errors(resp) if needs_schema else (),
-                      mutations=[mutations] if isinstance(mutations, str) else mutations)
+    judged = verdicts(
+        dev.checks,
+        ctx.spec,
+        operation(ctx.spec, op_id),
+        resp.status_code,
+        ctype,
+        resp.content,
+        schema_errors=ctx.validator.errors(resp) if needs_schema else (),
+        mutations=[mutations] if isinstance(mutations, str) else mutations,
+    )
     return [check for check, fails in judged.items() if fails is False]
 
 
@@ -252,12 +308,19 @@ def _as_control(replay: Replay) -> Replay:
 def _send(session, step: dict) -> requests.Response:
     method = str(step.get("method", "GET")).upper()
     # redirects are answers too (a 307 is what the run sees): never followed
-    kwargs: dict = {"params": step.get("query") or None, "headers": step.get("headers") or None, "allow_redirects": False}
+    kwargs: dict = {
+        "params": step.get("query") or None,
+        "headers": step.get("headers") or None,
+        "allow_redirects": False,
+    }
     if "body" in step:
         kwargs["json"] = step["body"]
     if "data" in step:
         kwargs["data"] = step["data"] if isinstance(step["data"], (str, bytes)) else json.dumps(step["data"])
-        kwargs["headers"] = {**(kwargs["headers"] or {}), "Content-Type": step.get("content_type") or "application/json"}
+        kwargs["headers"] = {
+            **(kwargs["headers"] or {}),
+            "Content-Type": step.get("content_type") or "application/json",
+        }
     return session.call(method, step["path"], **kwargs)
 
 
@@ -272,7 +335,9 @@ def verify(ctx: CheckContext, deviations: list[Deviation], read_answer=None) -> 
             out.append(Replay(dev, "-", NOT_REPLAYED, "no listed operation exists in this release's spec"))
         for op_id, rep in pairs:
             out.append(replay_one(ctx, dev, op_id, rep, names, read_answer))
-        out += [_as_control(replay_one(ctx, dev, op_id, rep, names, read_answer)) for op_id, rep in controls(dev, available)]
+        out += [
+            _as_control(replay_one(ctx, dev, op_id, rep, names, read_answer)) for op_id, rep in controls(dev, available)
+        ]
     if DISPOSABLE_DAG_ID in ctx.probe_dags:  # leave the probe DAGs as found: a replayed DELETE may have removed it
         bring_back(ctx.session, ctx.probe_dags, DISPOSABLE_DAG_ID)
     return out

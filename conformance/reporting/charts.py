@@ -19,9 +19,14 @@ WIDTH = 1000  # the viewBox width a bar's segments are laid out in
 STATUS_ORDER = STATUSES
 STATUS_LABELS: dict[str, str] = {s: s.value.replace("_", " ") for s in STATUSES}
 # how far an operation's requests got, best first (results.json `operations[op]` counts)
-COVERAGE = (("reached", "reached (2xx/3xx)"), ("validated", "validated (4xx)"),
-            ("server_error", "server error only (5xx)"), ("refused", "refused only (401/403)"),
-            ("not_sent", "not sent (kept back by the guard)"), ("no_request", "no request"))
+COVERAGE = (
+    ("reached", "reached (2xx/3xx)"),
+    ("validated", "validated (4xx)"),
+    ("server_error", "server error only (5xx)"),
+    ("refused", "refused only (401/403)"),
+    ("not_sent", "not sent (kept back by the guard)"),
+    ("no_request", "no request"),
+)
 
 
 def status_label(status: str) -> str:
@@ -44,10 +49,13 @@ def bar(label: str, counts: Mapping[str, int], order: Iterable[tuple[str, str]])
     return {"label": label, "total": total, "segments": segments, "text": summary}
 
 
-def chart(title: str, rows: list[dict], order: Iterable[tuple[str, str]], totals: Mapping[str, int] | None = None) -> dict:
+def chart(
+    title: str, rows: list[dict], order: Iterable[tuple[str, str]], totals: Mapping[str, int] | None = None
+) -> dict:
     """A titled set of bars with a legend (counts in the legend when `totals` is given)."""
-    legend = [{"key": key, "label": text, "value": None if totals is None else int(totals.get(key, 0))}
-              for key, text in order]
+    legend = [
+        {"key": key, "label": text, "value": None if totals is None else int(totals.get(key, 0))} for key, text in order
+    ]
     return {"title": title, "rows": rows, "legend": legend}
 
 
@@ -79,7 +87,9 @@ def coverage_chart(operations: Mapping[str, Mapping], tags: Mapping[str, str]) -
     totals: Counter[str] = Counter()
     for counts in by_tag.values():
         totals.update(counts)
-    rows = [bar(f"{tag} ({sum(counts.values())} operations)", counts, COVERAGE) for tag, counts in sorted(by_tag.items())]
+    rows = [
+        bar(f"{tag} ({sum(counts.values())} operations)", counts, COVERAGE) for tag, counts in sorted(by_tag.items())
+    ]
     return chart("Operations per tag, by how far their requests got", rows, COVERAGE, totals=totals)
 
 
@@ -89,6 +99,12 @@ def releases_chart(versions: list[dict]) -> dict:
     for v in versions:
         merged.update({k: n for k, n in (v.get("summary") or {}).items() if k != "requests"})
     order = _statuses(merged)
-    rows = [bar(v["version"] if v.get("summary") else f"{v['version']} (no results: {v.get('reason') or v.get('status')})",
-                v.get("summary") or {}, order) for v in versions]
+    rows = [
+        bar(
+            v["version"] if v.get("summary") else f"{v['version']} (no results: {v.get('reason') or v.get('status')})",
+            v.get("summary") or {},
+            order,
+        )
+        for v in versions
+    ]
     return chart("Results per release", rows, order)

@@ -21,12 +21,25 @@ OUTCOME_OF = {"passed": "passed", "failed": "failed", "skipped": "not_decided"}
 
 def effects_figures(table: list[Effect], results: list[Result]) -> dict:
     """The run-wide figures (results.json `effects`)."""
-    decided = Counter(OUTCOME_OF.get(c.get("status", ""), "not_decided")
-                      for r in results if r.kind == "effect" for c in r.checks)
-    known = sum(1 for r in results if r.kind == "effect" for c in r.checks
-                if r.status == "known_deviation" and c.get("status") == "failed")
-    return {**summary(table), "run": {"passed": decided["passed"], "failed": decided["failed"],
-                                      "not_decided": decided["not_decided"], "failed_as_known_deviation": known}}
+    decided = Counter(
+        OUTCOME_OF.get(c.get("status", ""), "not_decided") for r in results if r.kind == "effect" for c in r.checks
+    )
+    known = sum(
+        1
+        for r in results
+        if r.kind == "effect"
+        for c in r.checks
+        if r.status == "known_deviation" and c.get("status") == "failed"
+    )
+    return {
+        **summary(table),
+        "run": {
+            "passed": decided["passed"],
+            "failed": decided["failed"],
+            "not_decided": decided["not_decided"],
+            "failed_as_known_deviation": known,
+        },
+    }
 
 
 def per_operation(table: list[Effect], results: list[Result]) -> dict[str, dict]:
@@ -63,6 +76,14 @@ def writes_without_2xx(spec: dict, runs: list[dict]) -> list[dict]:
         for o in seen:
             statuses.update({k: int(v) for k, v in (o.get("statuses") or {}).items()})
         gap, why = NO_2XX.get(op.operation_id, (WriteGap.UNKNOWN, "no reason recorded: a gap to look at"))
-        rows.append({"operation_id": op.operation_id, "method": op.method, "path": op.path, "reason_code": gap.value,
-                     "reason": why, "statuses": dict(sorted(statuses.items()))})
+        rows.append(
+            {
+                "operation_id": op.operation_id,
+                "method": op.method,
+                "path": op.path,
+                "reason_code": gap.value,
+                "reason": why,
+                "statuses": dict(sorted(statuses.items())),
+            }
+        )
     return rows

@@ -45,8 +45,14 @@ def keyword_for(result_id: str) -> str:
 
 def rerun_command(data: dict, result_id: str) -> str:
     """A one-line command that runs this check again, the same way (credentials from the environment)."""
-    args = ["airflow-conformance", "run", "--target", str(data.get("target", {}).get("url", "URL")),
-            "--seed", str(data.get("seed"))]
+    args = [
+        "airflow-conformance",
+        "run",
+        "--target",
+        str(data.get("target", {}).get("url", "URL")),
+        "--seed",
+        str(data.get("seed")),
+    ]
     if data.get("profile") not in (None, "sandbox"):
         args += ["--profile", str(data["profile"])]
     if not result_id.startswith("client."):  # exactly that check: the official clients' reading would add results
@@ -76,11 +82,17 @@ class Group:
 
 
 def _member(data: dict, result: dict, operations) -> dict:
-    return {"id": result["id"], "status": result["status"], "status_label": status_label(result["status"]),
-            "title": result.get("title", ""), "message": result.get("message", ""),
-            "operations": sorted(operations or result.get("operation_ids") or []),
-            "reproduce": result.get("reproduce", ""), "rerun": rerun_command(data, result["id"]),
-            "classes": list(result.get("classes") or [])}
+    return {
+        "id": result["id"],
+        "status": result["status"],
+        "status_label": status_label(result["status"]),
+        "title": result.get("title", ""),
+        "message": result.get("message", ""),
+        "operations": sorted(operations or result.get("operation_ids") or []),
+        "reproduce": result.get("reproduce", ""),
+        "rerun": rerun_command(data, result["id"]),
+        "classes": list(result.get("classes") or []),
+    }
 
 
 def class_counts(data: dict, status: str = "failed") -> dict[str, int]:
@@ -107,8 +119,15 @@ def failure_groups(data: dict) -> list[Group]:
         bad_checks = [c for c in r.get("checks") or [] if c.get("status") in BAD]
         for check in bad_checks or [None]:
             key = check["name"] if check else r["id"]
-            group = groups.setdefault(key, Group(key, key if check else r.get("title", key),
-                                                 detail=(check or {}).get("must") or r.get("must", ""), status=r["status"]))
+            group = groups.setdefault(
+                key,
+                Group(
+                    key,
+                    key if check else r.get("title", key),
+                    detail=(check or {}).get("must") or r.get("must", ""),
+                    status=r["status"],
+                ),
+            )
             if r["status"] == "failed":
                 group.status = "failed"
             group.occurrences += 1
@@ -137,8 +156,13 @@ def deviation_groups(data: dict) -> list[Group]:
         for dev in r.get("deviations") or []:
             group = groups.get(dev["id"])
             if group is None:
-                group = groups[dev["id"]] = Group(dev["id"], dev["id"], detail=_deviation_summary(dev),
-                                                  status=Status.KNOWN_DEVIATION, upstream=upstream_links(dev.get("upstream", "")))
+                group = groups[dev["id"]] = Group(
+                    dev["id"],
+                    dev["id"],
+                    detail=_deviation_summary(dev),
+                    status=Status.KNOWN_DEVIATION,
+                    upstream=upstream_links(dev.get("upstream", "")),
+                )
             group.occurrences += int(dev.get("count") or 1)
             group.operations.update(dev.get("operations") or [])
             member = _member(data, r, dev.get("operations"))

@@ -20,9 +20,15 @@ def environment(*packages: str) -> Environment:
     """A jinja environment over these packages' templates plus the shared frame, with the report helpers."""
     loaders: list[BaseLoader] = [PackageLoader(p, "templates") for p in (*packages, "conformance.reporting")]
     env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html", "j2"]))
-    env.globals.update(status_label=charts.status_label, upstream_links=upstream_links,
-                       coverage_kind=charts.coverage_kind, coverage_keys=charts.COVERAGE[:-1],
-                       statuses_of=_statuses_of_groups, statuses_of_rows=_statuses_of_rows, class_counts=class_counts)
+    env.globals.update(
+        status_label=charts.status_label,
+        upstream_links=upstream_links,
+        coverage_kind=charts.coverage_kind,
+        coverage_keys=charts.COVERAGE[:-1],
+        statuses_of=_statuses_of_groups,
+        statuses_of_rows=_statuses_of_rows,
+        class_counts=class_counts,
+    )
     return env
 
 
@@ -62,7 +68,15 @@ _env = environment()
 
 def render_html(data: dict) -> str:
     tags = operation_tags(data)
-    views = {"status": charts.status_chart(data["summary"]), "coverage": charts.coverage_chart(data["operations"], tags)}
-    return _env.get_template("report.html.j2").render(data=data, failures=failure_groups(data),
-                                                      deviations=deviation_groups(data), charts=views, tags=tags,
-                                                      gate=gate_text(data, label=""))
+    views = {
+        "status": charts.status_chart(data["summary"]),
+        "coverage": charts.coverage_chart(data["operations"], tags),
+    }
+    return _env.get_template("report.html.j2").render(
+        data=data,
+        failures=failure_groups(data),
+        deviations=deviation_groups(data),
+        charts=views,
+        tags=tags,
+        gate=gate_text(data, label=""),
+    )

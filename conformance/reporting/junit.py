@@ -17,6 +17,7 @@ from conformance.model.status import Status
 # characters XML 1.0 cannot hold (control characters, lone surrogates): generated inputs echoed in messages carry them
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
+
 def _text(value: object) -> str:
     """`value` as text a JUnit reader can parse: a character XML cannot hold is written as its escape (\\x14)."""
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
@@ -28,15 +29,23 @@ def render_junit(data: dict) -> str:
     counts = Counter(r.get("status") for r in results)
     suites = ET.Element("testsuites", name="airflow-conformance")
     suite = ET.SubElement(
-        suites, "testsuite",
+        suites,
+        "testsuite",
         name=f"airflow-conformance {target.get('airflow_version', '')}",
-        tests=str(len(results)), failures=str(counts["failed"]), errors=str(counts["error"]),
-        skipped=str(counts[Status.SKIPPED] + counts[Status.KNOWN_DEVIATION]), time=f"{float(data.get('duration_s') or 0):.3f}",
+        tests=str(len(results)),
+        failures=str(counts["failed"]),
+        errors=str(counts["error"]),
+        skipped=str(counts[Status.SKIPPED] + counts[Status.KNOWN_DEVIATION]),
+        time=f"{float(data.get('duration_s') or 0):.3f}",
     )
     props = ET.SubElement(suite, "properties")
-    for key, value in (("target", target.get("url", "")), ("airflow_version", target.get("airflow_version", "")),
-                       ("profile", data.get("profile", "")), ("seed", str(data.get("seed"))),
-                       ("run_id", data.get("run_id", ""))):
+    for key, value in (
+        ("target", target.get("url", "")),
+        ("airflow_version", target.get("airflow_version", "")),
+        ("profile", data.get("profile", "")),
+        ("seed", str(data.get("seed"))),
+        ("run_id", data.get("run_id", "")),
+    ):
         ET.SubElement(props, "property", name=key, value=str(value))
     for reading in (data.get("clients") or {}).get("readings") or []:  # how many recorded answers each client parsed
         ET.SubElement(props, "property", name=f"client_{reading['client']}_parsed", value=str(reading.get("parsed", 0)))
@@ -48,8 +57,13 @@ def render_junit(data: dict) -> str:
 
 def _testcase(suite: ET.Element, r: dict) -> None:
     status, message = r.get("status"), _text(r.get("message") or "")
-    case = ET.SubElement(suite, "testcase", classname=f"conformance.{r.get('kind', '')}", name=str(r.get("id", "")),
-                         time=f"{float(r.get('duration_s') or 0):.3f}")
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"conformance.{r.get('kind', '')}",
+        name=str(r.get("id", "")),
+        time=f"{float(r.get('duration_s') or 0):.3f}",
+    )
     if status == "failed":
         el = ET.SubElement(case, "failure", message=message[:500], type="ContractViolation")
         el.text = message + ("\n\nReproduce:\n" + _text(r["reproduce"]) if r.get("reproduce") else "")

@@ -21,8 +21,10 @@ _NOT_APPLICABLE_PREFIX = "not applicable to Airflow "  # selection: another vers
 _NO_SUCH_OPERATION = "this client has no such operation"  # an official client older than the operation
 _AUTH_DEFAULT = "needs a target running Airflow's default auth settings (airflow-conformance up --auth-config default)"
 _GUARD_REFUSAL = "refused by the safety guard"  # authorization ("...: <reason>"), property ("... (N cases): <reason>")
-_DISRUPTIVE_ONLY_ENDINGS = ("users, roles and permissions are never written outside the disruptive profile",
-                            "writes a whole collection; the sandbox cannot bind it to this run's objects")
+_DISRUPTIVE_ONLY_ENDINGS = (
+    "users, roles and permissions are never written outside the disruptive profile",
+    "writes a whole collection; the sandbox cannot bind it to this run's objects",
+)
 
 
 def _version(data: dict) -> tuple[int, int]:

@@ -37,14 +37,19 @@ def render_summary(data: dict) -> str:
     if clients:
         lines += [f"- {_cell(line, 300)}" for line in clients] + [""]
     bad = [r for r in data["results"] if r["status"] in ("failed", "error")]
-    lines += _table("Failures", ["check", "status", "class", "message"],
-                    [f"| `{r['id']}` | {r['status']} | {', '.join(r.get('classes') or [])} | {_cell(r['message'])} |"
-                     for r in bad],
-                    "| … | | {} more in report.html |")
+    lines += _table(
+        "Failures",
+        ["check", "status", "class", "message"],
+        [f"| `{r['id']}` | {r['status']} | {', '.join(r.get('classes') or [])} | {_cell(r['message'])} |" for r in bad],
+        "| … | | {} more in report.html |",
+    )
     known = [r for r in data["results"] if r["status"] == Status.KNOWN_DEVIATION]
-    lines += _table("Known upstream deviations", ["check", "upstream"],
-                    [f"| `{r['id']}` | {_cell(r['upstream'], 60)} |" for r in known],
-                    "| … {} more | |")
+    lines += _table(
+        "Known upstream deviations",
+        ["check", "upstream"],
+        [f"| `{r['id']}` | {_cell(r['upstream'], 60)} |" for r in known],
+        "| … {} more | |",
+    )
     for problem in data.get("cleanup_problems") or []:
         lines.append(f"- cleanup: {_cell(problem)}")
     return "\n".join(lines).rstrip() + "\n"
@@ -82,11 +87,16 @@ def authorization_lines(table: dict) -> list[str]:
     if not table:
         return []
     who, pairs = table["identities"], table["pairs"]
-    lines = ["### Authorization (role × operation group)", "",
-             f"{pairs['decided']} of {pairs['total']} (identity, operation) pairs decided: {pairs['allowed']} allowed, "
-             f"{pairs['denied']} denied, {pairs['unexpected']} unexpected; {pairs['skipped']} skipped, "
-             f"{pairs['error']} errors. Cells: allowed / denied / unexpected (+ skipped).", "",
-             "| group | " + " | ".join(who) + " |", "|---|" + "---:|" * len(who)]
+    lines = [
+        "### Authorization (role × operation group)",
+        "",
+        f"{pairs['decided']} of {pairs['total']} (identity, operation) pairs decided: {pairs['allowed']} allowed, "
+        f"{pairs['denied']} denied, {pairs['unexpected']} unexpected; {pairs['skipped']} skipped, "
+        f"{pairs['error']} errors. Cells: allowed / denied / unexpected (+ skipped).",
+        "",
+        "| group | " + " | ".join(who) + " |",
+        "|---|" + "---:|" * len(who),
+    ]
     for group, row in table["groups"].items():
         cells = []
         for identity in who:

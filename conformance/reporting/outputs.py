@@ -34,8 +34,9 @@ def ensure_writable(folder: Path, what: str) -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise ConfigError(f"{what} {folder}: cannot create it or write in it ({reason(exc)}); "
-                          "give a folder this user can write") from None
+        raise ConfigError(
+            f"{what} {folder}: cannot create it or write in it ({reason(exc)}); give a folder this user can write"
+        ) from None
     return folder
 
 

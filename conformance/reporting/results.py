@@ -153,8 +153,14 @@ class RunResults:
     def conformant(self) -> bool:
         """No gated failure and nothing undecided (an error has no class: it fails every gate)."""
         s = self.summary()
-        return (self.gated_failures == 0 and s["error"] == 0 and not self.aborted and not self.nothing_decided
-                and not self.cleanup_problems and not self.refused_by_configuration)
+        return (
+            self.gated_failures == 0
+            and s["error"] == 0
+            and not self.aborted
+            and not self.nothing_decided
+            and not self.cleanup_problems
+            and not self.refused_by_configuration
+        )
 
     @property
     def verdict(self) -> str:
@@ -211,9 +217,15 @@ class RunResults:
         path.write_text(json.dumps(self.as_dict(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def operations_table(spec_ops: list[str], results: list[Result], requests_by_op: dict, refused_by_op: dict,
-                     answers_by_op: dict | None = None, tags: dict | None = None,
-                     statuses_by_op: dict | None = None) -> dict:
+def operations_table(
+    spec_ops: list[str],
+    results: list[Result],
+    requests_by_op: dict,
+    refused_by_op: dict,
+    answers_by_op: dict | None = None,
+    tags: dict | None = None,
+    statuses_by_op: dict | None = None,
+) -> dict:
     """Every operationId of the reference spec with a status, request count, coverage and reason.
 
     Coverage counts what the answers say: `reached` (2xx/3xx), `validated` (4xx other than
@@ -227,7 +239,13 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
     for r in results:
         for op in r.operation_ids:
             by_op.setdefault(op, []).append(r)
-    rank: dict[str, int] = {Status.FAILED: 0, Status.ERROR: 1, Status.KNOWN_DEVIATION: 2, Status.PASSED: 3, Status.SKIPPED: 4}
+    rank: dict[str, int] = {
+        Status.FAILED: 0,
+        Status.ERROR: 1,
+        Status.KNOWN_DEVIATION: 2,
+        Status.PASSED: 3,
+        Status.SKIPPED: 4,
+    }
     table = {}
     for op in spec_ops:
         rs = by_op.get(op, [])
@@ -236,8 +254,12 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
         tally = {k: int(v) for k, v in (answers_by_op.get(op) or {}).items()}
         coverage = {k: tally.get(k, 0) for k in ("reached", "validated", "refused", "server_error", "not_sent")}
         exercised = coverage["reached"] + coverage["validated"] + coverage["server_error"] > 0
-        row: dict = {"requests": count, **coverage, "exercised": exercised,
-                     "statuses": dict(sorted((statuses_by_op or {}).get(op, {}).items()))}
+        row: dict = {
+            "requests": count,
+            **coverage,
+            "exercised": exercised,
+            "statuses": dict(sorted((statuses_by_op or {}).get(op, {}).items())),
+        }
         if tags is not None:
             row["tag"] = tags.get(op, "")
         if decided:
@@ -246,16 +268,23 @@ def operations_table(spec_ops: list[str], results: list[Result], requests_by_op:
             if worst.reason_code:
                 row["reason_code"] = worst.reason_code
             if not exercised and coverage["refused"] and worst.status == "passed":
-                row["reason"] = (f"not exercised: all {coverage['refused']} answers were 401/403, documented refusals "
-                                 "(e.g. a setting that hides the configuration); an operation whose every "
-                                 "authenticated request answers 401 is an error instead")
+                row["reason"] = (
+                    f"not exercised: all {coverage['refused']} answers were 401/403, documented refusals "
+                    "(e.g. a setting that hides the configuration); an operation whose every "
+                    "authenticated request answers 401 is an error instead"
+                )
         elif rs:
-            row.update(status="skipped", reason=rs[0].message[:300], **({"reason_code": rs[0].reason_code}
-                                                                          if rs[0].reason_code else {}))
+            row.update(
+                status="skipped",
+                reason=rs[0].message[:300],
+                **({"reason_code": rs[0].reason_code} if rs[0].reason_code else {}),
+            )
         else:
             reason = refused_by_op.get(op) or (
                 f"{count} request(s) sent while setting up or cleaning up, but no selected check verifies this operation"
-                if count else "not exercised by the checks selected for this run")
+                if count
+                else "not exercised by the checks selected for this run"
+            )
             code = ReasonCode.REFUSED_BY_GUARD if op in refused_by_op else ReasonCode.NOT_EXERCISED
             row.update(status="skipped", reason=reason, reason_code=code.value)
         table[op] = row
@@ -275,8 +304,10 @@ def client_lines(section: dict) -> list[str]:
         if r.get("error"):
             lines.append(f"client check: {r['error']}")
             continue
-        lines.append(f"client check: apache-airflow-client {r['client']} parsed {r['parsed']} of {recorded}: "
-                     f"{r['failed']} refused, {r['excused']} refused as known deviations, {r['skipped']} not readable by it")
+        lines.append(
+            f"client check: apache-airflow-client {r['client']} parsed {r['parsed']} of {recorded}: "
+            f"{r['failed']} refused, {r['excused']} refused as known deviations, {r['skipped']} not readable by it"
+        )
     return lines
 
 
@@ -304,5 +335,8 @@ def authorization_table(results: list[Result]) -> dict:
             row[outcome] = row.get(outcome, 0) + 1
             totals[outcome] = totals.get(outcome, 0) + 1
     decided = totals["allowed"] + totals["denied"] + totals["unexpected"]
-    return {"identities": identities, "groups": dict(sorted(groups.items())),
-            "pairs": {"total": sum(totals.values()), "decided": decided, **totals}}
+    return {
+        "identities": identities,
+        "groups": dict(sorted(groups.items())),
+        "pairs": {"total": sum(totals.values()), "decided": decided, **totals},
+    }

@@ -24,8 +24,10 @@ SEARCH_URL = "https://github.com/{repo}/issues?q="
 SERVER_REPO, CLIENT_REPO = "apache/airflow", "apache/airflow-client-python"  # a `client:` defect is the client's
 SCHEMA_CHECKS = frozenset({"response_schema", "response_schema_conformance"})
 SHOWN_OPERATIONS = 3  # documented answers of this many operations; a deviation of eighty lists the rest by name
-PLACEHOLDERS = ("placeholders: {probe_dag} is a DAG with a schedule and one task, {missing} a name that does not exist, "
-                "{prefix} any prefix of your own")
+PLACEHOLDERS = (
+    "placeholders: {probe_dag} is a DAG with a schedule and one task, {missing} a name that does not exist, "
+    "{prefix} any prefix of your own"
+)
 _REGEX_SYNTAX = re.compile(r"\\[dswbDSWB]|[\\^$.|?*+()\[\]{}]")
 
 
@@ -66,17 +68,27 @@ def draft(dev: Deviation, evidence: Evidence, spec_version: str, documented: lis
     """The Markdown of the issue: header, reproduction, trigger and control, expected vs actual, search hint."""
     lines = _header(dev, evidence) + _reproduction(dev, evidence) + _trigger_and_control(dev, evidence)
     lines += _expected_vs_actual(dev, spec_version, documented) + _search_hint(dev, documented)
-    lines += ["", f"Found by airflow-api-conformance (deviation `{dev.id}`); "
-              f"`airflow-conformance deviations verify --id {dev.id}` replays it."]
+    lines += [
+        "",
+        f"Found by airflow-api-conformance (deviation `{dev.id}`); "
+        f"`airflow-conformance deviations verify --id {dev.id}` replays it.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def _header(dev: Deviation, evidence: Evidence) -> list[str]:
-    lines = [f"**Already recorded upstream: {dev.upstream}** — add to that thread rather than filing again.", ""] \
-        if dev.upstream and dev.upstream != UNREPORTED else []
-    lines += [f"# {title(dev)}", "", f"- class: `{dev.failure_class}`",
-              f"- Apache Airflow version(s): {', '.join(evidence.releases) or dev.versions} ({evidence.source})",
-              f"- upstream: {dev.reference}"]
+    lines = (
+        [f"**Already recorded upstream: {dev.upstream}** — add to that thread rather than filing again.", ""]
+        if dev.upstream and dev.upstream != UNREPORTED
+        else []
+    )
+    lines += [
+        f"# {title(dev)}",
+        "",
+        f"- class: `{dev.failure_class}`",
+        f"- Apache Airflow version(s): {', '.join(evidence.releases) or dev.versions} ({evidence.source})",
+        f"- upstream: {dev.reference}",
+    ]
     if dev.backend:
         lines.append(f"- metadata database: {dev.backend} only")
     if dev.intermittent:
@@ -89,9 +101,14 @@ def _reproduction(dev: Deviation, evidence: Evidence) -> list[str]:
     lines = ["", "## How to reproduce", ""]
     rec = evidence.curl
     if rec is not None and rec.curl:
-        lines += [f"Recorded on Airflow {rec.column} (`{rec.operation}`, {rec.detail or 'reproduced'}; "
-                  f"from {rec.source}; credentials masked as `***`, the host is the local test server):", "",
-                  "```sh", rec.curl, "```"]
+        lines += [
+            f"Recorded on Airflow {rec.column} (`{rec.operation}`, {rec.detail or 'reproduced'}; "
+            f"from {rec.source}; credentials masked as `***`, the host is the local test server):",
+            "",
+            "```sh",
+            rec.curl,
+            "```",
+        ]
         others = [op for op in evidence.occurs_on if op != rec.operation]
         if others:
             lines += ["", f"The same answer on {len(others)} more operation(s): {_names(others)}."]
@@ -103,22 +120,30 @@ def _reproduction(dev: Deviation, evidence: Evidence) -> list[str]:
 
 def _trigger_and_control(dev: Deviation, evidence: Evidence) -> list[str]:
     lines = ["", "## Trigger and negative control", ""]
-    lines.append(f"- trigger: {dev.trigger.describe()}" if dev.trigger
-                 else "- trigger: not recorded (the answer alone identifies this defect)")
+    lines.append(
+        f"- trigger: {dev.trigger.describe()}"
+        if dev.trigger
+        else "- trigger: not recorded (the answer alone identifies this defect)"
+    )
     if not dev.control:
         return lines + ["- negative control: not recorded"]
     lines.append("- negative control (the same request without the trigger; it must not produce the answer above):")
     lines += [f"  {line}" for rep in dev.control for line in _steps(rep)]
     for rec in evidence.controls:
-        lines.append(f"  - recorded on Airflow {rec.column} (`{rec.operation}`): {rec.detail or 'no outcome recorded'}"
-                     + (f" — `{rec.curl}`" if rec.curl else ""))
+        lines.append(
+            f"  - recorded on Airflow {rec.column} (`{rec.operation}`): {rec.detail or 'no outcome recorded'}"
+            + (f" — `{rec.curl}`" if rec.curl else "")
+        )
     return lines
 
 
 def _steps(rep: dict) -> list[str]:
     """A reproduction dict of the data as Markdown list items: its setup requests, then the request."""
-    out = [f"- setup: `{step.get('method', 'GET')} {step.get('path')}`"
-           + (f" body `{json.dumps(step.get('body'))}`" if "body" in step else "") for step in rep.get("setup") or []]
+    out = [
+        f"- setup: `{step.get('method', 'GET')} {step.get('path')}`"
+        + (f" body `{json.dumps(step.get('body'))}`" if "body" in step else "")
+        for step in rep.get("setup") or []
+    ]
     return out + [f"- {request_line(rep)}"]
 
 
@@ -140,14 +165,19 @@ def _expected_vs_actual(dev: Deviation, spec_version: str, documented: list[Docu
     if dev.spec_says:
         lines += [dev.spec_says, ""]
     if not documented:
-        lines.append(f"The operations are not in the reference spec {spec_version or '(none here)'}; failing check(s): "
-                     f"{', '.join(dev.checks)}.")
+        lines.append(
+            f"The operations are not in the reference spec {spec_version or '(none here)'}; failing check(s): "
+            f"{', '.join(dev.checks)}."
+        )
     for doc in documented[:SHOWN_OPERATIONS]:
-        lines.append(f"- expected, `{doc.operation_id}` ({doc.method} {doc.path}) in the {spec_version} spec: "
-                     f"{doc.summary()}")
+        lines.append(
+            f"- expected, `{doc.operation_id}` ({doc.method} {doc.path}) in the {spec_version} spec: {doc.summary()}"
+        )
     if len(documented) > SHOWN_OPERATIONS:
-        lines.append(f"- and {len(documented) - SHOWN_OPERATIONS} more operation(s): "
-                     f"{_names([d.operation_id for d in documented[SHOWN_OPERATIONS:]])}")
+        lines.append(
+            f"- and {len(documented) - SHOWN_OPERATIONS} more operation(s): "
+            f"{_names([d.operation_id for d in documented[SHOWN_OPERATIONS:]])}"
+        )
     lines.append(f"- actual: {dev.response.describe()} (failing check(s): {', '.join(dev.checks)})")
     excerpt = _schema_excerpt(dev, documented)
     return lines + (["", excerpt] if excerpt else [])
@@ -187,8 +217,14 @@ def search_url(terms: list[str], repo: str = SERVER_REPO) -> str:
 
 def _search_hint(dev: Deviation, documented: list[Documented]) -> list[str]:
     terms = search_terms(dev, documented)
-    return ["", "## Before filing: search", "", " ".join(f'"{t}"' for t in terms), "",
-            search_url(terms, CLIENT_REPO if dev.client else SERVER_REPO)]
+    return [
+        "",
+        "## Before filing: search",
+        "",
+        " ".join(f'"{t}"' for t in terms),
+        "",
+        search_url(terms, CLIENT_REPO if dev.client else SERVER_REPO),
+    ]
 
 
 def _names(ops: list[str], limit: int = 12) -> str:
@@ -198,12 +234,18 @@ def _names(ops: list[str], limit: int = 12) -> str:
 
 def index(rows: list[tuple[Deviation, Evidence]]) -> str:
     """index.md of a folder of reports: one row per deviation, linking its file."""
-    lines = ["# Known deviations: upstream reports", "",
-             "| id | class | title | affected releases | upstream |", "|---|---|---|---|---|"]
+    lines = [
+        "# Known deviations: upstream reports",
+        "",
+        "| id | class | title | affected releases | upstream |",
+        "|---|---|---|---|---|",
+    ]
     for dev, evidence in rows:
         cell = ", ".join(evidence.releases) or dev.versions
-        lines.append(f"| [`{dev.id}`]({dev.id}.md) | `{dev.failure_class}` | {_cell(title(dev))} | {_cell(cell)} | "
-                     f"{dev.reference} |")
+        lines.append(
+            f"| [`{dev.id}`]({dev.id}.md) | `{dev.failure_class}` | {_cell(title(dev))} | {_cell(cell)} | "
+            f"{dev.reference} |"
+        )
     return "\n".join(lines) + "\n"
 
 

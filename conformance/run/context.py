@@ -127,8 +127,9 @@ def _backend(local, declared: str | None) -> str:
         return declared or ""
     actual = getattr(local, "database", "sqlite") or "sqlite"
     if declared and declared != actual:
-        raise ConfigError(f"--database {declared}: the target at this URL is the suite's own Airflow {local.version} "
-                          f"on {actual}")
+        raise ConfigError(
+            f"--database {declared}: the target at this URL is the suite's own Airflow {local.version} on {actual}"
+        )
     return actual
 
 
@@ -140,16 +141,27 @@ def _session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSess
 
 
 def _login_session(target: Target, guard: Guard, redactor: Redactor, like: GuardedSession) -> GuardedSession:
-    return GuardedSession(target.url, guard, redactor, api_base=target.api_base, limiter=like.limiter, stats=like.stats,
-                          interrupts=like.interrupts, transport=like.transport, cassette=like.cassette)
+    return GuardedSession(
+        target.url,
+        guard,
+        redactor,
+        api_base=target.api_base,
+        limiter=like.limiter,
+        stats=like.stats,
+        interrupts=like.interrupts,
+        transport=like.transport,
+        cassette=like.cassette,
+    )
 
 
 def _transport(options: RunOptions, auth: AuthSpec, redactor: Redactor) -> Transport:
     """Headers, TLS verification and timeout for every request of the run; header values become secrets."""
     for name, value in options.headers:
         if name.lower() == "authorization" and auth.kind != "none":
-            raise ConfigError(f"-H {name} and --auth {auth.kind} both set credentials; give the credentials with "
-                              "--auth only, or the header with --auth none")
+            raise ConfigError(
+                f"-H {name} and --auth {auth.kind} both set credentials; give the credentials with "
+                "--auth only, or the header with --auth none"
+            )
         redactor.add_header(name, value)
     verify: bool | str = (options.cacert or True) if options.tls_verify else False
     return Transport(headers=tuple(options.headers), verify=verify, timeout=options.request_timeout)
@@ -175,8 +187,16 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     ledger = Ledger(options.run_id)
     probe_guard = Guard("readonly", run_prefix=options.prefix, ledger=ledger)
     # the first session of the run: every later one shares its limiter, stats and interrupts
-    plain = GuardedSession(root, probe_guard, redactor, limiter=TokenBucket(options.max_rps, burst=max(1, options.workers)),
-                           stats=Stats(), interrupts=Interrupts(), transport=transport, cassette=Cassette(redactor))
+    plain = GuardedSession(
+        root,
+        probe_guard,
+        redactor,
+        limiter=TokenBucket(options.max_rps, burst=max(1, options.workers)),
+        stats=Stats(),
+        interrupts=Interrupts(),
+        transport=transport,
+        cassette=Cassette(redactor),
+    )
     with plain:
         version, api = _detect(plain, root, local if cleanup_prefix is None else None)
 
@@ -193,14 +213,33 @@ def build(options: RunOptions, *, cleanup_prefix: str | None = None) -> RunConte
     spec_version = reference_version_for(version)
     spec = load_spec(spec_version)
     router = Router(spec)
-    guard = Guard(options.profile, run_prefix=cleanup_prefix or options.prefix, ledger=ledger,
-                  probe_dag_ids=PROBE_DAG_IDS, disposable_dag_ids=(DISPOSABLE_DAG_ID,), router=router,
-                  allow_creates=cleanup_prefix is None)
+    guard = Guard(
+        options.profile,
+        run_prefix=cleanup_prefix or options.prefix,
+        ledger=ledger,
+        probe_dag_ids=PROBE_DAG_IDS,
+        disposable_dag_ids=(DISPOSABLE_DAG_ID,),
+        router=router,
+        allow_creates=cleanup_prefix is None,
+    )
     session = _session(target, guard, redactor, plain)
     validator = ResponseValidator(spec, root, router.base_path)
-    ctx = RunContext(options, target, spec, spec_version, router, ledger, guard, session, redactor,
-                     load_expectations(version, backend), validator, clients=clients, clients_off=clients_off,
-                     access=load_access(version))
+    ctx = RunContext(
+        options,
+        target,
+        spec,
+        spec_version,
+        router,
+        ledger,
+        guard,
+        session,
+        redactor,
+        load_expectations(version, backend),
+        validator,
+        clients=clients,
+        clients_off=clients_off,
+        access=load_access(version),
+    )
     ctx.page_limits = page_limits_of(options, local, ctx.expectations)
     if cleanup_prefix is None:  # cleanup acts as the run's own identity only
         ctx.identities = identities.resolve(options, local, ctx.access, version)
@@ -254,8 +293,10 @@ def _require_healthy(session: requests.Session, root: str, api: str, version: st
     found = health.read(session, health.url_of(root, api))
     if found.unhealthy:
         flag = "" if database == "sqlite" else f" --database {database}"
-        raise ConfigError(f"the local Airflow {version} is unhealthy ({found.describe_unhealthy()}); restart it: "
-                          f"airflow-conformance down --airflow {version}{flag} && airflow-conformance up --airflow {version}{flag}")
+        raise ConfigError(
+            f"the local Airflow {version} is unhealthy ({found.describe_unhealthy()}); restart it: "
+            f"airflow-conformance down --airflow {version}{flag} && airflow-conformance up --airflow {version}{flag}"
+        )
 
 
 def _check_credentials(ctx: RunContext) -> None:
@@ -263,20 +304,28 @@ def _check_credentials(ctx: RunContext) -> None:
     try:
         resp = ctx.session.call("GET", "/dags", params={"limit": 1})
     except requests.Timeout as exc:
-        raise ConfigError(f"the target answered no GET {ctx.target.api_base}/dags within "
-                          f"{ctx.session.timeout:g} s (--request-timeout)") from exc
+        raise ConfigError(
+            f"the target answered no GET {ctx.target.api_base}/dags within "
+            f"{ctx.session.timeout:g} s (--request-timeout)"
+        ) from exc
     except requests.RequestException as exc:
-        raise ConfigError(f"GET {ctx.target.api_base}/dags failed: {type(exc).__name__}; is the target healthy?") from exc
+        raise ConfigError(
+            f"GET {ctx.target.api_base}/dags failed: {type(exc).__name__}; is the target healthy?"
+        ) from exc
     if resp.status_code in (401, 403):
         if ctx.target.local and ctx.target.auth_config == "default":
             ctx.auth_denied = True
             return
         hint = ""
         if ctx.target.api == "v1":
-            hint = (" (Airflow 2 needs [api] auth_backends to include airflow.api.auth.backend.basic_auth;"
-                    " 2.0-2.2 default to deny_all)")
-        raise ConfigError(f"credentials rejected: GET {ctx.target.api_base}/dags answered {resp.status_code} "
-                          f"with --auth {ctx.target.auth.redacted}{hint}")
+            hint = (
+                " (Airflow 2 needs [api] auth_backends to include airflow.api.auth.backend.basic_auth;"
+                " 2.0-2.2 default to deny_all)"
+            )
+        raise ConfigError(
+            f"credentials rejected: GET {ctx.target.api_base}/dags answered {resp.status_code} "
+            f"with --auth {ctx.target.auth.redacted}{hint}"
+        )
     if resp.status_code >= 500:
         raise ConfigError(f"the target answered {resp.status_code} to GET {ctx.target.api_base}/dags; is it healthy?")
 

@@ -34,14 +34,18 @@ def resolve(options: RunOptions, local, access, version: str) -> dict[str, AuthS
     for name, text in given.items():
         role = access.role(name) if access is not None else name
         if role is None:
-            raise ConfigError(f"--auth-role {name}: not a built-in role of Airflow {version} "
-                              f"(its roles: {', '.join(access.role_names)})")
+            raise ConfigError(
+                f"--auth-role {name}: not a built-in role of Airflow {version} "
+                f"(its roles: {', '.join(access.role_names)})"
+            )
         try:
             out[role] = parse_auth(text)
         except ConfigError as exc:
             raise ConfigError(f"--auth-role {name}: {exc}") from None
         if out[role].kind in ("none",):
-            raise ConfigError(f"--auth-role {name}: a role identity needs credentials (anonymous requests are always checked)")
+            raise ConfigError(
+                f"--auth-role {name}: a role identity needs credentials (anonymous requests are always checked)"
+            )
     return out
 
 
@@ -79,5 +83,7 @@ def check(ctx: CheckContext) -> None:
         except requests.RequestException as exc:
             raise ConfigError(f"--auth-role {role}: no answer from the target ({type(exc).__name__})") from None
         if resp.status_code == 401:
-            raise ConfigError(f"credentials rejected: GET {ctx.target.api_base}/dags answered 401 with "
-                              f"--auth-role {role}={ctx.identities[role].redacted}")
+            raise ConfigError(
+                f"credentials rejected: GET {ctx.target.api_base}/dags answered 401 with "
+                f"--auth-role {role}={ctx.identities[role].redacted}"
+            )

@@ -34,5 +34,7 @@ def check_keyword(expression: str | None) -> None:
         raise ConfigError(f"-k {expression!r}: at column {column}: {message}") from None
     for found in _CALL.finditer(expression):
         if found.group(1).lower() not in _OPERATORS:
-            raise ConfigError(f"-k {expression!r}: keyword expressions take no call parameters "
-                              f"({found.group(1)}(...)); match names only")
+            raise ConfigError(
+                f"-k {expression!r}: keyword expressions take no call parameters "
+                f"({found.group(1)}(...)); match names only"
+            )

@@ -22,7 +22,9 @@ from conformance.verdict import CONCLUSION_KEY, Conclusion, Verdict
 META_KEY: pytest.StashKey[dict] = pytest.StashKey()
 VERDICT_KEY: pytest.StashKey[Verdict] = pytest.StashKey()
 TIME_KEY: pytest.StashKey[float] = pytest.StashKey()
-REASON_KEY: pytest.StashKey[ReasonCode] = pytest.StashKey()  # the ReasonCode of a skip decided before the check ran (selection, the guard)
+REASON_KEY: pytest.StashKey[ReasonCode] = (
+    pytest.StashKey()
+)  # the ReasonCode of a skip decided before the check ran (selection, the guard)
 
 
 def align_report(rep, result: Result) -> None:
@@ -37,8 +39,13 @@ def align_report(rep, result: Result) -> None:
 
 def result_from(item, info, call, rep, ctx: RunContext) -> Result | None:
     """The result of one phase of a check (None when that phase decides nothing: a passing setup or teardown)."""
-    base = dict(id=info["result_id"], kind=info["kind"], title=info["title"], must=info.get("must", ""),
-                operation_ids=[op for op in info.get("operations", []) if op in ctx.router.by_id])
+    base = dict(
+        id=info["result_id"],
+        kind=info["kind"],
+        title=info["title"],
+        must=info.get("must", ""),
+        operation_ids=[op for op in info.get("operations", []) if op in ctx.router.by_id],
+    )
     started = item.stash.get(TIME_KEY, time.monotonic())
     base["duration_s"] = time.monotonic() - started
     # a skip decided before the check ran (selection, the guard), else the code the check skipped with (verdict.skip)
@@ -47,13 +54,22 @@ def result_from(item, info, call, rep, ctx: RunContext) -> Result | None:
         if rep.skipped:
             return Result(status="skipped", message=_skip_message(rep), reason_code=skip_code, **base)
         if rep.failed:
-            return Result(status="error", message=_error_message(call), reproduce=ctx.session.last_curl(),
-                          reason_code=_code_of(call, ReasonCode.SETUP_ERROR), **base)
+            return Result(
+                status="error",
+                message=_error_message(call),
+                reproduce=ctx.session.last_curl(),
+                reason_code=_code_of(call, ReasonCode.SETUP_ERROR),
+                **base,
+            )
         return None
     if rep.when == "teardown":
         if rep.failed:
-            return Result(status="error", message="teardown: " + _error_message(call),
-                          reason_code=ReasonCode.TEARDOWN_ERROR.value, **base)
+            return Result(
+                status="error",
+                message="teardown: " + _error_message(call),
+                reason_code=ReasonCode.TEARDOWN_ERROR.value,
+                **base,
+            )
         return None
     exc = call.excinfo.value if call.excinfo is not None else None
     conclusion = item.stash.get(CONCLUSION_KEY, None)
@@ -67,13 +83,24 @@ def result_from(item, info, call, rep, ctx: RunContext) -> Result | None:
         return Result(status="skipped", message=_skip_message(rep), reason_code=skip_code, **base)
     if rep.failed:
         status = "failed" if isinstance(exc, AssertionError) else "error"  # undecidable: unreachable, timeout, bug
-        return Result(status=status, message=_error_message(call), reproduce=ctx.session.last_curl(),
-                      reason_code="" if status == "failed" else _code_of(call, ReasonCode.EXCEPTION), **base)
-    stale = [d for d in ctx.expectations.expected_for(info["result_id"])
-             if not d.intermittent and not info["result_id"].startswith("property.")]
-    return Result(status="passed", message="; ".join(notes),
-                  stale_deviation="; ".join(f"recorded deviation {d.id} ({d.reference}) did not occur" for d in stale),
-                  **base)
+        return Result(
+            status=status,
+            message=_error_message(call),
+            reproduce=ctx.session.last_curl(),
+            reason_code="" if status == "failed" else _code_of(call, ReasonCode.EXCEPTION),
+            **base,
+        )
+    stale = [
+        d
+        for d in ctx.expectations.expected_for(info["result_id"])
+        if not d.intermittent and not info["result_id"].startswith("property.")
+    ]
+    return Result(
+        status="passed",
+        message="; ".join(notes),
+        stale_deviation="; ".join(f"recorded deviation {d.id} ({d.reference}) did not occur" for d in stale),
+        **base,
+    )
 
 
 def _code_of(call, default: ReasonCode) -> str:
@@ -84,11 +111,19 @@ def _code_of(call, default: ReasonCode) -> str:
 
 def from_conclusion(conclusion: Conclusion, base: dict, ctx: RunContext) -> Result:
     """A result built from a check's structured verdict: status, excused deviations, per-check outcomes."""
-    return Result(status=conclusion.status, message=conclusion.message, upstream=conclusion.upstream,
-                  reproduce=conclusion.reproduce or (ctx.session.last_curl() if conclusion.status != "passed" else ""),
-                  deviations=[e.as_dict() for e in conclusion.excused], checks=conclusion.checks,
-                  cells=conclusion.cells, group=conclusion.group, classes=conclusion.classes(base["kind"]),
-                  reason_code=str(conclusion.reason_code or ""), **base)
+    return Result(
+        status=conclusion.status,
+        message=conclusion.message,
+        upstream=conclusion.upstream,
+        reproduce=conclusion.reproduce or (ctx.session.last_curl() if conclusion.status != "passed" else ""),
+        deviations=[e.as_dict() for e in conclusion.excused],
+        checks=conclusion.checks,
+        cells=conclusion.cells,
+        group=conclusion.group,
+        classes=conclusion.classes(base["kind"]),
+        reason_code=str(conclusion.reason_code or ""),
+        **base,
+    )
 
 
 def _raised(call) -> BaseException | None:

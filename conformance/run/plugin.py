@@ -68,7 +68,9 @@ class ConformanceRun:
 
     # -- collection -----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
-    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         tagged = [(item, meta_of(item)) for item in items]
         keep, drop = [], []
         for item, info in tagged:
@@ -98,9 +100,11 @@ class ConformanceRun:
         if not any(META_KEY in item.stash for item in session.items):
             keyword = session.config.getoption("keyword", "") or ""
             asked = f"-k {keyword!r}" if keyword else "the selection"
-            self.selected_nothing = (f"selected nothing: {asked} matches none of the {self.checks} checks collected for "
-                                     f"this run (Airflow {self.context.target.airflow_version}); no verdict, no report "
-                                     "written (`airflow-conformance list` shows the checks' ids)")
+            self.selected_nothing = (
+                f"selected nothing: {asked} matches none of the {self.checks} checks collected for "
+                f"this run (Airflow {self.context.target.airflow_version}); no verdict, no report "
+                "written (`airflow-conformance list` shows the checks' ids)"
+            )
 
     # -- interrupts: the run ends with its reports and one line, never pytest's KeyboardInterrupt banner ----------
     @pytest.hookimpl(wrapper=True)
@@ -160,8 +164,13 @@ class ConformanceRun:
 
     @pytest.fixture
     def airflow_verdict(self, airflow_meta, request) -> Verdict:
-        v = Verdict(airflow_meta.get("result_id", request.node.name), self.context.expectations, self.context.validator,
-                    self.context.session, operations=airflow_meta.get("operations", ()))
+        v = Verdict(
+            airflow_meta.get("result_id", request.node.name),
+            self.context.expectations,
+            self.context.validator,
+            self.context.session,
+            operations=airflow_meta.get("operations", ()),
+        )
         request.node.stash[VERDICT_KEY] = v
         return v
 
@@ -169,8 +178,10 @@ class ConformanceRun:
         """A module that cannot even be imported in a run is an internal error: say which and why."""
         if report.failed:
             text = str(report.longrepr).strip().splitlines()
-            print(f"airflow-conformance: cannot load {report.nodeid}: {text[-1] if text else 'collection error'}",
-                  file=sys.stderr)
+            print(
+                f"airflow-conformance: cannot load {report.nodeid}: {text[-1] if text else 'collection error'}",
+                file=sys.stderr,
+            )
 
     # -- results --------------------------------------------------------------
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -220,11 +231,15 @@ class ConformanceRun:
         self.saved = save(run, ctx)
         session.exitstatus = run.exit_code()
         if self.saved.rescued:
-            _line(session.config, f"airflow-conformance: {self.saved.problem}; they are in {self.saved.folder} (exit 3)")
+            _line(
+                session.config, f"airflow-conformance: {self.saved.problem}; they are in {self.saved.folder} (exit 3)"
+            )
             session.exitstatus = ExitCode.INCOMPLETE
         if self.interrupted:
             cleaned = f"cleanup left {len(problems)} problem(s), listed in the reports" if problems else "cleaned up"
-            _line(session.config, f"airflow-conformance: interrupted; {cleaned}; reports in {self.saved.folder} (exit 3)")
+            _line(
+                session.config, f"airflow-conformance: interrupted; {cleaned}; reports in {self.saved.folder} (exit 3)"
+            )
 
     def _judge(self, session: pytest.Session, exitstatus: int, gone: str, problems: list[str]) -> RunResults:
         """The run's results: every check's, the clients', the operations table, and why it was aborted, if it was."""
@@ -237,21 +252,34 @@ class ConformanceRun:
             _say(session.config, f"phase: clients (+{time.time() - ctx.started:.0f} s)")
         else:
             self.clock.close()
-        clients = _read_with_clients(ctx, self.results, interrupted=self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED)
+        clients = _read_with_clients(
+            ctx, self.results, interrupted=self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
+        )
         self.clock.close()
         run = self._bare("", problems)
         stats = ctx.session.stats
         run.requests = stats.requests
-        run.operations = operations_table(list(ctx.router.by_id), self.results, dict(stats.by_operation),
-                                          dict(stats.refused_by_operation), dict(stats.answers), operation_tags(ctx.spec),
-                                          dict(stats.statuses))
+        run.operations = operations_table(
+            list(ctx.router.by_id),
+            self.results,
+            dict(stats.by_operation),
+            dict(stats.refused_by_operation),
+            dict(stats.answers),
+            operation_tags(ctx.spec),
+            dict(stats.statuses),
+        )
         if ctx.auth_denied:
-            run.refused_by_configuration = (f"{ctx.target.url} refuses valid credentials by configuration "
-                                            "(deny_all, the default [api] auth_backend of Airflow 2.0-2.2): "
-                                            "set [api] auth_backend to airflow.api.auth.backend.basic_auth to test its API")
-        run.configuration = {**run.configuration, "auth_roles": {role: spec.redacted for role, spec in ctx.identities.items()},
-                             "own_role": ctx.primary_role or "unknown",
-                             "page_limits": ctx.page_limits.as_dict() if ctx.page_limits else None}
+            run.refused_by_configuration = (
+                f"{ctx.target.url} refuses valid credentials by configuration "
+                "(deny_all, the default [api] auth_backend of Airflow 2.0-2.2): "
+                "set [api] auth_backend to airflow.api.auth.backend.basic_auth to test its API"
+            )
+        run.configuration = {
+            **run.configuration,
+            "auth_roles": {role: spec.redacted for role, spec in ctx.identities.items()},
+            "own_role": ctx.primary_role or "unknown",
+            "page_limits": ctx.page_limits.as_dict() if ctx.page_limits else None,
+        }
         table = effects_of(ctx.spec)
         run.effects = effects_figures(table, self.results)
         for op_id, figures in per_operation(table, self.results).items():
@@ -270,12 +298,21 @@ class ConformanceRun:
     def _bare(self, aborted: str, problems: list[str]) -> RunResults:
         """The results that need nothing but the run's own records: what a run that crashed while finishing still writes."""
         ctx = self.context
-        return RunResults(seed=ctx.options.seed, profile=ctx.options.profile, run_id=ctx.options.run_id,
-                          target=ctx.target.describe(), spec_version=ctx.spec_version, started=ctx.started,
-                          duration_s=time.time() - ctx.started, results=self.results,
-                          fail_on=parse_classes(ctx.options.fail_on), cleanup_problems=problems, aborted=aborted,
-                          configuration={**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url},
-                          timing={"phases": self.clock.as_list()})
+        return RunResults(
+            seed=ctx.options.seed,
+            profile=ctx.options.profile,
+            run_id=ctx.options.run_id,
+            target=ctx.target.describe(),
+            spec_version=ctx.spec_version,
+            started=ctx.started,
+            duration_s=time.time() - ctx.started,
+            results=self.results,
+            fail_on=parse_classes(ctx.options.fail_on),
+            cleanup_problems=problems,
+            aborted=aborted,
+            configuration={**ctx.options.describe(), "auth": ctx.target.auth.redacted, "url": ctx.target.url},
+            timing={"phases": self.clock.as_list()},
+        )
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         if self.run is not None and self.saved is not None:
@@ -316,8 +353,10 @@ def _clean_up(ctx: RunContext, gone: str) -> list[str]:
     from conformance.safety.cleanup import finish  # noqa: PLC0415
 
     if gone:
-        return [f"{gone}; the ledger {ctx.ledger.path} keeps what this run created: "
-                f"airflow-conformance cleanup --target {ctx.target.url} --run-id {ctx.options.run_id}"]
+        return [
+            f"{gone}; the ledger {ctx.ledger.path} keeps what this run created: "
+            f"airflow-conformance cleanup --target {ctx.target.url} --run-id {ctx.options.run_id}"
+        ]
     try:
         return finish(ctx.session, ctx.ledger, PROBE_DAG_IDS, prefix=ctx.prefix)
     except Exception as exc:  # the target may be gone; the ledger on disk keeps what is left
@@ -342,15 +381,19 @@ def _summarize(tr, run: RunResults, folder=None) -> None:
     folder = folder or run.configuration.get("report_dir")
     s = run.summary()
     tr.write_sep("=", "airflow-conformance")
-    tr.write_line(f"target {run.target.get('url')} Airflow {run.target.get('airflow_version')} ({run.target.get('api')}), "
-                  f"profile {run.profile}, run {run.run_id}, seed {run.seed}")
+    tr.write_line(
+        f"target {run.target.get('url')} Airflow {run.target.get('airflow_version')} ({run.target.get('api')}), "
+        f"profile {run.profile}, run {run.run_id}, seed {run.seed}"
+    )
     if run.refused_by_configuration:
         tr.write_line(f"airflow-conformance: {run.refused_by_configuration}")
     elif run.nothing_decided:
         tr.write_line(f"nothing was decided: {run.nothing_decided}")
-    tr.write_line(f"verdict: {run.verdict} ({run.gate_text()}) - passed {s['passed']}, failed {s['failed']}, "
-                  f"known deviations {s[Status.KNOWN_DEVIATION]}, skipped {s[Status.SKIPPED]}, errors {s[Status.ERROR]}, "
-                  f"requests {s['requests']}")
+    tr.write_line(
+        f"verdict: {run.verdict} ({run.gate_text()}) - passed {s['passed']}, failed {s['failed']}, "
+        f"known deviations {s[Status.KNOWN_DEVIATION]}, skipped {s[Status.SKIPPED]}, errors {s[Status.ERROR]}, "
+        f"requests {s['requests']}"
+    )
     for line in client_lines(run.clients):
         tr.write_line(line)
     if run.timing.get("phases"):

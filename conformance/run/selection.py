@@ -22,9 +22,13 @@ KIND_OF = TIER_OF_KIND
 # how a skip says the check is not part of the release (the matrix tells "not applicable" from "not decided" by it)
 NOT_APPLICABLE_PREFIX = "not applicable to Airflow "
 # how a skip says the check needs a target with Airflow's default auth config (the matrix restarts 2.0-2.2 for it)
-AUTH_DEFAULT_REASON = "needs a target running Airflow's default auth settings (airflow-conformance up --auth-config default)"
-DENY_ALL_REASON = ("the target refuses valid credentials by configuration (Airflow's default [api] auth_backend "
-                   "deny_all on 2.0-2.2); only the auth-default checks apply")
+AUTH_DEFAULT_REASON = (
+    "needs a target running Airflow's default auth settings (airflow-conformance up --auth-config default)"
+)
+DENY_ALL_REASON = (
+    "the target refuses valid credentials by configuration (Airflow's default [api] auth_backend "
+    "deny_all on 2.0-2.2); only the auth-default checks apply"
+)
 
 
 def meta_of(item: pytest.Item) -> dict | None:
@@ -32,8 +36,14 @@ def meta_of(item: pytest.Item) -> dict | None:
     marker = item.get_closest_marker("conformance")
     if marker is not None:
         meta: Meta = marker.args[0]
-        return {"meta": meta, "result_id": meta.result_id, "kind": meta.kind, "title": meta.title,
-                "operations": list(meta.operations), "must": meta.must}
+        return {
+            "meta": meta,
+            "result_id": meta.result_id,
+            "kind": meta.kind,
+            "title": meta.title,
+            "operations": list(meta.operations),
+            "must": meta.must,
+        }
     marker = item.get_closest_marker("conformance_property")
     if marker is not None:
         return {"meta": None, **marker.kwargs}
@@ -52,8 +62,10 @@ def lacks_reason(ctx: CheckContext, operations) -> str | None:
     for op_id in operations:
         missing = ctx.primary_lacks(op_id)
         if missing:
-            return (f"needs {', '.join(missing)} for {op_id}, which the --auth identity (role {ctx.primary_role}) "
-                    f"does not hold on Airflow {ctx.target.airflow_version} (conformance/expectations/access.yaml)")
+            return (
+                f"needs {', '.join(missing)} for {op_id}, which the --auth identity (role {ctx.primary_role}) "
+                f"does not hold on Airflow {ctx.target.airflow_version} (conformance/expectations/access.yaml)"
+            )
     return None
 
 
@@ -72,8 +84,12 @@ def skip_of(ctx: CheckContext, meta: Meta | None, kind: str, operations=()) -> S
         return Skip(ReasonCode.PRIVILEGE, lacking) if lacking else None
     version = ctx.target.version
     if not meta.applies_to(version):
-        rng = " and ".join(x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x)
-        return Skip(ReasonCode.NOT_APPLICABLE, f"{NOT_APPLICABLE_PREFIX}{ctx.target.airflow_version} (applies to {rng})")
+        rng = " and ".join(
+            x for x in (f">= {meta.since}" if meta.since else "", f"< {meta.until}" if meta.until else "") if x
+        )
+        return Skip(
+            ReasonCode.NOT_APPLICABLE, f"{NOT_APPLICABLE_PREFIX}{ctx.target.airflow_version} (applies to {rng})"
+        )
     if not Profile(ctx.options.profile).allows(meta.tier):
         return Skip(ReasonCode.PROFILE, f"needs the {meta.tier} profile; this run uses --profile {ctx.options.profile}")
     if "auth_default" in meta.needs and not ctx.auth_denied:
@@ -84,6 +100,9 @@ def skip_of(ctx: CheckContext, meta: Meta | None, kind: str, operations=()) -> S
     if lacking:
         return Skip(ReasonCode.PRIVILEGE, lacking)
     if "probe_dags" in meta.needs and not ctx.probe_dags:
-        return Skip(ReasonCode.PROBE_DAGS, "the suite's probe DAGs are not deployed on the target; deploy them with "
-                                           "`airflow-conformance probe-dags install DAGS_FOLDER --airflow VERSION`")
+        return Skip(
+            ReasonCode.PROBE_DAGS,
+            "the suite's probe DAGs are not deployed on the target; deploy them with "
+            "`airflow-conformance probe-dags install DAGS_FOLDER --airflow VERSION`",
+        )
     return None

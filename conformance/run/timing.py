@@ -59,5 +59,8 @@ def describe(phases: list[dict]) -> str:
     parts = []
     for row in phases:
         waits = ", ".join(f"{s:.0f} s {kind}" for kind, s in row.get("waited_s", {}).items() if s >= 0.5)
-        parts.append(f"{row['phase']} {row['wall_s']:.0f} s ({row['requests']} requests" + (f"; waited {waits})" if waits else ")"))
+        parts.append(
+            f"{row['phase']} {row['wall_s']:.0f} s ({row['requests']} requests"
+            + (f"; waited {waits})" if waits else ")")
+        )
     return "time: " + ", ".join(parts) if parts else ""

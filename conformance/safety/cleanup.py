@@ -156,12 +156,16 @@ def still_there(session, ledger: Ledger, entries: list[Entry]) -> list[str]:
         try:
             status = session.call("GET", _path(entry)).status_code
         except (RequestRefused, requests.RequestException) as exc:
-            problems.append(f"{entry.kind} {entry.key}: could not be read back after its deletion ({type(exc).__name__})")
+            problems.append(
+                f"{entry.kind} {entry.key}: could not be read back after its deletion ({type(exc).__name__})"
+            )
             continue
         if status == 200:
             ledger.created(entry)
-            problems.append(f"{entry.kind} {entry.key}: still on the target after its DELETE was answered "
-                            "(read back with GET: 200); `airflow-conformance cleanup` can try again")
+            problems.append(
+                f"{entry.kind} {entry.key}: still on the target after its DELETE was answered "
+                "(read back with GET: 200); `airflow-conformance cleanup` can try again"
+            )
     return problems
 
 

@@ -39,13 +39,28 @@ OWN_ADMIN_OBJECTS = {k.item: k.param for k in ADMIN_KINDS}  # path -> naming par
 # Path parameters that name one of the suite's own objects, and how.
 PREFIXED_PARAMS = (*(k.param for k in SANDBOX_KINDS), "uri")  # uri: 2.x dataset (queued events)
 BINDABLE_PARAMS = frozenset(
-    {"dag_id", "dag_run_id", "task_id", "map_index", "xcom_key", "task_try_number", "try_number", "backfill_id",
-     "group_id", "key", "file_token", *PREFIXED_PARAMS}
+    {
+        "dag_id",
+        "dag_run_id",
+        "task_id",
+        "map_index",
+        "xcom_key",
+        "task_try_number",
+        "try_number",
+        "backfill_id",
+        "group_id",
+        "key",
+        "file_token",
+        *PREFIXED_PARAMS,
+    }
 )
 # Collection-level creates, identified by the body field naming the new object.
 BULK_KEYS = {k.collection: k.field for k in SANDBOX_KINDS}
-BODY_KEYED_CREATES = {**BULK_KEYS, **{post: k.field for k in SANDBOX_KINDS for post in k.named_posts},
-                      "/datasets/events": "dataset_uri"}
+BODY_KEYED_CREATES = {
+    **BULK_KEYS,
+    **{post: k.field for k in SANDBOX_KINDS for post in k.named_posts},
+    "/datasets/events": "dataset_uri",
+}
 
 
 @dataclass(frozen=True)
@@ -123,13 +138,19 @@ class Guard:
         if path.endswith("/auth/logout") and revocable:
             return Decision(True, "logout with throw-away or no credentials", match)
         if path.endswith("/auth/logout") and self.profile != "disruptive":
-            return Decision(False, "logging out would revoke the token the suite itself uses (Airflow 3 revokes JWTs on logout)", match)
+            return Decision(
+                False,
+                "logging out would revoke the token the suite itself uses (Airflow 3 revokes JWTs on logout)",
+                match,
+            )
         if method in SAFE_METHODS:
             return Decision(True, "read", match)
         if self.profile == "disruptive":
             return Decision(True, "disruptive profile", match)
         if match is None:
-            return Decision(False, f"{method} {path} is not an operation of the reference spec; only reads are sent", None)
+            return Decision(
+                False, f"{method} {path} is not an operation of the reference spec; only reads are sent", None
+            )
         if match.operation_id in READONLY_POSTS:
             return Decision(True, "read-only list operation", match)
         if self.profile == "readonly":
@@ -146,7 +167,9 @@ class Guard:
         params = match.path_params
         unknown = [p for p in params if p not in BINDABLE_PARAMS]
         if unknown:
-            return Decision(False, f"cannot bind path parameter(s) {', '.join(unknown)} to an object of this run", match)
+            return Decision(
+                False, f"cannot bind path parameter(s) {', '.join(unknown)} to an object of this run", match
+            )
         if not params:
             return self._collection_write(method, rel, match, body)
         return self._object_write(method, rel, match, body)
@@ -191,13 +214,17 @@ class Guard:
         params = match.path_params
         for name in PREFIXED_PARAMS:
             if name in params and not params[name].startswith(self.run_prefix):
-                return Decision(False, f"{name} '{params[name]}' was not created by this run (prefix {self.run_prefix})", match)
+                return Decision(
+                    False, f"{name} '{params[name]}' was not created by this run (prefix {self.run_prefix})", match
+                )
         collection = rel.rsplit("/", 1)[0]
         if method in ("PATCH", "PUT") and collection in BODY_KEYED_CREATES:
             data = _json_body(body)
             new_name = data.get(BODY_KEYED_CREATES[collection]) if isinstance(data, dict) else None
             if isinstance(new_name, str) and not new_name.startswith(self.run_prefix):
-                return Decision(False, "an update may not rename this run's object to a name without the run prefix", match)
+                return Decision(
+                    False, "an update may not rename this run's object to a name without the run prefix", match
+                )
         dag_id = params.get("dag_id")
         if dag_id is not None:
             if dag_id not in self.probe_dag_ids:
@@ -228,7 +255,9 @@ class Guard:
             value = data.get(field) if isinstance(data, dict) else None
             if isinstance(value, str) and value.startswith(self.run_prefix):
                 return Decision(True, "creates an object named with the run prefix", match)
-            return Decision(False, f"body field '{field}' must name an object with the run prefix {self.run_prefix}", match)
+            return Decision(
+                False, f"body field '{field}' must name an object with the run prefix {self.run_prefix}", match
+            )
         if method == "POST" and rel in ("/backfills", "/backfills/dry_run"):
             dag_id = data.get("dag_id") if isinstance(data, dict) else None
             if dag_id in self.probe_dag_ids:

@@ -24,8 +24,9 @@ from conformance.safety.tracking import record
 class GuardedSession(TargetSession):
     """A target session whose every request the guard decides and whose answers the ledger learns from."""
 
-    def __init__(self, root_url: str, guard: Guard, redactor: Redactor, *, cassette: Cassette | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self, root_url: str, guard: Guard, redactor: Redactor, *, cassette: Cassette | None = None, **kwargs
+    ) -> None:
         super().__init__(root_url, guard.router, redactor, **kwargs)
         self.guard = guard
         self.cassette = cassette  # one per run, shared by its sessions like `stats`
@@ -38,9 +39,17 @@ class GuardedSession(TargetSession):
             raise RequestRefused(decision.reason, decision.operation_id, decision.code)
         return decision
 
-    def answered(self, admission: Admission, request: requests.PreparedRequest, response: requests.Response,
-                 body: bytes) -> None:
-        record(self.guard.ledger, self.guard.router, admission.match, (request.method or "").upper(), request.body,
-               response.status_code, body)
+    def answered(
+        self, admission: Admission, request: requests.PreparedRequest, response: requests.Response, body: bytes
+    ) -> None:
+        record(
+            self.guard.ledger,
+            self.guard.router,
+            admission.match,
+            (request.method or "").upper(),
+            request.body,
+            response.status_code,
+            body,
+        )
         if self.cassette is not None and admission.match is not None:
             self.cassette.record(admission.operation_id, admission.match.route.template, request, response, body)

@@ -24,7 +24,9 @@ def _json(data: bytes | str | None) -> object:
         return None
 
 
-def record(ledger: Ledger, router, match: Match | None, method: str, request_body, status: int, response_body: bytes | None) -> None:
+def record(
+    ledger: Ledger, router, match: Match | None, method: str, request_body, status: int, response_body: bytes | None
+) -> None:
     """Update the ledger from one answered request (no-op for reads and failures)."""
     if match is None or router is None or not 200 <= status < 300 or method in SAFE_METHODS:
         return

@@ -23,7 +23,6 @@ from conformance.safety.session import GuardedSession
 log = logging.getLogger(__name__)
 
 
-
 class _Run(Protocol):
     """What of the run this module uses (the checks' `CheckContext` has it, from a layer above safety)."""
 
@@ -33,8 +32,9 @@ class _Run(Protocol):
 
 
 # operationId -> (collection path, list field, identifying field, ledger kind)
-UNNAMED_CREATES = {"create_default_connections": (CONNECTION.collection, CONNECTION.list_field, CONNECTION.field,
-                                                  CONNECTION.kind)}
+UNNAMED_CREATES = {
+    "create_default_connections": (CONNECTION.collection, CONNECTION.list_field, CONNECTION.field, CONNECTION.kind)
+}
 PAGE = 100
 
 

@@ -81,10 +81,7 @@ def load_spec(version: str) -> dict:
     """
     found = sources().get(version)
     if found is None:
-        raise ConfigError(
-            f"no reference spec for Airflow {version}; "
-            f"run `airflow-conformance specs fetch {version}`"
-        )
+        raise ConfigError(f"no reference spec for Airflow {version}; run `airflow-conformance specs fetch {version}`")
     path = found[1]
     text = _spec_text(str(path), path.stat().st_mtime_ns)
     return json.loads(text)  # parsing the cached text is a cheap, safe copy
@@ -111,10 +108,7 @@ def reference_version_for(version: str) -> str:
     if candidates:
         return max(candidates, key=version_key)
     parse_version(version)  # unsupported major: says so
-    raise ConfigError(
-        f"no reference spec for Airflow {version}; "
-        f"run `airflow-conformance specs fetch {version}`"
-    )
+    raise ConfigError(f"no reference spec for Airflow {version}; run `airflow-conformance specs fetch {version}`")
 
 
 def fetch(version: str, dest: Path | str | None = None) -> Path:
@@ -186,9 +180,7 @@ def base_path(spec: dict) -> str:
     base = _servers_base(spec)
     if base:
         return base
-    prefixes = {
-        "/".join(p.split("/")[:3]) for p in spec.get("paths", {}) if p.startswith("/api/")
-    }
+    prefixes = {"/".join(p.split("/")[:3]) for p in spec.get("paths", {}) if p.startswith("/api/")}
     if len(prefixes) == 1:
         return prefixes.pop()
     return "/api/v2" if "/api/v2" in prefixes else ""

@@ -109,8 +109,19 @@ class SpecDiff:
     @property
     def empty(self) -> bool:
         """True when the two specs describe the same contract (as far as this diff sees)."""
-        return not _records_a_change(self, ("version_a", "version_b", "api_a", "api_b", "base_path_a",
-                                            "base_path_b", "operation_count_a", "operation_count_b"))
+        return not _records_a_change(
+            self,
+            (
+                "version_a",
+                "version_b",
+                "api_a",
+                "api_b",
+                "base_path_a",
+                "base_path_b",
+                "operation_count_a",
+                "operation_count_b",
+            ),
+        )
 
 
 def _records_a_change(record: Any, identity: tuple[str, ...]) -> bool:
@@ -202,9 +213,7 @@ def schema_fields(spec: dict, schema: Any) -> dict[str, dict]:
     return fields
 
 
-def _compare_fields(
-    a: dict[str, dict], b: dict[str, dict]
-) -> tuple[list[str], list[str], list[FieldChange]]:
+def _compare_fields(a: dict[str, dict], b: dict[str, dict]) -> tuple[list[str], list[str], list[FieldChange]]:
     added = [f"{n} ({b[n]['type']})" for n in b if n not in a]
     removed = [f"{n} ({a[n]['type']})" for n in a if n not in b]
     changed = []
@@ -449,19 +458,28 @@ def format_text(diff: SpecDiff) -> str:
         lines.append("No differences.")
         return "\n".join(lines) + "\n"
     width = 7
-    lines += _section("Added operations",
-                      [f"  + {o.method:<{width}} {o.path}  {o.operation_id}" for o in diff.operations_added])
-    lines += _section("Removed operations",
-                      [f"  - {o.method:<{width}} {o.path}  {o.operation_id}" for o in diff.operations_removed])
-    lines += _section("Renamed operations",
-                      [f"  ~ {r.method:<{width}} {r.new_path}  {r.old_id} -> {r.new_id}"
-                       for r in diff.operations_renamed])
-    lines += _section("Changed operations", [row for c in diff.operations_changed for row in operation_rows(c)],
-                      count=len(diff.operations_changed))
+    lines += _section(
+        "Added operations", [f"  + {o.method:<{width}} {o.path}  {o.operation_id}" for o in diff.operations_added]
+    )
+    lines += _section(
+        "Removed operations", [f"  - {o.method:<{width}} {o.path}  {o.operation_id}" for o in diff.operations_removed]
+    )
+    lines += _section(
+        "Renamed operations",
+        [f"  ~ {r.method:<{width}} {r.new_path}  {r.old_id} -> {r.new_id}" for r in diff.operations_renamed],
+    )
+    lines += _section(
+        "Changed operations",
+        [row for c in diff.operations_changed for row in operation_rows(c)],
+        count=len(diff.operations_changed),
+    )
     lines += _section("Added schemas", [f"  + {n}" for n in diff.schemas_added])
     lines += _section("Removed schemas", [f"  - {n}" for n in diff.schemas_removed])
-    lines += _section("Changed schemas", [row for c in diff.schemas_changed for row in _schema_rows(c)],
-                      count=len(diff.schemas_changed))
+    lines += _section(
+        "Changed schemas",
+        [row for c in diff.schemas_changed for row in _schema_rows(c)],
+        count=len(diff.schemas_changed),
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -21,8 +21,9 @@ def response_key(responses: dict, status: int | None) -> str:
     """The key of `responses` that documents an answer of `status`: its own, its class (`4XX`), then `default`."""
     if status is None:
         return ""
-    return next((k for k in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default")
-                 if k in responses), "")
+    return next(
+        (k for k in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default") if k in responses), ""
+    )
 
 
 @dataclass(frozen=True)

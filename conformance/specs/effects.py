@@ -44,8 +44,12 @@ FIELD_ALIASES = {
 BARE_BOUNDS = {"before": "_lt", "after": "_gt"}
 # a list read by a POST whose body carries the filters (2.x and 3.x `.../list`): body field -> item field
 LIST_BODIES = frozenset({"get_task_instances_batch", "get_dag_runs_batch", "get_list_dag_runs_batch"})
-BODY_ALIASES = {"dag_ids": ("dag_id",), "dag_run_ids": ("dag_run_id", "run_id"), "task_ids": ("task_id",),
-                "states": ("state",)}
+BODY_ALIASES = {
+    "dag_ids": ("dag_id",),
+    "dag_run_ids": ("dag_run_id", "run_id"),
+    "task_ids": ("task_id",),
+    "states": ("state",),
+}
 BODY_PAGE = {"page_limit": "limit", "page_offset": "offset"}  # a list body's paging fields, as the query names them
 RANGE_SUFFIXES = ("_gte", "_gt", "_lte", "_lt")
 PAGE_PARAMS = ("limit", "offset")
@@ -58,35 +62,47 @@ CHECK_ROUND_TRIP = "effects: the written value is read back"
 NO_FIELD = "the answer's items carry no `{field}` field: seeing the filter needs a read of another object"
 # bounds on a field the answer does not carry, judged on the tier's own run: stem -> the field that bounds it below
 HIDDEN_BOUNDS = {"updated_at": "start_date"}  # an object is updated when it starts, and maybe later
-CHECK_HIDDEN = ("effects: the probe run's own objects (updated when they start, or later) are kept by a bound below "
-                "their start_date and left out by one in 2100, and the reverse for an upper bound")
-CHECK_SELECTOR = ("effects: the parameter selects the object read: the probe run's task instance answers 200 with its "
-                  "map index, a map index it does not have answers 404")
+CHECK_HIDDEN = (
+    "effects: the probe run's own objects (updated when they start, or later) are kept by a bound below "
+    "their start_date and left out by one in 2100, and the reverse for an upper bound"
+)
+CHECK_SELECTOR = (
+    "effects: the parameter selects the object read: the probe run's task instance answers 200 with its "
+    "map index, a map index it does not have answers 404"
+)
 CHECK_PROJECTION = "effects: `fields` limits the answer (each item) to exactly the named fields"
 NOT_YET = "no check of this effect yet"
 WRITE_ONLY = "write-only: the API never returns it (scenario connections.password_write_only checks that)"
 
 # writes whose effects the tier reads back on objects it owns: operationId -> the collection it reads
 OWNED_WRITES = {
-    "post_variables": "variables", "post_variable": "variables", "patch_variable": "variables",
-    "post_pool": "pools", "patch_pool": "pools",
-    "post_connection": "connections", "patch_connection": "connections",
+    "post_variables": "variables",
+    "post_variable": "variables",
+    "patch_variable": "variables",
+    "post_pool": "pools",
+    "patch_pool": "pools",
+    "post_connection": "connections",
+    "patch_connection": "connections",
 }
 WRITE_ONLY_FIELDS = {"password"}
 # body fields whose effect needs a deployment set up for it (not the local targets, not the suite's sandbox)
-NEEDS_SETUP = {"team_name": "needs a deployment in multi-team mode ([core] multi_team, off by default and on the "
-                            "local targets) with teams configured; without it the field names nothing to read back"}
+NEEDS_SETUP = {
+    "team_name": "needs a deployment in multi-team mode ([core] multi_team, off by default and on the "
+    "local targets) with teams configured; without it the field names nothing to read back"
+}
 # operations none of whose body fields a target can show, and why
 NOT_OBSERVABLE_OPS = {
     "test_connection": "answered 403 unless [core] test_connection is Enabled (Disabled by default and on the local "
-                       "targets); even then the answer is only a status and a message from a real connection attempt "
-                       "to a system the suite does not own, and nothing is stored to read back",
-    **{op: "users and roles are written only in the disruptive profile (the guard refuses them otherwise): a write "
-           "there changes who can reach the deployment, a resource the suite may never own in a sandbox run"
-       for op in ("post_user", "patch_user", "post_role", "patch_role")},
+    "targets); even then the answer is only a status and a message from a real connection attempt "
+    "to a system the suite does not own, and nothing is stored to read back",
+    **{
+        op: "users and roles are written only in the disruptive profile (the guard refuses them otherwise): a write "
+        "there changes who can reach the deployment, a resource the suite may never own in a sandbox run"
+        for op in ("post_user", "patch_user", "post_role", "patch_role")
+    },
     "enqueue_connection_test": "needs [core] test_connection Enabled (Disabled by default and on the local targets) "
-                               "and an executor whose workers run connection tests; the effect of each field is a "
-                               "worker's connection attempt to a system the suite does not own",
+    "and an executor whose workers run connection tests; the effect of each field is a "
+    "worker's connection attempt to a system the suite does not own",
 }
 # writes on the tier's own probe run and its task instances: operationId -> the body fields read back
 TI_WRITES = {
@@ -107,29 +123,53 @@ TI_WRITES = {
 CHECK_NEW_STATE = "effects: the written state or note reads back on the task instance or run"
 # the trigger of a second run of the probe DAG with every body field set: operationId -> the fields read back
 RUN_CREATES = {
-    "post_dag_run": {"conf", "dag_run_id", "data_interval_end", "data_interval_start", "execution_date", "logical_date",
-                     "note"},
-    "trigger_dag_run": {"conf", "dag_run_id", "data_interval_end", "data_interval_start", "logical_date", "note",
-                        "run_after"},
+    "post_dag_run": {
+        "conf",
+        "dag_run_id",
+        "data_interval_end",
+        "data_interval_start",
+        "execution_date",
+        "logical_date",
+        "note",
+    },
+    "trigger_dag_run": {
+        "conf",
+        "dag_run_id",
+        "data_interval_end",
+        "data_interval_start",
+        "logical_date",
+        "note",
+        "run_after",
+    },
 }
 # operations whose effects are observable but need an object or a request the suite does not make yet (gaps)
 GAP_OPS = {
     "patch_dags": "the guard sends a pattern patch of DAGs only as a negative probe (a pattern can reach DAGs the "
-                  "suite does not own)",
+    "suite does not own)",
     "create_dataset_event": "needs an asset the suite may write events to (the asset probe DAG's keep their one queued "
-                            "event: a run posts events only to an asset that does not exist)",
+    "event: a run posts events only to an asset that does not exist)",
     "create_asset_event": "needs an asset the suite may write events to (the asset probe DAG's keep their one queued "
-                          "event: a run posts events only to an asset that does not exist)",
+    "event: a run posts events only to an asset that does not exist)",
     "patch_task_group_instances": "needs a probe DAG with a task group (the probe DAG has none)",
     "patch_task_group_instances_dry_run": "needs a probe DAG with a task group (the probe DAG has none)",
     "update_hitl_detail": "needs a probe DAG with a human-in-the-loop task (the probe DAG has none)",
 }
 # body fields observable only on an object the suite does not ship yet: field -> what it needs (a gap, unchecked)
-NEEDS_OBJECT = {"partition_key": "needs a partitioned DAG (the probe DAG is not one: 3.3 answers 400 'is not a "
-                                 "partitioned Dag' to a trigger with a partition_key)"}
+NEEDS_OBJECT = {
+    "partition_key": "needs a partitioned DAG (the probe DAG is not one: 3.3 answers 400 'is not a "
+    "partitioned Dag' to a trigger with a partition_key)"
+}
 # flags of clears and state changes judged by their dry runs on the tier's probe run and two sibling runs
-CLEAR_FLAGS = {"dag_run_id", "task_ids", "only_failed", "only_running", "include_past", "include_future", "start_date",
-               "end_date"}
+CLEAR_FLAGS = {
+    "dag_run_id",
+    "task_ids",
+    "only_failed",
+    "only_running",
+    "include_past",
+    "include_future",
+    "start_date",
+    "end_date",
+}
 FLAG_OPERATIONS = {
     "post_clear_task_instances": CLEAR_FLAGS,
     "post_set_task_instances_state": {"include_past", "include_future", "task_id", "dag_run_id", "execution_date"},
@@ -137,8 +177,10 @@ FLAG_OPERATIONS = {
     "patch_task_instance_dry_run_by_map_index": {"include_past", "include_future"},
     "clear_dag_run": {"only_failed", "only_new"},
 }
-CHECK_FLAG = ("effects: a dry run with the flag names the task instances it documents and no others (the probe run and "
-              "two sibling runs a second before and after it)")
+CHECK_FLAG = (
+    "effects: a dry run with the flag names the task instances it documents and no others (the probe run and "
+    "two sibling runs a second before and after it)"
+)
 # flags whose effect needs a DAG shape the probe DAG does not have (a gap, unchecked, with what it needs)
 NEEDS_DAG = {
     "include_upstream": "needs a probe DAG with task dependencies (the probe DAG's tasks have none)",
@@ -148,25 +190,36 @@ NEEDS_DAG = {
 }
 # 3.x bulk operations on the tier's own variables, pools and connections: operationId -> collection
 BULK_OPERATIONS = {"bulk_variables": "variables", "bulk_pools": "pools", "bulk_connections": "connections"}
-CHECK_BULK = ("effects: each bulk action (create with fail/skip/overwrite, update with fail/skip, delete with fail/skip) "
-              "on the suite's own names, read back")
+CHECK_BULK = (
+    "effects: each bulk action (create with fail/skip/overwrite, update with fail/skip, delete with fail/skip) "
+    "on the suite's own names, read back"
+)
 # 3.x XCom writes on the probe run's echo task instance: operationId -> the body fields read back
 XCOM_WRITES = {"create_xcom_entry": {"key", "value", "map_index"}, "update_xcom_entry": {"value", "map_index"}}
 CHECK_XCOM = "effects: the XCom entry written on the probe run's task instance reads back at the map index written"
-CHECK_STRINGIFY = "effects: the probe run's XCom (an object) answers as a string with stringify=true, as the object without"
-CHECK_DELETE_SELECTOR = ("effects: a write naming a map index the object does not have answers 404 and changes nothing "
-                         "(read back)")
-XCOM_DESERIALIZE_V1 = ("answered 400 unless [api] enable_xcom_deserialize_support is on (off by default and on the local "
-                       "targets)")
+CHECK_STRINGIFY = (
+    "effects: the probe run's XCom (an object) answers as a string with stringify=true, as the object without"
+)
+CHECK_DELETE_SELECTOR = (
+    "effects: a write naming a map index the object does not have answers 404 and changes nothing (read back)"
+)
+XCOM_DESERIALIZE_V1 = (
+    "answered 400 unless [api] enable_xcom_deserialize_support is on (off by default and on the local targets)"
+)
 # 3.x task state store operations on the probe run's task instance: operationId -> the body fields read back
-STORE_OPERATIONS = {"set_task_state_store": {"value", "expires_at"}, "patch_task_state_store": {"value"},
-                    "delete_task_state_store": set(), "clear_task_state_store": set()}
+STORE_OPERATIONS = {
+    "set_task_state_store": {"value", "expires_at"},
+    "patch_task_state_store": {"value"},
+    "delete_task_state_store": set(),
+    "clear_task_state_store": set(),
+}
 CHECK_STORE = "effects: the task state store key written on the probe run's task instance reads back as written"
 # the pause of a DAG, toggled on the probe DAG once its run is done and put back
 DAG_PATCHES = {"patch_dag"}
 CHECK_PAUSE = "effects: is_paused written on the probe DAG reads back (then put back as it was)"
-ONE_FIELD_MASK = ("the DAG patch body has one writable field (is_paused): which fields a mask limits the patch to "
-                  "cannot show")
+ONE_FIELD_MASK = (
+    "the DAG patch body has one writable field (is_paused): which fields a mask limits the patch to cannot show"
+)
 CHECK_RUN_CREATE = "effects: a run triggered with the field reads it back (then deleted, and answers 404)"
 
 
@@ -191,7 +244,7 @@ def _properties(spec: Mapping, schema: Any) -> dict:
 
 def list_shape(spec: Mapping, raw_op: Mapping) -> ListShape | None:
     """The item list of an operation's 200 answer (an array property beside `total_entries`), or None."""
-    content = (resolve(spec, (raw_op.get("responses") or {}).get("200") or {}).get("content") or {})
+    content = resolve(spec, (raw_op.get("responses") or {}).get("200") or {}).get("content") or {}
     schema = (content.get("application/json") or {}).get("schema")
     props = _properties(spec, schema)
     arrays = [(name, resolve(spec, p)) for name, p in props.items() if resolve(spec, p).get("type") == "array"]
@@ -206,8 +259,12 @@ def list_shape(spec: Mapping, raw_op: Mapping) -> ListShape | None:
 
 def raw_operations(spec: Mapping) -> dict[str, Mapping]:
     """operationId -> the operation object as the spec has it (responses, requestBody)."""
-    return {op["operationId"]: op for item in (spec.get("paths") or {}).values()
-            for op in resolve(spec, item).values() if isinstance(op, dict) and "operationId" in op}
+    return {
+        op["operationId"]: op
+        for item in (spec.get("paths") or {}).values()
+        for op in resolve(spec, item).values()
+        if isinstance(op, dict) and "operationId" in op
+    }
 
 
 def _field_of(stem: str, fields: frozenset[str], aliases: Mapping[str, tuple[str, ...]] = FIELD_ALIASES) -> str | None:
@@ -219,23 +276,36 @@ def _field_of(stem: str, fields: frozenset[str], aliases: Mapping[str, tuple[str
 
 def _query_effect(op, name: str, shape: ListShape | None, location: str = "query") -> Effect:
     """One query parameter's effect (or a list body's field), classified by its name, read on the list's item fields."""
+
     def make(cls: EffectClass, field: str | None, obs: Observation, reason: str) -> Effect:
         return Effect(op.operation_id, op.method, name, location, cls, field, obs, reason)
 
     if op.operation_id in NOT_OBSERVABLE_OPS:
-        return make(EffectClass.MASK if name == "update_mask" else EffectClass.OTHER, None, Observation.NOT_OBSERVABLE,
-                    NOT_OBSERVABLE_OPS[op.operation_id])
+        return make(
+            EffectClass.MASK if name == "update_mask" else EffectClass.OTHER,
+            None,
+            Observation.NOT_OBSERVABLE,
+            NOT_OBSERVABLE_OPS[op.operation_id],
+        )
     if op.operation_id in GAP_OPS:
         return make(EffectClass.OTHER, None, Observation.UNCHECKED, GAP_OPS[op.operation_id])
     if name == "update_mask" and op.operation_id in DAG_PATCHES:
         return make(EffectClass.MASK, None, Observation.NOT_OBSERVABLE, ONE_FIELD_MASK)
     if name == "update_mask":
         checked = op.operation_id in OWNED_WRITES
-        return make(EffectClass.MASK, None, Observation.CHECKED if checked else Observation.UNCHECKED,
-                    CHECK_MASK if checked else NOT_YET)
+        return make(
+            EffectClass.MASK,
+            None,
+            Observation.CHECKED if checked else Observation.UNCHECKED,
+            CHECK_MASK if checked else NOT_YET,
+        )
     if name == "dry_run":
         return make(EffectClass.DRY_RUN, None, Observation.UNCHECKED, NOT_YET)
-    if name == "map_index" and _path_names(op) >= {"dag_id", "task_id"} and (shape is None or "map_index" not in shape.fields):
+    if (
+        name == "map_index"
+        and _path_names(op) >= {"dag_id", "task_id"}
+        and (shape is None or "map_index" not in shape.fields)
+    ):
         if op.method == "GET":
             return make(EffectClass.SELECTOR, "map_index", Observation.CHECKED, CHECK_SELECTOR)
         if op.operation_id in ("delete_xcom_entry", "delete_task_instance") or op.operation_id in STORE_OPERATIONS:
@@ -256,8 +326,12 @@ def _query_effect(op, name: str, shape: ListShape | None, location: str = "query
         return make(EffectClass.CURSOR, None, Observation.UNCHECKED, NOT_YET)
     cls, stem = _filter_class(name)
     field = _field_of(stem, shape.fields, {**FIELD_ALIASES, **BODY_ALIASES} if location == "body" else FIELD_ALIASES)
-    if field is None and cls is EffectClass.RANGE and HIDDEN_BOUNDS.get(stem) in shape.fields \
-            and _path_names(op) >= {"dag_id"}:
+    if (
+        field is None
+        and cls is EffectClass.RANGE
+        and HIDDEN_BOUNDS.get(stem) in shape.fields
+        and _path_names(op) >= {"dag_id"}
+    ):
         return make(cls, stem, Observation.CHECKED, CHECK_HIDDEN)
     if field is None:
         return make(cls, None, Observation.UNCHECKED, NO_FIELD.format(field=stem))
@@ -296,7 +370,7 @@ def body_arrays(spec: Mapping, raw_op: Mapping) -> frozenset[str]:
 
 def _body_fields(spec: Mapping, raw_op: Mapping) -> dict:
     """The request body's input fields (`readOnly` ones are answers, not inputs: 2.x pools list them)."""
-    content = (resolve(spec, raw_op.get("requestBody") or {}).get("content") or {})
+    content = resolve(spec, raw_op.get("requestBody") or {}).get("content") or {}
     props = _properties(spec, (content.get("application/json") or {}).get("schema"))
     return {name: p for name, p in props.items() if not resolve(spec, p).get("readOnly")}
 
@@ -307,8 +381,11 @@ def _body_effect(op, name: str) -> Effect:
 
     if name == "dry_run":
         checked = "dry_run" in TI_WRITES.get(op.operation_id, ())
-        return make(EffectClass.DRY_RUN, Observation.CHECKED if checked else Observation.UNCHECKED,
-                    CHECK_DRY_RUN if checked else NOT_YET)
+        return make(
+            EffectClass.DRY_RUN,
+            Observation.CHECKED if checked else Observation.UNCHECKED,
+            CHECK_DRY_RUN if checked else NOT_YET,
+        )
     if op.operation_id in DAG_PATCHES and name == "is_paused":
         return make(EffectClass.BODY_FIELD, Observation.CHECKED, CHECK_PAUSE)
     if name in STORE_OPERATIONS.get(op.operation_id, ()):
@@ -382,35 +459,72 @@ def like_regex(pattern: str, *, prefix: bool = False) -> re.Pattern[str]:
     return re.compile(("^" + body + ".*$") if prefix else ("^.*" + body + ".*$"), re.IGNORECASE | re.DOTALL)
 
 
-_ASSET_GUARD = ("assets come only from DAG files and the suite may write to none: the asset probe DAG's keep their one "
-                "queued event, so a run sends this only for an asset or event that does not exist (answered 404)")
+_ASSET_GUARD = (
+    "assets come only from DAG files and the suite may write to none: the asset probe DAG's keep their one "
+    "queued event, so a run sends this only for an asset or event that does not exist (answered 404)"
+)
 _ADMIN = "users and roles are written only in the disruptive profile: a sandbox run's guard refuses them"
 # write operations the suite gets no 2xx from on a local target, and why (`airflow-conformance list --writes`)
 NO_2XX: dict[str, tuple[WriteGap, str]] = {
-    "test_connection": (WriteGap.SETTING, "answered 403 while [core] test_connection is Disabled (the default; the "
-                                          "local targets keep it)"),
-    "enqueue_connection_test": (WriteGap.SETTING, "answered 403 while [core] test_connection is Disabled; enabled, it "
-                                                  "also needs an executor whose workers run connection tests"),
-    "create_default_connections": (WriteGap.GUARD, "writes Airflow's default connections, which the run does not own: "
-                                                   "never sent in a sandbox run"),
-    **{op: (WriteGap.GUARD, _ADMIN) for op in ("post_user", "patch_user", "delete_user", "post_role", "patch_role",
-                                                "delete_role")},
-    **{op: (WriteGap.GUARD, _ASSET_GUARD) for op in (
-        "create_dataset_event", "delete_dataset_queued_events", "delete_dag_dataset_queued_events",
-        "delete_dag_dataset_queued_event", "create_asset_event", "materialize_asset", "delete_asset_queued_events",
-        "delete_dag_asset_queued_events", "delete_dag_asset_queued_event", "clear_asset_state_store",
-        "set_asset_state_store", "delete_asset_state_store")},
-    "create_backfill": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a periodic schedule: the probe DAG has none, and "
-                                               "3.x answers 422 (deviation v2-backfill-non-periodic-422)"),
-    "create_backfill_dry_run": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a periodic schedule: the probe DAG has "
-                                                       "none, and 3.x answers 422 (deviation v2-backfill-non-periodic-422)"),
-    **{op: (WriteGap.NEEDS_OBJECT, "needs a backfill of the run's own, which needs a probe DAG with a periodic schedule")
-       for op in ("cancel_backfill", "pause_backfill", "unpause_backfill")},
+    "test_connection": (
+        WriteGap.SETTING,
+        "answered 403 while [core] test_connection is Disabled (the default; the local targets keep it)",
+    ),
+    "enqueue_connection_test": (
+        WriteGap.SETTING,
+        "answered 403 while [core] test_connection is Disabled; enabled, it "
+        "also needs an executor whose workers run connection tests",
+    ),
+    "create_default_connections": (
+        WriteGap.GUARD,
+        "writes Airflow's default connections, which the run does not own: never sent in a sandbox run",
+    ),
+    **{
+        op: (WriteGap.GUARD, _ADMIN)
+        for op in ("post_user", "patch_user", "delete_user", "post_role", "patch_role", "delete_role")
+    },
+    **{
+        op: (WriteGap.GUARD, _ASSET_GUARD)
+        for op in (
+            "create_dataset_event",
+            "delete_dataset_queued_events",
+            "delete_dag_dataset_queued_events",
+            "delete_dag_dataset_queued_event",
+            "create_asset_event",
+            "materialize_asset",
+            "delete_asset_queued_events",
+            "delete_dag_asset_queued_events",
+            "delete_dag_asset_queued_event",
+            "clear_asset_state_store",
+            "set_asset_state_store",
+            "delete_asset_state_store",
+        )
+    },
+    "create_backfill": (
+        WriteGap.NEEDS_OBJECT,
+        "needs a probe DAG with a periodic schedule: the probe DAG has none, and "
+        "3.x answers 422 (deviation v2-backfill-non-periodic-422)",
+    ),
+    "create_backfill_dry_run": (
+        WriteGap.NEEDS_OBJECT,
+        "needs a probe DAG with a periodic schedule: the probe DAG has "
+        "none, and 3.x answers 422 (deviation v2-backfill-non-periodic-422)",
+    ),
+    **{
+        op: (
+            WriteGap.NEEDS_OBJECT,
+            "needs a backfill of the run's own, which needs a probe DAG with a periodic schedule",
+        )
+        for op in ("cancel_backfill", "pause_backfill", "unpause_backfill")
+    },
     "clear_dag_run_partitions": (WriteGap.NEEDS_OBJECT, "needs a partitioned DAG (the probe DAG is not one)"),
     "patch_task_group_instances": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a task group (it has none)"),
     "patch_task_group_instances_dry_run": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a task group (it has none)"),
     "update_hitl_detail": (WriteGap.NEEDS_OBJECT, "needs a probe DAG with a human-in-the-loop task (it has none)"),
-    "favorite_dag": (WriteGap.NEEDS_OBJECT, "answered 409 when the probe DAG is already a favorite of the user "
-                                            "(deviation v2-unique-constraint-409); favoriting after an unfavorite is "
-                                            "not sequenced yet"),
+    "favorite_dag": (
+        WriteGap.NEEDS_OBJECT,
+        "answered 409 when the probe DAG is already a favorite of the user "
+        "(deviation v2-unique-constraint-409); favoriting after an unfavorite is "
+        "not sequenced yet",
+    ),
 }

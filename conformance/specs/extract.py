@@ -76,9 +76,7 @@ _NAME_MAPS = frozenset(
     }
 )
 # Keywords whose value is data, never walked (a default may well hold a key "description").
-_RAW = frozenset(
-    {"default", "enum", "const", "required", "mapping", "scopes", "security", "dependentRequired"}
-)
+_RAW = frozenset({"default", "enum", "const", "required", "mapping", "scopes", "security", "dependentRequired"})
 
 
 def _yaml_loader() -> type:
@@ -186,12 +184,7 @@ def reduce_spec(raw: dict, airflow_version: str | None = None) -> dict:
 
 
 def count_operations(spec: dict) -> int:
-    return sum(
-        1
-        for item in (spec.get("paths") or {}).values()
-        for method in item
-        if method in HTTP_METHODS
-    )
+    return sum(1 for item in (spec.get("paths") or {}).values() for method in item if method in HTTP_METHODS)
 
 
 def dump_spec(spec: dict) -> bytes:
@@ -310,9 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Extract reduced reference OpenAPI specs from Airflow release wheels.",
     )
     parser.add_argument("versions", nargs="+", metavar="VERSION")
-    parser.add_argument(
-        "--dest", type=Path, default=None, help="output folder (default: the bundled specs/)"
-    )
+    parser.add_argument("--dest", type=Path, default=None, help="output folder (default: the bundled specs/)")
     args = parser.parse_args(argv)
     dest = args.dest or bundled_dir()
     status = 0

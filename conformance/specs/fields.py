@@ -162,8 +162,11 @@ def _base_type(summary: str) -> str:
         if part == "null":
             continue
         part = part.replace("(datetime)", "(date-time)")
-        parts.add(part if part.endswith(("(date-time)", "(date)")) or "(" not in part or "[" in part
-                  else part.split("(", 1)[0])
+        parts.add(
+            part
+            if part.endswith(("(date-time)", "(date)")) or "(" not in part or "[" in part
+            else part.split("(", 1)[0]
+        )
     return "|".join(sorted(parts)) or "null"
 
 

@@ -40,28 +40,39 @@ def rename_term(text: str, terms: tuple[tuple[str, str], ...]) -> str:
 
 def _shape(path: str, base: str) -> str:
     """The path relative to its API base with parameter names dropped (`/dags/{}/dagRuns`)."""
-    relative = path[len(base):] if base and path.startswith(base + "/") else path
+    relative = path[len(base) :] if base and path.startswith(base + "/") else path
     return "/".join("{}" if seg == "~" else re.sub(r"\{[^}]*\}", "{}", seg) for seg in relative.split("/"))
 
 
-def pair_operations(diff: SpecDiff, terms: tuple[tuple[str, str], ...]) -> tuple[list[Pair], list[OperationRef], list[OperationRef]]:
+def pair_operations(
+    diff: SpecDiff, terms: tuple[tuple[str, str], ...]
+) -> tuple[list[Pair], list[OperationRef], list[OperationRef]]:
     """(pairs, removed without replacement, added without predecessor) between the two specs of `diff`.
 
     The diff's own renames come first (same method and path shape); then, with the generation's renamed
     `terms` (model.generations), the same method and path shape once the terms are renamed, then the same
     method and operationId once the terms are renamed (a resource that also moved its path).
     """
-    pairs = [Pair(OperationRef(r.old_id, r.method, r.old_path), OperationRef(r.new_id, r.method, r.new_path), SAME_PATH)
-             for r in diff.operations_renamed]
+    pairs = [
+        Pair(OperationRef(r.old_id, r.method, r.old_path), OperationRef(r.new_id, r.method, r.new_path), SAME_PATH)
+        for r in diff.operations_renamed
+    ]
     removed, added = list(diff.operations_removed), list(diff.operations_added)
     if terms:
         names = ", ".join(f"{old} → {new}" for old, new in terms)
         rules: list[tuple[str, str, Callable[[OperationRef], str], Callable[[OperationRef], str]]] = [
-            ("path+terms", f"same method and path once {names} are renamed",
-             lambda o: rename_term(_shape(o.path, diff.base_path_a), terms),
-             lambda o: _shape(o.path, diff.base_path_b)),
-            ("id+terms", f"same method and operationId once {names} are renamed (the path moved)",
-             lambda o: rename_term(o.operation_id, terms), lambda o: o.operation_id),
+            (
+                "path+terms",
+                f"same method and path once {names} are renamed",
+                lambda o: rename_term(_shape(o.path, diff.base_path_a), terms),
+                lambda o: _shape(o.path, diff.base_path_b),
+            ),
+            (
+                "id+terms",
+                f"same method and operationId once {names} are renamed (the path moved)",
+                lambda o: rename_term(o.operation_id, terms),
+                lambda o: o.operation_id,
+            ),
         ]
         for rule, how, key_a, key_b in rules:
             pool = {(o.method, key_b(o)): o for o in added}

@@ -126,7 +126,9 @@ class JwtAuth(TokenAuth):
             json={"username": self.user, "password": self.password},
         )
         if resp.status_code in (401, 403):
-            raise ConfigError(f"credentials rejected: POST /auth/token answered {resp.status_code} for user '{self.user}'")
+            raise ConfigError(
+                f"credentials rejected: POST /auth/token answered {resp.status_code} for user '{self.user}'"
+            )
         if resp.status_code not in (200, 201):
             raise ConfigError(f"token login failed: POST /auth/token answered {resp.status_code}")
         try:
@@ -153,6 +155,8 @@ def make_auth(spec: AuthSpec, base_url: str, session_factory) -> AuthBase | None
         try:
             from requests_kerberos import OPTIONAL, HTTPKerberosAuth  # noqa: PLC0415
         except ImportError as exc:
-            raise ConfigError("--auth kerberos needs the optional extra: pip install 'airflow-api-conformance[kerberos]'") from exc
+            raise ConfigError(
+                "--auth kerberos needs the optional extra: pip install 'airflow-api-conformance[kerberos]'"
+            ) from exc
         return HTTPKerberosAuth(mutual_authentication=OPTIONAL)
     return None

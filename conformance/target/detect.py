@@ -29,12 +29,16 @@ def normalize_url(url: str) -> str:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - reading it is what validates it (range, digits)
     except ValueError as exc:
-        raise ConfigError(f"target URL '{shown_url(text)}' is not a valid URL ({exc}); example: http://localhost:8080") from None
+        raise ConfigError(
+            f"target URL '{shown_url(text)}' is not a valid URL ({exc}); example: http://localhost:8080"
+        ) from None
     if "://" not in text or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"target URL '{shown_url(text)}' is not an http(s) URL (example: http://localhost:8080)")
     if "@" in parts.netloc:  # requests would send them, and the URL goes into every report and log line
-        raise ConfigError(f"target URL '{shown_url(text)}' carries credentials; give them with --auth "
-                          "(e.g. basic:USER:PASS or env:VAR), never in the URL, which every report records")
+        raise ConfigError(
+            f"target URL '{shown_url(text)}' carries credentials; give them with --auth "
+            "(e.g. basic:USER:PASS or env:VAR), never in the URL, which every report records"
+        )
     path = parts.path.rstrip("/")
     for suffix in _API_SUFFIXES:
         if path.endswith(suffix):
@@ -63,8 +67,10 @@ def tls_problem(root_url: str, exc: requests.exceptions.SSLError) -> ConfigError
     """One line for a TLS failure: what the certificate check said, and the two ways out."""
     found = re.search(r"certificate verify failed: ([^()'\"]+)", str(exc))
     reason = found.group(1).strip() if found else "the TLS handshake failed"
-    return ConfigError(f"cannot reach {root_url}: TLS verification failed ({reason}); pass --cacert FILE with the CA "
-                       "that signed its certificate, or --no-tls-verify")
+    return ConfigError(
+        f"cannot reach {root_url}: TLS verification failed ({reason}); pass --cacert FILE with the CA "
+        "that signed its certificate, or --no-tls-verify"
+    )
 
 
 def _get(session: requests.Session, url: str, root_url: str) -> requests.Response:
@@ -74,7 +80,9 @@ def _get(session: requests.Session, url: str, root_url: str) -> requests.Respons
     except requests.exceptions.SSLError as exc:
         raise tls_problem(root_url, exc) from exc
     except requests.ConnectionError as exc:
-        raise ConfigError(f"cannot reach {root_url}: connection failed; check the URL and that the API server is running") from exc
+        raise ConfigError(
+            f"cannot reach {root_url}: connection failed; check the URL and that the API server is running"
+        ) from exc
     except requests.Timeout as exc:
         raise ConfigError(f"cannot reach {root_url}: no answer within {timeout:g} s (--request-timeout)") from exc
     except requests.RequestException as exc:
@@ -92,7 +100,9 @@ def detect(session: requests.Session, root_url: str) -> tuple[str, str]:
     if version:
         return version, "v1"
     if v1.status_code == 404 and "removed in Airflow 3" in v1.text:
-        raise ConfigError(f"{root_url} is an Airflow 3 deployment but /api/v2/version did not answer 200 (got {v2.status_code})")
+        raise ConfigError(
+            f"{root_url} is an Airflow 3 deployment but /api/v2/version did not answer 200 (got {v2.status_code})"
+        )
     raise ConfigError(
         f"{root_url} does not look like an Airflow API server: /api/v2/version answered {v2.status_code}, "
         f"/api/v1/version answered {v1.status_code}"

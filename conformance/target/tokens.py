@@ -69,7 +69,9 @@ class TokenAuth(AuthBase):
         expires = expires if expires is not None else jwt_expiry(token)
         now = time.time()
         self._token, self._expires = token, expires
-        self._renew_at = None if expires is None else expires - min(MAX_MARGIN_S, MARGIN_SHARE * max(0.0, expires - now))
+        self._renew_at = (
+            None if expires is None else expires - min(MAX_MARGIN_S, MARGIN_SHARE * max(0.0, expires - now))
+        )
         return token
 
     def current(self) -> str:
@@ -112,7 +114,9 @@ class ExecAuth(TokenAuth):
         except ValueError as exc:
             raise ConfigError(f"--auth exec: cannot split the command ({exc})") from None
         if not self.argv:
-            raise ConfigError("--auth exec: needs a command that prints a token, e.g. exec:gcloud auth print-access-token")
+            raise ConfigError(
+                "--auth exec: needs a command that prints a token, e.g. exec:gcloud auth print-access-token"
+            )
 
     @property
     def shown(self) -> str:
@@ -125,7 +129,9 @@ class ExecAuth(TokenAuth):
         except FileNotFoundError:
             raise ConfigError(f"--auth {self.shown}: command not found") from None
         except subprocess.TimeoutExpired:
-            raise ConfigError(f"--auth {self.shown}: the command printed no token within {EXEC_TIMEOUT_S:g} s") from None
+            raise ConfigError(
+                f"--auth {self.shown}: the command printed no token within {EXEC_TIMEOUT_S:g} s"
+            ) from None
         except OSError as exc:
             raise ConfigError(f"--auth {self.shown}: cannot run the command ({exc.strerror})") from None
         if done.returncode != 0:
@@ -166,4 +172,6 @@ def _expiry(data: dict, shown: str) -> float | None:
     try:
         return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).timestamp()
     except ValueError:
-        raise ConfigError(f"--auth {shown}: cannot read the expiry {str(raw)[:40]!r} (ISO 8601 or epoch seconds)") from None
+        raise ConfigError(
+            f"--auth {shown}: cannot read the expiry {str(raw)[:40]!r} (ISO 8601 or epoch seconds)"
+        ) from None

@@ -14,8 +14,10 @@ from conformance.context import CheckContext
 
 # holds the run's RunContext, as the checks see it (the tiers never import the run package)
 CONTEXT_KEY: pytest.StashKey[CheckContext] = pytest.StashKey()
-NO_RUN = ("airflow-conformance: no target: pass --airflow-target URL (and --airflow-auth SPEC), "
-          "or use `airflow-conformance run`")
+NO_RUN = (
+    "airflow-conformance: no target: pass --airflow-target URL (and --airflow-auth SPEC), "
+    "or use `airflow-conformance run`"
+)
 
 
 def context_of(config: pytest.Config) -> CheckContext:

@@ -23,27 +23,42 @@ def spec() -> dict:
     return load_spec("3.3.2")
 
 
-@pytest.mark.parametrize(("operation_id", "url"), [
-    # seen accepted by 3.3.2, each failed by negative_data_rejection before this rule
-    ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?run_id_prefix_pattern=H%20&updated_at_gt=0.8500523340858416"),
-    ("patch_dag_run", f"{RUN}?update_mask="),
-    ("patch_task_instance_by_map_index", f"{RUN}/taskInstances/echo/-1?update_mask=-1.9896573855207357e-161"),
-    ("get_assets", f"{API}/assets?only_active=true&dag_ids=.%7BW&dag_ids=%C2%AD&uri_pattern=null&limit=3198941&offset=245177"),
-    ("get_xcom_entries", f"{RUN}/taskInstances/echo/xcomEntries?run_after_lte=-50672910&dag_display_name_prefix_pattern=4"),
-])
+@pytest.mark.parametrize(
+    ("operation_id", "url"),
+    [
+        # seen accepted by 3.3.2, each failed by negative_data_rejection before this rule
+        (
+            "get_dag_runs",
+            f"{API}/dags/conformance_probe/dagRuns?run_id_prefix_pattern=H%20&updated_at_gt=0.8500523340858416",
+        ),
+        ("patch_dag_run", f"{RUN}?update_mask="),
+        ("patch_task_instance_by_map_index", f"{RUN}/taskInstances/echo/-1?update_mask=-1.9896573855207357e-161"),
+        (
+            "get_assets",
+            f"{API}/assets?only_active=true&dag_ids=.%7BW&dag_ids=%C2%AD&uri_pattern=null&limit=3198941&offset=245177",
+        ),
+        (
+            "get_xcom_entries",
+            f"{RUN}/taskInstances/echo/xcomEntries?run_after_lte=-50672910&dag_display_name_prefix_pattern=4",
+        ),
+    ],
+)
 def test_text_the_schema_accepts_is_valid_input(spec, operation_id, url):
     assert query_as_sent_is_valid(spec, operation(spec, operation_id), url)
 
 
-@pytest.mark.parametrize(("operation_id", "url"), [
-    ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?limit=abc"),  # integer
-    ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?limit=-1"),  # minimum 0
-    ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?limit=1&limit=2"),  # one value, not two
-    ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?duration_gt=soon"),  # number or absent
-    ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?dag_version=x"),  # array of integers
-    ("get_assets", f"{API}/assets?only_active=maybe"),  # boolean
-    ("get_xcom_entries", f"{RUN}/taskInstances/echo/xcomEntries?map_index=-2"),  # minimum -1
-])
+@pytest.mark.parametrize(
+    ("operation_id", "url"),
+    [
+        ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?limit=abc"),  # integer
+        ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?limit=-1"),  # minimum 0
+        ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?limit=1&limit=2"),  # one value, not two
+        ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?duration_gt=soon"),  # number or absent
+        ("get_dag_runs", f"{API}/dags/conformance_probe/dagRuns?dag_version=x"),  # array of integers
+        ("get_assets", f"{API}/assets?only_active=maybe"),  # boolean
+        ("get_xcom_entries", f"{RUN}/taskInstances/echo/xcomEntries?map_index=-2"),  # minimum -1
+    ],
+)
 def test_text_the_schema_refuses_stays_invalid(spec, operation_id, url):
     assert not query_as_sent_is_valid(spec, operation(spec, operation_id), url)
 

@@ -68,10 +68,13 @@ def test_two_task_instances_are_the_same_defect(validator):
     assert _matched(validator.schema_errors(_answer(body))) == [True]
 
 
-@pytest.mark.parametrize("break_it", [
-    lambda b: b.pop("total_entries"),  # a required field of the collection itself
-    lambda b: b["task_instances"].append("not an object"),  # an item neither schema admits
-])
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda b: b.pop("total_entries"),  # a required field of the collection itself
+        lambda b: b["task_instances"].append("not an object"),  # an item neither schema admits
+    ],
+)
 def test_a_further_break_of_the_same_schema_is_not_the_defect(validator, break_it):
     body = copy.deepcopy(ANSWER["body"])
     break_it(body)
@@ -87,7 +90,13 @@ def test_the_property_tier_reads_schemathesis_answers_the_same_way(validator):
     """schemathesis hands the property tier its own answer object (list-valued, lower-case headers); converted,
     the validator finds the same errors as on the `requests` answer (unconverted it judged nothing)."""
     plain = _answer(ANSWER["body"])
-    wrapped = SchemathesisResponse(status_code=200, headers={"Content-Type": ["application/json"]}, content=plain.content,
-                                   request=plain.request, elapsed=0.01, verify=True)
+    wrapped = SchemathesisResponse(
+        status_code=200,
+        headers={"Content-Type": ["application/json"]},
+        content=plain.content,
+        request=plain.request,
+        elapsed=0.01,
+        verify=True,
+    )
     assert validator.schema_errors(wrapped) == []  # what the tier saw before: nothing, so nothing could be named
     assert validator.schema_errors(as_requests_response(wrapped)) == validator.schema_errors(plain) != []

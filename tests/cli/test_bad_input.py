@@ -51,19 +51,32 @@ def _env(tmp_path: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def conformance(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True, timeout=120,
-                          env=_env(tmp_path, env), cwd=tmp_path, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(tmp_path, env),
+        cwd=tmp_path,
+        check=False,
+    )
 
 
-def plugin_route(tmp_path: Path, *args: str, env: dict[str, str] | None = None, autoload: bool = False
-                 ) -> subprocess.CompletedProcess:
+def plugin_route(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, autoload: bool = False
+) -> subprocess.CompletedProcess:
     """`pytest ARGS` in a child; without `autoload` only the suite's plugin is loaded (`-p conformance.plugin`, as
     documented for environments that disable plugin autoloading), which spares the other plugins' start-up."""
     load = [] if autoload else ["-p", "conformance.plugin"]
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *load, *args], capture_output=True,
-                          text=True, timeout=120, env=_env(tmp_path, {**({} if autoload else {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
-                                                                        **(env or {})}),
-                          cwd=tmp_path, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *load, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(tmp_path, {**({} if autoload else {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}), **(env or {})}),
+        cwd=tmp_path,
+        check=False,
+    )
 
 
 def one_line(proc: subprocess.CompletedProcess) -> str:
@@ -79,17 +92,32 @@ def untouched(folder: Path) -> bool:
 
 
 def run_args(stub: StubAirflow, reports: Path, *extra: str) -> list[str]:
-    return ["run", "--target", stub.url, "--auth", "none", "--client", "none", "--only", "posture",
-            "--report-dir", str(reports), *extra]
+    return [
+        "run",
+        "--target",
+        stub.url,
+        "--auth",
+        "none",
+        "--client",
+        "none",
+        "--only",
+        "posture",
+        "--report-dir",
+        str(reports),
+        *extra,
+    ]
 
 
 # -- output locations: checked (created, written) before the first request ------------------------------
 
+
 def test_a_report_dir_that_cannot_be_created_is_exit_2_before_any_request(tmp_path, stub):
     proc = conformance(tmp_path, *run_args(stub, Path("/etc/hostname/sub")))
     assert proc.returncode == ExitCode.USAGE
-    assert one_line(proc) == ("airflow-conformance: --report-dir /etc/hostname/sub: cannot create it or write in it "
-                              "(Not a directory); give a folder this user can write")
+    assert one_line(proc) == (
+        "airflow-conformance: --report-dir /etc/hostname/sub: cannot create it or write in it "
+        "(Not a directory); give a folder this user can write"
+    )
     assert stub.requests == []
 
 
@@ -120,11 +148,16 @@ def test_the_report_dir_is_checked_before_a_local_airflow_is_provisioned(tmp_pat
 
 # -- URLs: every defect is the same one-liner ----------------------------------------------------------
 
-@pytest.mark.parametrize(("url", "why"), [
-    ("http://127.0.0.1:99999", "is not a valid URL (Port out of range 0-65535)"),
-    ("http://[::1", "is not a valid URL (Invalid IPv6 URL)"),
-    ("http://127.0.0.1:port", "is not a valid URL (Port could not be cast to integer value"),
-], ids=["port-out-of-range", "unclosed-ipv6", "port-not-a-number"])
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:99999", "is not a valid URL (Port out of range 0-65535)"),
+        ("http://[::1", "is not a valid URL (Invalid IPv6 URL)"),
+        ("http://127.0.0.1:port", "is not a valid URL (Port could not be cast to integer value"),
+    ],
+    ids=["port-out-of-range", "unclosed-ipv6", "port-not-a-number"],
+)
 def test_a_malformed_target_url_is_one_line_exit_2(tmp_path, url, why):
     proc = conformance(tmp_path, "run", "--target", url, "--auth", "none")
     assert proc.returncode == ExitCode.USAGE
@@ -148,12 +181,15 @@ def test_credentials_in_a_well_formed_url_are_refused_not_sent(tmp_path):
 
 # -- empty values: an error, never "unset" -----------------------------------------------------------
 
+
 def test_an_empty_target_variable_is_exit_2_not_a_local_airflow(tmp_path):
     """Today's trap: an empty AIRFLOW_CONFORMANCE_TARGET read as unset made `run` provision a local Airflow."""
     proc = conformance(tmp_path, "run", env={"AIRFLOW_CONFORMANCE_TARGET": ""})
     assert proc.returncode == ExitCode.USAGE
-    assert one_line(proc) == ("airflow-conformance: AIRFLOW_CONFORMANCE_TARGET is set but empty; give a value, or leave "
-                              "it out (an empty value never means 'unset')")
+    assert one_line(proc) == (
+        "airflow-conformance: AIRFLOW_CONFORMANCE_TARGET is set but empty; give a value, or leave "
+        "it out (an empty value never means 'unset')"
+    )
     assert not (tmp_path / "cache" / "venvs").exists()
 
 
@@ -166,7 +202,9 @@ def _run_variables() -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("name", ["AIRFLOW_CONFORMANCE_KEYWORD", "AIRFLOW_CONFORMANCE_AUTH_VIEWER", "AIRFLOW_CONFORMANCE_CACHE"])
+@pytest.mark.parametrize(
+    "name", ["AIRFLOW_CONFORMANCE_KEYWORD", "AIRFLOW_CONFORMANCE_AUTH_VIEWER", "AIRFLOW_CONFORMANCE_CACHE"]
+)
 def test_an_empty_variable_is_one_line_exit_2_before_any_request(tmp_path, stub, name):
     """A flag's variable (blank counts as empty), a role's (read by the options), the cache's (read by every command)."""
     proc = conformance(tmp_path, "run", "--target", stub.url, env={name: "  " if name.endswith("KEYWORD") else ""})
@@ -198,10 +236,14 @@ def test_a_flag_on_the_command_line_wins_over_its_empty_variable(tmp_path):
 
 # -- -k: syntax errors before the target; a selection of nothing is exit 5, no verdict ---------------
 
-@pytest.mark.parametrize(("keyword", "why"), [
-    ("foo and (", "at column 10: expected not OR left parenthesis OR identifier; got end of input"),
-    ("foo(x=1)", "keyword expressions take no call parameters"),
-])
+
+@pytest.mark.parametrize(
+    ("keyword", "why"),
+    [
+        ("foo and (", "at column 10: expected not OR left parenthesis OR identifier; got end of input"),
+        ("foo(x=1)", "keyword expressions take no call parameters"),
+    ],
+)
 def test_a_malformed_k_is_exit_2_before_any_request_and_keeps_the_reports(tmp_path, stub, reports, keyword, why):
     proc = conformance(tmp_path, *run_args(stub, reports, "-k", keyword))
     assert proc.returncode == ExitCode.USAGE
@@ -215,9 +257,11 @@ def test_a_k_that_selects_nothing_is_exit_5_without_a_verdict_or_a_report(tmp_pa
     assert proc.returncode == ExitCode.SELECTED_NOTHING
     assert "Traceback" not in proc.stdout + proc.stderr and "verdict:" not in proc.stdout + proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
-    assert last == ("airflow-conformance: selected nothing: -k 'nothing_matches_this' matches none of the 4 checks "
-                    "collected for this run (Airflow 3.3.2); no verdict, no report written (`airflow-conformance list` "
-                    "shows the checks' ids)")
+    assert last == (
+        "airflow-conformance: selected nothing: -k 'nothing_matches_this' matches none of the 4 checks "
+        "collected for this run (Airflow 3.3.2); no verdict, no report written (`airflow-conformance list` "
+        "shows the checks' ids)"
+    )
     assert untouched(reports)
     # collecting needs the target's release: it was asked, read-only, and nothing else
     assert stub.requests and all(r.startswith("GET ") for r in stub.requests)
@@ -226,24 +270,48 @@ def test_a_k_that_selects_nothing_is_exit_5_without_a_verdict_or_a_report(tmp_pa
 
 # -- the pytest route -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("autoload", [True, False], ids=["pyargs", "dash-p"])
 def test_the_pytest_route_without_a_target_is_one_line(tmp_path, autoload):
     proc = plugin_route(tmp_path, "--pyargs", "conformance", autoload=autoload)
     assert proc.returncode == ExitCode.USAGE
-    assert one_line(proc) == ("Exit: airflow-conformance: no target: pass --airflow-target URL (and --airflow-auth SPEC), "
-                              "or use `airflow-conformance run`")
+    assert one_line(proc) == (
+        "Exit: airflow-conformance: no target: pass --airflow-target URL (and --airflow-auth SPEC), "
+        "or use `airflow-conformance run`"
+    )
 
 
 def _pytest_route_args(stub: StubAirflow, reports: Path, *extra: str) -> list[str]:
-    return ["--pyargs", "conformance.tiers.posture", "--airflow-target", stub.url, "--airflow-auth", "none",
-            "--airflow-client", "none", "--airflow-report-dir", str(reports), *extra]
+    return [
+        "--pyargs",
+        "conformance.tiers.posture",
+        "--airflow-target",
+        stub.url,
+        "--airflow-auth",
+        "none",
+        "--airflow-client",
+        "none",
+        "--airflow-report-dir",
+        str(reports),
+        *extra,
+    ]
 
 
-@pytest.mark.parametrize(("extra", "env", "expected"), [
-    (["-k", "foo and ("], {}, "Exit: airflow-conformance: -k 'foo and (': at column 10:"),
-    ([], {"AIRFLOW_CONFORMANCE_PROFILE": ""}, "Exit: airflow-conformance: AIRFLOW_CONFORMANCE_PROFILE is set but empty"),
-], ids=["bad-k", "empty-variable"])
-def test_bad_input_on_the_pytest_route_is_one_line_exit_2_before_any_request(tmp_path, stub, reports, extra, env, expected):
+@pytest.mark.parametrize(
+    ("extra", "env", "expected"),
+    [
+        (["-k", "foo and ("], {}, "Exit: airflow-conformance: -k 'foo and (': at column 10:"),
+        (
+            [],
+            {"AIRFLOW_CONFORMANCE_PROFILE": ""},
+            "Exit: airflow-conformance: AIRFLOW_CONFORMANCE_PROFILE is set but empty",
+        ),
+    ],
+    ids=["bad-k", "empty-variable"],
+)
+def test_bad_input_on_the_pytest_route_is_one_line_exit_2_before_any_request(
+    tmp_path, stub, reports, extra, env, expected
+):
     """The route shares the CLI's checks (conformance/run/preflight.py: URL, folders, -k) and reads variables itself."""
     proc = plugin_route(tmp_path, *_pytest_route_args(stub, reports, *extra), env=env)
     assert proc.returncode == ExitCode.USAGE

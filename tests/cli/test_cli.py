@@ -52,7 +52,9 @@ def test_list_prints_every_check_with_metadata():
     assert all("MUST" in must for must in responses.values())
     assert len(checks) >= 25
     for check in checks:
-        assert check["id"] and check["title"] and check["must"] and check["tier"] in ("readonly", "sandbox", "disruptive")
+        assert (
+            check["id"] and check["title"] and check["must"] and check["tier"] in ("readonly", "sandbox", "disruptive")
+        )
     ids = {c["result_id"] for c in checks}
     assert "scenario.dag_runs.state_is_read_only" in ids and "posture.config_not_exposed" in ids
 
@@ -64,8 +66,9 @@ def test_checks_table_is_generated_from_metadata():
 
     page = (Path(__file__).resolve().parents[2] / CHECKS_PAGE).read_text()
     table = page.split(CHECKS_BEGIN, 1)[1].split(CHECKS_END, 1)[0].strip()
-    assert table == cli("list", "--format", "markdown").stdout.strip(), \
+    assert table == cli("list", "--format", "markdown").stdout.strip(), (
         f"the checks table of {CHECKS_PAGE} is stale: regenerate it with `airflow-conformance list --update-readme {CHECKS_PAGE}`"
+    )
 
 
 def test_update_readme_rewrites_only_the_table(tmp_path):
@@ -79,8 +82,9 @@ def test_update_readme_rewrites_only_the_table(tmp_path):
     assert text.startswith("# Checks\nbefore\n\n") and text.endswith(f"{CHECKS_END}\nafter\n")
     assert "stale" not in text and "| `auth.token_login` |" in text
     older = tmp_path / "README.md"  # the marker of the time the table lived in the README still works
-    older.write_text("<!-- checks:begin (generated: airflow-conformance list --update-readme README.md) -->\n"
-                     f"stale\n{CHECKS_END}\n")
+    older.write_text(
+        f"<!-- checks:begin (generated: airflow-conformance list --update-readme README.md) -->\nstale\n{CHECKS_END}\n"
+    )
     assert cli("list", "--update-readme", str(older)).returncode == 0 and "stale" not in older.read_text()
     assert cli("list", "--update-readme", str(tmp_path / "absent.md")).returncode == 2
 
@@ -100,8 +104,13 @@ def test_malformed_auth_is_exit_2(spec):
 
 
 def test_bad_flags_are_exit_2():
-    for args in (["run", "--profile", "reckless"], ["run", "--only", "everything"],
-                 ["run", "--target", "http://x", "--local", "2.10.5"], ["up", "--airflow", "1.10.15"], ["run", "--max-examples", "0"]):
+    for args in (
+        ["run", "--profile", "reckless"],
+        ["run", "--only", "everything"],
+        ["run", "--target", "http://x", "--local", "2.10.5"],
+        ["up", "--airflow", "1.10.15"],
+        ["run", "--max-examples", "0"],
+    ):
         proc = cli(*args, timeout=60)
         assert proc.returncode == 2, (args, proc.stderr)
         assert "Traceback" not in proc.stderr
@@ -147,8 +156,19 @@ def test_version_detection(live):
 
 
 def _posture_run(live, auth: str, tmp_path, env=None):
-    return cli("run", "--target", live.url, "--auth", auth, "--only", "posture", "--report-dir", str(tmp_path),
-               timeout=300, env=env)
+    return cli(
+        "run",
+        "--target",
+        live.url,
+        "--auth",
+        auth,
+        "--only",
+        "posture",
+        "--report-dir",
+        str(tmp_path),
+        timeout=300,
+        env=env,
+    )
 
 
 def test_auth_spec_of_the_generation_is_accepted(live, tmp_path):
@@ -196,7 +216,9 @@ def test_bearer_token_spec(live, tmp_path):
     if live.api != "v2":
         pytest.skip("Airflow 2 takes no bearer tokens with the basic_auth backend")
     user, password = live.user, live.password
-    token = requests.post(f"{live.url}/auth/token", json={"username": user, "password": password}, timeout=30).json()["access_token"]
+    token = requests.post(f"{live.url}/auth/token", json={"username": user, "password": password}, timeout=30).json()[
+        "access_token"
+    ]
     proc = _posture_run(live, f"bearer:{token}", tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name in ("results.json", "junit.xml", "report.html", "summary.md"):
@@ -220,6 +242,7 @@ GATEWAY_KEY = "gw-5e1f-never-shown"
 
 def _gateway() -> Mutation:
     """A gateway in front of Airflow: without its key, every request is refused before Airflow sees it."""
+
     def hook(ex):
         if ex.request.headers.get("X-Gateway-Key") != GATEWAY_KEY:
             return Response.of_json(401, {"detail": "gateway key missing"})
@@ -235,12 +258,34 @@ def _files(out: Path) -> str:
 @pytest.mark.parametrize("via", ["flag", "environment"])
 def test_a_header_reaches_every_request_and_stays_secret(live, tmp_path, via):
     with FaultProxy(live.url, [_gateway()], record_requests=True) as proxy:
-        refused = cli("run", "--target", proxy.url, "--auth", live.auth_spec, "--only", "posture",
-                      "--report-dir", str(tmp_path / "without"), timeout=300)
+        refused = cli(
+            "run",
+            "--target",
+            proxy.url,
+            "--auth",
+            live.auth_spec,
+            "--only",
+            "posture",
+            "--report-dir",
+            str(tmp_path / "without"),
+            timeout=300,
+        )
         env = dict(os.environ, AIRFLOW_CONFORMANCE_HEADER=f"X-Gateway-Key: {GATEWAY_KEY}")
         args = ["-H", f"X-Gateway-Key: {GATEWAY_KEY}"] if via == "flag" else []
-        proc = cli("run", "--target", proxy.url, "--auth", live.auth_spec, "--only", "posture", *args,
-                   "--report-dir", str(tmp_path / "with"), timeout=300, env=env if via == "environment" else None)
+        proc = cli(
+            "run",
+            "--target",
+            proxy.url,
+            "--auth",
+            live.auth_spec,
+            "--only",
+            "posture",
+            *args,
+            "--report-dir",
+            str(tmp_path / "with"),
+            timeout=300,
+            env=env if via == "environment" else None,
+        )
     assert refused.returncode == 2, refused.stderr[-2000:]
     assert proc.returncode == 0, proc.stderr[-2000:]
     sent = [request for _, request in proxy.recorded or []]
@@ -269,9 +314,21 @@ def tls(tmp_path_factory):
 def test_tls_flags_against_a_target_behind_https(live, tmp_path, tls):
     server, folder = tls
     with FaultProxy(live.url, tls=server) as proxy:
+
         def run(*args):
-            return cli("run", "--target", proxy.url, "--auth", live.auth_spec, "--only", "posture", *args,
-                       "--report-dir", str(tmp_path), timeout=300)
+            return cli(
+                "run",
+                "--target",
+                proxy.url,
+                "--auth",
+                live.auth_spec,
+                "--only",
+                "posture",
+                *args,
+                "--report-dir",
+                str(tmp_path),
+                timeout=300,
+            )
 
         unknown, wrong = run(), run("--cacert", str(folder / "other-ca.pem"))
         right, unchecked = run("--cacert", str(folder / "ca.pem")), run("--no-tls-verify")
@@ -288,8 +345,20 @@ def test_tls_flags_against_a_target_behind_https(live, tmp_path, tls):
 def test_request_timeout_applies_to_every_request(live, tmp_path):
     slow = Mutation("slow_dags", (), "GET /dags takes 4 s", path=r"{api}/dags", request=delay(4))
     with FaultProxy(live.url, [slow]) as proxy:
-        quick = cli("run", "--target", proxy.url, "--auth", live.auth_spec, "--only", "posture",
-                    "--request-timeout", "1.5", "--report-dir", str(tmp_path), timeout=300)
+        quick = cli(
+            "run",
+            "--target",
+            proxy.url,
+            "--auth",
+            live.auth_spec,
+            "--only",
+            "posture",
+            "--request-timeout",
+            "1.5",
+            "--report-dir",
+            str(tmp_path),
+            timeout=300,
+        )
     assert quick.returncode == 2, quick.stderr[-2000:]
     assert "within 1.5 s (--request-timeout)" in _one_plain_line(quick)
 
@@ -312,8 +381,13 @@ def test_an_interrupt_while_provisioning_exits_3_and_leaves_nothing_running(tmp_
     psutil = pytest.importorskip("psutil")
     cache = tmp_path / "cache"
     env = dict(os.environ, AIRFLOW_CONFORMANCE_CACHE=str(cache))
-    proc = subprocess.Popen([sys.executable, "-m", "conformance", "run", "--airflow", "2.10.5", "--only", "posture"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "run", "--airflow", "2.10.5", "--only", "posture"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = []
     for line in proc.stderr:  # progress comes line by line; interrupt at the moment named
         seen.append(line)
@@ -331,12 +405,38 @@ def test_an_interrupt_while_provisioning_exits_3_and_leaves_nothing_running(tmp_
 
 def test_the_plugin_runs_the_suite_with_the_run_flags_spelled_airflow_star(live, tmp_path):
     """`pytest --pyargs conformance --airflow-target ...`: the same run, flags prefixed, a header from the environment."""
-    env = dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec, AIRFLOW_CONFORMANCE_HEADER=f"X-Tenant: {GATEWAY_KEY}",
-               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--pyargs",
-                           "conformance.tiers.posture", "--airflow-target", live.url, "--airflow-profile", "readonly",
-                           "--airflow-report-dir", str(tmp_path), "--airflow-request-timeout", "20"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    env = dict(
+        os.environ,
+        AIRFLOW_CONFORMANCE_AUTH=live.auth_spec,
+        AIRFLOW_CONFORMANCE_HEADER=f"X-Tenant: {GATEWAY_KEY}",
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--pyargs",
+            "conformance.tiers.posture",
+            "--airflow-target",
+            live.url,
+            "--airflow-profile",
+            "readonly",
+            "--airflow-report-dir",
+            str(tmp_path),
+            "--airflow-request-timeout",
+            "20",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["profile"] == "readonly" and data["configuration"]["request_timeout"] == 20.0
@@ -346,7 +446,9 @@ def test_the_plugin_runs_the_suite_with_the_run_flags_spelled_airflow_star(live,
 
 def test_the_reports_rerun_command_runs_exactly_that_check(live, tmp_path):
     """The command report.html gives for a known deviation runs that check again, and only it."""
-    first = run_suite(live.url, live.auth_spec, tmp_path / "first", only="scenarios", keyword="patch_update_mask or partial_patch")
+    first = run_suite(
+        live.url, live.auth_spec, tmp_path / "first", only="scenarios", keyword="patch_update_mask or partial_patch"
+    )
     assert first.returncode == 0, first.stderr[-2000:]
     html = (tmp_path / "first" / "report.html").read_text()
     commands = [shlex.split(unescape(c)) for c in re.findall(r'<pre class="rerun">([^<]+)</pre>', html)]
@@ -354,7 +456,9 @@ def test_the_reports_rerun_command_runs_exactly_that_check(live, tmp_path):
     args = commands[0]
     assert args[:2] == ["airflow-conformance", "run"] and args[args.index("--seed") + 1] == str(first.results["seed"])
     selected = args[args.index("-k") + 1]
-    env = dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec)  # as the report says: credentials from the environment
+    env = dict(
+        os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec
+    )  # as the report says: credentials from the environment
     again = cli(*args[1:], "--report-dir", str(tmp_path / "again"), timeout=300, env=env)
     assert again.returncode == 0, again.stderr[-2000:]
     ran = [r["id"] for r in json.loads((tmp_path / "again" / "results.json").read_text())["results"]]

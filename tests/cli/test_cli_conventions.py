@@ -29,8 +29,13 @@ from tests.targets import REPO_ROOT, cli
 SECRET = "gw-7f3a-never-shown"
 ENV_COMMANDS = ("run", "matrix", "up", "cleanup", "deviations verify")
 # run's flags the plugin has no --airflow-<flag> for, and why
-CLI_ONLY = {"--airflow": "provisioning is the CLI's job", "--local": "the same", "--python": "with --airflow only",
-            "--max-failures": "pytest's own --maxfail/-x", "--i-accept-disruptive-writes": "the same name in the plugin"}
+CLI_ONLY = {
+    "--airflow": "provisioning is the CLI's job",
+    "--local": "the same",
+    "--python": "with --airflow only",
+    "--max-failures": "pytest's own --maxfail/-x",
+    "--i-accept-disruptive-writes": "the same name in the plugin",
+}
 
 
 def _command(path: str) -> click.Command:
@@ -70,10 +75,14 @@ def test_every_flag_reads_airflow_conformance_flag(path):
 
 
 def test_environment_stands_in_for_flags_and_the_command_line_wins():
-    env = {"AIRFLOW_CONFORMANCE_TARGET": "https://airflow.example", "AIRFLOW_CONFORMANCE_MAX_FAILURES": "2",
-           "AIRFLOW_CONFORMANCE_HEADER": f"X-Gateway-Key: {SECRET}\nX-Tenant: blue\n",  # as a YAML `|` block ends
-           "AIRFLOW_CONFORMANCE_TLS_VERIFY": "false", "AIRFLOW_CONFORMANCE_REQUEST_TIMEOUT": "7.5",
-           "AIRFLOW_CONFORMANCE_KEYWORD": "posture"}
+    env = {
+        "AIRFLOW_CONFORMANCE_TARGET": "https://airflow.example",
+        "AIRFLOW_CONFORMANCE_MAX_FAILURES": "2",
+        "AIRFLOW_CONFORMANCE_HEADER": f"X-Gateway-Key: {SECRET}\nX-Tenant: blue\n",  # as a YAML `|` block ends
+        "AIRFLOW_CONFORMANCE_TLS_VERIFY": "false",
+        "AIRFLOW_CONFORMANCE_REQUEST_TIMEOUT": "7.5",
+        "AIRFLOW_CONFORMANCE_KEYWORD": "posture",
+    }
     params = _params("run", [], env)
     assert params["url"] == "https://airflow.example" and params["max_failures"] == 2 and params["keyword"] == "posture"
     assert params["header"] == (("X-Gateway-Key", SECRET), ("X-Tenant", "blue"))
@@ -150,8 +159,23 @@ def _url(server: socket.socket) -> str:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupt_before_the_run_exits_3(silent_server, sig):
-    proc = subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target", _url(silent_server), "--auth", "none",
-                             "--request-timeout", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--target",
+            _url(silent_server),
+            "--auth",
+            "none",
+            "--request-timeout",
+            "10",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     conn, _ = silent_server.accept()  # the suite connected and waits for an answer that never comes
     time.sleep(0.2)
     proc.send_signal(sig)
@@ -164,13 +188,21 @@ def test_an_interrupt_before_the_run_exits_3(silent_server, sig):
 
 
 def test_a_defect_of_the_suite_is_one_line_exit_3_with_the_traceback_kept(tmp_path):
-    code = ("import conformance.cli as c\n"
-            "@c.main.command('defect')\n"
-            "def defect():\n"
-            "    raise RuntimeError('a defect')\n"
-            "c.main(['defect'])\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
-                          env={**os.environ, "AIRFLOW_CONFORMANCE_CACHE": str(tmp_path)})
+    code = (
+        "import conformance.cli as c\n"
+        "@c.main.command('defect')\n"
+        "def defect():\n"
+        "    raise RuntimeError('a defect')\n"
+        "c.main(['defect'])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "AIRFLOW_CONFORMANCE_CACHE": str(tmp_path)},
+    )
     assert proc.returncode == 3
     line = _one_line(proc)
     assert line.startswith("airflow-conformance: internal error RuntimeError; details in ")
@@ -186,8 +218,15 @@ def test_a_corrupt_run_is_one_line_exit_2_for_matrix_rebuild(tmp_path):
 
 
 def _pytest(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=tmp_path, text=True,
-                          capture_output=True, timeout=120, env={**os.environ, **(env or {})}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 def test_the_plugin_adds_nothing_to_another_suite(tmp_path):
@@ -197,7 +236,8 @@ def test_the_plugin_adds_nothing_to_another_suite(tmp_path):
         "@pytest.mark.parametrize('name', NAMES)\n"
         "def test_no_fixture_of_ours(request, name):\n"
         "    with pytest.raises(pytest.FixtureLookupError):\n"
-        "        request.getfixturevalue(name)\n")
+        "        request.getfixturevalue(name)\n"
+    )
     env = {"AIRFLOW_CONFORMANCE_TARGET": "http://127.0.0.1:9", "PYTHONPATH": str(REPO_ROOT)}
     proc = _pytest(tmp_path, "-q", "--trace-config", env=env)  # a target in the environment starts no run either
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -207,8 +247,18 @@ def test_the_plugin_adds_nothing_to_another_suite(tmp_path):
 
 def test_pytest_xdist_is_refused_with_one_line(tmp_path):
     pytest.importorskip("xdist", reason="pytest-xdist is not installed (pip install '.[test]')")
-    proc = _pytest(tmp_path, "-p", "xdist", "-n", "2", "--pyargs", "conformance.tiers.posture",
-                   "--airflow-target", "http://127.0.0.1:9", env={"PYTHONPATH": str(REPO_ROOT)})
+    proc = _pytest(
+        tmp_path,
+        "-p",
+        "xdist",
+        "-n",
+        "2",
+        "--pyargs",
+        "conformance.tiers.posture",
+        "--airflow-target",
+        "http://127.0.0.1:9",
+        env={"PYTHONPATH": str(REPO_ROOT)},
+    )
     assert proc.returncode == 2
     assert XDIST in proc.stdout + proc.stderr and "Traceback" not in proc.stdout + proc.stderr
 
@@ -231,8 +281,11 @@ def test_workflows_install_the_package_and_use_only_real_flags(path):
     runs = [step["run"] for step in steps if "run" in step]
     assert any(line.strip() == "pip install airflow-api-conformance" for line in runs)
     assert any('>> "$GITHUB_STEP_SUMMARY"' in line for line in runs)
-    invocations = [line.split("airflow-conformance", 1)[1].split(">")[0].split("||")[0].split()
-                   for line in runs if line.startswith("airflow-conformance ")]
+    invocations = [
+        line.split("airflow-conformance", 1)[1].split(">")[0].split("||")[0].split()
+        for line in runs
+        if line.startswith("airflow-conformance ")
+    ]
     assert invocations
     for args in invocations:
         words = [w for w in args if not w.startswith("$")]

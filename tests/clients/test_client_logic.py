@@ -37,8 +37,12 @@ def test_auto_picks_a_published_client_of_the_same_major_not_newer_than_the_serv
     c, s = versions.Version(client), versions.Version(server)
     assert c.major == s.major and (c.major, c.minor) <= (s.major, s.minor)
     # it is the newest patch of the newest client minor not above the server's minor
-    same_or_lower = [versions.Version(p) for p in versions.PUBLISHED
-                     if versions.Version(p).major == s.major and (versions.Version(p).major, versions.Version(p).minor) <= (s.major, s.minor)]
+    same_or_lower = [
+        versions.Version(p)
+        for p in versions.PUBLISHED
+        if versions.Version(p).major == s.major
+        and (versions.Version(p).major, versions.Version(p).minor) <= (s.major, s.minor)
+    ]
     assert c == max(same_or_lower)
 
 
@@ -80,7 +84,9 @@ def _exchange(url: str, status: int, body: object, ctype: str = "application/jso
     return req, resp, raw
 
 
-def _record(c: Cassette, op: str, status: int, body: object, ctype: str = "application/json", length: str | None = None) -> None:
+def _record(
+    c: Cassette, op: str, status: int, body: object, ctype: str = "application/json", length: str | None = None
+) -> None:
     req, resp, raw = _exchange(f"http://airflow.test/api/v2/{op}", status, body, ctype, length)
     c.record(op, f"/api/v2/{op}", req, resp, raw)
 
@@ -98,7 +104,9 @@ def test_cassette_keeps_only_successful_json_answers():
     del resp.headers["Content-Type"]
     resp.headers["content-type"] = "application/json"  # uvicorn's spelling: kept under the one name readers use
     c.record("get_version", "/api/v2/version", req, resp, raw)
-    assert [e["headers"] for e in c.entries() if e["operation"] == "get_version"] == [{"Content-Type": "application/json"}]
+    assert [e["headers"] for e in c.entries() if e["operation"] == "get_version"] == [
+        {"Content-Type": "application/json"}
+    ]
 
 
 def test_cassette_keeps_one_answer_without_body_per_operation_and_status():
@@ -107,7 +115,9 @@ def test_cassette_keeps_one_answer_without_body_per_operation_and_status():
         _record(c, "reparse_dag_file", 201, b"", "text/html; charset=utf-8", length="0")
     _record(c, "delete_pool", 204, b"", "")
     _record(c, "delete_pool", 404, b"", "")
-    _record(c, "wait_dag_run_until_finished", 200, b"", "application/x-ndjson")  # a silent stream, cut off: not "no body"
+    _record(
+        c, "wait_dag_run_until_finished", 200, b"", "application/x-ndjson"
+    )  # a silent stream, cut off: not "no body"
     kept = {(e["operation"], e["status"]): e for e in c.entries()}
     assert sorted(kept) == [("delete_pool", 204), ("reparse_dag_file", 201)]
     entry = kept[("reparse_dag_file", 201)]
@@ -117,7 +127,12 @@ def test_cassette_keeps_one_answer_without_body_per_operation_and_status():
 
 def test_a_client_reads_an_answer_without_body_as_the_spec_declares_it():
     table = {runner.normalized("PUT", "/parseDagFile/{file_token}"): ("reparse_dag_file", None)}
-    entry = {"operation": "reparse_dag_file", "method": "PUT", "path": "/api/v1/parseDagFile/{file_token}", "status": 201}
+    entry = {
+        "operation": "reparse_dag_file",
+        "method": "PUT",
+        "path": "/api/v1/parseDagFile/{file_token}",
+        "status": 201,
+    }
     # no body and no model declared: the client's method returns None, a reading that passes
     assert runner._one({**entry, "body": ""}, 2, None, table, {})["outcome"] == "parsed"
     # a body the client has no model for is not read: nothing decided
@@ -133,9 +148,16 @@ def test_cassette_keeps_the_richest_distinct_answers_per_operation_and_status():
 
 
 def test_cassette_masks_secrets_and_keeps_every_json_type():
-    body = {"connection_id": "c", "password": SECRET, "extra": {"token": SECRET, "n": 5}, "value": None,
-            "conf": {"flag": True, "depth": 3.5, "tags": ["a"]}, "port": 5432, "description": f"uses {SECRET}",
-            "login": "bob"}
+    body = {
+        "connection_id": "c",
+        "password": SECRET,
+        "extra": {"token": SECRET, "n": 5},
+        "value": None,
+        "conf": {"flag": True, "depth": 3.5, "tags": ["a"]},
+        "port": 5432,
+        "description": f"uses {SECRET}",
+        "login": "bob",
+    }
     safe = masked(body, Redactor([SECRET]))
     assert SECRET not in json.dumps(safe)
     assert safe["password"] == "***" and safe["extra"] == {"token": "***", "n": 0}
@@ -189,9 +211,15 @@ def test_not_a_cassette_is_one_line(tmp_path):
 
 # -- client deviations -------------------------------------------------------------------
 CLIENT_DEFECT = {
-    "id": "client-example", "versions": ">=3.1,<3.4", "client": ">=3.0,<3.1", "operations": ["get_assets"],
-    "checks": [CLIENT_CHECK], "response": {"status": 200, "schema_error": "consuming_dags"},
-    "reproduce": [{"operation": "get_assets"}], "upstream": "unreported", "summary": "client 3.0 rejects null",
+    "id": "client-example",
+    "versions": ">=3.1,<3.4",
+    "client": ">=3.0,<3.1",
+    "operations": ["get_assets"],
+    "checks": [CLIENT_CHECK],
+    "response": {"status": 200, "schema_error": "consuming_dags"},
+    "reproduce": [{"operation": "get_assets"}],
+    "upstream": "unreported",
+    "summary": "client 3.0 rejects null",
 }
 
 
@@ -200,12 +228,22 @@ def test_lint_holds_client_defects_to_the_client_check():
     wider = {**CLIENT_DEFECT, "checks": [CLIENT_CHECK, "status"]}
     assert any("only the `client_parse` check" in p for p in lint([wider], {CLIENT_CHECK, "status"}))
     assert any("PEP 440" in p for p in lint([{**CLIENT_DEFECT, "client": "three"}], {CLIENT_CHECK}))
-    assert any("scenario steps" in p for p in lint([{**CLIENT_DEFECT, "scenarios": [{"id": "s", "step": "x"}]}], {CLIENT_CHECK}))
+    assert any(
+        "scenario steps" in p
+        for p in lint([{**CLIENT_DEFECT, "scenarios": [{"id": "s", "step": "x"}]}], {CLIENT_CHECK})
+    )
 
 
 def _entry(op: str = "get_assets", body: object = None) -> dict:
-    return {"operation": op, "method": "GET", "path": f"/api/v2/{op}", "status": 200,
-            "headers": {"Content-Type": "application/json"}, "body": body or {"assets": []}, "request": "curl x"}
+    return {
+        "operation": op,
+        "method": "GET",
+        "path": f"/api/v2/{op}",
+        "status": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": body or {"assets": []},
+        "request": "curl x",
+    }
 
 
 def _refusal(op: str = "get_assets", field: str = "AssetResponse /consuming_dags") -> Refusal:
@@ -224,7 +262,9 @@ def test_a_client_defect_excuses_only_readings_of_its_client_releases():
 
 def test_a_server_defect_naming_the_client_check_excuses_every_client():
     dev = Deviation.parse({**CLIENT_DEFECT, "client": None, "checks": [CLIENT_CHECK, "response_schema_conformance"]})
-    assert dev.covers(observation(_entry(), _refusal(), "3.0.2")) and dev.covers(observation(_entry(), _refusal(), "3.3.2"))
+    assert dev.covers(observation(_entry(), _refusal(), "3.0.2")) and dev.covers(
+        observation(_entry(), _refusal(), "3.3.2")
+    )
 
 
 # -- readings -> results -----------------------------------------------------------------
@@ -233,16 +273,32 @@ def _reading(version: str, op: str, tally: Tally) -> Reading:
 
 
 def test_an_unexplained_refusal_fails_the_operation_with_field_value_and_curl():
-    bad = Tally(parsed=2, failed=1, models={"DAGResponse"}, refusals=[Refusal("get_dag", 200, "DAGResponse /dag_id", None,
-                                                                              "Input should be a valid string", "DAGResponse",
-                                                                              "curl -X GET 'http://a/api/v2/dags/x'")])
+    bad = Tally(
+        parsed=2,
+        failed=1,
+        models={"DAGResponse"},
+        refusals=[
+            Refusal(
+                "get_dag",
+                200,
+                "DAGResponse /dag_id",
+                None,
+                "Input should be a valid string",
+                "DAGResponse",
+                "curl -X GET 'http://a/api/v2/dags/x'",
+            )
+        ],
+    )
     good = Tally(parsed=3, models={"DAGResponse"})
     [result] = results_of([_reading("3.3.2", "get_dag", bad), _reading("3.2.2", "get_dag", good)])
     assert result.id == "client.get_dag" and result.kind == "client" and result.status == "failed"
     assert "DAGResponse /dag_id = null" in result.message and "apache-airflow-client 3.3.2" in result.message
     assert result.reproduce == "curl -X GET 'http://a/api/v2/dags/x'"
     rows = {c["name"]: c for c in result.checks}
-    assert rows["apache-airflow-client 3.3.2"]["status"] == "failed" and rows["apache-airflow-client 3.2.2"]["status"] == "passed"
+    assert (
+        rows["apache-airflow-client 3.3.2"]["status"] == "failed"
+        and rows["apache-airflow-client 3.2.2"]["status"] == "passed"
+    )
 
 
 def test_an_excused_refusal_is_a_known_deviation_and_names_it():
@@ -255,7 +311,9 @@ def test_an_excused_refusal_is_a_known_deviation_and_names_it():
 
 
 def test_nothing_read_is_skipped_and_a_client_that_cannot_run_is_an_error():
-    [skipped] = results_of([_reading("3.0.2", "get_new", Tally(skipped=2, skip_reason="this client has no such operation"))])
+    [skipped] = results_of(
+        [_reading("3.0.2", "get_new", Tally(skipped=2, skip_reason="this client has no such operation"))]
+    )
     assert skipped.status == "skipped" and "no such operation" in skipped.message
     [error] = results_of([Reading("9.9.9", error="apache-airflow-client 9.9.9: installing failed")])
     assert error.id == "client.environment" and error.status == "error" and "--client none" in error.message
@@ -267,11 +325,25 @@ def _column(version: str, clients: list) -> Column:
 
 
 def test_matrix_has_client_rows_and_works_without_cassettes():
-    reading = {"client": "3.2.2", "relation": "older", "parsed": 10, "failed": 1, "excused": 0, "skipped": 2, "error": "",
-               "operations": {"get_dag": {"refusals": [{"field": "/x", "deviation": ""}]}}}
-    doc = build.build([_column("3.3.2", [reading, {**reading, "client": "3.3.2", "relation": "matching", "failed": 0,
-                                                     "operations": {}}]),
-                       _column("3.2.2", [])])
+    reading = {
+        "client": "3.2.2",
+        "relation": "older",
+        "parsed": 10,
+        "failed": 1,
+        "excused": 0,
+        "skipped": 2,
+        "error": "",
+        "operations": {"get_dag": {"refusals": [{"field": "/x", "deviation": ""}]}},
+    }
+    doc = build.build(
+        [
+            _column(
+                "3.3.2",
+                [reading, {**reading, "client": "3.3.2", "relation": "matching", "failed": 0, "operations": {}}],
+            ),
+            _column("3.2.2", []),
+        ]
+    )
     assert doc["clients"]["3.2.2"]["3.3.2"]["refused"] == ["get_dag /x"]
     md = build.render_markdown(doc)
     assert "## Official clients" in md and "| `3.2.2` | · | ❌ 1/11 refused; 2 n/a |" in md

@@ -20,14 +20,28 @@ import pytest
 from conformance.clients import versions
 from tests.targets import cli
 
-SELECTION = "dags.list_fields or dags.get_probe or service or pools.crud or variables.crud or task_instances.list_for_run"
+SELECTION = (
+    "dags.list_fields or dags.get_probe or service or pools.crud or variables.crud or task_instances.list_for_run"
+)
 
 
 @pytest.fixture(scope="module")
 def run(live, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"clients-{live.version}")
-    proc = cli("run", "--target", live.url, "--auth", live.auth_spec, "--only", "scenarios,posture", "-k", SELECTION,
-               "--report-dir", str(out), timeout=600)
+    proc = cli(
+        "run",
+        "--target",
+        live.url,
+        "--auth",
+        live.auth_spec,
+        "--only",
+        "scenarios,posture",
+        "-k",
+        SELECTION,
+        "--report-dir",
+        str(out),
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return live, out, proc, json.loads((out / "results.json").read_text())
 
@@ -48,8 +62,9 @@ def test_the_matching_client_reads_every_recorded_answer(run):
     results = {r["id"]: r for r in data["results"] if r["kind"] == "client"}
     assert set(results) == {f"client.{op}" for op in reading["operations"]}
     assert results["client.get_dags"]["status"] == "passed"
-    assert all(r["status"] in ("passed", "skipped") for r in results.values()), \
-        {k: r["message"][:300] for k, r in results.items() if r["status"] not in ("passed", "skipped")}
+    assert all(r["status"] in ("passed", "skipped") for r in results.values()), {
+        k: r["message"][:300] for k, r in results.items() if r["status"] not in ("passed", "skipped")
+    }
     assert f"apache-airflow-client {reading['client']} parsed {reading['parsed']}" in proc.stderr + proc.stdout
 
 
@@ -93,21 +108,48 @@ def test_neighbouring_clients_read_the_same_cassette_offline(run):
     for r in readings.values():
         assert not r["error"] and r["parsed"] > 0, r
         for op, row in r["operations"].items():  # every refusal says where, what, and how to get that answer
-            assert all(x["field"] and x["error"] and x["reproduce"].startswith("curl ") for x in row["refusals"]), (op, row)
+            assert all(x["field"] and x["error"] and x["reproduce"].startswith("curl ") for x in row["refusals"]), (
+                op,
+                row,
+            )
 
 
 def test_client_flag_errors_are_one_line_exit_2(live, tmp_path):
     other = "2.10.0" if live.major == 3 else "3.3.2"
     for value, says in (("latest", "not a client version"), (other, "cannot read the API")):
-        proc = cli("run", "--target", live.url, "--auth", live.auth_spec, "--client", value, "--only", "posture",
-                   "--report-dir", str(tmp_path / value), timeout=120)
+        proc = cli(
+            "run",
+            "--target",
+            live.url,
+            "--auth",
+            live.auth_spec,
+            "--client",
+            value,
+            "--only",
+            "posture",
+            "--report-dir",
+            str(tmp_path / value),
+            timeout=120,
+        )
         assert proc.returncode == 2 and says in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_client_none_records_but_reads_nothing(live, tmp_path):
-    env_run = cli("run", "--target", live.url, "--auth", live.auth_spec, "--only", "posture", "--client", "none",
-                  "--report-dir", str(tmp_path), timeout=300)
+    env_run = cli(
+        "run",
+        "--target",
+        live.url,
+        "--auth",
+        live.auth_spec,
+        "--only",
+        "posture",
+        "--client",
+        "none",
+        "--report-dir",
+        str(tmp_path),
+        timeout=300,
+    )
     assert env_run.returncode == 0, env_run.stderr[-2000:]
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["clients"]["readings"] == [] and "--client none" in data["clients"]["off"]

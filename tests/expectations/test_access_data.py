@@ -23,8 +23,12 @@ LADDER = {"fab": ("Public", "Viewer", "User", "Op", "Admin"), "simple": ("viewer
 
 def _spec_operations(release: str) -> set[str]:
     spec = json.loads((SPECS / f"{release}.json").read_text(encoding="utf-8"))
-    return {op["operationId"] for item in spec["paths"].values() for m, op in item.items()
-            if m in ("get", "put", "post", "patch", "delete") and isinstance(op, dict) and "operationId" in op}
+    return {
+        op["operationId"]
+        for item in spec["paths"].values()
+        for m, op in item.items()
+        if m in ("get", "put", "post", "patch", "delete") and isinstance(op, dict) and "operationId" in op
+    }
 
 
 def test_the_releases_read_are_the_ones_the_suite_runs_locally_in_ci_and_the_oldest():
@@ -69,9 +73,15 @@ def test_anonymous_may_make_only_public_operations(release):
 # from the source: Viewer reads DAGs but never variables or connections; User also edits DAG runs; Op also
 # manages variables, pools and connections; the admin alone manages users (2.x) .
 DOCUMENTED = [
-    ("get_dags", "viewer", True), ("get_variables", "viewer", False), ("get_connections", "viewer", False),
-    ("post_variables", "user", False), ("delete_dag_run", "user", True), ("delete_dag_run", "viewer", False),
-    ("post_variables", "op", True), ("post_pool", "op", True), ("delete_connection", "op", True),
+    ("get_dags", "viewer", True),
+    ("get_variables", "viewer", False),
+    ("get_connections", "viewer", False),
+    ("post_variables", "user", False),
+    ("delete_dag_run", "user", True),
+    ("delete_dag_run", "viewer", False),
+    ("post_variables", "op", True),
+    ("post_pool", "op", True),
+    ("delete_connection", "op", True),
 ]
 
 

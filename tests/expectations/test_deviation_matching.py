@@ -151,14 +151,22 @@ def positive(dev: Deviation, *, result_id: str, operation: str, step: str) -> Ob
     doc = _doc_for(sig.pointer) if sig.pointer else None
     req = dev.trigger
     return Observation(
-        result_id=result_id, operation=operation, step=step,
+        result_id=result_id,
+        operation=operation,
+        step=step,
         check=dev.checks[0],
         status=sig.status[0] if sig.status else 200,
         content_type=sig.content_type[0] if sig.content_type else "application/json",
-        body=body, json=doc,
+        body=body,
+        json=doc,
         schema_error=sample(sig.schema_error) if sig.schema_error is not None else "",
-        invalid=frozenset(req.invalid), query=frozenset(req.query), body_fields=frozenset(req.body),
-        body_empty=req.body_empty, backend=dev.backend, client=client_in(dev), request_json=trigger_body(req),
+        invalid=frozenset(req.invalid),
+        query=frozenset(req.query),
+        body_fields=frozenset(req.body),
+        body_empty=req.body_empty,
+        backend=dev.backend,
+        client=client_in(dev),
+        request_json=trigger_body(req),
     )
 
 
@@ -168,9 +176,11 @@ SAMPLE_OF_TYPE = {"object": {}, "array": [], "string": "x", "number": 1, "boolea
 def trigger_body(trigger) -> object:
     """A request body that carries the trigger's JSON types and values (`*` as the first list item)."""
     doc: object = None
-    for pointer, value in [(p, SAMPLE_OF_TYPE[sorted(t)[0]]) for p, t in trigger.body_types] + \
-                          [(p, json.loads(v)) for p, v in trigger.body_values] + \
-                          [(p, "x-none-of-" + "-".join(sorted(a))) for p, a in getattr(trigger, "body_not_in", ())]:
+    for pointer, value in (
+        [(p, SAMPLE_OF_TYPE[sorted(t)[0]]) for p, t in trigger.body_types]
+        + [(p, json.loads(v)) for p, v in trigger.body_values]
+        + [(p, "x-none-of-" + "-".join(sorted(a))) for p, a in getattr(trigger, "body_not_in", ())]
+    ):
         doc = _put(doc, [x for x in pointer.split("/") if x], value)
     return doc
 
@@ -183,7 +193,11 @@ def _put(node: object, parts: list, value: object) -> object:
     if where:  # an item of a list that has key=value
         items = node if isinstance(node, list) else []
         first = items[0] if items and isinstance(items[0], dict) else {}
-        return [{**_put(first, rest, value), where.group(1): where.group(2)}] if rest else [{where.group(1): where.group(2)}]
+        return (
+            [{**_put(first, rest, value), where.group(1): where.group(2)}]
+            if rest
+            else [{where.group(1): where.group(2)}]
+        )
     if head == "*":
         items = node if isinstance(node, list) else []
         return [_put(items[0] if items else None, rest, value)]
@@ -244,8 +258,7 @@ def test_entry_rejects_other_check_and_status(dev: Deviation, scope):
 @pytest.mark.parametrize("dev", [d for d in DEVIATIONS if d.client], ids=_dev_id)
 def test_client_defect_rejects_other_client_releases_and_server_checks(dev: Deviation):
     obs = _obs_or_skip(dev, scopes(dev)[0])
-    outside = [v for v in PUBLISHED
-               if Version(v) not in SpecifierSet(dev.client)]
+    outside = [v for v in PUBLISHED if Version(v) not in SpecifierSet(dev.client)]
     assert all(not dev.covers(_replace(obs, client=v)) for v in outside)
     assert not dev.covers(_replace(obs, client=""))  # the same answer judged by a server check
 
@@ -339,10 +352,14 @@ def _replace(obs: Observation, **changes) -> Observation:
 
 # -- the headline rule on a hand-made entry ------------------------------------------
 ORDER_BY = {
-    "id": "acf-order-by", "versions": "<3", "operations": ["get_dags", "get_pools"],
-    "checks": ["status_code_conformance"], "response": {"status": 400, "body": "order_by"},
+    "id": "acf-order-by",
+    "versions": "<3",
+    "operations": ["get_dags", "get_pools"],
+    "checks": ["status_code_conformance"],
+    "response": {"status": 400, "body": "order_by"},
     "reproduce": [{"operation": "get_dags"}, {"operation": "get_pools"}],
-    "upstream": "unreported", "summary": "s",
+    "upstream": "unreported",
+    "summary": "s",
 }
 
 
@@ -351,15 +368,28 @@ def test_pattern_only_in_request_names_is_not_covered():
     base = dict(result_id="property.get_dags", operation="get_dags", check="status_code_conformance", status=400)
     assert dev.covers(Observation(**base, body='{"detail": "Ordering with \'order_by\' is disallowed"}'))
     # an unrelated 400 of a request that happened to send `order_by`
-    assert not dev.covers(Observation(**base, body='{"detail": "database is locked"}',
-                                      query=frozenset({"order_by", "limit"}), body_fields=frozenset({"order_by"})))
+    assert not dev.covers(
+        Observation(
+            **base,
+            body='{"detail": "database is locked"}',
+            query=frozenset({"order_by", "limit"}),
+            body_fields=frozenset({"order_by"}),
+        )
+    )
     # the Observation has no field for request text at all
     assert not {"request", "url", "request_body", "message"} & set(Observation.__dataclass_fields__)
 
 
 def test_signature_parse_and_matches_without_deviation():
-    sig = Signature.parse({"status": [400, 422], "content_type": "application/json", "body": "bad",
-                           "pointer": {"/detail/0/loc": "x"}, "schema_error": "anyOf"})
+    sig = Signature.parse(
+        {
+            "status": [400, 422],
+            "content_type": "application/json",
+            "body": "bad",
+            "pointer": {"/detail/0/loc": "x"},
+            "schema_error": "anyOf",
+        }
+    )
     assert sig.status == (400, 422) and sig.content_type == ("application/json",)
     doc = {"detail": [{"loc": ["body", "x"]}]}
     assert sig.matches(422, "application/json", "a bad body", doc, "/a: anyOf failed")
@@ -379,15 +409,18 @@ def test_request_facts_invalid_must_all_be_named():
     assert Trigger.parse(None).matches(obs)
 
 
-@pytest.mark.parametrize(("body", "carried"), [
-    ({"actions": [{"action_on_existence": "fail"}]}, True),  # absent
-    ({"actions": [{"action": "", "entities": []}]}, True),  # a string none of the allowed
-    ({"actions": [{"action": None}]}, True),  # null
-    ({"actions": [{"action": "delete"}, {"action": "frobnicate"}]}, True),  # one entry is enough
-    ({"actions": [{"action": "delete", "entities": []}, {"action": "create"}]}, False),
-    ({"actions": []}, False),  # no action entry at all: nothing lacks the field
-    (None, False),
-])
+@pytest.mark.parametrize(
+    ("body", "carried"),
+    [
+        ({"actions": [{"action_on_existence": "fail"}]}, True),  # absent
+        ({"actions": [{"action": "", "entities": []}]}, True),  # a string none of the allowed
+        ({"actions": [{"action": None}]}, True),  # null
+        ({"actions": [{"action": "delete"}, {"action": "frobnicate"}]}, True),  # one entry is enough
+        ({"actions": [{"action": "delete", "entities": []}, {"action": "create"}]}, False),
+        ({"actions": []}, False),  # no action entry at all: nothing lacks the field
+        (None, False),
+    ],
+)
 def test_body_not_in_is_carried_by_an_absent_or_unlisted_value(body, carried):
     """`body_not_in`: the value at the pointer is none of the listed ones, or the object lacks it."""
     trigger = Trigger.parse({"body_not_in": {"/actions/*/action": ["create", "update", "delete"]}})
@@ -396,11 +429,17 @@ def test_body_not_in_is_carried_by_an_absent_or_unlisted_value(body, carried):
     assert "absent or none of" in trigger.describe()
 
 
-@pytest.mark.parametrize(("body", "carried"), [
-    ({"actions": [{"action": "delete", "entities": [{"name": "p"}]}]}, True),
-    ({"actions": [{"action": "create", "entities": [{"name": "p"}]}, {"action": "delete", "entities": ["q"]}]}, False),
-    ({"actions": [{"action": "create", "entities": [{"name": "p"}]}]}, False),
-])
+@pytest.mark.parametrize(
+    ("body", "carried"),
+    [
+        ({"actions": [{"action": "delete", "entities": [{"name": "p"}]}]}, True),
+        (
+            {"actions": [{"action": "create", "entities": [{"name": "p"}]}, {"action": "delete", "entities": ["q"]}]},
+            False,
+        ),
+        ({"actions": [{"action": "create", "entities": [{"name": "p"}]}]}, False),
+    ],
+)
 def test_a_filter_part_reaches_only_the_items_it_names(body, carried):
     """`[action=delete]`: an object among a create's entities is no object among a delete's."""
     trigger = Trigger.parse({"body_types": {"/actions/[action=delete]/entities/*": "object"}})
@@ -411,17 +450,24 @@ def test_a_filter_part_reaches_only_the_items_it_names(body, carried):
 # -- lint ------------------------------------------------------------------------------
 KNOWN = check_names()
 GOOD = {
-    "id": "acf-good", "versions": ">=2.10,<3", "operations": ["get_dags", "get_pools"],
+    "id": "acf-good",
+    "versions": ">=2.10,<3",
+    "operations": ["get_dags", "get_pools"],
     "checks": ["status_code_conformance"],
     "response": {"status": 400, "body": "Page limit must be a positive integer"},
     "reproduce": [{"operation": "get_dags", "query": {"limit": 0}}, {"operation": "get_pools", "query": {"limit": 0}}],
-    "upstream": "unreported", "summary": "limit 0 answers an undocumented 400",
+    "upstream": "unreported",
+    "summary": "limit 0 answers an undocumented 400",
 }
 GOOD_SCENARIO = {
-    "id": "acf-good-scenario", "versions": ">=3.2,<3.4", "scenarios": [{"id": "scenario.pools.partial_patch", "step": "patch"}],
-    "checks": ["status"], "response": {"status": 422},
+    "id": "acf-good-scenario",
+    "versions": ">=3.2,<3.4",
+    "scenarios": [{"id": "scenario.pools.partial_patch", "step": "patch"}],
+    "checks": ["status"],
+    "response": {"status": 422},
     "reproduce": [{"operation": "patch_pool", "body": {"slots": 3}}],
-    "upstream": "apache/airflow#12345", "summary": "s",
+    "upstream": "apache/airflow#12345",
+    "summary": "s",
 }
 
 
@@ -446,36 +492,64 @@ def test_lint_accepts_the_good_entries():
     assert lint([GOOD, GOOD_SCENARIO], KNOWN) == []
 
 
-@pytest.mark.parametrize(("entry", "needle"), [
-    pytest.param(_mutated(GOOD, match="Page limit"), "unknown keys", id="match-request-text"),
-    pytest.param(_mutated(GOOD, message="Page limit"), "unknown keys", id="message-request-text"),
-    pytest.param(_mutated(GOOD, operations=["*"]), "wildcard", id="operations-star"),
-    pytest.param(_mutated(GOOD, operations=["get_*"], reproduce=[{"each": True}]), "wildcard", id="operations-glob"),
-    pytest.param(_mutated(GOOD, response={"status": 400}), "status only", id="status-only"),
-    pytest.param(_mutated(GOOD, response={"body": "x"}), "no `status`", id="no-status"),
-    pytest.param(_mutated(GOOD, reproduce=_DROP), "missing `reproduce`", id="missing-reproduce"),
-    pytest.param(_mutated(GOOD, reproduce=[{"operation": "get_dags"}]), "no reproduction for operations ['get_pools']",
-                 id="operation-without-reproduction"),
-    pytest.param(_mutated(GOOD, reproduce=[{"query": {"limit": 0}}]), "must name its `operation`",
-                 id="reproduction-without-operation"),
-    pytest.param(_mutated(GOOD, upstream="observed on Airflow 2.10.5"), "neither `unreported` nor owner/repo#N",
-                 id="upstream-free-text"),
-    pytest.param(_mutated(GOOD, upstream="apache/airflow#1, observed"), "neither `unreported` nor owner/repo#N",
-                 id="upstream-partly-free-text"),
-    pytest.param(_mutated(GOOD, intermittent=True), "`intermittent` must say why", id="intermittent-true"),
-    pytest.param(_mutated(GOOD_SCENARIO, scenarios=[{"id": "scenario.pools.partial_patch"}]), "must name `id` and the `step`",
-                 id="scenario-without-step"),
-    pytest.param(_mutated(GOOD_SCENARIO, scenarios=[{"id": "scenario.pools.*", "step": "patch"}]), "wildcard",
-                 id="scenario-wildcard"),
-    pytest.param(_mutated(GOOD, operations=_DROP), "scoped to nothing", id="no-scope"),
-    pytest.param(_mutated(GOOD, checks=["acf_no_such_check"]), "unknown check 'acf_no_such_check'", id="unknown-check"),
-    pytest.param(_mutated(GOOD, versions="2.10"), "not a PEP 440 specifier", id="bad-versions"),
-    pytest.param(_mutated(GOOD, backend="oracle"), "backend 'oracle'", id="bad-backend"),
-    pytest.param(_mutated(GOOD, trigger={"text": "limit=0"}), "structured facts", id="request-text"),
-    pytest.param(_mutated(GOOD, response={"status": 400, "body": "("}), "bad pattern", id="bad-regex"),
-    pytest.param(_mutated(GOOD, response={"status": 400, "body": "x", "headers": "y"}), "unknown response keys",
-                 id="unknown-response-key"),
-])
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        pytest.param(_mutated(GOOD, match="Page limit"), "unknown keys", id="match-request-text"),
+        pytest.param(_mutated(GOOD, message="Page limit"), "unknown keys", id="message-request-text"),
+        pytest.param(_mutated(GOOD, operations=["*"]), "wildcard", id="operations-star"),
+        pytest.param(
+            _mutated(GOOD, operations=["get_*"], reproduce=[{"each": True}]), "wildcard", id="operations-glob"
+        ),
+        pytest.param(_mutated(GOOD, response={"status": 400}), "status only", id="status-only"),
+        pytest.param(_mutated(GOOD, response={"body": "x"}), "no `status`", id="no-status"),
+        pytest.param(_mutated(GOOD, reproduce=_DROP), "missing `reproduce`", id="missing-reproduce"),
+        pytest.param(
+            _mutated(GOOD, reproduce=[{"operation": "get_dags"}]),
+            "no reproduction for operations ['get_pools']",
+            id="operation-without-reproduction",
+        ),
+        pytest.param(
+            _mutated(GOOD, reproduce=[{"query": {"limit": 0}}]),
+            "must name its `operation`",
+            id="reproduction-without-operation",
+        ),
+        pytest.param(
+            _mutated(GOOD, upstream="observed on Airflow 2.10.5"),
+            "neither `unreported` nor owner/repo#N",
+            id="upstream-free-text",
+        ),
+        pytest.param(
+            _mutated(GOOD, upstream="apache/airflow#1, observed"),
+            "neither `unreported` nor owner/repo#N",
+            id="upstream-partly-free-text",
+        ),
+        pytest.param(_mutated(GOOD, intermittent=True), "`intermittent` must say why", id="intermittent-true"),
+        pytest.param(
+            _mutated(GOOD_SCENARIO, scenarios=[{"id": "scenario.pools.partial_patch"}]),
+            "must name `id` and the `step`",
+            id="scenario-without-step",
+        ),
+        pytest.param(
+            _mutated(GOOD_SCENARIO, scenarios=[{"id": "scenario.pools.*", "step": "patch"}]),
+            "wildcard",
+            id="scenario-wildcard",
+        ),
+        pytest.param(_mutated(GOOD, operations=_DROP), "scoped to nothing", id="no-scope"),
+        pytest.param(
+            _mutated(GOOD, checks=["acf_no_such_check"]), "unknown check 'acf_no_such_check'", id="unknown-check"
+        ),
+        pytest.param(_mutated(GOOD, versions="2.10"), "not a PEP 440 specifier", id="bad-versions"),
+        pytest.param(_mutated(GOOD, backend="oracle"), "backend 'oracle'", id="bad-backend"),
+        pytest.param(_mutated(GOOD, trigger={"text": "limit=0"}), "structured facts", id="request-text"),
+        pytest.param(_mutated(GOOD, response={"status": 400, "body": "("}), "bad pattern", id="bad-regex"),
+        pytest.param(
+            _mutated(GOOD, response={"status": 400, "body": "x", "headers": "y"}),
+            "unknown response keys",
+            id="unknown-response-key",
+        ),
+    ],
+)
 def test_lint_rejects(entry: dict, needle: str):
     problems = lint([entry], KNOWN)
     assert problems, f"lint accepted {entry}"
@@ -546,9 +620,16 @@ def test_expectations_known_uses_covers():
     dev = next(d for d in exp.deviations if d.id == "v2-bulk-delete-entity-objects-500")
     objects = {"actions": [{"action": "delete", "entities": [{"name": "acf_p", "slots": 1}]}]}
     names = {"actions": [{"action": "delete", "entities": ["acf_p"]}]}
-    obs = Observation(result_id="property.bulk_pools", operation="bulk_pools", check="not_a_server_error", status=500,
-                      content_type="application/json", body='{"detail": {"reason": "Database error"}}',
-                      body_fields=frozenset({"actions"}), request_json=objects)
+    obs = Observation(
+        result_id="property.bulk_pools",
+        operation="bulk_pools",
+        check="not_a_server_error",
+        status=500,
+        content_type="application/json",
+        body='{"detail": {"reason": "Database error"}}',
+        body_fields=frozenset({"actions"}),
+        request_json=objects,
+    )
     assert dev.covers(obs)
     assert exp.known(obs) is dev
     assert exp.known(_replace(obs, request_json=names)) is None  # the same crash without the trigger: a failure
@@ -557,5 +638,3 @@ def test_expectations_known_uses_covers():
     assert exp.known(_replace(obs, request_json=None)) is None
     created = {"actions": [{"action": "create", "entities": [{"name": "acf_p", "slots": 1}]}]}
     assert exp.known(_replace(obs, request_json=created)) is None  # objects of a create are no delete's objects
-
-

@@ -41,13 +41,16 @@ def spec_for(version: str) -> dict:
 V3 = spec_for("3.3.2")
 V2 = spec_for("2.10.5")
 BULK = {
-    "id": "acf-bulk-500", "versions": ">=3.3,<3.4", "operations": ["bulk_pools"],
+    "id": "acf-bulk-500",
+    "versions": ">=3.3,<3.4",
+    "operations": ["bulk_pools"],
     "checks": ["not_a_server_error", "status_code_conformance"],
     "response": {"status": 500, "content_type": "application/json"},
     "trigger": {"body_types": {"/actions/*/entities/*": "object"}},
     "reproduce": [{"operation": "bulk_pools", "body": {"actions": []}}],
     "control": [{"operation": "bulk_pools", "body": {"actions": []}}],
-    "upstream": "unreported", "summary": "s",
+    "upstream": "unreported",
+    "summary": "s",
 }
 
 
@@ -66,23 +69,46 @@ def test_a_precise_5xx_entry_passes():
     assert problems(BULK, ["3.3.2"], spec_for) == []
 
 
-@pytest.mark.parametrize(("entry", "needle"), [
-    pytest.param(_with(trigger={}), "needs a `trigger`", id="5xx-without-trigger"),
-    pytest.param(_with(control=[]), "needs a `control`", id="5xx-without-control"),
-    pytest.param(_with(response={"status": 422, "body": "Value error, "}, checks=["positive_data_acceptance"]),
-                 "generic error text", id="pydantic-value-error"),
-    pytest.param(_with(response={"status": 500, "body": '"reason": ?"Database error"'}), "generic error text",
-                 id="database-error"),
-    pytest.param(_with(response={"status": 200, "schema_error": "anyOf"}, checks=["response_schema_conformance"]),
-                 "root error of an anyOf", id="anyof-root"),
-    pytest.param(_with(response={"status": [200, 201], "content_type": "application/json"},
-                       checks=["negative_data_rejection"]), "switches negative_data_rejection off", id="wholesale"),
-    pytest.param(_with(versions=">=3.3"), "no upper bound", id="open-range"),
-    pytest.param(_with(response={"status": 422, "body": "x"}, checks=["status_code_conformance"]),
-                 "status_code_conformance cannot fail on bulk_pools", id="documented-status"),
-    pytest.param(_with(response={"status": 422, "body": "x"}, checks=["positive_data_acceptance"]),
-                 "positive_data_acceptance cannot fail on bulk_pools", id="documented-refusal"),
-])
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        pytest.param(_with(trigger={}), "needs a `trigger`", id="5xx-without-trigger"),
+        pytest.param(_with(control=[]), "needs a `control`", id="5xx-without-control"),
+        pytest.param(
+            _with(response={"status": 422, "body": "Value error, "}, checks=["positive_data_acceptance"]),
+            "generic error text",
+            id="pydantic-value-error",
+        ),
+        pytest.param(
+            _with(response={"status": 500, "body": '"reason": ?"Database error"'}),
+            "generic error text",
+            id="database-error",
+        ),
+        pytest.param(
+            _with(response={"status": 200, "schema_error": "anyOf"}, checks=["response_schema_conformance"]),
+            "root error of an anyOf",
+            id="anyof-root",
+        ),
+        pytest.param(
+            _with(
+                response={"status": [200, 201], "content_type": "application/json"}, checks=["negative_data_rejection"]
+            ),
+            "switches negative_data_rejection off",
+            id="wholesale",
+        ),
+        pytest.param(_with(versions=">=3.3"), "no upper bound", id="open-range"),
+        pytest.param(
+            _with(response={"status": 422, "body": "x"}, checks=["status_code_conformance"]),
+            "status_code_conformance cannot fail on bulk_pools",
+            id="documented-status",
+        ),
+        pytest.param(
+            _with(response={"status": 422, "body": "x"}, checks=["positive_data_acceptance"]),
+            "positive_data_acceptance cannot fail on bulk_pools",
+            id="documented-refusal",
+        ),
+    ],
+)
 def test_each_rule_rejects_what_excuses_more_than_one_defect(entry, needle):
     found = problems(entry, ["3.3.2"], spec_for)
     assert any(needle in p for p in found), found
@@ -113,8 +139,13 @@ def test_an_ignored_undeclared_query_parameter_is_permitted_other_invalid_input_
     assert acceptance_permitted(dags, {"query:additionalProperties"})
     assert not acceptance_permitted(dags, {"query:additionalProperties", "query:type"})
     assert not acceptance_permitted(dags, set())
-    assert violates("negative_data_rejection", V3, dags, 200, "application/json", b"{}", mutations=["unknown_query"]) is False
-    assert violates("negative_data_rejection", V3, dags, 200, "application/json", b"{}", mutations=["query_type"]) is True
+    assert (
+        violates("negative_data_rejection", V3, dags, 200, "application/json", b"{}", mutations=["unknown_query"])
+        is False
+    )
+    assert (
+        violates("negative_data_rejection", V3, dags, 200, "application/json", b"{}", mutations=["query_type"]) is True
+    )
     assert permitted("negative_data_rejection", dags, 200, {"query:additionalProperties"})
     assert not permitted("negative_data_rejection", dags, 422, {"query:additionalProperties"})
 
@@ -137,6 +168,10 @@ def test_a_control_is_clean_unless_it_reproduces_the_answer_and_a_permitted_answ
     assert controls(dev, {"get_pools"}) == []  # a release without the operation has no control to replay
     mapped = {v: _as_control(Replay(dev, "bulk_pools", v)) for v in (OCCURS, ABSENT, PERMITTED, NOT_REPLAYED)}
     assert {v: r.verdict for v, r in mapped.items()} == {
-        OCCURS: CONTROL_FAILS, ABSENT: CONTROL_CLEAN, PERMITTED: CONTROL_CLEAN, NOT_REPLAYED: NOT_REPLAYED}
+        OCCURS: CONTROL_FAILS,
+        ABSENT: CONTROL_CLEAN,
+        PERMITTED: CONTROL_CLEAN,
+        NOT_REPLAYED: NOT_REPLAYED,
+    }
     assert all(r.control for r in mapped.values()) and mapped[OCCURS].bad and not mapped[ABSENT].bad
     assert Replay(dev, "bulk_pools", PERMITTED).bad and not Replay(dev, "bulk_pools", OCCURS).bad

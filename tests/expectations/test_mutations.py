@@ -81,8 +81,15 @@ def test_first_applicable_kind_of_a_list_is_used(v1):
 
 
 def test_lint_rejects_an_unknown_mutation_kind():
-    entry = {"id": "x-test", "versions": "<3", "operations": ["get_dags"], "checks": ["status_code_conformance"],
-             "response": {"status": 400, "body": "x"}, "reproduce": [{"each": True, "mutate": "no_such_kind"}],
-             "upstream": "unreported", "summary": "s"}
+    entry = {
+        "id": "x-test",
+        "versions": "<3",
+        "operations": ["get_dags"],
+        "checks": ["status_code_conformance"],
+        "response": {"status": 400, "body": "x"},
+        "reproduce": [{"each": True, "mutate": "no_such_kind"}],
+        "upstream": "unreported",
+        "summary": "s",
+    }
     problems = lint([entry], ["status_code_conformance"])
     assert any("no_such_kind" in p for p in problems)

@@ -46,6 +46,7 @@ class CampaignError(RuntimeError):
 
 # ----------------------------------------------------------------- timeline
 
+
 @dataclass(frozen=True)
 class Window:
     """When one check ran: setup from `start` to `call`, then call and teardown until `end`."""
@@ -90,6 +91,7 @@ class Timeline:
 
 # ----------------------------------------------------------------- results
 
+
 @dataclass
 class Detection:
     """The final word on one mutation."""
@@ -126,14 +128,26 @@ class Batch:
 
 # ----------------------------------------------------------------- the campaign
 
+
 class Campaign:
     """Runs the clean baseline, then every applicable mutation, against one target."""
 
-    def __init__(self, target: Target, corpus: Iterable[Mutation], workdir: Path,
-                 *, pycache: Path | None = None, isolated: bool = False, only: str = "scenarios,effects,posture",
-                 scope: Iterable[str] | None = None, extra: tuple[str, ...] = (),
-                 keyword: Callable[[Iterable[str]], str] = keyword_for,
-                 controls: Iterable[Mutation] = (), isolate_uncaught: bool = True, probe_paused: bool = True) -> None:
+    def __init__(
+        self,
+        target: Target,
+        corpus: Iterable[Mutation],
+        workdir: Path,
+        *,
+        pycache: Path | None = None,
+        isolated: bool = False,
+        only: str = "scenarios,effects,posture",
+        scope: Iterable[str] | None = None,
+        extra: tuple[str, ...] = (),
+        keyword: Callable[[Iterable[str]], str] = keyword_for,
+        controls: Iterable[Mutation] = (),
+        isolate_uncaught: bool = True,
+        probe_paused: bool = True,
+    ) -> None:
         """`only`, `scope`, `extra` and `keyword` let a campaign judge another tier than scenarios+posture.
 
         `scope`: the result ids of the clean run (None: the whole tier); `extra`: CLI arguments of every
@@ -194,14 +208,17 @@ class Campaign:
 
     def _precondition(self, targets: set[str] | None) -> None:
         if not self.target.scheduler_healthy():
-            raise CampaignError(f"the scheduler of Airflow {self.target.version} at {self.target.url} is not healthy; "
-                                "detection results would not mean anything (restart it with down/up)")
+            raise CampaignError(
+                f"the scheduler of Airflow {self.target.version} at {self.target.url} is not healthy; "
+                "detection results would not mean anything (restart it with down/up)"
+            )
         if (targets is None or DELETES_DAG in targets) and not self.target.wait_for_dag(DISPOSABLE_DAG):
             raise CampaignError(f"{DISPOSABLE_DAG} did not come back within 120 s after a previous run deleted it")
 
     # -- one run through a proxy -------------------------------------------
-    def _run(self, label: str, mutations: list[Mutation], targets: set[str] | None,
-             record: bool = False) -> tuple[RunOutcome, FaultProxy, Timeline]:
+    def _run(
+        self, label: str, mutations: list[Mutation], targets: set[str] | None, record: bool = False
+    ) -> tuple[RunOutcome, FaultProxy, Timeline]:
         """One CLI run through a proxy armed with `mutations`, selecting `targets` (None: the whole tier)."""
         started = time.monotonic()
         try:
@@ -209,8 +226,9 @@ class Campaign:
         finally:
             self.elapsed_s += time.monotonic() - started
 
-    def _run_once(self, label: str, mutations: list[Mutation], targets: set[str] | None,
-                  record: bool) -> tuple[RunOutcome, FaultProxy, Timeline]:
+    def _run_once(
+        self, label: str, mutations: list[Mutation], targets: set[str] | None, record: bool
+    ) -> tuple[RunOutcome, FaultProxy, Timeline]:
         self._precondition(targets)
         keyword = self.keyword(targets) if targets is not None else self._clean_keyword()
         self._runs += 1
@@ -229,14 +247,32 @@ class Campaign:
             only += ",authorization"
         if mutations:  # the official clients' reading is judged in the clean run and by the client cases, not here
             env["AIRFLOW_CONFORMANCE_CLIENT"] = "none"
-        with FaultProxy(self.target.url, mutations, credentials=self.target.credentials,
-                        record_requests=record) as proxy:
-            outcome = run_suite(proxy.url, self.target.auth_spec, run_dir / "report", keyword=keyword,
-                                timeout=RUN_TIMEOUT, env=env, only=only, extra=self.extra)
+        with FaultProxy(
+            self.target.url, mutations, credentials=self.target.credentials, record_requests=record
+        ) as proxy:
+            outcome = run_suite(
+                proxy.url,
+                self.target.auth_spec,
+                run_dir / "report",
+                keyword=keyword,
+                timeout=RUN_TIMEOUT,
+                env=env,
+                only=only,
+                extra=self.extra,
+            )
         if any(_deletes(m) for m in mutations) and outcome.results.get("run_id"):
             # a swallowed DELETE told the run's ledger the object was gone: sweep it by the run's prefix
-            cli("cleanup", "--target", self.target.url, "--auth", self.target.auth_spec,
-                "--run-id", outcome.results["run_id"], timeout=300, env=env)
+            cli(
+                "cleanup",
+                "--target",
+                self.target.url,
+                "--auth",
+                self.target.auth_spec,
+                "--run-id",
+                outcome.results["run_id"],
+                timeout=300,
+                env=env,
+            )
         return outcome, proxy, Timeline(timeline_file)
 
     def _clean_keyword(self) -> str | None:
@@ -339,9 +375,19 @@ class Campaign:
     def _detection(m: Mutation, outcome: RunOutcome, proxy: FaultProxy, how: str) -> Detection:
         statuses = {c: outcome.status_of(c) for c in m.catches}
         messages = {c: outcome.result(c).get("message", "") for c in m.catches}
-        note = "" if outcome.results else f"no results.json (exit {outcome.returncode}): {outcome.stderr.strip()[-300:]}"
-        return Detection(m, statuses, messages, proxy.fired(m.name), how, outcome.duration_s, note,
-                         {c: outcome.result(c) for c in m.catches})
+        note = (
+            "" if outcome.results else f"no results.json (exit {outcome.returncode}): {outcome.stderr.strip()[-300:]}"
+        )
+        return Detection(
+            m,
+            statuses,
+            messages,
+            proxy.fired(m.name),
+            how,
+            outcome.duration_s,
+            note,
+            {c: outcome.result(c) for c in m.catches},
+        )
 
     # -- summary ----------------------------------------------------------------
     def score(self) -> dict:

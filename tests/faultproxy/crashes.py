@@ -39,18 +39,26 @@ CHECK = "not_a_server_error"
 PAGES = {
     "text/plain": "Internal Server Error",
     "application/json": '{"detail": "Internal Server Error"}',  # FastAPI's generic 500, no "Database error" reason
-    "text/html": ("<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
-                  "<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to "
-                  "complete your request. Either the server is overloaded or there is an error in the "
-                  "application.</p>\n"),
+    "text/html": (
+        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+        "<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to "
+        "complete your request. Either the server is overloaded or there is an error in the "
+        "application.</p>\n"
+    ),
 }
 
 
 def is_bare_5xx(dev: Deviation) -> bool:
     """An operation-scoped entry whose answer is a 5xx told apart by status and content type only."""
     sig = dev.response
-    return (bool(dev.operations) and bool(sig.status) and all(s >= 500 for s in sig.status)
-            and sig.body is None and not sig.pointer and sig.schema_error is None)
+    return (
+        bool(dev.operations)
+        and bool(sig.status)
+        and all(s >= 500 for s in sig.status)
+        and sig.body is None
+        and not sig.pointer
+        and sig.schema_error is None
+    )
 
 
 @dataclass(frozen=True)
@@ -124,9 +132,11 @@ def header(crash: Crash) -> str:
 
 def _of_operation(crash: Crash, version: str) -> Callable[[Request], bool]:
     router = router_for(version)
-    return lambda request: (request.headers.get(CASE_HEADER) is not None
-                            and (m := router.match(request.method, request.path)) is not None
-                            and m.operation_id == crash.operation)
+    return lambda request: (
+        request.headers.get(CASE_HEADER) is not None
+        and (m := router.match(request.method, request.path)) is not None
+        and m.operation_id == crash.operation
+    )
 
 
 def untriggered(crash: Crash, version: str) -> Mutation:
@@ -139,23 +149,33 @@ def untriggered(crash: Crash, version: str) -> Mutation:
         obs = observation(crash, request)
         return not any(carries_trigger(d, obs) for d in entries)
 
-    return Mutation(crash.name, (crash.result,),
-                    f"{crash.operation} answers {crash.status} {crash.content_type} to every generated request "
-                    f"without the trigger of {', '.join(d.id for d in entries)}",
-                    method=router_for(version).by_id[crash.operation].method, versions=f"=={version}",
-                    anonymous=False, where=where,
-                    request=reply_page(crash.status, page(crash), header(crash)))
+    return Mutation(
+        crash.name,
+        (crash.result,),
+        f"{crash.operation} answers {crash.status} {crash.content_type} to every generated request "
+        f"without the trigger of {', '.join(d.id for d in entries)}",
+        method=router_for(version).by_id[crash.operation].method,
+        versions=f"=={version}",
+        anonymous=False,
+        where=where,
+        request=reply_page(crash.status, page(crash), header(crash)),
+    )
 
 
 def triggered(crash: Crash, dev: Deviation, version: str) -> Mutation:
     """The negative control: the crash page only for the generated requests that DO carry `dev`'s trigger."""
     is_op = _of_operation(crash, version)
-    return Mutation(f"{crash.name}_with_trigger", (crash.result,),
-                    f"{crash.operation} answers {crash.status} {crash.content_type} only to requests with "
-                    f"{dev.trigger.describe()} ({dev.id})",
-                    method=router_for(version).by_id[crash.operation].method, versions=f"=={version}",
-                    anonymous=False, where=lambda request: is_op(request) and carries_trigger(dev, observation(crash, request)),
-                    request=reply_page(crash.status, page(crash), header(crash)))
+    return Mutation(
+        f"{crash.name}_with_trigger",
+        (crash.result,),
+        f"{crash.operation} answers {crash.status} {crash.content_type} only to requests with "
+        f"{dev.trigger.describe()} ({dev.id})",
+        method=router_for(version).by_id[crash.operation].method,
+        versions=f"=={version}",
+        anonymous=False,
+        where=lambda request: is_op(request) and carries_trigger(dev, observation(crash, request)),
+        request=reply_page(crash.status, page(crash), header(crash)),
+    )
 
 
 def control_for(version: str, candidates: list[Crash]) -> tuple[Crash, Deviation] | None:
@@ -166,11 +186,17 @@ def control_for(version: str, candidates: list[Crash]) -> tuple[Crash, Deviation
     (cheap, change nothing), then by name, so the choice is stable. A trigger naming kinds of invalid
     input is left out: those are facts of how the suite generated a case, not of the request.
     """
-    usable = [(c, d) for c in candidates if c.applies_to(version)
-              if all(e.trigger for e in c.on(version))
-              for d in c.on(version) if d.trigger and not d.trigger.invalid]
-    usable.sort(key=lambda cd: (_rarity(cd[1]), router_for(version).by_id[cd[0].operation].method != "GET",
-                                cd[0].operation))
+    usable = [
+        (c, d)
+        for c in candidates
+        if c.applies_to(version)
+        if all(e.trigger for e in c.on(version))
+        for d in c.on(version)
+        if d.trigger and not d.trigger.invalid
+    ]
+    usable.sort(
+        key=lambda cd: (_rarity(cd[1]), router_for(version).by_id[cd[0].operation].method != "GET", cd[0].operation)
+    )
     return usable[0] if usable else None
 
 

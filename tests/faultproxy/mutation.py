@@ -103,8 +103,10 @@ class Mutation:
 
 # =============================================================== request hooks
 
-def reply(status: int, json: Any = None, *, content_type: str = "application/json",
-          headers: dict[str, str] | None = None) -> RequestHook:
+
+def reply(
+    status: int, json: Any = None, *, content_type: str = "application/json", headers: dict[str, str] | None = None
+) -> RequestHook:
     """Answer without asking the target (a fabricated success or error)."""
 
     def hook(ex: Exchange) -> Reply:
@@ -206,6 +208,7 @@ def pretend_applied(status: int = 200, **overrides: Any) -> RequestHook:
 
 # =============================================================== response hooks
 
+
 def set_status(status: int) -> ResponseHook:
     def hook(ex: Exchange, resp: Response) -> Response:
         resp.status = status
@@ -276,6 +279,7 @@ def set_fields(**values: Any) -> Callable[[dict], None]:
 
 # =============================================================== predicates
 
+
 def has_key(*keys: str) -> Callable[[Any], bool]:
     """Body predicate: the JSON body is an object with all of `keys`."""
     return lambda body: isinstance(body, dict) and all(k in body for k in keys)
@@ -308,6 +312,7 @@ def as_int(value: str, default: int = 0) -> int:
 
 # =============================================================== identities
 
+
 def caller(request: Request) -> str | None:
     """The user a request acts as: the Basic user, or the `sub` of a bearer JWT (None: anonymous or unknown)."""
     auth = request.headers.get("Authorization") or ""
@@ -327,4 +332,3 @@ def caller(request: Request) -> str | None:
 def when_caller(user: str, hook: RequestHook) -> RequestHook:
     """Apply a request hook only to requests made as `user` (the others pass unchanged, and do not count as fired)."""
     return lambda ex: hook(ex) if caller(ex.request) == user else None
-

@@ -37,15 +37,29 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 # Headers that describe one hop, not the message: never copied across the proxy.
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
-    "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding", "content-encoding",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "accept-encoding",
+        "content-encoding",
+    }
+)
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 UPSTREAM_TIMEOUT = 60.0
 
 
 # ----------------------------------------------------------------- credentials
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -67,6 +81,7 @@ class Credentials:
 
 
 # ----------------------------------------------------------------- exchanges
+
 
 class CaseInsensitiveDict(dict):
     """Just enough of a case-insensitive header map (keys stored as sent)."""
@@ -194,19 +209,25 @@ class Exchange:
         self.request = request
         self.state = state
 
-    def forward(self, method: str | None = None, target: str | None = None, *, body: bytes | None = None,
-                headers: dict | None = None) -> Response:
+    def forward(
+        self,
+        method: str | None = None,
+        target: str | None = None,
+        *,
+        body: bytes | None = None,
+        headers: dict | None = None,
+    ) -> Response:
         """Send a request upstream now (default: this request as it currently stands)."""
         req = self.request
         hdrs = CaseInsensitiveDict(req.headers if headers is None else headers)
-        return self.proxy.upstream(method or req.method, target or req.target, hdrs,
-                                   req.body if body is None else body)
+        return self.proxy.upstream(method or req.method, target or req.target, hdrs, req.body if body is None else body)
 
     def real_authorization(self) -> str:
         return self.proxy.real_authorization()
 
 
 # ----------------------------------------------------------------- mutations (protocol)
+
 
 class MutationLike:
     """What the proxy needs from a mutation (`faultproxy.mutation.Mutation` is the one implementation).
@@ -238,6 +259,7 @@ class _Armed:
 
 # ----------------------------------------------------------------- the server
 
+
 class FaultProxy:
     """A threaded proxy on 127.0.0.1 forwarding to `upstream`, applying `mutations` in order.
 
@@ -246,8 +268,16 @@ class FaultProxy:
     closed (new connections are refused) and open connections are dropped.
     """
 
-    def __init__(self, upstream: str, mutations: Iterable[MutationLike] = (), *, credentials: Credentials | None = None,
-                 die_after: int | None = None, record_requests: bool = False, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        mutations: Iterable[MutationLike] = (),
+        *,
+        credentials: Credentials | None = None,
+        die_after: int | None = None,
+        record_requests: bool = False,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.upstream_url = upstream.rstrip("/")
         self.tls = tls  # serve HTTPS with this server context (a deployment behind TLS)
         self.credentials = credentials
@@ -278,8 +308,9 @@ class FaultProxy:
         self._server = _Server(("127.0.0.1", 0), handler)
         if self.tls is not None:  # a failed handshake is an OSError in accept(): the server shrugs it off
             self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="faultproxy", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="faultproxy", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -324,8 +355,14 @@ class FaultProxy:
         """Forward one request to the real Airflow; headers (Authorization included) go as they are."""
         out = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
         out["Accept-Encoding"] = "identity"  # bodies must stay readable for mutations
-        resp = self._session().request(method, self.upstream_url + target, headers=out, data=body or None,
-                                       allow_redirects=False, timeout=UPSTREAM_TIMEOUT)
+        resp = self._session().request(
+            method,
+            self.upstream_url + target,
+            headers=out,
+            data=body or None,
+            allow_redirects=False,
+            timeout=UPSTREAM_TIMEOUT,
+        )
         hdrs = CaseInsensitiveDict({k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP})
         return Response(resp.status_code, hdrs, resp.content)
 
@@ -338,8 +375,11 @@ class FaultProxy:
             return "Basic " + base64.b64encode(f"{creds.user}:{creds.password}".encode()).decode()
         with self._lock:
             if self._token is None:
-                resp = self._session().post(f"{self.upstream_url}/auth/token", timeout=UPSTREAM_TIMEOUT,
-                                            json={"username": creds.user, "password": creds.password})
+                resp = self._session().post(
+                    f"{self.upstream_url}/auth/token",
+                    timeout=UPSTREAM_TIMEOUT,
+                    json={"username": creds.user, "password": creds.password},
+                )
                 resp.raise_for_status()
                 self._token = resp.json()["access_token"]
             return f"Bearer {self._token}"
@@ -479,8 +519,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         parts = urlsplit(self.path)
-        request = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                          CaseInsensitiveDict(self.headers.items()), self._read_body())
+        request = Request(
+            self.command,
+            parts.path,
+            parse_qs(parts.query, keep_blank_values=True),
+            CaseInsensitiveDict(self.headers.items()),
+            self._read_body(),
+        )
         try:
             answer, fired = self.proxy.handle(request)
         except requests.RequestException:
@@ -503,4 +548,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
-

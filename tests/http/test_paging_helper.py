@@ -27,9 +27,16 @@ class FakeResponse:
 class FakeSession:
     """Serves `items` under `key`; `total` and `on_call` let a test bend the answers."""
 
-    def __init__(self, items: list, *, key: str = "things", ignore_offset: bool = False,
-                 total: Callable[[int], int] | None = None, on_call: Callable[[int], None] | None = None,
-                 max_limit: int = 100) -> None:
+    def __init__(
+        self,
+        items: list,
+        *,
+        key: str = "things",
+        ignore_offset: bool = False,
+        total: Callable[[int], int] | None = None,
+        on_call: Callable[[int], None] | None = None,
+        max_limit: int = 100,
+    ) -> None:
         self.items, self.key, self.ignore_offset = items, key, ignore_offset
         self.total, self.on_call, self.max_limit = total, on_call, max_limit
         self.calls: list[dict] = []
@@ -43,7 +50,7 @@ class FakeSession:
         limit = min(int(params.get("limit", 100)), self.max_limit)
         offset = 0 if self.ignore_offset else int(params.get("offset", 0))
         total = self.total(len(self.calls)) if self.total else len(self.items)
-        return FakeResponse(200, {self.key: self.items[offset:offset + limit], "total_entries": total})
+        return FakeResponse(200, {self.key: self.items[offset : offset + limit], "total_entries": total})
 
 
 def _listing(session: FakeSession, **kwargs: Any) -> Listing:
@@ -135,8 +142,11 @@ def test_an_error_answer_ends_with_the_response_kept():
     class Failing(FakeSession):
         def call(self, method: str, path: str, params: dict | None = None, **kwargs: Any) -> FakeResponse:
             super().call(method, path, params=params)
-            return FakeResponse(503, {"detail": "down"}) if len(self.calls) == 2 else \
-                FakeResponse(200, {"things": [{"id": len(self.calls)}] * 100, "total_entries": 300})
+            return (
+                FakeResponse(503, {"detail": "down"})
+                if len(self.calls) == 2
+                else FakeResponse(200, {"things": [{"id": len(self.calls)}] * 100, "total_entries": 300})
+            )
 
     listing = _listing(Failing([]))
     assert listing.problem == "GET /things offset=100 answered HTTP 503"
@@ -170,8 +180,16 @@ def test_cleanup_reports_a_server_ignoring_offset_as_a_problem():
             self.key = path.rsplit("/", 1)[-1].replace("dagRuns", "dag_runs")
             return super().call(method, path, params=params)
 
-    session = AnyCollection([{"key": f"other_{i}", "name": f"other_{i}", "connection_id": f"other_{i}",
-                              "dag_run_id": f"other_{i}"} for i in range(250)], ignore_offset=True)
+    session = AnyCollection(
+        [
+            {"key": f"other_{i}", "name": f"other_{i}", "connection_id": f"other_{i}", "dag_run_id": f"other_{i}"}
+            for i in range(250)
+        ],
+        ignore_offset=True,
+    )
     found, problems = sweep(session, "acf_test_", ["conformance_probe"])
     assert found == [] and len(problems) == 4 and len(session.calls) == 8
-    assert problems[0] == "listing /variables for leftovers: offset ignored: page at offset 100 repeats the page at offset 0"
+    assert (
+        problems[0]
+        == "listing /variables for leftovers: offset ignored: page at offset 100 repeats the page at offset 0"
+    )

@@ -51,14 +51,18 @@ def _session(target: LocalTarget) -> requests.Session:
     if target.auth["kind"] == "basic":
         s.auth = (target.auth["user"], target.auth["password"])
     else:
-        r = s.post(f"{target.url}/auth/token",
-                   json={"username": target.auth["user"], "password": target.auth["password"]}, timeout=10)
+        r = s.post(
+            f"{target.url}/auth/token",
+            json={"username": target.auth["user"], "password": target.auth["password"]},
+            timeout=10,
+        )
         assert r.status_code == 201, r.text
         s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
     return s
 
 
 # ------------------------------------------------------------------ bad inputs (fast)
+
 
 def test_unknown_version_is_a_config_error():
     proc = cli("up", "--airflow", "9.9.9")
@@ -85,8 +89,9 @@ def test_probe_dags_install_needs_an_existing_folder():
     assert "/nonexistent" in _one_plain_line(proc)
 
 
-@pytest.mark.parametrize(("version", "marker_import"), [("2.10.5", "airflow.operators.python"),
-                                                        ("3.3.2", "airflow.sdk")])
+@pytest.mark.parametrize(
+    ("version", "marker_import"), [("2.10.5", "airflow.operators.python"), ("3.3.2", "airflow.sdk")]
+)
 def test_probe_dags_install_copies_the_major_set(tmp_path, version, marker_import):
     proc = cli("probe-dags", "install", str(tmp_path), "--airflow", version)
     assert proc.returncode == 0, proc.stderr
@@ -106,6 +111,7 @@ def test_probe_dags_install_copies_the_major_set(tmp_path, version, marker_impor
 
 
 # ------------------------------------------------------------------ real targets
+
 
 @pytest.fixture(scope="module", params=VERSIONS)
 def up_target(request):
@@ -158,8 +164,7 @@ def test_auth_spec_works_and_wrong_password_is_rejected(up_target):
     if kind == "basic":
         bad = requests.get(f"{target.api_root}/dags", auth=(user, password + "x"), timeout=10)
     else:
-        bad = requests.post(f"{target.url}/auth/token", json={"username": user, "password": password + "x"},
-                            timeout=10)
+        bad = requests.post(f"{target.url}/auth/token", json={"username": user, "password": password + "x"}, timeout=10)
     assert bad.status_code == 401
     assert requests.get(f"{target.api_root}/dags", timeout=10).status_code == 401
 
@@ -190,8 +195,12 @@ def test_probe_dag_run_succeeds_with_xcom(up_target):
     r = s.patch(dag, params={"update_mask": "is_paused"}, json={"is_paused": False}, timeout=10)
     assert r.status_code == 200, r.text
     conf = {"probe": "test_local_targets"}
-    body = {"conf": conf, **({"execution_date": datetime.now(timezone.utc).isoformat()}
-                             if target.api == "v1" else {"logical_date": None})}
+    body = {
+        "conf": conf,
+        **(
+            {"execution_date": datetime.now(timezone.utc).isoformat()} if target.api == "v1" else {"logical_date": None}
+        ),
+    }
     r = s.post(f"{dag}/dagRuns", json=body, timeout=10)
     assert r.status_code == 200, r.text
     run_id = r.json()["dag_run_id"]
@@ -232,8 +241,9 @@ def check_queued_asset_event(target: LocalTarget, up_stderr: str) -> None:
     assert event["asset_id"] in [a["id"] for a in assets if a["name"] == QUEUED_ASSET]
 
     def events() -> int:
-        return s.get(f"{target.api_root}/assets/events", params={"asset_id": event["asset_id"]},
-                     timeout=30).json()["total_entries"]
+        return s.get(f"{target.api_root}/assets/events", params={"asset_id": event["asset_id"]}, timeout=30).json()[
+            "total_entries"
+        ]
 
     before = events()
     again = cli("up", "--airflow", target.version)

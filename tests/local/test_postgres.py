@@ -27,8 +27,11 @@ def _listening(port: int) -> bool:
 
 
 def _token(target: LocalTarget) -> str:
-    r = requests.post(f"{target.url}/auth/token", timeout=10,
-                      json={"username": target.auth["user"], "password": target.auth["password"]})
+    r = requests.post(
+        f"{target.url}/auth/token",
+        timeout=10,
+        json={"username": target.auth["user"], "password": target.auth["password"]},
+    )
     assert r.status_code == 201, r.text
     return r.json()["access_token"]
 
@@ -61,10 +64,14 @@ def test_airflow_writes_its_metadata_to_postgresql(pg_target):
     target, _, _ = pg_target
     key = f"acf_pg_{uuid.uuid4().hex[:8]}"
     headers = {"Authorization": f"Bearer {_token(target)}"}
-    r = requests.post(f"{target.api_root}/variables", json={"key": key, "value": "in postgres"}, headers=headers, timeout=30)
+    r = requests.post(
+        f"{target.api_root}/variables", json={"key": key, "value": "in postgres"}, headers=headers, timeout=30
+    )
     assert r.status_code == 201, r.text
     try:
-        rows = postgres.query(Path(target.home), target.db_server["port"], f"SELECT key FROM variable WHERE key = '{key}'")
+        rows = postgres.query(
+            Path(target.home), target.db_server["port"], f"SELECT key FROM variable WHERE key = '{key}'"
+        )
         assert rows.split() == [key]
         assert not (Path(target.home) / "airflow.db").exists()  # nothing went to a SQLite file
     finally:
@@ -78,8 +85,20 @@ def test_run_local_finds_the_running_postgresql_target(pg_target, tmp_path):
     """
     target, _, _ = pg_target
     before = {t.key for t in instance.running()}
-    proc = cli("run", "--local", VERSION, "--only", "scenarios", "-k", "health", "--client", "none",
-               "--report-dir", str(tmp_path), timeout=600)
+    proc = cli(
+        "run",
+        "--local",
+        VERSION,
+        "--only",
+        "scenarios",
+        "-k",
+        "health",
+        "--client",
+        "none",
+        "--report-dir",
+        str(tmp_path),
+        timeout=600,
+    )
     assert {t.key for t in instance.running()} == before  # nothing started, nothing stopped
     if VERSION in before:
         lines = proc.stderr.strip().splitlines()

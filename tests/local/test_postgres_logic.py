@@ -27,17 +27,23 @@ def test_a_postgres_target_has_its_own_key_home_venv_and_port(monkeypatch, tmp_p
     assert venv_dir("2.10.5", ("postgres",)).name == "airflow-2.10.5-postgres" != venv_dir("2.10.5").name
     spec = resolve("2.10.5")
     monkeypatch.setattr(instance, "port_is_free", lambda port: True)
-    assert instance._choose_port(spec, None, "postgres") == instance._choose_port(spec, None) + instance.POSTGRES_PORT_OFFSET
+    assert (
+        instance._choose_port(spec, None, "postgres")
+        == instance._choose_port(spec, None) + instance.POSTGRES_PORT_OFFSET
+    )
     assert spec.requirements_with(("postgres",))[0] == "apache-airflow[postgres]==2.10.5"
     old = LocalTarget.from_json({"version": "2.10.5", "url": "http://127.0.0.1:1", "api": "v1", "auth": {}})
     assert old.database == "sqlite" and old.key == "2.10.5"  # a state file written before databases existed
 
 
-@pytest.mark.parametrize("version, key, other", [
-    ("2.2.5", "AIRFLOW__CORE__SQL_ALCHEMY_CONN", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"),
-    ("2.3.4", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__SQL_ALCHEMY_CONN"),
-    ("3.3.2", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__SQL_ALCHEMY_CONN"),
-])
+@pytest.mark.parametrize(
+    "version, key, other",
+    [
+        ("2.2.5", "AIRFLOW__CORE__SQL_ALCHEMY_CONN", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"),
+        ("2.3.4", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__SQL_ALCHEMY_CONN"),
+        ("3.3.2", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__SQL_ALCHEMY_CONN"),
+    ],
+)
 def test_the_connection_goes_to_the_section_the_release_reads(monkeypatch, tmp_path, version, key, other):
     monkeypatch.setenv("AIRFLOW_CONFORMANCE_CACHE", str(tmp_path))
     spec = resolve(version)
@@ -77,11 +83,14 @@ def test_bad_combinations_are_config_errors():
         instance._check_choices("default", "postgres")
 
 
-@pytest.mark.parametrize("args, words", [
-    (["up", "--airflow", "3.3.2", "--database", "oracle"], "oracle"),
-    (["run", "--target", "http://127.0.0.1:9", "--database", "oracle"], "oracle"),
-    (["matrix", "--target", "http://127.0.0.1:9", "--database", "postgres"], "--database applies to releases"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["up", "--airflow", "3.3.2", "--database", "oracle"], "oracle"),
+        (["run", "--target", "http://127.0.0.1:9", "--database", "oracle"], "oracle"),
+        (["matrix", "--target", "http://127.0.0.1:9", "--database", "postgres"], "--database applies to releases"),
+    ],
+)
 def test_database_misuse_is_one_line_exit_2(args, words):
     proc = subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
@@ -92,25 +101,41 @@ def test_database_misuse_is_one_line_exit_2(args, words):
 def test_database_flag_reads_its_environment_variable():
     for name in ("up", "down", "run", "matrix"):
         option = next(p for p in main.commands[name].params if p.name == "database")
-        assert "AIRFLOW_CONFORMANCE_DATABASE" in (option.envvar if isinstance(option.envvar, list) else [option.envvar]), name
+        assert "AIRFLOW_CONFORMANCE_DATABASE" in (
+            option.envvar if isinstance(option.envvar, list) else [option.envvar]
+        ), name
         assert option.help
 
 
 def test_matrix_labels_and_run_folders():
     label = databases.column_label("2.10.5", "postgres")
     assert label == "2.10.5 · PostgreSQL" and databases.column_label("2.10.5") == "2.10.5"
-    assert databases.split_label(label) == ("2.10.5", "postgres") and databases.split_label("3.3.2") == ("3.3.2", "sqlite")
+    assert databases.split_label(label) == ("2.10.5", "postgres") and databases.split_label("3.3.2") == (
+        "3.3.2",
+        "sqlite",
+    )
     assert databases.run_dir_name(label) == "2.10.5-postgres" and databases.run_dir_name("2.10.5") == "2.10.5"
     assert databases.label_of_dir("2.10.5-postgres", "2.10.5") == label and databases.label_of_dir("2.10.5") == "2.10.5"
-    ordered = sorted([databases.column_label("3.3.2", "postgres"), "3.3.2", label, "2.10.5", "http_x"], key=databases.sort_key)
+    ordered = sorted(
+        [databases.column_label("3.3.2", "postgres"), "3.3.2", label, "2.10.5", "http_x"], key=databases.sort_key
+    )
     assert ordered == ["2.10.5", label, "3.3.2", "3.3.2 · PostgreSQL", "http_x"]
 
 
 def _stored_run(report_dir, folder: str, version: str) -> None:
     out = report_dir / "runs" / folder
     out.mkdir(parents=True)
-    (out / "results.json").write_text(json.dumps({"target": {"airflow_version": version}, "verdict": "conformant",
-                                                  "summary": {}, "results": [], "operations": {}}))
+    (out / "results.json").write_text(
+        json.dumps(
+            {
+                "target": {"airflow_version": version},
+                "verdict": "conformant",
+                "summary": {},
+                "results": [],
+                "operations": {},
+            }
+        )
+    )
 
 
 def test_a_postgres_matrix_adds_columns_beside_the_stored_sqlite_ones(tmp_path):
@@ -124,8 +149,10 @@ def test_a_postgres_matrix_adds_columns_beside_the_stored_sqlite_ones(tmp_path):
     assert [v["version"] for v in doc["versions"]] == ["2.10.5", "2.10.5 · PostgreSQL"]
     assert [c.version for c in collect.load_runs(tmp_path)] == ["2.10.5", "2.10.5 · PostgreSQL"]
     # a SQLite matrix keeps the stored PostgreSQL columns, and replaces its own
-    assert [c.version for c in collect.with_stored([collect.Column("2.10.5")], tmp_path, "sqlite")] == \
-        ["2.10.5", "2.10.5 · PostgreSQL"]
+    assert [c.version for c in collect.with_stored([collect.Column("2.10.5")], tmp_path, "sqlite")] == [
+        "2.10.5",
+        "2.10.5 · PostgreSQL",
+    ]
 
 
 def test_declared_database_of_a_deployed_target():

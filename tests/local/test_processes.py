@@ -80,7 +80,7 @@ def test_a_start_time_recorded_before_psutil_still_matches(tmp_path):
     proc, _ = _spawn(TREE, tmp_path)
     try:
         raw = Path(f"/proc/{proc.pid}/stat").read_text()
-        ticks = int(raw[raw.rfind(")") + 2:].split()[19])
+        ticks = int(raw[raw.rfind(")") + 2 :].split()[19])
         assert processes.is_alive(proc.pid, ticks)
         assert proc.pid in processes.members({proc.pid: ticks})
         assert not processes.is_alive(proc.pid, ticks - 500)

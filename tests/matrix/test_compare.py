@@ -15,19 +15,42 @@ from conformance.matrix.compare import adjacent, compare, is_regression, load_si
 
 
 def _run(version: str, spec: str, statuses: dict[str, str], codes: dict[str, dict], excused: dict[str, list]) -> dict:
-    results = [{"id": rid, "kind": "scenario", "title": rid, "operation_ids": [], "status": status, "message": "",
-                "deviations": [{"id": d} for d in excused.get(rid, [])]} for rid, status in statuses.items()]
+    results = [
+        {
+            "id": rid,
+            "kind": "scenario",
+            "title": rid,
+            "operation_ids": [],
+            "status": status,
+            "message": "",
+            "deviations": [{"id": d} for d in excused.get(rid, [])],
+        }
+        for rid, status in statuses.items()
+    ]
     operations = {op: {"requests": sum(c.values()), "status": "passed", "statuses": c} for op, c in codes.items()}
-    return {"target": {"url": "http://x", "airflow_version": version, "api": "v1"}, "reference_spec": spec,
-            "verdict": "conformant", "results": results, "operations": operations}
+    return {
+        "target": {"url": "http://x", "airflow_version": version, "api": "v1"},
+        "reference_spec": spec,
+        "verdict": "conformant",
+        "results": results,
+        "operations": operations,
+    }
 
 
-A = _run("2.9.3", "2.9.3", {"dags.get": "passed", "pools.crud": "passed", "auth.x": "skipped", "gone": "passed"},
-         {"get_dags": {"200": 3}, "get_pools": {"200": 2, "404": 1}},
-         {"pools.crud": []})
-B = _run("2.10.5", "2.10.5", {"dags.get": "failed", "pools.crud": "known_deviation", "auth.x": "passed", "new": "passed"},
-         {"get_dags": {"200": 2, "500": 1}, "get_pools": {"200": 2}},
-         {"pools.crud": ["v1-example-deviation"]})
+A = _run(
+    "2.9.3",
+    "2.9.3",
+    {"dags.get": "passed", "pools.crud": "passed", "auth.x": "skipped", "gone": "passed"},
+    {"get_dags": {"200": 3}, "get_pools": {"200": 2, "404": 1}},
+    {"pools.crud": []},
+)
+B = _run(
+    "2.10.5",
+    "2.10.5",
+    {"dags.get": "failed", "pools.crud": "known_deviation", "auth.x": "passed", "new": "passed"},
+    {"get_dags": {"200": 2, "500": 1}, "get_pools": {"200": 2}},
+    {"pools.crud": ["v1-example-deviation"]},
+)
 
 
 @pytest.fixture
@@ -42,8 +65,11 @@ def test_changes_a_client_meets(files):
     a_path, root = files
     doc = compare(load_side(str(a_path), root), load_side("2.10.5", root))  # a file, and a matrix release
     changes = {c["id"]: (c["from"], c["to"]) for c in doc["status_changes"]}
-    assert changes == {"dags.get": ("passed", "failed"), "pools.crud": ("passed", "known_deviation"),
-                       "auth.x": ("skipped", "passed")}
+    assert changes == {
+        "dags.get": ("passed", "failed"),
+        "pools.crud": ("passed", "known_deviation"),
+        "auth.x": ("skipped", "passed"),
+    }
     assert [c["id"] for c in doc["status_changes"]][:2] == ["dags.get", "pools.crud"]  # regressions first
     assert doc["new_statuses"] == [{"operation": "get_dags", "statuses": ["500"]}]
     assert doc["gone_statuses"] == [{"operation": "get_pools", "statuses": ["404"]}]
@@ -84,8 +110,21 @@ def test_unknown_input_is_one_line_and_exit_2(tmp_path):
     with pytest.raises(ConfigError):
         load_side("9.9.9", tmp_path)
     (tmp_path / "bad.json").write_text("{}")
-    proc = subprocess.run([sys.executable, "-m", "conformance", "compare", str(tmp_path / "bad.json"), "9.9.9",
-                           "--matrix-dir", str(tmp_path)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "compare",
+            str(tmp_path / "bad.json"),
+            "9.9.9",
+            "--matrix-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
 
@@ -93,10 +132,27 @@ def test_a_matrix_release_is_compared_with_the_cells_its_second_passes_decided(t
     from conformance.safety.guard import FORBIDDEN_AREA_REASON  # noqa: PLC0415
 
     main = _run("2.10.5", "2.10.5", {"dags.get": "passed"}, {}, {})
-    main["results"].append({"id": "authorization.post_user", "kind": "authorization", "title": "", "operation_ids": [],
-                            "status": "skipped", "message": f"refused by the safety guard: {FORBIDDEN_AREA_REASON}"})
-    second = {"run_id": "acf_x", "results": [{"id": "authorization.post_user", "kind": "authorization",
-                                               "status": "failed", "message": "Viewer allowed (200)"}]}
+    main["results"].append(
+        {
+            "id": "authorization.post_user",
+            "kind": "authorization",
+            "title": "",
+            "operation_ids": [],
+            "status": "skipped",
+            "message": f"refused by the safety guard: {FORBIDDEN_AREA_REASON}",
+        }
+    )
+    second = {
+        "run_id": "acf_x",
+        "results": [
+            {
+                "id": "authorization.post_user",
+                "kind": "authorization",
+                "status": "failed",
+                "message": "Viewer allowed (200)",
+            }
+        ],
+    }
     folder = tmp_path / "runs" / "2.10.5"
     (folder / "disruptive").mkdir(parents=True)
     (folder / "results.json").write_text(json.dumps(main))

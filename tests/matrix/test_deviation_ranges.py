@@ -32,23 +32,32 @@ def _invoke(*args: str):
 def _agreeing() -> evidence.EntryEvidence:
     """A real entry of the data whose replays on the committed matrix agree with its range and occur somewhere."""
     doc = evidence.load(MATRIX)
-    found = [e for e in (evidence.of(d, doc) for d in all_deviations() if not d.backend)
-             if e.agrees and e.where(evidence.OCCURS)]
+    found = [
+        e
+        for e in (evidence.of(d, doc) for d in all_deviations() if not d.backend)
+        if e.agrees and e.where(evidence.OCCURS)
+    ]
     assert found, "no entry of the data agrees with the committed matrix"
     return found[0]
 
 
 # -- the suggested specifier set --------------------------------------------------------------------------------
-@pytest.mark.parametrize("occurs, expected", [
-    (X3, ">=3.0,<3.4"),  # all of 3.x: bounded after the newest release where it occurs
-    (["3.3.2"], ">=3.3,<3.4"),
-    (["3.0.6", "3.1.8", "3.2.2"], ">=3.0,<3.3"),
-    (X2, "<3"),  # all of 2.x: the next major, not <3.0.6
-    ([v for v in X2 if Version(v) >= Version("2.6")], ">=2.6,<3"),
-    (["2.10.5"], ">=2.10,<2.11"),
-    (["3.0.6", "3.1.8", "3.3.2"], ">=3.0,<3.4,!=3.2.*"),  # a release in the middle without it: a hole, not two ranges
-    (S, "<3.4"),  # every release: bounded above all the same, never an empty string
-])
+@pytest.mark.parametrize(
+    "occurs, expected",
+    [
+        (X3, ">=3.0,<3.4"),  # all of 3.x: bounded after the newest release where it occurs
+        (["3.3.2"], ">=3.3,<3.4"),
+        (["3.0.6", "3.1.8", "3.2.2"], ">=3.0,<3.3"),
+        (X2, "<3"),  # all of 2.x: the next major, not <3.0.6
+        ([v for v in X2 if Version(v) >= Version("2.6")], ">=2.6,<3"),
+        (["2.10.5"], ">=2.10,<2.11"),
+        (
+            ["3.0.6", "3.1.8", "3.3.2"],
+            ">=3.0,<3.4,!=3.2.*",
+        ),  # a release in the middle without it: a hole, not two ranges
+        (S, "<3.4"),  # every release: bounded above all the same, never an empty string
+    ],
+)
 def test_the_suggestion_selects_exactly_the_releases_where_it_occurs(occurs, expected):
     assert suggest(occurs, S) == expected
     assert [str(v) for v in selects(expected, S)] == sorted(occurs, key=Version)
@@ -72,8 +81,11 @@ def test_range_says_agrees_for_a_real_entry_whose_evidence_matches_its_range():
 def test_range_exits_1_and_suggests_the_range_when_it_occurs_outside_the_data(tmp_path):
     entry = _agreeing()
     doc = json.loads(MATRIX.read_text(encoding="utf-8"))
-    outside = next(label for label in evidence.columns_of(doc)  # a SQLite column the entry's range leaves out
-                   if " · " not in label and not entry.in_range(evidence.Column(label, label, "sqlite", evidence.OCCURS)))
+    outside = next(
+        label
+        for label in evidence.columns_of(doc)  # a SQLite column the entry's range leaves out
+        if " · " not in label and not entry.in_range(evidence.Column(label, label, "sqlite", evidence.OCCURS))
+    )
     cell = {"occurs": ["some_operation"], "absent": [], "not_replayed": [], "excused": []}
     doc["deviations"].setdefault(entry.deviation.id, {})[outside] = cell
     copy = tmp_path / "compatibility.json"
@@ -82,7 +94,9 @@ def test_range_exits_1_and_suggests_the_range_when_it_occurs_outside_the_data(tm
     assert result.exit_code == 1, result.output
     assert f"DISAGREES: data says {entry.deviation.versions} but it occurs on {outside}" in result.stdout
     suggested = result.stdout.split("suggested: ")[1].split()[0]
-    assert Version(outside) in SpecifierSet(suggested) and Version(outside) not in SpecifierSet(entry.deviation.versions)
+    assert Version(outside) in SpecifierSet(suggested) and Version(outside) not in SpecifierSet(
+        entry.deviation.versions
+    )
     wanted = {Version(r) for r in entry.occurring_releases()} | {Version(outside)}
     assert set(selects(suggested, S)) == wanted
 
@@ -104,7 +118,12 @@ def test_lint_reports_a_range_the_evidence_disagrees_with_and_not_without_eviden
     doc = json.loads(MATRIX.read_text(encoding="utf-8"))
     inside = [c.label for c in entry.where(evidence.OCCURS)]
     for label in inside:  # the copy says the replay ran there and never reproduced it: the range is too wide
-        doc["deviations"][entry.deviation.id][label] = {"occurs": [], "absent": ["x"], "not_replayed": [], "excused": []}
+        doc["deviations"][entry.deviation.id][label] = {
+            "occurs": [],
+            "absent": ["x"],
+            "not_replayed": [],
+            "excused": [],
+        }
     copy = tmp_path / "compatibility.json"
     copy.write_text(json.dumps(doc), encoding="utf-8")
     line = f"deviation {entry.deviation.id}: data says {entry.deviation.versions} but it does not occur on"
@@ -118,8 +137,10 @@ def test_lint_reports_a_range_the_evidence_disagrees_with_and_not_without_eviden
 def test_an_intermittent_entry_is_not_decided_by_one_miss():
     intermittent = next(d for d in all_deviations() if d.intermittent)
     label = "3.3.2"
-    doc = {"versions": [{"version": label}],
-           "deviations": {intermittent.id: {label: {"occurs": [], "absent": ["x"], "not_replayed": [], "excused": []}}}}
+    doc = {
+        "versions": [{"version": label}],
+        "deviations": {intermittent.id: {label: {"occurs": [], "absent": ["x"], "not_replayed": [], "excused": []}}},
+    }
     assert evidence.of(intermittent, doc).columns[0].outcome == evidence.UNDECIDED
 
 
@@ -135,15 +156,19 @@ def test_a_cell_outside_the_range_that_does_not_occur_is_absent_not_stale():
 # formats results.json uses: a failure line with its curl, an excuse's `observed:` part), in runs written here, so
 # the rule is tested on its own and not on whatever the published matrix holds today.
 _REQUEST = "GET /api/v2/dags?dag_run_state=x&limit=2"
-_LINE = ('[negative_data_rejection] HTTP 200 application/json: Schema-violating request accepted | response: '
-         '{"dags": [], "total_entries": 0} | request: ' + _REQUEST)
+_LINE = (
+    "[negative_data_rejection] HTTP 200 application/json: Schema-violating request accepted | response: "
+    '{"dags": [], "total_entries": 0} | request: ' + _REQUEST
+)
 _CURL = "curl -X GET -H 'Authorization: Bearer ***' 'http://127.0.0.1:28095/api/v2/dags?dag_run_state=x&limit=2'"
 
 
 def _result(status: str) -> dict:
-    message = (f"1 distinct contract violation(s) of GET /dags in 3 requests:\n- {_LINE}\n  reproduce: {_CURL}"
-               if status == "failed" else
-               f"known upstream deviation v2-x (unreported): a summary | observed: {_LINE} | 3 requests; statuses 200x3")
+    message = (
+        f"1 distinct contract violation(s) of GET /dags in 3 requests:\n- {_LINE}\n  reproduce: {_CURL}"
+        if status == "failed"
+        else f"known upstream deviation v2-x (unreported): a summary | observed: {_LINE} | 3 requests; statuses 200x3"
+    )
     return {"id": "property.get_dags", "kind": "property", "status": status, "message": message, "reproduce": _CURL}
 
 
@@ -170,12 +195,20 @@ def test_consistency_is_clean_once_the_releases_agree(tmp_path):
 
 
 def test_the_consistency_command_exits_1_with_a_split_and_0_without(tmp_path):
-    split = _invoke("matrix", "--consistency", "--matrix-dir",
-                    str(_write_runs(tmp_path / "a", {"3.2.2": "failed", "3.3.2": "known_deviation"})))
+    split = _invoke(
+        "matrix",
+        "--consistency",
+        "--matrix-dir",
+        str(_write_runs(tmp_path / "a", {"3.2.2": "failed", "3.3.2": "known_deviation"})),
+    )
     assert split.exit_code == 1 and "property.get_dags: " in split.stdout
     assert split.stdout.strip().splitlines()[-1].startswith("total: 2 ")
-    clean = _invoke("matrix", "--consistency", "--matrix-dir",
-                    str(_write_runs(tmp_path / "b", {"3.2.2": "failed", "3.3.2": "failed"})))
+    clean = _invoke(
+        "matrix",
+        "--consistency",
+        "--matrix-dir",
+        str(_write_runs(tmp_path / "b", {"3.2.2": "failed", "3.3.2": "failed"})),
+    )
     assert clean.exit_code == 0 and clean.stdout.strip().splitlines()[-1].startswith("total: 0 ")
 
 

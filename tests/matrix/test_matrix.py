@@ -41,10 +41,13 @@ def test_failed_release_becomes_an_error_column_and_the_rest_runs(targets, tmp_p
 
     # each release records which known deviations its replay reproduced (and a rebuild keeps that)
     # every entry is replayed (`--every-entry`): the ones whose range names the release occur, the others are evidence
-    replayed = {dev_id: cells["2.10.5"] for dev_id, cells in doc["deviations"].items() if "in_range" in cells.get("2.10.5", {})}
+    replayed = {
+        dev_id: cells["2.10.5"] for dev_id, cells in doc["deviations"].items() if "in_range" in cells.get("2.10.5", {})
+    }
     on_release = {dev_id: cell for dev_id, cell in replayed.items() if cell["in_range"]}
-    assert on_release and all(cell["occurs"] for cell in on_release.values()), \
-        {d: c for d, c in on_release.items() if not c["occurs"]}
+    assert on_release and all(cell["occurs"] for cell in on_release.values()), {
+        d: c for d, c in on_release.items() if not c["occurs"]
+    }
     assert len(replayed) > len(on_release), "the matrix replayed only the entries recorded for the release"
     assert "## Known deviations by release" in md
     assert rebuilt["deviations"].keys() == doc["deviations"].keys()
@@ -80,7 +83,9 @@ def test_the_disruptive_pass_decides_what_the_sandbox_and_the_default_settings_c
     if {t.key for t in instance.running()} & set(releases):
         pytest.skip("a release of this test is already running: the matrix would not restart it")
     messages: list[str] = []
-    columns = collect.collect_local(releases, tmp_path, ["--only", "authorization", "--seed", "20261201"], messages.append)
+    columns = collect.collect_local(
+        releases, tmp_path, ["--only", "authorization", "--seed", "20261201"], messages.append
+    )
     doc = build.build(columns)
     waiting = {"3.2.2": ["authorization.create_default_connections", "client.test_connection"]}
     for version, checks in waiting.items():
@@ -88,8 +93,11 @@ def test_the_disruptive_pass_decides_what_the_sandbox_and_the_default_settings_c
         for check in checks:
             cell = doc["checks"][check]["cells"][version]
             assert cell["status"] in cell_of.DECIDED and cell.get("second_pass") == "disruptive", (version, check, cell)
-        undecided = [cid for cid, row in doc["checks"].items() if cid.startswith("authorization.")
-                     and row["cells"][version]["status"] == cell_of.UNDECIDED]
+        undecided = [
+            cid
+            for cid, row in doc["checks"].items()
+            if cid.startswith("authorization.") and row["cells"][version]["status"] == cell_of.UNDECIDED
+        ]
         assert undecided == [], (version, undecided)
         second = json.loads((tmp_path / "runs" / version / "disruptive" / "results.json").read_text())
         assert second["profile"] == "disruptive" and second["cleanup_problems"] == []

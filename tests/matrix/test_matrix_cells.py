@@ -27,17 +27,29 @@ from conformance.safety.guard import FORBIDDEN_AREA_REASON, WHOLE_COLLECTION_REA
 
 
 def _r(cid: str, status: str, message: str = "", kind: str = "scenario", code: str = "") -> dict:
-    return {"id": cid, "kind": kind, "title": cid, "status": status, "message": message, "operation_ids": [],
-            **({"reason_code": code} if code else {})}
+    return {
+        "id": cid,
+        "kind": kind,
+        "title": cid,
+        "status": status,
+        "message": message,
+        "operation_ids": [],
+        **({"reason_code": code} if code else {}),
+    }
 
 
 def _col(version: str, results: list[dict], operations: dict | None = None, verdict: str = "conformant") -> Column:
     summary: dict[str, int] = {}
     for r in results:
         summary[r["status"]] = summary.get(r["status"], 0) + 1
-    data = {"results": results, "operations": operations or {}, "verdict": verdict, "summary": summary,
-            "configuration": {"only": ["scenarios", "properties", "posture", "authorization"]},
-            "target": {"airflow_version": version}}
+    data = {
+        "results": results,
+        "operations": operations or {},
+        "verdict": verdict,
+        "summary": summary,
+        "configuration": {"only": ["scenarios", "properties", "posture", "authorization"]},
+        "target": {"airflow_version": version},
+    }
     return Column(version, status="ran", exit_code=0 if verdict == "conformant" else 1, results=data)
 
 
@@ -51,22 +63,52 @@ def test_a_skip_outside_the_version_range_is_not_applicable_and_any_other_skip_i
 
 
 def test_score_is_passed_over_decided_and_undecided_checks_never_count():
-    tally = cells.counts([_r("a", "passed"), _r("b", "failed"), _r("c", "known_deviation"), _r("d", "skipped", "x"),
-                          _r("e", "skipped", NOT_APPLICABLE_PREFIX + "2.0.2", code="not_applicable"), _r("f", "error")])
-    assert tally == {"passed": 1, "failed": 1, "known_deviation": 1, "error": 1, cells.NOT_APPLICABLE: 1, cells.UNDECIDED: 1}
+    tally = cells.counts(
+        [
+            _r("a", "passed"),
+            _r("b", "failed"),
+            _r("c", "known_deviation"),
+            _r("d", "skipped", "x"),
+            _r("e", "skipped", NOT_APPLICABLE_PREFIX + "2.0.2", code="not_applicable"),
+            _r("f", "error"),
+        ]
+    )
+    assert tally == {
+        "passed": 1,
+        "failed": 1,
+        "known_deviation": 1,
+        "error": 1,
+        cells.NOT_APPLICABLE: 1,
+        cells.UNDECIDED: 1,
+    }
     assert cells.score(tally) == {"passed": 1, "decided": 3, "ratio": 0.3333}
     assert cells.score_text(cells.score(tally)) == "1/3 (33.3%)"
     assert cells.score_text(cells.score(cells.counts([_r("d", "skipped", "x")]))) == "–"
 
 
 def test_every_cell_of_the_matrix_says_decided_not_applicable_or_undecided_with_a_label():
-    old = _col("2.0.2", [_r("scenario.only_old", "passed"), _r("scenario.both", "skipped", "probe DAGs missing")],
-               {"get_dags": {"status": "passed", "requests": 3}})
-    new = _col("3.3.2", [_r("scenario.only_old", "skipped", NOT_APPLICABLE_PREFIX + "3.3.2 (applies to < 2.3)",
-                                       code="not_applicable"),
-                         _r("scenario.both", "failed", "wrong"), _r("scenario.only_new", "passed")],
-               {"get_dags": {"status": "failed", "requests": 5, "reason": "500"},
-                "get_assets": {"status": "skipped", "requests": 0, "reason": "needs the disruptive profile"}})
+    old = _col(
+        "2.0.2",
+        [_r("scenario.only_old", "passed"), _r("scenario.both", "skipped", "probe DAGs missing")],
+        {"get_dags": {"status": "passed", "requests": 3}},
+    )
+    new = _col(
+        "3.3.2",
+        [
+            _r(
+                "scenario.only_old",
+                "skipped",
+                NOT_APPLICABLE_PREFIX + "3.3.2 (applies to < 2.3)",
+                code="not_applicable",
+            ),
+            _r("scenario.both", "failed", "wrong"),
+            _r("scenario.only_new", "passed"),
+        ],
+        {
+            "get_dags": {"status": "failed", "requests": 5, "reason": "500"},
+            "get_assets": {"status": "skipped", "requests": 0, "reason": "needs the disruptive profile"},
+        },
+    )
     broken = Column("2.10.5", status="error", reason="could not provision: no python")
     doc = build([new, broken, old])
     checks = {cid: {v: c["status"] for v, c in row["cells"].items()} for cid, row in doc["checks"].items()}
@@ -93,14 +135,27 @@ DENY_ALL, DISRUPTIVE = passes.PASSES
 
 
 def test_the_default_auth_run_decides_its_checks_and_never_turns_a_failure_into_a_pass():
-    main = _col("2.0.2", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default"), _r("scenario.x", "failed")],
-                verdict="not conformant")
+    main = _col(
+        "2.0.2",
+        [
+            _r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default"),
+            _r("scenario.x", "failed"),
+        ],
+        verdict="not conformant",
+    )
     assert passes.waiting(main.results, DENY_ALL) == ["scenario.auth.deny_all_default"]
     assert passes.waiting(main.results, DISRUPTIVE) == []
-    flags = passes.flags(main.results, DENY_ALL, ["--profile", "sandbox", "--only", "scenarios,posture", "--time-budget", "60"])
+    flags = passes.flags(
+        main.results, DENY_ALL, ["--profile", "sandbox", "--only", "scenarios,posture", "--time-budget", "60"]
+    )
     assert flags == ["--profile", "sandbox", "--only", "scenarios", "--client", "none"]  # the matrix's profile stays
-    second = {"run_id": "acf_1", "results": [_r("scenario.auth.deny_all_default", "passed"),
-                                             _r("scenario.x", "skipped", "refused by configuration")]}
+    second = {
+        "run_id": "acf_1",
+        "results": [
+            _r("scenario.auth.deny_all_default", "passed"),
+            _r("scenario.x", "skipped", "refused by configuration"),
+        ],
+    }
     merged = passes.merge(main.results, second, DENY_ALL)
     statuses = {r["id"]: r["status"] for r in merged["results"]}
     assert statuses == {"scenario.auth.deny_all_default": "passed", "scenario.x": "failed"}  # only the waiting check
@@ -111,13 +166,18 @@ def test_the_default_auth_run_decides_its_checks_and_never_turns_a_failure_into_
     clean = _col("2.1.4", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default")])
     failed = passes.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "failed", "200")]}, DENY_ALL)
     assert failed["verdict"] == "not conformant" and failed["summary"]["failed"] == 1
-    still = passes.merge(clean.results, {"results": [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default")]},
-                         DENY_ALL)
+    still = passes.merge(
+        clean.results,
+        {"results": [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default")]},
+        DENY_ALL,
+    )
     assert still["results"][0]["status"] == "skipped" and still["second_passes"]["deny_all"]["checks"] == []
 
 
 def _guard_skip(op: str, reason: str, code: str = "disruptive_only") -> dict:
-    return _r(f"authorization.{op}", "skipped", f"refused by the safety guard: {reason}", kind="authorization", code=code)
+    return _r(
+        f"authorization.{op}", "skipped", f"refused by the safety guard: {reason}", kind="authorization", code=code
+    )
 
 
 def _with_client(col: Column, ops: list[str]) -> Column:
@@ -128,21 +188,51 @@ def _with_client(col: Column, ops: list[str]) -> Column:
 
 
 def test_the_disruptive_pass_waits_for_guard_refusals_outside_disruptive_and_the_client_of_a_disabled_operation():
-    main = _with_client(_col("2.10.5", [
-        _guard_skip("post_user", FORBIDDEN_AREA_REASON), _guard_skip("post_role", FORBIDDEN_AREA_REASON),
-        _guard_skip("patch_dag", "DAG 'x' is not one of the suite's probe DAGs", "refused_by_guard"),  # no restart lifts it
-        _r("authorization.get_dags", "passed", kind="authorization"),
-        _r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default")],
-        {"test_connection": {}, "get_connection": {}, "post_user": {}}), ["get_connection"])
-    assert passes.waiting(main.results, DISRUPTIVE) == ["authorization.post_user", "authorization.post_role",
-                                                         "client.test_connection"]
+    main = _with_client(
+        _col(
+            "2.10.5",
+            [
+                _guard_skip("post_user", FORBIDDEN_AREA_REASON),
+                _guard_skip("post_role", FORBIDDEN_AREA_REASON),
+                _guard_skip(
+                    "patch_dag", "DAG 'x' is not one of the suite's probe DAGs", "refused_by_guard"
+                ),  # no restart lifts it
+                _r("authorization.get_dags", "passed", kind="authorization"),
+                _r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default"),
+            ],
+            {"test_connection": {}, "get_connection": {}, "post_user": {}},
+        ),
+        ["get_connection"],
+    )
+    assert passes.waiting(main.results, DISRUPTIVE) == [
+        "authorization.post_user",
+        "authorization.post_role",
+        "client.test_connection",
+    ]
     flags = passes.flags(main.results, DISRUPTIVE, ["--profile", "sandbox", "--only", "scenarios", "--seed", "1"])
-    assert flags == ["--seed", "1", "--only", "authorization", "--client", "auto", "--profile", "disruptive", "-k",
-                     "test_authorization[post_role] or test_authorization[post_user] or test_authorization[test_connection]"]
-    assert DISRUPTIVE.settings == {"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"} and DISRUPTIVE.auth_config == "conformance"
-    v3 = _col("3.3.2", [_guard_skip("create_default_connections", f"POST /connections/defaults {WHOLE_COLLECTION_REASON}")],
-              {"test_connection": {}})
-    assert passes.waiting(v3.results, DISRUPTIVE) == ["authorization.create_default_connections"]  # no client read the run
+    assert flags == [
+        "--seed",
+        "1",
+        "--only",
+        "authorization",
+        "--client",
+        "auto",
+        "--profile",
+        "disruptive",
+        "-k",
+        "test_authorization[post_role] or test_authorization[post_user] or test_authorization[test_connection]",
+    ]
+    assert (
+        DISRUPTIVE.settings == {"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"} and DISRUPTIVE.auth_config == "conformance"
+    )
+    v3 = _col(
+        "3.3.2",
+        [_guard_skip("create_default_connections", f"POST /connections/defaults {WHOLE_COLLECTION_REASON}")],
+        {"test_connection": {}},
+    )
+    assert passes.waiting(v3.results, DISRUPTIVE) == [
+        "authorization.create_default_connections"
+    ]  # no client read the run
     assert "--client" in (f := passes.flags(v3.results, DISRUPTIVE, [])) and f[f.index("--client") + 1] == "none"
     enabled = _with_client(_col("2.5.3", [], {"test_connection": {}}), ["test_connection"])  # on by default before 2.7
     assert passes.waiting(enabled.results, DISRUPTIVE) == []
@@ -153,18 +243,33 @@ def test_the_disruptive_pass_waits_for_guard_refusals_outside_disruptive_and_the
 
 def test_the_disruptive_pass_decides_the_property_tier_of_a_refused_operation_and_its_operations_row():
     refused = f"refused by the safety guard (20 generated cases): {FORBIDDEN_AREA_REASON}"
-    main = _col("2.10.5", [_r("property.post_user", "skipped", refused, kind="property", code="disruptive_only"),
-                           _r("property.patch_dag", "skipped", "refused by the safety guard (3 generated cases): DAG 'x' "
-                              "is not one of the suite's probe DAGs", kind="property", code="refused_by_guard"),  # no restart
-                           _guard_skip("post_user", FORBIDDEN_AREA_REASON)],
-                {"post_user": {"status": "skipped", "reason": refused}, "patch_dag": {"status": "skipped"}})
+    main = _col(
+        "2.10.5",
+        [
+            _r("property.post_user", "skipped", refused, kind="property", code="disruptive_only"),
+            _r(
+                "property.patch_dag",
+                "skipped",
+                "refused by the safety guard (3 generated cases): DAG 'x' is not one of the suite's probe DAGs",
+                kind="property",
+                code="refused_by_guard",
+            ),  # no restart
+            _guard_skip("post_user", FORBIDDEN_AREA_REASON),
+        ],
+        {"post_user": {"status": "skipped", "reason": refused}, "patch_dag": {"status": "skipped"}},
+    )
     assert passes.waiting(main.results, DISRUPTIVE) == ["property.post_user", "authorization.post_user"]
     flags = passes.flags(main.results, DISRUPTIVE, [])
     assert flags[flags.index("--only") + 1] == "authorization,properties"
     assert flags[flags.index("-k") + 1] == "test_authorization[post_user] or test_operation[post_user]"
-    second = {"run_id": "acf_3", "results": [_r("property.post_user", "failed", "HTTP 500", kind="property"),
-                                             _r("authorization.post_user", "passed", kind="authorization")],
-              "operations": {"post_user": {"status": "failed", "requests": 20, "reason": "HTTP 500"}}}
+    second = {
+        "run_id": "acf_3",
+        "results": [
+            _r("property.post_user", "failed", "HTTP 500", kind="property"),
+            _r("authorization.post_user", "passed", kind="authorization"),
+        ],
+        "operations": {"post_user": {"status": "failed", "requests": 20, "reason": "HTTP 500"}},
+    }
     merged = passes.merge(main.results, second, DISRUPTIVE)
     row = merged["operations"]["post_user"]
     assert row["status"] == "failed" and row["requests"] == 20 and row["second_pass"] == "disruptive"
@@ -174,29 +279,51 @@ def test_the_disruptive_pass_decides_the_property_tier_of_a_refused_operation_an
 
 
 def test_the_disruptive_merge_takes_only_the_waiting_cells_and_says_so():
-    main = _with_client(_col("2.10.5", [_guard_skip("post_user", FORBIDDEN_AREA_REASON),
-                                        _guard_skip("post_role", FORBIDDEN_AREA_REASON),
-                                        _r("authorization.test_connection", "passed", "403 from [core] test_connection",
-                                           kind="authorization")],
-                             {op: {"status": "passed"} for op in ("test_connection", "post_user", "post_role")}), [])
-    second = {"run_id": "acf_2", "results": [
-        _r("authorization.post_user", "passed", "needs can_create on Users", kind="authorization"),
-        _r("authorization.post_role", "failed", "Viewer: unexpected (200)", kind="authorization"),
-        _r("authorization.test_connection", "failed", "a different answer with the setting on", kind="authorization"),
-        _r("client.test_connection", "passed", "apache-airflow-client 2.10.0 read 2 answer(s)", kind="client"),
-        _r("client.get_dags", "failed", "not waiting here", kind="client")]}
+    main = _with_client(
+        _col(
+            "2.10.5",
+            [
+                _guard_skip("post_user", FORBIDDEN_AREA_REASON),
+                _guard_skip("post_role", FORBIDDEN_AREA_REASON),
+                _r("authorization.test_connection", "passed", "403 from [core] test_connection", kind="authorization"),
+            ],
+            {op: {"status": "passed"} for op in ("test_connection", "post_user", "post_role")},
+        ),
+        [],
+    )
+    second = {
+        "run_id": "acf_2",
+        "results": [
+            _r("authorization.post_user", "passed", "needs can_create on Users", kind="authorization"),
+            _r("authorization.post_role", "failed", "Viewer: unexpected (200)", kind="authorization"),
+            _r(
+                "authorization.test_connection",
+                "failed",
+                "a different answer with the setting on",
+                kind="authorization",
+            ),
+            _r("client.test_connection", "passed", "apache-airflow-client 2.10.0 read 2 answer(s)", kind="client"),
+            _r("client.get_dags", "failed", "not waiting here", kind="client"),
+        ],
+    }
     merged = passes.merge(main.results, second, DISRUPTIVE)
     by_id = {r["id"]: r for r in merged["results"]}
     assert {k: r["status"] for k, r in by_id.items()} == {
-        "authorization.post_user": "passed", "authorization.post_role": "failed",
+        "authorization.post_user": "passed",
+        "authorization.post_role": "failed",
         "authorization.test_connection": "passed",  # decided under the default config: not replaced
-        "client.test_connection": "passed"}  # added: the main run had no client cell for it
+        "client.test_connection": "passed",
+    }  # added: the main run had no client cell for it
     assert merged["verdict"] == "not conformant"  # the failure of the pass counts
     assert merged["summary"] == {"skipped": 0, "passed": 3, "failed": 1}
-    assert merged["second_passes"]["disruptive"]["checks"] == ["authorization.post_user", "authorization.post_role",
-                                                               "client.test_connection"]
-    assert by_id["authorization.post_user"]["message"].startswith("decided on the matrix's disruptive pass (a restart "
-                                                                 "with --profile disruptive")
+    assert merged["second_passes"]["disruptive"]["checks"] == [
+        "authorization.post_user",
+        "authorization.post_role",
+        "client.test_connection",
+    ]
+    assert by_id["authorization.post_user"]["message"].startswith(
+        "decided on the matrix's disruptive pass (a restart with --profile disruptive"
+    )
     assert by_id["authorization.post_user"]["second_pass"] == "disruptive"
     doc = build([Column("2.10.5", status="ran", results=merged)])
     cell = doc["checks"]["authorization.post_user"]["cells"]["2.10.5"]
@@ -213,17 +340,31 @@ def test_a_rebuild_merges_every_stored_pass(tmp_path):
 
     from conformance.matrix.collect import load_runs  # noqa: PLC0415
 
-    main = _with_client(_col("2.2.5", [_r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default"),
-                                       _guard_skip("post_role", FORBIDDEN_AREA_REASON)], {"post_role": {}}), [])
+    main = _with_client(
+        _col(
+            "2.2.5",
+            [
+                _r("scenario.auth.deny_all_default", "skipped", AUTH_DEFAULT_REASON, code="auth_default"),
+                _guard_skip("post_role", FORBIDDEN_AREA_REASON),
+            ],
+            {"post_role": {}},
+        ),
+        [],
+    )
     run = tmp_path / "runs" / "2.2.5"
-    for folder, results in (("", main.results), ("auth-default", {"run_id": "a", "results": [_r("scenario.auth.deny_all_default", "passed")]}),
-                            ("disruptive", {"run_id": "b", "results": [_r("authorization.post_role", "passed", kind="authorization")]})):
+    for folder, results in (
+        ("", main.results),
+        ("auth-default", {"run_id": "a", "results": [_r("scenario.auth.deny_all_default", "passed")]}),
+        ("disruptive", {"run_id": "b", "results": [_r("authorization.post_role", "passed", kind="authorization")]}),
+    ):
         (run / folder).mkdir(parents=True, exist_ok=True)
         (run / folder / "results.json").write_text(json.dumps(results))
     (run / "clients.json").write_text("[]")
     [col] = load_runs(tmp_path)
-    assert {r["id"]: r["status"] for r in col.results["results"]} == {"scenario.auth.deny_all_default": "passed",
-                                                                      "authorization.post_role": "passed"}
+    assert {r["id"]: r["status"] for r in col.results["results"]} == {
+        "scenario.auth.deny_all_default": "passed",
+        "authorization.post_role": "passed",
+    }
     assert set(col.results["second_passes"]) == {"deny_all", "disruptive"}
 
 
@@ -233,7 +374,11 @@ def test_page_limits_are_parsed_strictly_and_page_sizes_are_resolved_from_data()
         with pytest.raises(ValueError, match="MAX,FALLBACK"):
             parse(bad)
     limits = PageLimits(20, 10)
-    assert page_size([100, "maximum"], limits) == 20 and page_size(["fallback"], limits) == 10 and page_size([0], limits) == 0
+    assert (
+        page_size([100, "maximum"], limits) == 20
+        and page_size(["fallback"], limits) == 10
+        and page_size([0], limits) == 0
+    )
     for bad in ([], ["minimum"], [True], "maximum"):
         with pytest.raises(ValueError):
             page_size(bad, limits)
@@ -241,17 +386,24 @@ def test_page_limits_are_parsed_strictly_and_page_sizes_are_resolved_from_data()
     assert from_record({}, "local") is None and from_record({"maximum": "20", "fallback": 10}, "local") is None
 
 
-@pytest.mark.parametrize("version, defaults, default_page, zero_page, clamped", [
-    ("2.0.2", (100, 100), 100, 100, 100),
-    ("2.10.5", (100, 100), 100, 100, 100),
-    ("3.3.2", (100, 50), 50, 0, 100),
-])
-def test_documented_defaults_and_the_paging_expectations_per_release(version, defaults, default_page, zero_page, clamped):
+@pytest.mark.parametrize(
+    "version, defaults, default_page, zero_page, clamped",
+    [
+        ("2.0.2", (100, 100), 100, 100, 100),
+        ("2.10.5", (100, 100), 100, 100, 100),
+        ("3.3.2", (100, 50), 50, 0, 100),
+    ],
+)
+def test_documented_defaults_and_the_paging_expectations_per_release(
+    version, defaults, default_page, zero_page, clamped
+):
     exp = load_expectations(version)
     limits = exp.default_page_limits()
     assert (limits.maximum, limits.fallback) == defaults
-    size = {sid: page_size(exp.for_scenario(f"paging.{sid}")["page_size"], limits)
-            for sid in ("default_page_size", "limit_zero", "limit_above_maximum_clamped")}
+    size = {
+        sid: page_size(exp.for_scenario(f"paging.{sid}")["page_size"], limits)
+        for sid in ("default_page_size", "limit_zero", "limit_above_maximum_clamped")
+    }
     assert size == {"default_page_size": default_page, "limit_zero": zero_page, "limit_above_maximum_clamped": clamped}
     low = PageLimits(20, 10)  # what local targets run with: 2.x's default page is the spec's 100 clamped to 20
     assert page_size(exp.for_scenario("paging.default_page_size")["page_size"], low) == (20 if version < "3" else 10)
@@ -261,7 +413,10 @@ def test_the_run_judges_by_the_stated_limits_then_a_local_targets_then_the_docum
     exp = load_expectations("2.10.5")
     local = SimpleNamespace(page_limits={"maximum": 20, "fallback": 10})
     assert page_limits_of(RunOptions(page_limits="50,40"), local, exp) == PageLimits(50, 40, "--page-limits")
-    assert (page_limits_of(RunOptions(), local, exp).maximum, page_limits_of(RunOptions(), local, exp).fallback) == (20, 10)
+    assert (page_limits_of(RunOptions(), local, exp).maximum, page_limits_of(RunOptions(), local, exp).fallback) == (
+        20,
+        10,
+    )
     started_before = SimpleNamespace(page_limits={})  # a target started before limits were recorded: Airflow's defaults
     assert page_limits_of(RunOptions(), started_before, exp).maximum == 100
     assert page_limits_of(RunOptions(), None, exp).source == "Airflow 2.10.5's documented defaults"
@@ -281,7 +436,10 @@ def test_a_per_operation_check_missing_from_a_release_is_na_only_where_its_spec_
     no_answer = cells.missing_cell("client", col, "client.get_dags")  # in the spec, but nothing for the client to read
     assert no_answer["status"] == cells.UNDECIDED and "no recorded answer" in no_answer["message"]
     col.results["configuration"]["only"] = ["scenarios"]
-    assert "authorization tier was not run" in cells.missing_cell("authorization", col, "authorization.get_dags")["message"]
+    assert (
+        "authorization tier was not run"
+        in cells.missing_cell("authorization", col, "authorization.get_dags")["message"]
+    )
     assert cells.missing_cell("scenario", col, "scenario.b")["status"] == cells.NOT_APPLICABLE
 
 

@@ -11,9 +11,20 @@ from conformance.matrix.upstream import gather, read_matrix
 
 
 def _column(version: str, replays: list, excused: dict[str, list[str]]) -> Column:
-    results = {"results": [{"id": f"property.{op}", "kind": "property", "title": op, "status": "known_deviation",
-                            "message": "", "deviations": [{"id": dev_id, "operations": [op]}]}
-                           for dev_id, ops in excused.items() for op in ops]}
+    results = {
+        "results": [
+            {
+                "id": f"property.{op}",
+                "kind": "property",
+                "title": op,
+                "status": "known_deviation",
+                "message": "",
+                "deviations": [{"id": dev_id, "operations": [op]}],
+            }
+            for dev_id, ops in excused.items()
+            for op in ops
+        ]
+    }
     return Column(version, status="ran", exit_code=0, results=results, replays=replays)
 
 
@@ -22,10 +33,14 @@ def _replay(dev_id: str, op: str, verdict: str) -> dict:
 
 
 def test_replays_and_excuses_land_per_release_and_a_deviation_that_no_longer_occurs_is_stale():
-    old = _column("2.9.3", [_replay("d-one", "get_dags", "occurs"), _replay("d-one", "get_pools", "does not occur")],
-                  {"d-one": ["get_dags"]})
-    new = _column("2.10.5", [_replay("d-one", "get_dags", "does not occur"), _replay("d-one", "get_pools", "does not occur")],
-                  {})
+    old = _column(
+        "2.9.3",
+        [_replay("d-one", "get_dags", "occurs"), _replay("d-one", "get_pools", "does not occur")],
+        {"d-one": ["get_dags"]},
+    )
+    new = _column(
+        "2.10.5", [_replay("d-one", "get_dags", "does not occur"), _replay("d-one", "get_pools", "does not occur")], {}
+    )
     doc = build([new, old])
     cells = doc["deviations"]["d-one"]
     assert cells["2.9.3"]["occurs"] == ["get_dags"] and cells["2.9.3"]["excused"] == ["get_dags"]
@@ -36,8 +51,14 @@ def test_replays_and_excuses_land_per_release_and_a_deviation_that_no_longer_occ
 
 def test_the_upstream_draft_names_the_releases_where_the_matrix_saw_the_deviation(tmp_path):
     dev = all_deviations()[0]
-    matrix = {"deviations": {dev.id: {"2.9.3": {"occurs": [], "absent": ["x"], "not_replayed": [], "excused": []},
-                                      "2.10.5": {"occurs": ["x"], "absent": [], "not_replayed": [], "excused": []}}}}
+    matrix = {
+        "deviations": {
+            dev.id: {
+                "2.9.3": {"occurs": [], "absent": ["x"], "not_replayed": [], "excused": []},
+                "2.10.5": {"occurs": ["x"], "absent": [], "not_replayed": [], "excused": []},
+            }
+        }
+    }
     path = tmp_path / "compatibility.json"
     path.write_text(json.dumps(matrix), encoding="utf-8")
     evidence = gather(dev, read_matrix(path), path)

@@ -74,7 +74,9 @@ def test_published_change_view_and_page_follow_the_pairs(published):
 def test_deviation_rows_carry_summary_class_and_upstream_link(published):
     text = build.render_html(published)
     for dev_id, note in published["deviation_notes"].items():
-        group = text.split(f'<tbody class="group" id="deviations-{note["class"].replace("_", "-")}">', 1)[1].split("</tbody>", 1)[0]
+        group = text.split(f'<tbody class="group" id="deviations-{note["class"].replace("_", "-")}">', 1)[1].split(
+            "</tbody>", 1
+        )[0]
         row = group.split(f"<code>{dev_id}</code>", 1)[1].split("</th>", 1)[0]
         assert str(escape(note["summary"])) in row, dev_id
         for link in upstream_links(note["upstream"]):
@@ -103,7 +105,10 @@ def test_upgrade_pages_are_read_from_the_folder(tmp_path):
 
 
 def _two_release_doc() -> dict:
-    columns = [Column(v, status="ran", exit_code=1, duration_s=1.0, results=sample_run(v).as_dict()) for v in ("2.10.5", "3.3.2")]
+    columns = [
+        Column(v, status="ran", exit_code=1, duration_s=1.0, results=sample_run(v).as_dict())
+        for v in ("2.10.5", "3.3.2")
+    ]
     return build.build(columns)
 
 
@@ -124,7 +129,11 @@ def test_render_only_rewrites_the_page_from_the_json_alone(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "compatibility.json").read_bytes() == before, "--render-only must not touch the evidence"
     assert 'id="checks-matrix"' in (tmp_path / "compatibility.html").read_text(encoding="utf-8")
-    assert (tmp_path / "compatibility.md").read_text(encoding="utf-8").startswith("# Airflow REST API compatibility matrix")
+    assert (
+        (tmp_path / "compatibility.md")
+        .read_text(encoding="utf-8")
+        .startswith("# Airflow REST API compatibility matrix")
+    )
     missing = CliRunner().invoke(main, ["matrix", "--render-only", "--report-dir", str(tmp_path / "empty")])
     assert missing.exit_code == 2 and "--render-only needs" in missing.output
 

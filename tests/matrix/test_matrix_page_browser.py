@@ -26,8 +26,10 @@ from tests.browser import PAST_RIGHT_EDGE
 WIDE, PHONE, TALL = 1366, 400, 800
 MAX_HEIGHT = 15_000  # px at 1366 wide, groups and details closed (issue #24)
 PUBLISHED = Path(__file__).resolve().parents[2] / "reports" / "compatibility.json"
-OPEN_ALL = ("document.querySelectorAll('tbody.group').forEach(function (g) { g.classList.add('open'); });"
-            "document.querySelectorAll('details').forEach(function (d) { d.open = true; })")
+OPEN_ALL = (
+    "document.querySelectorAll('tbody.group').forEach(function (g) { g.classList.add('open'); });"
+    "document.querySelectorAll('details').forEach(function (d) { d.open = true; })"
+)
 ANY_PAST_RIGHT_EDGE = """Array.from(document.querySelectorAll('body *')).filter(function (e) {
   return e.getBoundingClientRect().right > window.innerWidth + 1; }).slice(0, 5).map(function (e) {
   return e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60); })"""
@@ -100,8 +102,10 @@ def test_headers_stay_in_view_while_the_grid_scrolls(browser, matrix, shots):
           return b.querySelectorAll('tr.row').length - a.querySelectorAll('tr.row').length; })[0].id""")
         view.click(f"#{biggest} tr.group-head button")
         wrap = "document.querySelector('#checks-matrix').closest('.gridwrap')"
-        room = view.js(f"(function (w) {{ w.scrollIntoView(); return [w.scrollHeight - w.clientHeight, "
-                       f"w.scrollWidth - w.clientWidth]; }})({wrap})")
+        room = view.js(
+            f"(function (w) {{ w.scrollIntoView(); return [w.scrollHeight - w.clientHeight, "
+            f"w.scrollWidth - w.clientWidth]; }})({wrap})"
+        )
         assert room[0] > 400 and room[1] > 300, f"the grid does not scroll both ways ({room}): nothing to prove"
         # scroll the grid (not the page) down to the middle of the open group's rows, and to the right
         moved = view.js(f"""(function (w) {{
@@ -121,8 +125,7 @@ def test_headers_stay_in_view_while_the_grid_scrolls(browser, matrix, shots):
           return {{top: top, left: left, corner: at(w.querySelector('thead th.corner')), column: heads.length ? at(heads[0]) : null,
                    row: rows.length ? at(rows[0]) : null}};
         }})({wrap})""")
-        view.screenshot(shots / f"matrix-{WIDE}-grid-scrolled.png", max_height=TALL,
-                        top=int(view.js("window.scrollY")))
+        view.screenshot(shots / f"matrix-{WIDE}-grid-scrolled.png", max_height=TALL, top=int(view.js("window.scrollY")))
         for name in ("corner", "column"):
             assert seen[name] and abs(seen[name]["top"] - seen["top"]) <= 1 and seen[name]["onTop"], (name, seen)
         for name in ("corner", "row"):
@@ -184,10 +187,16 @@ def test_every_tooltip_and_folded_message_is_reachable_by_keyboard(browser, matr
         # a tooltip's text (title attribute, SVG <title>) must also be text a keyboard reaches: on the page once
         # every group and fold is open (both open with Enter, below), or the accessible name of its figure
         view.js(OPEN_ALL)
-        page_text = _words(view.js("document.body.innerText + ' ' + Array.from(document.querySelectorAll('[aria-label]'))"
-                                   ".map(function (e) { return e.getAttribute('aria-label'); }).join(' ')"))
-        tips = view.js("Array.from(document.querySelectorAll('[title]')).map(function (e) { return e.getAttribute('title'); })"
-                       ".concat(Array.from(document.querySelectorAll('svg title')).map(function (t) { return t.textContent; }))")
+        page_text = _words(
+            view.js(
+                "document.body.innerText + ' ' + Array.from(document.querySelectorAll('[aria-label]'))"
+                ".map(function (e) { return e.getAttribute('aria-label'); }).join(' ')"
+            )
+        )
+        tips = view.js(
+            "Array.from(document.querySelectorAll('[title]')).map(function (e) { return e.getAttribute('title'); })"
+            ".concat(Array.from(document.querySelectorAll('svg title')).map(function (t) { return t.textContent; }))"
+        )
         assert [t for t in tips if _words(t) not in page_text] == []
     finally:
         view.close()
@@ -198,7 +207,9 @@ def test_every_tooltip_and_folded_message_is_reachable_by_keyboard(browser, matr
             return g.querySelector('tr.row td details'); })[0];
           g.querySelector('tr.group-head button').focus(); return g.id; })()""")
         view.press("Enter", 13, "\r")
-        assert view.js(f"document.querySelector('#{group} tr.group-head button').getAttribute('aria-expanded')") == "true"
+        assert (
+            view.js(f"document.querySelector('#{group} tr.group-head button').getAttribute('aria-expanded')") == "true"
+        )
         for _ in range(400):
             view.press("Tab", 9)
             if view.js("document.activeElement.tagName") == "SUMMARY":
@@ -206,8 +217,10 @@ def test_every_tooltip_and_folded_message_is_reachable_by_keyboard(browser, matr
         assert view.js("document.activeElement.tagName") == "SUMMARY", "Tab never reached a folded cell"
         assert view.js(f"document.querySelector('#{group}').contains(document.activeElement)")
         view.press("Enter", 13, "\r")
-        message = view.js(f"(function (d) {{ return d.open && {SHOWN}(d.querySelector('p')) ? d.querySelector('p').innerText : ''; }})"
-                          "(document.activeElement.parentElement)")
+        message = view.js(
+            f"(function (d) {{ return d.open && {SHOWN}(d.querySelector('p')) ? d.querySelector('p').innerText : ''; }})"
+            "(document.activeElement.parentElement)"
+        )
         assert message.strip(), "Enter did not show the cell's message"
     finally:
         view.close()
@@ -227,29 +240,41 @@ def test_release_picker_and_where_they_differ(browser, matrix):
     view = _open(browser, matrix, WIDE)
     try:
         view.click("#upgrade-compare")  # the chosen pair, side by side, only where they differ
-        heads = view.js(f"Array.from(document.querySelectorAll('#checks-matrix thead th[data-col]')).filter({SHOWN})"
-                        ".map(function (th) { return th.textContent; })")
+        heads = view.js(
+            f"Array.from(document.querySelectorAll('#checks-matrix thead th[data-col]')).filter({SHOWN})"
+            ".map(function (th) { return th.textContent; })"
+        )
         assert heads == [a, b]
         rows = view.js(f"{UNFILTERED}.map(function (r) {{ return r.querySelector('code').textContent; }})")
         assert sorted(rows) == sorted(differ)
-        groups = view.js("Array.from(document.querySelectorAll('#checks-matrix tbody.group')).filter(function (g) { return !g.hidden; }).length")
-        assert groups == len({areas.check_area(c, doc["checks"][c].get("operations") or [], doc.get("areas") or {}) for c in differ})
+        groups = view.js(
+            "Array.from(document.querySelectorAll('#checks-matrix tbody.group')).filter(function (g) { return !g.hidden; }).length"
+        )
+        assert groups == len(
+            {areas.check_area(c, doc["checks"][c].get("operations") or [], doc.get("areas") or {}) for c in differ}
+        )
         assert view.js("location.hash") == f"#compare={a},{b}"
     finally:
         view.close()
     view = browser.open(f"{matrix['uri']}#compare={a},{b}", WIDE, TALL)  # the address of that view, shared
     try:
         assert view.js(f"{UNFILTERED}.length") == len(differ)
-        assert view.js("[document.getElementById('upgrade-from').value, document.getElementById('upgrade-to').value]") == [a, b]
+        assert view.js(
+            "[document.getElementById('upgrade-from').value, document.getElementById('upgrade-to').value]"
+        ) == [a, b]
         view.click("#only-differ")
         assert view.js("document.querySelectorAll('#checks-matrix tr.row[hidden]').length") == 0
         view.click("[data-pick=all]")
-        shown = view.js(f"Array.from(document.querySelectorAll('#checks-matrix thead th[data-col]')).filter({SHOWN}).length")
+        shown = view.js(
+            f"Array.from(document.querySelectorAll('#checks-matrix thead th[data-col]')).filter({SHOWN}).length"
+        )
         assert shown == len(doc["versions"])
         first = doc["versions"][0]["version"]
         view.click("[data-pick-col='0']")
         assert view.js(f"{SHOWN}(document.querySelector('#operations-matrix td[data-col=\"0\"]'))") is False, first
-        assert view.js("document.getElementById('columns-shown').textContent").startswith(f"{len(doc['versions']) - 1} of ")
+        assert view.js("document.getElementById('columns-shown').textContent").startswith(
+            f"{len(doc['versions']) - 1} of "
+        )
     finally:
         view.close()
 
@@ -260,10 +285,15 @@ def test_upgrade_picker_opens_the_page_or_offers_the_command(browser, matrix):
     try:
         assert view.js(f"{SHOWN}(document.getElementById('upgrade-open'))") is True
         assert view.js(f"{SHOWN}(document.getElementById('upgrade-missing'))") is False
-        view.js(f"(function (s) {{ s.value = {choices[0]!r}; s.dispatchEvent(new Event('change')); }})"
-                "(document.getElementById('upgrade-from'))")
+        view.js(
+            f"(function (s) {{ s.value = {choices[0]!r}; s.dispatchEvent(new Event('change')); }})"
+            "(document.getElementById('upgrade-from'))"
+        )
         assert view.js(f"{SHOWN}(document.getElementById('upgrade-open'))") is False
-        assert view.js("document.getElementById('upgrade-command').textContent") == f"airflow-conformance upgrade {choices[0]} {b}"
+        assert (
+            view.js("document.getElementById('upgrade-command').textContent")
+            == f"airflow-conformance upgrade {choices[0]} {b}"
+        )
         view.click("#upgrade-copy")
         said = ""
         for _ in range(50):  # the clipboard answers asynchronously
@@ -274,8 +304,10 @@ def test_upgrade_picker_opens_the_page_or_offers_the_command(browser, matrix):
         assert said, "the copy button said nothing"
         if said != "copied":  # no clipboard here: the command is selected for Ctrl+C instead
             assert view.js("window.getSelection().toString()") == f"airflow-conformance upgrade {choices[0]} {b}", said
-        view.js(f"(function (s) {{ s.value = {a!r}; s.dispatchEvent(new Event('change')); }})"
-                "(document.getElementById('upgrade-from'))")
+        view.js(
+            f"(function (s) {{ s.value = {a!r}; s.dispatchEvent(new Event('change')); }})"
+            "(document.getElementById('upgrade-from'))"
+        )
         view.click("#upgrade-link")
         view.browser.wait_event("Page.loadEventFired", view.session)
         assert view.js("location.href").endswith(f"/upgrade/{a}-to-{b}.html")

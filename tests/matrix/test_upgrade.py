@@ -27,8 +27,9 @@ RUNS = REPORTS / "runs"
 
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True, check=False,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args], capture_output=True, text=True, check=False, cwd=cwd
+    )
 
 
 def _first_screen(text: str) -> list[str]:
@@ -59,8 +60,11 @@ def test_the_first_screen_is_at_most_80_lines_and_says_the_headline_facts(big_te
     text = " ".join(" ".join(screen).split())  # as read, wherever a line was wrapped
     a, b = catalog.load_spec("2.10.5"), catalog.load_spec("3.3.2")
     assert catalog.base_path(a) in text and catalog.base_path(b) in text  # /api/v1 -> /api/v2
-    token_url = next(flow["tokenUrl"] for s in b["components"]["securitySchemes"].values()
-                     for flow in (s.get("flows") or {}).values())
+    token_url = next(
+        flow["tokenUrl"]
+        for s in b["components"]["securitySchemes"].values()
+        for flow in (s.get("flows") or {}).values()
+    )
     assert token_url in text and "bearer" in text.lower() and "basic" in text.lower()
     assert "400 → 422" in text
     assert "dataset → asset" in text and "execution_date → logical_date" in text
@@ -105,8 +109,14 @@ def test_no_verdict_change_is_reported_where_the_recorded_answers_are_identical(
     """A check that went known_deviation -> passed while its operations answered the same statuses is no
     behaviour change; once an operation answers a new status, it is."""
     data = json.loads((RUNS / "3.3.2" / "results.json").read_text())
-    excused = next(r for r in data["results"] if r["status"] == "known_deviation" and r["kind"] == "property"
-                   and r["operation_ids"] and (data["operations"][r["operation_ids"][0]].get("statuses")))
+    excused = next(
+        r
+        for r in data["results"]
+        if r["status"] == "known_deviation"
+        and r["kind"] == "property"
+        and r["operation_ids"]
+        and (data["operations"][r["operation_ids"][0]].get("statuses"))
+    )
     after = copy.deepcopy(data)
     changed = next(r for r in after["results"] if r["id"] == excused["id"])
     changed.update(status="passed", deviations=[])
@@ -133,8 +143,11 @@ def test_deviations_met_and_gone_follow_the_runs(big):
 
 def test_clients_reading_the_target_come_from_the_matrix_client_table(big):
     table = json.loads((REPORTS / "compatibility.json").read_text())["clients"]
-    expected = {c for c, cells in table.items() if cells.get("3.3.2") and not cells["3.3.2"]["failed"]
-                and not cells["3.3.2"]["error"]}
+    expected = {
+        c
+        for c, cells in table.items()
+        if cells.get("3.3.2") and not cells["3.3.2"]["failed"] and not cells["3.3.2"]["error"]
+    }
     assert {r["client"] for r in big["clients"] if r["reads"]} == expected
 
 
@@ -147,8 +160,15 @@ def test_minors_mean_the_matrix_release_of_that_minor():
     assert proc.returncode == 0 and f"Airflow {newest} →" in proc.stdout.splitlines()[0]
 
 
-@pytest.mark.parametrize("args", [("9.9", "3.3"), ("2.10", "3.3", "--uses", "get_dags,no_such_op"),
-                                  ("2.10", "3.3", "--uses", "@/no/such/file"), ("2.10", "3.3", "--format", "pdf")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("9.9", "3.3"),
+        ("2.10", "3.3", "--uses", "get_dags,no_such_op"),
+        ("2.10", "3.3", "--uses", "@/no/such/file"),
+        ("2.10", "3.3", "--format", "pdf"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args):
     proc = _cli("upgrade", *args, "--matrix-dir", str(REPORTS))
     assert proc.returncode == 2, proc.stdout[-300:]
@@ -157,12 +177,24 @@ def test_bad_input_is_one_line_and_exit_2(args):
 
 def test_uses_limits_the_report_to_the_operations_a_client_calls(tmp_path):
     (tmp_path / "ops.txt").write_text("get_dags\npost_dag_run  # triggers\n")
-    proc = _cli("upgrade", "2.10.5", "3.3.2", "--matrix-dir", str(REPORTS), "--uses", f"@{tmp_path / 'ops.txt'}",
-                "--format", "json")
+    proc = _cli(
+        "upgrade",
+        "2.10.5",
+        "3.3.2",
+        "--matrix-dir",
+        str(REPORTS),
+        "--uses",
+        f"@{tmp_path / 'ops.txt'}",
+        "--format",
+        "json",
+    )
     doc = json.loads(proc.stdout)
     assert doc["uses"] == ["get_dags", "post_dag_run"]
     assert {r["from"]["operation"] for r in doc["spec"]["renamed"]} == {"post_dag_run"}
-    assert doc["spec"]["removed"] == [] and {r["operation"] for r in doc["spec"]["fields"]} <= {"get_dags", "post_dag_run"}
+    assert doc["spec"]["removed"] == [] and {r["operation"] for r in doc["spec"]["fields"]} <= {
+        "get_dags",
+        "post_dag_run",
+    }
 
 
 def test_every_format_renders_and_out_writes_the_three_files(tmp_path):
@@ -171,7 +203,11 @@ def test_every_format_renders_and_out_writes_the_three_files(tmp_path):
         assert proc.returncode == 0, proc.stderr
     proc = _cli("upgrade", str(RUNS / "3.2.2" / "results.json"), str(RUNS / "3.3.2"), "--brief", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.2.2-to-3.3.2.html", "3.2.2-to-3.3.2.json", "3.2.2-to-3.3.2.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "3.2.2-to-3.3.2.html",
+        "3.2.2-to-3.3.2.json",
+        "3.2.2-to-3.3.2.md",
+    ]
     html = (tmp_path / "3.2.2-to-3.3.2.html").read_text()
     anchors = set(re.findall(r'href="#([^"]+)"', html))
     assert anchors and anchors <= set(re.findall(r'id="([^"]+)"', html))  # every evidence link lands
@@ -248,6 +284,7 @@ def test_published_runs_summary_and_matrix_give_the_same_verdict():
 
 def test_body_fields_a_newer_spec_requires_are_reported(big):
     """POST /connections: the fields 3.3.2's body schema requires and 2.10.5's did not are listed as newly required."""
+
     def required(version: str, path: str) -> set[str]:
         spec = catalog.load_spec(version)
         body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -256,6 +293,7 @@ def test_body_fields_a_newer_spec_requires_are_reported(big):
         for part in schema.get("allOf") or []:
             found |= set(catalog.resolve(spec, part).get("required") or [])
         return found
+
     new = required("3.3.2", "/api/v2/connections") - required("2.10.5", "/connections")
     assert new, "3.3.2 requires fields of a connection that 2.10.5 did not"
     row = next(r for r in big["spec"]["fields"] if r["operation"] == "post_connection")

@@ -33,8 +33,11 @@ def _disappeared() -> list[str]:
     """The 2.10.5 operations on users, roles and permissions, none of which 3.3.2 has under any path."""
     after = catalog.operations(catalog.load_spec("3.3.2"))
     assert not [op for op in after if re.search(r"/(users|roles|permissions)\b", op.path)]
-    return [op.operation_id for op in catalog.operations(catalog.load_spec("2.10.5"))
-            if re.search(r"/(users|roles|permissions)\b", op.path)]
+    return [
+        op.operation_id
+        for op in catalog.operations(catalog.load_spec("2.10.5"))
+        if re.search(r"/(users|roles|permissions)\b", op.path)
+    ]
 
 
 @pytest.mark.parametrize(("width", "height"), SCREENS)

@@ -60,8 +60,12 @@ def _recorded_curls() -> dict[str, set[str]]:
 
 
 # A credential that escaped redaction: an Authorization or Cookie value that is not ***, curl -u, a JWT.
-LEAKS = (re.compile(r"(?i)authorization:\s*(basic|bearer)\s+(?!\*\*\*)\S"), re.compile(r"(?i)cookie:\s*(?!\*\*\*)[^'\s]"),
-         re.compile(r"(?:^|\s)-u\s+'?[^'\s:]+:[^'\s]+"), re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}"))
+LEAKS = (
+    re.compile(r"(?i)authorization:\s*(basic|bearer)\s+(?!\*\*\*)\S"),
+    re.compile(r"(?i)cookie:\s*(?!\*\*\*)[^'\s]"),
+    re.compile(r"(?:^|\s)-u\s+'?[^'\s:]+:[^'\s]+"),
+    re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}"),
+)
 # (a JWT is header.payload.signature, both JSON: a DAG file's `file_token` in a path is payload.signature, no credential)
 
 
@@ -118,8 +122,9 @@ def test_postgresql_columns_are_releases_on_postgresql_in_release_then_database_
 
 def test_a_replay_curl_recorded_on_a_postgresql_column_is_the_reproduction(tmp_path):
     """A replay recorded with its curl (deviations verify --json) in runs/<V>-postgres/ is what the report shows."""
-    replay = next(r for r in json.loads((RUNS / "3.3.2-postgres" / "deviations.json").read_text())
-                  if r["verdict"] == "occurs")
+    replay = next(
+        r for r in json.loads((RUNS / "3.3.2-postgres" / "deviations.json").read_text()) if r["verdict"] == "occurs"
+    )
     curl = next(iter(next(iter(_recorded_curls().values()))))  # a real, redacted curl of the committed evidence
     label = databases.label_of_dir("3.3.2-postgres", "3.3.2")
     matrix = {"deviations": {replay["id"]: {label: {"occurs": [replay["operation"]], "absent": [], "excused": []}}}}
@@ -138,9 +143,17 @@ def test_the_recorded_negative_control_is_shown_beside_the_control_request(tmp_p
     label = _seen(dev.id)[-1]
     curl = next(iter(next(iter(_recorded_curls().values()))))
     op = dev.control[0]["operation"]
-    replays = [{"id": dev.id, "operation": op, "verdict": "occurs", "detail": "HTTP 500 text/html", "curl": curl},
-               {"id": dev.id, "operation": op, "verdict": "control clean", "detail": "HTTP 201 application/json",
-                "curl": curl.replace("-X ", "-X  "), "control": True}]
+    replays = [
+        {"id": dev.id, "operation": op, "verdict": "occurs", "detail": "HTTP 500 text/html", "curl": curl},
+        {
+            "id": dev.id,
+            "operation": op,
+            "verdict": "control clean",
+            "detail": "HTTP 201 application/json",
+            "curl": curl.replace("-X ", "-X  "),
+            "control": True,
+        },
+    ]
     folder = tmp_path / "runs" / databases.run_dir_name(label)
     folder.mkdir(parents=True)
     (folder / "deviations.json").write_text(json.dumps(replays))
@@ -176,11 +189,14 @@ def test_the_leak_scan_finds_an_unredacted_curl():
     assert not _leaks("curl -H 'Authorization: Bearer ***' -H 'Cookie: ***' 'http://x'")
 
 
-@pytest.mark.parametrize("args, says", [
-    (("no-such-deviation",), "no deviation 'no-such-deviation'"),
-    ((DEVIATIONS[0].id, "--all", "--out", "x"), "not both"),
-    (("--all",), "--out DIR"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (("no-such-deviation",), "no deviation 'no-such-deviation'"),
+        ((DEVIATIONS[0].id, "--all", "--out", "x"), "not both"),
+        (("--all",), "--out DIR"),
+    ],
+)
 def test_bad_invocations_exit_2_with_one_plain_line(args, says):
     proc = cli("deviations", "report", *args, timeout=60)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]

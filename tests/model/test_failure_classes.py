@@ -35,35 +35,43 @@ from tests.test_verdict_soft import FakeExpectations, FakeSession, FakeValidator
 pytestmark = pytest.mark.fast
 
 REPO = Path(__file__).resolve().parents[2]
-S, C, E, U, X = (FailureClass.SERVER_ERROR, FailureClass.CONTRACT_BREAK, FailureClass.ERROR_SHAPE,
-                 FailureClass.UNDOCUMENTED_STATUS, FailureClass.SECURITY)
+S, C, E, U, X = (
+    FailureClass.SERVER_ERROR,
+    FailureClass.CONTRACT_BREAK,
+    FailureClass.ERROR_SHAPE,
+    FailureClass.UNDOCUMENTED_STATUS,
+    FailureClass.SECURITY,
+)
 CTX = SimpleNamespace(session=SimpleNamespace(last_curl=lambda: ""))  # what from_conclusion reads of a run
 
 
 # -- classify: real check names, status and kind -------------------------------------------------
-@pytest.mark.parametrize(("check", "status", "kind", "expected"), [
-    ("not_a_server_error", 500, "property", S),
-    ("status_code_conformance", 503, "property", S),
-    ("json", 502, "scenario", S),  # a 5xx page is a server error whichever check noticed it
-    ("status_code_conformance", 422, "property", U),
-    ("status_code_conformance", 200, "property", C),  # 200 where 201 is documented: clients rely on it
-    ("response_schema_conformance", 200, "property", C),
-    ("response_schema_conformance", 404, "property", E),
-    ("content_type_conformance", 400, "property", E),
-    ("error_body_shape", 404, "property", E),
-    ("response_schema", 409, "scenario", E),
-    ("positive_data_acceptance", 400, "property", C),  # a valid request refused
-    ("negative_data_rejection", 200, "property", C),  # invalid input accepted
-    ("chain_read_back", 200, "property", C),
-    ("status", 404, "scenario", C),  # a scenario step answered the wrong (documented) status
-    ("assertion", None, "scenario", C),
-    ("auth_not_ignored", 200, "property", X),
-    ("auth_error_carries_no_data", 403, "property", X),
-    ("connection_password_hidden", 200, "property", X),
-    ("assertion", None, "posture", X),
-    ("status", 200, "authorization", X),
-    (CLIENT_CHECK, 200, "client", C),
-])
+@pytest.mark.parametrize(
+    ("check", "status", "kind", "expected"),
+    [
+        ("not_a_server_error", 500, "property", S),
+        ("status_code_conformance", 503, "property", S),
+        ("json", 502, "scenario", S),  # a 5xx page is a server error whichever check noticed it
+        ("status_code_conformance", 422, "property", U),
+        ("status_code_conformance", 200, "property", C),  # 200 where 201 is documented: clients rely on it
+        ("response_schema_conformance", 200, "property", C),
+        ("response_schema_conformance", 404, "property", E),
+        ("content_type_conformance", 400, "property", E),
+        ("error_body_shape", 404, "property", E),
+        ("response_schema", 409, "scenario", E),
+        ("positive_data_acceptance", 400, "property", C),  # a valid request refused
+        ("negative_data_rejection", 200, "property", C),  # invalid input accepted
+        ("chain_read_back", 200, "property", C),
+        ("status", 404, "scenario", C),  # a scenario step answered the wrong (documented) status
+        ("assertion", None, "scenario", C),
+        ("auth_not_ignored", 200, "property", X),
+        ("auth_error_carries_no_data", 403, "property", X),
+        ("connection_password_hidden", 200, "property", X),
+        ("assertion", None, "posture", X),
+        ("status", 200, "authorization", X),
+        (CLIENT_CHECK, 200, "client", C),
+    ],
+)
 def test_classify_reads_check_status_and_kind(check, status, kind, expected):
     assert check in check_names()  # a real check: the table cannot drift from the registry unnoticed
     assert classify(check, status, kind) is expected
@@ -77,12 +85,15 @@ def test_every_recorded_deviation_has_a_class_and_a_5xx_one_is_a_server_error():
     assert {d.failure_class for d in devs if d.checks == (CLIENT_CHECK,)} <= {C}
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("all", set(ALL_CLASSES)),
-    ("", set(ALL_CLASSES)),
-    ("server_error,contract_break", {S, C}),
-    (" security , error_shape ", {X, E}),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("all", set(ALL_CLASSES)),
+        ("", set(ALL_CLASSES)),
+        ("server_error,contract_break", {S, C}),
+        (" security , error_shape ", {X, E}),
+    ],
+)
 def test_parse_classes(text, expected):
     assert parse_classes(text) == expected
 
@@ -101,8 +112,9 @@ def test_gate_descriptions_follow_the_enum_order():
 
 # -- results carry classes, from the real code paths --------------------------------------------
 def _scenario_verdict(*deviations: Deviation) -> Verdict:
-    return Verdict("scenario.pools.partial_patch", FakeExpectations(*deviations), FakeValidator([]), FakeSession(),
-                   ("patch_pool",))
+    return Verdict(
+        "scenario.pools.partial_patch", FakeExpectations(*deviations), FakeValidator([]), FakeSession(), ("patch_pool",)
+    )
 
 
 def test_a_scenario_failure_is_classed_by_its_check_and_the_answer():
@@ -116,9 +128,18 @@ def test_a_scenario_failure_is_classed_by_its_check_and_the_answer():
 
 
 def test_a_scenario_known_deviation_carries_its_deviations_class():
-    dev = Deviation.parse({"id": "acf-pool-500", "versions": ">=3", "checks": ["status"], "response": {"status": 500},
-                           "scenarios": [{"id": "scenario.pools.partial_patch", "step": ""}],
-                           "reproduce": [{"operation": "patch_pool"}], "upstream": "unreported", "summary": "500"})
+    dev = Deviation.parse(
+        {
+            "id": "acf-pool-500",
+            "versions": ">=3",
+            "checks": ["status"],
+            "response": {"status": 500},
+            "scenarios": [{"id": "scenario.pools.partial_patch", "step": ""}],
+            "reproduce": [{"operation": "patch_pool"}],
+            "upstream": "unreported",
+            "summary": "500",
+        }
+    )
     v = _scenario_verdict(dev)
     v.status(response(500, text="boom", content_type="text/html"), 200, "PATCH")
     result = from_conclusion(v.conclusion(), dict(id="scenario.x", kind="scenario", title="t", operation_ids=[]), CTX)
@@ -136,19 +157,40 @@ def _property_conclusion(*failures: Failure) -> Conclusion:
 
 
 def _failure(check: str, status: int, deviation: Deviation | None = None) -> Failure:
-    return Failure(check=check, status=status, content_type="application/json", message=f"{check} broke",
-                   curl="curl 'http://x'", deviation=deviation, operation="get_pools")
+    return Failure(
+        check=check,
+        status=status,
+        content_type="application/json",
+        message=f"{check} broke",
+        curl="curl 'http://x'",
+        deviation=deviation,
+        operation="get_pools",
+    )
 
 
-LIMIT_DEV = Deviation.parse({"id": "acf-limit-400", "versions": "<3", "operations": ["get_pools"],
-                             "checks": ["status_code_conformance"], "response": {"status": 400},
-                             "reproduce": [{"operation": "get_pools"}], "upstream": "apache/airflow#1", "summary": "x"})
+LIMIT_DEV = Deviation.parse(
+    {
+        "id": "acf-limit-400",
+        "versions": "<3",
+        "operations": ["get_pools"],
+        "checks": ["status_code_conformance"],
+        "response": {"status": 400},
+        "reproduce": [{"operation": "get_pools"}],
+        "upstream": "apache/airflow#1",
+        "summary": "x",
+    }
+)
 
 
 def test_a_property_result_has_the_classes_of_its_unexplained_failures_and_each_check_its_own():
-    c = _property_conclusion(_failure("not_a_server_error", 500), _failure("response_schema_conformance", 404),
-                             _failure("status_code_conformance", 400, LIMIT_DEV))
-    result = from_conclusion(c, dict(id="property.get_pools", kind="property", title="t", operation_ids=["get_pools"]), CTX)
+    c = _property_conclusion(
+        _failure("not_a_server_error", 500),
+        _failure("response_schema_conformance", 404),
+        _failure("status_code_conformance", 400, LIMIT_DEV),
+    )
+    result = from_conclusion(
+        c, dict(id="property.get_pools", kind="property", title="t", operation_ids=["get_pools"]), CTX
+    )
     assert result.status == "failed"
     assert result.classes == ["server_error", "error_shape"]  # the excused undocumented 400 fails no gate
     rows = {r["name"]: r for r in result.checks}
@@ -160,12 +202,16 @@ def test_a_property_result_has_the_classes_of_its_unexplained_failures_and_each_
 
 def test_a_property_known_deviation_carries_the_deviations_class():
     c = _property_conclusion(_failure("status_code_conformance", 400, LIMIT_DEV))
-    result = from_conclusion(c, dict(id="property.get_pools", kind="property", title="t", operation_ids=["get_pools"]), CTX)
+    result = from_conclusion(
+        c, dict(id="property.get_pools", kind="property", title="t", operation_ids=["get_pools"]), CTX
+    )
     assert result.status == "known_deviation" and result.classes == ["undocumented_status"]
 
 
 def test_a_client_refusal_breaks_the_contract():
-    refusal = Refusal("get_dag", 200, "DAGResponse /dag_id", None, "Input should be a valid string", "DAGResponse", "curl")
+    refusal = Refusal(
+        "get_dag", 200, "DAGResponse /dag_id", None, "Input should be a valid string", "DAGResponse", "curl"
+    )
     [result] = results_of([Reading("3.0.0", 3, {"get_dag": Tally(parsed=1, failed=1, refusals=[refusal])})])
     assert result.status == "failed" and result.classes == ["contract_break"]
     assert result.checks[0]["classes"] == ["contract_break"]
@@ -191,10 +237,19 @@ def test_a_real_recorded_run_written_again_carries_classes_and_follows_the_schem
         if r["status"] != "known_deviation":
             results.append(Result(status=r["status"], message=r["message"], **base))
         elif all(d["id"] in recorded for d in r["deviations"]):
-            excused = [Excuse(recorded[d["id"]], set(d["checks"]), set(d["operations"]), d["count"]) for d in r["deviations"]]
+            excused = [
+                Excuse(recorded[d["id"]], set(d["checks"]), set(d["operations"]), d["count"]) for d in r["deviations"]
+            ]
             results.append(from_conclusion(Conclusion("known_deviation", r["message"], excused), base, CTX))
-    run = RunResults(seed=data["seed"], run_id=data["run_id"], target=data["target"], spec_version=data["reference_spec"],
-                     results=results, operations=data["operations"], configuration=data["configuration"])
+    run = RunResults(
+        seed=data["seed"],
+        run_id=data["run_id"],
+        target=data["target"],
+        spec_version=data["reference_spec"],
+        results=results,
+        operations=data["operations"],
+        configuration=data["configuration"],
+    )
     write_all(run, tmp_path, Redactor([]))
     written = json.loads((tmp_path / "results.json").read_text())
     jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker()).validate(written)
@@ -209,8 +264,11 @@ def test_a_real_recorded_run_written_again_carries_classes_and_follows_the_schem
 
 
 def test_the_schema_rejects_an_unknown_class(tmp_path):
-    run = RunResults(results=[Result("scenario.x", "scenario", "t", [], "failed")], target={
-        "url": "u", "airflow_version": "3.3.2", "api": "v2", "auth": "none"}, seed=1)
+    run = RunResults(
+        results=[Result("scenario.x", "scenario", "t", [], "failed")],
+        target={"url": "u", "airflow_version": "3.3.2", "api": "v2", "auth": "none"},
+        seed=1,
+    )
     data = run.as_dict()
     validator = jsonschema.Draft202012Validator(schema())
     assert not list(validator.iter_errors(data))
@@ -224,8 +282,10 @@ EXERCISED = {"get_pools": {"requests": 3, "reached": 3, "exercised": True}}
 
 def gated_run(*classes: list[str], fail_on: str = "all", **kw) -> RunResults:
     results = [Result("scenario.ok", "scenario", "t", [], "passed")]
-    results += [Result(f"property.op{i}", "property", "t", ["get_pools"], "failed", classes=list(c))
-                for i, c in enumerate(classes)]
+    results += [
+        Result(f"property.op{i}", "property", "t", ["get_pools"], "failed", classes=list(c))
+        for i, c in enumerate(classes)
+    ]
     return RunResults(results=results, operations=EXERCISED, fail_on=parse_classes(fail_on), **kw)
 
 
@@ -269,15 +329,23 @@ class _Terminal:
         self.lines.append(line)
 
 
-@pytest.mark.parametrize(("fail_on", "expected"), [
-    ("all", "verdict: not conformant (gated: all classes) - passed 1, failed 2,"),
-    ("server_error,contract_break", "verdict: not conformant (gated: server_error, contract_break; "
-                                    "1 failed result outside the gate) - passed 1, failed 2,"),
-])
+@pytest.mark.parametrize(
+    ("fail_on", "expected"),
+    [
+        ("all", "verdict: not conformant (gated: all classes) - passed 1, failed 2,"),
+        (
+            "server_error,contract_break",
+            "verdict: not conformant (gated: server_error, contract_break; "
+            "1 failed result outside the gate) - passed 1, failed 2,",
+        ),
+    ],
+)
 def test_the_verdict_line_says_which_classes_were_gated(fail_on, expected):
     tr = _Terminal()
-    _summarize(tr, gated_run(["server_error"], ["error_shape"], fail_on=fail_on,
-                             configuration={"report_dir": "reports/latest"}))
+    _summarize(
+        tr,
+        gated_run(["server_error"], ["error_shape"], fail_on=fail_on, configuration={"report_dir": "reports/latest"}),
+    )
     assert any(line.startswith(expected) for line in tr.lines), tr.lines
 
 

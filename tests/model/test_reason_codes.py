@@ -23,20 +23,27 @@ pytestmark = pytest.mark.fast
 
 
 def _ctx(version: str = "3.3.2", *, profile: str = "sandbox", auth_denied: bool = False, probe_dags=None, lacks=()):
-    return SimpleNamespace(auth_denied=auth_denied, probe_dags=probe_dags if probe_dags is not None else {"p": 1},
-                           target=SimpleNamespace(version=Version(version), airflow_version=version),
-                           options=SimpleNamespace(profile=profile), primary_lacks=lambda op_id: tuple(lacks),
-                           primary_role="Viewer")
+    return SimpleNamespace(
+        auth_denied=auth_denied,
+        probe_dags=probe_dags if probe_dags is not None else {"p": 1},
+        target=SimpleNamespace(version=Version(version), airflow_version=version),
+        options=SimpleNamespace(profile=profile),
+        primary_lacks=lambda op_id: tuple(lacks),
+        primary_role="Viewer",
+    )
 
 
-@pytest.mark.parametrize(("ctx", "meta", "kind", "code"), [
-    (_ctx("2.10.5"), Meta("x.v3", "t", "m", since="3.0"), "scenario", ReasonCode.NOT_APPLICABLE),
-    (_ctx(profile="readonly"), Meta("x.w", "t", "m", tier="sandbox"), "scenario", ReasonCode.PROFILE),
-    (_ctx(), Meta("x.a", "t", "m", needs=("auth_default",)), "scenario", ReasonCode.AUTH_DEFAULT),
-    (_ctx(auth_denied=True), None, "property", ReasonCode.DENY_ALL),
-    (_ctx(lacks=("can_read on Pools",)), None, "property", ReasonCode.PRIVILEGE),
-    (_ctx(probe_dags={}), Meta("x.p", "t", "m", needs=("probe_dags",)), "scenario", ReasonCode.PROBE_DAGS),
-])
+@pytest.mark.parametrize(
+    ("ctx", "meta", "kind", "code"),
+    [
+        (_ctx("2.10.5"), Meta("x.v3", "t", "m", since="3.0"), "scenario", ReasonCode.NOT_APPLICABLE),
+        (_ctx(profile="readonly"), Meta("x.w", "t", "m", tier="sandbox"), "scenario", ReasonCode.PROFILE),
+        (_ctx(), Meta("x.a", "t", "m", needs=("auth_default",)), "scenario", ReasonCode.AUTH_DEFAULT),
+        (_ctx(auth_denied=True), None, "property", ReasonCode.DENY_ALL),
+        (_ctx(lacks=("can_read on Pools",)), None, "property", ReasonCode.PRIVILEGE),
+        (_ctx(probe_dags={}), Meta("x.p", "t", "m", needs=("probe_dags",)), "scenario", ReasonCode.PROBE_DAGS),
+    ],
+)
 def test_each_skip_of_the_selection_has_its_code_and_the_same_sentence(ctx, meta, kind, code):
     skip = skip_of(ctx, meta, kind, ("get_pools",))
     assert skip is not None and skip.code is code
@@ -69,7 +76,10 @@ def test_the_schema_lists_exactly_the_reason_codes():
 def test_the_matrix_reads_the_code_never_the_words():
     words = {"status": "skipped", "message": "not applicable to Airflow 2.0.2 (applies to >= 3.0)"}
     assert cells.result_cell({**words, "reason_code": "profile"})["status"] == cells.UNDECIDED
-    assert cells.result_cell({**words, "message": "whatever", "reason_code": "not_applicable"})["status"] == cells.NOT_APPLICABLE
+    assert (
+        cells.result_cell({**words, "message": "whatever", "reason_code": "not_applicable"})["status"]
+        == cells.NOT_APPLICABLE
+    )
     assert cells.result_cell({**words, "schema_version": "1.3"})["status"] == cells.UNDECIDED  # no code: not decided
 
 
@@ -121,4 +131,3 @@ def test_published_runs_read_as_schema_1_3_give_the_published_matrix_cell_for_ce
                 compared += 1
                 differ += [(version, op)] if cells.operation_cell(row, None)["status"] != cell["status"] else []
     assert compared > 4000 and differ == []
-

@@ -23,7 +23,7 @@ from conformance.model import resources
 pytestmark = pytest.mark.fast
 ROOT = Path(__file__).resolve().parents[2]
 
-FOLLOW_THE_PATH = textwrap.dedent('''
+FOLLOW_THE_PATH = textwrap.dedent("""
     import conformance.model.resources as r
 
     # step 1 of ARCHITECTURE.md: the row (the indexes are the model's, as the module builds them)
@@ -71,13 +71,14 @@ FOLLOW_THE_PATH = textwrap.dedent('''
     tracking.record(book, router, router.match("DELETE", base + "/teams/acf_x_t"), "DELETE", None, 204, b"")
     assert not book.contains("team", "acf_x_t")
     print("followed")
-''')
+""")
 
 
 def test_a_new_owned_kind_is_one_row_in_the_model():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", FOLLOW_THE_PATH], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", FOLLOW_THE_PATH], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
     assert done.returncode == 0 and done.stdout.strip() == "followed", done.stderr[-3000:]
 
 

@@ -44,10 +44,20 @@ def _parsed(tmp_path, version: str, script: str, dag_id: str) -> dict:
         venv = local_venv.ensure_venv(local_versions.resolve(version))
     except ConfigError as exc:  # e.g. no Python 3.8 for 2.0.2 on this machine
         pytest.skip(f"Airflow {version} cannot be installed here: {exc}")
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__CORE__UNIT_TEST_MODE": "False"}
-    proc = subprocess.run([str(venv / "bin" / "python"), "-c", script, str(tmp_path / f"{dag_id}.py"), dag_id],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path / "home"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    }
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", script, str(tmp_path / f"{dag_id}.py"), dag_id],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -98,5 +108,7 @@ def test_the_3x_asset_probe_dag_waits_on_both_of_its_assets(tmp_path, version):
     assert out["errors"] == {}
     assert out["tasks"] == [dags.ASSETS_TASK_ID]
     assert out["paused_at_creation"] is True
-    assert out["all_of"].endswith("AssetAll")  # (3.3: SerializedAssetAll) one event of the first asset queues the DAG but never starts a run
+    assert out["all_of"].endswith(
+        "AssetAll"
+    )  # (3.3: SerializedAssetAll) one event of the first asset queues the DAG but never starts a run
     assert out["assets"] == sorted(map(list, dags.ASSETS.items()))

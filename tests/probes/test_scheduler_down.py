@@ -35,8 +35,13 @@ def _still_queued(body):
 
 
 STOPPED = [
-    Mutation("health_scheduler_unhealthy", (), "health says the scheduler is unhealthy", path=HEALTH,
-             response=edit_json(_scheduler_unhealthy)),
+    Mutation(
+        "health_scheduler_unhealthy",
+        (),
+        "health says the scheduler is unhealthy",
+        path=HEALTH,
+        response=edit_json(_scheduler_unhealthy),
+    ),
     Mutation("runs_never_start", (), "every run read stays queued", path=RUN, response=edit_json(_still_queued)),
 ]
 
@@ -54,8 +59,9 @@ def live(targets):
 
 def test_a_wait_gives_up_when_health_says_the_scheduler_is_down(live, tmp_path):
     with FaultProxy(live.url, STOPPED, credentials=live.credentials) as proxy:
-        outcome = targets.run_suite(proxy.url, live.auth_spec, tmp_path / "stopped", only="scenarios",
-                                    keyword=CHECK, timeout=600)
+        outcome = targets.run_suite(
+            proxy.url, live.auth_spec, tmp_path / "stopped", only="scenarios", keyword=CHECK, timeout=600
+        )
     assert targets.no_traceback(outcome), outcome.stderr[-2000:]
     result = _result(outcome)
     assert result["status"] == "error", result
@@ -68,6 +74,7 @@ def test_a_wait_gives_up_when_health_says_the_scheduler_is_down(live, tmp_path):
     assert outcome.returncode == 1, outcome.returncode  # a check not decided: not conformant, never a pass
 
     with FaultProxy(live.url, [], credentials=live.credentials) as proxy:
-        clean = targets.run_suite(proxy.url, live.auth_spec, tmp_path / "clean", only="scenarios",
-                                  keyword=CHECK, timeout=600)
+        clean = targets.run_suite(
+            proxy.url, live.auth_spec, tmp_path / "clean", only="scenarios", keyword=CHECK, timeout=600
+        )
     assert _result(clean)["status"] == "passed", _result(clean)

@@ -40,8 +40,15 @@ def test_every_applicable_deviation_occurs(live):
     missing = {(o["id"], o["operation"]) for o in outcomes if o["verdict"] != "occurs" and o["id"] not in intermittent}
     if missing:  # once more, only those: a task that had not run yet, a connection the server dropped
         again = _verify(live, *sorted({dev_id for dev_id, _ in missing}))
-        missing = {(o["id"], o["operation"]) for o in again
-                   if not o.get("control") and (o["id"], o["operation"]) in missing and o["verdict"] != "occurs"}
+        missing = {
+            (o["id"], o["operation"])
+            for o in again
+            if not o.get("control") and (o["id"], o["operation"]) in missing and o["verdict"] != "occurs"
+        }
         details = {(o["id"], o["operation"]): o["detail"] for o in again}
-        assert not missing, "recorded deviations that do not occur on Airflow " + live.version + ":\n" + "\n".join(
-            f"  {dev_id} {op}: {details.get((dev_id, op), '')[:200]}" for dev_id, op in sorted(missing))
+        assert not missing, (
+            "recorded deviations that do not occur on Airflow "
+            + live.version
+            + ":\n"
+            + "\n".join(f"  {dev_id} {op}: {details.get((dev_id, op), '')[:200]}" for dev_id, op in sorted(missing))
+        )

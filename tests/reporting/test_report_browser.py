@@ -81,8 +81,10 @@ def test_verdict_and_a_failures_curl_are_on_screen(browser, pages, width):
 
 
 def _shown(page, box: str) -> int:
-    return page.js(f"Array.from(document.querySelectorAll('#{box} [data-statuses]')).filter(function (e) "
-                   "{ return !e.hidden; }).length")
+    return page.js(
+        f"Array.from(document.querySelectorAll('#{box} [data-statuses]')).filter(function (e) "
+        "{ return !e.hidden; }).length"
+    )
 
 
 def test_filters_and_status_toggles_hide_what_they_say(browser, pages):
@@ -103,8 +105,10 @@ def test_filters_and_status_toggles_hide_what_they_say(browser, pages):
         page.close()
 
 
-@pytest.mark.parametrize("name, selector", [("report", "#deviation-groups > details > summary"),
-                                            ("compatibility", "ul.changes details > summary")])
+@pytest.mark.parametrize(
+    "name, selector",
+    [("report", "#deviation-groups > details > summary"), ("compatibility", "ul.changes details > summary")],
+)
 def test_details_open_by_click_and_by_keyboard(browser, pages, name, selector):
     page = browser.open(pages[name].as_uri(), 400)
     try:

@@ -67,15 +67,19 @@ def test_results_json_follows_the_shipped_schema(written):
     _validator().validate(data)
 
 
-@pytest.mark.parametrize("break_it", [
-    lambda d: d.pop("schema_version"),
-    lambda d: d["summary"].pop("failed"),
-    lambda d: d["results"][0].update(status="sort of"),
-    lambda d: d["results"][0].update(kind="Not A Kind"),
-    lambda d: d["operations"]["get_dag"].pop("exercised"),
-    lambda d: d["results"][0].update(surprise=1),
-    lambda d: d["configuration"].update(headers=["X-Gateway-Key: the-value-itself"]),
-], ids=["no-version", "summary-count", "status", "kind", "coverage", "undocumented-field", "header-value"])
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda d: d.pop("schema_version"),
+        lambda d: d["summary"].pop("failed"),
+        lambda d: d["results"][0].update(status="sort of"),
+        lambda d: d["results"][0].update(kind="Not A Kind"),
+        lambda d: d["operations"]["get_dag"].pop("exercised"),
+        lambda d: d["results"][0].update(surprise=1),
+        lambda d: d["configuration"].update(headers=["X-Gateway-Key: the-value-itself"]),
+    ],
+    ids=["no-version", "summary-count", "status", "kind", "coverage", "undocumented-field", "header-value"],
+)
 def test_the_schema_rejects_what_it_does_not_document(written, break_it):
     _, out = written
     data = copy.deepcopy(json.loads((out / "results.json").read_text()))
@@ -90,7 +94,9 @@ def test_junit_has_one_case_per_result_and_marks_failures_and_errors(written):
     kinds = {case.get("name"): {child.tag for child in case} for case in root.iter("testcase")}
     assert len(kinds) == len(run.results)
     assert "failure" in kinds["scenario.dag_runs.state_is_read_only"] and "error" in kinds["property.get_dag"]
-    assert "skipped" in kinds["scenario.auth.deny_all_default"] and not kinds["scenario.dags.patch_paused"] - {"system-out"}
+    assert "skipped" in kinds["scenario.auth.deny_all_default"] and not kinds["scenario.dags.patch_paused"] - {
+        "system-out"
+    }
 
 
 def test_html_loads_nothing_from_the_network(written):
@@ -135,14 +141,17 @@ def test_html_gives_each_failure_and_deviation_its_curl_and_rerun(written):
         if r.status in ("failed", "error", "known_deviation"):
             command = findings.rerun_command(run.as_dict(), r.id)
             assert f'<pre class="rerun">{command.replace(chr(39), "&#39;")}</pre>' in html, r.id
-    assert "airflow-conformance run --target http://airflow.test --seed 7 --client none -k &#39;[property.get_pool]&#39;" in html
+    assert (
+        "airflow-conformance run --target http://airflow.test --seed 7 --client none -k &#39;[property.get_pool]&#39;"
+        in html
+    )
     assert html.count('<pre class="curl">curl -X PATCH') == 1 and html.count('<pre class="curl">') == 3
 
 
 def test_html_draws_status_and_coverage_per_tag(written):
     _, out = written
     html = (out / "report.html").read_text()
-    assert html.count("<svg class=\"bar\"") == 1 + 5  # one status bar, one per tag (DAG, DagRun, Pool, Role, Variable)
+    assert html.count('<svg class="bar"') == 1 + 5  # one status bar, one per tag (DAG, DagRun, Pool, Role, Variable)
     assert 'aria-label="all checks: passed 2, failed 3, known deviation 2, skipped 1, error 1"' in html
     assert 'aria-label="Pool (2 operations): reached (2xx/3xx) 2"' in html
     assert 'aria-label="Variable (1 operations): not sent (kept back by the guard) 1"' in html
@@ -159,11 +168,13 @@ def test_a_kind_unknown_to_the_reports_is_counted_everywhere(written):
 def test_upstream_references_become_links_and_rerun_selects_exactly_one_check():
     assert findings.upstream_links("apache/airflow#15150, unreported") == [
         {"text": "apache/airflow#15150", "url": "https://github.com/apache/airflow/issues/15150"},
-        {"text": "unreported", "url": ""}]
+        {"text": "unreported", "url": ""},
+    ]
     data = {"target": {"url": "https://air flow.example"}, "seed": 3, "profile": "readonly"}
     assert findings.rerun_command(data, "property.get_pool") == (
         "airflow-conformance run --target 'https://air flow.example' --seed 3 --profile readonly --client none "
-        "-k '[property.get_pool]'")
+        "-k '[property.get_pool]'"
+    )
 
 
 def test_summary_md_is_a_short_table_naming_the_failure(written):
@@ -192,13 +203,22 @@ def test_summary_md_counts_failures_per_class_and_states_the_gate(written):
     _, out = written
     md = (out / "summary.md").read_text()
     assert "Failure classes that fail the run (`--fail-on`): all classes." in md
-    assert "| contract_break | 2 | 0 |" in md and "| error_shape | 1 | 0 |" in md and "| undocumented_status | 0 | 2 |" in md
+    assert (
+        "| contract_break | 2 | 0 |" in md
+        and "| error_shape | 1 | 0 |" in md
+        and "| undocumented_status | 0 | 2 |" in md
+    )
     assert "| `property.get_pool` | failed | error_shape |" in md
 
 
 def test_results_json_records_the_gate_and_the_counts_per_class(written):
     _, out = written
     data = json.loads((out / "results.json").read_text())
-    assert data["gate"] == {"fail_on": ["server_error", "contract_break", "error_shape", "undocumented_status", "security"],
-                            "failed_outside": 0}
-    assert data["classes"] == {"failed": {"contract_break": 2, "error_shape": 1}, "known_deviation": {"undocumented_status": 2}}
+    assert data["gate"] == {
+        "fail_on": ["server_error", "contract_break", "error_shape", "undocumented_status", "security"],
+        "failed_outside": 0,
+    }
+    assert data["classes"] == {
+        "failed": {"contract_break": 2, "error_shape": 1},
+        "known_deviation": {"undocumented_status": 2},
+    }

@@ -22,8 +22,20 @@ SELECTION = "paging or crud or password or auth or state_is_read_only or config 
 @pytest.fixture(scope="module")
 def run(live, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"reports-{live.version}")
-    proc = cli("run", "--target", live.url, "--auth", live.auth_spec, "--only", "scenarios,posture",
-               "-k", SELECTION, "--report-dir", str(out), timeout=600)
+    proc = cli(
+        "run",
+        "--target",
+        live.url,
+        "--auth",
+        live.auth_spec,
+        "--only",
+        "scenarios,posture",
+        "-k",
+        SELECTION,
+        "--report-dir",
+        str(out),
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return live, out, proc
 
@@ -41,11 +53,20 @@ def test_results_json_schema(run):
     jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker()).validate(data)
     assert data["schema_version"] == SCHEMA_VERSION
     assert all(row["tag"] for row in data["operations"].values())
-    for key in ("suite_version", "seed", "profile", "run_id", "target", "started", "duration_s", "summary",
-                "operations", "results"):
+    for key in (
+        "suite_version",
+        "seed",
+        "profile",
+        "run_id",
+        "target",
+        "started",
+        "duration_s",
+        "summary",
+        "operations",
+        "results",
+    ):
         assert key in data, key
-    assert data["target"] == {"url": live.url, "airflow_version": live.version, "api": live.api,
-                              "auth": live.kind}
+    assert data["target"] == {"url": live.url, "airflow_version": live.version, "api": live.api, "auth": live.kind}
     counts = {s: sum(1 for r in data["results"] if r["status"] == s) for s in data["summary"] if s != "requests"}
     assert counts == {k: v for k, v in data["summary"].items() if k != "requests"}
     assert data["summary"]["requests"] > 0
@@ -60,8 +81,10 @@ def test_results_json_schema(run):
         assert r["status"] != "skipped" or r["message"], r["id"]
         if r["status"] == "known_deviation":  # structured: which deviations, which checks, a reference or `unreported`
             assert r["deviations"] and all(d["id"] and d["checks"] for d in r["deviations"]), r
-            assert all(ref.strip() == "unreported" or re.fullmatch(r"[\w.-]+/[\w.-]+#\d+", ref.strip())
-                       for ref in r["upstream"].split(",")), r
+            assert all(
+                ref.strip() == "unreported" or re.fullmatch(r"[\w.-]+/[\w.-]+#\d+", ref.strip())
+                for ref in r["upstream"].split(",")
+            ), r
 
 
 def test_junit_validates_against_the_ci_schema(run):
@@ -80,7 +103,9 @@ def test_html_is_self_contained(run):
     html = (out / "report.html").read_text()
     assert re.findall(r"""\bsrc\s*=\s*["']?\s*(?:https?:)?//""", html, re.I) == []
     assert "<link" not in html and "@import" not in html and "url(" not in html
-    links = set(re.findall(r"""href\s*=\s*["']([^"']+)""", html))  # in-page anchors, and upstream threads a reader may follow
+    links = set(
+        re.findall(r"""href\s*=\s*["']([^"']+)""", html)
+    )  # in-page anchors, and upstream threads a reader may follow
     outside = {link for link in links if not link.startswith("#")}
     assert all(re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/issues/\d+", link) for link in outside), outside
     anchors = set(re.findall(r"""\bid\s*=\s*["']([^"']+)""", html))

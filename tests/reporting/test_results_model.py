@@ -12,29 +12,39 @@ pytestmark = pytest.mark.fast
 
 
 def result(status: str, ops=("get_pools",), rid: str | None = None, message: str = "") -> Result:
-    return Result(id=rid or f"property.{ops[0] if ops else 'x'}", kind="property", title="t",
-                  operation_ids=list(ops), status=status, message=message)
+    return Result(
+        id=rid or f"property.{ops[0] if ops else 'x'}",
+        kind="property",
+        title="t",
+        operation_ids=list(ops),
+        status=status,
+        message=message,
+    )
 
 
 EXERCISED = {"get_pools": {"requests": 3, "reached": 3, "exercised": True}}
 
 
 def run(*statuses: str, operations: dict | None = None, **kw) -> RunResults:
-    return RunResults(results=[result(s) for s in statuses],
-                      operations=EXERCISED if operations is None else operations, **kw)
+    return RunResults(
+        results=[result(s) for s in statuses], operations=EXERCISED if operations is None else operations, **kw
+    )
 
 
 # -- exit codes and verdicts -------------------------------------------------------------
-@pytest.mark.parametrize(("statuses", "code", "verdict"), [
-    (("passed",), 0, "conformant"),
-    (("passed", "known_deviation", "skipped"), 0, "conformant"),
-    (("known_deviation",), 0, "conformant"),
-    (("passed", "failed"), 1, "not conformant"),
-    (("passed", "error"), 1, "not conformant"),
-    (("known_deviation", "error"), 1, "not conformant"),
-    (("skipped", "skipped"), 1, "not conformant"),
-    ((), 1, "not conformant"),
-])
+@pytest.mark.parametrize(
+    ("statuses", "code", "verdict"),
+    [
+        (("passed",), 0, "conformant"),
+        (("passed", "known_deviation", "skipped"), 0, "conformant"),
+        (("known_deviation",), 0, "conformant"),
+        (("passed", "failed"), 1, "not conformant"),
+        (("passed", "error"), 1, "not conformant"),
+        (("known_deviation", "error"), 1, "not conformant"),
+        (("skipped", "skipped"), 1, "not conformant"),
+        ((), 1, "not conformant"),
+    ],
+)
 def test_exit_code_from_statuses(statuses, code, verdict):
     r = run(*statuses)
     assert r.exit_code() == code
@@ -53,8 +63,10 @@ def test_no_result_decides_nothing():
 
 
 def test_operations_table_without_exercised_operation_decides_nothing():
-    ops = {"get_pools": {"requests": 4, "refused": 4, "exercised": False},
-           "get_dags": {"requests": 0, "exercised": False}}
+    ops = {
+        "get_pools": {"requests": 4, "refused": 4, "exercised": False},
+        "get_dags": {"requests": 0, "exercised": False},
+    }
     r = run("passed", operations=ops)
     assert r.exercised == 0
     assert r.nothing_decided == "no request got past authentication on any operation"
@@ -128,29 +140,39 @@ def test_coverage_counts_come_from_answers():
     answers = {"get_pools": {"reached": 5, "validated": 2, "refused": 1, "server_error": 1, "not_sent": 3}}
     table = operations_table(["get_pools"], [result("passed")], {"get_pools": 9}, {}, answers)
     row = table["get_pools"]
-    assert (row["requests"], row["reached"], row["validated"], row["refused"], row["server_error"], row["not_sent"]) \
-        == (9, 5, 2, 1, 1, 3)
+    assert (
+        row["requests"],
+        row["reached"],
+        row["validated"],
+        row["refused"],
+        row["server_error"],
+        row["not_sent"],
+    ) == (9, 5, 2, 1, 1, 3)
     assert row["exercised"] is True
     assert row["status"] == "passed" and row["reason"] == ""
 
 
 def test_missing_answers_count_zero():
     row = operations_table(["get_pools"], [result("passed")], {}, {}, None)["get_pools"]
-    assert {k: row[k] for k in ("requests", "reached", "validated", "refused", "server_error", "not_sent")} == \
-        dict.fromkeys(("requests", "reached", "validated", "refused", "server_error", "not_sent"), 0)
+    assert {
+        k: row[k] for k in ("requests", "reached", "validated", "refused", "server_error", "not_sent")
+    } == dict.fromkeys(("requests", "reached", "validated", "refused", "server_error", "not_sent"), 0)
     assert row["exercised"] is False
     # no answers at all (not even refusals) is not "credentials refused"
     assert row["status"] == "passed"
 
 
-@pytest.mark.parametrize(("answers", "exercised"), [
-    ({"reached": 1}, True),
-    ({"validated": 1}, True),
-    ({"server_error": 1}, True),
-    ({"refused": 7}, False),
-    ({"not_sent": 7}, False),
-    ({"refused": 3, "not_sent": 2}, False),
-])
+@pytest.mark.parametrize(
+    ("answers", "exercised"),
+    [
+        ({"reached": 1}, True),
+        ({"validated": 1}, True),
+        ({"server_error": 1}, True),
+        ({"refused": 7}, False),
+        ({"not_sent": 7}, False),
+        ({"refused": 3, "not_sent": 2}, False),
+    ],
+)
 def test_exercised_only_past_authentication(answers, exercised):
     row = operations_table(["get_pools"], [result("failed")], {"get_pools": 7}, {}, {"get_pools": answers})["get_pools"]
     assert row["exercised"] is exercised
@@ -168,8 +190,9 @@ def test_every_answer_refused_is_not_exercised_and_says_why():
 
 def test_refused_operation_that_failed_stays_failed():
     answers = {"get_pools": {"refused": 4}}
-    row = operations_table(["get_pools"], [result("failed", message="auth body leaks data")], {"get_pools": 4}, {},
-                           answers)["get_pools"]
+    row = operations_table(
+        ["get_pools"], [result("failed", message="auth body leaks data")], {"get_pools": 4}, {}, answers
+    )["get_pools"]
     assert row["status"] == "failed" and row["reason"] == "auth body leaks data"
 
 
@@ -180,10 +203,12 @@ def test_partly_refused_operation_keeps_its_status():
 
 
 def test_worst_result_of_an_operation_wins():
-    rs = [result("passed", rid="property.get_pools"),
-          result("known_deviation", rid="scenario.pools.a", message="known"),
-          result("failed", rid="scenario.pools.b", message="broken"),
-          result("skipped", rid="scenario.pools.c", message="skipped")]
+    rs = [
+        result("passed", rid="property.get_pools"),
+        result("known_deviation", rid="scenario.pools.a", message="known"),
+        result("failed", rid="scenario.pools.b", message="broken"),
+        result("skipped", rid="scenario.pools.c", message="skipped"),
+    ]
     row = operations_table(["get_pools"], rs, {}, {}, {"get_pools": {"reached": 1}})["get_pools"]
     assert row["status"] == "failed" and row["reason"] == "broken"
     row = operations_table(["get_pools"], rs[:2], {}, {}, {"get_pools": {"reached": 1}})["get_pools"]
@@ -194,8 +219,13 @@ def test_unchecked_and_skipped_operations():
     table = operations_table(
         ["get_pools", "get_dags", "delete_dag", "get_health"],
         [result("skipped", ops=("get_pools",), message="guard refused: readonly profile")],
-        {"get_dags": 2}, {"delete_dag": "refused by the safety guard: destructive"}, {})
-    assert table["get_pools"]["status"] == "skipped" and table["get_pools"]["reason"] == "guard refused: readonly profile"
+        {"get_dags": 2},
+        {"delete_dag": "refused by the safety guard: destructive"},
+        {},
+    )
+    assert (
+        table["get_pools"]["status"] == "skipped" and table["get_pools"]["reason"] == "guard refused: readonly profile"
+    )
     assert table["get_dags"]["status"] == "skipped" and table["get_dags"]["reason"].startswith("2 request(s) sent")
     assert table["delete_dag"]["reason"] == "refused by the safety guard: destructive"
     assert table["get_health"]["reason"] == "not exercised by the checks selected for this run"
@@ -218,9 +248,13 @@ def _deny_all_ctx(auth_denied: bool = True):
 
     from packaging.version import Version  # noqa: PLC0415
 
-    return SimpleNamespace(auth_denied=auth_denied, probe_dags={},
-                           target=SimpleNamespace(version=Version("2.0.2"), airflow_version="2.0.2"),
-                           options=SimpleNamespace(profile="sandbox"), primary_lacks=lambda op_id: ())
+    return SimpleNamespace(
+        auth_denied=auth_denied,
+        probe_dags={},
+        target=SimpleNamespace(version=Version("2.0.2"), airflow_version="2.0.2"),
+        options=SimpleNamespace(profile="sandbox"),
+        primary_lacks=lambda op_id: (),
+    )
 
 
 def test_deny_all_skips_everything_but_the_auth_default_checks():
@@ -242,9 +276,11 @@ def test_deny_all_skips_everything_but_the_auth_default_checks():
 
 
 def test_deny_all_run_is_exit_2_with_properties_skipped():
-    rs = [result("passed", ops=("get_dags",), rid="scenario.auth.deny_all_default"),
-          result("skipped", ops=("get_pools",), message="refuses valid credentials by configuration"),
-          result("skipped", ops=("get_dags",), rid="property.get_dags", message="refuses valid credentials")]
+    rs = [
+        result("passed", ops=("get_dags",), rid="scenario.auth.deny_all_default"),
+        result("skipped", ops=("get_pools",), message="refuses valid credentials by configuration"),
+        result("skipped", ops=("get_dags",), rid="property.get_dags", message="refuses valid credentials"),
+    ]
     table = operations_table(["get_dags", "get_pools"], rs, {"get_dags": 2}, {}, {"get_dags": {"refused": 2}})
     r = RunResults(results=rs, operations=table, refused_by_configuration="deny_all")
     assert r.exit_code() == 2 and r.verdict == "credentials refused by configuration"

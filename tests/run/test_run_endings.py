@@ -36,19 +36,55 @@ def stub():
 
 def _start(tmp_path: Path, argv: list[str]) -> subprocess.Popen:
     """The pytest route loads only the suite's plugin (`-p`, autoloading off): the same run, a faster start."""
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-                            env=_env(tmp_path, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}))
+    return subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
+    )
 
 
 def _cli(stub: StubAirflow, reports: Path) -> list[str]:
-    return [sys.executable, "-m", "conformance", "run", "--target", stub.url, "--auth", "none", "--client", "none",
-            "--only", "posture", "--report-dir", str(reports)]
+    return [
+        sys.executable,
+        "-m",
+        "conformance",
+        "run",
+        "--target",
+        stub.url,
+        "--auth",
+        "none",
+        "--client",
+        "none",
+        "--only",
+        "posture",
+        "--report-dir",
+        str(reports),
+    ]
 
 
 def _pytest_route(stub: StubAirflow, reports: Path) -> list[str]:
-    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "conformance.plugin", "--pyargs", "conformance.tiers.posture",
-            "--airflow-target", stub.url, "--airflow-auth", "none", "--airflow-client", "none",
-            "--airflow-report-dir", str(reports)]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "conformance.plugin",
+        "--pyargs",
+        "conformance.tiers.posture",
+        "--airflow-target",
+        stub.url,
+        "--airflow-auth",
+        "none",
+        "--airflow-client",
+        "none",
+        "--airflow-report-dir",
+        str(reports),
+    ]
 
 
 def _wait_held(stub: StubAirflow, proc: subprocess.Popen) -> None:
@@ -64,8 +100,11 @@ def _no_banner(out: str, err: str) -> None:
         assert text not in out + err, (text, out[-2000:], err[-2000:])
 
 
-@pytest.mark.parametrize(("route", "sig"), [("cli", signal.SIGINT), ("cli", signal.SIGTERM), ("pytest", signal.SIGINT)],
-                         ids=["cli-ctrl-c", "cli-sigterm", "pytest-ctrl-c"])
+@pytest.mark.parametrize(
+    ("route", "sig"),
+    [("cli", signal.SIGINT), ("cli", signal.SIGTERM), ("pytest", signal.SIGINT)],
+    ids=["cli-ctrl-c", "cli-sigterm", "pytest-ctrl-c"],
+)
 def test_an_interrupted_run_ends_with_one_line_its_reports_and_exit_3(tmp_path, stub, route, sig):
     reports = tmp_path / "reports"
     proc = _start(tmp_path, (_cli if route == "cli" else _pytest_route)(stub, reports))
@@ -98,7 +137,7 @@ def test_reports_that_cannot_be_written_at_the_end_go_to_a_fallback_folder_exit_
     line = err.strip().splitlines()[-1]
     prefix = f"airflow-conformance: cannot write the reports to {reports} (File exists); they are in "
     assert line.startswith(prefix) and line.endswith(" (exit 3)")
-    rescue = Path(line[len(prefix):-len(" (exit 3)")])
+    rescue = Path(line[len(prefix) : -len(" (exit 3)")])
     try:
         data = json.loads((rescue / "results.json").read_text())
         assert data["run_id"] in rescue.name and data["summary"]["passed"] + data["summary"]["failed"] == 3

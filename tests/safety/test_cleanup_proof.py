@@ -16,16 +16,28 @@ from tests import targets
 from tests.faultproxy.mutation import Mutation, pretend_applied
 from tests.faultproxy.proxy import FaultProxy
 
-KEPT = Mutation("delete_answers_204_and_keeps", (), "DELETE answers 204 and deletes nothing",
-                method="DELETE", path=r"{api}/(variables|pools|connections)/[^/]+", request=pretend_applied(204))
+KEPT = Mutation(
+    "delete_answers_204_and_keeps",
+    (),
+    "DELETE answers 204 and deletes nothing",
+    method="DELETE",
+    path=r"{api}/(variables|pools|connections)/[^/]+",
+    request=pretend_applied(204),
+)
 
 
 def test_objects_a_delete_did_not_remove_are_reported_and_left_for_cleanup(live, tmp_path):
     with FaultProxy(live.url, [KEPT], credentials=live.credentials) as proxy:
         # checks that list the effects tier's objects (and delete none themselves): each passes, so the verdict
         # is the cleanup's own
-        outcome = targets.run_suite(proxy.url, live.auth_spec, tmp_path / "report", only="effects",
-                                    keyword="get_variables or get_pools or get_connections", timeout=600)
+        outcome = targets.run_suite(
+            proxy.url,
+            live.auth_spec,
+            tmp_path / "report",
+            only="effects",
+            keyword="get_variables or get_pools or get_connections",
+            timeout=600,
+        )
     assert targets.no_traceback(outcome), outcome.stderr[-2000:]
     results = outcome.results
     run_id = results["run_id"]
@@ -33,7 +45,10 @@ def test_objects_a_delete_did_not_remove_are_reported_and_left_for_cleanup(live,
     kinds = {p.split(" ", 1)[0] for p in kept}
     assert kinds == set(COLLECTIONS), results["cleanup_problems"]  # every kind the run created and "deleted"
     assert all(f"{run_id}_" in p for p in kept), kept
-    assert results["verdict"] == "cleanup incomplete" and outcome.returncode == 3, (results["verdict"], outcome.returncode)
+    assert results["verdict"] == "cleanup incomplete" and outcome.returncode == 3, (
+        results["verdict"],
+        outcome.returncode,
+    )
     assert all(p.split(":")[0] in outcome.stdout + outcome.stderr for p in kept), "the terminal names every leftover"
     assert "still on the target" in (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     from conformance.safety.ledger import ledger_dir  # noqa: PLC0415 - reads the cache this process's CLI runs use

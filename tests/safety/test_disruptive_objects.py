@@ -30,7 +30,15 @@ def test_users_and_roles_a_run_creates_are_in_its_ledger_and_cleanup_knows_their
     ledger = Ledger("acf_0000beef", tmp_path / "l.jsonl")
     user = {"username": f"{P}authz_user_1", "roles": [{"name": "Public"}]}
     record(ledger, router, _match(router, "POST", "/users"), "POST", json.dumps(user), 200, json.dumps(user).encode())
-    record(ledger, router, _match(router, "POST", "/roles"), "POST", json.dumps({"name": f"{P}r", "actions": []}), 200, b"{}")
+    record(
+        ledger,
+        router,
+        _match(router, "POST", "/roles"),
+        "POST",
+        json.dumps({"name": f"{P}r", "actions": []}),
+        200,
+        b"{}",
+    )
     assert {e.ident() for e in ledger.live()} == {("user", "", f"{P}authz_user_1"), ("role", "", f"{P}r")}
     assert cleanup._path(Entry("user", f"{P}authz_user_1")) == f"/users/{P}authz_user_1"
     assert cleanup._path(Entry("role", f"{P}r")) == f"/roles/{P}r"
@@ -52,7 +60,7 @@ class _Connections:
         assert (method, path) == ("GET", "/connections")
         self.calls += 1
         offset, limit = int(params["offset"]), min(int(params["limit"]), 20)  # a server that clamps pages at 20
-        page = [{"connection_id": c} for c in self.ids[offset:offset + limit]]
+        page = [{"connection_id": c} for c in self.ids[offset : offset + limit]]
         return SimpleNamespace(status_code=200, json=lambda: {"connections": page, "total_entries": len(self.ids)})
 
 
@@ -98,5 +106,7 @@ def test_the_probes_a_disruptive_pass_sends_name_only_the_runs_objects():
             assert name.startswith(P), (version, op, probe.body)
         assert built["test_connection"].body["conn_type"] == "fs" and "host" not in built["test_connection"].body
         if "post_user" in built:  # a refused create is read back: the named user must not exist afterwards
-            assert built["post_user"].read_back.absent and built["post_user"].read_back.path.endswith(built["post_user"].body["username"])
+            assert built["post_user"].read_back.absent and built["post_user"].read_back.path.endswith(
+                built["post_user"].body["username"]
+            )
             assert built["post_role"].body["actions"] == []

@@ -23,17 +23,27 @@ P = "acf_0000beef_"
 def _guard(version: str, profile: str, tmp_path) -> tuple[Guard, str]:
     router = Router(load_spec(version))
     ledger = Ledger("acf_0000beef", tmp_path / "ledger.jsonl")
-    guard = Guard(profile, run_prefix=P, ledger=ledger, probe_dag_ids=("conformance_probe", "conformance_probe_disposable"),
-                  disposable_dag_ids=("conformance_probe_disposable",), router=router)
+    guard = Guard(
+        profile,
+        run_prefix=P,
+        ledger=ledger,
+        probe_dag_ids=("conformance_probe", "conformance_probe_disposable"),
+        disposable_dag_ids=("conformance_probe_disposable",),
+        router=router,
+    )
     return guard, "http://airflow.test" + router.api_prefix
 
 
 ALWAYS = [("GET", "/dags", None), ("GET", "/variables/prod", None), ("GET", "/connections/prod", None)]
 NEVER_IN_SANDBOX = [
-    ("DELETE", "/variables/prod", None), ("PATCH", "/variables/prod", {"key": "prod", "value": "x"}),
-    ("POST", "/variables", {"key": "prod", "value": "x"}), ("DELETE", "/pools/default_pool", None),
-    ("PATCH", "/pools/default_pool", {"name": "default_pool", "slots": 1}), ("DELETE", "/connections/prod", None),
-    ("DELETE", "/dags/example_bash_operator", None), ("DELETE", "/dags/conformance_probe", None),
+    ("DELETE", "/variables/prod", None),
+    ("PATCH", "/variables/prod", {"key": "prod", "value": "x"}),
+    ("POST", "/variables", {"key": "prod", "value": "x"}),
+    ("DELETE", "/pools/default_pool", None),
+    ("PATCH", "/pools/default_pool", {"name": "default_pool", "slots": 1}),
+    ("DELETE", "/connections/prod", None),
+    ("DELETE", "/dags/example_bash_operator", None),
+    ("DELETE", "/dags/conformance_probe", None),
     ("PATCH", "/dags/example_bash_operator", {"is_paused": False}),
     ("POST", "/dags/example_bash_operator/dagRuns", {"logical_date": None, "execution_date": "2024-01-01T00:00:00Z"}),
     ("DELETE", "/dags/conformance_probe/dagRuns/scheduled__2024", None),
@@ -41,9 +51,12 @@ NEVER_IN_SANDBOX = [
     ("PATCH", f"/variables/{P}mine", {"key": "prod", "value": "renamed away"}),
 ]
 SANDBOX_OK = [
-    ("POST", "/variables", {"key": f"{P}v", "value": "x"}), ("POST", "/pools", {"name": f"{P}p", "slots": 1}),
-    ("PATCH", "/dags/conformance_probe", {"is_paused": True}), ("POST", "/dags/conformance_probe/dagRuns", {}),
-    ("DELETE", f"/dags/conformance_probe/dagRuns/{P}run", None), ("DELETE", "/dags/conformance_probe_disposable", None),
+    ("POST", "/variables", {"key": f"{P}v", "value": "x"}),
+    ("POST", "/pools", {"name": f"{P}p", "slots": 1}),
+    ("PATCH", "/dags/conformance_probe", {"is_paused": True}),
+    ("POST", "/dags/conformance_probe/dagRuns", {}),
+    ("DELETE", f"/dags/conformance_probe/dagRuns/{P}run", None),
+    ("DELETE", "/dags/conformance_probe_disposable", None),
     ("DELETE", f"/variables/{P}never_created", None),  # negative probe: cannot exist
 ]
 
@@ -69,7 +82,11 @@ def test_readonly_refuses_every_write(version, tmp_path):
         d = guard.decide(route.method, url, json.dumps({"key": f"{P}x"}))
         if route.operation_id == "logout":
             assert not d.allowed, "logout revokes the suite's own token"
-        elif route.method in ("GET", "HEAD", "OPTIONS") or route.operation_id in ("get_dag_runs_batch", "get_task_instances_batch", "get_list_dag_runs_batch"):
+        elif route.method in ("GET", "HEAD", "OPTIONS") or route.operation_id in (
+            "get_dag_runs_batch",
+            "get_task_instances_batch",
+            "get_list_dag_runs_batch",
+        ):
             assert d.allowed, route
         else:
             assert not d.allowed, route
@@ -143,12 +160,20 @@ def test_vacant_server_ids_are_negative_probes_others_refused(tmp_path):
     guard, base = _guard("3.3.2", "sandbox", tmp_path)
     guard.learn_vacant("asset_id", 2147480000)
     guard.learn_vacant("backfill_id", 2147480000)
-    for method, rel in (("POST", "/assets/2147480000/materialize"), ("DELETE", "/assets/2147480000/queuedEvents"),
-                        ("PUT", "/backfills/2147480000/pause"), ("PUT", "/backfills/2147480000/cancel")):
+    for method, rel in (
+        ("POST", "/assets/2147480000/materialize"),
+        ("DELETE", "/assets/2147480000/queuedEvents"),
+        ("PUT", "/backfills/2147480000/pause"),
+        ("PUT", "/backfills/2147480000/cancel"),
+    ):
         d = guard.decide(method, base + rel)
         assert d.allowed and d.reason.startswith("negative probe"), (rel, d.reason)
-    for method, rel in (("POST", "/assets/1/materialize"), ("DELETE", "/assets/7/queuedEvents"),
-                        ("PUT", "/backfills/1/pause"), ("PUT", "/backfills/2147480001/cancel")):
+    for method, rel in (
+        ("POST", "/assets/1/materialize"),
+        ("DELETE", "/assets/7/queuedEvents"),
+        ("PUT", "/backfills/1/pause"),
+        ("PUT", "/backfills/2147480001/cancel"),
+    ):
         assert not guard.decide(method, base + rel).allowed, rel
 
 
@@ -170,17 +195,25 @@ def test_no_sandbox_run_touches_the_queued_event_up_left(version, tmp_path):
     """The asset probe DAG is not one of the run's probe DAGs: its queue, its pause state, its runs and its
     asset are out of reach, so the one queued event `up` posted outlives every sandbox run."""
     router = Router(load_spec(version))
-    guard = Guard("sandbox", run_prefix=P, ledger=Ledger("acf_0000beef", tmp_path / "ledger.jsonl"),
-                  probe_dag_ids=PROBE_DAG_IDS, disposable_dag_ids=(DISPOSABLE_DAG_ID,), router=router)
+    guard = Guard(
+        "sandbox",
+        run_prefix=P,
+        ledger=Ledger("acf_0000beef", tmp_path / "ledger.jsonl"),
+        probe_dag_ids=PROBE_DAG_IDS,
+        disposable_dag_ids=(DISPOSABLE_DAG_ID,),
+        router=router,
+    )
     base = "http://airflow.test" + router.api_prefix
     dag, asset = ASSETS_DAG_ID, 19
-    for method, rel, body in (("DELETE", f"/dags/{dag}/assets/queuedEvents", None),
-                              ("DELETE", f"/dags/{dag}/assets/{asset}/queuedEvents", None),
-                              ("DELETE", f"/assets/{asset}/queuedEvents", None),
-                              ("PATCH", f"/dags/{dag}", {"is_paused": False}),
-                              ("POST", f"/dags/{dag}/dagRuns", {"logical_date": None}),
-                              ("POST", "/assets/events", {"asset_id": asset}),
-                              ("DELETE", f"/dags/{dag}", None)):
+    for method, rel, body in (
+        ("DELETE", f"/dags/{dag}/assets/queuedEvents", None),
+        ("DELETE", f"/dags/{dag}/assets/{asset}/queuedEvents", None),
+        ("DELETE", f"/assets/{asset}/queuedEvents", None),
+        ("PATCH", f"/dags/{dag}", {"is_paused": False}),
+        ("POST", f"/dags/{dag}/dagRuns", {"logical_date": None}),
+        ("POST", "/assets/events", {"asset_id": asset}),
+        ("DELETE", f"/dags/{dag}", None),
+    ):
         d = guard.decide(method, base + rel, json.dumps(body) if body is not None else None)
         assert not d.allowed, (method, rel, d.reason)
     assert guard.decide("GET", base + f"/dags/{dag}/assets/queuedEvents").allowed

@@ -65,9 +65,7 @@ def _cli(*args: str, env_cache: Path) -> subprocess.CompletedProcess:
     script = Path(sys.executable).parent / "airflow-conformance"
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "conformance"]
     env = {"AIRFLOW_CONFORMANCE_CACHE": str(env_cache), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [*cmd, *args], capture_output=True, text=True, timeout=120, env=env, check=False
-    )
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=120, env=env, check=False)
 
 
 def _walk_keywords(node, path=()):

@@ -19,9 +19,16 @@ GENERATED = {CASE_HEADER: "abc123", "Authorization": "Basic eA=="}
 
 
 def _dev(ident: str, ops: list[str], trigger: dict | None = None, **response) -> Deviation:
-    raw = {"id": ident, "versions": ">=2.10,<3", "operations": ops, "checks": ["not_a_server_error"],
-           "response": {"status": 500, "content_type": "text/html", **response}, "upstream": "unreported",
-           "summary": "s", "reproduce": [{"each": True}]}
+    raw = {
+        "id": ident,
+        "versions": ">=2.10,<3",
+        "operations": ops,
+        "checks": ["not_a_server_error"],
+        "response": {"status": 500, "content_type": "text/html", **response},
+        "upstream": "unreported",
+        "summary": "s",
+        "reproduce": [{"each": True}],
+    }
     if trigger:
         raw["trigger"] = trigger
     return Deviation.parse(raw)
@@ -29,8 +36,13 @@ def _dev(ident: str, ops: list[str], trigger: dict | None = None, **response) ->
 
 def _request(method: str, path: str, query: dict | None = None, body=None, headers: dict | None = None) -> Request:
     data = b"" if body is None else json.dumps(body).encode()
-    return Request(method, path, {k: [v] for k, v in (query or {}).items()},
-                   CaseInsensitiveDict(GENERATED if headers is None else headers), data)
+    return Request(
+        method,
+        path,
+        {k: [v] for k, v in (query or {}).items()},
+        CaseInsensitiveDict(GENERATED if headers is None else headers),
+        data,
+    )
 
 
 def _crash(op: str, *devs: Deviation) -> Crash:
@@ -39,10 +51,20 @@ def _crash(op: str, *devs: Deviation) -> Crash:
 
 def test_only_bare_5xx_entries_scoped_to_operations_become_cases():
     """A body pattern or a 4xx tells the defect apart already; a scenario step is not an operation's result."""
-    devs = [_dev("bare", ["get_dag"]), _dev("patterned", ["get_dags"], body="Database error"),
-            _dev("client-side", ["get_log"], status=400),
-            Deviation.parse({"id": "step", "versions": "", "scenarios": [{"id": "scenario.x", "step": "s"}],
-                             "checks": ["status"], "response": {"status": 500}})]
+    devs = [
+        _dev("bare", ["get_dag"]),
+        _dev("patterned", ["get_dags"], body="Database error"),
+        _dev("client-side", ["get_log"], status=400),
+        Deviation.parse(
+            {
+                "id": "step",
+                "versions": "",
+                "scenarios": [{"id": "scenario.x", "step": "s"}],
+                "checks": ["status"],
+                "response": {"status": 500},
+            }
+        ),
+    ]
     assert [(c.operation, c.status, c.content_type) for c in crashes(devs)] == [("get_dag", 500, "text/html")]
 
 
@@ -60,8 +82,9 @@ def test_untriggered_answers_only_generated_requests_of_its_operation_without_th
     assert fault.matches(_request("GET", "/api/v1/dags"))
     assert not fault.matches(_request("GET", "/api/v1/dags", {"fields": "a.b"})), "carries the trigger"
     assert not fault.matches(_request("GET", "/api/v1/dags/x")), "another operation (get_dag)"
-    assert not fault.matches(_request("GET", "/api/v1/dags", headers={"Authorization": "Basic eA=="})), \
+    assert not fault.matches(_request("GET", "/api/v1/dags", headers={"Authorization": "Basic eA=="})), (
         "the suite's own request, not a generated case"
+    )
     assert not fault.matches(_request("GET", "/api/v1/dags", headers={CASE_HEADER: "x"})), "anonymous"
     assert triggered(crash, crash.entries[0], "2.10.5").matches(_request("GET", "/api/v1/dags", {"fields": "a.b"}))
 

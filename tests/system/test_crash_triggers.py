@@ -73,7 +73,9 @@ def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         return
     path = tmp_path_factory.getbasetemp() / "crash-triggers.json"
     path.write_text(json.dumps(board, indent=2) + "\n", encoding="utf-8")
-    lines = [f"{label}:\n" + "\n".join(f"  {op}: {row}" for op, row in sorted(rows.items())) for label, rows in board.items()]
+    lines = [
+        f"{label}:\n" + "\n".join(f"  {op}: {row}" for op, row in sorted(rows.items())) for label, rows in board.items()
+    ]
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():
         print("\n" + "\n".join(lines) + f"\nwritten to {path}")
@@ -89,12 +91,19 @@ def campaign(airflow: targets.Target, tmp_path_factory, pycache):
     version = airflow.version
     mine = [c for c in selected(CRASHES) if c.applies_to(version)]
     picked = control_for(version, CRASHES)
-    c = Campaign(airflow, [untriggered(crash, version) for crash in mine],
-                 tmp_path_factory.mktemp(f"crashes-{version}"), pycache=pycache, only="properties",
-                 scope=[crash.result for crash in mine] + ([picked[0].result] if picked else []),
-                 extra=_extra(EXAMPLES), keyword=targets.exact_keyword,
-                 controls=[triggered(*picked, version)] if picked else [], isolate_uncaught=False,
-                 probe_paused=False)
+    c = Campaign(
+        airflow,
+        [untriggered(crash, version) for crash in mine],
+        tmp_path_factory.mktemp(f"crashes-{version}"),
+        pycache=pycache,
+        only="properties",
+        scope=[crash.result for crash in mine] + ([picked[0].result] if picked else []),
+        extra=_extra(EXAMPLES),
+        keyword=targets.exact_keyword,
+        controls=[triggered(*picked, version)] if picked else [],
+        isolate_uncaught=False,
+        probe_paused=False,
+    )
     try:
         yield c
     finally:
@@ -104,7 +113,9 @@ def campaign(airflow: targets.Target, tmp_path_factory, pycache):
 def _row(result: dict, fired: int) -> str:
     """A line of the printed table: the result's status, and what excused the crash check's failures if anything did."""
     row = next((c for c in result.get("checks", []) if c.get("name") == CHECK), {})
-    excused = f", {CHECK} excused {row.get('excused')}x by {', '.join(row['deviations'])}" if row.get("deviations") else ""
+    excused = (
+        f", {CHECK} excused {row.get('excused')}x by {', '.join(row['deviations'])}" if row.get("deviations") else ""
+    )
     return f"{result.get('status')} ({fired} answered{excused})"
 
 
@@ -113,26 +124,32 @@ def test_crash_without_trigger_is_failed(campaign: Campaign, crash: Crash, outco
     """The entry's own answer to requests without its trigger: the operation's result is `failed`, naming that answer."""
     version = campaign.target.version
     if not crash.applies_to(version):
-        pytest.skip(f"{', '.join(d.id for d in crash.entries)} hold(s) for Airflow "
-                    f"{', '.join(sorted({d.versions for d in crash.entries}))}, not {version}")
+        pytest.skip(
+            f"{', '.join(d.id for d in crash.entries)} hold(s) for Airflow "
+            f"{', '.join(sorted({d.versions for d in crash.entries}))}, not {version}"
+        )
     answer = f"[{CHECK}] HTTP {crash.status} {crash.content_type}"
     before = campaign.run_clean().result(crash.result)
     detection = campaign.run()[crash.name]
     status, message = detection.statuses.get(crash.result), detection.messages.get(crash.result, "")
     baseline_hit = before.get("status") == "failed" and answer in before.get("message", "")
-    outcomes.setdefault(f"Airflow {version}, bare 5xx without trigger", {})[crash.operation] = \
-        _row(detection.results.get(crash.result, {}), detection.fired) + \
-        (f"; clean baseline already {before['status']} on {answer}" if baseline_hit else "")
+    outcomes.setdefault(f"Airflow {version}, bare 5xx without trigger", {})[crash.operation] = _row(
+        detection.results.get(crash.result, {}), detection.fired
+    ) + (f"; clean baseline already {before['status']} on {answer}" if baseline_hit else "")
     assert before.get("status") and not baseline_hit, (
         f"{crash.result} is {before.get('status')} through a clean proxy, on the very answer the fault gives: the real "
         f"Airflow {version} answers it to a request without the trigger of {[d.id for d in crash.on(version)]}, so the "
         f"trigger does not describe when the defect occurs (widen it, or record the other defect), and a failure "
-        f"under the fault would prove nothing; {before.get('message', '')[:900]}")
-    assert detection.fired > 0, f"{crash.name} never fired: no generated request of {crash.operation} lacked the trigger"
+        f"under the fault would prove nothing; {before.get('message', '')[:900]}"
+    )
+    assert detection.fired > 0, (
+        f"{crash.name} never fired: no generated request of {crash.operation} lacked the trigger"
+    )
     assert status == "failed", (
         f"{crash.result} ended {status} on Airflow {version} although no crashed request carried the trigger of "
         f"{[d.id for d in crash.on(version)]} ({[d.trigger.describe() or 'no trigger' for d in crash.on(version)]}); "
-        f"decided {detection.run}; {message[:1200]} {detection.note}")
+        f"decided {detection.run}; {message[:1200]} {detection.note}"
+    )
     assert answer in message, f"{crash.result} failed, but not on the injected answer ({answer}): {message[:1200]}"
 
 
@@ -140,18 +157,23 @@ def test_crash_with_trigger_is_known_deviation(campaign: Campaign, outcomes: dic
     """The negative control: the same answer only to requests that carry an entry's trigger is that entry's `known_deviation`."""
     version = campaign.target.version
     if not campaign.controls:
-        pytest.skip(f"no bare-5xx entry holding for Airflow {version} names a trigger the proxy can see (query, body "
-                    "fields, body_empty, body_types) on an operation without a trigger-less entry of the same answer")
+        pytest.skip(
+            f"no bare-5xx entry holding for Airflow {version} names a trigger the proxy can see (query, body "
+            "fields, body_empty, body_types) on an operation without a trigger-less entry of the same answer"
+        )
     control = campaign.controls[0]
     crash, dev = control_for(version, CRASHES)
     result = campaign.run_clean().result(crash.result)
     fired = campaign.clean_proxy.fired(control.name)
-    outcomes.setdefault(f"Airflow {version}, control: {dev.id}'s answer with its trigger", {})[crash.operation] = \
-        _row(result, fired)
+    outcomes.setdefault(f"Airflow {version}, control: {dev.id}'s answer with its trigger", {})[crash.operation] = _row(
+        result, fired
+    )
     assert fired > 0, (
         f"no generated request of {crash.operation} carried {dev.trigger.describe()}: the control decided nothing; "
-        f"{result.get('message', '')[:400]}")
+        f"{result.get('message', '')[:400]}"
+    )
     assert result.get("status") == "known_deviation", (
         f"{crash.result} ended {result.get('status')} with {dev.id}'s answer only on requests carrying its trigger "
-        f"({dev.trigger.describe()}): {result.get('message', '')[:1200]}")
+        f"({dev.trigger.describe()}): {result.get('message', '')[:1200]}"
+    )
     assert dev.id in {d["id"] for d in result.get("deviations", [])}, result.get("deviations")

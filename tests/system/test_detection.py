@@ -59,9 +59,11 @@ def scores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         return
     path = tmp_path_factory.getbasetemp() / "detection-score.json"
     path.write_text(json.dumps(board, indent=2) + "\n", encoding="utf-8")
-    lines = [f"detection score, Airflow {v}: {s['caught']}/{s['mutations']} mutations caught "
-             f"({s['runs']} runs, {s['duration_s']:.0f} s)" + (f"; missed: {', '.join(s['missed'])}" if s["missed"] else "")
-             for v, s in board.items()]
+    lines = [
+        f"detection score, Airflow {v}: {s['caught']}/{s['mutations']} mutations caught "
+        f"({s['runs']} runs, {s['duration_s']:.0f} s)" + (f"; missed: {', '.join(s['missed'])}" if s["missed"] else "")
+        for v, s in board.items()
+    ]
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():
         print("\n" + "\n".join(lines) + f"\ndetection score written to {path}")
@@ -87,16 +89,21 @@ def airflow(request: pytest.FixtureRequest):
 def campaign(airflow: targets.Target, tmp_path_factory, pycache, scores):
     """The version's campaign; mutations are run on first use and shared by the parametrized tests."""
     workdir = tmp_path_factory.mktemp(f"detection-{airflow.version}")
-    c = Campaign(airflow, selected(CORPUS), workdir, pycache=pycache,
-                 isolated=bool(os.environ.get("FAULTPROXY_ISOLATED")))
+    c = Campaign(
+        airflow, selected(CORPUS), workdir, pycache=pycache, isolated=bool(os.environ.get("FAULTPROXY_ISOLATED"))
+    )
     try:
         yield c
     finally:
         c.restore()
         if c.detections:
-            scores[airflow.version] = {**c.score(),
-                                       "details": {n: {"caught": d.caught, "run": d.run, "statuses": d.statuses,
-                                                       "fired": d.fired} for n, d in c.detections.items()}}
+            scores[airflow.version] = {
+                **c.score(),
+                "details": {
+                    n: {"caught": d.caught, "run": d.run, "statuses": d.statuses, "fired": d.fired}
+                    for n, d in c.detections.items()
+                },
+            }
 
 
 # a local SQLite target under CI's load now and then answers one write with a 500 after its busy timeout (seen: a
@@ -134,12 +141,14 @@ def test_check_catches_mutation(campaign: Campaign, mutation: Mutation):
         pytest.xfail(KNOWN_MISSES[(version, mutation.name)])
     baseline = campaign.run_clean()
     for check in mutation.catches:
-        assert baseline.status_of(check) in ("passed", "known_deviation", "skipped"), \
+        assert baseline.status_of(check) in ("passed", "known_deviation", "skipped"), (
             f"{check} is {baseline.status_of(check)} without any mutation; its detection would mean nothing"
+        )
     detection = campaign.run()[mutation.name]
     assert detection.caught, (
         f"{mutation.name} ({mutation.why}) was not caught on Airflow {version}: statuses {detection.statuses}, "
-        f"fired {detection.fired} time(s), decided {detection.run}; messages {detection.messages} {detection.note}")
+        f"fired {detection.fired} time(s), decided {detection.run}; messages {detection.messages} {detection.note}"
+    )
 
 
 def test_attribution_rejects_a_batch_whose_faults_overlap(campaign: Campaign):
@@ -159,6 +168,7 @@ def test_attribution_rejects_a_batch_whose_faults_overlap(campaign: Campaign):
 
 # ----------------------------------------------------------------- the official clients
 
+
 @pytest.fixture(scope="session")
 def client_cases(campaign: Campaign, tmp_path_factory, pycache, scores):
     """(clean baseline, the run with every client case of the version, the proxy that served it); scored like the corpus."""
@@ -170,14 +180,21 @@ def client_cases(campaign: Campaign, tmp_path_factory, pycache, scores):
     out = tmp_path_factory.mktemp(f"client-detection-{version}")
     env = targets.cli_env(pycache)
     with FaultProxy(campaign.target.url, cases, credentials=campaign.target.credentials) as proxy:
-        outcome = targets.run_suite(proxy.url, campaign.target.auth_spec, out / "report",
-                                    keyword=targets.keyword_for(CLIENT_VIA), env=env)
+        outcome = targets.run_suite(
+            proxy.url, campaign.target.auth_spec, out / "report", keyword=targets.keyword_for(CLIENT_VIA), env=env
+        )
     caught = [m.name for m in cases if proxy.fired(m.name) and all(outcome.status_of(c) == "failed" for c in m.catches)]
     scores[f"{version} (client cases)"] = {
-        "caught": len(caught), "mutations": len(cases), "runs": 1, "duration_s": outcome.duration_s,
+        "caught": len(caught),
+        "mutations": len(cases),
+        "runs": 1,
+        "duration_s": outcome.duration_s,
         "missed": sorted({m.name for m in cases} - set(caught)),
-        "details": {m.name: {c: [outcome.status_of(c), outcome.result(c).get("message", "")[:300]] for c in m.catches}
-                    for m in cases}}
+        "details": {
+            m.name: {c: [outcome.status_of(c), outcome.result(c).get("message", "")[:300]] for c in m.catches}
+            for m in cases
+        },
+    }
     return baseline, outcome, proxy
 
 
@@ -189,13 +206,18 @@ def test_client_check_catches_mutation(client_cases, mutation: Mutation):
     if not mutation.applies_to(version):
         pytest.skip(f"{mutation.name} applies to Airflow {mutation.versions}, not {version}")
     for check in mutation.catches:
-        assert baseline.status_of(check) == "passed", \
+        assert baseline.status_of(check) == "passed", (
             f"{check} is {baseline.status_of(check)} without any mutation; its detection would mean nothing"
+        )
     assert proxy.fired(mutation.name) > 0, f"{mutation.name} never changed an answer"
     assert targets.no_traceback(outcome), outcome.stderr[-2000:]
     for check in mutation.catches:
         result = outcome.result(check)
-        assert result.get("status") == "failed", (check, result.get("status"), result.get("message", "")[:500],
-                                                  outcome.stderr[-500:])
+        assert result.get("status") == "failed", (
+            check,
+            result.get("status"),
+            result.get("message", "")[:500],
+            outcome.stderr[-500:],
+        )
         field = CLIENT_FIELD[mutation.name]
         assert f"/{field}" in result["message"] and "curl" in result["reproduce"], result["message"][:800]

@@ -34,10 +34,12 @@ def airflow():
         yield target
 
 
-def _run(airflow: targets.Target, proxy: FaultProxy, tmp_path: Path, env, keyword: str | None = None,
-         timeout: float = 300) -> targets.RunOutcome:
-    outcome = targets.run_suite(proxy.url, airflow.auth_spec, tmp_path / "report", keyword=keyword,
-                                timeout=timeout, env=env)
+def _run(
+    airflow: targets.Target, proxy: FaultProxy, tmp_path: Path, env, keyword: str | None = None, timeout: float = 300
+) -> targets.RunOutcome:
+    outcome = targets.run_suite(
+        proxy.url, airflow.auth_spec, tmp_path / "report", keyword=keyword, timeout=timeout, env=env
+    )
     assert targets.no_traceback(outcome), outcome.stderr[-3000:]
     return outcome
 
@@ -61,8 +63,15 @@ TRANSIENT = {
 @pytest.mark.parametrize("fault", TRANSIENT, ids=str)
 def test_transient_failures_of_a_get_are_retried(airflow, tmp_path, env, fault):
     """Two failed attempts, then the target recovers: the GET is retried and the check passes."""
-    flaky = Mutation("flaky_health", (), f"health answers {fault} twice", path=HEALTH, anonymous=True,
-                     request=TRANSIENT[fault], times=2)
+    flaky = Mutation(
+        "flaky_health",
+        (),
+        f"health answers {fault} twice",
+        path=HEALTH,
+        anonymous=True,
+        request=TRANSIENT[fault],
+        times=2,
+    )
     with FaultProxy(airflow.url, [flaky], credentials=airflow.credentials) as proxy:
         outcome = _run(airflow, proxy, tmp_path, env, keyword=HEALTH_CHECK)
     assert outcome.returncode == 0, outcome.stderr[-1000:]
@@ -74,8 +83,14 @@ def test_transient_failures_of_a_get_are_retried(airflow, tmp_path, env, fault):
 
 def test_a_get_that_keeps_failing_is_retried_a_bounded_number_of_times(airflow, tmp_path, env):
     """503 forever: the client gives up after a few attempts and the run still ends with a verdict."""
-    down = Mutation("health_down", (), "health always 503", path=HEALTH, anonymous=True,
-                    request=reply(503, {"detail": "Service Unavailable"}))
+    down = Mutation(
+        "health_down",
+        (),
+        "health always 503",
+        path=HEALTH,
+        anonymous=True,
+        request=reply(503, {"detail": "Service Unavailable"}),
+    )
     with FaultProxy(airflow.url, [down], credentials=airflow.credentials) as proxy:
         outcome = _run(airflow, proxy, tmp_path, env, keyword=HEALTH_CHECK)
     assert outcome.returncode == 1
@@ -85,8 +100,15 @@ def test_a_get_that_keeps_failing_is_retried_a_bounded_number_of_times(airflow, 
 
 def test_a_get_that_times_out_is_retried(airflow, tmp_path, env):
     """A request held beyond the client's timeout (30 s) is abandoned and retried."""
-    stalled = Mutation("stalled_health", (), "health stalls once", path=HEALTH, anonymous=True,
-                       request=delay(33, then=close_connection()), times=1)
+    stalled = Mutation(
+        "stalled_health",
+        (),
+        "health stalls once",
+        path=HEALTH,
+        anonymous=True,
+        request=delay(33, then=close_connection()),
+        times=1,
+    )
     with FaultProxy(airflow.url, [stalled], credentials=airflow.credentials) as proxy:
         outcome = _run(airflow, proxy, tmp_path, env, keyword=HEALTH_CHECK)
     assert outcome.returncode == 0, outcome.stderr[-1000:]
@@ -98,10 +120,18 @@ def test_a_get_that_times_out_is_retried(airflow, tmp_path, env):
 
 # ------------------------------------------------------------------ (b) 429 Retry-After is honoured
 
+
 def test_429_retry_after_is_honoured(airflow, tmp_path, env):
     """A 429 with Retry-After: 2 makes the client wait about that long before the retry."""
-    limited = Mutation("rate_limited", (), "health rate-limited once", path=HEALTH, anonymous=True,
-                       request=reply(429, {"detail": "Too Many Requests"}, headers={"Retry-After": "2"}), times=1)
+    limited = Mutation(
+        "rate_limited",
+        (),
+        "health rate-limited once",
+        path=HEALTH,
+        anonymous=True,
+        request=reply(429, {"detail": "Too Many Requests"}, headers={"Retry-After": "2"}),
+        times=1,
+    )
     with FaultProxy(airflow.url, [limited], credentials=airflow.credentials) as proxy:
         outcome = _run(airflow, proxy, tmp_path, env, keyword=HEALTH_CHECK)
     assert outcome.returncode == 0, outcome.stderr[-1000:]
@@ -112,6 +142,7 @@ def test_429_retry_after_is_honoured(airflow, tmp_path, env):
 
 
 # ------------------------------------------------------------------ (c) the target dies mid-run
+
 
 def test_target_dying_mid_run_ends_with_errors_and_all_reports(airflow, tmp_path, env):
     """After 40 requests the target is gone (connections refused): the run still finishes in bounded time.
@@ -131,8 +162,17 @@ def test_target_dying_mid_run_ends_with_errors_and_all_reports(airflow, tmp_path
     assert not wrongly_failed, f"a dead target is not a contract violation: {wrongly_failed}"
     assert any(e.status is None for e in proxy.log), "the proxy never dropped a connection"
 
-    swept = targets.cli("cleanup", "--target", airflow.url, "--auth", airflow.auth_spec,
-                        "--run-id", outcome.results["run_id"], timeout=300, env=env)
+    swept = targets.cli(
+        "cleanup",
+        "--target",
+        airflow.url,
+        "--auth",
+        airflow.auth_spec,
+        "--run-id",
+        outcome.results["run_id"],
+        timeout=300,
+        env=env,
+    )
     assert swept.returncode == 0, swept.stderr[-1000:]
     assert airflow.dag(targets.PROBE_DAG)["is_paused"] == paused_before
 
@@ -149,8 +189,15 @@ POST_FAULTS = {
 @pytest.mark.parametrize("fault", POST_FAULTS, ids=str)
 def test_a_post_is_never_retried(airflow, tmp_path, env, fault):
     """POST /pools failing once is sent exactly once: retrying could create the object twice."""
-    broken = Mutation("post_pool_fails", (), f"POST /pools answers {fault}", method="POST", path=r"{api}/pools",
-                      request=POST_FAULTS[fault], times=1)
+    broken = Mutation(
+        "post_pool_fails",
+        (),
+        f"POST /pools answers {fault}",
+        method="POST",
+        path=r"{api}/pools",
+        request=POST_FAULTS[fault],
+        times=1,
+    )
     with FaultProxy(airflow.url, [broken], credentials=airflow.credentials) as proxy:
         outcome = _run(airflow, proxy, tmp_path, env, keyword=POOL_CHECK)
     posts = [e for e in proxy.log if e.method == "POST" and e.path.endswith("/pools")]
@@ -160,6 +207,7 @@ def test_a_post_is_never_retried(airflow, tmp_path, env, fault):
 
 
 # ------------------------------------------------------------------ politeness: --max-rps bounds every worker together
+
 
 def test_max_rps_bounds_the_whole_run(airflow, tmp_path, env):
     """Readonly properties with 4 workers under --max-rps 10: no window of the proxy's log holds more than the budget.
@@ -171,10 +219,16 @@ def test_max_rps_bounds_the_whole_run(airflow, tmp_path, env):
     """
     rate, window, workers, slack = 10.0, 2.0, 4, 2
     with FaultProxy(airflow.url, [], credentials=airflow.credentials) as proxy:
-        outcome = targets.run_suite(proxy.url, airflow.auth_spec, tmp_path / "report", only="properties",
-                                    keyword="get_pools or get_variables or get_connections or get_dags",
-                                    extra=("--profile", "readonly", "--workers", str(workers), "--max-rps", str(rate),
-                                           "--max-examples", "10"), timeout=600, env=env)
+        outcome = targets.run_suite(
+            proxy.url,
+            airflow.auth_spec,
+            tmp_path / "report",
+            only="properties",
+            keyword="get_pools or get_variables or get_connections or get_dags",
+            extra=("--profile", "readonly", "--workers", str(workers), "--max-rps", str(rate), "--max-examples", "10"),
+            timeout=600,
+            env=env,
+        )
     assert targets.no_traceback(outcome), outcome.stderr[-2000:]
     assert outcome.returncode in (0, 1), outcome.stderr[-2000:]  # the release's verdict; the rate is the point
     times = sorted(e.at for e in proxy.log)

@@ -35,8 +35,19 @@ DEFAULT_RUNS_ON = "3.3.2"  # the embedded default release; its full runs take ab
 
 
 def _run(live, report_dir, *extra: str) -> dict:
-    proc = cli("run", "--target", live.url, "--auth", live.auth_spec, "--max-examples", EXAMPLES,
-               "--report-dir", str(report_dir), *extra, timeout=1800)
+    proc = cli(
+        "run",
+        "--target",
+        live.url,
+        "--auth",
+        live.auth_spec,
+        "--max-examples",
+        EXAMPLES,
+        "--report-dir",
+        str(report_dir),
+        *extra,
+        timeout=1800,
+    )
     path = report_dir / "results.json"
     assert path.exists(), proc.stderr[-2000:]
     data = json.loads(path.read_text())
@@ -80,8 +91,9 @@ def _crashed(data: dict, result_id: str) -> bool:
     return result.get("status") == "failed" and "server_error" in (result.get("classes") or ())
 
 
-def _unexplained(a: dict, b: dict, statuses_a: dict[str, str], statuses_b: dict[str, str], *,
-                 same_requests: bool) -> list[str]:
+def _unexplained(
+    a: dict, b: dict, statuses_a: dict[str, str], statuses_b: dict[str, str], *, same_requests: bool
+) -> list[str]:
     """Differing statuses the server's answers do not explain: the suite's own doing.
 
     A difference is explained when one side failed on a 5xx (a SQLite target under load sometimes answers
@@ -113,8 +125,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
     def run(live, seed: str, tiers: str, ordinal: int = 0) -> dict:
         key = (live.version, seed, tiers, ordinal)
         if key not in made:
-            made[key] = _run(live, tmp_path_factory.mktemp(f"run-{live.version}-{seed}-{ordinal}"),
-                             "--only", tiers, "--seed", seed)
+            made[key] = _run(
+                live, tmp_path_factory.mktemp(f"run-{live.version}-{seed}-{ordinal}"), "--only", tiers, "--seed", seed
+            )
         return made[key]
 
     return run

@@ -43,14 +43,27 @@ def _compare(before: dict, after: dict) -> None:
 
 
 def _only_new_suite_runs_gone(before: dict, after: dict) -> bool:
-    return [r for r in before["dag_runs"] if not r[0].startswith("conformance")] == \
-        [r for r in after["dag_runs"] if not r[0].startswith("conformance")]
+    return [r for r in before["dag_runs"] if not r[0].startswith("conformance")] == [
+        r for r in after["dag_runs"] if not r[0].startswith("conformance")
+    ]
 
 
 def test_default_run_changes_nothing_it_did_not_create(seeded, tmp_path):
     before = snapshot(seeded, seeded.home)
-    proc = cli("run", "--target", seeded.url, "--auth", seeded.auth_spec, "--max-examples", "3", "--seed", "1",
-               "--report-dir", str(tmp_path), timeout=1500)
+    proc = cli(
+        "run",
+        "--target",
+        seeded.url,
+        "--auth",
+        seeded.auth_spec,
+        "--max-examples",
+        "3",
+        "--seed",
+        "1",
+        "--report-dir",
+        str(tmp_path),
+        timeout=1500,
+    )
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     after = snapshot(seeded, seeded.home)
     _compare(before, after)
@@ -68,9 +81,28 @@ def test_disruptive_run_deletes_the_users_roles_and_default_connections_it_creat
     is as it was, and none the run made is left (the snapshot reads the metadata database)."""
     ops = DISRUPTIVE_OPS[seeded.api]
     before = snapshot(seeded, seeded.home)
-    proc = cli("run", "--target", seeded.url, "--auth", seeded.auth_spec, "--profile", "disruptive",
-               "--only", "authorization,properties", "-k", " or ".join(ops), "--client", "none",
-               "--max-examples", "5", "--seed", "1", "--report-dir", str(tmp_path), timeout=900)
+    proc = cli(
+        "run",
+        "--target",
+        seeded.url,
+        "--auth",
+        seeded.auth_spec,
+        "--profile",
+        "disruptive",
+        "--only",
+        "authorization,properties",
+        "-k",
+        " or ".join(ops),
+        "--client",
+        "none",
+        "--max-examples",
+        "5",
+        "--seed",
+        "1",
+        "--report-dir",
+        str(tmp_path),
+        timeout=900,
+    )
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     data = json.loads((tmp_path / "results.json").read_text())
     ran = {r["id"]: r for r in data["results"]}
@@ -84,10 +116,13 @@ def test_disruptive_run_deletes_the_users_roles_and_default_connections_it_creat
 
 def _start_run(live, report_dir, *extra: str) -> subprocess.Popen:
     args = list(extra) if "--only" in extra else ["--only", "scenarios", *extra]
-    return subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target", live.url,
-                             "--report-dir", str(report_dir), *args],
-                            env=dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "conformance", "run", "--target", live.url, "--report-dir", str(report_dir), *args],
+        env=dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_creations(known: set, minimum: int = 2, timeout: float = 120):

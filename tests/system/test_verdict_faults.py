@@ -53,8 +53,15 @@ SEED = "20240101"
 TASKS = r"{api}/dags/[^/]+/tasks"
 # a password in a shape the check does not expect (it expects a string or null)
 PASSWORD_OBJECT = {"value": "acf-leaked-secret"}
-LISTED_CONNECTION = {"connection_id": "acf_listed_conn", "conn_type": "http", "description": None, "host": None,
-                     "login": None, "schema": None, "port": None}
+LISTED_CONNECTION = {
+    "connection_id": "acf_listed_conn",
+    "conn_type": "http",
+    "description": None,
+    "host": None,
+    "login": None,
+    "schema": None,
+    "port": None,
+}
 
 
 def _problem(status: int, title: str) -> dict:
@@ -123,46 +130,96 @@ class Case:
 CASES = [
     # 1. an answer a check once crashed on (TypeError on an object password: a crash is an error, never a
     #    pass; the fast layer keeps that rule in tests/checks/test_registry_checks.py); now judged: a password in clear
-    Case(Mutation(
-        "password_object_judged_v1", ("property.get_connections",),
-        "listed connections (an empty page gets one) carry their password as an object: ConnectionCollectionItem "
-        "is an open object, so the spec allows it, but a password is write-only whatever its type",
-        path=r"{api}/connections", versions="<3", status=(200,),
-        response=_password_object("connections", LISTED_CONNECTION)),
-        ends=("failed",), says="returns an unmasked password"),
-    Case(Mutation(
-        "password_object_judged_v2", ("property.get_pools",),
-        "listed pools carry the connection backing them, its password as an object (3.x types a connection's "
-        "password, so a connection listing would fail the schema instead; pool items are open objects)",
-        path=r"{api}/pools", versions=">=3", status=(200,),
-        response=_password_object("pools", connection_id="acf_backing_conn")),
-        ends=("failed",), says="returns an unmasked password"),
+    Case(
+        Mutation(
+            "password_object_judged_v1",
+            ("property.get_connections",),
+            "listed connections (an empty page gets one) carry their password as an object: ConnectionCollectionItem "
+            "is an open object, so the spec allows it, but a password is write-only whatever its type",
+            path=r"{api}/connections",
+            versions="<3",
+            status=(200,),
+            response=_password_object("connections", LISTED_CONNECTION),
+        ),
+        ends=("failed",),
+        says="returns an unmasked password",
+    ),
+    Case(
+        Mutation(
+            "password_object_judged_v2",
+            ("property.get_pools",),
+            "listed pools carry the connection backing them, its password as an object (3.x types a connection's "
+            "password, so a connection listing would fail the schema instead; pool items are open objects)",
+            path=r"{api}/pools",
+            versions=">=3",
+            status=(200,),
+            response=_password_object("pools", connection_id="acf_backing_conn"),
+        ),
+        ends=("failed",),
+        says="returns an unmasked password",
+    ),
     # 2. transport errors beside a known deviation ---------------------------------------------
-    Case(Mutation(
-        "reset_beside_known_deviation", ("property.get_tasks",),
-        "every GET of a DAG's tasks without order_by is reset (each retry too); those with order_by still get "
-        "the recorded 400 (2.x only: 3.3 documents that 400, so no deviation stands beside it there)",
-        path=TASKS, versions="<3", query=no_param("order_by"), request=close_connection(reset=True)),
-        ends=("error",), says="got no answer", beside_deviation=True),
+    Case(
+        Mutation(
+            "reset_beside_known_deviation",
+            ("property.get_tasks",),
+            "every GET of a DAG's tasks without order_by is reset (each retry too); those with order_by still get "
+            "the recorded 400 (2.x only: 3.3 documents that 400, so no deviation stands beside it there)",
+            path=TASKS,
+            versions="<3",
+            query=no_param("order_by"),
+            request=close_connection(reset=True),
+        ),
+        ends=("error",),
+        says="got no answer",
+        beside_deviation=True,
+    ),
     # 3. a second, unexcused failure beside a known deviation ----------------------------------
-    Case(Mutation(
-        "schema_break_beside_known_deviation", ("property.get_tasks",),
-        "200 answers list every task with a numeric task_id (a string in the spec); the 400s are untouched (2.x)",
-        path=TASKS, versions="<3", status=(200,), response=edit_items("tasks", set_fields(task_id=42))),
-        ends=("failed",), says="[response_schema_conformance] HTTP 200", beside_deviation=True),
+    Case(
+        Mutation(
+            "schema_break_beside_known_deviation",
+            ("property.get_tasks",),
+            "200 answers list every task with a numeric task_id (a string in the spec); the 400s are untouched (2.x)",
+            path=TASKS,
+            versions="<3",
+            status=(200,),
+            response=edit_items("tasks", set_fields(task_id=42)),
+        ),
+        ends=("failed",),
+        says="[response_schema_conformance] HTTP 200",
+        beside_deviation=True,
+    ),
     # 4. a 500 on a scenario's setup step (the object is created; only the answer is a 500) -------------
-    Case(Mutation(
-        "setup_500_beside_step_deviation_v1", ("scenario.variables.patch_update_mask",),
-        "the POST creating the variable answers 500 (after creating it); the PATCH still gets the recorded 400",
-        method="POST", path=r"{api}/variables", versions="<3", body=_created("key", "variable_mask"),
-        response=replace_body(500, _problem(500, "Internal Server Error"))),
-        ends=("failed", "error"), says="POST /variables: expected HTTP 200 or 201, got 500", beside_deviation=True),
-    Case(Mutation(
-        "setup_500_beside_step_deviation_v2", ("scenario.pools.partial_patch",),
-        "the POST creating the pool answers 500 (after creating it); the PATCH still gets the recorded 422",
-        method="POST", path=r"{api}/pools", versions=">=3", body=_created("name", "pool_partial"),
-        response=replace_body(500, {"detail": "Internal Server Error"})),
-        ends=("failed", "error"), says="POST /pools: expected HTTP 200 or 201, got 500", beside_deviation=True),
+    Case(
+        Mutation(
+            "setup_500_beside_step_deviation_v1",
+            ("scenario.variables.patch_update_mask",),
+            "the POST creating the variable answers 500 (after creating it); the PATCH still gets the recorded 400",
+            method="POST",
+            path=r"{api}/variables",
+            versions="<3",
+            body=_created("key", "variable_mask"),
+            response=replace_body(500, _problem(500, "Internal Server Error")),
+        ),
+        ends=("failed", "error"),
+        says="POST /variables: expected HTTP 200 or 201, got 500",
+        beside_deviation=True,
+    ),
+    Case(
+        Mutation(
+            "setup_500_beside_step_deviation_v2",
+            ("scenario.pools.partial_patch",),
+            "the POST creating the pool answers 500 (after creating it); the PATCH still gets the recorded 422",
+            method="POST",
+            path=r"{api}/pools",
+            versions=">=3",
+            body=_created("name", "pool_partial"),
+            response=replace_body(500, {"detail": "Internal Server Error"}),
+        ),
+        ends=("failed", "error"),
+        says="POST /pools: expected HTTP 200 or 201, got 500",
+        beside_deviation=True,
+    ),
 ]
 
 
@@ -179,14 +236,22 @@ def baselines() -> dict:
     return {}
 
 
-def run(airflow: targets.Target, case: Case, mutations: list[Mutation], report: Path,
-        env) -> tuple[targets.RunOutcome, FaultProxy]:
+def run(
+    airflow: targets.Target, case: Case, mutations: list[Mutation], report: Path, env
+) -> tuple[targets.RunOutcome, FaultProxy]:
     """One `airflow-conformance run` of the case's result only, through a proxy armed with `mutations`."""
     extra = ("--max-examples", EXAMPLES, "--seed", SEED) if case.property_run else ()
     with FaultProxy(airflow.url, mutations, credentials=airflow.credentials) as proxy:
-        outcome = targets.run_suite(proxy.url, airflow.auth_spec, report, keyword=case.result,
-                                    only="properties" if case.property_run else "scenarios", extra=extra,
-                                    timeout=600, env=env)
+        outcome = targets.run_suite(
+            proxy.url,
+            airflow.auth_spec,
+            report,
+            keyword=case.result,
+            only="properties" if case.property_run else "scenarios",
+            extra=extra,
+            timeout=600,
+            env=env,
+        )
     assert targets.no_traceback(outcome), outcome.stderr[-3000:]
     assert outcome.results, f"no results.json (exit {outcome.returncode}): {outcome.stderr[-1500:]}"
     return outcome, proxy
@@ -217,7 +282,8 @@ def test_fault_is_never_a_pass(airflow: targets.Target, case: Case, baselines: d
     wanted = ("known_deviation",) if case.beside_deviation else ("passed", "known_deviation")
     assert clean_result.get("status") in wanted, (
         f"{case.result} is {clean_result.get('status')} through a clean proxy (needs {wanted}): the fault would prove "
-        f"nothing; {clean_result.get('message', '')[:600]}")
+        f"nothing; {clean_result.get('message', '')[:600]}"
+    )
     assert clean.returncode == expected_exit(clean, 0), f"clean run exit {clean.returncode}: {clean.stderr[-800:]}"
 
     faulted, proxy = run(airflow, case, [case.mutation], tmp_path / "faulted", env)
@@ -225,11 +291,13 @@ def test_fault_is_never_a_pass(airflow: targets.Target, case: Case, baselines: d
     status, message = result.get("status"), result.get("message", "")
     assert proxy.fired(case.name) > 0, f"{case.name} never fired; {case.result} is {status}: {message[:400]}"
     assert status in case.ends, (
-        f"{case.name} ({case.mutation.why}): {case.result} ended {status}, must be one of {case.ends}: "
-        f"{message[:1500]}")
+        f"{case.name} ({case.mutation.why}): {case.result} ended {status}, must be one of {case.ends}: {message[:1500]}"
+    )
     assert case.says in message, f"{case.result} is {status} but not for the injected fault: {message[:1500]}"
     assert faulted.returncode == expected_exit(faulted, 1), f"exit {faulted.returncode}: {faulted.stderr[-800:]}"
     if case.beside_deviation:
         before, after = deviation_ids(clean_result), deviation_ids(result)
-        assert before & after, (f"the known deviation(s) {sorted(before)} no longer occurred in the faulted run "
-                                f"({sorted(after)}): the case did not test a fault BESIDE a known deviation")
+        assert before & after, (
+            f"the known deviation(s) {sorted(before)} no longer occurred in the faulted run "
+            f"({sorted(after)}): the case did not test a fault BESIDE a known deviation"
+        )

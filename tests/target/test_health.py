@@ -19,10 +19,12 @@ from tests.stub_airflow import StubAirflow
 
 
 def _doc(scheduler: str, triggerer: str | None = "healthy") -> dict:
-    return {"metadatabase": {"status": "healthy"},
-            "scheduler": {"status": scheduler, "latest_scheduler_heartbeat": "2026-12-07T06:00:00+00:00"},
-            "triggerer": {"status": triggerer, "latest_triggerer_heartbeat": None},
-            "dag_processor": {"status": "healthy", "latest_dag_processor_heartbeat": "2026-12-07T06:59:00+00:00"}}
+    return {
+        "metadatabase": {"status": "healthy"},
+        "scheduler": {"status": scheduler, "latest_scheduler_heartbeat": "2026-12-07T06:00:00+00:00"},
+        "triggerer": {"status": triggerer, "latest_triggerer_heartbeat": None},
+        "dag_processor": {"status": "healthy", "latest_dag_processor_heartbeat": "2026-12-07T06:59:00+00:00"},
+    }
 
 
 def _local(url: str) -> LocalTarget:
@@ -71,8 +73,10 @@ def test_a_busy_scheduler_is_not_taken_for_a_stopped_one():
         assert first is not None
         down.read(session)  # the same heartbeat: still the same stretch of "down"
         assert down.since == first
-        stub.health = {**_doc("unhealthy"), "scheduler": {"status": "unhealthy",
-                                                          "latest_scheduler_heartbeat": "2026-12-07T06:00:40+00:00"}}
+        stub.health = {
+            **_doc("unhealthy"),
+            "scheduler": {"status": "unhealthy", "latest_scheduler_heartbeat": "2026-12-07T06:00:40+00:00"},
+        }
         down.read(session)  # it beat meanwhile: a new stretch begins
         assert down.since is not None and down.since > first
         stub.health = _doc("healthy")

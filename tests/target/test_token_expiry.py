@@ -53,8 +53,13 @@ def _expiring(seen: dict, uses_at_most: int | None = None) -> Mutation:
             return reply(401, EXPIRED)(ex)
         return None
 
-    return Mutation("tokens_expire", (), f"bearer tokens end {LIFETIME_S:g} s after first use",
-                    method=("GET", "POST", "PATCH", "PUT", "DELETE"), request=expire_old_tokens)
+    return Mutation(
+        "tokens_expire",
+        (),
+        f"bearer tokens end {LIFETIME_S:g} s after first use",
+        method=("GET", "POST", "PATCH", "PUT", "DELETE"),
+        request=expire_old_tokens,
+    )
 
 
 CREDENTIAL_COMMAND = """
@@ -75,8 +80,11 @@ def v3(targets):
 
 def _leaked(outcome, report: Path, password: str) -> list[str]:
     """Secrets seen in the run's output or reports: the password, or anything shaped like a JWT (`eyJ...`)."""
-    written = outcome.stdout + outcome.stderr + "".join(
-        p.read_text(encoding="utf-8", errors="replace") for p in report.rglob("*") if p.is_file())
+    written = (
+        outcome.stdout
+        + outcome.stderr
+        + "".join(p.read_text(encoding="utf-8", errors="replace") for p in report.rglob("*") if p.is_file())
+    )
     return [what for what, found in (("password", password in written), ("a JWT", "eyJ" in written)) if found]
 
 
@@ -94,10 +102,13 @@ def test_exec_token_is_renewed_before_it_expires(v3, tmp_path):
     script.write_text(CREDENTIAL_COMMAND, encoding="utf-8")
     seen: dict = {}
     with FaultProxy(v3.url, [_expiring(seen)], credentials=v3.credentials) as proxy:
-        command = " ".join(shlex.quote(a) for a in (sys.executable, str(script), proxy.url, v3.user, str(LIFETIME_S - 3)))
+        command = " ".join(
+            shlex.quote(a) for a in (sys.executable, str(script), proxy.url, v3.user, str(LIFETIME_S - 3))
+        )
         env = {**targets.cli_env(), "ACF_TEST_EXEC": f"exec:{command}", "ACF_TEST_PASSWORD": v3.password}
-        outcome = targets.run_suite(proxy.url, "env:ACF_TEST_EXEC", tmp_path / "exec", only="scenarios",
-                                    keyword=CHECKS, env=env)
+        outcome = targets.run_suite(
+            proxy.url, "env:ACF_TEST_EXEC", tmp_path / "exec", only="scenarios", keyword=CHECKS, env=env
+        )
     calls = int((tmp_path / "calls").read_text())
     assert calls >= 2, f"the command ran {calls} time(s): no renewal happened"
     assert seen.get("refused", 0) == 0, f"{seen['refused']} request(s) met an expired token: the renewal came too late"

@@ -84,8 +84,13 @@ def test_a_token_without_expiry_is_renewed_only_on_demand(tmp_path):
     assert auth.refresh() == "fixed-token"
 
 
-@pytest.mark.parametrize("body,said", [("import sys; sys.stderr.write('no account\\n'); sys.exit(3)", "exited 3 (no account)"),
-                                       ("print('')", "printed nothing")])
+@pytest.mark.parametrize(
+    "body,said",
+    [
+        ("import sys; sys.stderr.write('no account\\n'); sys.exit(3)", "exited 3 (no account)"),
+        ("print('')", "printed nothing"),
+    ],
+)
 def test_a_failing_command_is_one_line(tmp_path, body, said):
     with pytest.raises(ConfigError) as err:
         ExecAuth(_command(tmp_path, body)).current()
@@ -106,8 +111,18 @@ def test_exec_spec_shows_the_program_only():
 def test_run_with_a_failing_credential_command_exits_2_in_one_line(tmp_path):
     command = _command(tmp_path, "import sys; sys.exit(1)")
     with StubAirflow() as stub:
-        proc = targets.cli("run", "--target", stub.url, "--auth", f"exec:{command}", "--only", "posture",
-                           "--report-dir", str(tmp_path / "report"), timeout=120)
+        proc = targets.cli(
+            "run",
+            "--target",
+            stub.url,
+            "--auth",
+            f"exec:{command}",
+            "--only",
+            "posture",
+            "--report-dir",
+            str(tmp_path / "report"),
+            timeout=120,
+        )
     assert proc.returncode == 2, proc.stderr[-2000:]
     lines = [line for line in proc.stderr.splitlines() if "exec:" in line]
     assert len(lines) == 1 and "exited 1" in lines[0], proc.stderr[-2000:]

@@ -30,7 +30,9 @@ class Cell:
     status: int | None = None
     reason: str = ""
     reproduce: str = ""
-    reason_code: str = ""  # a skipped or undecided pair: why, as a ReasonCode value (the result carries it, not the cell)
+    reason_code: str = (
+        ""  # a skipped or undecided pair: why, as a ReasonCode value (the result carries it, not the cell)
+    )
 
     def as_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v not in ("", None) and k != "reason_code"}
@@ -69,8 +71,10 @@ def judge(access: Access, op_id: str, identity: str, expected: Expected, resp: r
     status = resp.status_code
     setting = _setting_answer(access, op_id, resp)
     if setting and not setting.get("after_authorization"):
-        return SKIPPED, (f"undecidable while {setting['setting']} is off: the handler answers 403 for it before it "
-                         "checks the caller's permission")
+        return SKIPPED, (
+            f"undecidable while {setting['setting']} is off: the handler answers 403 for it before it "
+            "checks the caller's permission"
+        )
     if expected.allowed:
         if setting:
             return ALLOWED, f"let through the permission check ({expected.why}); 403 from {setting['setting']} after it"
@@ -83,8 +87,10 @@ def judge(access: Access, op_id: str, identity: str, expected: Expected, resp: r
             return DENIED, f"HTTP {status} without credentials"
         return UNEXPECTED, f"answered {status} to a request without credentials; the release refuses it with {want}"
     if setting:
-        return UNEXPECTED, (f"the permission check let {identity} through ({setting['setting']} answered after it) "
-                            f"although {expected.why}")
+        return UNEXPECTED, (
+            f"the permission check let {identity} through ({setting['setting']} answered after it) "
+            f"although {expected.why}"
+        )
     if status != 403:
         return UNEXPECTED, f"answered {status} although {expected.why}; the release refuses it with 403"
     problem = refusal_problem(access, resp)

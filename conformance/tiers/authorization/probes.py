@@ -98,14 +98,29 @@ def bindings(ctx: CheckContext, samples) -> dict[str, str]:
     run = owned.get("dag_run") or samples.run_anchor.get("dag_run_id") or f"{p}authz_missing_run"
     first = lambda param, fallback: str((read.get(param) or [fallback])[0])  # noqa: E731
     vacant = str(VACANT_ID_BASE)
-    out = {"dag_id": PROBE_DAG_ID, "dag_run_id": run, "task_id": samples.run_anchor.get("task_id") or PROBE_TASK_ID,
-           "map_index": "0", "try_number": "1", "task_try_number": "1", "xcom_key": XCOM_KEY,
-           **{k.param: owned.get(k.kind) or first(k.param, f"{p}authz_missing_{k.param}") for k in SANDBOX_KINDS},
-           "file_token": first("file_token", f"{p}authz_missing_token"), "key": f"{p}authz_key",
-           "group_id": f"{p}authz_group", "section": "core", "option": "dags_folder", "version_number": "1",
-           **{k.param: f"{p}authz_missing_{k.short}" for k in ADMIN_KINDS}, "uri": f"{p}authz_missing_uri",
-           "event_log_id": first("event_log_id", vacant), "import_error_id": first("import_error_id", vacant),
-           "asset_alias_id": first("asset_alias_id", vacant), "dataset_id": vacant, "job_id": vacant}
+    out = {
+        "dag_id": PROBE_DAG_ID,
+        "dag_run_id": run,
+        "task_id": samples.run_anchor.get("task_id") or PROBE_TASK_ID,
+        "map_index": "0",
+        "try_number": "1",
+        "task_try_number": "1",
+        "xcom_key": XCOM_KEY,
+        **{k.param: owned.get(k.kind) or first(k.param, f"{p}authz_missing_{k.param}") for k in SANDBOX_KINDS},
+        "file_token": first("file_token", f"{p}authz_missing_token"),
+        "key": f"{p}authz_key",
+        "group_id": f"{p}authz_group",
+        "section": "core",
+        "option": "dags_folder",
+        "version_number": "1",
+        **{k.param: f"{p}authz_missing_{k.short}" for k in ADMIN_KINDS},
+        "uri": f"{p}authz_missing_uri",
+        "event_log_id": first("event_log_id", vacant),
+        "import_error_id": first("import_error_id", vacant),
+        "asset_alias_id": first("asset_alias_id", vacant),
+        "dataset_id": vacant,
+        "job_id": vacant,
+    }
     for param in ("asset_id", "backfill_id"):  # writes take these only when vacant (or the run's own backfill)
         values = samples.write.get(param) or read.get(param) or [vacant]
         out[param] = str(values[0])
@@ -119,9 +134,16 @@ def harmless(ctx: CheckContext, real: dict[str, str]) -> dict[str, str]:
 
 def _placeholders(ctx: CheckContext, values: dict[str, str], is_harmless: bool) -> dict[str, str]:
     """What the placeholders of the spec-built requests stand for (see mutations.BASE_OVERRIDES)."""
-    return {"probe_dag": values["dag_id"], "disposable_dag": values["dag_id"] if is_harmless else DISPOSABLE_DAG_ID,
-            "task": PROBE_TASK_ID, "xcom_key": XCOM_KEY, "missing": f"{ctx.prefix}missing", "prefix": ctx.prefix,
-            "run": values["dag_run_id"], "vacant_id": str(VACANT_ID_BASE)}
+    return {
+        "probe_dag": values["dag_id"],
+        "disposable_dag": values["dag_id"] if is_harmless else DISPOSABLE_DAG_ID,
+        "task": PROBE_TASK_ID,
+        "xcom_key": XCOM_KEY,
+        "missing": f"{ctx.prefix}missing",
+        "prefix": ctx.prefix,
+        "run": values["dag_run_id"],
+        "vacant_id": str(VACANT_ID_BASE),
+    }
 
 
 def build(ctx: CheckContext, op_id: str, values: dict[str, str], *, is_harmless: bool = False) -> Probe:
@@ -131,8 +153,9 @@ def build(ctx: CheckContext, op_id: str, values: dict[str, str], *, is_harmless:
     base = fill(copy.deepcopy(base_request(ctx.spec, route, ctx.prefix)), _placeholders(ctx, values, is_harmless))
     params = {p: str((base.get("path") or {}).get(p, values.get(p, f"{ctx.prefix}authz_{p}"))) for p in route.params}
     path = rel.format(**{k: quote(v, safe="") for k, v in params.items()})
-    probe = Probe(op_id, route.method, path, dict(base.get("query") or {}), base.get("body"), "body" in base,
-                  harmless=is_harmless)
+    probe = Probe(
+        op_id, route.method, path, dict(base.get("query") or {}), base.get("body"), "body" in base, harmless=is_harmless
+    )
     _shape_body(ctx, probe, rel, params, values)
     probe.read_back = _read_back(ctx, route, rel, probe)
     return probe
@@ -154,8 +177,15 @@ def _shape_body(ctx: CheckContext, probe: Probe, rel: str, params: dict[str, str
         field, param = NAMED_UPDATES[rel]
         body[field] = params[param]
     if probe.method == "PATCH" and rel in BULK_FIELDS:
-        probe.body = {"actions": [{"action": "delete", "entities": [f"{ctx.prefix}authz_missing_entity"],
-                                   "action_on_non_existence": "skip"}]}
+        probe.body = {
+            "actions": [
+                {
+                    "action": "delete",
+                    "entities": [f"{ctx.prefix}authz_missing_entity"],
+                    "action_on_non_existence": "skip",
+                }
+            ]
+        }
     elif probe.method == "POST" and rel.endswith("/dagRuns") and isinstance(body, dict):  # a trigger names its run
         body["dag_run_id"] = f"{ctx.prefix}authz_run_{secrets.token_hex(3)}"
     elif rel.endswith("/clearDagRuns") and isinstance(body, dict):
@@ -197,7 +227,9 @@ def _read_back(ctx: CheckContext, route, rel: str, probe: Probe) -> ReadBack | N
         return ReadBack(probe.path, fields=fields)
     if probe.method != "POST":
         return None
-    name = NAMED_CREATES.get(rel) or ("dag_run_id" if rel.endswith("/dagRuns") else "key" if rel.endswith("/xcomEntries") else None)
+    name = NAMED_CREATES.get(rel) or (
+        "dag_run_id" if rel.endswith("/dagRuns") else "key" if rel.endswith("/xcomEntries") else None
+    )
     single = next((g for g in gets if g.startswith(rel + "/{") and g.count("/") == rel.count("/") + 1), None)
     if name and single and isinstance(body.get(name), str):
         return ReadBack(f"{probe.path}/{quote(body[name], safe='')}", absent=True)

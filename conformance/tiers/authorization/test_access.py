@@ -19,11 +19,18 @@ def operation_params(ctx: CheckContext) -> list:
     """One pytest param per operationId, marked for the plugin as an authorization check."""
     params = []
     for op_id, method, rel, _raw in spec_operations(ctx.spec, ctx.router):
-        must = (f"{method} {rel} MUST let through exactly the built-in roles the release grants its permission, "
-                "refuse the others with 403 and the release's error body without changing anything, and refuse "
-                "a request without credentials with 401 unless the operation is public.")
-        marker = pytest.mark.conformance_property(result_id=f"authorization.{op_id}", kind="authorization",
-                                                  title=f"Who may {method} {rel}", operations=[op_id], must=must)
+        must = (
+            f"{method} {rel} MUST let through exactly the built-in roles the release grants its permission, "
+            "refuse the others with 403 and the release's error body without changing anything, and refuse "
+            "a request without credentials with 401 unless the operation is public."
+        )
+        marker = pytest.mark.conformance_property(
+            result_id=f"authorization.{op_id}",
+            kind="authorization",
+            title=f"Who may {method} {rel}",
+            operations=[op_id],
+            must=must,
+        )
         params.append(pytest.param(op_id, id=op_id, marks=marker))
     return params
 

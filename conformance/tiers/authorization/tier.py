@@ -45,9 +45,11 @@ class AccessTier:
     def skip_reason(self) -> str | None:
         """Why no pair can be decided on this target (then every item is skipped with it)."""
         if self.access is None:
-            return (f"no role model is recorded for Airflow {self.ctx.target.airflow_version} in "
-                    "conformance/expectations/access.yaml (read it from the release's source with "
-                    "`python -m conformance.expectations.access_extract --write VENV`)")
+            return (
+                f"no role model is recorded for Airflow {self.ctx.target.airflow_version} in "
+                "conformance/expectations/access.yaml (read it from the release's source with "
+                "`python -m conformance.expectations.access_extract --write VENV`)"
+            )
         return None
 
     def values(self) -> tuple[dict, dict]:
@@ -89,9 +91,15 @@ class AccessTier:
         req = self._access().operations.get(op_id)
         group = req.group if req else ""
         if req is None:
-            return Conclusion("skipped", f"no permission requirement is recorded for {op_id} on Airflow "
-                              f"{self._access().release}", group=group, reason_code=ReasonCode.NO_ROLE_MODEL.value)
-        expected = {i: e for i in self.identities if (e := self._access().expect(i, op_id)) is not None}  # all: req is recorded
+            return Conclusion(
+                "skipped",
+                f"no permission requirement is recorded for {op_id} on Airflow {self._access().release}",
+                group=group,
+                reason_code=ReasonCode.NO_ROLE_MODEL.value,
+            )
+        expected = {
+            i: e for i in self.identities if (e := self._access().expect(i, op_id)) is not None
+        }  # all: req is recorded
         order = sorted(self.identities, key=lambda i: expected[i].allowed)  # the refused first: real objects intact
         with unnamed.recorded(self.ctx, op_id):  # a create naming nothing: what it made goes into the ledger
             cells = [self._pair(op_id, i, expected[i]) for i in order]
@@ -104,9 +112,11 @@ class AccessTier:
         probe = probes.build(self.ctx, op_id, real)
         lookup = self._access().lookup_first(op_id)
         if lookup and identity != ANONYMOUS and real.get(lookup["param"]) in self._vacant(lookup["param"]):
-            cell.reason = (f"undecidable: no {lookup['param']} of this run to aim at, and Airflow "
-                           f"{self._access().release} answers 404 for one that matches nothing before it checks "
-                           f"permissions ({lookup['source']})")
+            cell.reason = (
+                f"undecidable: no {lookup['param']} of this run to aim at, and Airflow "
+                f"{self._access().release} answers 404 for one that matches nothing before it checks "
+                f"permissions ({lookup['source']})"
+            )
             cell.reason_code = ReasonCode.NO_OBJECT.value
             return cell
         candidates = [probe]
@@ -167,17 +177,30 @@ def conclude(op_id: str, req, cells: list[Cell]) -> Conclusion:
     summary = "; ".join(f"{c.identity}: {c.outcome}" + (f" ({c.status})" if c.status else "") for c in cells)
     need = "public" if req.public else ", ".join(req.needs) or "a valid identity"
     if bad:
-        lines = [f"{len(bad)} identity/identities not treated as the release's role model says ({op_id} needs {need}; "
-                 f"{req.source}):"]
+        lines = [
+            f"{len(bad)} identity/identities not treated as the release's role model says ({op_id} needs {need}; "
+            f"{req.source}):"
+        ]
         for c in bad:
             lines.append(f"- {c.identity} (expected {c.expected}): {c.reason}")
             if c.reproduce:
                 lines.append(f"  reproduce: {c.reproduce}")
         return Conclusion("failed", "\n".join(lines), reproduce=bad[0].reproduce, cells=data, group=req.group)
     if broken:
-        return Conclusion("error", f"{op_id} could not be decided for " + ", ".join(f"{c.identity} ({c.reason})" for c in broken),
-                          reproduce=broken[0].reproduce, cells=data, group=req.group, reason_code=broken[0].reason_code)
+        return Conclusion(
+            "error",
+            f"{op_id} could not be decided for " + ", ".join(f"{c.identity} ({c.reason})" for c in broken),
+            reproduce=broken[0].reproduce,
+            cells=data,
+            group=req.group,
+            reason_code=broken[0].reason_code,
+        )
     if all(c.outcome == SKIPPED for c in cells):
-        return Conclusion("skipped", cells[0].reason if cells else "no identity", cells=data, group=req.group,
-                          reason_code=cells[0].reason_code if cells else "")
+        return Conclusion(
+            "skipped",
+            cells[0].reason if cells else "no identity",
+            cells=data,
+            group=req.group,
+            reason_code=cells[0].reason_code if cells else "",
+        )
     return Conclusion("passed", f"needs {need}: {summary}", cells=data, group=req.group)

@@ -116,12 +116,25 @@ class FlagJudge:
         run_id = self.run.run_id or ""
         if op_id == "post_clear_task_instances":
             method, path = "POST", f"/dags/{PROBE_DAG_ID}/clearTaskInstances"
-            base = {"dry_run": True, "dag_run_id": run_id, "only_failed": False, "only_running": False,
-                    "reset_dag_runs": False}
+            base = {
+                "dry_run": True,
+                "dag_run_id": run_id,
+                "only_failed": False,
+                "only_running": False,
+                "reset_dag_runs": False,
+            }
         elif op_id == "post_set_task_instances_state":
             method, path = "POST", f"/dags/{PROBE_DAG_ID}/updateTaskInstancesState"
-            base = {"dry_run": True, "dag_run_id": run_id, "task_id": PROBE_TASK_ID, "new_state": "skipped",
-                    "include_upstream": False, "include_downstream": False, "include_past": False, "include_future": False}
+            base = {
+                "dry_run": True,
+                "dag_run_id": run_id,
+                "task_id": PROBE_TASK_ID,
+                "new_state": "skipped",
+                "include_upstream": False,
+                "include_downstream": False,
+                "include_past": False,
+                "include_future": False,
+            }
         elif op_id == "clear_dag_run":
             method, path = "POST", f"{run_path(PROBE_DAG_ID, run_id)}/clear"
             base = {"dry_run": True}
@@ -137,7 +150,9 @@ class FlagJudge:
             return None, f"answered {resp.status_code}"
         found = named(resp.json())
         if found is None:
-            self.verdict.that(False, f"{method} {path} {request}: the answer names no task instances", step=flag, resp=resp)
+            self.verdict.that(
+                False, f"{method} {path} {request}: the answer names no task instances", step=flag, resp=resp
+            )
             return None, "the answer names no task instances"
         return found, ""
 
@@ -160,8 +175,11 @@ class FlagJudge:
             return Outcome(effect, NOT_DECIDED, self.siblings.why)
         wide = flag in ("include_past", "include_future", "start_date", "end_date")
         if wide and not self._bounded_dry_run_kept(op_id):
-            return Outcome(effect, NOT_DECIDED, "a dry run bounded to the probe run did not leave it unchanged: no wider "
-                           "dry run is sent")
+            return Outcome(
+                effect,
+                NOT_DECIDED,
+                "a dry run bounded to the probe run did not leave it unchanged: no wider dry run is sent",
+            )
         ours, earlier, later = self.run.run_id or "", self.siblings.earlier or "", self.siblings.later or ""
         asked = self._asked(flag, states)
         if isinstance(asked, str):
@@ -186,7 +204,9 @@ class FlagJudge:
         mine = sorted(by_run & {ours, earlier, later})
         return Outcome(effect, PASSED if ok else FAILED, f"{flag}={shown!r} named runs {mine}")
 
-    def _asked(self, flag: str, states: dict) -> tuple[dict, set[str], set[str], Callable[[tuple[str, str]], bool] | None] | str:
+    def _asked(
+        self, flag: str, states: dict
+    ) -> tuple[dict, set[str], set[str], Callable[[tuple[str, str]], bool] | None] | str:
         """The dry run's body for `flag` and what its answer must show, or why no dry run can judge the flag.
 
         `must`: runs the answer must name a task instance of; `must_not`: runs it must not; `keep`: which task
@@ -242,11 +262,15 @@ class FlagJudge:
             items = (resp.json() or {}).get("task_instances") if resp.status_code == 200 else None
             for ti in items or ():
                 if isinstance(ti, dict):
-                    self.ti_states[(str(ti.get("dag_run_id") or self.run.run_id), str(ti.get("task_id")))] = ti.get("state")
+                    self.ti_states[(str(ti.get("dag_run_id") or self.run.run_id), str(ti.get("task_id")))] = ti.get(
+                        "state"
+                    )
         return self.ti_states
 
 
 def flag_effects(op_id: str, effects: list[Effect]) -> list[Effect]:
     """The checked body flags of `op_id` this module judges."""
     flags = FLAG_OPERATIONS.get(op_id, set())
-    return [e for e in effects if e.location == "body" and e.parameter in flags and e.observation is Observation.CHECKED]
+    return [
+        e for e in effects if e.location == "body" and e.parameter in flags and e.observation is Observation.CHECKED
+    ]

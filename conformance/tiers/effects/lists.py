@@ -19,8 +19,26 @@ from conformance.specs.effects import BARE_BOUNDS, BODY_PAGE, ListShape, like_re
 from conformance.tiers.effects.reading import Page, as_query, instant, out_of_order, read, scalars, sort_key
 
 BASE_LIMIT = 50
-ID_FIELDS = ("dag_id", "dag_run_id", "run_id", "task_id", "map_index", "try_number", "key", "name", "connection_id",
-             "pool", "event_log_id", "id", "asset_id", "dataset_id", "timestamp", "when", "uri", "filename")
+ID_FIELDS = (
+    "dag_id",
+    "dag_run_id",
+    "run_id",
+    "task_id",
+    "map_index",
+    "try_number",
+    "key",
+    "name",
+    "connection_id",
+    "pool",
+    "event_log_id",
+    "id",
+    "asset_id",
+    "dataset_id",
+    "timestamp",
+    "when",
+    "uri",
+    "filename",
+)
 ORDER_FIELDS_AT_MOST = 4
 RETRIES = 3
 
@@ -39,8 +57,12 @@ class Outcome:
     def as_dict(self) -> dict:
         """A `checks` entry of results.json: an effect not decided is `skipped` there, with the reason as detail."""
         status = "skipped" if self.status == NOT_DECIDED else self.status
-        return {"name": f"{self.effect.location}:{self.effect.parameter}", "status": status,
-                "effect_class": self.effect.effect_class.value, "detail": self.detail[:300]}
+        return {
+            "name": f"{self.effect.location}:{self.effect.parameter}",
+            "status": status,
+            "effect_class": self.effect.effect_class.value,
+            "detail": self.detail[:300],
+        }
 
 
 def identity(item: dict) -> tuple:
@@ -50,8 +72,19 @@ def identity(item: dict) -> tuple:
 class ListJudge:
     """Judges one list operation's effects on one path (its path parameters filled)."""
 
-    def __init__(self, api, verdict, path: str, shape: ListShape, *, byte_order: bool, owned: Callable[[dict], bool],
-                 query: dict | None = None, paged: bool = True, arrays: frozenset[str] | None = None):
+    def __init__(
+        self,
+        api,
+        verdict,
+        path: str,
+        shape: ListShape,
+        *,
+        byte_order: bool,
+        owned: Callable[[dict], bool],
+        query: dict | None = None,
+        paged: bool = True,
+        arrays: frozenset[str] | None = None,
+    ):
         self.api, self.verdict, self.path, self.shape = api, verdict, path, shape
         self.byte_order, self.owned = byte_order, owned
         self.query = query or {}  # the operation's required query parameters, sent with every read
@@ -70,7 +103,9 @@ class ListJudge:
         if not self.by_body:
             return {k: as_query(v) if isinstance(v, bool) else v for k, v in out.items()}
         names = {v: k for k, v in BODY_PAGE.items()}
-        return {names.get(k, k): [v] if k in (self.arrays or ()) and not isinstance(v, list) else v for k, v in out.items()}
+        return {
+            names.get(k, k): [v] if k in (self.arrays or ()) and not isinstance(v, list) else v for k, v in out.items()
+        }
 
     def _read(self, params: dict) -> Page:
         return read(self.api, self.path, self.shape.key, self._params(params), by_body=self.by_body)
@@ -102,8 +137,12 @@ class ListJudge:
         got = self.page("limit", limit=1)
         if got is None:
             return Outcome(effect, FAILED, "limit=1 was not answered with a list")
-        ok = self.verdict.that(len(got.items or ()) == 1, f"GET {self.path}?limit=1 answered {len(got.items or ())} items",
-                               step="limit", resp=got.resp)
+        ok = self.verdict.that(
+            len(got.items or ()) == 1,
+            f"GET {self.path}?limit=1 answered {len(got.items or ())} items",
+            step="limit",
+            resp=got.resp,
+        )
         return Outcome(effect, PASSED if ok else FAILED)
 
     def offset(self, effect: Effect) -> Outcome:
@@ -118,9 +157,12 @@ class ListJudge:
                 return Outcome(effect, NOT_DECIDED, "fewer than three items: an offset of one cannot show")
             if ids != [identity(i) for i in again.items or ()]:
                 continue  # the list moved between the reads: read again
-            ok = self.verdict.that([identity(i) for i in shifted.items or ()] == ids[1:3],
-                                   f"GET {self.path}?offset=1&limit=2 is not items 2-3 of the list", step="offset",
-                                   resp=shifted.resp)
+            ok = self.verdict.that(
+                [identity(i) for i in shifted.items or ()] == ids[1:3],
+                f"GET {self.path}?offset=1&limit=2 is not items 2-3 of the list",
+                step="offset",
+                resp=shifted.resp,
+            )
             return Outcome(effect, PASSED if ok else FAILED)
         return Outcome(effect, NOT_DECIDED, "the list changed between every attempt")
 
@@ -144,20 +186,33 @@ class ListJudge:
                 refused.append(name)
                 continue
             desc = self.page("order_by", order_by=f"-{name}", limit=BASE_LIMIT)
-            if not self.verdict.status(asc.resp, 200, f"GET {self.path}?order_by={name}", step="order_by") \
-                    or desc is None or asc.items is None:
+            if (
+                not self.verdict.status(asc.resp, 200, f"GET {self.path}?order_by={name}", step="order_by")
+                or desc is None
+                or asc.items is None
+            ):
                 return Outcome(effect, FAILED, f"order_by={name} was not answered with a list")
             for page, descending in ((asc, False), (desc, True)):
                 wrong = out_of_order([i.get(name) for i in page.items or ()], descending, self.byte_order)
                 sign = "-" if descending else ""
-                if not self.verdict.that(wrong is None, f"GET {self.path}?order_by={sign}{name}: {wrong} out of order",
-                                         step="order_by", resp=page.resp):
+                if not self.verdict.that(
+                    wrong is None,
+                    f"GET {self.path}?order_by={sign}{name}: {wrong} out of order",
+                    step="order_by",
+                    resp=page.resp,
+                ):
                     return Outcome(effect, FAILED, f"order_by={sign}{name}")
             judged.append(name)
         if not judged:
-            why = f"every field tried was refused ({', '.join(refused)})" if refused else "no field with two comparable values"
+            why = (
+                f"every field tried was refused ({', '.join(refused)})"
+                if refused
+                else "no field with two comparable values"
+            )
             return Outcome(effect, NOT_DECIDED, why)
-        return Outcome(effect, PASSED, "ordered by " + ", ".join(judged) + (f"; refused: {', '.join(refused)}" if refused else ""))
+        return Outcome(
+            effect, PASSED, "ordered by " + ", ".join(judged) + (f"; refused: {', '.join(refused)}" if refused else "")
+        )
 
     # -- bounds on a field the answer does not carry ----------------------------------------------
     def hidden_bound(self, effect: Effect, mine: Callable[[dict], bool], below: str) -> Outcome:
@@ -179,11 +234,22 @@ class ListJudge:
             return Outcome(effect, FAILED, f"{effect.parameter} was not answered with a list")
         complete = kept.total is not None and kept.total <= len(kept.items or ())
         missing = ids - {identity(i) for i in kept.items or ()}
-        ok = self.verdict.that(not (complete and missing), f"{self.what({effect.parameter: keep})} leaves out the "
-                               f"tier's own {sorted(missing)[:2]}", step=effect.parameter, resp=kept.resp)
+        ok = self.verdict.that(
+            not (complete and missing),
+            f"{self.what({effect.parameter: keep})} leaves out the tier's own {sorted(missing)[:2]}",
+            step=effect.parameter,
+            resp=kept.resp,
+        )
         stray = ids & {identity(i) for i in dropped.items or ()}
-        ok = self.verdict.that(not stray, f"{self.what({effect.parameter: drop})} keeps the tier's own "
-                               f"{sorted(stray)[:2]}", step=effect.parameter, resp=dropped.resp) and ok
+        ok = (
+            self.verdict.that(
+                not stray,
+                f"{self.what({effect.parameter: drop})} keeps the tier's own {sorted(stray)[:2]}",
+                step=effect.parameter,
+                resp=dropped.resp,
+            )
+            and ok
+        )
         return Outcome(effect, PASSED if ok else FAILED, f"{effect.parameter}: kept at {keep}, left out at {drop}")
 
     # -- projection -------------------------------------------------------------
@@ -196,8 +262,12 @@ class ListJudge:
         if got is None:
             return Outcome(effect, FAILED, f"fields={','.join(wanted)} was not answered with a list")
         wrong = [sorted(i) for i in got.items or () if set(i) != set(wanted)]
-        ok = self.verdict.that(bool(got.items) and not wrong, f"{self.what({effect.parameter: wanted})}: items carry "
-                               f"{wrong[0] if wrong else 'nothing'}", step=effect.parameter, resp=got.resp)
+        ok = self.verdict.that(
+            bool(got.items) and not wrong,
+            f"{self.what({effect.parameter: wanted})}: items carry {wrong[0] if wrong else 'nothing'}",
+            step=effect.parameter,
+            resp=got.resp,
+        )
         return Outcome(effect, PASSED if ok else FAILED, f"fields={','.join(wanted)}")
 
     # -- filters ----------------------------------------------------------------
@@ -207,20 +277,27 @@ class ListJudge:
         if choice is None:
             return Outcome(effect, NOT_DECIDED, f"no value of `{effect.field}` in the data tells items apart")
         value, test = choice
-        got = self.page(effect.parameter, **{effect.parameter: value if self.by_body else as_query(value),
-                                             "limit": BASE_LIMIT})
+        got = self.page(
+            effect.parameter, **{effect.parameter: value if self.by_body else as_query(value), "limit": BASE_LIMIT}
+        )
         if got is None:
             return Outcome(effect, FAILED, f"{effect.parameter}={as_query(value)} was not answered with a list")
         wrong = [i for i in got.items or () if test(i.get(effect.field)) is False]
         shown = as_query(value)
         asked = self.what({effect.parameter: value})
-        if not self.verdict.that(not wrong, f"{asked}: {len(wrong)} item(s) do not match, "
-                                 f"e.g. {effect.field}={wrong[0].get(effect.field)!r}" if wrong else "",
-                                 step=effect.parameter, resp=got.resp):
+        if not self.verdict.that(
+            not wrong,
+            f"{asked}: {len(wrong)} item(s) do not match, e.g. {effect.field}={wrong[0].get(effect.field)!r}"
+            if wrong
+            else "",
+            step=effect.parameter,
+            resp=got.resp,
+        ):
             return Outcome(effect, FAILED, f"{effect.parameter}={shown} kept non-matching items")
         missing = self._owned_missing(got, test, effect)
-        if not self.verdict.that(not missing, f"{asked} leaves out the suite's matching "
-                                 f"{missing}", step=effect.parameter, resp=got.resp):
+        if not self.verdict.that(
+            not missing, f"{asked} leaves out the suite's matching {missing}", step=effect.parameter, resp=got.resp
+        ):
             return Outcome(effect, FAILED, f"{effect.parameter}={shown} left out matching items")
         return Outcome(effect, PASSED, f"{effect.parameter}={shown}")
 
@@ -235,8 +312,11 @@ class ListJudge:
         if got.total is None or got.total > len(got.items or ()):
             return []
         present = {identity(i) for i in got.items or ()}
-        missing = [i for i in self.base.items or () if self.owned(i) and test(i.get(effect.field)) is True
-                   and identity(i) not in present]
+        missing = [
+            i
+            for i in self.base.items or ()
+            if self.owned(i) and test(i.get(effect.field)) is True and identity(i) not in present
+        ]
         if not missing:
             return []
         after = self.page(effect.parameter, limit=BASE_LIMIT)
@@ -249,8 +329,12 @@ class ListJudge:
         """A value from the data and the predicate the filter documents, chosen so some base item fails it."""
         assert self.base is not None
         items = self.base.items or ()
-        values = [v for i in sorted(items, key=lambda i: not self.owned(i)) for v in scalars(i.get(effect.field))
-                  if v is not None]
+        values = [
+            v
+            for i in sorted(items, key=lambda i: not self.owned(i))
+            for v in scalars(i.get(effect.field))
+            if v is not None
+        ]
         if effect.effect_class is EffectClass.RANGE:
             values = midpoints(values)
         for value in dict.fromkeys(map(_hashable, values)):
@@ -304,7 +388,12 @@ def _range_test(parameter: str, pivot: Any) -> Callable[[Any], bool | None] | No
     key = sort_key(pivot, byte_order=False)
     if key is None or key[0] == 2:
         return None
-    ops = {"_gte": lambda a, b: a >= b, "_gt": lambda a, b: a > b, "_lte": lambda a, b: a <= b, "_lt": lambda a, b: a < b}
+    ops = {
+        "_gte": lambda a, b: a >= b,
+        "_gt": lambda a, b: a > b,
+        "_lte": lambda a, b: a <= b,
+        "_lt": lambda a, b: a < b,
+    }
     parameter = BARE_BOUNDS.get(parameter, parameter)  # `before`, `after`: a strict bound
     compare = next(fn for suffix, fn in ops.items() if parameter.endswith(suffix))
 

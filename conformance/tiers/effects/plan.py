@@ -39,9 +39,11 @@ from conformance.tiers.effects.writes import BY_OPERATION, CREATE_ALIASES, Write
 from conformance.tiers.effects.xcoms import XComJudge
 from conformance.verdict import Conclusion, settle
 
-MUST = ("Each documented effect of {title}'s parameters and body fields MUST hold when read back: a filter keeps "
-        "exactly the matching items, order_by orders in both directions, limit and offset page, update_mask limits "
-        "a patch to the masked field, and a written field reads back as written.")
+MUST = (
+    "Each documented effect of {title}'s parameters and body fields MUST hold when read back: a filter keeps "
+    "exactly the matching items, order_by orders in both directions, limit and offset page, update_mask limits "
+    "a patch to the masked field, and a written field reads back as written."
+)
 
 
 OWN_DELETES = ("delete_xcom_entry", "delete_task_instance")  # deletes whose `map_index` is judged on the probe run
@@ -64,8 +66,16 @@ def _judged_here(op_id: str, method: str, effects: list[Effect], spec: dict, raw
         return True
     if method == "GET" or op_id in LIST_BODIES:
         return list_shape(spec, raw.get(op_id) or {}) is not None
-    return op_id in BY_OPERATION or op_id in TI_WRITES or op_id in RUN_CREATES or op_id in BULK_OPERATIONS \
-        or op_id in XCOM_WRITES or op_id in OWN_DELETES or op_id in STORE_OPERATIONS or op_id in DAG_PATCHES
+    return (
+        op_id in BY_OPERATION
+        or op_id in TI_WRITES
+        or op_id in RUN_CREATES
+        or op_id in BULK_OPERATIONS
+        or op_id in XCOM_WRITES
+        or op_id in OWN_DELETES
+        or op_id in STORE_OPERATIONS
+        or op_id in DAG_PATCHES
+    )
 
 
 def checked_operations(ctx) -> list[tuple[str, str, str]]:
@@ -93,11 +103,15 @@ class Plan:
         self.siblings: Siblings | None = None
         self.ahead = AheadRuns(api, ctx)
         self.byte_order = getattr(ctx.expectations, "backend", "") == "sqlite"
-        self.required_query = {op.operation_id: [p["name"] for p in op.parameters
-                                                 if p.get("in") == "query" and p.get("required")]
-                               for op in operations(ctx.spec)}
-        self.paged = {op.operation_id for op in operations(ctx.spec)
-                      if any(p.get("in") == "query" and p.get("name") == "limit" for p in op.parameters)}
+        self.required_query = {
+            op.operation_id: [p["name"] for p in op.parameters if p.get("in") == "query" and p.get("required")]
+            for op in operations(ctx.spec)
+        }
+        self.paged = {
+            op.operation_id
+            for op in operations(ctx.spec)
+            if any(p.get("in") == "query" and p.get("name") == "limit" for p in op.parameters)
+        }
 
     def prepare(self) -> None:
         """Make the objects, then trigger the probe run (the scheduler works on it while the lists are read).
@@ -106,7 +120,9 @@ class Plan:
         a SQLite target a create sent meanwhile may wait for the lock (the writes do not race the run's start).
         """
         if self.ctx.options.profile == "readonly" or self.ctx.auth_denied:
-            self.run.why = f"needs the sandbox profile to trigger a run; this run uses --profile {self.ctx.options.profile}"
+            self.run.why = (
+                f"needs the sandbox profile to trigger a run; this run uses --profile {self.ctx.options.profile}"
+            )
             return
         self.writer = Writer(self.api, self.ctx.prefix)
         self.writer.create_all(self.by_op)
@@ -129,8 +145,14 @@ class Plan:
         elif route.method == "GET" or op_id in LIST_BODIES:
             outcomes = self._list(op_id, self.ctx.router.relative(route.template), effects, verdict)
         elif self.writer is None:
-            settle(Conclusion("skipped", f"needs the sandbox profile to write; this run uses --profile "
-                              f"{self.ctx.options.profile}", reason_code=ReasonCode.PROFILE.value), node)
+            settle(
+                Conclusion(
+                    "skipped",
+                    f"needs the sandbox profile to write; this run uses --profile {self.ctx.options.profile}",
+                    reason_code=ReasonCode.PROFILE.value,
+                ),
+                node,
+            )
             return
         else:
             outcomes = self._write(op_id, effects, verdict)
@@ -148,8 +170,12 @@ class Plan:
         decided = [o for o in outcomes if o.status != NOT_DECIDED]
         if not decided:
             why = "; ".join(dict.fromkeys(o.detail for o in outcomes)) or "nothing to judge"
-            return Conclusion("skipped", f"no effect could be decided on this target's data: {why}"[:600], checks=checks,
-                              reason_code=ReasonCode.NO_DATA.value)
+            return Conclusion(
+                "skipped",
+                f"no effect could be decided on this target's data: {why}"[:600],
+                checks=checks,
+                reason_code=ReasonCode.NO_DATA.value,
+            )
         passed = sum(1 for o in decided if o.status == PASSED)
         return Conclusion("passed", f"{passed} of {len(outcomes)} checked effects decided and held", checks=checks)
 
@@ -202,13 +228,15 @@ class Plan:
             return Outcome(effect, NOT_DECIDED, self.run.why or "no list of the probe run's own objects")
         if read(self.api, path, shape.key, {"limit": 1} if op_id in self.paged else {}).items is None:
             return Outcome(effect, NOT_DECIDED, f"GET {path} lists nothing of the probe run (no such task here)")
-        judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned,
-                          paged=op_id in self.paged)
+        judge = ListJudge(
+            self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned, paged=op_id in self.paged
+        )
         if not judge.load_base():
             return Outcome(effect, FAILED, "the list did not answer")
         run_id = self.run.run_id
-        return judge.hidden_bound(effect, lambda i: run_id in (i.get("dag_run_id"), i.get("run_id")),
-                                  HIDDEN_BOUNDS[str(effect.field)])
+        return judge.hidden_bound(
+            effect, lambda i: run_id in (i.get("dag_run_id"), i.get("run_id")), HIDDEN_BOUNDS[str(effect.field)]
+        )
 
     def _on_run(self, op_id: str, effects: list[Effect], verdict) -> list[Outcome]:
         """XCom writes and deletes by map index on the probe run's echo task instance."""
@@ -259,9 +287,17 @@ class Plan:
             return [Outcome(e, NOT_DECIDED, f"no list to read ({why})") for e in effects]
         path, query = found
         by_body = op_id in LIST_BODIES
-        judge = ListJudge(self.api, verdict, path, shape, byte_order=self.byte_order, owned=self._owned, query=query,
-                          paged=op_id in self.paged or by_body,
-                          arrays=body_arrays(self.ctx.spec, self.raw.get(op_id) or {}) if by_body else None)
+        judge = ListJudge(
+            self.api,
+            verdict,
+            path,
+            shape,
+            byte_order=self.byte_order,
+            owned=self._owned,
+            query=query,
+            paged=op_id in self.paged or by_body,
+            arrays=body_arrays(self.ctx.spec, self.raw.get(op_id) or {}) if by_body else None,
+        )
         if not judge.load_base():
             return [Outcome(e, FAILED, "the list did not answer") for e in effects]
         outcomes = []
@@ -277,8 +313,11 @@ class Plan:
                 outcomes.append(self._hidden(op_id, template, shape, effect, verdict))
             elif effect.effect_class is EffectClass.SELECTOR:  # on the probe run's own task instance
                 own = self._run_path(template)
-                outcomes.append(ObjectJudge(self.api, verdict, own).selector(effect, list_key=shape.key) if own
-                                else Outcome(effect, NOT_DECIDED, self.run.why or "no task instance of the probe run"))
+                outcomes.append(
+                    ObjectJudge(self.api, verdict, own).selector(effect, list_key=shape.key)
+                    if own
+                    else Outcome(effect, NOT_DECIDED, self.run.why or "no task instance of the probe run")
+                )
             else:
                 outcomes.append(judge.filter(effect))
         return outcomes
@@ -328,8 +367,9 @@ class Plan:
             return self.run.judge_dry_patch(verdict, effects, suffix="/-1")
         if op_id == "patch_task_instance_by_map_index":
             notes = [e for e in effects if e.parameter == "note"]
-            return self.run.judge_state_change(verdict, effects, suffix="/-1") + \
-                self.run.judge_run_write(op_id, verdict, notes)
+            return self.run.judge_state_change(verdict, effects, suffix="/-1") + self.run.judge_run_write(
+                op_id, verdict, notes
+            )
         if op_id in TI_WRITES:
             return self.run.judge_run_write(op_id, verdict, effects)
         if op_id in RUN_CREATES:

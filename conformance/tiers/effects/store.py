@@ -40,12 +40,22 @@ class StoreJudge:
         before = self.read()
         kwargs = {"json": body} if body is not None else {}
         resp = self.api.call(method, path, params={"map_index": ABSENT_MAP_INDEX}, **kwargs)
-        ok = self.verdict.that(resp.status_code == 404, f"{method} {path}?map_index={ABSENT_MAP_INDEX} (a map index the "
-                               f"task instance does not have) answered {resp.status_code}, not 404", step="map_index",
-                               resp=resp)
+        ok = self.verdict.that(
+            resp.status_code == 404,
+            f"{method} {path}?map_index={ABSENT_MAP_INDEX} (a map index the "
+            f"task instance does not have) answered {resp.status_code}, not 404",
+            step="map_index",
+            resp=resp,
+        )
         after = self.read()
-        return self.verdict.that(after == before, f"{method} {path}?map_index={ABSENT_MAP_INDEX} changed the key at map "
-                                 f"index -1: {before} -> {after}", step="map_index") and ok
+        return (
+            self.verdict.that(
+                after == before,
+                f"{method} {path}?map_index={ABSENT_MAP_INDEX} changed the key at map index -1: {before} -> {after}",
+                step="map_index",
+            )
+            and ok
+        )
 
     def judge(self, op_id: str, effects: list[Effect]) -> list[Outcome]:
         if not self.ensure():
@@ -57,7 +67,9 @@ class StoreJudge:
                 path = self.store if op_id == "clear_task_state_store" else self.path
                 body = {"value": SECOND} if method in ("PUT", "PATCH") else None
                 ok = self._absent_map_index(effect, method, path, body)
-                out.append(Outcome(effect, PASSED if ok else FAILED, f"map_index={ABSENT_MAP_INDEX} answered 404, kept"))
+                out.append(
+                    Outcome(effect, PASSED if ok else FAILED, f"map_index={ABSENT_MAP_INDEX} answered 404, kept")
+                )
         fields = [e for e in effects if e.location == "body"]
         if op_id == "set_task_state_store" and fields:
             until = (datetime.now(timezone.utc) + timedelta(days=2)).replace(microsecond=0)
@@ -65,14 +77,19 @@ class StoreJudge:
             resp = self.api.call("PUT", self.path, json=sent)
             ok = self.verdict.status(resp, [200, 201, 204], f"PUT {self.path} {sent}", step="set")
             got = self.read() or {}
-            ok = ok and self.verdict.that(got.get("value") == SECOND and instant(got.get("expires_at")) == until,
-                                          f"PUT {self.path}: reads back {got}", step="set")
+            ok = ok and self.verdict.that(
+                got.get("value") == SECOND and instant(got.get("expires_at")) == until,
+                f"PUT {self.path}: reads back {got}",
+                step="set",
+            )
             out += [Outcome(e, PASSED if ok else FAILED, f"value and expires_at read back: {got}") for e in fields]
         elif op_id == "patch_task_state_store" and fields:
             resp = self.api.call("PATCH", self.path, json={"value": SECOND})
             ok = self.verdict.status(resp, 200, f"PATCH {self.path}", step="patch")
             got = self.read() or {}
-            ok = ok and self.verdict.that(got.get("value") == SECOND, f"PATCH {self.path}: reads back {got}", step="patch")
+            ok = ok and self.verdict.that(
+                got.get("value") == SECOND, f"PATCH {self.path}: reads back {got}", step="patch"
+            )
             out += [Outcome(e, PASSED if ok else FAILED, "value read back") for e in fields]
         if op_id in ("delete_task_state_store", "clear_task_state_store"):
             path = self.path if op_id == "delete_task_state_store" else self.store

@@ -13,8 +13,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ctx = context_of(metafunc.config)
         params = []
         for op_id, title, must in checked_operations(ctx):
-            marker = pytest.mark.conformance_property(result_id=f"effect.{op_id}", kind="effect", title=title,
-                                                      operations=[op_id], must=must)
+            marker = pytest.mark.conformance_property(
+                result_id=f"effect.{op_id}", kind="effect", title=title, operations=[op_id], must=must
+            )
             params.append(pytest.param(op_id, id=op_id, marks=marker))
         metafunc.parametrize("effect_op", params)
 

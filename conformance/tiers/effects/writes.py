@@ -43,24 +43,63 @@ def _pool(name: str, n: int) -> dict:
 
 
 def _connection(name: str, n: int) -> dict:
-    return {"connection_id": name, "conn_type": "http", "description": f"acf description {n}",
-            "host": f"h{n}.example.invalid", "login": f"acf-login-{n}", "port": 8000 + n, "schema": f"s{n}",
-            "extra": json.dumps({"acf": n}), "password": f"acf-secret-{n}"}
+    return {
+        "connection_id": name,
+        "conn_type": "http",
+        "description": f"acf description {n}",
+        "host": f"h{n}.example.invalid",
+        "login": f"acf-login-{n}",
+        "port": 8000 + n,
+        "schema": f"s{n}",
+        "extra": json.dumps({"acf": n}),
+        "password": f"acf-secret-{n}",
+    }
 
 
 KINDS = (
-    Kind("variables", "key", "post_variables", "patch_variable", _variable,
-         lambda name: {"key": name, "value": "acf-value-changed", "description": "acf description changed"},
-         ("value", "description")),
-    Kind("pools", "name", "post_pool", "patch_pool", _pool,
-         lambda name: {"name": name, "pool": name, "slots": 9, "description": "acf description changed",
-                       "include_deferred": True},
-         ("slots", "description")),
-    Kind("connections", "connection_id", "post_connection", "patch_connection", _connection,
-         lambda name: {"connection_id": name, "conn_type": "ftp", "description": "acf description changed",
-                       "host": "changed.example.invalid", "login": "acf-login-changed", "port": 9999,
-                       "schema": "changed", "extra": '{"acf": "changed"}', "password": "acf-secret-changed"},
-         ("host", "login")),
+    Kind(
+        "variables",
+        "key",
+        "post_variables",
+        "patch_variable",
+        _variable,
+        lambda name: {"key": name, "value": "acf-value-changed", "description": "acf description changed"},
+        ("value", "description"),
+    ),
+    Kind(
+        "pools",
+        "name",
+        "post_pool",
+        "patch_pool",
+        _pool,
+        lambda name: {
+            "name": name,
+            "pool": name,
+            "slots": 9,
+            "description": "acf description changed",
+            "include_deferred": True,
+        },
+        ("slots", "description"),
+    ),
+    Kind(
+        "connections",
+        "connection_id",
+        "post_connection",
+        "patch_connection",
+        _connection,
+        lambda name: {
+            "connection_id": name,
+            "conn_type": "ftp",
+            "description": "acf description changed",
+            "host": "changed.example.invalid",
+            "login": "acf-login-changed",
+            "port": 9999,
+            "schema": "changed",
+            "extra": '{"acf": "changed"}',
+            "password": "acf-secret-changed",
+        },
+        ("host", "login"),
+    ),
 )
 BY_OPERATION = {op: kind for kind in KINDS for op in (kind.create, kind.patch)}
 CREATE_ALIASES = {"post_variable": "post_variables"}  # 3.x names the variable create in the singular
@@ -103,7 +142,9 @@ class Writer:
                     continue
                 self.created.setdefault(kind.collection, []).append(name)
                 if n == 0:  # one object's fields are enough to see each field's effect
-                    op_id = next((a for a, op in CREATE_ALIASES.items() if op == kind.create and a in table), kind.create)
+                    op_id = next(
+                        (a for a, op in CREATE_ALIASES.items() if op == kind.create and a in table), kind.create
+                    )
                     self._read_back(kind, name, body, table.get(op_id, []), kind.create)
 
     def _read_back(self, kind: Kind, name: str, sent: dict, effects: list[Effect], op_id: str) -> None:
@@ -129,7 +170,9 @@ class Writer:
         if len(names) < 2:
             return [Outcome(e, NOT_DECIDED, "the suite could not create its objects") for e in effects]
         outcomes = []
-        mask_effects = [e for e in effects if e.effect_class is EffectClass.MASK and e.observation is Observation.CHECKED]
+        mask_effects = [
+            e for e in effects if e.effect_class is EffectClass.MASK and e.observation is Observation.CHECKED
+        ]
         for effect in mask_effects:
             outcomes.append(self._masked(verdict, kind, names[1], effect, required))
         body = {k: v for k, v in kind.changed(names[0]).items() if k in {e.parameter for e in effects}}
@@ -138,8 +181,11 @@ class Writer:
             self._read_back(kind, names[0], body, effects, kind.patch)
             outcomes.extend(self.outcomes.pop(kind.patch, []))
         else:
-            outcomes.extend(Outcome(e, FAILED, f"PATCH answered {resp.status_code}") for e in effects
-                            if e.location == "body" and e.observation is Observation.CHECKED)
+            outcomes.extend(
+                Outcome(e, FAILED, f"PATCH answered {resp.status_code}")
+                for e in effects
+                if e.location == "body" and e.observation is Observation.CHECKED
+            )
         return outcomes
 
     def _masked(self, verdict, kind: Kind, name: str, effect: Effect, required: tuple[str, ...]) -> Outcome:
@@ -151,17 +197,21 @@ class Writer:
         changed = kind.changed(name)
         body = {k: v for k, v in changed.items() if k in (kind.id_field, field, other)}
         current = before.json()
-        body.update({r: current[READ_AS.get(r, r)] for r in required
-                     if r not in body and READ_AS.get(r, r) in current})
+        body.update({r: current[READ_AS.get(r, r)] for r in required if r not in body and READ_AS.get(r, r) in current})
         resp = self.api.call("PATCH", f"/{kind.collection}/{name}", params={"update_mask": field}, json=body)
         if not verdict.status(resp, 200, f"PATCH /{kind.collection}/{{id}}?update_mask={field}", step="mask"):
             return Outcome(effect, FAILED, f"answered {resp.status_code}")
         after = self.api.call("GET", f"/{kind.collection}/{name}").json()
-        ok_masked = verdict.that(same(changed[field], after.get(field)),
-                                 f"update_mask={field}: {field} reads {after.get(field)!r}, not {changed[field]!r}",
-                                 step="mask")
-        ok_other = verdict.that(after.get(other) == before.json().get(other),
-                                f"update_mask={field} also changed {other} to {after.get(other)!r}", step="mask")
+        ok_masked = verdict.that(
+            same(changed[field], after.get(field)),
+            f"update_mask={field}: {field} reads {after.get(field)!r}, not {changed[field]!r}",
+            step="mask",
+        )
+        ok_other = verdict.that(
+            after.get(other) == before.json().get(other),
+            f"update_mask={field} also changed {other} to {after.get(other)!r}",
+            step="mask",
+        )
         return Outcome(effect, PASSED if ok_masked and ok_other else FAILED, f"mask {field}, body also {other}")
 
     def delete_all(self) -> list[str]:

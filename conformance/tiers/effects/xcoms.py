@@ -42,8 +42,11 @@ class XComJudge:
 
     def _holds(self, step: str, want: object) -> bool:
         status, doc = self._read(self.key, map_index=-1)
-        return self.verdict.that(status == 200 and _value(doc) == want, f"{step}: the entry {self.key} reads back "
-                                 f"{status} {_value(doc)!r}, not {want!r}", step=step)
+        return self.verdict.that(
+            status == 200 and _value(doc) == want,
+            f"{step}: the entry {self.key} reads back {status} {_value(doc)!r}, not {want!r}",
+            step=step,
+        )
 
     def create(self, effects: list[Effect]) -> list[Outcome]:
         body = {"key": self.key, "value": CREATED, "map_index": -1}
@@ -76,12 +79,29 @@ class XComJudge:
             return Outcome(effect, NOT_DECIDED, "the tier's XCom entry could not be created")
         path = f"{self.entries}/{self.key}"
         wrong = self.api.call("DELETE", path, params={"map_index": ABSENT_MAP_INDEX})
-        ok = self.verdict.that(wrong.status_code == 404, f"DELETE {path}?map_index={ABSENT_MAP_INDEX} (a map index the "
-                               f"entry does not have) answered {wrong.status_code}, not 404", step="map_index", resp=wrong)
-        ok = self.verdict.that(self._read(self.key, map_index=-1)[0] == 200, f"DELETE {path}?map_index="
-                               f"{ABSENT_MAP_INDEX} deleted the entry at map index -1", step="map_index") and ok
+        ok = self.verdict.that(
+            wrong.status_code == 404,
+            f"DELETE {path}?map_index={ABSENT_MAP_INDEX} (a map index the "
+            f"entry does not have) answered {wrong.status_code}, not 404",
+            step="map_index",
+            resp=wrong,
+        )
+        ok = (
+            self.verdict.that(
+                self._read(self.key, map_index=-1)[0] == 200,
+                f"DELETE {path}?map_index={ABSENT_MAP_INDEX} deleted the entry at map index -1",
+                step="map_index",
+            )
+            and ok
+        )
         gone = self.api.call("DELETE", path, params={"map_index": -1})
         if self.verdict.status(gone, [200, 204], f"DELETE {path}?map_index=-1", step="delete"):
-            ok = self.verdict.that(self._read(self.key, map_index=-1)[0] == 404, f"GET {path} after its DELETE is "
-                                   f"not 404", step="delete") and ok
+            ok = (
+                self.verdict.that(
+                    self._read(self.key, map_index=-1)[0] == 404,
+                    f"GET {path} after its DELETE is not 404",
+                    step="delete",
+                )
+                and ok
+            )
         return Outcome(effect, PASSED if ok else FAILED, f"map_index={ABSENT_MAP_INDEX} answered {wrong.status_code}")

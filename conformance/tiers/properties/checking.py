@@ -42,8 +42,7 @@ SCHEMATHESIS_CHECKS = (
     positive_data_acceptance,
 )
 # an answer to a request without credentials: the data checks say nothing about it
-ANONYMOUS_CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
-                    response_schema_conformance)
+ANONYMOUS_CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance)
 AUTH_CHECK = "auth_not_ignored"
 SCHEMA_CHECK = "response_schema_conformance"
 
@@ -55,8 +54,12 @@ def as_requests_response(response) -> requests.Response:
     converted = requests.Response()
     converted.status_code = int(response.status_code)
     converted._content = bytes(response.content or b"")
-    converted.headers = CaseInsensitiveDict({name: ", ".join(values) if isinstance(values, list) else str(values)
-                                            for name, values in (response.headers or {}).items()})
+    converted.headers = CaseInsensitiveDict(
+        {
+            name: ", ".join(values) if isinstance(values, list) else str(values)
+            for name, values in (response.headers or {}).items()
+        }
+    )
     converted.request = response.request
     converted.url = str(getattr(response.request, "url", "") or "")
     converted.encoding = getattr(response, "encoding", None)
@@ -88,8 +91,9 @@ class Checker:
                     continue
                 for failure in self._schema_failures(name, group.exceptions, response):
                     message = failure.title + (": " + failure.message if failure.message else "")
-                    outcome.add(self.failure(name, response, message, op_id, case=case,
-                                             schema_error=schema_error_of(failure)))
+                    outcome.add(
+                        self.failure(name, response, message, op_id, case=case, schema_error=schema_error_of(failure))
+                    )
             except AssertionError as exc:
                 if self._permitted(name, case, response):
                     continue
@@ -123,20 +127,43 @@ class Checker:
             return False
         op = case.operation.definition.raw
         invalid = invalid_facts(case) if check == REJECTION_CHECK else ()
-        as_sent = only_in_query(invalid) and query_as_sent_is_valid(case.operation.schema.raw_schema, op,
-                                                                      str(getattr(response.request, "url", "") or ""))
-        return permitted(check, op, int(response.status_code), invalid, content_type=content_type_of(response),
-                         body=response.content or b"", query_valid_as_sent=as_sent)
+        as_sent = only_in_query(invalid) and query_as_sent_is_valid(
+            case.operation.schema.raw_schema, op, str(getattr(response.request, "url", "") or "")
+        )
+        return permitted(
+            check,
+            op,
+            int(response.status_code),
+            invalid,
+            content_type=content_type_of(response),
+            body=response.content or b"",
+            query_valid_as_sent=as_sent,
+        )
 
-    def failure(self, check: str, response, message: str, operation: str = "", *, case=None,
-                schema_error: str = "") -> Failure:
+    def failure(
+        self, check: str, response, message: str, operation: str = "", *, case=None, schema_error: str = ""
+    ) -> Failure:
         """A failure of `check` on `response`, with the server's words, the request and a redacted curl."""
         ctype = content_type_of(response)
         request = getattr(response, "request", None)
         curl = self.ctx.redactor.curl(request) if isinstance(request, requests.PreparedRequest) else ""
         text = failure_text(message, response)
-        facts = observe(f"property.{operation}", check, response, operation, schema_error=schema_error,
-                        invalid=invalid_facts(case) if check == "negative_data_rejection" else frozenset(),
-                        backend=self.ctx.expectations.backend)
-        return Failure(check, int(response.status_code), ctype, self.ctx.redactor.redact(text), curl, request,
-                       operation=operation, facts=facts)
+        facts = observe(
+            f"property.{operation}",
+            check,
+            response,
+            operation,
+            schema_error=schema_error,
+            invalid=invalid_facts(case) if check == "negative_data_rejection" else frozenset(),
+            backend=self.ctx.expectations.backend,
+        )
+        return Failure(
+            check,
+            int(response.status_code),
+            ctype,
+            self.ctx.redactor.redact(text),
+            curl,
+            request,
+            operation=operation,
+            facts=facts,
+        )

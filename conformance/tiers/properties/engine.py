@@ -101,8 +101,11 @@ class PropertyEngine:
 
     def new_outcome(self, name: str) -> Outcome:
         """An empty outcome whose failures are matched against the known deviations of `property.<name>`."""
-        return Outcome(name, self.op_seed(name),
-                       classify=lambda f: self.ctx.expectations.known(f.facts) if f.facts is not None else None)
+        return Outcome(
+            name,
+            self.op_seed(name),
+            classify=lambda f: self.ctx.expectations.known(f.facts) if f.facts is not None else None,
+        )
 
     # -- one operation ----------------------------------------------------------
     def run(self, op_id: str, max_examples: int, deadline: float | None = None) -> Outcome:
@@ -112,14 +115,18 @@ class PropertyEngine:
         combos = self.strategies.path_choices(info)
         has_negative = self.strategies.negatable(info, combos)
 
-        @generation_settings(max_examples, outcome.seed, derandomize=False, print_blob=False,
-                             report_multiple_bugs=False)
+        @generation_settings(
+            max_examples, outcome.seed, derandomize=False, print_blob=False, report_multiple_bugs=False
+        )
         @given(data=st.data())
         def examples(data):
             roll = data.draw(st.integers(0, 9), label="kind")
             explore = roll < EXPLORE and not info.writes  # writes always aim at the run's own objects
-            mode = GenerationMode.NEGATIVE if (EXPLORE <= roll < EXPLORE + NEGATIVE and has_negative) \
+            mode = (
+                GenerationMode.NEGATIVE
+                if (EXPLORE <= roll < EXPLORE + NEGATIVE and has_negative)
                 else GenerationMode.POSITIVE
+            )
             index = None
             if combos and info.path_params and not explore:
                 index = data.draw(st.integers(0, len(combos) - 1), label="objects")
@@ -164,10 +171,16 @@ class PropertyEngine:
         if response is None:
             return
         if not 400 <= response.status_code < 500:
-            outcome.add(self.checker.failure("required_fields_enforced", response,
-                                             f"{info.title} with an empty body (missing {', '.join(required)}) "
-                                             f"answered {response.status_code}; invalid input must be refused "
-                                             "with 4xx", info.op_id))
+            outcome.add(
+                self.checker.failure(
+                    "required_fields_enforced",
+                    response,
+                    f"{info.title} with an empty body (missing {', '.join(required)}) "
+                    f"answered {response.status_code}; invalid input must be refused "
+                    "with 4xx",
+                    info.op_id,
+                )
+            )
 
     # -- sending ------------------------------------------------------------------
     def exchange(self, info: OperationInfo, case, outcome: Outcome) -> None:
@@ -206,8 +219,12 @@ class PropertyEngine:
         replace them), e.g. the Accept that asks 2.x for a log as JSON.
         """
         try:
-            response = case.call(session=session, base_url=self.base_url, timeout=session.timeout,
-                                 **({"headers": headers} if headers else {}))
+            response = case.call(
+                session=session,
+                base_url=self.base_url,
+                timeout=session.timeout,
+                **({"headers": headers} if headers else {}),
+            )
         except RequestRefused as exc:
             outcome.refused.append(exc.reason)
             outcome.refusal_codes.setdefault(exc.reason, exc.code)
@@ -232,9 +249,15 @@ class PropertyEngine:
         outcome.anon_checked = True
         outcome.sent += 1
         if 200 <= response.status_code < 300:
-            outcome.add(self.checker.failure(
-                AUTH_CHECK, response, f"{info.title} answered {response.status_code} to a request without "
-                "credentials; a protected operation must refuse it (401/403)", info.op_id))
+            outcome.add(
+                self.checker.failure(
+                    AUTH_CHECK,
+                    response,
+                    f"{info.title} answered {response.status_code} to a request without "
+                    "credentials; a protected operation must refuse it (401/403)",
+                    info.op_id,
+                )
+            )
         self.checker.check(case, response, outcome, schemathesis_checks=ANONYMOUS_CHECKS)
 
     def sacrificial_session(self):

@@ -47,8 +47,11 @@ class Failure:
     def describe(self) -> str:
         headline, _, rest = self.message.partition(" | response: ")
         answer, _, request = rest.partition(" | request: ")
-        first = headline[:300] + (f" | response: {answer[:200]}" if answer else "") + \
-            (f" | request: {request[:300]}" if request else "")
+        first = (
+            headline[:300]
+            + (f" | response: {answer[:200]}" if answer else "")
+            + (f" | request: {request[:300]}" if request else "")
+        )
         times = f" (x{self.count})" if self.count > 1 else ""
         return f"[{self.check}] HTTP {self.status} {self.content_type or '-'}{times}: {first}"
 
@@ -59,7 +62,9 @@ class Outcome:
     seed: int
     sent: int = 0
     refused: list[str] = field(default_factory=list)
-    refusal_codes: dict[str, str] = field(default_factory=dict)  # a refusal's reason -> its ReasonCode value, if narrower
+    refusal_codes: dict[str, str] = field(
+        default_factory=dict
+    )  # a refusal's reason -> its ReasonCode value, if narrower
     failures: dict[tuple, Failure] = field(default_factory=dict)
     transport_errors: list[BaseException] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)  # a case the suite itself could not handle
@@ -99,8 +104,16 @@ def summarize(outcome: Outcome) -> str:
     return "; ".join(parts)
 
 
-def observe(result_id: str, check: str, response, operation: str, *, schema_error: str = "",
-            invalid: frozenset = frozenset(), backend: str = "") -> Observation:
+def observe(
+    result_id: str,
+    check: str,
+    response,
+    operation: str,
+    *,
+    schema_error: str = "",
+    invalid: frozenset = frozenset(),
+    backend: str = "",
+) -> Observation:
     """The facts a deviation may match: the server's answer, and structured facts of the request.
 
     The request contributes only the names of query parameters and body fields it carried and
@@ -114,9 +127,19 @@ def observe(result_id: str, check: str, response, operation: str, *, schema_erro
         doc = None
     request = getattr(response, "request", None)
     facts = request_facts(request.url or "", request.body) if isinstance(request, requests.PreparedRequest) else {}
-    return Observation(result_id=result_id, check=check, status=int(response.status_code),
-                       content_type=content_type_of(response), body=text, json=doc, operation=operation,
-                       schema_error=schema_error, invalid=invalid, backend=backend, **facts)
+    return Observation(
+        result_id=result_id,
+        check=check,
+        status=int(response.status_code),
+        content_type=content_type_of(response),
+        body=text,
+        json=doc,
+        operation=operation,
+        schema_error=schema_error,
+        invalid=invalid,
+        backend=backend,
+        **facts,
+    )
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,13 @@ class Shaper:
         if info.method == "PATCH" and info.rel in BULK_FIELDS and isinstance(body, dict):
             self._bulk(body, BULK_FIELDS[info.rel])
         vacant = self.samples().values("asset_id", write=True)
-        if info.method == "POST" and info.rel == "/assets/events" and isinstance(body, dict) and vacant \
-                and ("asset_id" in body or not negative):  # an event only for an asset proven absent
+        if (
+            info.method == "POST"
+            and info.rel == "/assets/events"
+            and isinstance(body, dict)
+            and vacant
+            and ("asset_id" in body or not negative)
+        ):  # an event only for an asset proven absent
             body["asset_id"] = vacant[0]
         trigger = info.method == "POST" and info.rel in TRIGGERS
         self._pin_dag_refs(body, path, trigger=trigger)
@@ -77,8 +82,11 @@ class Shaper:
             entities = []
             for entity in action["entities"]:
                 if isinstance(entity, dict):
-                    entity = {**entity, field_name: self.owned_name("bulk")} if field_name in entity or \
-                        action.get("action") == "create" else entity
+                    entity = (
+                        {**entity, field_name: self.owned_name("bulk")}
+                        if field_name in entity or action.get("action") == "create"
+                        else entity
+                    )
                 elif isinstance(entity, str):
                     entity = self.owned_name("bulk")
                 entities.append(entity)
@@ -97,7 +105,9 @@ class Shaper:
         for key_name in list(node):
             value = node[key_name]
             if key_name == "dag_id" and value is not None:
-                node[key_name] = path.get("dag_id", PROBE_DAG_ID) if path.get("dag_id") not in (None, "~") else PROBE_DAG_ID
+                node[key_name] = (
+                    path.get("dag_id", PROBE_DAG_ID) if path.get("dag_id") not in (None, "~") else PROBE_DAG_ID
+                )
             elif key_name == "dag_ids" and isinstance(value, list):
                 node[key_name] = [PROBE_DAG_ID for _ in value]
             elif key_name in ("dag_run_id", "run_id") and isinstance(value, str):
@@ -183,8 +193,11 @@ def strip_credentials(case) -> None:
 
 def case_key(case) -> str:
     """What goes on the wire for a case, as one comparable string (a read is not sent twice)."""
-    return json.dumps([case.method, case.formatted_path, case.query, case.headers, getattr(case, "body", None),
-                       case.media_type], sort_keys=True, default=repr)
+    return json.dumps(
+        [case.method, case.formatted_path, case.query, case.headers, getattr(case, "body", None), case.media_type],
+        sort_keys=True,
+        default=repr,
+    )
 
 
 def case_beyond_int64(case) -> bool:

@@ -83,8 +83,12 @@ class Strategies:
         if known is not None:
             return known
         # GenerationMode is an enum.StrEnum (Python 3.11+): mypy at python_version 3.10 reads its members as str
-        strat = self.strategy(info, GenerationMode.NEGATIVE, 0 if combos and combos[0] else None,  # type: ignore[arg-type]
-                              combos)
+        strat = self.strategy(
+            info,
+            GenerationMode.NEGATIVE,  # type: ignore[arg-type]
+            0 if combos and combos[0] else None,
+            combos,
+        )
 
         @generation_settings(1, 0)
         @given(strat)

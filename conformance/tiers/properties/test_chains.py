@@ -17,13 +17,13 @@ from conformance.verdict import skip
 
 MUST = {
     "variables": "A variable created from a generated body MUST read back as written, be updatable, be listed, "
-                 "answer DELETE with 204 and then 404; every response MUST match the reference spec.",
+    "answer DELETE with 204 and then 404; every response MUST match the reference spec.",
     "pools": "A pool created from a generated body MUST read back as written, be updatable, be listed, "
-             "answer DELETE with 204 and then 404; every response MUST match the reference spec.",
+    "answer DELETE with 204 and then 404; every response MUST match the reference spec.",
     "connections": "A connection created from a generated body MUST read back, be updatable, be listed, answer "
-                   "DELETE with 204 and then 404, and MUST NOT return its password; every response MUST match the spec.",
+    "DELETE with 204 and then 404, and MUST NOT return its password; every response MUST match the spec.",
     "dag_runs": "A run of the probe DAG triggered with a generated conf MUST keep that conf, reach its task instance, "
-                "XCom and log, take a note, be listed, answer DELETE with 204 and then 404; every response MUST match the spec.",
+    "XCom and log, take a note, be listed, answer DELETE with 204 and then 404; every response MUST match the spec.",
 }
 
 
@@ -34,8 +34,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     params = []
     for name in CHAINS:
         marker = pytest.mark.conformance_property(
-            result_id=f"property.chain.{name}", kind="property", title=f"chain: {name.replace('_', ' ')} lifecycle",
-            operations=chain_operations(ctx, name), must=MUST[name])
+            result_id=f"property.chain.{name}",
+            kind="property",
+            title=f"chain: {name.replace('_', ' ')} lifecycle",
+            operations=chain_operations(ctx, name),
+            must=MUST[name],
+        )
         params.append(pytest.param(name, id=name, marks=marker))
     metafunc.parametrize("chain", params)
 
@@ -44,8 +48,10 @@ def test_chain(chain, ctx: CheckContext, tier, request):
     if ctx.options.profile == "readonly":
         skip("chains create objects: needs the sandbox profile; this run uses --profile readonly", ReasonCode.PROFILE)
     if chain == "dag_runs" and "conformance_probe" not in ctx.probe_dags:
-        skip("the probe DAG conformance_probe is not deployed on the target (airflow-conformance probe-dags install)",
-             ReasonCode.PROBE_DAGS)
+        skip(
+            "the probe DAG conformance_probe is not deployed on the target (airflow-conformance probe-dags install)",
+            ReasonCode.PROBE_DAGS,
+        )
     tier.engine.samples  # noqa: B018  (probe DAG unpaused, fixtures in place)
     runner = ChainRunner(tier)
     examples = max(1, min(CHAIN_EXAMPLES, ctx.options.max_examples))

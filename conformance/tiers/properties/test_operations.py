@@ -19,11 +19,14 @@ def operation_params(ctx: CheckContext) -> list:
     params = []
     for op_id, method, rel, _raw in ordered_operations(ctx.spec, ctx.router):
         title = f"{method} {rel}"
-        must = (f"Every response to {title} MUST be documented by the reference spec (status, content type, "
-                "body schema), MUST NOT be a server error, MUST reject invalid input with 4xx and accept valid "
-                "input, MUST refuse requests without credentials when protected, and MUST satisfy the Airflow checks.")
-        marker = pytest.mark.conformance_property(result_id=f"property.{op_id}", kind="property", title=title,
-                                                  operations=[op_id], must=must)
+        must = (
+            f"Every response to {title} MUST be documented by the reference spec (status, content type, "
+            "body schema), MUST NOT be a server error, MUST reject invalid input with 4xx and accept valid "
+            "input, MUST refuse requests without credentials when protected, and MUST satisfy the Airflow checks."
+        )
+        marker = pytest.mark.conformance_property(
+            result_id=f"property.{op_id}", kind="property", title=title, operations=[op_id], must=must
+        )
         params.append(pytest.param(op_id, id=op_id, marks=marker))
     return params
 

@@ -77,7 +77,9 @@ class Tier:
         info = self.engine.ops[op_id]
         self._prepare(info)
         try:
-            with unnamed.recorded(self.ctx, op_id):  # a create naming nothing (disruptive only): what it made goes into the ledger
+            with unnamed.recorded(
+                self.ctx, op_id
+            ):  # a create naming nothing (disruptive only): what it made goes into the ledger
                 return self.engine.run(op_id, self.max_examples, self._deadline())
         finally:
             self._restore(info)
@@ -214,10 +216,14 @@ class Tier:
                 lines.append(f"- ... and {len(unknown) - MAX_LISTED} more")
             lines += [f"(also: {p})" for p in problems]
             if known:
-                lines.append(f"(also {len(known)} failure(s) explained by known upstream deviations: "
-                             + ", ".join(e.deviation.id for e in excused) + ")")
-            return Conclusion("failed", "\n".join(lines), excused, checks, repro,
-                              failures=[(f.check, f.status) for f in unknown])
+                lines.append(
+                    f"(also {len(known)} failure(s) explained by known upstream deviations: "
+                    + ", ".join(e.deviation.id for e in excused)
+                    + ")"
+                )
+            return Conclusion(
+                "failed", "\n".join(lines), excused, checks, repro, failures=[(f.check, f.status) for f in unknown]
+            )
         if problems:
             text = f"{title} could not be decided ({summarize(outcome)}; {seed_text}): " + "; ".join(problems)
             if known:
@@ -225,24 +231,38 @@ class Tier:
             return Conclusion("error", text, excused, checks, repro, reason_code=undecided)
         if known:
             observed = "; ".join(f.describe() for f in known[:3])
-            text = "; ".join(e.deviation.describe() for e in excused) + f" | observed: {observed} | {summarize(outcome)}"
+            text = (
+                "; ".join(e.deviation.describe() for e in excused) + f" | observed: {observed} | {summarize(outcome)}"
+            )
             return Conclusion(Status.KNOWN_DEVIATION, text, excused, checks, repro)
         if outcome.sent == 0:
             if outcome.refused:
                 reason = Counter(outcome.refused).most_common(1)[0][0]
-                return Conclusion("skipped", f"refused by the safety guard ({len(outcome.refused)} generated cases): {reason}",
-                                  checks=checks, reason_code=outcome.refusal_codes.get(reason) or ReasonCode.REFUSED_BY_GUARD.value)
-            return Conclusion("skipped", "no request could be generated for this operation", checks=checks,
-                              reason_code=ReasonCode.NOTHING_GENERATED.value)
+                return Conclusion(
+                    "skipped",
+                    f"refused by the safety guard ({len(outcome.refused)} generated cases): {reason}",
+                    checks=checks,
+                    reason_code=outcome.refusal_codes.get(reason) or ReasonCode.REFUSED_BY_GUARD.value,
+                )
+            return Conclusion(
+                "skipped",
+                "no request could be generated for this operation",
+                checks=checks,
+                reason_code=ReasonCode.NOTHING_GENERATED.value,
+            )
         return Conclusion("passed", summarize(outcome), checks=checks)
 
 
 def _undecided_code(outcome: Outcome) -> str:
     """The ReasonCode of the first of `_problems` (the same order), "" when nothing kept the suite from judging."""
     answered = sum(outcome.statuses.values())
-    for present, code in ((outcome.waits_given_up, ReasonCode.SCHEDULER_NOT_RUNNING), (outcome.check_errors, ReasonCode.CHECK_CRASHED), (outcome.internal_errors, ReasonCode.CASE_UNHANDLED),
-                          (answered and outcome.statuses.get(401, 0) == answered, ReasonCode.CREDENTIALS_REFUSED),
-                          (outcome.transport_errors, ReasonCode.NO_ANSWER)):
+    for present, code in (
+        (outcome.waits_given_up, ReasonCode.SCHEDULER_NOT_RUNNING),
+        (outcome.check_errors, ReasonCode.CHECK_CRASHED),
+        (outcome.internal_errors, ReasonCode.CASE_UNHANDLED),
+        (answered and outcome.statuses.get(401, 0) == answered, ReasonCode.CREDENTIALS_REFUSED),
+        (outcome.transport_errors, ReasonCode.NO_ANSWER),
+    ):
         if present:
             return code.value
     return ""
@@ -259,8 +279,10 @@ def _problems(outcome: Outcome) -> list[str]:
         out.append(f"{len(outcome.internal_errors)} generated case(s) could not be checked: {first}")
     answered = sum(outcome.statuses.values())
     if answered and outcome.statuses.get(401, 0) == answered:
-        out.append(f"credentials refused: every one of {answered} authenticated request(s) answered 401, "
-                   "so nothing past authentication was checked")
+        out.append(
+            f"credentials refused: every one of {answered} authenticated request(s) answered 401, "
+            "so nothing past authentication was checked"
+        )
     if outcome.transport_errors:
         exc = outcome.transport_errors[0]
         out.append(f"{len(outcome.transport_errors)} request(s) got no answer: {type(exc).__name__}: {exc}")
@@ -269,8 +291,13 @@ def _problems(outcome: Outcome) -> list[str]:
 
 def per_check(outcome: Outcome) -> list[dict]:
     """Every check that ran on this operation with its own status (worst first)."""
-    names = dict.fromkeys([*outcome.check_runs, *(f.check for f in outcome.failures.values()),
-                           *(name for name, _ in outcome.check_errors)])
+    names = dict.fromkeys(
+        [
+            *outcome.check_runs,
+            *(f.check for f in outcome.failures.values()),
+            *(name for name, _ in outcome.check_errors),
+        ]
+    )
     rank = {Status.FAILED: 0, Status.ERROR: 1, Status.KNOWN_DEVIATION: 2, Status.PASSED: 3}
     rows = []
     for name in names:
@@ -278,7 +305,15 @@ def per_check(outcome: Outcome) -> list[dict]:
         unexplained = sum(f.count for f in mine if f.deviation is None)
         excused = sum(f.count for f in mine if f.deviation is not None)
         crashed = sum(1 for n, _ in outcome.check_errors if n == name)
-        status = Status.FAILED if unexplained else Status.ERROR if crashed else Status.KNOWN_DEVIATION if excused else Status.PASSED
+        status = (
+            Status.FAILED
+            if unexplained
+            else Status.ERROR
+            if crashed
+            else Status.KNOWN_DEVIATION
+            if excused
+            else Status.PASSED
+        )
         row = {"name": name, "status": status, "judged": outcome.check_runs.get(name, 0), "must": must_of(name)}
         if unexplained:
             row["failures"] = unexplained
@@ -286,8 +321,12 @@ def per_check(outcome: Outcome) -> list[dict]:
             row["excused"] = excused
             row["deviations"] = sorted({f.deviation.id for f in mine if f.deviation is not None})
         if status in (Status.FAILED, Status.KNOWN_DEVIATION):
-            row["classes"] = result_classes(status, "property", [(f.check, f.status) for f in mine if f.deviation is None],
-                                            [f.deviation for f in mine if f.deviation is not None])
+            row["classes"] = result_classes(
+                status,
+                "property",
+                [(f.check, f.status) for f in mine if f.deviation is None],
+                [f.deviation for f in mine if f.deviation is not None],
+            )
         if crashed:
             row["crashed"] = crashed
         rows.append(row)

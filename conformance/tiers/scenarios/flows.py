@@ -24,8 +24,12 @@ class Flows:
     def run_id(self, label: str) -> str:
         return f"{self.prefix}{label}_{next(self._numbers)}"
 
-    def trigger_body(self, *, logical_date: str | None = None, run_id: str | None = None, conf: dict | None = None, **extra) -> dict:
-        body: dict = {self.dialect["logical_date_field"]: logical_date if logical_date is not None else unique_logical_date()}
+    def trigger_body(
+        self, *, logical_date: str | None = None, run_id: str | None = None, conf: dict | None = None, **extra
+    ) -> dict:
+        body: dict = {
+            self.dialect["logical_date_field"]: logical_date if logical_date is not None else unique_logical_date()
+        }
         if run_id is not None:
             body["dag_run_id"] = run_id
         if conf is not None:

@@ -9,15 +9,20 @@ from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.verdict import skip
 
 
-@scenario("dags.list_fields", "DAG listing carries the documented fields",
-          "GET /dags MUST return `dags` and `total_entries`, each DAG with the fields its version documents.",
-          operations=["get_dags"])
+@scenario(
+    "dags.list_fields",
+    "DAG listing carries the documented fields",
+    "GET /dags MUST return `dags` and `total_entries`, each DAG with the fields its version documents.",
+    operations=["get_dags"],
+)
 def test_list_fields(api, verdict, expect):
     resp = api.call("GET", "/dags", params={"limit": 5})
     verdict.status(resp, 200, "GET /dags")
     body = verdict.json(resp)
-    verdict.that(isinstance(body.get("dags"), list) and isinstance(body.get("total_entries"), int),
-                 f"GET /dags body lacks dags[]/total_entries: {sorted(body)}")
+    verdict.that(
+        isinstance(body.get("dags"), list) and isinstance(body.get("total_entries"), int),
+        f"GET /dags body lacks dags[]/total_entries: {sorted(body)}",
+    )
     verdict.that(bool(body["dags"]), "GET /dags returned no DAG; the target has none to check")
     for dag in body["dags"]:
         missing = [f for f in expect["fields"] if f not in dag]
@@ -25,9 +30,13 @@ def test_list_fields(api, verdict, expect):
     verdict.schema(resp, "GET /dags", step="list")
 
 
-@scenario("dags.get_probe", "A single DAG reads back with the documented fields",
-          "GET /dags/{dag_id} MUST return the DAG with the documented fields and schema.",
-          operations=["get_dag"], needs=["probe_dags"])
+@scenario(
+    "dags.get_probe",
+    "A single DAG reads back with the documented fields",
+    "GET /dags/{dag_id} MUST return the DAG with the documented fields and schema.",
+    operations=["get_dag"],
+    needs=["probe_dags"],
+)
 def test_get_probe(api, verdict, expect):
     resp = api.call("GET", f"/dags/{PROBE_DAG_ID}")
     verdict.status(resp, 200, f"GET /dags/{PROBE_DAG_ID}")
@@ -38,9 +47,13 @@ def test_get_probe(api, verdict, expect):
     verdict.schema(resp, f"GET /dags/{PROBE_DAG_ID}", step="get")
 
 
-@scenario("dags.source_readable", "The DAG source opens from the DAG",
-          "The source of a listed DAG MUST be readable through dagSources (by file_token on 2.x, by dag_id on 3.x).",
-          operations=["get_dag_source"], needs=["probe_dags"])
+@scenario(
+    "dags.source_readable",
+    "The DAG source opens from the DAG",
+    "The source of a listed DAG MUST be readable through dagSources (by file_token on 2.x, by dag_id on 3.x).",
+    operations=["get_dag_source"],
+    needs=["probe_dags"],
+)
 def test_source(api, verdict, dialect):
     dag = api.call("GET", f"/dags/{PROBE_DAG_ID}").json()
     key = dag.get(dialect["source_key"])
@@ -50,30 +63,46 @@ def test_source(api, verdict, dialect):
     verdict.that(PROBE_DAG_ID in resp.text, "the DAG source does not contain the DAG id")
 
 
-@scenario("dags.pause_via_update_mask", "Pause and unpause through update_mask",
-          "PATCH /dags/{dag_id}?update_mask=is_paused MUST answer 200 and change only is_paused.",
-          operations=["patch_dag"], tier="sandbox", needs=["probe_dags"])
+@scenario(
+    "dags.pause_via_update_mask",
+    "Pause and unpause through update_mask",
+    "PATCH /dags/{dag_id}?update_mask=is_paused MUST answer 200 and change only is_paused.",
+    operations=["patch_dag"],
+    tier="sandbox",
+    needs=["probe_dags"],
+)
 def test_pause(flows, verdict):
     for paused in (True, False, True):
         resp = flows.set_paused(PROBE_DAG_ID, paused)
         verdict.status(resp, 200, f"PATCH is_paused={paused}")
-        verdict.that(resp.json().get("is_paused") is paused, f"is_paused reads {resp.json().get('is_paused')} after setting {paused}")
+        verdict.that(
+            resp.json().get("is_paused") is paused,
+            f"is_paused reads {resp.json().get('is_paused')} after setting {paused}",
+        )
         verdict.schema(resp, "PATCH /dags/{dag_id}", step="patch")
         again = flows.api.call("GET", f"/dags/{PROBE_DAG_ID}")
         verdict.that(again.json().get("is_paused") is paused, "GET after PATCH does not show the new is_paused")
 
 
-@scenario("dags.other_update_mask_rejected", "Only is_paused may be patched",
-          "PATCH /dags/{dag_id} with an update_mask other than is_paused MUST be rejected with 400.",
-          operations=["patch_dag"], tier="sandbox", needs=["probe_dags"])
+@scenario(
+    "dags.other_update_mask_rejected",
+    "Only is_paused may be patched",
+    "PATCH /dags/{dag_id} with an update_mask other than is_paused MUST be rejected with 400.",
+    operations=["patch_dag"],
+    tier="sandbox",
+    needs=["probe_dags"],
+)
 def test_other_mask(api, verdict, expect):
     resp = api.call("PATCH", f"/dags/{PROBE_DAG_ID}", params={"update_mask": "description"}, json={"is_paused": True})
     verdict.status(resp, expect["status"], "PATCH with update_mask=description")
 
 
-@scenario("dags.unknown_dag_not_found", "An unknown DAG is 404 with an error body",
-          "GET /dags/{dag_id} for a DAG that does not exist MUST answer 404 with the version's error body.",
-          operations=["get_dag"])
+@scenario(
+    "dags.unknown_dag_not_found",
+    "An unknown DAG is 404 with an error body",
+    "GET /dags/{dag_id} for a DAG that does not exist MUST answer 404 with the version's error body.",
+    operations=["get_dag"],
+)
 def test_unknown_dag(api, verdict, expect, ctx: CheckContext):
     resp = api.call("GET", f"/dags/{ctx.prefix}no_such_dag")
     verdict.status(resp, 404, "GET an unknown DAG")
@@ -82,17 +111,26 @@ def test_unknown_dag(api, verdict, expect, ctx: CheckContext):
     verdict.that(not missing, f"404 body lacks {missing}: {str(body)[:200]}")
 
 
-@scenario("dags.unknown_query_parameter", "Unknown query parameters are handled as the version documents",
-          "An unknown query parameter MUST be rejected with 400 on 2.x (strict validation) and ignored on 3.x.",
-          operations=["get_dags"])
+@scenario(
+    "dags.unknown_query_parameter",
+    "Unknown query parameters are handled as the version documents",
+    "An unknown query parameter MUST be rejected with 400 on 2.x (strict validation) and ignored on 3.x.",
+    operations=["get_dags"],
+)
 def test_unknown_query(api, verdict, expect):
     resp = api.call("GET", "/dags", params={"acf_no_such_parameter": "1", "limit": 1})
     verdict.status(resp, expect["status"], "GET /dags with an unknown query parameter")
 
 
-@scenario("dags.delete_disposable", "Deleting a DAG answers 204, then 404",
-          "DELETE /dags/{dag_id} MUST answer 204 with an empty body and the DAG MUST then be gone (404).",
-          operations=["delete_dag", "get_dag"], since="2.2", tier="sandbox", needs=["probe_dags"])
+@scenario(
+    "dags.delete_disposable",
+    "Deleting a DAG answers 204, then 404",
+    "DELETE /dags/{dag_id} MUST answer 204 with an empty body and the DAG MUST then be gone (404).",
+    operations=["delete_dag", "get_dag"],
+    since="2.2",
+    tier="sandbox",
+    needs=["probe_dags"],
+)
 def test_delete_dag(ctx: CheckContext, api, verdict, expect):
     if DISPOSABLE_DAG_ID not in ctx.probe_dags:
         skip(f"the disposable probe DAG {DISPOSABLE_DAG_ID} is not deployed (or not parsed yet)", ReasonCode.PROBE_DAGS)
@@ -106,9 +144,15 @@ def test_delete_dag(ctx: CheckContext, api, verdict, expect):
         api.call("PUT", f"/parseDagFile/{token}")
 
 
-@scenario("dags.reparse_accepted", "A DAG file re-parse request is accepted",
-          "PUT /parseDagFile/{file_token} for a deployed DAG's file MUST be accepted and leave the DAG in place.",
-          operations=["reparse_dag_file", "get_dag"], since="2.10", tier="sandbox", needs=["probe_dags"])
+@scenario(
+    "dags.reparse_accepted",
+    "A DAG file re-parse request is accepted",
+    "PUT /parseDagFile/{file_token} for a deployed DAG's file MUST be accepted and leave the DAG in place.",
+    operations=["reparse_dag_file", "get_dag"],
+    since="2.10",
+    tier="sandbox",
+    needs=["probe_dags"],
+)
 def test_reparse(ctx: CheckContext, api, verdict, expect):
     token = ctx.probe_dags[PROBE_DAG_ID]["file_token"]
     resp = api.call("PUT", f"/parseDagFile/{token}")

@@ -46,7 +46,9 @@ def probe_paused(ctx: CheckContext, flows):
     flows.set_paused(PROBE_DAG_ID, True)
     yield
     flows.set_paused(PROBE_DAG_ID, True)
-    mine = [e for e in ctx.ledger.live() if e.kind == "dag_run" and e.dag_id == PROBE_DAG_ID and e.ident() not in before]
+    mine = [
+        e for e in ctx.ledger.live() if e.kind == "dag_run" and e.dag_id == PROBE_DAG_ID and e.ident() not in before
+    ]
     delete_early(ctx.session, ctx.ledger, mine)  # what stays is the run's cleanup's to report
 
 
@@ -62,9 +64,13 @@ def completed_run(ctx: CheckContext, flows, probe_paused):
     return {"trigger": resp, "body": body, "run_id": run_id, "final": final}
 
 
-@scenario("dag_runs.trigger_queued", "Triggering a DAG answers with the new run (queued from 2.1)",
-          "POST /dags/{dag_id}/dagRuns MUST answer the documented status with the new run in its initial state (queued; running before 2.1).",
-          operations=["post_dag_run", "trigger_dag_run"], **SANDBOX)
+@scenario(
+    "dag_runs.trigger_queued",
+    "Triggering a DAG answers with the new run (queued from 2.1)",
+    "POST /dags/{dag_id}/dagRuns MUST answer the documented status with the new run in its initial state (queued; running before 2.1).",
+    operations=["post_dag_run", "trigger_dag_run"],
+    **SANDBOX,
+)
 def test_trigger_queued(completed_run, verdict, expect):
     resp = completed_run["trigger"]
     verdict.status(resp, expect["status"], "trigger the probe DAG")
@@ -73,17 +79,25 @@ def test_trigger_queued(completed_run, verdict, expect):
     verdict.schema(resp, "POST dagRuns")
 
 
-@scenario("dag_runs.default_run_id", "A run without a given id is named manual__<date>",
-          "A triggered run without dag_run_id MUST get an id starting with manual__.",
-          operations=["post_dag_run", "trigger_dag_run"], **SANDBOX)
+@scenario(
+    "dag_runs.default_run_id",
+    "A run without a given id is named manual__<date>",
+    "A triggered run without dag_run_id MUST get an id starting with manual__.",
+    operations=["post_dag_run", "trigger_dag_run"],
+    **SANDBOX,
+)
 def test_default_run_id(completed_run, verdict):
     run_id = completed_run["run_id"] or ""
     verdict.that(run_id.startswith("manual__"), f"run id {run_id!r} does not start with manual__")
 
 
-@scenario("dag_runs.conf_round_trip", "The trigger conf reads back unchanged",
-          "The conf given at trigger time MUST be returned unchanged by the run.",
-          operations=["post_dag_run", "trigger_dag_run", "get_dag_run"], **SANDBOX)
+@scenario(
+    "dag_runs.conf_round_trip",
+    "The trigger conf reads back unchanged",
+    "The conf given at trigger time MUST be returned unchanged by the run.",
+    operations=["post_dag_run", "trigger_dag_run", "get_dag_run"],
+    **SANDBOX,
+)
 def test_conf_round_trip(api, completed_run, verdict):
     verdict.that(completed_run["run_id"] is not None, "the trigger did not create a run")
     resp = api.call("GET", f"/dags/{PROBE_DAG_ID}/dagRuns/{completed_run['run_id']}")
@@ -92,17 +106,27 @@ def test_conf_round_trip(api, completed_run, verdict):
     verdict.schema(resp, "GET dagRun")
 
 
-@scenario("dag_runs.reaches_success", "A triggered run of the probe DAG succeeds",
-          "A triggered run of an unpaused DAG MUST be executed and reach state success.",
-          operations=["get_dag_run"], needs=["probe_dags", "scheduler"], tier="sandbox")
+@scenario(
+    "dag_runs.reaches_success",
+    "A triggered run of the probe DAG succeeds",
+    "A triggered run of an unpaused DAG MUST be executed and reach state success.",
+    operations=["get_dag_run"],
+    needs=["probe_dags", "scheduler"],
+    tier="sandbox",
+)
 def test_reaches_success(completed_run, verdict):
     state = completed_run["final"].get("state")
     verdict.that(state == "success", f"the probe run ended in state {state!r} (waited up to 120 s)")
 
 
-@scenario("task_instances.xcom_readable", "The probe task's XCom is readable",
-          "An XCom pushed by a task MUST be readable through the xcomEntries endpoint.",
-          operations=["get_xcom_entry", "get_xcom_entries"], needs=["probe_dags", "scheduler"], tier="sandbox")
+@scenario(
+    "task_instances.xcom_readable",
+    "The probe task's XCom is readable",
+    "An XCom pushed by a task MUST be readable through the xcomEntries endpoint.",
+    operations=["get_xcom_entry", "get_xcom_entries"],
+    needs=["probe_dags", "scheduler"],
+    tier="sandbox",
+)
 def test_xcom(api, completed_run, verdict):
     if completed_run["final"].get("state") != "success":
         skip("the probe run did not succeed", ReasonCode.PROBE_RUN)
@@ -117,9 +141,14 @@ def test_xcom(api, completed_run, verdict):
     verdict.schema(entry, "GET xcomEntry")
 
 
-@scenario("task_instances.log_readable", "The probe task's log is readable",
-          "The log of a finished task try MUST be readable and contain what the task logged.",
-          operations=["get_log"], needs=["probe_dags", "scheduler"], tier="sandbox")
+@scenario(
+    "task_instances.log_readable",
+    "The probe task's log is readable",
+    "The log of a finished task try MUST be readable and contain what the task logged.",
+    operations=["get_log"],
+    needs=["probe_dags", "scheduler"],
+    tier="sandbox",
+)
 def test_log(api, completed_run, verdict, dialect):
     if completed_run["final"].get("state") != "success":
         skip("the probe run did not succeed", ReasonCode.PROBE_RUN)
@@ -129,9 +158,13 @@ def test_log(api, completed_run, verdict, dialect):
     verdict.that(MARKER in resp.text, f"the task log does not contain {MARKER}")
 
 
-@scenario("task_instances.list_for_run", "Task instances of a run are listed",
-          "GET .../taskInstances MUST list the run's task instances with the documented schema.",
-          operations=["get_task_instances"], **SANDBOX)
+@scenario(
+    "task_instances.list_for_run",
+    "Task instances of a run are listed",
+    "GET .../taskInstances MUST list the run's task instances with the documented schema.",
+    operations=["get_task_instances"],
+    **SANDBOX,
+)
 def test_task_instances(api, completed_run, verdict):
     verdict.that(completed_run["run_id"] is not None, "the trigger did not create a run")
     resp = api.call("GET", f"/dags/{PROBE_DAG_ID}/dagRuns/{completed_run['run_id']}/taskInstances")
@@ -141,9 +174,13 @@ def test_task_instances(api, completed_run, verdict):
     verdict.schema(resp, "GET taskInstances")
 
 
-@scenario("dag_runs.state_is_read_only", "state cannot be set when triggering",
-          "A trigger body containing `state` MUST be rejected (read-only field) and create no run.",
-          operations=["post_dag_run", "trigger_dag_run"], **SANDBOX)
+@scenario(
+    "dag_runs.state_is_read_only",
+    "state cannot be set when triggering",
+    "A trigger body containing `state` MUST be rejected (read-only field) and create no run.",
+    operations=["post_dag_run", "trigger_dag_run"],
+    **SANDBOX,
+)
 def test_state_read_only(flows, verdict, expect):
     run_id = flows.run_id("readonly_state")
     resp = flows.trigger(run_id=run_id, state="success")
@@ -154,9 +191,13 @@ def test_state_read_only(flows, verdict, expect):
     verdict.status(gone, 404, "the rejected run must not exist")
 
 
-@scenario("dag_runs.duplicate_logical_date_conflict", "A second run for the same logical date is a conflict",
-          "Triggering a DAG twice with the same execution/logical date MUST answer 409.",
-          operations=["post_dag_run", "trigger_dag_run"], **SANDBOX)
+@scenario(
+    "dag_runs.duplicate_logical_date_conflict",
+    "A second run for the same logical date is a conflict",
+    "Triggering a DAG twice with the same execution/logical date MUST answer 409.",
+    operations=["post_dag_run", "trigger_dag_run"],
+    **SANDBOX,
+)
 def test_duplicate_date(flows, verdict, expect):
     from conformance.probes.dags import unique_logical_date  # noqa: PLC0415
 
@@ -167,18 +208,26 @@ def test_duplicate_date(flows, verdict, expect):
     verdict.status(second, 409, "second trigger with the same logical date", step="second_trigger")
 
 
-@scenario("dag_runs.duplicate_run_id_conflict", "A second run with the same dag_run_id is a conflict",
-          "Triggering a DAG twice with the same dag_run_id MUST answer 409.",
-          operations=["post_dag_run", "trigger_dag_run"], **SANDBOX)
+@scenario(
+    "dag_runs.duplicate_run_id_conflict",
+    "A second run with the same dag_run_id is a conflict",
+    "Triggering a DAG twice with the same dag_run_id MUST answer 409.",
+    operations=["post_dag_run", "trigger_dag_run"],
+    **SANDBOX,
+)
 def test_duplicate_run_id(flows, verdict, expect):
     run_id = _created_run(flows, verdict, expect, "dup_id", "first trigger")
     second = flows.trigger(run_id=run_id)
     verdict.status(second, 409, "second trigger with the same dag_run_id")
 
 
-@scenario("dag_runs.delete_then_not_found", "Deleting a run answers 204, then 404",
-          "DELETE of a run MUST answer 204 with an empty body; GET and a second DELETE MUST then answer 404.",
-          operations=["delete_dag_run", "get_dag_run"], **SANDBOX)
+@scenario(
+    "dag_runs.delete_then_not_found",
+    "Deleting a run answers 204, then 404",
+    "DELETE of a run MUST answer 204 with an empty body; GET and a second DELETE MUST then answer 404.",
+    operations=["delete_dag_run", "get_dag_run"],
+    **SANDBOX,
+)
 def test_delete_run(flows, verdict, expect):
     run_id = _created_run(flows, verdict, expect, "delete", "trigger")
     path = f"/dags/{PROBE_DAG_ID}/dagRuns/{run_id}"
@@ -189,9 +238,14 @@ def test_delete_run(flows, verdict, expect):
     verdict.status(flows.api.call("DELETE", path), 404, "DELETE the deleted run again")
 
 
-@scenario("dag_runs.patch_state", "A run's state can be set to a final state",
-          "PATCH of a run with state failed/success MUST answer 200 and the run MUST read back in that state.",
-          operations=["update_dag_run_state", "patch_dag_run"], since="2.2", **SANDBOX)
+@scenario(
+    "dag_runs.patch_state",
+    "A run's state can be set to a final state",
+    "PATCH of a run with state failed/success MUST answer 200 and the run MUST read back in that state.",
+    operations=["update_dag_run_state", "patch_dag_run"],
+    since="2.2",
+    **SANDBOX,
+)
 def test_patch_state(flows, verdict):
     run_id = flows.run_id("patch_state")
     verdict.status(flows.trigger(run_id=run_id), 200, "trigger")
@@ -202,9 +256,14 @@ def test_patch_state(flows, verdict):
     verdict.that(flows.api.call("GET", path).json().get("state") == "failed", "GET does not show state failed")
 
 
-@scenario("dag_runs.patch_invalid_state_rejected", "An invalid target state is rejected",
-          "PATCH of a run with a state outside the documented enum MUST be rejected.",
-          operations=["update_dag_run_state", "patch_dag_run"], since="2.2", **SANDBOX)
+@scenario(
+    "dag_runs.patch_invalid_state_rejected",
+    "An invalid target state is rejected",
+    "PATCH of a run with a state outside the documented enum MUST be rejected.",
+    operations=["update_dag_run_state", "patch_dag_run"],
+    since="2.2",
+    **SANDBOX,
+)
 def test_patch_invalid_state(flows, verdict, expect):
     run_id = flows.run_id("bad_state")
     verdict.status(flows.trigger(run_id=run_id), 200, "trigger")
@@ -212,9 +271,13 @@ def test_patch_invalid_state(flows, verdict, expect):
     verdict.status(resp, expect["status"], "PATCH state=running")
 
 
-@scenario("dag_runs.conf_must_be_object", "conf must be a JSON object",
-          "A trigger whose conf is not a JSON object MUST be rejected.",
-          operations=["post_dag_run", "trigger_dag_run"], **SANDBOX)
+@scenario(
+    "dag_runs.conf_must_be_object",
+    "conf must be a JSON object",
+    "A trigger whose conf is not a JSON object MUST be rejected.",
+    operations=["post_dag_run", "trigger_dag_run"],
+    **SANDBOX,
+)
 def test_conf_object(flows, verdict, expect):
     run_id = flows.run_id("conf_list")
     resp = flows.api.call("POST", f"/dags/{PROBE_DAG_ID}/dagRuns", json=flows.trigger_body(run_id=run_id, conf=[1, 2]))

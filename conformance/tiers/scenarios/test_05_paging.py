@@ -78,8 +78,11 @@ def _quiet_listing(api, verdict) -> Listing | None:
             verdict.that(False, f"paging through GET {COLLECTION[0]}: {listing.problem}", resp=listing.response)
             return None
         if _reference_total(api, verdict) == before:
-            if verdict.that(set(listing.totals) == {before}, f"total_entries depends on paging: {listing.totals} "
-                            f"on pages of {PAGE}, {before} with limit=1 before and after"):
+            if verdict.that(
+                set(listing.totals) == {before},
+                f"total_entries depends on paging: {listing.totals} "
+                f"on pages of {PAGE}, {before} with limit=1 before and after",
+            ):
                 return listing
             return None
         _pause(attempt)
@@ -92,22 +95,33 @@ def _limits(ctx: CheckContext) -> PageLimits:
     return ctx.page_limits
 
 
-@scenario("paging.default_page_size", "Without limit the documented default page size applies",
-          "A list without `limit` MUST return min(total, default page size) items.",
-          operations=["get_dags"])
+@scenario(
+    "paging.default_page_size",
+    "Without limit the documented default page size applies",
+    "A list without `limit` MUST return min(total, default page size) items.",
+    operations=["get_dags"],
+)
 def test_default_page_size(api, verdict, expect, ctx: CheckContext):
     items, total = _page(api, verdict)
     size = page_size(expect["page_size"], _limits(ctx))
     if total <= size:
-        skip(f"GET {COLLECTION[0]} holds {total} items, not more than the default page of {size} "
-             f"({_limits_text(ctx)}); the default page size is not observable", ReasonCode.NO_DATA)
-    verdict.that(len(items) == size, f"no limit: {len(items)} items for total {total}, expected {size} "
-                 f"({_limits_text(ctx)})")
+        skip(
+            f"GET {COLLECTION[0]} holds {total} items, not more than the default page of {size} "
+            f"({_limits_text(ctx)}); the default page size is not observable",
+            ReasonCode.NO_DATA,
+        )
+    verdict.that(
+        len(items) == size, f"no limit: {len(items)} items for total {total}, expected {size} ({_limits_text(ctx)})"
+    )
 
 
-@scenario("paging.limit_above_maximum_clamped", "A limit above the maximum is clamped",
-          "A `limit` above maximum_page_limit MUST be clamped to the maximum, never an error, on every collection.",
-          operations=["get_dags", "get_event_logs"], optional=["get_event_logs"])
+@scenario(
+    "paging.limit_above_maximum_clamped",
+    "A limit above the maximum is clamped",
+    "A `limit` above maximum_page_limit MUST be clamped to the maximum, never an error, on every collection.",
+    operations=["get_dags", "get_event_logs"],
+    optional=["get_event_logs"],
+)
 def test_limit_clamped(api, verdict, ctx: CheckContext, expect):
     maximum = page_size(expect["page_size"], _limits(ctx))
     largest = 0
@@ -118,14 +132,20 @@ def test_limit_clamped(api, verdict, ctx: CheckContext, expect):
         if not verdict.status(resp, 200, f"GET {path}?limit=100000"):
             return
         n, total = len(resp.json()[key]), resp.json()["total_entries"]
-        verdict.that(n == min(total, maximum), f"GET {path}?limit=100000 returned {n} of {total} items, expected "
-                     f"{min(total, maximum)} ({_limits_text(ctx)})")
+        verdict.that(
+            n == min(total, maximum),
+            f"GET {path}?limit=100000 returned {n} of {total} items, expected "
+            f"{min(total, maximum)} ({_limits_text(ctx)})",
+        )
         largest = max(largest, total)
         if total > maximum:
             break
     else:
-        skip(f"no collection holds more items than the page maximum {maximum} (largest: {largest}; "
-             f"{_limits_text(ctx)}); clamping is not observable", ReasonCode.NO_DATA)
+        skip(
+            f"no collection holds more items than the page maximum {maximum} (largest: {largest}; "
+            f"{_limits_text(ctx)}); clamping is not observable",
+            ReasonCode.NO_DATA,
+        )
     above = api.call("GET", path, params={"limit": maximum + 1}).json()[key]
     verdict.that(len(above) == maximum, f"limit={maximum + 1} returned {len(above)} items; the maximum is {maximum}")
     if maximum > 1:  # limit=0 would be the fallback page, another check
@@ -134,27 +154,38 @@ def test_limit_clamped(api, verdict, ctx: CheckContext, expect):
     verdict.notes.append(f"clamped to {maximum} on {path} ({_limits_text(ctx)})")
 
 
-@scenario("paging.limit_zero", "limit=0 behaves as the version documents",
-          "`limit=0` MUST return the version's documented page (fallback page size on 2.x, empty on 3.x).",
-          operations=["get_dags"])
+@scenario(
+    "paging.limit_zero",
+    "limit=0 behaves as the version documents",
+    "`limit=0` MUST return the version's documented page (fallback page size on 2.x, empty on 3.x).",
+    operations=["get_dags"],
+)
 def test_limit_zero(api, verdict, expect, ctx: CheckContext):
     items, total = _page(api, verdict, limit=0)
     want = min(total, page_size(expect["page_size"], _limits(ctx)))
-    verdict.that(len(items) == want, f"limit=0 returned {len(items)} items (total {total}), expected {want} "
-                 f"({_limits_text(ctx)})")
+    verdict.that(
+        len(items) == want,
+        f"limit=0 returned {len(items)} items (total {total}), expected {want} ({_limits_text(ctx)})",
+    )
 
 
-@scenario("paging.negative_limit_rejected", "A negative limit is rejected",
-          "`limit=-1` MUST be rejected as invalid input.",
-          operations=["get_dags"])
+@scenario(
+    "paging.negative_limit_rejected",
+    "A negative limit is rejected",
+    "`limit=-1` MUST be rejected as invalid input.",
+    operations=["get_dags"],
+)
 def test_negative_limit(api, verdict, expect):
     resp = api.call("GET", COLLECTION[0], params={"limit": -1})
     verdict.status(resp, expect["status"], "GET with limit=-1")
 
 
-@scenario("paging.offset_past_end", "An offset past the end returns an empty page with the true total",
-          "An offset beyond the last item MUST return an empty page and the unchanged total_entries.",
-          operations=["get_dags"])
+@scenario(
+    "paging.offset_past_end",
+    "An offset past the end returns an empty page with the true total",
+    "An offset beyond the last item MUST return an empty page and the unchanged total_entries.",
+    operations=["get_dags"],
+)
 def test_offset_past_end(api, verdict):
     for attempt in range(ATTEMPTS):
         before = _reference_total(api, verdict)
@@ -179,10 +210,12 @@ def _judge_page(api, verdict, state: dict, limit: int, offset: int) -> None:
         items, t = _page(api, verdict, limit=limit, offset=offset)
         if _reference_total(api, verdict) == full.total:
             served = min(limit, state["maximum"])  # a limit above maximum_page_limit is clamped (its own check)
-            want = _ids(full.items)[offset:offset + served]
+            want = _ids(full.items)[offset : offset + served]
             verdict.that(t == full.total, f"total_entries {t} with limit={limit} offset={offset}, {full.total} without")
-            verdict.that(_ids(items) == want,
-                         f"limit={limit} offset={offset} returned {_ids(items)[:5]}..., expected {want[:5]}...")
+            verdict.that(
+                _ids(items) == want,
+                f"limit={limit} offset={offset} returned {_ids(items)[:5]}..., expected {want[:5]}...",
+            )
             return
         if attempt + 1 == ATTEMPTS:
             break
@@ -194,20 +227,27 @@ def _judge_page(api, verdict, state: dict, limit: int, offset: int) -> None:
     state["unjudged"] += 1
 
 
-@scenario("paging.pages_partition_list", "Consecutive pages partition the list",
-          "For any limit/offset, pages MUST hold min(limit, rest) items, never repeat an item, "
-          "and together equal the full list; total_entries MUST not depend on paging.",
-          operations=["get_dags"])
+@scenario(
+    "paging.pages_partition_list",
+    "Consecutive pages partition the list",
+    "For any limit/offset, pages MUST hold min(limit, rest) items, never repeat an item, "
+    "and together equal the full list; total_entries MUST not depend on paging.",
+    operations=["get_dags"],
+)
 def test_pages_partition(api, verdict, ctx: CheckContext):
     listing = _quiet_listing(api, verdict)
     if listing is None:
         if verdict.violations:
             return
-        skip(f"GET {COLLECTION[0]} changed during each of {ATTEMPTS} listings; pages cannot be compared",
-             ReasonCode.UNSTABLE)
+        skip(
+            f"GET {COLLECTION[0]} changed during each of {ATTEMPTS} listings; pages cannot be compared",
+            ReasonCode.UNSTABLE,
+        )
     full_ids = _ids(listing.items)
-    verdict.that(len(full_ids) == listing.total,
-                 f"paging through the list gave {len(full_ids)} items, total_entries says {listing.total}")
+    verdict.that(
+        len(full_ids) == listing.total,
+        f"paging through the list gave {len(full_ids)} items, total_entries says {listing.total}",
+    )
     verdict.that(len(set(full_ids)) == len(full_ids), "the same DAG appears on two pages")
     state = {"listing": listing, "unjudged": 0, "maximum": _limits(ctx).maximum}
 

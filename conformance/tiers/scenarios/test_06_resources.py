@@ -14,8 +14,12 @@ from conformance.model.resources import CONNECTION, POOL, VARIABLE, OwnedKind
 RESOURCES: dict[str, tuple[OwnedKind, Callable[[str], dict], dict, str | None]] = {
     "variables": (VARIABLE, lambda n: {}, {"value": "acf-changed"}, None),
     "pools": (POOL, lambda n: {"slots": 2}, {"slots": 5}, "slots"),
-    "connections": (CONNECTION, lambda n: {"host": "example.invalid", "login": "acf", "password": "acf-secret-" + n[-8:]},
-                    {"host": "changed.invalid"}, "host"),
+    "connections": (
+        CONNECTION,
+        lambda n: {"host": "example.invalid", "login": "acf", "password": "acf-secret-" + n[-8:]},
+        {"host": "changed.invalid"},
+        "host",
+    ),
 }
 OPS = {
     "variables": ["post_variables", "get_variable", "patch_variable", "get_variables", "delete_variable"],
@@ -48,7 +52,9 @@ def _crud(api, verdict, expect, prefix: str, collection: str) -> None:
     verdict.that(api.call("GET", f"{path}/{name}").json().get(field) == value, f"PATCH did not change {field}")
     listed = api.call("GET", path, params={"limit": 100})
     verdict.status(listed, 200, f"GET {path}")
-    listing = list_all(api, path, list_key, ident=id_field, stop=lambda page: any(_named(i, id_field, name) for i in page))
+    listing = list_all(
+        api, path, list_key, ident=id_field, stop=lambda page: any(_named(i, id_field, name) for i in page)
+    )
     verdict.that(not listing.problem, f"listing GET {path}: {listing.problem}", resp=listing.response)
     verdict.that(any(_named(i, id_field, name) for i in listing.items), f"{name} is not listed by GET {path}")
     dup = api.call("POST", path, json=make(name))
@@ -59,62 +65,96 @@ def _crud(api, verdict, expect, prefix: str, collection: str) -> None:
     verdict.status(api.call("GET", f"{path}/{name}"), 404, f"GET the deleted {collection[:-1]}")
 
 
-@scenario("variables.crud", "Variables: create, read, patch, list, conflict, delete",
-          "A variable MUST be creatable, readable, patchable, listed, answer a duplicate as the version documents (2.x overwrites, 3.x 409) and be deletable (204, then 404).",
-          operations=OPS["variables"], tier="sandbox")
+@scenario(
+    "variables.crud",
+    "Variables: create, read, patch, list, conflict, delete",
+    "A variable MUST be creatable, readable, patchable, listed, answer a duplicate as the version documents (2.x overwrites, 3.x 409) and be deletable (204, then 404).",
+    operations=OPS["variables"],
+    tier="sandbox",
+)
 def test_variables(api, verdict, expect, ctx: CheckContext):
     _crud(api, verdict, expect, ctx.prefix, "variables")
 
 
-@scenario("pools.crud", "Pools: create, read, patch, list, conflict, delete",
-          "A pool MUST be creatable, readable, patchable with update_mask, listed, refused when duplicated (409) and deletable (204, then 404).",
-          operations=OPS["pools"], tier="sandbox")
+@scenario(
+    "pools.crud",
+    "Pools: create, read, patch, list, conflict, delete",
+    "A pool MUST be creatable, readable, patchable with update_mask, listed, refused when duplicated (409) and deletable (204, then 404).",
+    operations=OPS["pools"],
+    tier="sandbox",
+)
 def test_pools(api, verdict, expect, ctx: CheckContext):
     _crud(api, verdict, expect, ctx.prefix, "pools")
 
 
-@scenario("connections.crud", "Connections: create, read, patch, list, conflict, delete",
-          "A connection MUST be creatable, readable, patchable with update_mask, listed, refused when duplicated (409) and deletable (204, then 404).",
-          operations=OPS["connections"], tier="sandbox")
+@scenario(
+    "connections.crud",
+    "Connections: create, read, patch, list, conflict, delete",
+    "A connection MUST be creatable, readable, patchable with update_mask, listed, refused when duplicated (409) and deletable (204, then 404).",
+    operations=OPS["connections"],
+    tier="sandbox",
+)
 def test_connections(api, verdict, expect, ctx: CheckContext):
     _crud(api, verdict, expect, ctx.prefix, "connections")
 
 
-@scenario("variables.patch_update_mask", "A variable's value can be patched through update_mask",
-          "PATCH /variables/{key}?update_mask=value MUST answer 200 and change only the value.",
-          operations=["patch_variable"], tier="sandbox")
+@scenario(
+    "variables.patch_update_mask",
+    "A variable's value can be patched through update_mask",
+    "PATCH /variables/{key}?update_mask=value MUST answer 200 and change only the value.",
+    operations=["patch_variable"],
+    tier="sandbox",
+)
 def test_variable_mask(api, verdict, ctx: CheckContext):
     name = f"{ctx.prefix}variable_mask"
     verdict.status(api.call("POST", "/variables", json={"key": name, "value": "before"}), [200, 201], "POST /variables")
-    resp = api.call("PATCH", f"/variables/{name}", params={"update_mask": "value"}, json={"key": name, "value": "after"})
+    resp = api.call(
+        "PATCH", f"/variables/{name}", params={"update_mask": "value"}, json={"key": name, "value": "after"}
+    )
     if verdict.status(resp, 200, "PATCH /variables/{key}?update_mask=value", step="patch"):
-        verdict.that(api.call("GET", f"/variables/{name}").json().get("value") == "after", "the value did not change",
-                     step="read_back")
+        verdict.that(
+            api.call("GET", f"/variables/{name}").json().get("value") == "after",
+            "the value did not change",
+            step="read_back",
+        )
     api.call("DELETE", f"/variables/{name}")
 
 
-@scenario("pools.partial_patch", "A pool's slots can be patched alone",
-          "PATCH /pools/{name}?update_mask=slots with only `slots` in the body MUST answer 200 (the patch body's fields are optional).",
-          operations=["patch_pool"], tier="sandbox")
+@scenario(
+    "pools.partial_patch",
+    "A pool's slots can be patched alone",
+    "PATCH /pools/{name}?update_mask=slots with only `slots` in the body MUST answer 200 (the patch body's fields are optional).",
+    operations=["patch_pool"],
+    tier="sandbox",
+)
 def test_pool_partial_patch(api, verdict, ctx: CheckContext):
     name = f"{ctx.prefix}pool_partial"
     verdict.status(api.call("POST", "/pools", json={"name": name, "slots": 1}), [200, 201], "POST /pools")
     resp = api.call("PATCH", f"/pools/{name}", params={"update_mask": "slots"}, json={"slots": 3})
     if verdict.status(resp, 200, "PATCH /pools/{name}?update_mask=slots with body {slots}", step="patch"):
-        verdict.that(api.call("GET", f"/pools/{name}").json().get("slots") == 3, "slots did not change", step="read_back")
+        verdict.that(
+            api.call("GET", f"/pools/{name}").json().get("slots") == 3, "slots did not change", step="read_back"
+        )
     api.call("DELETE", f"/pools/{name}")
 
 
-@scenario("connections.password_write_only", "A connection's password is never returned",
-          "GET of a connection and of the connection list MUST NOT return the password that was set.",
-          operations=["post_connection", "get_connection", "get_connections"], tier="sandbox")
+@scenario(
+    "connections.password_write_only",
+    "A connection's password is never returned",
+    "GET of a connection and of the connection list MUST NOT return the password that was set.",
+    operations=["post_connection", "get_connection", "get_connections"],
+    tier="sandbox",
+)
 def test_password_hidden(api, verdict, ctx: CheckContext):
     name = f"{ctx.prefix}password_probe"
     secret = f"acf-secret-{ctx.options.run_id}"
     ctx.redactor.add(secret)
     created = api.call("POST", "/connections", json={"connection_id": name, "conn_type": "http", "password": secret})
     verdict.status(created, [200, 201], "POST /connections")
-    for resp, what in ((created, "POST response"), (api.call("GET", f"/connections/{name}"), "GET /connections/{id}"),
-                       (api.call("GET", "/connections", params={"limit": 100}), "GET /connections")):
+    for resp, what in (
+        (created, "POST response"),
+        (api.call("GET", f"/connections/{name}"), "GET /connections/{id}"),
+        (api.call("GET", "/connections", params={"limit": 100}), "GET /connections"),
+    ):
         verdict.that(secret not in resp.text, f"{what} returns the connection password")
     api.call("DELETE", f"/connections/{name}")

@@ -23,13 +23,19 @@ from conformance.safety.guard import READONLY_POSTS
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 
 # POSTs whose body names the object they create: relative path -> body field
-NAMED_CREATES = {**{k.collection: k.field for k in OWNED_KINDS},
-                 **{post: k.field for k in OWNED_KINDS for post in k.named_posts}, "/datasets/events": "dataset_uri"}
+NAMED_CREATES = {
+    **{k.collection: k.field for k in OWNED_KINDS},
+    **{post: k.field for k in OWNED_KINDS for post in k.named_posts},
+    "/datasets/events": "dataset_uri",
+}
 # PATCH/PUT of one object: the body field naming it follows the path (no renames)
 NAMED_UPDATES = {k.item: (k.field, k.param) for k in OWNED_KINDS}
 # 3.x bulk endpoints: entity field naming each object
-BULK_FIELDS = {**{k.collection: k.field for k in SANDBOX_KINDS},
-               "/dags/{dag_id}/dagRuns": "dag_run_id", "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances": "task_id"}
+BULK_FIELDS = {
+    **{k.collection: k.field for k in SANDBOX_KINDS},
+    "/dags/{dag_id}/dagRuns": "dag_run_id",
+    "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances": "task_id",
+}
 TRIGGERS = ("/dags/{dag_id}/dagRuns",)
 # operations that invalidate the credentials they are sent with
 REVOKES_CREDENTIALS = ("/auth/logout",)

@@ -39,8 +39,11 @@ from conformance.safety.vacancy import VACANT_PARAMS, vacant_id
 log = logging.getLogger(__name__)
 
 # Reads that answer 200 only for a DAG or asset with a queued asset event on Airflow 3.0 (404 otherwise)
-QUEUED_EVENT_READS = ("/assets/{asset_id}/queuedEvents", "/dags/{dag_id}/assets/queuedEvents",
-                      "/dags/{dag_id}/assets/{asset_id}/queuedEvents")
+QUEUED_EVENT_READS = (
+    "/assets/{asset_id}/queuedEvents",
+    "/dags/{dag_id}/assets/queuedEvents",
+    "/dags/{dag_id}/assets/{asset_id}/queuedEvents",
+)
 
 
 @dataclass
@@ -145,8 +148,11 @@ class SampleBuilder:
             return False
 
     def trigger(self, run_id: str) -> str | None:
-        body = {self.dialect.get("logical_date_field", "execution_date"): unique_logical_date(),
-                "dag_run_id": run_id, "conf": {"acf": "property"}}
+        body = {
+            self.dialect.get("logical_date_field", "execution_date"): unique_logical_date(),
+            "dag_run_id": run_id,
+            "conf": {"acf": "property"},
+        }
         resp = self._post(f"/dags/{PROBE_DAG_ID}/dagRuns", body)
         if resp is None or resp.status_code not in (200, 201):
             return None
@@ -171,8 +177,10 @@ class SampleBuilder:
             s.notes.append("the probe DAGs are not deployed; DAG-run operations get generated ids (mostly 404)")
             return
         if not self._unpaused_for_run(s, PROBE_DAG_ID):
-            s.notes.append(f"the probe DAG {PROBE_DAG_ID} stays paused (unpausing it did not take), so a run of it "
-                           "would never start: none is triggered")
+            s.notes.append(
+                f"the probe DAG {PROBE_DAG_ID} stays paused (unpausing it did not take), so a run of it "
+                "would never start: none is triggered"
+            )
             return
         run_id = self.trigger(f"{self.prefix}prop_run")
         if run_id is None:
@@ -240,23 +248,40 @@ class SampleBuilder:
             _add(r, owned.param, s.owned.get(owned.kind))
             for item in _items(_get(sess, owned.collection, limit=3), owned.list_field):
                 _add(r, owned.param, item.get(owned.field))
-        _add(r, "import_error_id", *[i.get("import_error_id") for i in _items(_get(sess, "/importErrors", limit=3), "import_errors")])
-        _add(r, "event_log_id", *[i.get("event_log_id") for i in _items(_get(sess, "/eventLogs", limit=3), "event_logs")])
+        _add(
+            r,
+            "import_error_id",
+            *[i.get("import_error_id") for i in _items(_get(sess, "/importErrors", limit=3), "import_errors")],
+        )
+        _add(
+            r, "event_log_id", *[i.get("event_log_id") for i in _items(_get(sess, "/eventLogs", limit=3), "event_logs")]
+        )
         _add(r, "section", "core")
         _add(r, "option", "dags_folder")
         if self.v2:
             _add(r, "asset_id", *[i.get("id") for i in _items(_get(sess, "/assets", limit=3), "assets")])
             self._focus_queued_event(s)
-            _add(r, "asset_alias_id", *[i.get("id") for i in _items(_get(sess, "/assets/aliases", limit=3), "asset_aliases")])
-            _add(r, "backfill_id", *[i.get("id") for i in _items(_get(sess, "/backfills", dag_id=PROBE_DAG_ID, limit=3), "backfills")])
+            _add(
+                r,
+                "asset_alias_id",
+                *[i.get("id") for i in _items(_get(sess, "/assets/aliases", limit=3), "asset_aliases")],
+            )
+            _add(
+                r,
+                "backfill_id",
+                *[i.get("id") for i in _items(_get(sess, "/backfills", dag_id=PROBE_DAG_ID, limit=3), "backfills")],
+            )
             _add(r, "version_number", 1)
             _add(r, "key", f"{self.prefix}prop_key")
             _add(r, "group_id", f"{self.prefix}prop_group")
         else:
             _add(r, "uri", *[i.get("uri") for i in _items(_get(sess, "/datasets", limit=3), "datasets")])
             for admin in ADMIN_KINDS:
-                _add(r, admin.param, *[i.get(admin.field) for i in _items(_get(sess, admin.collection, limit=2),
-                                                                          admin.list_field)])
+                _add(
+                    r,
+                    admin.param,
+                    *[i.get(admin.field) for i in _items(_get(sess, admin.collection, limit=2), admin.list_field)],
+                )
 
     def _focus_queued_event(self, s: Samples) -> None:
         """Aim the queued-event reads at the asset probe DAG while it holds a queued event (reads only).
@@ -295,7 +320,9 @@ class SampleBuilder:
         finished = [c for c in candidates if c.get("state") == "success"] or candidates
         for run in reversed(finished):
             dag_id, run_id = run.get("dag_id"), run.get("dag_run_id")
-            tis = _items(_get(self.session, f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=5), "task_instances")
+            tis = _items(
+                _get(self.session, f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=5), "task_instances"
+            )
             if tis:
                 return {"dag_id": dag_id, "dag_run_id": run_id, "task_id": tis[0].get("task_id")}
         return {}
@@ -310,8 +337,16 @@ class SampleBuilder:
         else:
             _add(w, "dag_run_id", f"{p}prop_missing_run")
         _add(w, "task_id", PROBE_TASK_ID)
-        for param in ("map_index", "task_try_number", "try_number", "xcom_key", "file_token", "section", "option",
-                      "version_number"):
+        for param in (
+            "map_index",
+            "task_try_number",
+            "try_number",
+            "xcom_key",
+            "file_token",
+            "section",
+            "option",
+            "version_number",
+        ):
             _add(w, param, *s.read.get(param, []))
         probe = self.ctx.probe_dags.get(PROBE_DAG_ID) or {}
         w["file_token"] = [t for t in [probe.get("file_token")] if t] or list(s.read.get("file_token", [])[:1])
@@ -322,7 +357,9 @@ class SampleBuilder:
         _add(w, "uri", f"{p}prop_dataset")
         for admin in ADMIN_KINDS:
             _add(w, admin.param, f"{p}prop_{admin.short}")
-        _add(w, "backfill_id", *[int(e.key) for e in self.ctx.ledger.live() if e.kind == "backfill" and e.key.isdigit()])
+        _add(
+            w, "backfill_id", *[int(e.key) for e in self.ctx.ledger.live() if e.kind == "backfill" and e.key.isdigit()]
+        )
         if self.writes and self.v2:
             for param, rel in VACANT_PARAMS.items():
                 _add(w, param, self._vacant_id(param, rel))

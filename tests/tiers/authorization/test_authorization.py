@@ -26,8 +26,11 @@ def _run(live, tmp_path, *extra: str, env: dict | None = None):
 
 def test_every_pair_is_decided_or_skipped_with_a_reason(live, tmp_path):
     proc, data = _run(live, tmp_path, "--auth", live.auth_spec, "--only", "authorization")
-    bad = [f"{r['id']}: {r['status']}: {r['message'][:400]}" for r in data.get("results", [])
-           if r["status"] in ("failed", "error")]
+    bad = [
+        f"{r['id']}: {r['status']}: {r['message'][:400]}"
+        for r in data.get("results", [])
+        if r["status"] in ("failed", "error")
+    ]
     assert proc.returncode == 0 and not bad, (proc.returncode, bad, proc.stderr[-1500:])
     results = [r for r in data["results"] if r["kind"] == "authorization"]
     assert {r["id"].split(".", 1)[1] for r in results} == set(data["operations"])
@@ -56,12 +59,25 @@ def test_a_viewer_runs_the_readonly_profile_to_a_decided_verdict(live, tmp_path)
     env = {**os.environ, "ACF_VIEWER_AUTH": viewer}
     # the authorization tier is left out here (its pairs do not depend on the run's own identity; the test
     # above runs it): on 2.10.5 it would add a minute of password hashing to CI
-    proc, data = _run(live, tmp_path, "--auth", "env:ACF_VIEWER_AUTH", "--profile", "readonly",
-                      "--only", "scenarios,properties,posture", "--max-examples", "3", env=env)
+    proc, data = _run(
+        live,
+        tmp_path,
+        "--auth",
+        "env:ACF_VIEWER_AUTH",
+        "--profile",
+        "readonly",
+        "--only",
+        "scenarios,properties,posture",
+        "--max-examples",
+        "3",
+        env=env,
+    )
     # a viewer's run decides every check; what the release answers (its verdict) is not this test's concern
     undecided = [f"{r['id']}: {r['message'][:400]}" for r in data.get("results", []) if r["status"] == "error"]
     assert proc.returncode in (0, 1) and not undecided, (proc.returncode, undecided, proc.stderr[-1500:])
     assert "the run's own role: " in proc.stderr and "iewer" in proc.stderr.split("the run's own role: ")[1][:10]
-    lacking = [r for r in data["results"] if r["status"] == "skipped" and "which the --auth identity (role" in r["message"]]
+    lacking = [
+        r for r in data["results"] if r["status"] == "skipped" and "which the --auth identity (role" in r["message"]
+    ]
     assert lacking, "a viewer lacks some permission on every release; those checks must say so"
     assert any("property.get_variables" == r["id"] for r in lacking)

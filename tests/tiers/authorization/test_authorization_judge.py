@@ -19,8 +19,12 @@ from conformance.tiers.authorization.judge import ALLOWED, DENIED, SKIPPED, UNEX
 from conformance.tiers.authorization.probes import ReadBack
 from conformance.tiers.authorization.tier import conclude
 
-V2_FORBIDDEN = {"detail": None, "status": 403, "title": "Forbidden",
-                "type": "https://airflow.apache.org/docs/apache-airflow/2.10.5/stable-rest-api-ref.html#section/Errors/PermissionDenied"}
+V2_FORBIDDEN = {
+    "detail": None,
+    "status": 403,
+    "title": "Forbidden",
+    "type": "https://airflow.apache.org/docs/apache-airflow/2.10.5/stable-rest-api-ref.html#section/Errors/PermissionDenied",
+}
 CONFIG_OFF = "Your Airflow administrator chose not to expose the configuration, most likely for security reasons."
 
 
@@ -43,27 +47,48 @@ def v3():
 
 
 def test_a_role_refused_with_the_release_body_is_denied(v2, v3):
-    assert judge(v2, "get_variables", "Viewer", v2.expect("Viewer", "get_variables"),
-                 _resp(403, V2_FORBIDDEN, "application/problem+json"))[0] == DENIED
-    assert judge(v3, "get_variables", "viewer", v3.expect("viewer", "get_variables"),
-                 _resp(403, {"detail": "Forbidden"}))[0] == DENIED
+    assert (
+        judge(
+            v2,
+            "get_variables",
+            "Viewer",
+            v2.expect("Viewer", "get_variables"),
+            _resp(403, V2_FORBIDDEN, "application/problem+json"),
+        )[0]
+        == DENIED
+    )
+    assert (
+        judge(v3, "get_variables", "viewer", v3.expect("viewer", "get_variables"), _resp(403, {"detail": "Forbidden"}))[
+            0
+        ]
+        == DENIED
+    )
 
 
 def test_a_role_let_through_where_the_release_refuses_is_unexpected(v2):
-    outcome, reason = judge(v2, "post_variables", "Viewer", v2.expect("Viewer", "post_variables"), _resp(200, {"key": "k"}))
+    outcome, reason = judge(
+        v2, "post_variables", "Viewer", v2.expect("Viewer", "post_variables"), _resp(200, {"key": "k"})
+    )
     assert outcome == UNEXPECTED and "can_create on Variables" in reason
 
 
 def test_a_403_without_the_release_body_is_unexpected(v2, v3):
     assert judge(v3, "get_variables", "viewer", v3.expect("viewer", "get_variables"), _resp(403, {}))[0] == UNEXPECTED
-    assert judge(v2, "get_variables", "Viewer", v2.expect("Viewer", "get_variables"),
-                 _resp(403, V2_FORBIDDEN, "text/html"))[0] == UNEXPECTED
+    assert (
+        judge(
+            v2, "get_variables", "Viewer", v2.expect("Viewer", "get_variables"), _resp(403, V2_FORBIDDEN, "text/html")
+        )[0]
+        == UNEXPECTED
+    )
 
 
 def test_a_role_refused_what_it_may_do_is_unexpected(v2):
     expected = v2.expect("Op", "get_variables")
     assert expected.allowed
-    assert judge(v2, "get_variables", "Op", expected, _resp(403, V2_FORBIDDEN, "application/problem+json"))[0] == UNEXPECTED
+    assert (
+        judge(v2, "get_variables", "Op", expected, _resp(403, V2_FORBIDDEN, "application/problem+json"))[0]
+        == UNEXPECTED
+    )
     assert judge(v2, "get_variables", "Op", expected, _resp(404, {"title": "not found"}))[0] == ALLOWED
 
 
@@ -83,7 +108,9 @@ def test_a_setting_checked_after_the_permission_tells_who_got_through(v2):
 
 
 def test_a_setting_checked_before_the_permission_makes_the_pair_undecidable(v3):
-    off = _resp(403, {"detail": "Testing connections is disabled in Airflow configuration. Contact your deployment admin"})
+    off = _resp(
+        403, {"detail": "Testing connections is disabled in Airflow configuration. Contact your deployment admin"}
+    )
     for role in ("viewer", "op"):
         assert judge(v3, "enqueue_connection_test", role, v3.expect(role, "enqueue_connection_test"), off)[0] == SKIPPED
 
@@ -101,18 +128,36 @@ def test_read_back_sees_what_a_refused_write_changed():
 
 def test_pairs_become_a_result_and_the_table(v2):
     req = v2.operations["get_variables"]
-    cells = [Cell("Op", "allowed", ALLOWED, 200), Cell("Viewer", "denied", DENIED, 403),
-             Cell(ANONYMOUS, "denied", UNEXPECTED, 200, "served without credentials", "curl -X GET ... ***")]
+    cells = [
+        Cell("Op", "allowed", ALLOWED, 200),
+        Cell("Viewer", "denied", DENIED, 403),
+        Cell(ANONYMOUS, "denied", UNEXPECTED, 200, "served without credentials", "curl -X GET ... ***"),
+    ]
     conclusion = conclude("get_variables", req, cells)
     assert conclusion.status == "failed" and "anonymous" in conclusion.message and "curl" in conclusion.message
     assert conclude("get_variables", req, cells[:2]).status == "passed"
     assert conclude("get_variables", req, [Cell("Op", "allowed", SKIPPED, reason="guard")]).status == "skipped"
-    result = Result("authorization.get_variables", "authorization", "t", ["get_variables"], conclusion.status,
-                    cells=conclusion.cells, group=conclusion.group)
+    result = Result(
+        "authorization.get_variables",
+        "authorization",
+        "t",
+        ["get_variables"],
+        conclusion.status,
+        cells=conclusion.cells,
+        group=conclusion.group,
+    )
     table = authorization_table([result])
     assert table["identities"] == ["Op", "Viewer", ANONYMOUS]
     assert table["groups"]["Variable"]["Viewer"]["denied"] == 1
-    assert table["pairs"] == {"total": 3, "decided": 3, "allowed": 1, "denied": 1, "unexpected": 1, "skipped": 0, "error": 0}
+    assert table["pairs"] == {
+        "total": 3,
+        "decided": 3,
+        "allowed": 1,
+        "denied": 1,
+        "unexpected": 1,
+        "skipped": 0,
+        "error": 0,
+    }
     text = "\n".join(authorization_lines(table))
     assert "| Variable | 1 / 0 / 0 | 0 / 1 / 0 | **0 / 0 / 1** |" in text
 
@@ -121,12 +166,32 @@ def test_the_html_report_shows_the_table_and_the_unexpected_pair(v2):
     from conformance.reporting.html import render_html  # noqa: PLC0415
     from conformance.reporting.results import RunResults  # noqa: PLC0415
 
-    cells = [Cell("Viewer", "denied", UNEXPECTED, 200, "answered 200 although Viewer lacks can_create on Variables",
-                  "curl -X POST -H 'Authorization: Basic ***' http://h/api/v1/variables")]
+    cells = [
+        Cell(
+            "Viewer",
+            "denied",
+            UNEXPECTED,
+            200,
+            "answered 200 although Viewer lacks can_create on Variables",
+            "curl -X POST -H 'Authorization: Basic ***' http://h/api/v1/variables",
+        )
+    ]
     conclusion = conclude("post_variables", v2.operations["post_variables"], cells)
-    run = RunResults(results=[Result("authorization.post_variables", "authorization", "Who may POST /variables",
-                                     ["post_variables"], conclusion.status, conclusion.message,
-                                     reproduce=conclusion.reproduce, cells=conclusion.cells, group=conclusion.group)])
+    run = RunResults(
+        results=[
+            Result(
+                "authorization.post_variables",
+                "authorization",
+                "Who may POST /variables",
+                ["post_variables"],
+                conclusion.status,
+                conclusion.message,
+                reproduce=conclusion.reproduce,
+                cells=conclusion.cells,
+                group=conclusion.group,
+            )
+        ]
+    )
     html = render_html(run.as_dict())
     assert "Authorization (role × operation group)" in html and "<th>Viewer</th>" in html
     assert "0 / 0 / 1" in html and "authorization.post_variables" in html and "Basic ***" in html

@@ -26,8 +26,12 @@ def test_every_query_parameter_of_the_spec_is_in_the_table(version):
     table = _table(version)
     from conformance.specs.catalog import operations  # noqa: PLC0415
 
-    expected = {f"{op.operation_id}:query:{p['name']}" for op in operations(spec) for p in op.parameters
-                if p.get("in") == "query"}
+    expected = {
+        f"{op.operation_id}:query:{p['name']}"
+        for op in operations(spec)
+        for p in op.parameters
+        if p.get("in") == "query"
+    }
     assert expected and expected <= set(table)
     figures = summary(list(table.values()))
     assert figures["documented"] == figures["checked"] + figures["not_observable"] + figures["unchecked"]
@@ -104,11 +108,20 @@ def test_the_probe_runs_task_instance_takes_the_dry_runs_and_a_state_change(vers
 
 def test_notes_and_run_states_are_read_back_on_both_generations():
     v1, v2 = _table("2.10.5"), _table("3.3.2")
-    for key in ("set_dag_run_note:body:note", "set_task_instance_note:body:note", "update_dag_run_state:body:state",
-                "post_set_task_instances_state:body:new_state", "clear_dag_run:body:dry_run"):
+    for key in (
+        "set_dag_run_note:body:note",
+        "set_task_instance_note:body:note",
+        "update_dag_run_state:body:state",
+        "post_set_task_instances_state:body:new_state",
+        "clear_dag_run:body:dry_run",
+    ):
         assert v1[key].observation is Observation.CHECKED, key
-    for key in ("patch_dag_run:body:note", "patch_dag_run:body:state", "patch_task_instance:body:note",
-                "clear_dag_run:body:dry_run"):
+    for key in (
+        "patch_dag_run:body:note",
+        "patch_dag_run:body:state",
+        "patch_task_instance:body:note",
+        "clear_dag_run:body:dry_run",
+    ):
         assert v2[key].observation is Observation.CHECKED, key
     assert v2["clear_dag_run:body:note"].observation is Observation.UNCHECKED  # not read back yet: a gap
 
@@ -127,8 +140,16 @@ def test_list_bodies_filter_order_and_page_like_query_parameters(version):
 @pytest.mark.parametrize("version", ["2.10.5", "3.3.2"])
 def test_clear_flags_are_read_through_dry_runs_and_the_rest_say_what_they_need(version):
     table = _table(version)
-    for flag in ("include_future", "include_past", "only_failed", "only_running", "task_ids", "dag_run_id",
-                 "start_date", "end_date"):
+    for flag in (
+        "include_future",
+        "include_past",
+        "only_failed",
+        "only_running",
+        "task_ids",
+        "dag_run_id",
+        "start_date",
+        "end_date",
+    ):
         effect = table[f"post_clear_task_instances:body:{flag}"]
         assert (effect.effect_class, effect.observation) == (EffectClass.DRY_RUN, Observation.CHECKED), flag
     upstream = table["post_clear_task_instances:body:include_upstream"]
@@ -137,8 +158,12 @@ def test_clear_flags_are_read_through_dry_runs_and_the_rest_say_what_they_need(v
 
 def test_not_observable_entries_name_the_setting_or_the_resource_they_need():
     v1, v2 = _table("2.10.5"), _table("3.3.2")
-    for key in ("test_connection:body:host", "post_user:body:email", "patch_role:query:update_mask",
-                "get_xcom_entry:query:deserialize"):
+    for key in (
+        "test_connection:body:host",
+        "post_user:body:email",
+        "patch_role:query:update_mask",
+        "get_xcom_entry:query:deserialize",
+    ):
         assert v1[key].observation is Observation.NOT_OBSERVABLE, key
     for key in ("post_pool:body:team_name", "enqueue_connection_test:body:executor"):
         assert v2[key].observation is Observation.NOT_OBSERVABLE, key
@@ -148,8 +173,12 @@ def test_not_observable_entries_name_the_setting_or_the_resource_they_need():
 
 def test_map_index_selects_on_reads_and_deletes():
     v2 = _table("3.3.2")
-    for key in ("get_log:query:map_index", "get_task_instance_try_details:query:map_index",
-                "delete_task_instance:query:map_index", "delete_xcom_entry:query:map_index"):
+    for key in (
+        "get_log:query:map_index",
+        "get_task_instance_try_details:query:map_index",
+        "delete_task_instance:query:map_index",
+        "delete_xcom_entry:query:map_index",
+    ):
         assert (v2[key].effect_class, v2[key].observation) == (EffectClass.SELECTOR, Observation.CHECKED), key
 
 

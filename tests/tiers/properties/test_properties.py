@@ -19,8 +19,14 @@ SEED = "20240101"
 TERMINAL = ("success", "failed")
 # operations whose 2xx answers once reached no client: the log (2.x answers text/plain unless asked for JSON), the
 # mapped task instance, a bulk clear, a re-parse (2.x: 201 without a body), a task
-CLIENT_READ_OPERATIONS = ("get_log", "get_mapped_task_instance", "get_mapped_task_instance_try_details", "clear_dag_runs",
-                          "reparse_dag_file", "get_task")
+CLIENT_READ_OPERATIONS = (
+    "get_log",
+    "get_mapped_task_instance",
+    "get_mapped_task_instance_try_details",
+    "clear_dag_runs",
+    "reparse_dag_file",
+    "get_task",
+)
 
 
 def listing(live) -> dict:
@@ -35,13 +41,32 @@ def _spec_operations(version: str) -> dict[str, str]:
     from conformance.specs.catalog import load_spec  # noqa: PLC0415
 
     spec = load_spec(version)
-    return {op["operationId"]: method.upper() for item in spec["paths"].values() for method, op in item.items()
-            if isinstance(op, dict) and "operationId" in op}
+    return {
+        op["operationId"]: method.upper()
+        for item in spec["paths"].values()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
 
 
 def _run(live, tmp_path, *extra: str) -> tuple[object, dict]:
-    proc = cli("run", "--target", live.url, "--auth", live.auth_spec, "--only", "properties", "--max-examples", EXAMPLES,
-               "--seed", SEED, "--report-dir", str(tmp_path), *extra, timeout=1500)
+    proc = cli(
+        "run",
+        "--target",
+        live.url,
+        "--auth",
+        live.auth_spec,
+        "--only",
+        "properties",
+        "--max-examples",
+        EXAMPLES,
+        "--seed",
+        SEED,
+        "--report-dir",
+        str(tmp_path),
+        *extra,
+        timeout=1500,
+    )
     results = json.loads((tmp_path / "results.json").read_text()) if (tmp_path / "results.json").exists() else {}
     return proc, results
 
@@ -68,10 +93,14 @@ def test_readonly_run_changes_nothing_and_covers_every_operation(live, tmp_path)
         entry = results["operations"][op]
         assert entry["requests"] == 0, f"readonly sent {entry['requests']} request(s) to the state-changing {op}"
         assert entry["status"] == "skipped" and "readonly" in entry["reason"], (op, entry)
-    exercised = [op for op, e in results["operations"].items() if e["status"] in ("passed", "failed", "known_deviation")]
+    exercised = [
+        op for op, e in results["operations"].items() if e["status"] in ("passed", "failed", "known_deviation")
+    ]
     reads = [op for op in ops if op not in writes]
     assert set(reads) <= set(exercised), f"reads not exercised: {sorted(set(reads) - set(exercised))}"
-    props = [r for r in results["results"] if r["id"].startswith("property.") and not r["id"].startswith("property.chain.")]
+    props = [
+        r for r in results["results"] if r["id"].startswith("property.") and not r["id"].startswith("property.chain.")
+    ]
     assert {r["id"] for r in props} == {f"property.{op}" for op in ops}
     assert all(r["status"] != "skipped" or r["message"] for r in results["results"]), "every skip says why"
 
@@ -82,7 +111,9 @@ def assert_sandbox_coverage(results: dict, version: str) -> None:
     assert results["cleanup_problems"] == []
     ops = _spec_operations(version)
     assert set(results["operations"]) == set(ops)
-    exercised = [op for op, e in results["operations"].items() if e["status"] in ("passed", "failed", "known_deviation")]
+    exercised = [
+        op for op, e in results["operations"].items() if e["status"] in ("passed", "failed", "known_deviation")
+    ]
     assert len(exercised) >= 0.95 * len(ops), f"only {len(exercised)} of {len(ops)} operations exercised"
     skipped = {op: e["reason"] for op, e in results["operations"].items() if e["status"] == "skipped"}
     assert all(reason for reason in skipped.values()), skipped
@@ -94,7 +125,11 @@ def assert_sandbox_coverage(results: dict, version: str) -> None:
     for op in CLIENT_READ_OPERATIONS:
         statuses = (results["operations"].get(op) or {}).get("statuses") or {}
         if any(str(code).startswith("2") for code in statuses):
-            assert clients.get(f"client.{op}") in ("passed", "known_deviation", "failed"), (op, statuses, clients.get(f"client.{op}"))
+            assert clients.get(f"client.{op}") in ("passed", "known_deviation", "failed"), (
+                op,
+                statuses,
+                clients.get(f"client.{op}"),
+            )
     # the dag-runs chain reaches these on every run where the release has them (the 2.x probe DAG maps a task from 2.3)
     reached = {op: (results["operations"].get(op) or {}).get("statuses") or {} for op in ("get_log", "clear_dag_runs")}
     assert all(any(str(c).startswith("2") for c in st) for op, st in reached.items() if op in ops), reached
@@ -105,16 +140,34 @@ def test_time_budget_cuts_examples_but_reaches_every_read(targets, tmp_path):
     cases, yet every operation still gets at least one. 60 examples per operation would take minutes."""
     # 2.10.5: generating 3.3.2's larger schemas costs more than the budget saves (227 s there, 87 s here at 200)
     live = targets.get("2.10.5")
-    proc = cli("run", "--target", live.url, "--auth", live.auth_spec, "--only", "properties", "--profile", "readonly",
-               "--max-examples", "60", "--time-budget", "20", "--seed", SEED, "--report-dir", str(tmp_path),
-               timeout=1500)
+    proc = cli(
+        "run",
+        "--target",
+        live.url,
+        "--auth",
+        live.auth_spec,
+        "--only",
+        "properties",
+        "--profile",
+        "readonly",
+        "--max-examples",
+        "60",
+        "--time-budget",
+        "20",
+        "--seed",
+        SEED,
+        "--report-dir",
+        str(tmp_path),
+        timeout=1500,
+    )
     results = json.loads((tmp_path / "results.json").read_text())
     assert proc.returncode in (0, 1) and not _undecided(results), (proc.stderr[-1500:], _undecided(results))
     assert results["configuration"]["time_budget"] == 20
     from conformance.safety.guard import READONLY_POSTS  # noqa: PLC0415
 
-    reads = [op for op, method in _spec_operations(live.version).items()
-             if method in ("GET", "HEAD") or op in READONLY_POSTS]
+    reads = [
+        op for op, method in _spec_operations(live.version).items() if method in ("GET", "HEAD") or op in READONLY_POSTS
+    ]
     assert all(results["operations"][op]["status"] != "skipped" for op in reads)
     cut = [r["id"] for r in results["results"] if "not sent (time budget)" in (r["message"] or "")]
     assert cut, "no operation reported cases cut by the time budget"

@@ -22,8 +22,9 @@ ANCHOR = {"dag_id": "conformance_probe", "dag_run_id": "acf_run", "task_id": "ec
 
 
 def _info(method: str, rel: str, *params: str) -> OperationInfo:
-    operation = SimpleNamespace(path_parameters=[SimpleNamespace(name=p, definition={"schema": {"type": "string"}})
-                                                 for p in params])
+    operation = SimpleNamespace(
+        path_parameters=[SimpleNamespace(name=p, definition={"schema": {"type": "string"}}) for p in params]
+    )
     return OperationInfo("op", method, rel, operation, True, params)
 
 
@@ -61,8 +62,9 @@ def test_queued_event_reads_aim_at_the_asset_probe_dag_and_writes_never_do():
     """On 3.0 only a DAG or asset with a queued event answers 200: the reads take the fixture `up` left; the
     writes keep to the probe DAG and vacant ids, so the fixture's queue is never cleared by a run."""
     strategies = Strategies(_with_queued_event)
-    assert strategies.path_choices(_info("GET", "/dags/{dag_id}/assets/{asset_id}/queuedEvents", "dag_id", "asset_id")) \
-        == [{"dag_id": ASSETS_DAG_ID, "asset_id": 19}]
+    assert strategies.path_choices(
+        _info("GET", "/dags/{dag_id}/assets/{asset_id}/queuedEvents", "dag_id", "asset_id")
+    ) == [{"dag_id": ASSETS_DAG_ID, "asset_id": 19}]
     assert strategies.path_choices(_info("GET", "/assets/{asset_id}/queuedEvents", "asset_id")) == [{"asset_id": 19}]
     for rel in QUEUED_EVENT_READS:
         params = [p for p in ("dag_id", "asset_id") if "{" + p + "}" in rel]
