@@ -197,26 +197,24 @@ class SampleBuilder:
         s.run_anchor = {"dag_id": PROBE_DAG_ID, "dag_run_id": run_id, "task_id": PROBE_TASK_ID}
 
     def _unpaused_for_run(self, s: Samples, dag_id: str) -> bool:
-        """Whether the DAG now reads unpaused; `s.unpaused` holds the pause state it is left in (the tier keeps it so).
+        """Whether the DAG now reads unpaused; `s.unpaused` holds that state (the tier keeps the DAG so).
 
         The state now, not at the start of the run: the scenarios run first and leave it paused, and generated
-        cases may pause it too. An unpause is read back and tried once more: a 2.10.5 run once triggered on a DAG
-        it believed unpaused (no PATCH reached the server) and waited its whole 120 s on a queued run.
+        cases may pause it too. A state that cannot be read counts as paused, and an unpause is read back and
+        tried once more: a 2.10.5 run once triggered on a DAG it believed unpaused (no PATCH reached the
+        server) and waited its whole 120 s on a queued run.
         """
         current = _get(self.session, f"/dags/{dag_id}")
-        info = current if isinstance(current, dict) else (self.ctx.probe_dags.get(dag_id) or {})
-        paused = bool(info.get("is_paused"))
-        s.unpaused[dag_id] = paused
+        paused = bool(current.get("is_paused")) if isinstance(current, dict) else True
         for _ in range(2):
             if not paused:
-                return True
+                break
             self.unpause(dag_id)
             try:
                 paused = is_paused(self.session, dag_id) is not False
             except (RequestRefused, requests.RequestException):
-                return False  # unreadable: no run is triggered on a DAG whose state is unknown
-        if not paused:
-            s.unpaused[dag_id] = False
+                break  # unreadable: no run is triggered on a DAG whose state is unknown
+        s.unpaused[dag_id] = paused
         return not paused
 
     def _discover(self, s: Samples, probe: dict | None) -> None:
