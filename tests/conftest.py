@@ -1,8 +1,9 @@
 """Shared fixtures for the project's own tests.
 
-Targets and the CLI come from tests/targets.py, the one harness every module
-uses. The cache comes from AIRFLOW_CONFORMANCE_CACHE when set (CI sets it) so
-Airflow venvs are built once and reused.
+Targets come from tests/targets.py, and every child process of the suite (its CLI,
+its pytest route) from tests/harness.py: the one harness every module uses. The
+cache comes from AIRFLOW_CONFORMANCE_CACHE when set (CI sets it) so Airflow venvs
+are built once and reused.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.targets import VERSIONS, Target, TargetPool, cli_env
+from tests.harness import cli_env
+from tests.targets import VERSIONS, Target, TargetPool
 
 
 def pytest_configure(config: pytest.Config) -> None:

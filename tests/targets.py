@@ -1,20 +1,17 @@
-"""Real local Airflow targets and the CLI, for every test module and the fault proxy.
+"""Real local Airflow targets and runs of the suite against them, for every test module and the fault proxy.
 
 A target is started through the public command line (`airflow-conformance up`)
 and reused when it already runs: each test module, the fault proxy and the
 benchmark reach it the same way. Whoever starts a target stops it (by the CLI,
 which stops recorded PIDs), so a target that ran before the tests keeps running
-after them. Runs of the suite go through the CLI too (`cli`, `run_suite`):
-exit codes, stderr and report files are the contract under test.
+after them. Runs of the suite go through the CLI too (`run_suite`, on
+tests/harness.py's `cli`): exit codes, stderr and report files are the contract under test.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,66 +19,15 @@ from pathlib import Path
 
 import requests
 
-from conformance.local.home import PAGE_LIMITS
 from conformance.reporting.findings import keyword_for as findings_keyword
 from tests.faultproxy.proxy import Credentials
+from tests.harness import cli
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ("2.10.5", "3.3.2")
 PROBE_DAG = "conformance_probe"
 DISPOSABLE_DAG = "conformance_probe_disposable"
 UP_TIMEOUT = 1200  # a cold cache installs the release first
 DOWN_TIMEOUT = 300
-
-
-# ----------------------------------------------------------------- the CLI
-
-
-def cli_env(pycache: Path | None = None) -> dict[str, str]:
-    """Environment for CLI subprocesses.
-
-    AIRFLOW_CONFORMANCE_CACHE passes through (CI sets it, so venvs are reused).
-    When PYTHONDONTWRITEBYTECODE is set, pytest inside each run re-compiles its
-    assertion-rewritten plugin modules every time (~5 s per run); pointing
-    bytecode at a private `pycache` folder instead keeps the source tree clean
-    and each run short.
-    """
-    env = dict(os.environ)
-    # A run through the fault proxy reaches a local target at a URL the suite does not know as local, so it
-    # cannot read the target's page limits from its state: state them, as a user of a remote target would.
-    env["AIRFLOW_CONFORMANCE_PAGE_LIMITS"] = "{maximum},{fallback}".format(**PAGE_LIMITS)
-    if pycache is not None and env.get("PYTHONDONTWRITEBYTECODE"):
-        env.pop("PYTHONDONTWRITEBYTECODE")
-        env["PYTHONPYCACHEPREFIX"] = str(pycache)
-    return env
-
-
-def cli(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`airflow-conformance ARGS...` in a subprocess: the real console entry point, text output.
-
-    Never raises on an exit code: exit codes and stderr are what the tests check.
-    """
-    env = dict(env or cli_env())
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", *_secrets_to_env(args, env)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-    )
-
-
-def _secrets_to_env(args: tuple[str, ...], env: dict[str, str]) -> list[str]:
-    """An `--auth` value holding a password or token goes by environment (`env:VAR`), never on the command line,
-    where every user of the machine can read it in the process list."""
-    out = list(args)
-    for i in range(1, len(out)):
-        value = out[i]
-        if out[i - 1] in ("--auth", "--airflow-auth") and value.split(":", 1)[0] in ("basic", "jwt", "bearer"):
-            name = f"ACF_TEST_AUTH_{i}"
-            env[name], out[i] = value, f"env:{name}"
-    return out
 
 
 # ----------------------------------------------------------------- targets

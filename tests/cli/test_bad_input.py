@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -20,8 +19,8 @@ import pytest
 
 from conformance.cli import main
 from conformance.errors import ExitCode
+from tests.harness import cli, isolated_env, pytest_child
 from tests.stub_airflow import StubAirflow
-from tests.targets import REPO_ROOT
 
 EARLIER = '{"verdict": "conformant", "note": "an earlier run: must survive a refused one"}\n'
 SECRET = "pw-never-shown-7c1"
@@ -42,24 +41,9 @@ def reports(tmp_path: Path) -> Path:
     return folder
 
 
-def _env(tmp_path: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a child: no AIRFLOW_CONFORMANCE_* of the caller's, a cache of the test's own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONFORMANCE_")}
-    env["AIRFLOW_CONFORMANCE_CACHE"] = str(tmp_path / "cache")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO_ROOT), env.get("PYTHONPATH"))))
-    return {**env, **(extra or {})}
-
-
 def conformance(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=_env(tmp_path, env),
-        cwd=tmp_path,
-        check=False,
-    )
+    """The CLI in a child that sees none of the caller's settings, in the test's own folder."""
+    return cli(*args, timeout=120, env=isolated_env(tmp_path, env), cwd=tmp_path)
 
 
 def plugin_route(
@@ -67,16 +51,7 @@ def plugin_route(
 ) -> subprocess.CompletedProcess:
     """`pytest ARGS` in a child; without `autoload` only the suite's plugin is loaded (`-p conformance.plugin`, as
     documented for environments that disable plugin autoloading), which spares the other plugins' start-up."""
-    load = [] if autoload else ["-p", "conformance.plugin"]
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *load, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=_env(tmp_path, {**({} if autoload else {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}), **(env or {})}),
-        cwd=tmp_path,
-        check=False,
-    )
+    return pytest_child(*args, plugin=not autoload, timeout=120, env=isolated_env(tmp_path, env), cwd=tmp_path)
 
 
 def one_line(proc: subprocess.CompletedProcess) -> str:

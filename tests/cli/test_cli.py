@@ -14,7 +14,6 @@ import shlex
 import signal
 import ssl
 import subprocess
-import sys
 import threading
 import time
 from html import unescape
@@ -25,7 +24,8 @@ import pytest
 from tests.faultproxy.corpus import CORPUS
 from tests.faultproxy.mutation import Mutation, delay
 from tests.faultproxy.proxy import FaultProxy, Response
-from tests.targets import cli, no_traceback, run_suite
+from tests.harness import caller_env, cli, cli_start, pytest_child
+from tests.targets import no_traceback, run_suite
 
 
 def _one_plain_line(proc) -> str:
@@ -380,14 +380,8 @@ def test_an_interrupt_while_provisioning_exits_3_and_leaves_nothing_running(tmp_
     """Ctrl-C while a release is installed, or while its components start: exit 3, nothing of it left running."""
     psutil = pytest.importorskip("psutil")
     cache = tmp_path / "cache"
-    env = dict(os.environ, AIRFLOW_CONFORMANCE_CACHE=str(cache))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance", "run", "--airflow", "2.10.5", "--only", "posture"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    env = caller_env({"AIRFLOW_CONFORMANCE_CACHE": str(cache)})
+    proc = cli_start("run", "--airflow", "2.10.5", "--only", "posture", env=env, stdout=subprocess.DEVNULL)
     seen = []
     for line in proc.stderr:  # progress comes line by line; interrupt at the moment named
         seen.append(line)
@@ -411,31 +405,21 @@ def test_the_plugin_runs_the_suite_with_the_run_flags_spelled_airflow_star(live,
         AIRFLOW_CONFORMANCE_HEADER=f"X-Tenant: {GATEWAY_KEY}",
         PYTHONPATH=str(Path(__file__).resolve().parents[2]),
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--pyargs",
-            "conformance.tiers.posture",
-            "--airflow-target",
-            live.url,
-            "--airflow-profile",
-            "readonly",
-            "--airflow-report-dir",
-            str(tmp_path),
-            "--airflow-request-timeout",
-            "20",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
+    proc = pytest_child(
+        "-q",
+        "--pyargs",
+        "conformance.tiers.posture",
+        "--airflow-target",
+        live.url,
+        "--airflow-profile",
+        "readonly",
+        "--airflow-report-dir",
+        str(tmp_path),
+        "--airflow-request-timeout",
+        "20",
         timeout=300,
-        check=False,
+        env=env,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     data = json.loads((tmp_path / "results.json").read_text())

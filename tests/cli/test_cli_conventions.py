@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from conformance.cli import main
 from conformance.cli.common import NOT_FROM_ENV
 from conformance.options import env_name
 from conformance.plugin import XDIST, pytest_addoption
-from tests.targets import REPO_ROOT, cli
+from tests.harness import REPO_ROOT, caller_env, cli, cli_start, pytest_child, python_child
 
 SECRET = "gw-7f3a-never-shown"
 ENV_COMMANDS = ("run", "matrix", "up", "cleanup", "deviations verify")
@@ -159,22 +158,8 @@ def _url(server: socket.socket) -> str:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupt_before_the_run_exits_3(silent_server, sig):
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "conformance",
-            "run",
-            "--target",
-            _url(silent_server),
-            "--auth",
-            "none",
-            "--request-timeout",
-            "10",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = cli_start(
+        "run", "--target", _url(silent_server), "--auth", "none", "--request-timeout", "10", env=caller_env()
     )
     conn, _ = silent_server.accept()  # the suite connected and waits for an answer that never comes
     time.sleep(0.2)
@@ -195,14 +180,7 @@ def test_a_defect_of_the_suite_is_one_line_exit_3_with_the_traceback_kept(tmp_pa
         "    raise RuntimeError('a defect')\n"
         "c.main(['defect'])\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "AIRFLOW_CONFORMANCE_CACHE": str(tmp_path)},
-    )
+    proc = python_child(code, timeout=60, env=caller_env({"AIRFLOW_CONFORMANCE_CACHE": str(tmp_path)}))
     assert proc.returncode == 3
     line = _one_line(proc)
     assert line.startswith("airflow-conformance: internal error RuntimeError; details in ")
@@ -218,15 +196,8 @@ def test_a_corrupt_run_is_one_line_exit_2_for_matrix_rebuild(tmp_path):
 
 
 def _pytest(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        cwd=tmp_path,
-        text=True,
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+    """pytest with its plugins autoloaded, as another project's suite runs, in the test's own folder."""
+    return pytest_child(*args, timeout=120, env=caller_env(env), cwd=tmp_path)
 
 
 def test_the_plugin_adds_nothing_to_another_suite(tmp_path):

@@ -18,7 +18,7 @@ import re
 import pytest
 
 from conformance.clients import versions
-from tests.targets import cli
+from tests.harness import cli
 
 SELECTION = (
     "dags.list_fields or dags.get_probe or service or pools.crud or variables.crud or task_instances.list_for_run"

@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.targets import DISPOSABLE_DAG, PROBE_DAG, REPO_ROOT, RunOutcome, Target, cli, cli_env, keyword_for, run_suite
+from tests.harness import REPO_ROOT, cli, cli_env
+from tests.targets import DISPOSABLE_DAG, PROBE_DAG, RunOutcome, Target, keyword_for, run_suite
 
 from .mutation import Mutation
 from .proxy import FaultProxy, Logged

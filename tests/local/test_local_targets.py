@@ -27,7 +27,8 @@ from conformance.probes.dags import (
     QUEUED_ASSET,
     XCOM_KEY,
 )
-from tests.targets import VERSIONS, cli
+from tests.harness import cli
+from tests.targets import VERSIONS
 
 pytestmark = pytest.mark.airflow  # reaches a real Airflow (or a release's venv) without the shared target fixtures
 

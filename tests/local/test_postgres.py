@@ -13,7 +13,8 @@ import requests
 
 from conformance.local import instance, postgres, processes
 from conformance.local.target import LocalTarget
-from tests.targets import UP_TIMEOUT, cli
+from tests.harness import cli
+from tests.targets import UP_TIMEOUT
 
 pytestmark = pytest.mark.airflow  # reaches a real Airflow (or a release's venv) without the shared target fixtures
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -17,6 +15,7 @@ from conformance.local.venv import venv_dir
 from conformance.local.versions import resolve
 from conformance.matrix import build, collect, databases
 from conformance.run.context import _backend
+from tests.harness import caller_env, cli
 
 
 def test_a_postgres_target_has_its_own_key_home_venv_and_port(monkeypatch, tmp_path):
@@ -92,7 +91,7 @@ def test_bad_combinations_are_config_errors():
     ],
 )
 def test_database_misuse_is_one_line_exit_2(args, words):
-    proc = subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True, timeout=60)
+    proc = cli(*args, timeout=60, env=caller_env())
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in proc.stderr

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ import pytest
 from conformance.errors import ConfigError
 from conformance.matrix import compare_report
 from conformance.matrix.compare import adjacent, compare, is_regression, load_side
+from tests.harness import caller_env, cli
 
 
 def _run(version: str, spec: str, statuses: dict[str, str], codes: dict[str, dict], excused: dict[str, list]) -> dict:
@@ -110,20 +109,8 @@ def test_unknown_input_is_one_line_and_exit_2(tmp_path):
     with pytest.raises(ConfigError):
         load_side("9.9.9", tmp_path)
     (tmp_path / "bad.json").write_text("{}")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance",
-            "compare",
-            str(tmp_path / "bad.json"),
-            "9.9.9",
-            "--matrix-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    proc = cli(
+        "compare", str(tmp_path / "bad.json"), "9.9.9", "--matrix-dir", str(tmp_path), timeout=None, env=caller_env()
     )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 

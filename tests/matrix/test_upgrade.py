@@ -11,7 +11,6 @@ import copy
 import json
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -21,15 +20,15 @@ from packaging.version import Version
 from conformance.matrix import upgrade, upgrade_pages, upgrade_report
 from conformance.matrix.compare import load_side, side_from_data
 from conformance.specs import catalog
+from tests.harness import caller_env, cli
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
 RUNS = REPORTS / "runs"
 
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", *args], capture_output=True, text=True, check=False, cwd=cwd
-    )
+    """The command with the caller's environment as is and no time limit (offline: it reads files only)."""
+    return cli(*args, timeout=None, env=caller_env(), cwd=cwd)
 
 
 def _first_screen(text: str) -> list[str]:

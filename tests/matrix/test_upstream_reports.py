@@ -21,7 +21,7 @@ from conformance.expectations import all_deviations
 from conformance.local.home import SECRETS_FILE
 from conformance.matrix import databases
 from conformance.matrix.upstream import gather, read_matrix, report
-from tests.targets import REPO_ROOT, cli
+from tests.harness import REPO_ROOT, cli
 
 MATRIX = REPO_ROOT / "reports" / "compatibility.json"
 RUNS = MATRIX.parent / "runs"

@@ -29,7 +29,7 @@ from conformance.run.plugin import _summarize
 from conformance.tiers.properties.outcome import Failure, Outcome
 from conformance.tiers.properties.tier import Tier
 from conformance.verdict import Conclusion, Excuse, Verdict
-from tests.targets import cli
+from tests.harness import cli
 from tests.test_verdict_soft import FakeExpectations, FakeSession, FakeValidator, response
 
 pytestmark = pytest.mark.fast
@@ -357,7 +357,7 @@ def test_a_bad_fail_on_is_one_line_and_exit_2(how):
     if how == "flag":
         args += ["--fail-on", "server_error,5xx"]
     else:
-        from tests.targets import cli_env  # noqa: PLC0415
+        from tests.harness import cli_env  # noqa: PLC0415
 
         env = {**cli_env(), "AIRFLOW_CONFORMANCE_FAIL_ON": "5xx"}
     proc = cli(*args, timeout=60, env=env)

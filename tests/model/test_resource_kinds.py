@@ -11,14 +11,13 @@ answer to its create, and cleanup knows how to list and delete it.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from conformance.model import resources
+from tests.harness import caller_env, python_child
 
 pytestmark = pytest.mark.fast
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,10 +74,8 @@ FOLLOW_THE_PATH = textwrap.dedent("""
 
 
 def test_a_new_owned_kind_is_one_row_in_the_model():
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run(
-        [sys.executable, "-c", FOLLOW_THE_PATH], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
-    )
+    env = caller_env({"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+    done = python_child(FOLLOW_THE_PATH, timeout=120, env=env, cwd=ROOT)
     assert done.returncode == 0 and done.stdout.strip() == "followed", done.stderr[-3000:]
 
 

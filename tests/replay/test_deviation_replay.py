@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 
-from tests.targets import cli
+from tests.harness import cli
 
 
 def _verify(live, *ids: str) -> list[dict]:

@@ -12,7 +12,7 @@ import pytest
 import xmlschema
 
 from conformance.reporting.results import SCHEMA_VERSION, schema
-from tests.targets import cli
+from tests.harness import cli
 
 FILES = ("results.json", "junit.xml", "report.html", "summary.md")
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "junit.xsd"

@@ -12,7 +12,7 @@ from conformance.errors import ConfigError
 from conformance.expectations import access
 from conformance.options import RunOptions, parse_role_assignment, roles_from_env
 from conformance.run import identities
-from tests.targets import cli
+from tests.harness import cli
 
 SECRET = "Sup3r-Secret-Role-Value"
 

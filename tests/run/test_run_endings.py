@@ -15,14 +15,13 @@ import json
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from conformance.errors import ExitCode
-from tests.cli.test_bad_input import _env
+from tests.harness import cli_start, isolated_env, pytest_start
 from tests.stub_airflow import StubAirflow
 
 HELD = "/api/v2/config"  # asked by posture's test_config, the second of the tier's four checks
@@ -34,23 +33,19 @@ def stub():
         yield server
 
 
-def _start(tmp_path: Path, argv: list[str]) -> subprocess.Popen:
-    """The pytest route loads only the suite's plugin (`-p`, autoloading off): the same run, a faster start."""
-    return subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env=_env(tmp_path, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
-    )
+def _start(tmp_path: Path, route: str, stub: StubAirflow, reports: Path) -> subprocess.Popen:
+    """The run by `route` (`cli` or the pytest route), started in a child that sees none of the caller's settings.
+
+    The pytest route loads only the suite's plugin (`-p`, autoloading off): the same run, a faster start.
+    """
+    env = isolated_env(tmp_path, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    if route == "cli":
+        return cli_start(*_cli_args(stub, reports), env=env, cwd=tmp_path)
+    return pytest_start(*_pytest_route_args(stub, reports), plugin=True, env=env, cwd=tmp_path)
 
 
-def _cli(stub: StubAirflow, reports: Path) -> list[str]:
+def _cli_args(stub: StubAirflow, reports: Path) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "conformance",
         "run",
         "--target",
         stub.url,
@@ -65,15 +60,8 @@ def _cli(stub: StubAirflow, reports: Path) -> list[str]:
     ]
 
 
-def _pytest_route(stub: StubAirflow, reports: Path) -> list[str]:
+def _pytest_route_args(stub: StubAirflow, reports: Path) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "conformance.plugin",
         "--pyargs",
         "conformance.tiers.posture",
         "--airflow-target",
@@ -107,7 +95,7 @@ def _no_banner(out: str, err: str) -> None:
 )
 def test_an_interrupted_run_ends_with_one_line_its_reports_and_exit_3(tmp_path, stub, route, sig):
     reports = tmp_path / "reports"
-    proc = _start(tmp_path, (_cli if route == "cli" else _pytest_route)(stub, reports))
+    proc = _start(tmp_path, route, stub, reports)
     _wait_held(stub, proc)
     proc.send_signal(sig)
     time.sleep(0.5)  # the signal waits for the request in flight: answer it now
@@ -126,7 +114,7 @@ def test_an_interrupted_run_ends_with_one_line_its_reports_and_exit_3(tmp_path, 
 
 def test_reports_that_cannot_be_written_at_the_end_go_to_a_fallback_folder_exit_3(tmp_path, stub):
     reports = tmp_path / "reports"
-    proc = _start(tmp_path, _cli(stub, reports))
+    proc = _start(tmp_path, "cli", stub, reports)
     _wait_held(stub, proc)
     reports.rmdir()  # checked and created before the first request; now a file stands where it was
     reports.write_text("not a folder any more")
@@ -150,7 +138,7 @@ def test_reports_that_cannot_be_written_at_the_end_go_to_a_fallback_folder_exit_
 def test_a_target_that_dies_mid_run_leaves_results_marked_aborted_exit_3(tmp_path):
     reports = tmp_path / "reports"
     with StubAirflow(hold="/docs") as stub:  # the last check's request: it dies while answering it
-        proc = _start(tmp_path, _cli(stub, reports))
+        proc = _start(tmp_path, "cli", stub, reports)
         _wait_held(stub, proc)
         stub.stop()
         out, err = proc.communicate(timeout=120)

@@ -12,7 +12,7 @@ afterwards (read back again: gone).
 from __future__ import annotations
 
 from conformance.safety.cleanup import COLLECTIONS
-from tests import targets
+from tests import harness, targets
 from tests.faultproxy.mutation import Mutation, pretend_applied
 from tests.faultproxy.proxy import FaultProxy
 
@@ -57,7 +57,7 @@ def test_objects_a_delete_did_not_remove_are_reported_and_left_for_cleanup(live,
     assert ledger.exists(), "the ledger must stay for a later cleanup"
 
     # the real target: cleanup from the ledger deletes what is left, and reading back proves it
-    swept = targets.cli("cleanup", "--target", live.url, "--auth", live.auth_spec, "--run-id", run_id, timeout=300)
+    swept = harness.cli("cleanup", "--target", live.url, "--auth", live.auth_spec, "--run-id", run_id, timeout=300)
     assert swept.returncode == 0, swept.stderr[-2000:]
     direct = live.session()
     for problem in kept:

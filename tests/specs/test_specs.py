@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from conformance.specs import (
     specs_dir,
     to_dict,
 )
+from tests.harness import cli
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 LOCK = json.loads((SPECS / "lock.json").read_text())
@@ -62,10 +62,10 @@ def _isolated_cache(tmp_path, monkeypatch):
 
 
 def _cli(*args: str, env_cache: Path) -> subprocess.CompletedProcess:
-    script = Path(sys.executable).parent / "airflow-conformance"
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "conformance"]
+    """The installed `airflow-conformance` with a bare environment on purpose (only its cache and a system PATH:
+    no PYTHONPATH, no virtualenv on PATH, none of the caller's settings): the command a user types works alone."""
     env = {"AIRFLOW_CONFORMANCE_CACHE": str(env_cache), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=120, env=env, check=False)
+    return cli(*args, timeout=120, env=env, console_script=True)
 
 
 def _walk_keywords(node, path=()):

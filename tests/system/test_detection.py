@@ -35,7 +35,7 @@ import os
 
 import pytest
 
-from tests import targets
+from tests import harness, targets
 from tests.faultproxy.campaign import Campaign, only_named
 from tests.faultproxy.corpus import CLIENT_CORPUS, CLIENT_FIELD, CLIENT_VIA, CORPUS
 from tests.faultproxy.mutation import Mutation
@@ -178,7 +178,7 @@ def client_cases(campaign: Campaign, tmp_path_factory, pycache, scores):
     assert len(targets_hit) == len(set(targets_hit)), "two client cases target one operation: they cannot share a run"
     baseline = campaign.run_clean()
     out = tmp_path_factory.mktemp(f"client-detection-{version}")
-    env = targets.cli_env(pycache)
+    env = harness.cli_env(pycache)
     with FaultProxy(campaign.target.url, cases, credentials=campaign.target.credentials) as proxy:
         outcome = targets.run_suite(
             proxy.url, campaign.target.auth_spec, out / "report", keyword=targets.keyword_for(CLIENT_VIA), env=env

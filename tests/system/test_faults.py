@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import targets
+from tests import harness, targets
 from tests.faultproxy.mutation import Mutation, close_connection, delay, reply
 from tests.faultproxy.proxy import FaultProxy
 
@@ -162,7 +162,7 @@ def test_target_dying_mid_run_ends_with_errors_and_all_reports(airflow, tmp_path
     assert not wrongly_failed, f"a dead target is not a contract violation: {wrongly_failed}"
     assert any(e.status is None for e in proxy.log), "the proxy never dropped a connection"
 
-    swept = targets.cli(
+    swept = harness.cli(
         "cleanup",
         "--target",
         airflow.url,

@@ -28,7 +28,7 @@ import re
 
 import pytest
 
-from tests.targets import cli
+from tests.harness import cli
 
 EXAMPLES = os.environ.get("ACF_REPEAT_EXAMPLES", "5")
 DEFAULT_RUNS_ON = "3.3.2"  # the embedded default release; its full runs take about a minute each

@@ -8,16 +8,14 @@ of the run behind.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
+from tests.harness import caller_env, cli, cli_start
 from tests.snapshot import leftovers, seed, snapshot
-from tests.targets import cli
 from tests.tiers.properties.test_properties import assert_sandbox_coverage
 
 
@@ -116,12 +114,14 @@ def test_disruptive_run_deletes_the_users_roles_and_default_connections_it_creat
 
 def _start_run(live, report_dir, *extra: str) -> subprocess.Popen:
     args = list(extra) if "--only" in extra else ["--only", "scenarios", *extra]
-    return subprocess.Popen(
-        [sys.executable, "-m", "conformance", "run", "--target", live.url, "--report-dir", str(report_dir), *args],
-        env=dict(os.environ, AIRFLOW_CONFORMANCE_AUTH=live.auth_spec),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    return cli_start(
+        "run",
+        "--target",
+        live.url,
+        "--report-dir",
+        str(report_dir),
+        *args,
+        env=caller_env({"AIRFLOW_CONFORMANCE_AUTH": live.auth_spec}),
     )
 
 

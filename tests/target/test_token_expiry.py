@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import targets
+from tests import harness, targets
 from tests.faultproxy.mutation import Mutation, reply
 from tests.faultproxy.proxy import FaultProxy
 
@@ -105,7 +105,7 @@ def test_exec_token_is_renewed_before_it_expires(v3, tmp_path):
         command = " ".join(
             shlex.quote(a) for a in (sys.executable, str(script), proxy.url, v3.user, str(LIFETIME_S - 3))
         )
-        env = {**targets.cli_env(), "ACF_TEST_EXEC": f"exec:{command}", "ACF_TEST_PASSWORD": v3.password}
+        env = {**harness.cli_env(), "ACF_TEST_EXEC": f"exec:{command}", "ACF_TEST_PASSWORD": v3.password}
         outcome = targets.run_suite(
             proxy.url, "env:ACF_TEST_EXEC", tmp_path / "exec", only="scenarios", keyword=CHECKS, env=env
         )

@@ -20,7 +20,7 @@ import pytest
 from conformance.errors import ConfigError
 from conformance.target.auth import parse_auth
 from conformance.target.tokens import ExecAuth, jwt_expiry, parse_credential
-from tests import targets
+from tests import harness
 from tests.stub_airflow import StubAirflow
 
 
@@ -111,7 +111,7 @@ def test_exec_spec_shows_the_program_only():
 def test_run_with_a_failing_credential_command_exits_2_in_one_line(tmp_path):
     command = _command(tmp_path, "import sys; sys.exit(1)")
     with StubAirflow() as stub:
-        proc = targets.cli(
+        proc = harness.cli(
             "run",
             "--target",
             stub.url,

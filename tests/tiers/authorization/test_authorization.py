@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 
-from tests.targets import cli
+from tests.harness import cli
 
 ROLES = {"2.10.5": {"Admin", "Op", "User", "Viewer", "Public"}, "3.3.2": {"admin", "op", "user", "viewer"}}
 REPORTS = ("results.json", "junit.xml", "report.html", "summary.md")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 
+from tests.harness import cli
 from tests.snapshot import snapshot
-from tests.targets import cli
 
 EXAMPLES = "4"
 SEED = "20240101"
