@@ -79,15 +79,7 @@ def cli(
     prove the command users type works, not only the module.
     """
     env = dict(env or cli_env())
-    return subprocess.run(
-        [*_cli_command(console_script), *_secrets_to_env(args, env)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=cwd,
-        check=False,
-    )
+    return _run([*_cli_command(console_script), *_secrets_to_env(args, env)], env, cwd, timeout)
 
 
 def cli_start(
@@ -100,14 +92,7 @@ def cli_start(
     """`airflow-conformance ARGS...` started, not waited for: for tests that signal, read or outlive a run
     mid-way. The same environment rules as `cli`; text streams, piped unless told otherwise."""
     env = dict(env or cli_env())
-    return subprocess.Popen(
-        [*_cli_command(False), *_secrets_to_env(args, env)],
-        stdout=stdout,
-        stderr=stderr,
-        text=True,
-        env=env,
-        cwd=cwd,
-    )
+    return _start([*_cli_command(False), *_secrets_to_env(args, env)], env, cwd, stdout=stdout, stderr=stderr)
 
 
 def pytest_child(
@@ -124,15 +109,7 @@ def pytest_child(
     spares the other plugins' start-up. `env` defaults to `cli_env()`.
     """
     env = _pytest_env(plugin, env)
-    return subprocess.run(
-        _pytest_command(plugin, _secrets_to_env(args, env)),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=cwd,
-        check=False,
-    )
+    return _run(_pytest_command(plugin, _secrets_to_env(args, env)), env, cwd, timeout)
 
 
 def pytest_start(
@@ -143,14 +120,7 @@ def pytest_start(
 ) -> subprocess.Popen:
     """`pytest_child` started, not waited for (text streams, piped): for tests that signal a run mid-way."""
     env = _pytest_env(plugin, env)
-    return subprocess.Popen(
-        _pytest_command(plugin, _secrets_to_env(args, env)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=cwd,
-    )
+    return _start(_pytest_command(plugin, _secrets_to_env(args, env)), env, cwd)
 
 
 def python_child(
@@ -161,18 +131,28 @@ def python_child(
 ) -> subprocess.CompletedProcess:
     """`python -c CODE` run to its end (text, never raises): for what must happen in a fresh interpreter, such
     as a command added to the CLI or a model extended in place, without changing this process's modules."""
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(env or cli_env()),
-        cwd=cwd,
-        check=False,
-    )
+    return _run([sys.executable, "-c", code], dict(env or cli_env()), cwd, timeout)
 
 
 # ----------------------------------------------------------------- helpers
+
+
+def _run(
+    cmd: list[str], env: dict[str, str], cwd: Path | str | None, timeout: float | None
+) -> subprocess.CompletedProcess:
+    """Every run-to-its-end form: text, captured, never raises on an exit code."""
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd, check=False)
+
+
+def _start(
+    cmd: list[str],
+    env: dict[str, str],
+    cwd: Path | str | None,
+    stdout: _Stream = subprocess.PIPE,
+    stderr: _Stream = subprocess.PIPE,
+) -> subprocess.Popen:
+    """Every started form: text streams, piped unless told otherwise."""
+    return subprocess.Popen(cmd, stdout=stdout, stderr=stderr, text=True, env=env, cwd=cwd)
 
 
 def _cli_command(console_script: bool) -> list[str]:

@@ -20,6 +20,7 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 
 class StubAirflow:
@@ -35,6 +36,23 @@ class StubAirflow:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def run_args(self, reports: Path, *extra: str) -> list[str]:
+        """The CLI arguments of the run the stub is built for: posture only, no auth, no client, into `reports`."""
+        return [
+            "run",
+            "--target",
+            self.url,
+            "--auth",
+            "none",
+            "--client",
+            "none",
+            "--only",
+            "posture",
+            "--report-dir",
+            str(reports),
+            *extra,
+        ]
 
     @property
     def url(self) -> str:

@@ -42,6 +42,14 @@ class Expectations:
         """How this version's API spells things (field names, paths): data, so tests need no version branches."""
         return self._section("dialect")
 
+    def logical_date_field(self) -> str:
+        """What this version's API calls a run's logical date (`execution_date` on 2.x, `logical_date` on 3.x).
+
+        It also tells the scheduler's rule apart: a 2.x run has no `run_after` and is examined once its
+        execution date has passed.
+        """
+        return str(self.dialect().get("logical_date_field", "execution_date"))
+
     def default_page_limits(self) -> PageLimits:
         """Airflow's documented page limits for this version (what a target is judged by when nothing says otherwise)."""
         data = self._section("page_limits")

@@ -133,7 +133,7 @@ def _owned(ctx: CheckContext, param: str, names: dict[str, str], for_delete: boo
     so that deleting a run's task instance never leaves the shared run without one.
     """
     name = _fill(OWNED_PARAMS[param], names) + ("_del" if for_delete else "")
-    date_field = ctx.expectations.dialect().get("logical_date_field", "execution_date")
+    date_field = ctx.expectations.logical_date_field()
     if param == "dag_run_id":
         path, body = f"/dags/{PROBE_DAG_ID}/dagRuns", {"dag_run_id": name, date_field: unique_logical_date()}
     else:

@@ -66,28 +66,11 @@ def untouched(folder: Path) -> bool:
     return [p.name for p in folder.iterdir()] == ["results.json"] and (folder / "results.json").read_text() == EARLIER
 
 
-def run_args(stub: StubAirflow, reports: Path, *extra: str) -> list[str]:
-    return [
-        "run",
-        "--target",
-        stub.url,
-        "--auth",
-        "none",
-        "--client",
-        "none",
-        "--only",
-        "posture",
-        "--report-dir",
-        str(reports),
-        *extra,
-    ]
-
-
 # -- output locations: checked (created, written) before the first request ------------------------------
 
 
 def test_a_report_dir_that_cannot_be_created_is_exit_2_before_any_request(tmp_path, stub):
-    proc = conformance(tmp_path, *run_args(stub, Path("/etc/hostname/sub")))
+    proc = conformance(tmp_path, *stub.run_args(Path("/etc/hostname/sub")))
     assert proc.returncode == ExitCode.USAGE
     assert one_line(proc) == (
         "airflow-conformance: --report-dir /etc/hostname/sub: cannot create it or write in it "
@@ -98,7 +81,7 @@ def test_a_report_dir_that_cannot_be_created_is_exit_2_before_any_request(tmp_pa
 
 def test_a_report_dir_that_is_a_file_is_exit_2_before_any_request(tmp_path, stub):
     (tmp_path / "taken").write_text("a file, not a folder")
-    proc = conformance(tmp_path, *run_args(stub, tmp_path / "taken"))
+    proc = conformance(tmp_path, *stub.run_args(tmp_path / "taken"))
     assert proc.returncode == ExitCode.USAGE and "cannot create it or write in it (File exists)" in one_line(proc)
     assert stub.requests == []
 
@@ -107,7 +90,7 @@ def test_a_report_dir_that_is_a_file_is_exit_2_before_any_request(tmp_path, stub
 def test_a_read_only_report_dir_is_exit_2_before_any_request(tmp_path, stub, reports):
     reports.chmod(0o500)
     try:
-        proc = conformance(tmp_path, *run_args(stub, reports))
+        proc = conformance(tmp_path, *stub.run_args(reports))
     finally:
         reports.chmod(0o700)
     assert proc.returncode == ExitCode.USAGE and "(Permission denied)" in one_line(proc)
@@ -220,7 +203,7 @@ def test_a_flag_on_the_command_line_wins_over_its_empty_variable(tmp_path):
     ],
 )
 def test_a_malformed_k_is_exit_2_before_any_request_and_keeps_the_reports(tmp_path, stub, reports, keyword, why):
-    proc = conformance(tmp_path, *run_args(stub, reports, "-k", keyword))
+    proc = conformance(tmp_path, *stub.run_args(reports, "-k", keyword))
     assert proc.returncode == ExitCode.USAGE
     line = one_line(proc)
     assert line.startswith(f"airflow-conformance: -k {keyword!r}: ") and why in line
@@ -228,7 +211,7 @@ def test_a_malformed_k_is_exit_2_before_any_request_and_keeps_the_reports(tmp_pa
 
 
 def test_a_k_that_selects_nothing_is_exit_5_without_a_verdict_or_a_report(tmp_path, stub, reports):
-    proc = conformance(tmp_path, *run_args(stub, reports, "-k", "nothing_matches_this"))
+    proc = conformance(tmp_path, *stub.run_args(reports, "-k", "nothing_matches_this"))
     assert proc.returncode == ExitCode.SELECTED_NOTHING
     assert "Traceback" not in proc.stdout + proc.stderr and "verdict:" not in proc.stdout + proc.stderr
     last = proc.stderr.strip().splitlines()[-1]

@@ -40,24 +40,8 @@ def _start(tmp_path: Path, route: str, stub: StubAirflow, reports: Path) -> subp
     """
     env = isolated_env(tmp_path, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
     if route == "cli":
-        return cli_start(*_cli_args(stub, reports), env=env, cwd=tmp_path)
+        return cli_start(*stub.run_args(reports), env=env, cwd=tmp_path)
     return pytest_start(*_pytest_route_args(stub, reports), plugin=True, env=env, cwd=tmp_path)
-
-
-def _cli_args(stub: StubAirflow, reports: Path) -> list[str]:
-    return [
-        "run",
-        "--target",
-        stub.url,
-        "--auth",
-        "none",
-        "--client",
-        "none",
-        "--only",
-        "posture",
-        "--report-dir",
-        str(reports),
-    ]
 
 
 def _pytest_route_args(stub: StubAirflow, reports: Path) -> list[str]:

@@ -59,7 +59,7 @@ class Siblings:
     @property
     def inert(self) -> bool:
         """Whether the siblings stay as made: 3.x's are not started before tomorrow, 2.x's are run by the scheduler."""
-        return self.ctx.expectations.dialect().get("logical_date_field", "execution_date") == "logical_date"
+        return self.ctx.expectations.logical_date_field() == "logical_date"
 
     def make(self) -> bool:
         if self.earlier and self.later:
@@ -74,7 +74,7 @@ class Siblings:
         if self.logical is None:
             self.why = f"the probe run's logical date could not be read (GET answered {run.status_code})"
             return False
-        field = self.ctx.expectations.dialect().get("logical_date_field", "execution_date")
+        field = self.ctx.expectations.logical_date_field()
         for name, delta in (("earlier", -SIBLING_GAP), ("later", SIBLING_GAP)):
             run_id = f"{self.ctx.prefix}eff_{name}"
             body = {field: (self.logical + delta).isoformat(), "dag_run_id": run_id, "conf": {"acf": name}}

@@ -36,7 +36,7 @@ class ProbeRun:
             self.why = "the probe DAGs are not deployed"
             return
         set_paused(self.api, PROBE_DAG_ID, False)  # the run's cleanup puts the pause state back as it found it
-        field = self.ctx.expectations.dialect().get("logical_date_field", "execution_date")
+        field = self.ctx.expectations.logical_date_field()
         wanted = f"{self.ctx.prefix}eff_run"
         resp = self.api.call(
             "POST",
@@ -331,7 +331,7 @@ class ProbeRun:
         later = datetime.now(timezone.utc) + timedelta(days=1)  # 3.x: a run is not started before its run_after
         # 2.x has no run_after: a logical date a day ahead keeps its scheduler off the run (it examines only
         # `execution_date <= now`), so deleting it right after cannot race the scheduler
-        two = self.ctx.expectations.dialect().get("logical_date_field", "execution_date") == "execution_date"
+        two = self.ctx.expectations.logical_date_field() == "execution_date"
         logical = later if two else instant(unique_logical_date())
         assert logical is not None
         return {
