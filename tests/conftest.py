@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.harness import cli_env
+from tests.live_groups import make_scheduler, target_of
+from tests.summary import collect_worker_lines, kept_lines
 from tests.targets import VERSIONS, Target, TargetPool
 
 
@@ -80,6 +82,11 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if AIRFLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.airflow)
+            if target_of(item.nodeid) is None:
+                raise pytest.UsageError(
+                    f"{item.nodeid} reaches a shared target but no parameter names its version: give its target "
+                    "fixture or the test a version parameter (tests/live_groups.py)"
+                )
 
 
 def _selects_live_tests(config: pytest.Config) -> bool:
@@ -105,9 +112,31 @@ def _selects_live_tests(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook (the test extra installs it)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """`-n auto` (pyproject's addopts) runs the fast layer on every CPU, and the live layer in this process alone:
-    its tests share two real Airflows and start, stop and restart them, one module after another."""
-    return 0 if _selects_live_tests(config) else None
+    """`-n auto` (pyproject's addopts) runs the fast layer on every CPU, and the live layer in one worker per shared
+    target: a target's tests start, stop and restart it one module after another, as in a serial run, while the
+    other target's tests run beside them (most of a live test's time is waiting on a scheduler). `-n 0` runs
+    the live layer in this process alone."""
+    return len(VERSIONS) if _selects_live_tests(config) else None
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """The live layer's workers each run one target's tests (tests/live_groups.py); the fast layer's, any test."""
+    return make_scheduler(config, log) if _selects_live_tests(config) else None
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
+def pytest_testnodedown(node, error) -> None:
+    collect_worker_lines(node.config, getattr(node, "workeroutput", {}))
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """The lines test modules kept for the end (tests/summary.py), from this process and every worker."""
+    lines = kept_lines(config)
+    if lines:
+        terminalreporter.section("kept for the end")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="module")

@@ -50,11 +50,11 @@ def _result(outcome) -> dict:
     return next(r for r in outcome.results["results"] if r["id"] == CHECK)
 
 
-@pytest.fixture(scope="module")
-def live(targets):
+@pytest.fixture(scope="module", params=["2.10.5"])  # the parameter names its target (tests/live_groups.py)
+def live(request, targets):
     """2.10.5 only: the wait is the same code on both generations (the 3.x health path: tests/target/test_health.py),
     and each run here waits STALE_FOR_S on purpose."""
-    return targets.get("2.10.5")
+    return targets.get(request.param)
 
 
 def test_a_wait_gives_up_when_health_says_the_scheduler_is_down(live, tmp_path):

@@ -37,6 +37,7 @@ import pytest
 from tests import targets
 from tests.faultproxy.campaign import Campaign, only_named
 from tests.faultproxy.crashes import CHECK, Crash, control_for, crashes, triggered, untriggered
+from tests.summary import summary_line
 
 pytestmark = [pytest.mark.slow]
 
@@ -76,9 +77,7 @@ def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     lines = [
         f"{label}:\n" + "\n".join(f"  {op}: {row}" for op, row in sorted(rows.items())) for label, rows in board.items()
     ]
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print("\n" + "\n".join(lines) + f"\nwritten to {path}")
+    summary_line(request.config, "\n".join(lines) + f"\nwritten to {path}")
 
 
 @pytest.fixture(scope="module")

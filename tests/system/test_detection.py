@@ -40,6 +40,7 @@ from tests.faultproxy.campaign import Campaign, only_named
 from tests.faultproxy.corpus import CLIENT_CORPUS, CLIENT_FIELD, CLIENT_VIA, CORPUS
 from tests.faultproxy.mutation import Mutation
 from tests.faultproxy.proxy import FaultProxy
+from tests.summary import summary_line
 
 pytestmark = [pytest.mark.slow]
 
@@ -64,9 +65,7 @@ def scores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         f"({s['runs']} runs, {s['duration_s']:.0f} s)" + (f"; missed: {', '.join(s['missed'])}" if s["missed"] else "")
         for v, s in board.items()
     ]
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print("\n" + "\n".join(lines) + f"\ndetection score written to {path}")
+    summary_line(request.config, "\n".join(lines) + f"\ndetection score written to {path}")
 
 
 def selected(corpus: list[Mutation]) -> list[Mutation]:

@@ -148,8 +148,9 @@ def test_same_seed_same_verdicts(live, runs):
 DEFAULT_RUN_SEEDS = (SAME_SEED, "13")
 
 
-def test_runs_with_different_seeds_agree(targets, runs):
-    live = targets.get(DEFAULT_RUNS_ON)
+@pytest.mark.parametrize("version", [DEFAULT_RUNS_ON])  # the target (tests/live_groups.py), whose runs `runs` keeps
+def test_runs_with_different_seeds_agree(targets, runs, version):
+    live = targets.get(version)
     made = [runs(live, seed, SEEDED_TIERS) for seed in DEFAULT_RUN_SEEDS]
     assert len({r["seed"] for r in made}) == len(DEFAULT_RUN_SEEDS), "different seeds"
     for r in made:  # the verdict is its own results' (a failed result, and only that, makes it not conformant)

@@ -73,9 +73,9 @@ print(json.dumps({"token": token, "expires_in": float(sys.argv[3])}))
 """
 
 
-@pytest.fixture(scope="module")
-def v3(targets):
-    return targets.get("3.3.2")
+@pytest.fixture(scope="module", params=["3.3.2"])  # the parameter names its target (tests/live_groups.py)
+def v3(request, targets):
+    return targets.get(request.param)
 
 
 def _leaked(outcome, report: Path, password: str) -> list[str]:

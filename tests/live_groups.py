@@ -1,0 +1,39 @@
+"""Which worker of the live layer runs a test: one worker per shared target.
+
+Most of a live test's time is spent waiting on a real Airflow's scheduler, so the live layer runs the 2.10.5
+target's tests in one pytest-xdist worker and the 3.3.2 target's in another, at the same time. Within a worker
+a target's tests keep the order of a serial run: a test that snapshots its target, restarts it or counts its
+runs never sees another test's work on it. A test names its target by a version parameter (of `live`,
+`airflow`, `version`, ...), which its node id shows (`test_x[2.10.5-...]`); a test without one (its own `up`
+of a release, a release's venv) runs with the rest of its module.
+
+The grouping is read off node ids, which is all the xdist controller sees (it does not collect): the scheduler
+needs no marker and no support from the workers.
+"""
+
+from __future__ import annotations
+
+from tests.targets import VERSIONS
+
+
+def target_of(nodeid: str) -> str | None:
+    """The shared target a test's parameters name (a whole `-`-separated part of its id), if any."""
+    _, _, params = nodeid.rpartition("::")[2].partition("[")
+    parts = params.removesuffix("]").split("-")
+    return next((version for version in VERSIONS if version in parts), None)
+
+
+def group_of(nodeid: str) -> str:
+    """The worker group of a live test: its target, else its module."""
+    return target_of(nodeid) or nodeid.split("::")[0]
+
+
+def make_scheduler(config, log):
+    """pytest-xdist's scope scheduler with the groups of `group_of` as its scopes (largest first: one per worker)."""
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415 - only with pytest-xdist, the test extra
+
+    class TargetScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return TargetScheduling(config, log)
