@@ -22,6 +22,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+POLL_S = 0.02  # how often the serving loop checks whether it was stopped
+
 
 class StubAirflow:
     """A recording Airflow 3.3.2 look-alike on 127.0.0.1 (a free port); use it as a context manager."""
@@ -35,7 +37,8 @@ class StubAirflow:
         self._dead = False
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # stop() waits for the serving loop to look up: every POLL_S, not the default 0.5 s
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_S,), daemon=True)
 
     def run_args(self, reports: Path, *extra: str) -> list[str]:
         """The CLI arguments of the run the stub is built for: posture only, no auth, no client, into `reports`."""

@@ -11,6 +11,7 @@ folders: tests/safety/ for conformance/safety/, and so on (tests/system/ aside).
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "conformance"
@@ -49,10 +50,16 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """A module of the package, parsed once: parsing all of it takes a second or more, and four tests read it."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _imports(path: Path, known: set[str]) -> set[str]:
     """The package modules `path` imports (a `from x import name` of a submodule counts as that submodule)."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == "conformance"}
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "conformance":
@@ -61,7 +68,9 @@ def _imports(path: Path, known: set[str]) -> set[str]:
     return {m for m in found if m in known}
 
 
+@functools.cache
 def _graph() -> dict[str, set[str]]:
+    """Which package modules each module imports (built once; the tests only read it)."""
     files = {_module_name(p): p for p in PACKAGE.rglob("*.py") if DAG_FILES not in p.parents}
     return {name: _imports(path, set(files)) - {name} for name, path in files.items()}
 
@@ -147,7 +156,7 @@ def test_no_function_in_the_package_holds_more_than_sixty_statements():
     for path in PACKAGE.rglob("*.py"):
         if DAG_FILES in path.parents:
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_tree(path)):
             if (
                 isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                 and _statements(node) > MAX_FUNCTION_STATEMENTS

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 import threading
+from typing import TYPE_CHECKING
 
 import requests
-from openapi_core import OpenAPI
-from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+if TYPE_CHECKING:  # imported when the first response is validated: openapi-core takes ~0.5 s to import
+    from openapi_core import OpenAPI
 
 _NULL_ONLY = {"type": "string", "nullable": True, "enum": [None]}
 
@@ -124,6 +126,8 @@ class ResponseValidator:
     def api(self) -> OpenAPI:
         with self._lock:
             if self._api is None:  # building the validator is slow; only pay for it when used
+                from openapi_core import OpenAPI  # noqa: PLC0415
+
                 self._api = OpenAPI.from_dict(self._spec)
             return self._api
 
@@ -139,6 +143,8 @@ class ResponseValidator:
 
     def _validate(self, response: requests.Response) -> BaseException | None:
         """What openapi-core raised for the response (None when it conforms)."""
+        from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse  # noqa: PLC0415
+
         try:
             self.api.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
         except Exception as exc:  # noqa: BLE001 - openapi-core raises a family of validation errors

@@ -1,16 +1,20 @@
 """The `airflow-conformance` command line.
 
 Each sub-command lives in its own module; this package only assembles them
-and turns the suite's exceptions into the exit codes promised in the README
-(2 for usage/configuration problems, 3 when the suite cannot finish: that
-includes Ctrl-C or SIGTERM at any moment, provisioning and installs too).
+(importing a module when its command is first asked for) and turns the
+suite's exceptions into the exit codes promised in the README (2 for
+usage/configuration problems, 3 when the suite cannot finish: that includes
+Ctrl-C or SIGTERM at any moment, provisioning and installs too).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import signal
 import sys
 import threading
+from collections.abc import Iterator, MutableMapping
 
 import click
 
@@ -77,32 +81,86 @@ def main() -> None:
     """Check that an Apache Airflow deployment honours the REST API contract of its version."""
 
 
-def _register() -> None:
-    """Attach sub-commands; each module owns one area of the CLI."""
-    from conformance.cli import catalog, cleanup, clients, compare, deviations, local, matrix, run, specs  # noqa: PLC0415
+# Every sub-command: its name -> the module and attribute that define it. A module is imported only when its
+# command is asked for (invoked, or listed by the group's --help): each brings its own dependencies (pytest,
+# schemathesis, requests, ...), and a command that needs none of them should not wait for them.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "cleanup": ("conformance.cli.cleanup", "cleanup"),
+    "clients": ("conformance.cli.clients", "clients"),
+    "compare": ("conformance.cli.compare", "compare"),
+    "deviations": ("conformance.cli.deviations", "deviations"),
+    "down": ("conformance.cli.local", "down"),
+    "list": ("conformance.cli.catalog", "list_checks"),
+    "matrix": ("conformance.cli.matrix", "matrix"),
+    "probe-dags": ("conformance.cli.local", "probe_dags"),
+    "report": ("conformance.cli.report", "report"),
+    "run": ("conformance.cli.run", "run"),
+    "specs": ("conformance.cli.specs", "specs"),
+    "status": ("conformance.cli.local", "status"),
+    "up": ("conformance.cli.local", "up"),
+    "upgrade": ("conformance.cli.upgrade", "upgrade"),
+}
+# the commands that run something against a target or a release take every flag from the environment too
+# (a path: a command, then the sub-command of its group)
+FLAGS_FROM_ENV = (("run",), ("matrix",), ("cleanup",), ("up",), ("deviations", "verify"))
+
+
+def _prepared(name: str, command: click.Command) -> click.Command:
+    """A sub-command as the group serves it: flags from the environment where promised, empty values refused
+    (after flags_from_env: it refuses the variables those flags read, when empty), exit codes at its foot."""
     from conformance.cli.blanks import refuse_empty_inputs  # noqa: PLC0415
     from conformance.cli.common import flags_from_env  # noqa: PLC0415
     from conformance.cli.exit_codes import add_epilogs  # noqa: PLC0415
-    from conformance.cli.report import report  # noqa: PLC0415
-    from conformance.cli.upgrade import upgrade  # noqa: PLC0415
 
-    for cmd in local.COMMANDS:
-        main.add_command(cmd)
-    main.add_command(run.run)
-    main.add_command(catalog.list_checks)
-    main.add_command(cleanup.cleanup)
-    main.add_command(matrix.matrix)
-    main.add_command(compare.compare)
-    main.add_command(upgrade)
-    main.add_command(report)
-    main.add_command(specs.specs)
-    main.add_command(deviations.deviations)
-    main.add_command(clients.clients)
-    # the commands that run something against a target or a release take every flag from the environment too
-    for cmd in (run.run, matrix.matrix, cleanup.cleanup, local.up, deviations.verify_cmd):
-        flags_from_env(cmd)
-    refuse_empty_inputs(main)  # after flags_from_env: it refuses the variables those flags read, when empty
-    add_epilogs(main)
+    for first, *rest in FLAGS_FROM_ENV:
+        if first == name:
+            flags_from_env(functools.reduce(_sub_command, rest, command))
+    refuse_empty_inputs(command)
+    add_epilogs(command)
+    return command
+
+
+def _sub_command(group: click.Command, name: str) -> click.Command:
+    return group.commands[name]  # type: ignore[attr-defined]
+
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """The group's `commands`: every name of SUBCOMMANDS from the start (so --help and a typo's message know
+    them all), each command imported and prepared on first access; a command added later is kept as given."""
+
+    def __init__(self, where: dict[str, tuple[str, str]]) -> None:
+        self._where = dict(where)
+        self._ready: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._ready:
+            module, attribute = self._where[name]  # KeyError for an unknown name, as a dict gives
+            self._ready[name] = _prepared(name, getattr(importlib.import_module(module), attribute))
+        return self._ready[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._where.pop(name, None)
+        self._ready[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if self._where.pop(name, None) is None:
+            del self._ready[name]
+        else:
+            self._ready.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._where, *self._ready]))
+
+    def __len__(self) -> int:
+        return len(set(self._where) | set(self._ready))
+
+
+def _register() -> None:
+    """Attach the sub-commands, lazily; each module owns one area of the CLI."""
+    from conformance.cli.blanks import refuse_empty_inputs  # noqa: PLC0415
+
+    refuse_empty_inputs(main)  # the group's own check (the cache folder's variable), before any sub-command's
+    main.commands = LazyCommands(SUBCOMMANDS)
 
 
 _register()

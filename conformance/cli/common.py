@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import click
 
+from conformance.local.target import DATABASES
 from conformance.options import (
     DEFAULT_FAIL_ON,
     DEFAULT_REQUEST_TIMEOUT,
@@ -165,6 +166,25 @@ def transport_flags(command):
 def transport_settings(header=(), tls_verify=True, cacert=None, request_timeout=DEFAULT_REQUEST_TIMEOUT) -> dict:
     """The RunOptions fields of the transport flags."""
     return {"headers": tuple(header), "tls_verify": tls_verify, "cacert": cacert, "request_timeout": request_timeout}
+
+
+def database_option(help_text: str, default: str | None = "sqlite"):
+    """--database sqlite|postgres (env AIRFLOW_CONFORMANCE_DATABASE), shared by up, down, run and matrix.
+
+    `default=None` is for commands that act on a target already running (run, down): without the
+    flag they find the release's running target, so `up --database postgres` then `run --local V`
+    reaches the PostgreSQL target instead of starting a second one on SQLite.
+    """
+    return click.option(
+        "--database",
+        "database",
+        type=click.Choice(DATABASES),
+        default=default,
+        show_default=default is not None,
+        envvar=env_name("database"),
+        show_envvar=True,
+        help=help_text,
+    )
 
 
 def parse_roles(ctx, param, values) -> dict[str, str]:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from conformance.cli.common import echo_err, exclusive, transport_flags, transport_settings
-from conformance.cli.local import database_option
+from conformance.cli.common import database_option, echo_err, exclusive, transport_flags, transport_settings
 from conformance.errors import ConfigError
 from conformance.options import RunOptions
 

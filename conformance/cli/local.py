@@ -13,12 +13,12 @@ from pathlib import Path
 import click
 import requests
 
+from conformance.cli.common import database_option
 from conformance.errors import ConfigError, ExitCode
 from conformance.local import instance
 from conformance.local.home import SECRETS_FILE
-from conformance.local.target import DATABASE_LABELS, DATABASES, LocalTarget
+from conformance.local.target import DATABASE_LABELS, LocalTarget
 from conformance.local.versions import NEWEST, resolve, supported
-from conformance.options import env_name
 from conformance.probes import dags as probe_dag_files
 from conformance.target import health
 
@@ -63,25 +63,6 @@ def _database_text(target: LocalTarget) -> str:
     label = DATABASE_LABELS.get(target.database, target.database)
     port = (target.db_server or {}).get("port")
     return f"{label} on 127.0.0.1:{port}" if port else label
-
-
-def database_option(help_text: str, default: str | None = "sqlite"):
-    """--database sqlite|postgres (env AIRFLOW_CONFORMANCE_DATABASE), shared by up, down, run and matrix.
-
-    `default=None` is for commands that act on a target already running (run, down): without the
-    flag they find the release's running target, so `up --database postgres` then `run --local V`
-    reaches the PostgreSQL target instead of starting a second one on SQLite.
-    """
-    return click.option(
-        "--database",
-        "database",
-        type=click.Choice(DATABASES),
-        default=default,
-        show_default=default is not None,
-        envvar=env_name("database"),
-        show_envvar=True,
-        help=help_text,
-    )
 
 
 def running_database(version: str, database: str | None) -> str:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from conformance.cli.common import echo_err, exclusive, parse_only, transport_flags
-from conformance.cli.local import database_option
+from conformance.cli.common import database_option, echo_err, exclusive, parse_only, transport_flags
 from conformance.options import DEFAULT_MAX_EXAMPLES, PROFILES, env_name
 
 # The property tier's time per release (--time-budget). The whole matrix, 16 minors with every tier, must fit in

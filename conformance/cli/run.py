@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
-import pytest
 
 from conformance.cli.common import (
     check_fail_on,
     check_page_limits,
+    database_option,
     echo_err,
     exclusive,
     parse_only,
@@ -18,19 +18,21 @@ from conformance.cli.common import (
     transport_settings,
 )
 from conformance.cli.exit_codes import RUN_EPILOG
-from conformance.cli.local import database_option, running_database
 from conformance.clients import versions as client_versions
 from conformance.errors import ConfigError, ExitCode, SelectedNothing
 from conformance.options import DEFAULT_FAIL_ON, DEFAULT_MAX_EXAMPLES, DEFAULT_REPORT_DIR, KINDS, PROFILES, RunOptions
-from conformance.run import preflight
 
 
 def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
     """Connect (exit 2 on any configuration problem), then drive pytest with the run handed over as a plugin."""
     from conformance.run import context as runtime  # noqa: PLC0415
-    from conformance.run.plugin import ConformanceRun  # noqa: PLC0415
 
     ctx = runtime.build(options)  # ConfigError -> one line, exit 2 (handled by the CLI group)
+    # only now: a run refused for its input or its target (one line, at once) needs neither pytest nor the plugin
+    import pytest  # noqa: PLC0415
+
+    from conformance.run.plugin import ConformanceRun  # noqa: PLC0415
+
     echo_err(
         f"target {ctx.target.url}: Airflow {ctx.target.airflow_version} (API {ctx.target.api}), "
         f"reference spec {ctx.spec_version}, auth {ctx.target.auth.redacted}, profile {options.profile}, "
@@ -245,10 +247,13 @@ def run(
         **transport_settings(**transport),
     )
     client_versions.parse(options.client)  # a malformed --client is exit 2 before anything is provisioned
+    from conformance.run import preflight  # noqa: PLC0415 - it brings requests, which a refused flag never needs
+
     preflight.check(options)  # -k, the URL, the folders written: exit 2 before any request or provisioning
     if url:
         options.database = database
         return run_suite(options)
+    from conformance.cli.local import running_database  # noqa: PLC0415
     from conformance.local import instance, versions  # noqa: PLC0415
 
     version = local_version or versions.NEWEST

@@ -367,12 +367,14 @@ def _target_gone(ctx: RunContext) -> str:
     """Non-empty when the target stopped answering during the run (the run cannot be finished: exit 3)."""
     import requests  # noqa: PLC0415
 
-    for _ in range(3):
+    for attempt in range(3):
+        if attempt:  # a second apart: a restarting API server gets its moment; after the last, nothing to wait for
+            time.sleep(1)
         try:
             ctx.session.call("GET", "/version", timeout=10)
             return ""
         except requests.RequestException:
-            time.sleep(1)
+            pass
     return f"the target {ctx.target.url} stopped answering during the run"
 
 

@@ -127,7 +127,7 @@ def test_not_airflow_is_exit_2():
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotAirflow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()  # shutdown() within 0.02 s
     try:
         proc = cli("run", "--target", f"http://127.0.0.1:{server.server_port}", "--auth", "none", timeout=60)
     finally:

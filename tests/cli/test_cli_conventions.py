@@ -8,7 +8,9 @@ against a real target are in test_cli.py.
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import signal
 import socket
 import subprocess
@@ -19,7 +21,8 @@ import click
 import pytest
 import yaml
 
-from conformance.cli import main
+import conformance.cli as cli_package
+from conformance.cli import SUBCOMMANDS, main
 from conformance.cli.common import NOT_FROM_ENV
 from conformance.options import env_name
 from conformance.plugin import XDIST, pytest_addoption
@@ -186,6 +189,36 @@ def test_a_defect_of_the_suite_is_one_line_exit_3_with_the_traceback_kept(tmp_pa
     assert line.startswith("airflow-conformance: internal error RuntimeError; details in ")
     kept = Path(line.rsplit(" ", 1)[1])
     assert "RuntimeError: a defect" in kept.read_text() and kept.stat().st_mode & 0o077 == 0
+
+
+def test_every_sub_command_is_served_under_the_name_it_is_listed_by():
+    """The group lists SUBCOMMANDS without importing them: each must load as the command of that name, and every
+    command a module of the package defines at the top level must be among them (or be a group's)."""
+    assert {name: main.commands[name].name for name in SUBCOMMANDS} == {name: name for name in SUBCOMMANDS}
+    modules = {f"conformance.cli.{m.name}" for m in pkgutil.iter_modules(cli_package.__path__)}
+    defined = {
+        id(cmd): cmd.name
+        for module in map(importlib.import_module, modules)
+        for cmd in vars(module).values()
+        if isinstance(cmd, click.Command)
+    }
+    served = {id(main.commands[name]) for name in SUBCOMMANDS}
+    nested = {id(sub) for name in SUBCOMMANDS for sub in getattr(main.commands[name], "commands", {}).values()}
+    assert [name for key, name in defined.items() if key not in served | nested] == []
+
+
+def test_the_command_starts_without_the_modules_of_its_sub_commands():
+    """A child of the suite starts in a fraction of a second: the group imports no sub-command's module (nor
+    what they bring: pytest, requests, schemathesis) until one is invoked."""
+    code = (
+        "import sys\n"
+        "import conformance.cli\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pytest', 'requests', 'schemathesis', 'hypothesis', 'openapi_core') or m in sys.argv[1:])))\n"
+    )
+    modules = sorted({module for module, _ in SUBCOMMANDS.values()})
+    proc = python_child(code.replace("sys.argv[1:]", repr(tuple(modules))), timeout=60)
+    assert proc.returncode == 0 and proc.stdout.split() == [], proc.stdout + proc.stderr
 
 
 def test_a_corrupt_run_is_one_line_exit_2_for_matrix_rebuild(tmp_path):

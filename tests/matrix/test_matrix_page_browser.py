@@ -16,12 +16,13 @@ import json
 import re
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from conformance.matrix import areas, build, page
-from tests.browser import PAST_RIGHT_EDGE
+from tests.browser import PAST_RIGHT_EDGE, Page
 
 WIDE, PHONE, TALL = 1366, 400, 800
 MAX_HEIGHT = 15_000  # px at 1366 wide, groups and details closed (issue #24)
@@ -55,44 +56,56 @@ def _open(browser, matrix, width):
     return browser.open(matrix["uri"], width, TALL)
 
 
-def test_height_at_1366_nothing_past_the_right_edge_and_screenshots(browser, matrix, shots):
+@pytest.fixture(scope="module")
+def read_only(browser, matrix) -> Iterator[Callable[..., Page]]:
+    """`read_only(width, unfolded=False)`: the page at that width as opened, or with every group and detail open,
+    opened once for all the tests that only read it. The page is 2.6 MB: opening it takes a second or two and laying
+    it out unfolded several more, while reading it (measures, screenshots, computed styles) changes nothing."""
+    pages: dict[tuple[int, bool], Page] = {}
+
+    def view(width: int, unfolded: bool = False) -> Page:
+        if (width, unfolded) not in pages:
+            pages[width, unfolded] = _open(browser, matrix, width)
+            if unfolded:
+                pages[width, unfolded].js(OPEN_ALL)
+        return pages[width, unfolded]
+
+    yield view
+    for opened in pages.values():
+        opened.close()
+
+
+def test_height_at_1366_nothing_past_the_right_edge_and_screenshots(read_only, shots):
     for width in (WIDE, PHONE):
-        view = _open(browser, matrix, width)
-        try:
-            height = view.js("document.documentElement.scrollHeight")
-            view.screenshot(shots / f"matrix-{width}.png", max_height=6000)
-            if width == WIDE:
-                assert height <= MAX_HEIGHT, f"{height} px tall at {WIDE} px with every group closed"
-            for state in ("as opened", "every group and detail open"):
-                assert view.js("document.documentElement.scrollWidth") <= width, state
-                assert view.js(PAST_RIGHT_EDGE) == [], state
-                if width == PHONE:  # on a phone the grids do not scroll sideways either: nothing at all sticks out
-                    assert view.js(ANY_PAST_RIGHT_EDGE) == [], state
-                view.js(OPEN_ALL)
-        finally:
-            view.close()
+        opened = read_only(width)
+        height = opened.js("document.documentElement.scrollHeight")
+        opened.screenshot(shots / f"matrix-{width}.png", max_height=6000)
+        if width == WIDE:
+            assert height <= MAX_HEIGHT, f"{height} px tall at {WIDE} px with every group closed"
+        for state, view in (("as opened", opened), ("every group and detail open", read_only(width, unfolded=True))):
+            assert view.js("document.documentElement.scrollWidth") <= width, state
+            assert view.js(PAST_RIGHT_EDGE) == [], state
+            if width == PHONE:  # on a phone the grids do not scroll sideways either: nothing at all sticks out
+                assert view.js(ANY_PAST_RIGHT_EDGE) == [], state
 
 
-def test_groups_start_closed_and_count_their_rows(browser, matrix):
+def test_groups_start_closed_and_count_their_rows(read_only, matrix):
     """Every group opens closed, says how many rows it holds, and holds the checks of its API area."""
     doc = matrix["doc"]
     expected: dict[str, int] = {}
     for cid, row in doc["checks"].items():
         area = areas.check_area(cid, row.get("operations") or [], doc.get("areas") or {})
         expected[area] = expected.get(area, 0) + 1
-    view = _open(browser, matrix, WIDE)
-    try:
-        shown_rows = view.js(f"Array.from(document.querySelectorAll('tr.row')).filter({SHOWN}).length")
-        clients = len(doc.get("clients") or {})  # the clients grid has no groups: its rows show
-        assert shown_rows == clients
-        groups = view.js("""Array.from(document.querySelectorAll('#checks-matrix tbody.group')).map(function (g) {
-          return [g.querySelector('.area').textContent, g.querySelector('.count').textContent,
-                  g.querySelectorAll('tr.row').length, g.querySelector('button').getAttribute('aria-expanded')]; })""")
-        assert {area: rows for area, _, rows, _ in groups} == expected
-        for area, count, rows, expanded in groups:
-            assert int(count.split()[0]) == rows and expanded == "false", (area, count)
-    finally:
-        view.close()
+    view = read_only(WIDE)
+    shown_rows = view.js(f"Array.from(document.querySelectorAll('tr.row')).filter({SHOWN}).length")
+    clients = len(doc.get("clients") or {})  # the clients grid has no groups: its rows show
+    assert shown_rows == clients
+    groups = view.js("""Array.from(document.querySelectorAll('#checks-matrix tbody.group')).map(function (g) {
+      return [g.querySelector('.area').textContent, g.querySelector('.count').textContent,
+              g.querySelectorAll('tr.row').length, g.querySelector('button').getAttribute('aria-expanded')]; })""")
+    assert {area: rows for area, _, rows, _ in groups} == expected
+    for area, count, rows, expanded in groups:
+        assert int(count.split()[0]) == rows and expanded == "false", (area, count)
 
 
 def test_headers_stay_in_view_while_the_grid_scrolls(browser, matrix, shots):
@@ -134,17 +147,13 @@ def test_headers_stay_in_view_while_the_grid_scrolls(browser, matrix, shots):
         view.close()
 
 
-def test_badges_stay_inside_their_cells(browser, matrix):
-    view = _open(browser, matrix, WIDE)
-    try:
-        view.js(OPEN_ALL)
-        outside = view.js("""Array.from(document.querySelectorAll('.mx td .badge')).filter(function (b) {
-          var r = b.getBoundingClientRect(), c = b.closest('td').getBoundingClientRect();
-          return r.width > 0 && (r.right > c.right + 0.5 || r.left < c.left - 0.5); }).slice(0, 5).map(function (b) {
-          return b.closest('td').getAttribute('data-label') + ': ' + b.textContent; })""")
-        assert outside == []
-    finally:
-        view.close()
+def test_badges_stay_inside_their_cells(read_only):
+    view = read_only(WIDE, unfolded=True)
+    outside = view.js("""Array.from(document.querySelectorAll('.mx td .badge')).filter(function (b) {
+      var r = b.getBoundingClientRect(), c = b.closest('td').getBoundingClientRect();
+      return r.width > 0 && (r.right > c.right + 0.5 || r.left < c.left - 0.5); }).slice(0, 5).map(function (b) {
+      return b.closest('td').getAttribute('data-label') + ': ' + b.textContent; })""")
+    assert outside == []
 
 
 CONTRAST = """(function () {
@@ -168,38 +177,29 @@ CONTRAST = """(function () {
 
 
 @pytest.mark.parametrize("width", (WIDE, PHONE))
-def test_text_meets_wcag_aa_contrast(browser, matrix, width):
-    view = _open(browser, matrix, width)
-    try:
-        view.js(OPEN_ALL)
-        assert view.js(CONTRAST) == []
-    finally:
-        view.close()
+def test_text_meets_wcag_aa_contrast(read_only, width):
+    assert read_only(width, unfolded=True).js(CONTRAST) == []
 
 
 def _words(text: str) -> str:
     return " ".join(re.findall(r"[\w./]+", text.lower()))
 
 
-def test_every_tooltip_and_folded_message_is_reachable_by_keyboard(browser, matrix):
-    view = _open(browser, matrix, WIDE)
-    try:
-        # a tooltip's text (title attribute, SVG <title>) must also be text a keyboard reaches: on the page once
-        # every group and fold is open (both open with Enter, below), or the accessible name of its figure
-        view.js(OPEN_ALL)
-        page_text = _words(
-            view.js(
-                "document.body.innerText + ' ' + Array.from(document.querySelectorAll('[aria-label]'))"
-                ".map(function (e) { return e.getAttribute('aria-label'); }).join(' ')"
-            )
+def test_every_tooltip_and_folded_message_is_reachable_by_keyboard(browser, matrix, read_only):
+    # a tooltip's text (title attribute, SVG <title>) must also be text a keyboard reaches: on the page once
+    # every group and fold is open (both open with Enter, below), or the accessible name of its figure
+    view = read_only(WIDE, unfolded=True)
+    page_text = _words(
+        view.js(
+            "document.body.innerText + ' ' + Array.from(document.querySelectorAll('[aria-label]'))"
+            ".map(function (e) { return e.getAttribute('aria-label'); }).join(' ')"
         )
-        tips = view.js(
-            "Array.from(document.querySelectorAll('[title]')).map(function (e) { return e.getAttribute('title'); })"
-            ".concat(Array.from(document.querySelectorAll('svg title')).map(function (t) { return t.textContent; }))"
-        )
-        assert [t for t in tips if _words(t) not in page_text] == []
-    finally:
-        view.close()
+    )
+    tips = view.js(
+        "Array.from(document.querySelectorAll('[title]')).map(function (e) { return e.getAttribute('title'); })"
+        ".concat(Array.from(document.querySelectorAll('svg title')).map(function (t) { return t.textContent; }))"
+    )
+    assert [t for t in tips if _words(t) not in page_text] == []
     view = _open(browser, matrix, WIDE)
     try:  # a keyboard user: Enter on a group opens it, Tab reaches a folded cell, Enter opens its message
         group = view.js("""(function () {
