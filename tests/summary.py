@@ -27,4 +27,5 @@ def collect_worker_lines(config: pytest.Config, workeroutput: dict) -> None:
 
 
 def kept_lines(config: pytest.Config) -> list[str]:
+    """Every line kept so far, this process's and the finished workers'."""
     return config.stash.get(LINES, [])

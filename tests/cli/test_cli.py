@@ -25,6 +25,7 @@ from tests.faultproxy.corpus import CORPUS
 from tests.faultproxy.mutation import Mutation, delay
 from tests.faultproxy.proxy import FaultProxy, Response
 from tests.harness import caller_env, cli, cli_start, pytest_child
+from tests.stub_airflow import POLL_S
 from tests.targets import no_traceback, run_suite
 
 
@@ -127,7 +128,7 @@ def test_not_airflow_is_exit_2():
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotAirflow)
-    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()  # shutdown() within 0.02 s
+    threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True).start()  # shutdown() within POLL_S
     try:
         proc = cli("run", "--target", f"http://127.0.0.1:{server.server_port}", "--auth", "none", timeout=60)
     finally:
