@@ -11,13 +11,14 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.harness import cli_env
-from tests.live_groups import make_scheduler, target_of
-from tests.summary import collect_worker_lines, kept_lines
+from tests.live_groups import WorkerLoad, make_scheduler, target_of
+from tests.summary import collect_worker_lines, kept_lines, summary_line
 from tests.targets import VERSIONS, Target, TargetPool
 
 
@@ -123,6 +124,34 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """The live layer's workers each run one target's tests (tests/live_groups.py); the fast layer's, any test."""
     return make_scheduler(config, log) if _selects_live_tests(config) else None
+
+
+LOAD = pytest.StashKey[WorkerLoad]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    """What a live worker spends on each group (its target, or a module): setup, call and teardown together."""
+    started = time.monotonic()
+    try:
+        return (yield)
+    finally:
+        load = _load(item.config)
+        if load is not None:
+            load.add(item.nodeid, time.monotonic() - started)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    load = session.config.stash.get(LOAD, None)
+    if load is not None and load.seconds:
+        summary_line(session.config, load.describe(session.config.workerinput["workerid"]))
+
+
+def _load(config: pytest.Config) -> WorkerLoad | None:
+    """This worker's tally in a live session run by workers (none in a serial run or in the fast layer)."""
+    if getattr(config, "workerinput", None) is None or not _selects_live_tests(config):
+        return None
+    return config.stash.setdefault(LOAD, WorkerLoad())
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook

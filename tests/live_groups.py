@@ -13,6 +13,8 @@ needs no marker and no support from the workers.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from tests.targets import VERSIONS
 
 
@@ -37,3 +39,21 @@ def make_scheduler(config, log):
             return group_of(nodeid)
 
     return TargetScheduling(config, log)
+
+
+class WorkerLoad:
+    """Seconds and tests per group in one worker: whether the groups are balanced shows in the session's output."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+        self.tests: Counter[str] = Counter()
+
+    def add(self, nodeid: str, seconds: float) -> None:
+        group = group_of(nodeid)
+        self.seconds[group] += seconds
+        self.tests[group] += 1
+
+    def describe(self, worker: str) -> str:
+        """`live worker gw0: 1880 s, 190 tests (2.10.5 1700 s/160, tests/matrix/test_matrix.py 180 s/3)`."""
+        groups = ", ".join(f"{g} {s:.0f} s/{self.tests[g]}" for g, s in self.seconds.most_common())
+        return f"live worker {worker}: {sum(self.seconds.values()):.0f} s, {sum(self.tests.values())} tests ({groups})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.live_groups import group_of, target_of
+from tests.live_groups import WorkerLoad, group_of, target_of
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,13 @@ def test_a_test_without_a_target_runs_with_its_module() -> None:
     assert group_of("tests/local/test_postgres.py::test_up_names_the_database") == "tests/local/test_postgres.py"
     assert group_of("tests/local/test_postgres.py::test_down[x]") == "tests/local/test_postgres.py"
     assert group_of("tests/x.py::test_y[3.3.2]") == "3.3.2"
+
+
+def test_a_worker_reports_its_time_per_group_largest_first() -> None:
+    load = WorkerLoad()
+    load.add("tests/system/test_safety.py::test_default_run[2.10.5]", 187.4)
+    load.add("tests/matrix/test_matrix.py::test_the_disruptive_pass", 286.6)
+    load.add("tests/system/test_detection.py::test_check[2.10.5-auth_bypassed]", 329.0)
+    assert load.describe("gw0") == (
+        "live worker gw0: 803 s, 3 tests (2.10.5 516 s/2, tests/matrix/test_matrix.py 287 s/1)"
+    )

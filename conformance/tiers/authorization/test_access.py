@@ -10,6 +10,7 @@ import pytest
 
 from conformance.context import CheckContext
 from conformance.model.reasons import ReasonCode
+from conformance.tiers.authorization.tier import DELETES_DISPOSABLE
 from conformance.tiers.context import context_of
 from conformance.tiers.shared.operations import spec_operations
 from conformance.verdict import settle, skip
@@ -18,7 +19,9 @@ from conformance.verdict import settle, skip
 def operation_params(ctx: CheckContext) -> list:
     """One pytest param per operationId, marked for the plugin as an authorization check."""
     params = []
-    for op_id, method, rel, _raw in spec_operations(ctx.spec, ctx.router):
+    # spec order, the DELETE of the disposable DAG last: it waits for that DAG's return, which goes on meanwhile
+    ops = sorted(spec_operations(ctx.spec, ctx.router), key=lambda op: op[0] in DELETES_DISPOSABLE)
+    for op_id, method, rel, _raw in ops:
         must = (
             f"{method} {rel} MUST let through exactly the built-in roles the release grants its permission, "
             "refuse the others with 403 and the release's error body without changing anything, and refuse "

@@ -17,17 +17,19 @@ import requests
 from conformance.context import CheckContext
 from conformance.expectations.access import ANONYMOUS, Access, Expected
 from conformance.model.reasons import ReasonCode
-from conformance.probes.dags import PROBE_DAG_ID
+from conformance.probes.dags import DISPOSABLE_DAG_ID, PROBE_DAG_ID
 from conformance.probes.runs import restore_paused
 from conformance.safety import unnamed
+from conformance.safety.cleanup import bring_back
 from conformance.safety.guard import RequestRefused
 from conformance.tiers.authorization import probes
 from conformance.tiers.authorization.judge import ALLOWED, DENIED, ERROR, SKIPPED, UNEXPECTED, Cell, changed, judge
 from conformance.tiers.shared.operations import REVOKES_CREDENTIALS
-from conformance.tiers.shared.samples import SampleBuilder, Samples
+from conformance.tiers.shared.samples import ACCESS_RUN, SampleBuilder, Samples
 from conformance.verdict import Conclusion
 
 log = logging.getLogger(__name__)
+DELETES_DISPOSABLE = ("delete_dag",)  # whose real probe aims at the disposable probe DAG (expectations/mutations.py)
 
 
 class AccessTier:
@@ -55,7 +57,7 @@ class AccessTier:
     def values(self) -> tuple[dict, dict]:
         """(real, harmless) path parameter values; the run's own objects are created on first use."""
         if self._values is None:
-            self._samples = SampleBuilder(self.ctx, self.ctx.expectations.dialect()).build()
+            self._samples = SampleBuilder(self.ctx, self.ctx.expectations.dialect(), ACCESS_RUN).build()
             real = probes.bindings(self.ctx, self._samples)
             self._values = {"real": real, "harmless": probes.harmless(self.ctx, real)}
         return self._values["real"], self._values["harmless"]
@@ -71,7 +73,10 @@ class AccessTier:
         return self.ctx.session_for(identity)
 
     def close(self) -> None:
-        """Put the probe DAG's pause state back as the run found it (the samples unpause it for their run)."""
+        """Put the probe DAG's pause state back as the run found it (the samples unpause it for their run), and
+        wait for the disposable DAG an earlier tier deleted (the property tier leaves that wait to this tier)."""
+        if self.ctx.options.profile != "readonly" and DISPOSABLE_DAG_ID in self.ctx.probe_dags:
+            bring_back(self.ctx.session, self.ctx.probe_dags, DISPOSABLE_DAG_ID)
         samples = self._samples
         if samples is None or PROBE_DAG_ID not in samples.unpaused:
             return
@@ -101,6 +106,10 @@ class AccessTier:
             i: e for i in self.identities if (e := self._access().expect(i, op_id)) is not None
         }  # all: req is recorded
         order = sorted(self.identities, key=lambda i: expected[i].allowed)  # the refused first: real objects intact
+        if op_id in DELETES_DISPOSABLE and DISPOSABLE_DAG_ID in self.ctx.probe_dags:
+            # a refused DELETE is read back: the DAG an earlier tier deleted must be back first, or its return
+            # in between would read as a change (the property tier asked for its file to be parsed again)
+            bring_back(self.ctx.session, self.ctx.probe_dags, DISPOSABLE_DAG_ID)
         with unnamed.recorded(self.ctx, op_id):  # a create naming nothing: what it made goes into the ledger
             cells = [self._pair(op_id, i, expected[i]) for i in order]
         cells.sort(key=lambda c: self.identities.index(c.identity))

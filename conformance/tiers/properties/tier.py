@@ -32,7 +32,7 @@ from conformance.safety.guard import RequestRefused
 from conformance.tiers.properties.engine import PropertyEngine
 from conformance.tiers.properties.outcome import Outcome, summarize
 from conformance.tiers.shared.operations import ordered_operations
-from conformance.tiers.shared.samples import SampleBuilder
+from conformance.tiers.shared.samples import ACCESS_RUN, SampleBuilder
 from conformance.verdict import Conclusion, UndecidedCheck, excuses, result_classes, settle  # noqa: F401 (UndecidedCheck: re-exported)
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,13 @@ class Tier:
         self._lock = threading.Lock()
         self._restore_lock = threading.Lock()
         self._closed = False
+        self._ahead = False
         self._budget_end: float | None = None
         self._ops_left = len(self.order)
 
     # -- running -------------------------------------------------------------
     def outcome(self, op_id: str) -> Outcome:
+        self._trigger_ahead()
         if self.workers == 1:
             return self._run(op_id)
         with self._lock:
@@ -72,6 +74,20 @@ class Tier:
                         self._futures[op] = self._pool.submit(self._run, op)
             future = self._futures[op_id]
         return future.result()
+
+    def _trigger_ahead(self) -> None:
+        """At the first operation: queue the authorization tier's probe run, so it is finished when that tier starts.
+
+        Not before: the chains, which run first, wait for a run of their own, and a 2.x SequentialExecutor runs
+        one task at a time. The operations take a minute or more, a probe run seconds.
+        """
+        with self._lock:
+            if self._ahead:
+                return
+            self._ahead = True
+        if "authorization" in self.ctx.options.only:
+            self.engine.samples  # noqa: B018  (built first: the property run goes before the one queued here)
+            self.builder.trigger_ahead(ACCESS_RUN)
 
     def _run(self, op_id: str) -> Outcome:
         info = self.engine.ops[op_id]
@@ -165,7 +181,10 @@ class Tier:
             self.settle_runs(keep_stable=False)  # the stable run too, now that every operation is done with it
             self.restore_pause_states(original=True)
             if DISPOSABLE_DAG_ID in self.ctx.probe_dags:
-                self.bring_back(DISPOSABLE_DAG_ID)
+                # with an authorization tier to come, its file is only asked for here: that tier waits for it
+                # before the one check that needs it, and at its end, while this wait would block everything
+                authorization = "authorization" in self.ctx.options.only
+                self.bring_back(DISPOSABLE_DAG_ID, wait=0 if authorization else REPARSE_WAIT_S)
         if self.ctx.options.profile == "disruptive":
             self.remove_own_users_and_roles()
 
