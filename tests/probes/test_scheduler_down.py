@@ -1,6 +1,6 @@
 """A wait on the scheduler gives up with one line when the target's own health says the scheduler is down.
 
-A proxy in front of a real Airflow 2.10.5 plays a deployment whose
+A proxy in front of a real Airflow 3.3.2 plays a deployment whose
 scheduler has stopped: its health endpoint reports the scheduler unhealthy, and
 every run it is asked about stays queued. The scenario that waits for the probe
 DAG's run must end `error` with the reason code `scheduler_not_running` within
@@ -50,10 +50,10 @@ def _result(outcome) -> dict:
     return next(r for r in outcome.results["results"] if r["id"] == CHECK)
 
 
-@pytest.fixture(scope="module", params=["2.10.5"])  # the parameter names its target (tests/live_groups.py)
+@pytest.fixture(scope="module", params=["3.3.2"])  # the parameter names its target (tests/live_groups.py)
 def live(request, targets):
-    """2.10.5 only: the wait is the same code on both generations (the 3.x health path: tests/target/test_health.py),
-    and each run here waits STALE_FOR_S on purpose."""
+    """One release: the wait is the same code on both generations, and each run here waits STALE_FOR_S on purpose.
+    3.3.2, whose worker has time to spare: the 2.10.5 target's worker is the live layer's longer one."""
     return targets.get(request.param)
 
 

@@ -26,10 +26,10 @@ REPORT_FILES = ("results.json", "junit.xml", "report.html", "summary.md")
 ATTEMPTS = 3  # the suite's client: one try plus two retries for idempotent requests
 
 
-@pytest.fixture(scope="module", params=["2.10.5"])  # the parameter names its target (tests/live_groups.py)
+@pytest.fixture(scope="module", params=["3.3.2"])  # the parameter names its target (tests/live_groups.py)
 def airflow(request: pytest.FixtureRequest):
-    """The 2.10.5 target (the faults are the suite's client's, the same on either generation), started here if
-    it does not run yet and stopped after this module."""
+    """The 3.3.2 target (the faults are the suite's client's, the same on either generation; the 2.10.5 target's
+    worker is the live layer's longer one), started here if it does not run yet and stopped after this module."""
     with targets.provide(request.param) as target:
         yield target
 
