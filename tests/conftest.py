@@ -21,6 +21,8 @@ from tests.live_groups import WorkerLoad, make_scheduler, target_of
 from tests.summary import collect_worker_lines, kept_lines, summary_line
 from tests.targets import VERSIONS, Target, TargetPool
 
+LOAD = pytest.StashKey[WorkerLoad]()  # a live worker's time per group (tests/live_groups.WorkerLoad)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Let the fast layer's child processes (the suite's commands, pytest-xdist's workers) keep their bytecode.
@@ -31,6 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
     run is the same, only its compiled form is kept (and checked against the source's time stamp as always).
     """
     if _selects_live_tests(config):  # the live layer's children (Airflow among them) as they always ran
+        if getattr(config, "workerinput", None) is not None:  # a live worker tallies its time per group
+            config.stash[LOAD] = WorkerLoad()
         return
     if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
         from conformance.paths import cache_dir  # noqa: PLC0415
@@ -126,9 +130,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return make_scheduler(config, log) if _selects_live_tests(config) else None
 
 
-LOAD = pytest.StashKey[WorkerLoad]()
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem):
     """What a live worker spends on each group (its target, or a module): setup, call and teardown together."""
@@ -136,7 +137,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem):
     try:
         return (yield)
     finally:
-        load = _load(item.config)
+        load = item.config.stash.get(LOAD, None)  # a live worker's only (pytest_configure)
         if load is not None:
             load.add(item.nodeid, time.monotonic() - started)
 
@@ -145,13 +146,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     load = session.config.stash.get(LOAD, None)
     if load is not None and load.seconds:
         summary_line(session.config, load.describe(session.config.workerinput["workerid"]))
-
-
-def _load(config: pytest.Config) -> WorkerLoad | None:
-    """This worker's tally in a live session run by workers (none in a serial run or in the fast layer)."""
-    if getattr(config, "workerinput", None) is None or not _selects_live_tests(config):
-        return None
-    return config.stash.setdefault(LOAD, WorkerLoad())
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook

@@ -55,6 +55,7 @@ class Tier:
         self._restore_lock = threading.Lock()
         self._closed = False
         self._ahead = False
+        self.access_follows = "authorization" in ctx.options.only  # the authorization tier runs after this one
         self._budget_end: float | None = None
         self._ops_left = len(self.order)
 
@@ -85,9 +86,8 @@ class Tier:
             if self._ahead:
                 return
             self._ahead = True
-        if "authorization" in self.ctx.options.only:
-            self.engine.samples  # noqa: B018  (built first: the property run goes before the one queued here)
-            self.builder.trigger_ahead(ACCESS_RUN)
+        if self.access_follows:  # the samples are built first: the property run goes before the one queued here
+            self.builder.trigger_ahead(ACCESS_RUN, self.engine.samples)
 
     def _run(self, op_id: str) -> Outcome:
         info = self.engine.ops[op_id]
@@ -183,8 +183,7 @@ class Tier:
             if DISPOSABLE_DAG_ID in self.ctx.probe_dags:
                 # with an authorization tier to come, its file is only asked for here: that tier waits for it
                 # before the one check that needs it, and at its end, while this wait would block everything
-                authorization = "authorization" in self.ctx.options.only
-                self.bring_back(DISPOSABLE_DAG_ID, wait=0 if authorization else REPARSE_WAIT_S)
+                self.bring_back(DISPOSABLE_DAG_ID, wait=0 if self.access_follows else REPARSE_WAIT_S)
         if self.ctx.options.profile == "disruptive":
             self.remove_own_users_and_roles()
 

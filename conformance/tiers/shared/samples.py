@@ -170,20 +170,15 @@ class SampleBuilder:
     def _exists(self, run_id: str) -> bool:
         return isinstance(_get(self.session, run_path(PROBE_DAG_ID, run_id)), dict)
 
-    def trigger_ahead(self, run_name: str) -> None:
+    def trigger_ahead(self, run_name: str, samples: Samples) -> None:
         """Trigger the run a later tier's samples will use (`run_name`), without waiting for it.
 
         The scheduler runs it while this tier's checks go on, so the later tier finds it finished instead of
         waiting for a run of its own (on a 2.x SequentialExecutor, about 15 s). Only while the probe DAG is
-        unpaused for this tier's own run: a run triggered on a paused DAG would only wait in the queue.
+        unpaused for this tier's own run (`samples.unpaused`, which this tier keeps it in): a run triggered on
+        a paused DAG would only wait in the queue.
         """
-        if not self.writes or not self.ctx.probe_dags.get(PROBE_DAG_ID):
-            return
-        try:
-            unpaused = is_paused(self.session, PROBE_DAG_ID) is False
-        except (RequestRefused, requests.RequestException):
-            return  # the later tier triggers its run itself, as without this
-        if unpaused:
+        if self.writes and samples.unpaused.get(PROBE_DAG_ID) is False:
             self.trigger(f"{self.prefix}{run_name}")
 
     # -- the whole picture -------------------------------------------------
