@@ -55,6 +55,8 @@ def run_suite(options: RunOptions, *, quiet: bool = False) -> int:
         "addopts=",
         "-p",
         "no:cacheprovider",
+        "-p",  # its markers registered also where pytest's plugin autoload is off (PYTEST_DISABLE_PLUGIN_AUTOLOAD)
+        "conformance.plugin",
         "--no-header",
         "-q" if not quiet else "-qq",
         "--tb=no",

@@ -50,6 +50,9 @@ class Stats:
     statuses: dict = field(default_factory=dict)
     # seconds spent waiting, by kind (conformance.model.timing.Wait): what results.json's `timing` reports per phase
     waited: dict[str, float] = field(default_factory=dict)
+    # requests that ended with no answer at all (refused connection, timeout) after every attempt: the run asks
+    # whether its target is gone when this grows, instead of sending every remaining check into the void
+    unanswered: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # the last request per thread, shared by all sessions of a run (for reproductions)
     local: threading.local = field(default_factory=threading.local, repr=False)
@@ -58,6 +61,10 @@ class Stats:
         if seconds > 0:
             with self.lock:
                 self.waited[kind.value] = self.waited.get(kind.value, 0.0) + seconds
+
+    def no_answer(self) -> None:
+        with self.lock:
+            self.unanswered += 1
 
     def count(self, operation_id: str | None) -> None:
         with self.lock:
@@ -233,6 +240,7 @@ class TargetSession(requests.Session):
                 response = super().send(request, **kwargs)
             except (requests.ConnectionError, requests.Timeout):
                 if attempt + 1 >= attempts or self.interrupts.stopping.is_set():  # interrupted: no new attempt
+                    self.stats.no_answer()
                     raise
                 self._pause(0.5 * (attempt + 1))
                 continue

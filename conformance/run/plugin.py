@@ -49,6 +49,8 @@ class ConformanceRun:
         self.checks = 0  # checks of the kinds asked for (--only), before `-k` deselects any
         self.selected_nothing = ""  # why no check is left to run (the selection matched none): exit 5, no report
         self.interrupted = False  # Ctrl-C or SIGTERM stopped the session (pytest never sees the KeyboardInterrupt)
+        self.gone = ""  # why the run stopped early: its target stopped answering (the checks left would only time out)
+        self._unanswered = 0  # the session's count of unanswered requests when it was last looked at
         self.saved: Saved | None = None
 
     # -- lifecycle ------------------------------------------------------------
@@ -120,7 +122,9 @@ class ConformanceRun:
     def pytest_runtestloop(self, session: pytest.Session):
         try:
             return (yield)
-        except session.Interrupted:  # pytest's own stop (errors during collection), not a signal
+        except session.Interrupted:  # pytest's own stop (errors during collection), not a signal; or the target's end
+            if self.gone:
+                return True
             raise
         except KeyboardInterrupt:  # the check in flight is left undecided; cleanup and reports follow in sessionfinish
             self.interrupted = True
@@ -210,8 +214,37 @@ class ConformanceRun:
             align_report(rep, result)
             self.results.append(result)
 
-    @pytest.hookimpl(trylast=True)  # after pytest's own teardown: the property workers have stopped
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
+        """After a check whose request got no answer: if the target is gone, the run stops here (aborted, exit 3).
+
+        Every check left would spend its retries and timeouts on a server that is not there: on a staging target
+        behind a black-holed network that is the request timeout, three times, per request.
+        """
+        result = yield
+        unanswered = self.context.session.stats.unanswered
+        if unanswered != self._unanswered and not self.gone:
+            self._unanswered = unanswered
+            self.gone = _target_gone(self.context)
+            if self.gone:
+                item.session.shouldstop = self.gone
+        return result
+
+    @pytest.hookimpl(wrapper=True, trylast=True)  # around pytest's own teardown, inside its terminal summary
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
+        """The run's end, after every fixture's teardown: the property workers have stopped.
+
+        A run stopped early (its target gone, `--maxfail`) tears its tiers' fixtures down here, not after a check; a
+        teardown that fails then (its request unanswered) is a cleanup problem of the run, not a crash of it.
+        """
+        teardown = ""
+        try:
+            yield
+        except Exception as exc:
+            teardown = f"a tier's teardown could not finish: {type(exc).__name__}: {exc}"
+        self._finish(session, exitstatus, teardown)
+
+    def _finish(self, session: pytest.Session, exitstatus: int, teardown: str) -> None:
         ctx = self.context
         if self.selected_nothing and not self.interrupted:  # no check ran: nothing was created, nothing to report
             ctx.ledger.discard_file()
@@ -221,8 +254,9 @@ class ConformanceRun:
         if exitstatus == pytest.ExitCode.USAGE_ERROR:  # pytest refused its arguments before any check ran
             ctx.ledger.discard_file()
             return
-        gone = _target_gone(ctx)
-        problems = _clean_up(ctx, gone)
+        gone = self.gone or _target_gone(ctx)
+        problems = [teardown] if teardown else []
+        problems += _clean_up(ctx, gone)
         try:
             run = self._judge(session, exitstatus, gone, problems)
         except Exception as exc:  # a defect while judging: the results so far are still written, marked aborted

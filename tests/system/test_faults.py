@@ -145,18 +145,20 @@ def test_429_retry_after_is_honoured(airflow, tmp_path, env):
 
 
 def test_target_dying_mid_run_ends_with_errors_and_all_reports(airflow, tmp_path, env):
-    """After 40 requests the target is gone (connections refused): the run still finishes in bounded time.
+    """After 40 requests the target is gone (connections refused): the run stops at that check, with every report.
 
     What the dead target kept the run from deleting is then swept by `cleanup --run-id` against the
     real target, which must leave the probe DAG's pause state as it was found.
     """
     paused_before = airflow.dag(targets.PROBE_DAG)["is_paused"]
     with FaultProxy(airflow.url, credentials=airflow.credentials, die_after=40) as proxy:
+        url = proxy.url
         outcome = _run(airflow, proxy, tmp_path, env, timeout=600)
     assert outcome.returncode in (1, 3), f"exit {outcome.returncode}: {outcome.stderr[-1000:]}"
     assert all((outcome.report_dir / name).is_file() for name in REPORT_FILES), list(outcome.report_dir.iterdir())
     summary = outcome.results["summary"]
-    assert summary["error"] > 0, summary
+    assert outcome.results["aborted"] == f"the target {url} stopped answering during the run"
+    assert summary["error"] == 1, summary  # the check whose request got no answer; the run stopped there
     assert summary["passed"] > 0, "the target died after 40 requests; the checks before that should have passed"
     wrongly_failed = [f"{r['id']}: {r['message'][:150]}" for r in outcome.by_status("failed")]
     assert not wrongly_failed, f"a dead target is not a contract violation: {wrongly_failed}"
