@@ -222,10 +222,10 @@ class ConformanceRun:
         behind a black-holed network that is the request timeout, three times, per request.
         """
         result = yield
-        unanswered = self.context.session.stats.unanswered
-        if unanswered != self._unanswered and not self.gone:
-            self._unanswered = unanswered
+        stats = self.context.session.stats
+        if stats.unanswered != self._unanswered and not self.gone:
             self.gone = _target_gone(self.context)
+            self._unanswered = stats.unanswered  # the probe's own unanswered tries included
             if self.gone:
                 item.session.shouldstop = self.gone
         return result
@@ -401,11 +401,13 @@ def _target_gone(ctx: RunContext) -> str:
     """Non-empty when the target stopped answering during the run (the run cannot be finished: exit 3)."""
     import requests  # noqa: PLC0415
 
+    probe = ctx.session_as(None)  # anonymous: any answer, a 401 too, says the server is there
+    probe.retries = 0  # this loop is the probe's retry (with the session's own, nine tries over seven seconds)
     for attempt in range(3):
         if attempt:  # a second apart: a restarting API server gets its moment; after the last, nothing to wait for
             time.sleep(1)
         try:
-            ctx.session.call("GET", "/version", timeout=10)
+            probe.call("GET", "/version", timeout=10)
             return ""
         except requests.RequestException:
             pass
