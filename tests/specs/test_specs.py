@@ -13,7 +13,9 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from conformance.checks.schema import ResponseValidator
 from conformance.errors import ConfigError
+from conformance.http.router import Router
 from conformance.specs import (
     api_generation,
     available_versions,
@@ -171,7 +173,10 @@ def test_refs_resolve(version):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_reduced_spec_is_valid_openapi(version):
-    validate(load_spec(version))
+    """As the run's response validator holds it (its server set, 3.0's `nullable` rewritten): the run does not
+    validate the spec again (conformance/checks/schema.py), this test is where an invalid one is caught."""
+    spec = load_spec(version)
+    validate(ResponseValidator(spec, "http://127.0.0.1:8080", Router(spec).base_path).spec)
 
 
 def test_load_spec_returns_a_fresh_copy():
