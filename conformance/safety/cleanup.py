@@ -16,6 +16,7 @@ import requests
 
 from conformance.http.paging import list_all
 from conformance.model.resources import ADMIN_KINDS, SANDBOX_KINDS
+from conformance.model.timing import Wait
 from conformance.probes import runs
 from conformance.safety.guard import RequestRefused
 from conformance.safety.ledger import Entry, Ledger
@@ -76,11 +77,16 @@ def bring_back(session, probe_dags: dict, dag_id: str, wait: float = REPARSE_WAI
             return
         if token:
             session.call("PUT", f"/parseDagFile/{token}")
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if session.call("GET", f"/dags/{dag_id}").status_code == 200:
-                return
-            time.sleep(1.0)
+        if wait <= 0:  # asked for the file; the DAG's return is left to a later wait
+            return
+        started = time.monotonic()
+        try:
+            while time.monotonic() < started + wait:
+                if session.call("GET", f"/dags/{dag_id}").status_code == 200:
+                    return
+                time.sleep(1.0)
+        finally:
+            session.stats.wait(Wait.REPARSE, time.monotonic() - started)
     except (RequestRefused, requests.RequestException) as exc:
         log.info("could not bring back %s: %s", dag_id, exc)
 
