@@ -1,8 +1,9 @@
 """Where a run's time goes besides sending requests: the kinds of waiting it counts.
 
 A slow run is slow for a reason a user can act on: the scheduler (probe runs), the DAG processor
-(a deleted probe DAG's return), `--max-rps`, or a target that needed retries. Every layer that waits tells the run's request counter which
-kind of wait it was (`Stats.wait`), and results.json reports them per phase.
+(a deleted probe DAG's return), `--max-rps`, or a target that needed retries. Every layer that
+waits tells the run's request counter which kind of wait it was (`Stats.wait`), and results.json
+reports them per phase.
 """
 
 from __future__ import annotations

@@ -402,7 +402,7 @@ def _target_gone(ctx: RunContext) -> str:
     import requests  # noqa: PLC0415
 
     probe = ctx.session_as(None)  # anonymous: any answer, a 401 too, says the server is there
-    probe.retries = 0  # this loop is the probe's retry (with the session's own, nine tries over seven seconds)
+    probe.retries = 0  # the loop below is the only retry: three tries in all, not three of the session's each
     for attempt in range(3):
         if attempt:  # a second apart: a restarting API server gets its moment; after the last, nothing to wait for
             time.sleep(1)
